@@ -1,0 +1,44 @@
+// Builds the three programs with esbuild: the extension (cjs, vscode external), the self-contained
+// collector (runs with plain node, copied to remote boxes) and the webview bundle.
+import { build } from 'esbuild';
+import { chmodSync, readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const watch = process.argv.includes('--watch');
+const define = { RIGWATCH_VERSION: JSON.stringify(pkg.version) };
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', define, legalComments: 'none' };
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    external: ['vscode'],
+  }),
+  build({
+    ...common,
+    entryPoints: ['collector/main.ts'],
+    outfile: 'dist/collector.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    // koffi is a native module: it is resolved at run time (next to the bundle, or from node_modules);
+    // the GPU source falls back to nvidia-smi when it cannot be loaded.
+    external: ['koffi', 'pg-native'],
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+  build({
+    ...common,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+  }),
+]);
+chmodSync('dist/collector.js', 0o755);
+if (watch) console.log('watch mode is not implemented; rerun npm run build');

@@ -1,0 +1,57 @@
+// The interfaces the tick loop and the server use to reach history, alerts and CSV logging.
+// Each is implemented in its own folder (history/, alerts/, export/); the collector wires them.
+
+import type {
+  AlertEvent,
+  AlertInstance,
+  HistoryQuery,
+  HistorySeries,
+  LoggingStatus,
+  SeriesMap,
+  SourceStatus,
+} from '../protocol';
+
+/** Answer to a history query. */
+export interface HistoryAnswer {
+  from: number;
+  to: number;
+  series: HistorySeries[];
+}
+
+/** Multi-resolution per-series history (SPEC §3), persisted atomically under the data dir. */
+export interface HistoryStore {
+  /** Records one tick's values at epoch ms `t`. */
+  record(t: number, series: SeriesMap): void;
+  /** Downsampled answer; `since` returns raw samples strictly after it. Selectors as in `matchesSelector`. */
+  query(q: HistoryQuery, now: number): HistoryAnswer;
+  /** Names of every series held. */
+  seriesNames(): string[];
+  /** Writes to disk atomically (temp file + rename). Rejects on I/O failure; memory stays intact. */
+  flush(): Promise<void>;
+}
+
+/** Alert evaluation (SPEC §3; issue "Alerts and CSV"). */
+export interface AlertEngine {
+  /** Evaluates every rule on one tick; returns the transitions it caused, in order. */
+  evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[];
+  /** Pending and firing instances. */
+  active(): AlertInstance[];
+  /** Acknowledges an instance. Throws with a clear message for an unknown id. */
+  acknowledge(alertId: string, t: number): AlertEvent[];
+  /** Mutes a rule id or instance id for `durationMs` (0 unmutes). Throws for an unknown target. */
+  mute(target: string, durationMs: number, t: number): AlertEvent[];
+  /** `ALERTS`-style exposition lines for /metrics. */
+  prometheusLines(): string[];
+  /** Persists state so firing alerts survive a restart. */
+  flush(): Promise<void>;
+}
+
+/** CSV logging of every tick (SPEC §3). */
+export interface CsvLogger {
+  status(): LoggingStatus;
+  /** Turns logging on or off; resolves with the new status (errors are reported in it, not thrown). */
+  setEnabled(enabled: boolean): Promise<LoggingStatus>;
+  /** Appends one tick when enabled. Never throws; failures show in status(). */
+  write(t: number, series: SeriesMap): void;
+  close(): Promise<void>;
+}

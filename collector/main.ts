@@ -1,0 +1,2 @@
+// Placeholder; the CLI is written next.
+export {};

@@ -1,0 +1,14 @@
+// Structured per-source data carried in `sample.details[sourceId]`, discriminated by `kind`.
+// Each kind's shape lives in its own file under details/ and is owned by that source.
+
+import type { HostDetails } from './details/host';
+import type { GpuDetails } from './details/gpu';
+import type { PostgresDetails } from './details/postgres';
+import type { RedisDetails } from './details/redis';
+import type { DockerDetails } from './details/docker';
+import type { ModelsDetails } from './details/models';
+
+export type { HostDetails, GpuDetails, PostgresDetails, RedisDetails, DockerDetails, ModelsDetails };
+
+/** Any source's details; switch on `kind`. */
+export type SourceDetails = HostDetails | GpuDetails | PostgresDetails | RedisDetails | DockerDetails | ModelsDetails;
