@@ -3,3 +3,4 @@ export * from './messages';
 export * from './details';
 export * from './series';
 export * from './guards';
+export * from './bridge';

@@ -1,0 +1,25 @@
+// Messages between the VS Code extension (panel host) and the dashboard webview over postMessage.
+// In a browser the dashboard speaks ServerMessage/ClientMessage over the WebSocket directly; inside
+// VS Code the extension relays the same messages wrapped in these envelopes.
+
+import type { ClientMessage, ServerMessage } from './messages';
+
+/** Connection state of a client, as shown to users. */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'failed' | 'disconnected';
+
+/** Extension → webview. */
+export type HostToWebview =
+  | { kind: 'server'; message: ServerMessage }
+  | { kind: 'connection'; state: ConnectionState; reason?: string; name: string };
+
+/** Webview → extension. */
+export type WebviewToHost =
+  | { kind: 'ready' }
+  | { kind: 'client'; message: ClientMessage };
+
+/** Guards a webview → host envelope (the extension validates everything it receives). */
+export function isWebviewToHost(x: unknown): x is WebviewToHost {
+  if (typeof x !== 'object' || x === null) return false;
+  const k = (x as { kind?: unknown }).kind;
+  return k === 'ready' || (k === 'client' && typeof (x as { message?: unknown }).message === 'object');
+}
