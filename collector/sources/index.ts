@@ -1,7 +1,9 @@
 // The explicit list of source kinds. Adding a source: one folder under sources/, one line here.
 
 import type { SourceFactory } from '../source';
+import { hostFactory } from './host';
 
 /** Every source kind the collector knows, in sampling order. */
 export const SOURCE_FACTORIES: SourceFactory[] = [
+  hostFactory,
 ];

@@ -1,0 +1,43 @@
+// Static facts about the machine, read once through systeminformation (it spawns helpers, so never per tick).
+
+import * as os from 'node:os';
+import * as si from 'systeminformation';
+import type { HostInfo } from '../../../protocol';
+
+/** The static part of HostInfo that the host source can tell (the collector adds version, pid, start time). */
+export type HostInventory = Pick<HostInfo, 'hostname' | 'platform' | 'arch' | 'os' | 'kernel' | 'cpuModel' | 'cpuCores' | 'memTotalBytes'>;
+
+let cached: Promise<HostInventory> | undefined;
+
+/** Reads the inventory once per process (later calls share the first answer); never rejects. */
+export function hostInventory(): Promise<HostInventory> {
+  cached ??= readInventory();
+  return cached;
+}
+
+async function readInventory(): Promise<HostInventory> {
+  // Node's own answers are the fallback when systeminformation cannot tell (unusual platforms, sandboxes).
+  const base: HostInventory = {
+    hostname: os.hostname(),
+    platform: process.platform,
+    arch: process.arch,
+    kernel: os.release(),
+    cpuModel: os.cpus()[0]?.model,
+    cpuCores: os.cpus().length || undefined,
+    memTotalBytes: os.totalmem(),
+  };
+  const [cpu, osInfo] = await Promise.allSettled([si.cpu(), si.osInfo()]);
+  if (cpu.status === 'fulfilled') {
+    const model = [cpu.value.manufacturer, cpu.value.brand].filter((s) => s && s.trim()).join(' ').trim();
+    if (model) base.cpuModel = model;
+    if (cpu.value.cores > 0) base.cpuCores = cpu.value.cores;
+  }
+  if (osInfo.status === 'fulfilled') {
+    const o = osInfo.value;
+    const name = [o.distro, o.release].filter((s) => s && s.trim() && s !== 'unknown').join(' ').trim();
+    if (name) base.os = name;
+    if (o.kernel) base.kernel = o.kernel;
+    if (o.hostname) base.hostname = o.hostname;
+  }
+  return base;
+}
