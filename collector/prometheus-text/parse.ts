@@ -1,0 +1,283 @@
+// The one Prometheus text-format (0.0.4) parser, shared by every source that reads a /metrics page.
+// Pure: text in, families out. Tolerant the way scrapers are: OpenMetrics exemplars (`# {…} v t`),
+// sample timestamps, `# EOF` and unknown comments are accepted; a line that cannot be read is
+// recorded in `errors` (with its line number) and skipped, so one odd line never loses a page.
+// Written as a char-code scanner, not regexes, because a vLLM page is thousands of lines per tick.
+
+/** Metric family types of the text format. */
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
+
+/** Label name → value, unescaped. */
+export type Labels = Record<string, string>;
+
+/** One sample line. */
+export interface Sample {
+  /** Full sample name, e.g. `vllm:e2e_request_latency_seconds_bucket`. */
+  name: string;
+  labels: Labels;
+  /** NaN, +Inf and -Inf are kept as the JS values. */
+  value: number;
+  /** Optional sample timestamp (ms since epoch) as given on the line. */
+  timestampMs?: number;
+}
+
+/** One family: the samples sharing a `# TYPE` name (histogram/summary include `_bucket`, `_sum`, `_count`). */
+export interface MetricFamily {
+  name: string;
+  type: MetricType;
+  help: string;
+  samples: Sample[];
+}
+
+/** A line that could not be read. */
+export interface ParseIssue {
+  /** 1-based line number. */
+  line: number;
+  message: string;
+}
+
+/** Everything read from one page. */
+export interface ParsedMetrics {
+  /** Families by name, in order of first appearance. */
+  families: Map<string, MetricFamily>;
+  /** Number of samples read. */
+  sampleCount: number;
+  /** Lines that were skipped (at most MAX_ISSUES are kept; `issueCount` has the total). */
+  issues: ParseIssue[];
+  issueCount: number;
+}
+
+/** How many unreadable lines are described in `issues` (the rest are only counted). */
+export const MAX_ISSUES = 10;
+
+const TYPES: Record<string, MetricType> = {
+  counter: 'counter', gauge: 'gauge', histogram: 'histogram', summary: 'summary', untyped: 'untyped',
+  // OpenMetrics spellings seen on mixed pages: read as their closest 0.0.4 type.
+  unknown: 'untyped', gaugehistogram: 'histogram', info: 'gauge', stateset: 'gauge',
+};
+
+const C_CR = 13, C_SP = 32, C_TAB = 9, C_HASH = 35, C_LBRACE = 123, C_RBRACE = 125;
+const C_EQ = 61, C_QUOTE = 34, C_BSLASH = 92, C_COMMA = 44;
+
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58;
+}
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
+
+/** Parses a number as the text format writes it (`NaN`, `+Inf`, `-Inf`, Go/Python float syntax). */
+export function parseValue(s: string): number {
+  if (s.length === 0) return NaN;
+  const c = s.charCodeAt(0);
+  // Fast path: plain decimal numbers are what most lines carry.
+  if ((c >= 48 && c <= 57) || c === 45 || c === 46) {
+    const n = Number(s);
+    if (n === n) return n;
+  }
+  switch (s) {
+    case '+Inf': case 'Inf': case '+inf': case 'inf': return Infinity;
+    case '-Inf': case '-inf': return -Infinity;
+    case 'NaN': case 'nan': return NaN;
+  }
+  return Number(s);
+}
+
+function isValidNumberToken(s: string, v: number): boolean {
+  return v === v || s === 'NaN' || s === 'nan';
+}
+
+/** Parses a Prometheus text-format page. Never throws for bad content; see `issues`. */
+export function parsePrometheusText(text: string): ParsedMetrics {
+  const families = new Map<string, MetricFamily>();
+  const issues: ParseIssue[] = [];
+  let issueCount = 0;
+  let sampleCount = 0;
+  let lineNo = 0;
+  // The family the previous sample went to: samples of one family are contiguous, so this
+  // avoids a suffix search on nearly every line.
+  let last: MetricFamily | undefined;
+
+  const issue = (message: string): void => {
+    issueCount++;
+    if (issues.length < MAX_ISSUES) issues.push({ line: lineNo, message });
+  };
+
+  const familyFor = (name: string): MetricFamily => {
+    if (last !== undefined && (last.name === name || (last.type !== 'untyped' && belongs(last, name)))) return last;
+    let f = families.get(name);
+    if (f === undefined) {
+      const base = baseName(name);
+      if (base !== null) {
+        const b = families.get(base);
+        if (b !== undefined && belongs(b, name)) f = b;
+      }
+    }
+    if (f === undefined) {
+      f = { name, type: 'untyped', help: '', samples: [] };
+      families.set(name, f);
+    }
+    return f;
+  };
+
+  const declare = (name: string): MetricFamily => {
+    let f = families.get(name);
+    if (f === undefined) {
+      f = { name, type: 'untyped', help: '', samples: [] };
+      families.set(name, f);
+    }
+    return f;
+  };
+
+  const len = text.length;
+  let pos = 0;
+  while (pos < len) {
+    lineNo++;
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = len;
+    let lineEnd = end;
+    if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === C_CR) lineEnd--;
+    let i = pos;
+    pos = end + 1;
+    // Leading whitespace is allowed by the format.
+    while (i < lineEnd && (text.charCodeAt(i) === C_SP || text.charCodeAt(i) === C_TAB)) i++;
+    if (i >= lineEnd) continue;
+    const c0 = text.charCodeAt(i);
+
+    if (c0 === C_HASH) {
+      // `# HELP name text`, `# TYPE name type`; any other comment is ignored.
+      let j = i + 1;
+      while (j < lineEnd && text.charCodeAt(j) === C_SP) j++;
+      const isHelp = text.startsWith('HELP', j) && (text.charCodeAt(j + 4) === C_SP || text.charCodeAt(j + 4) === C_TAB);
+      const isType = !isHelp && text.startsWith('TYPE', j) && (text.charCodeAt(j + 4) === C_SP || text.charCodeAt(j + 4) === C_TAB);
+      if (!isHelp && !isType) continue;
+      j += 5;
+      while (j < lineEnd && text.charCodeAt(j) === C_SP) j++;
+      const ns = j;
+      while (j < lineEnd && isNameChar(text.charCodeAt(j))) j++;
+      if (j === ns) { issue(`${isHelp ? 'HELP' : 'TYPE'} without a metric name`); continue; }
+      const name = text.slice(ns, j);
+      while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
+      const rest = text.slice(j, lineEnd);
+      const f = declare(name);
+      if (isHelp) {
+        f.help = rest.indexOf('\\') === -1 ? rest : rest.replace(/\\(\\|n)/g, (_m, e: string) => (e === 'n' ? '\n' : '\\'));
+      } else {
+        const t = TYPES[rest.trim().toLowerCase()];
+        if (t === undefined) issue(`unknown metric type "${rest.trim()}" for ${name}`);
+        else f.type = t;
+      }
+      continue;
+    }
+
+    // A sample: name [labels] value [timestamp] [# exemplar]
+    if (!isNameStart(c0)) { issue('expected a metric name'); continue; }
+    let j = i + 1;
+    while (j < lineEnd && isNameChar(text.charCodeAt(j))) j++;
+    const name = text.slice(i, j);
+    let labels: Labels = {};
+    if (j < lineEnd && text.charCodeAt(j) === C_LBRACE) {
+      const r = readLabels(text, j + 1, lineEnd);
+      if (typeof r === 'string') { issue(`${name}: ${r}`); continue; }
+      labels = r.labels;
+      j = r.next;
+    }
+    // Value.
+    const ws = j;
+    while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
+    if (j === ws || j >= lineEnd) { issue(`${name}: missing value`); continue; }
+    const vs = j;
+    while (j < lineEnd && text.charCodeAt(j) !== C_SP && text.charCodeAt(j) !== C_TAB) j++;
+    const vtext = text.slice(vs, j);
+    const value = parseValue(vtext);
+    if (!isValidNumberToken(vtext, value)) { issue(`${name}: bad value "${vtext.slice(0, 20)}"`); continue; }
+    const sample: Sample = { name, labels, value };
+    // Optional timestamp, then an optional exemplar introduced by `#`; both tolerated.
+    while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
+    if (j < lineEnd && text.charCodeAt(j) !== C_HASH) {
+      const ts = j;
+      while (j < lineEnd && text.charCodeAt(j) !== C_SP && text.charCodeAt(j) !== C_TAB) j++;
+      const t = Number(text.slice(ts, j));
+      if (!Number.isFinite(t)) { issue(`${name}: bad timestamp "${text.slice(ts, j).slice(0, 20)}"`); continue; }
+      sample.timestampMs = t;
+      while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
+    }
+    if (j < lineEnd && text.charCodeAt(j) !== C_HASH) { issue(`${name}: unexpected text after value`); continue; }
+    const f = familyFor(name);
+    f.samples.push(sample);
+    last = f;
+    sampleCount++;
+  }
+  return { families, sampleCount, issues, issueCount };
+}
+
+const SUFFIXES = ['_bucket', '_count', '_sum', '_total', '_created', '_gcount', '_gsum'];
+
+function baseName(name: string): string | null {
+  for (const s of SUFFIXES) if (name.endsWith(s)) return name.slice(0, -s.length);
+  return null;
+}
+
+/** Whether sample `name` belongs to family `f` (the family name itself or a typed suffix of it). */
+function belongs(f: MetricFamily, name: string): boolean {
+  if (name === f.name) return true;
+  if (!name.startsWith(f.name)) return false;
+  const suffix = name.slice(f.name.length);
+  switch (f.type) {
+    case 'histogram': return suffix === '_bucket' || suffix === '_sum' || suffix === '_count' || suffix === '_created' || suffix === '_gcount' || suffix === '_gsum';
+    case 'summary': return suffix === '_sum' || suffix === '_count' || suffix === '_created';
+    case 'counter': return suffix === '_total' || suffix === '_created';
+    default: return false;
+  }
+}
+
+function readLabels(text: string, start: number, end: number): { labels: Labels; next: number } | string {
+  const labels: Labels = {};
+  let j = start;
+  for (;;) {
+    while (j < end && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
+    if (j >= end) return 'unterminated label set';
+    if (text.charCodeAt(j) === C_RBRACE) return { labels, next: j + 1 };
+    const ns = j;
+    while (j < end && isNameChar(text.charCodeAt(j))) j++;
+    if (j === ns) return `bad label name at column ${j + 1 - start}`;
+    const lname = text.slice(ns, j);
+    while (j < end && text.charCodeAt(j) === C_SP) j++;
+    if (text.charCodeAt(j) !== C_EQ) return `expected = after label ${lname}`;
+    j++;
+    while (j < end && text.charCodeAt(j) === C_SP) j++;
+    if (text.charCodeAt(j) !== C_QUOTE) return `expected " to open the value of label ${lname}`;
+    j++;
+    const vs = j;
+    let escaped = false;
+    while (j < end) {
+      const c = text.charCodeAt(j);
+      if (c === C_QUOTE) break;
+      if (c === C_BSLASH) { escaped = true; j += 2; continue; }
+      j++;
+    }
+    if (j >= end) return `unterminated value of label ${lname}`;
+    labels[lname] = escaped ? unescapeLabel(text.slice(vs, j)) : text.slice(vs, j);
+    j++;
+    while (j < end && text.charCodeAt(j) === C_SP) j++;
+    const c = text.charCodeAt(j);
+    if (c === C_COMMA) { j++; continue; }
+    if (c === C_RBRACE) return { labels, next: j + 1 };
+    return `expected , or } after label ${lname}`;
+  }
+}
+
+function unescapeLabel(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === C_BSLASH && i + 1 < s.length) {
+      const n = s[i + 1];
+      out += n === 'n' ? '\n' : n; // `\\` → `\`, `\"` → `"`, any other escape keeps its character
+      i++;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
