@@ -1,2 +1,166 @@
-// Placeholder; the CLI is written next.
-export {};
+// The `rigwatch-collector` CLI: parse config, build sources, history, alerts and CSV, start the tick
+// loop and the server, write the state file, and shut down cleanly on SIGINT/SIGTERM.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { HostInfo } from '../protocol';
+import { runWorkerIfRequested } from './workers';
+import { SOURCE_FACTORIES } from './sources/index';
+import { HELP_TEXT, isLoopback, parseCli, type CollectorConfig } from './config';
+import { ConfigError } from './config-error';
+import { createLogger, type Logger } from './log';
+import type { Source } from './source';
+import { Collector } from './collector';
+import { CollectorServer } from './server/server';
+import { openParts } from './parts';
+import { pidAlive, readStateFile, removeStateFile, writeStateFile } from './state-file';
+import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';
+
+declare const RIGWATCH_VERSION: string;
+/** The collector's version (from package.json at build time). */
+export const VERSION = typeof RIGWATCH_VERSION === 'string' ? RIGWATCH_VERSION : '0.0.0-dev';
+
+/** Builds every enabled source; a factory's ConfigError is re-thrown naming the config file. */
+export function createSources(config: CollectorConfig, log: Logger, latest: () => ReturnType<Collector['latest']>): Source[] {
+  const out: Source[] = [];
+  for (const f of SOURCE_FACTORIES) {
+    const section = config.sources[f.kind];
+    if (section === false) {
+      log.info(`${f.kind}: disabled by configuration`);
+      continue;
+    }
+    try {
+      out.push(...f.create({ config: section, env: process.env, intervalMs: config.intervalMs, dataDir: config.dataDir, log: log.child(f.kind), latest }));
+    } catch (e) {
+      if (e instanceof ConfigError && !e.file) throw new ConfigError(e.key.startsWith(f.kind) ? e.key : `${f.kind}.${e.key}`, e.value, e.expected, config.configFile ?? 'configuration');
+      throw e;
+    }
+  }
+  return out;
+}
+
+function hostInfo(): HostInfo {
+  const cpus = os.cpus();
+  return {
+    hostname: os.hostname(),
+    platform: process.platform,
+    arch: process.arch,
+    kernel: os.release(),
+    os: `${os.type()} ${os.release()}`,
+    cpuModel: cpus[0]?.model?.trim(),
+    cpuCores: cpus.length,
+    memTotalBytes: os.totalmem(),
+    collectorVersion: VERSION,
+    pid: process.pid,
+    startedAt: Date.now(),
+  };
+}
+
+async function main(): Promise<void> {
+  let req;
+  try {
+    req = parseCli(process.argv.slice(2), process.env, SOURCE_FACTORIES.map((f) => f.kind));
+  } catch (e) {
+    fail(e);
+  }
+  if (req.kind === 'help') {
+    process.stdout.write(HELP_TEXT + '\n');
+    return;
+  }
+  if (req.kind === 'version') {
+    process.stdout.write(VERSION + '\n');
+    return;
+  }
+  const config = req.config;
+  const log = createLogger(config.logLevel);
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    fail(new ConfigError('dataDir', config.dataDir, `a directory that can be created (${(e as NodeJS.ErrnoException).code})`, config.configFile ?? 'configuration'));
+  }
+  const stateFile = path.join(config.dataDir, 'collector.json');
+  const other = readStateFile(stateFile);
+  if (other && other.pid !== process.pid && pidAlive(other.pid)) {
+    fail(new Error(`another collector (pid ${other.pid}) is already running with data dir ${config.dataDir} at ${other.url}; reuse it, stop it, or pass a different --data-dir`));
+  }
+  let collector: Collector | undefined;
+  let sources: Source[];
+  let parts;
+  try {
+    sources = createSources(config, log, () => collector?.latest());
+    parts = await openParts(config, log);
+  } catch (e) {
+    fail(e);
+  }
+  collector = new Collector(sources, config.intervalMs, { history: parts.history, alerts: parts.alerts, csv: parts.csv, log });
+  const info = hostInfo();
+  const server = new CollectorServer({
+    collector,
+    history: parts.history,
+    alerts: parts.alerts,
+    csv: parts.csv,
+    hostInfo: info,
+    policy: { token: config.token, loopbackOnly: isLoopback(config.host), allowedOrigins: config.allowedOrigins },
+    log: log.child('server'),
+    exporters: parts.exporters,
+    assets: { js: WEBVIEW_JS, css: WEBVIEW_CSS },
+  });
+  let port: number;
+  try {
+    port = await server.listen(config.port, config.host);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const hint = err.code === 'EADDRINUSE' ? ' (another collector may be running: see its state file, or pass --port 0)' : '';
+    fail(new Error(`cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}${hint}`));
+  }
+  collector.start();
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const url = `http://${hostForUrl}:${port}/`;
+  try {
+    writeStateFile(stateFile, { pid: process.pid, port, host: config.host, url, token: config.token ?? null, version: VERSION, startedAt: info.startedAt });
+  } catch (e) {
+    log.warn(`cannot write state file ${stateFile}: ${(e as Error).message}`);
+  }
+  process.stdout.write(`Rigwatch collector ${VERSION} listening on ${url}${config.token ? '#token=' + config.token : ''}\n`);
+  log.info(`sampling every ${config.intervalMs} ms; data in ${config.dataDir}`);
+
+  let idleTimer: NodeJS.Timeout | undefined;
+  if (config.idleTimeoutMs > 0) {
+    idleTimer = setInterval(() => {
+      if (server.clientCount === 0 && Date.now() - server.lastClientAt() >= config.idleTimeoutMs) {
+        log.info(`no clients for ${config.idleTimeoutMs / 3600_000} h; stopping (idle timeout)`);
+        void shutdown('idle timeout');
+      }
+    }, Math.min(60_000, config.idleTimeoutMs));
+    idleTimer.unref();
+  }
+
+  let stopping = false;
+  const shutdown = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`stopping (${why})`);
+    if (idleTimer) clearInterval(idleTimer);
+    await server.close();
+    await collector!.stop();
+    removeStateFile(stateFile, process.pid);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+}
+
+function fail(e: unknown): never {
+  const msg = e instanceof ConfigError ? `invalid configuration: ${e.message}` : (e as Error).message;
+  process.stderr.write(`rigwatch-collector: ${msg}\n`);
+  process.exit(2);
+}
+
+if (!runWorkerIfRequested() && require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`rigwatch-collector: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,332 @@
+// The tick loop: probes sources, samples them concurrently each under its own timeout, re-probes
+// unavailable/down ones with backoff, and assembles one SampleMessage per interval that feeds
+// history, alerts and CSV before listeners (the server) see it.
+
+import { EventEmitter } from 'node:events';
+import type { AlertEvent, SampleMessage, SeriesMap, SourceDetails, SourceStatus } from '../protocol';
+import { seriesName } from '../protocol';
+import type { AlertEngine, CsvLogger, HistoryStore } from './contracts';
+import type { Logger } from './log';
+import type { Source } from './source';
+import { SourceError } from './source';
+
+/** First re-probe delay after a failure, in ms. */
+export const PROBE_BACKOFF_MIN_MS = 1000;
+/** Longest re-probe delay, in ms. */
+export const PROBE_BACKOFF_MAX_MS = 60_000;
+/** Re-probe delay for sources that said "absent, retry" (e.g. no GPU), in ms. */
+export const ABSENT_RETRY_MS = 60_000;
+/** Default per-sample timeout when a source does not set one, in ms. */
+export const DEFAULT_SAMPLE_TIMEOUT_MS = 5000;
+/** Probe timeout, in ms. */
+export const PROBE_TIMEOUT_MS = 10_000;
+/** How often history and alert state are written to disk, in ms. */
+export const FLUSH_INTERVAL_MS = 10_000;
+
+interface Slot {
+  source: Source;
+  status: SourceStatus;
+  /** The in-flight sample or probe; a source never has two at once. */
+  busy: Promise<unknown> | null;
+  backoffMs: number;
+  details?: SourceDetails;
+  /** Whether a "probe again" may ever happen (false after e.g. bad credentials). */
+  retry: boolean;
+}
+
+/** Things the collector feeds each tick into. */
+export interface CollectorDeps {
+  history: HistoryStore;
+  alerts?: AlertEngine;
+  csv?: CsvLogger;
+  log: Logger;
+  /** Clock in epoch ms (tests may replace it). */
+  now?: () => number;
+}
+
+/** Events: `sample` (SampleMessage), `status` (SourceStatus[]), `alert` (AlertEvent[]). */
+export class Collector extends EventEmitter {
+  private readonly slots: Slot[];
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private running = false;
+  private ticking = false;
+  private nextTickAt = 0;
+  private latestSample: SampleMessage | undefined;
+  private pseudo = new Map<string, SourceStatus>();
+
+  constructor(
+    sources: Source[],
+    readonly intervalMs: number,
+    private readonly deps: CollectorDeps,
+  ) {
+    super();
+    this.now = deps.now ?? Date.now;
+    this.slots = sources.map((source) => ({
+      source,
+      status: { id: source.id, kind: source.kind, state: 'probing' },
+      busy: null,
+      backoffMs: PROBE_BACKOFF_MIN_MS,
+      retry: true,
+    }));
+  }
+
+  /** The latest assembled sample, if any. */
+  latest(): SampleMessage | undefined {
+    return this.latestSample;
+  }
+
+  /** Status of every source plus collector-internal parts (history, csv) when they have a problem. */
+  statuses(): SourceStatus[] {
+    return [...this.slots.map((s) => ({ ...s.status })), ...this.pseudo.values()];
+  }
+
+  /** Starts probing and ticking. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const slot of this.slots) this.probe(slot);
+    this.nextTickAt = this.now() + this.intervalMs;
+    this.schedule();
+    this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Runs a source action (e.g. the GPU report) with a timeout. */
+  async action(sourceId: string, action: string, args: Record<string, string>, timeoutMs = 30_000): Promise<unknown> {
+    const slot = this.slots.find((s) => s.source.id === sourceId);
+    if (!slot) throw new Error(`no source "${sourceId}" (have: ${this.slots.map((s) => s.source.id).join(', ') || 'none'})`);
+    const fn = slot.source.actions?.[action];
+    if (!fn) throw new Error(`source "${sourceId}" has no action "${action}"`);
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error(`action ${sourceId}/${action} timed out after ${timeoutMs} ms`)), timeoutMs);
+    try {
+      return await withAbort(fn(args, ac.signal), ac.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops ticking, flushes, and closes every source. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.timer = this.flushTimer = null;
+    await this.flush();
+    await Promise.all(
+      this.slots.map(async (s) => {
+        try {
+          await s.source.close();
+        } catch (e) {
+          this.deps.log.warn(`closing ${s.source.id}: ${(e as Error).message}`);
+        }
+      }),
+    );
+    await this.deps.csv?.close();
+  }
+
+  /** Writes history and alert state; a failure is reported as a `history` status, memory stays intact. */
+  async flush(): Promise<void> {
+    try {
+      await this.deps.history.flush();
+      this.setPseudo('history', null);
+    } catch (e) {
+      this.setPseudo('history', `cannot write history: ${(e as Error).message}; keeping it in memory`);
+    }
+    try {
+      await this.deps.alerts?.flush();
+    } catch (e) {
+      this.deps.log.warn(`cannot write alert state: ${(e as Error).message}`);
+    }
+  }
+
+  private setPseudo(id: string, problem: string | null): void {
+    const had = this.pseudo.get(id);
+    if (problem === null) {
+      if (had) {
+        this.pseudo.delete(id);
+        this.deps.log.info(`${id}: recovered`);
+        this.emit('status', this.statuses());
+      }
+      return;
+    }
+    if (had?.reason === problem) return;
+    this.pseudo.set(id, { id, kind: 'collector', state: 'down', reason: problem });
+    this.deps.log.warn(problem);
+    this.emit('status', this.statuses());
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const delay = Math.max(0, this.nextTickAt - this.now());
+    this.timer = setTimeout(() => void this.tick(), delay);
+  }
+
+  private probe(slot: Slot): void {
+    if (slot.busy || !this.running) return;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error(`probe timed out after ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+    const p = withAbort(slot.source.probe(ac.signal), ac.signal)
+      .then((r) => {
+        if (r.status === 'ready') {
+          this.setState(slot, { state: 'ready', description: r.description, reason: undefined, nextProbe: undefined });
+          slot.backoffMs = PROBE_BACKOFF_MIN_MS;
+        } else {
+          slot.retry = r.retry;
+          const wait = r.retry ? Math.max(ABSENT_RETRY_MS, slot.backoffMs) : undefined;
+          this.setState(slot, { state: 'unavailable', reason: r.reason, nextProbe: wait === undefined ? undefined : this.now() + wait });
+        }
+      })
+      .catch((e: unknown) => {
+        const err = e as Error;
+        slot.retry = !(err instanceof SourceError) || err.retry;
+        this.backoff(slot, `probe failed: ${err.message}`);
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        slot.busy = null;
+      });
+    slot.busy = p;
+  }
+
+  private backoff(slot: Slot, reason: string): void {
+    const nextProbe = slot.retry ? this.now() + slot.backoffMs : undefined;
+    slot.backoffMs = Math.min(PROBE_BACKOFF_MAX_MS, slot.backoffMs * 2);
+    this.setState(slot, { state: 'down', reason: slot.retry ? reason : `${reason} (not retrying until the configuration changes)`, nextProbe });
+  }
+
+  private setState(slot: Slot, patch: Partial<SourceStatus>): void {
+    const before = JSON.stringify([slot.status.state, slot.status.reason, slot.status.description]);
+    Object.assign(slot.status, patch);
+    for (const k of Object.keys(patch) as (keyof SourceStatus)[]) if (patch[k] === undefined) delete slot.status[k];
+    const after = JSON.stringify([slot.status.state, slot.status.reason, slot.status.description]);
+    if (before !== after) {
+      const level = slot.status.state === 'down' ? 'warn' : slot.status.state === 'unavailable' ? 'debug' : 'info';
+      this.deps.log[level](`${slot.source.id}: ${slot.status.state}${slot.status.reason ? ` (${slot.status.reason})` : ''}`);
+      this.emit('status', this.statuses());
+    }
+  }
+
+  /** One tick; public for tests that drive the loop by hand. */
+  async tick(): Promise<SampleMessage | undefined> {
+    if (this.ticking) return undefined;
+    this.ticking = true;
+    const started = performance.now();
+    const t = this.now();
+    const series: SeriesMap = {};
+    const details: Record<string, SourceDetails> = {};
+    try {
+      const now = t;
+      const runs: Promise<void>[] = [];
+      for (const slot of this.slots) {
+        const st = slot.status.state;
+        if (st === 'ready') {
+          if (slot.busy) {
+            // An earlier sample outlived its timeout and is still running: treat the source as hung,
+            // mark it down and let the re-probe (with backoff) decide when it is usable again.
+            series[seriesName('collector', slot.source.id, 'up_state')] = 0;
+            slot.busy = null;
+            this.backoff(slot, 'sample did not finish within its timeout (hung)');
+            continue;
+          }
+          runs.push(this.sampleOne(slot, series, details));
+        } else {
+          series[seriesName('collector', slot.source.id, 'up_state')] = 0;
+          if (slot.retry && slot.status.nextProbe !== undefined && slot.status.nextProbe <= now) this.probe(slot);
+          else if (st === 'probing' && !slot.busy) this.probe(slot);
+        }
+      }
+      await Promise.all(runs);
+      series['collector.tick_duration_seconds'] = (performance.now() - started) / 1000;
+      const msg: SampleMessage = { type: 'sample', t, series, details };
+      this.latestSample = msg;
+      this.deps.history.record(t, series);
+      this.deps.csv?.write(t, series);
+      const csvError = this.deps.csv?.status().error;
+      this.setPseudo('csv', csvError ? `CSV logging failed: ${csvError}` : null);
+      let events: AlertEvent[] = [];
+      if (this.deps.alerts) {
+        try {
+          events = this.deps.alerts.evaluate(t, series, this.statuses());
+        } catch (e) {
+          this.deps.log.error(`alert evaluation failed: ${(e as Error).stack ?? e}`);
+        }
+      }
+      this.emit('sample', msg);
+      if (events.length) this.emit('alert', events);
+      return msg;
+    } finally {
+      this.ticking = false;
+      // Drift-free schedule; if we fell behind by more than a tick, skip ahead instead of bursting.
+      this.nextTickAt += this.intervalMs;
+      const now = this.now();
+      if (this.nextTickAt < now) this.nextTickAt = now + this.intervalMs - ((now - this.nextTickAt) % this.intervalMs);
+      this.schedule();
+    }
+  }
+
+  private sampleOne(slot: Slot, series: SeriesMap, details: Record<string, SourceDetails>): Promise<void> {
+    const timeoutMs = Math.min(slot.source.sampleTimeoutMs ?? DEFAULT_SAMPLE_TIMEOUT_MS, Math.max(this.intervalMs * 0.9, 200));
+    const ac = new AbortController();
+    const started = performance.now();
+    const upName = seriesName('collector', slot.source.id, 'up_state');
+    const durName = seriesName('collector', slot.source.id, 'sample_duration_seconds');
+    const work = slot.source.sample(ac.signal);
+    slot.busy = work;
+    work.then(
+      () => { if (slot.busy === work) slot.busy = null; },
+      () => { if (slot.busy === work) slot.busy = null; },
+    );
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        ac.abort(new Error(`sample timed out after ${timeoutMs} ms`));
+        series[upName] = 0;
+        this.deps.log.warnOnce(`timeout:${slot.source.id}`, `${slot.source.id}: sample timed out after ${timeoutMs} ms; it misses this tick`);
+        resolve();
+      }, timeoutMs);
+      work.then(
+        (r) => {
+          clearTimeout(timer);
+          if (ac.signal.aborted) return;
+          const dur = (performance.now() - started) / 1000;
+          Object.assign(series, r.series);
+          if (r.details) slot.details = r.details;
+          if (slot.details) details[slot.source.id] = slot.details;
+          series[upName] = 1;
+          series[durName] = dur;
+          slot.backoffMs = PROBE_BACKOFF_MIN_MS;
+          slot.status.lastSuccess = this.now();
+          slot.status.lastDurationMs = Math.round(dur * 1e4) / 10;
+          resolve();
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          if (ac.signal.aborted) return;
+          const err = e as Error;
+          series[upName] = 0;
+          series[durName] = (performance.now() - started) / 1000;
+          slot.retry = !(err instanceof SourceError) || err.retry;
+          slot.details = undefined;
+          this.backoff(slot, err.message);
+          resolve();
+        },
+      );
+    });
+  }
+}
+
+/** Rejects when `signal` aborts, with its reason. */
+function withAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
