@@ -1,0 +1,308 @@
+// The Docker source: containers from the Engine API. The tick lists and inspects (cheap, a few ms);
+// stats (about a second each with stream=false) run on their own cadence in the background, and the
+// tick only reads the latest cached readings — it never waits for them.
+
+import type { SeriesMap } from '../../../protocol';
+import type { DockerContainer, DockerDetails } from '../../../protocol/details/docker';
+import { seriesName } from '../../../protocol/series';
+import type { Logger } from '../../log';
+import { SourceError, type ProbeResult, type SampleResult, type Source } from '../../source';
+import type { EndpointOrigin } from './config';
+import { DockerApiError, type DockerApi } from './engine-client';
+import {
+  parseContainerList,
+  parseInspect,
+  parseStats,
+  parseVersion,
+  type ContainerStats,
+  type InspectedContainer,
+  type ListedContainer,
+} from './parse';
+
+/** Timeout of the probe's `/version` request, ms. */
+export const PROBE_TIMEOUT_MS = 3000;
+/** Timeout of one list/inspect request, ms. */
+export const REQUEST_TIMEOUT_MS = 5000;
+/** A restart-count increase within this window counts the container as restarting, ms. */
+export const RESTART_RECENT_MS = 60_000;
+/** Stats older than this many stats intervals are reported as null (stale). */
+export const STATS_STALE_INTERVALS = 3;
+
+/** Numeric codes of `docker.<c>.health_state`. */
+export const HEALTH_STATE_CODE = { healthy: 0, starting: 1, unhealthy: 2 } as const;
+
+/** What a DockerSource needs. */
+export interface DockerSourceOptions {
+  api: DockerApi;
+  origin: EndpointOrigin;
+  statsIntervalMs: number;
+  /** Which container names to report. */
+  filter: (name: string) => boolean;
+  log: Logger;
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+interface CachedInspect {
+  listedState: string;
+  data: InspectedContainer;
+}
+
+interface CachedStats {
+  stats: ContainerStats;
+  /** The container's StartedAt when the reading was requested: a restart makes the reading stale. */
+  startedAt: number | null;
+  fetchedAt: number;
+}
+
+interface RestartTrack {
+  count: number;
+  changedAt: number | null;
+}
+
+/** Docker containers through the Engine API. */
+export class DockerSource implements Source {
+  readonly id = 'docker';
+  readonly kind = 'docker';
+
+  private readonly api: DockerApi;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private engineVersion: string | null = null;
+  private readonly inspects = new Map<string, CachedInspect>();
+  private readonly stats = new Map<string, CachedStats>();
+  private readonly statsInFlight = new Set<string>();
+  private readonly restarts = new Map<string, RestartTrack>();
+  /** Running containers (id → StartedAt) whose stats the background loop reads. */
+  private running = new Map<string, number | null>();
+  private statsTimer: NodeJS.Timeout | undefined;
+  private statsAbort = new AbortController();
+  private closed = false;
+
+  constructor(private readonly opts: DockerSourceOptions) {
+    this.api = opts.api;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Pings the engine with `/version`. A missing default socket is a quiet "unavailable". */
+  async probe(signal: AbortSignal): Promise<ProbeResult> {
+    const where = this.api.endpoint.display;
+    try {
+      const v = parseVersion(await this.api.get('/version', { signal, timeoutMs: PROBE_TIMEOUT_MS }));
+      this.engineVersion = v.version;
+      return { status: 'ready', description: `Docker Engine ${v.version ?? '(unknown version)'}${v.apiVersion ? ` (API ${v.apiVersion})` : ''} at ${where}` };
+    } catch (err) {
+      const e = err instanceof DockerApiError ? err : new DockerApiError(err instanceof Error ? err.message : String(err), 'protocol');
+      if (e.kind === 'absent' && this.opts.origin === 'default') {
+        // Most machines have no Docker: absence is an answer, not a warning.
+        this.log.debug(e.message);
+      } else {
+        this.log.warnOnce(`probe:${e.kind}`, e.message);
+      }
+      return { status: 'unavailable', reason: e.message, retry: e.retry };
+    }
+  }
+
+  /** Lists and inspects containers, and reports them with the latest cached stats. */
+  async sample(signal: AbortSignal): Promise<SampleResult> {
+    if (this.closed) throw new SourceError('Docker source closed', false);
+    let listed: ListedContainer[];
+    let inspected: InspectedContainer[];
+    try {
+      listed = parseContainerList(await this.api.get('/containers/json?all=1', { signal, timeoutMs: REQUEST_TIMEOUT_MS })).filter((c) =>
+        this.opts.filter(c.name),
+      );
+      inspected = await this.inspectAll(listed, signal);
+    } catch (err) {
+      // The engine is gone or broken: stop reading stats until it answers again.
+      this.stopStats();
+      if (err instanceof DockerApiError) throw new SourceError(err.message, err.retry);
+      throw new SourceError(`Docker engine at ${this.api.endpoint.display}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const now = this.now();
+    this.trackRestarts(inspected, now);
+    this.updateRunning(listed, inspected);
+    return this.build(listed, inspected, now);
+  }
+
+  /** Stops the stats loop, aborts stats in flight, closes connections. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopStats();
+    this.api.close();
+  }
+
+  /** Number of stats requests in flight (diagnostics and tests). */
+  get statsPending(): number {
+    return this.statsInFlight.size;
+  }
+
+  private async inspectAll(listed: ListedContainer[], signal: AbortSignal): Promise<InspectedContainer[]> {
+    const seen = new Set(listed.map((c) => c.id));
+    for (const id of this.inspects.keys()) if (!seen.has(id)) this.inspects.delete(id);
+    const results = await Promise.all(
+      listed.map(async (c): Promise<InspectedContainer | null> => {
+        const cached = this.inspects.get(c.id);
+        // Stopped containers change only when their state does; live ones carry health and restarts.
+        const live = c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
+        if (cached && !live && cached.listedState === c.state) return cached.data;
+        try {
+          const data = parseInspect(await this.api.get(`/containers/${encodeURIComponent(c.id)}/json`, { signal, timeoutMs: REQUEST_TIMEOUT_MS }));
+          this.inspects.set(c.id, { listedState: c.state, data });
+          return data;
+        } catch (err) {
+          // Removed between the list and the inspect: simply gone.
+          if (err instanceof DockerApiError && err.status === 404) return null;
+          throw err;
+        }
+      }),
+    );
+    return results.filter((r): r is InspectedContainer => r !== null);
+  }
+
+  private trackRestarts(inspected: InspectedContainer[], now: number): void {
+    const seen = new Set<string>();
+    for (const c of inspected) {
+      seen.add(c.id);
+      if (c.restartCount === null) continue;
+      const prev = this.restarts.get(c.id);
+      if (!prev) this.restarts.set(c.id, { count: c.restartCount, changedAt: null });
+      else if (c.restartCount !== prev.count) this.restarts.set(c.id, { count: c.restartCount, changedAt: now });
+    }
+    for (const id of this.restarts.keys()) if (!seen.has(id)) this.restarts.delete(id);
+  }
+
+  private updateRunning(listed: ListedContainer[], inspected: InspectedContainer[]): void {
+    const startedAt = new Map(inspected.map((c) => [c.id, c.startedAt]));
+    const running = new Map<string, number | null>();
+    for (const c of listed) if (c.state === 'running' && startedAt.has(c.id)) running.set(c.id, startedAt.get(c.id) ?? null);
+    for (const id of this.stats.keys()) {
+      const s = this.stats.get(id);
+      if (!running.has(id) || (s && s.startedAt !== running.get(id))) this.stats.delete(id);
+    }
+    this.running = running;
+    if (this.statsTimer === undefined) {
+      this.statsAbort = new AbortController();
+      this.statsTimer = setInterval(() => this.statsRound(), this.opts.statsIntervalMs);
+      // The collector closes the source; unref only keeps a forgotten one from holding a process open.
+      this.statsTimer.unref();
+    }
+    // Newly seen running containers get their first reading now rather than at the next round.
+    for (const id of running.keys()) if (!this.stats.has(id)) this.fetchStats(id);
+  }
+
+  private statsRound(): void {
+    for (const id of this.running.keys()) this.fetchStats(id);
+  }
+
+  private fetchStats(id: string): void {
+    if (this.closed || this.statsInFlight.has(id)) return;
+    this.statsInFlight.add(id);
+    const startedAt = this.running.get(id) ?? null;
+    const signal = this.statsAbort.signal;
+    // stream=false waits for two readings about a second apart so that precpu_stats is filled.
+    const timeoutMs = Math.max(this.opts.statsIntervalMs * 2, 10_000);
+    this.api
+      .getStats(`/containers/${encodeURIComponent(id)}/stats?stream=false`, { signal, timeoutMs })
+      .then((json) => {
+        if (signal.aborted || !this.running.has(id)) return;
+        this.stats.set(id, { stats: parseStats(json), startedAt, fetchedAt: this.now() });
+      })
+      .catch((err: unknown) => {
+        if (signal.aborted) return;
+        this.log.debug(`stats for container ${id.slice(0, 12)}: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => this.statsInFlight.delete(id));
+  }
+
+  private stopStats(): void {
+    if (this.statsTimer !== undefined) clearInterval(this.statsTimer);
+    this.statsTimer = undefined;
+    // Aborted requests settle at once and remove themselves from statsInFlight.
+    this.statsAbort.abort();
+    this.stats.clear();
+    this.running = new Map();
+  }
+
+  private freshStats(id: string, now: number): ContainerStats | null {
+    const s = this.stats.get(id);
+    if (!s || now - s.fetchedAt > this.opts.statsIntervalMs * STATS_STALE_INTERVALS) return null;
+    return s.stats;
+  }
+
+  private build(listed: ListedContainer[], inspected: InspectedContainer[], now: number): SampleResult {
+    const byId = new Map(inspected.map((c) => [c.id, c]));
+    const rows = listed.filter((c) => byId.has(c.id)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const series: SeriesMap = {};
+    const containers: DockerContainer[] = [];
+    const usedKeys = new Set<string>();
+    let unhealthy = 0;
+    let restarting = 0;
+    let running = 0;
+    let unhealthyOrRestarting = 0;
+    for (const l of rows) {
+      const c = byId.get(l.id) as InspectedContainer;
+      // Series keys are sanitised names; two names that sanitise alike keep apart by short id.
+      let key = seriesName('docker', l.name).slice('docker.'.length);
+      if (usedKeys.has(key)) key = `${key}_${l.id.slice(0, 12)}`;
+      usedKeys.add(key);
+      const state = l.state;
+      const isRunning = state === 'running';
+      const track = this.restarts.get(l.id);
+      const isRestarting = state === 'restarting' || (track?.changedAt != null && now - track.changedAt < RESTART_RECENT_MS);
+      // Health only means something while the container runs; a stopped one is "stopped", not unhealthy.
+      const liveHealth = isRunning || state === 'paused' ? c.health : null;
+      const isUnhealthy = liveHealth === 'unhealthy';
+      const st = isRunning ? this.freshStats(l.id, now) : null;
+      if (isRunning) running++;
+      if (isUnhealthy) unhealthy++;
+      if (isRestarting) restarting++;
+      if (isUnhealthy || isRestarting) unhealthyOrRestarting++;
+
+      const p = (metric: string): string => seriesName('docker', key, metric);
+      series[p('running_state')] = isRunning ? 1 : 0;
+      series[p('health_state')] = liveHealth === null ? null : HEALTH_STATE_CODE[liveHealth];
+      series[p('restart_count')] = c.restartCount;
+      series[p('uptime_seconds')] = isRunning && c.startedAt !== null ? Math.max(0, (now - c.startedAt) / 1000) : null;
+      series[p('cpu_ratio')] = st?.cpuRatio ?? null;
+      series[p('memory_used_bytes')] = st?.memoryUsedBytes ?? null;
+      series[p('memory_limit_bytes')] = st?.memoryLimitBytes ?? null;
+
+      containers.push({
+        id: l.id,
+        name: l.name,
+        seriesKey: key,
+        image: l.image || c.image,
+        state,
+        status: l.status,
+        health: c.health,
+        lastHealthOutput: c.lastHealthOutput,
+        lastHealthExitCode: c.lastHealthExitCode,
+        lastHealthAt: c.lastHealthAt,
+        healthFailingStreak: c.healthFailingStreak,
+        restartCount: c.restartCount,
+        startedAt: c.startedAt,
+        exitCode: c.exitCode,
+        cpuRatio: st?.cpuRatio ?? null,
+        memoryUsedBytes: st?.memoryUsedBytes ?? null,
+        memoryLimitBytes: st?.memoryLimitBytes ?? null,
+        statsAt: st ? (this.stats.get(l.id)?.stats.readAt ?? null) : null,
+      });
+    }
+    series['docker.containers_running_count'] = running;
+    series['docker.containers_unhealthy_count'] = unhealthy;
+    series['docker.containers_restarting_count'] = restarting;
+    series['docker.containers_unhealthy_or_restarting_count'] = unhealthyOrRestarting;
+    series['docker.containers_count'] = rows.length;
+    const details: DockerDetails = {
+      kind: 'docker',
+      endpoint: this.api.endpoint.display,
+      engineVersion: this.engineVersion,
+      statsIntervalMs: this.opts.statsIntervalMs,
+      containers,
+    };
+    return { series, details };
+  }
+}
