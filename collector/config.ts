@@ -160,7 +160,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, knownKinds: rea
           if (!Number.isInteger(config.port)) throw new ConfigError(key, v, 'an integer port', where);
           break;
         case 'host':
-          config.host = str(key, v, where, 'a bind address such as 127.0.0.1');
+          // `host` is both the bind address (a string) and the host source's section (an object or false).
+          if ((typeof v === 'object' && v !== null) || v === false) {
+            config.sources.host = v;
+            break;
+          }
+          config.host = str(key, v, where, 'a bind address such as 127.0.0.1 (or an object configuring the host source)');
           break;
         case 'interval':
           config.intervalMs = Math.round(num(key, v, where, MIN_INTERVAL_MS / 1000, MAX_INTERVAL_MS / 1000, 'seconds from 0.25 to 60') * 1000);
