@@ -4,8 +4,14 @@ export interface PostgresDetails {
   instance: string;
   /** The URL with the password redacted. */
   target: string;
+  /** Where the instance came from: `postgres[0]`, `DATABASE_URL` or `auto-detected`. */
+  origin?: string;
   serverVersion: string | null;
   isReplica: boolean | null;
-  /** Text of the longest running query, only when config allows it. */
+  /** Database the rates, cache hit ratio and size cover; null = every database (server-wide). */
+  statsDatabase?: string | null;
+  /** Age in seconds of the longest running query (other than Rigwatch's own); null when none. */
+  longestQuerySeconds?: number | null;
+  /** Text of the longest running query, only when config allows it (`showQueryText`), truncated, passwords masked. */
   longestQuery: string | null;
 }
