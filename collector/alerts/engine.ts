@@ -1,0 +1,556 @@
+// The alert engine: evaluates every rule on each tick, runs the per-instance lifecycle
+// (inactive → pending → firing ⇄ escalated/de-escalated → resolved) with `for`, hysteresis and
+// keep-firing-for, handles ack and mute, keeps a bounded history and persists all of it.
+
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { AlertEvent, AlertInstance, AlertSeverity, SeriesMap, SeriesValue, SourceStatus } from '../../protocol';
+import type { AlertEngine } from '../contracts';
+import type { Logger } from '../log';
+import { RollingMedian, type BaselineState } from './baseline';
+import { formatDuration, formatValue, renderMessage } from './format';
+import { parseAlertsConfig, type AlertRule } from './rules';
+import { compileSelector, expandCaptures, type CompiledSelector } from './selector';
+
+/** Version of the persisted state file layout. */
+export const ALERT_STATE_VERSION = 1;
+/** After a restart gap longer than this, pending `for` timers start again (we did not watch meanwhile). */
+export const RESTART_GAP_MS = 60_000;
+/** Cap on the selector-match cache (series names come and go, e.g. containers). */
+const MATCH_CACHE_MAX = 50_000;
+
+/** What transition an event records. */
+type Transition = AlertEvent['transition'];
+
+/** Options of createAlertEngine. */
+export interface AlertEngineOptions {
+  /** `config.alerts` as read from the config file (validated here). */
+  config: unknown;
+  /** State + history file (under the data dir). */
+  file: string;
+  log: Logger;
+  /** Config file path, for error messages. */
+  configFile?: string;
+}
+
+interface RuleEntry {
+  rule: AlertRule;
+  index: number;
+  sel: CompiledSelector;
+}
+
+interface Match {
+  entry: RuleEntry;
+  captures: string[];
+  /** Denominator series name for ratio rules. */
+  denominator: string | null;
+}
+
+interface Instance {
+  id: string;
+  entry: RuleEntry;
+  series: string;
+  captures: string[];
+  state: 'inactive' | 'pending' | 'firing';
+  severity: AlertSeverity;
+  value: SeriesValue;
+  warnSince?: number;
+  critSince?: number;
+  activeSince?: number;
+  firingSince?: number;
+  clearingSince?: number;
+  nullSince?: number;
+  acknowledged: boolean;
+  mutedUntil?: number;
+  /** Effective mute state last reported to clients (to emit `unmuted` when a mute expires). */
+  mutedReported: boolean;
+  lastTick: number;
+}
+
+interface PersistedInstance {
+  id: string;
+  ruleId: string;
+  series: string;
+  state: Instance['state'];
+  severity: AlertSeverity;
+  value: SeriesValue;
+  warnSince?: number;
+  critSince?: number;
+  activeSince?: number;
+  firingSince?: number;
+  clearingSince?: number;
+  nullSince?: number;
+  acknowledged: boolean;
+  mutedUntil?: number;
+  mutedReported: boolean;
+}
+
+interface PersistedState {
+  version: number;
+  savedAt: number;
+  seq: number;
+  instances: PersistedInstance[];
+  ruleMutes: Record<string, number>;
+  history: AlertEvent[];
+  baselines: Record<string, BaselineState>;
+}
+
+/** Creates the engine: validates `config.alerts` (throws ConfigError) and loads persisted state. */
+export async function createAlertEngine(opts: AlertEngineOptions): Promise<RuleAlertEngine> {
+  const parsed = parseAlertsConfig(opts.config, opts.configFile);
+  const engine = new RuleAlertEngine(parsed.rules, parsed.historySize, opts.file, opts.log);
+  await engine.load();
+  return engine;
+}
+
+/** AlertEngine implementation driven by AlertRules. */
+export class RuleAlertEngine implements AlertEngine {
+  private readonly entries: RuleEntry[];
+  private readonly byId = new Map<string, RuleEntry>();
+  private readonly matchCache = new Map<string, Match[]>();
+  private readonly instances = new Map<string, Instance>();
+  private readonly baselines = new Map<string, RollingMedian>();
+  private readonly ruleMutes = new Map<string, number>();
+  private history: AlertEvent[] = [];
+  private seq = 0;
+  private tick = 0;
+  private dirty = false;
+  private loadedAt: number | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private reasons = new Map<string, string>();
+  private readonly knownVirtual = new Set<string>();
+  private now = 0;
+
+  constructor(rules: AlertRule[], private readonly historySize: number, private readonly file: string, private readonly log: Logger) {
+    this.entries = rules.map((rule, index) => ({ rule, index, sel: compileSelector(rule.selector) }));
+    for (const e of this.entries) this.byId.set(e.rule.id, e);
+  }
+
+  /** The rules in effect (defaults merged with config). */
+  rules(): AlertRule[] {
+    return this.entries.map((e) => ({ ...e.rule }));
+  }
+
+  /** The last `limit` events (oldest first), from the persisted history. */
+  alertHistory(limit = this.historySize): AlertEvent[] {
+    return limit >= this.history.length ? this.history.slice() : this.history.slice(this.history.length - limit);
+  }
+
+  evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[] {
+    this.tick++;
+    this.now = t;
+    const events: AlertEvent[] = [];
+    if (this.loadedAt !== null) {
+      if (t - this.loadedAt > RESTART_GAP_MS) {
+        for (const inst of this.instances.values()) {
+          inst.warnSince = inst.warnSince === undefined ? undefined : t;
+          inst.critSince = inst.critSince === undefined ? undefined : t;
+        }
+      }
+      this.loadedAt = null;
+    }
+
+    // Virtual series from the source list: `collector.<sourceId>.down_state` (1 while a source is
+    // down) and, for the collector's own parts (kind `collector`, e.g. csv, history, listed only while
+    // failing), `collector.<part>.error_state`. Names seen before stay 0 once their status is gone.
+    const virtual = new Map<string, number>();
+    for (const name of this.knownVirtual) virtual.set(name, 0);
+    this.reasons = new Map();
+    for (const s of sources) {
+      const name = s.kind === 'collector' ? `collector.${s.id}.error_state` : `collector.${s.id}.down_state`;
+      virtual.set(name, s.state === 'down' ? 1 : 0);
+      this.knownVirtual.add(name);
+      if (s.reason) this.reasons.set(name, s.reason);
+    }
+    const lookup = (name: string): SeriesValue => {
+      const v = series[name];
+      return v === undefined ? (virtual.get(name) ?? null) : v;
+    };
+
+    for (const name in series) {
+      const ms = this.matchesFor(name);
+      if (ms.length) for (const m of ms) this.evalMatch(m, name, series[name] ?? null, t, lookup, events);
+    }
+    for (const [name, v] of virtual) {
+      if (series[name] !== undefined) continue;
+      const ms = this.matchesFor(name);
+      for (const m of ms) this.evalMatch(m, name, v, t, lookup, events);
+    }
+
+    for (const inst of [...this.instances.values()]) {
+      if (inst.state !== 'inactive' && inst.lastTick !== this.tick) this.step(inst, null, true, t, events);
+      if (inst.state === 'inactive') {
+        if (inst.mutedUntil !== undefined && inst.mutedUntil <= t) inst.mutedUntil = undefined;
+        if (inst.mutedUntil === undefined) this.instances.delete(inst.id);
+        continue;
+      }
+      const muted = this.isMuted(inst, t);
+      if (inst.mutedReported && !muted) {
+        // A snooze ran out while the alert is still active: remind, unless someone acknowledged it.
+        this.emit(inst, 'unmuted', t, events, inst.state === 'firing' && !inst.acknowledged);
+      }
+    }
+    for (const [id, until] of this.ruleMutes) if (until <= t) this.ruleMutes.delete(id);
+    return events;
+  }
+
+  active(): AlertInstance[] {
+    const out: AlertInstance[] = [];
+    for (const inst of this.instances.values()) if (inst.state !== 'inactive') out.push(this.view(inst, this.now));
+    return out.sort((a, b) => a.activeSince - b.activeSince);
+  }
+
+  acknowledge(alertId: string, t: number): AlertEvent[] {
+    const inst = this.instances.get(alertId);
+    if (!inst || inst.state === 'inactive') {
+      throw new Error(`no pending or firing alert "${alertId}"${this.activeIdsHint()}`);
+    }
+    if (inst.acknowledged) return [];
+    inst.acknowledged = true;
+    const events: AlertEvent[] = [];
+    this.emit(inst, 'acknowledged', t, events, false);
+    return events;
+  }
+
+  mute(target: string, durationMs: number, t: number): AlertEvent[] {
+    if (!Number.isFinite(durationMs) || durationMs < 0) throw new Error(`mute duration must be a non-negative number of ms, got ${durationMs}`);
+    const until = durationMs > 0 ? t + durationMs : undefined;
+    let affected: Instance[];
+    const rule = this.byId.get(target);
+    if (rule) {
+      if (until === undefined) this.ruleMutes.delete(target);
+      else this.ruleMutes.set(target, until);
+      affected = [...this.instances.values()].filter((i) => i.entry === rule && i.state !== 'inactive');
+    } else {
+      const colon = target.indexOf(':');
+      const entry = colon > 0 ? this.byId.get(target.slice(0, colon)) : undefined;
+      const seriesName = colon > 0 ? target.slice(colon + 1) : '';
+      const captures = entry ? entry.sel.match(seriesName) : null;
+      if (!entry || !captures) {
+        throw new Error(`cannot mute "${target}": not a rule id (${this.entries.map((e) => e.rule.id).join(', ')}) nor an alert id "<rule>:<series>" whose series matches the rule`);
+      }
+      let inst = this.instances.get(target);
+      if (!inst) {
+        inst = this.newInstance(entry, seriesName, captures);
+        this.instances.set(inst.id, inst);
+      }
+      inst.mutedUntil = until;
+      affected = inst.state === 'inactive' ? [] : [inst];
+    }
+    this.dirty = true;
+    const events: AlertEvent[] = [];
+    for (const inst of affected) this.emit(inst, this.isMuted(inst, t) ? 'muted' : 'unmuted', t, events, false);
+    return events;
+  }
+
+  prometheusLines(): string[] {
+    const lines = [
+      '# HELP ALERTS Rigwatch alert instances that are pending or firing (one series per instance).',
+      '# TYPE ALERTS gauge',
+    ];
+    const act = this.active();
+    for (const a of act) {
+      lines.push(`ALERTS{alertname="${esc(a.ruleId)}",alertstate="${a.state}",severity="${a.severity}",series="${esc(a.series)}"} 1`);
+    }
+    lines.push('# HELP ALERTS_FOR_STATE Epoch seconds at which each active alert instance became active.', '# TYPE ALERTS_FOR_STATE gauge');
+    for (const a of act) {
+      lines.push(`ALERTS_FOR_STATE{alertname="${esc(a.ruleId)}",severity="${a.severity}",series="${esc(a.series)}"} ${a.activeSince / 1000}`);
+    }
+    return lines;
+  }
+
+  /** Writes state + history atomically when anything changed since the last write. Rejects on I/O failure. */
+  flush(): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      const text = JSON.stringify(this.serialise());
+      try {
+        await mkdir(dirname(this.file), { recursive: true });
+        const tmp = `${this.file}.tmp`;
+        await writeFile(tmp, text);
+        await rename(tmp, this.file);
+      } catch (e) {
+        this.dirty = true;
+        throw new Error(`cannot save alert state to ${this.file}: ${(e as Error).message}`);
+      }
+    };
+    const p = this.writing.then(run, run);
+    this.writing = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Loads persisted state; a missing file is a fresh start, an unreadable one is logged and ignored. */
+  async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`cannot read alert state ${this.file}: ${(e as Error).message}; starting fresh`);
+      return;
+    }
+    let st: PersistedState;
+    try {
+      st = JSON.parse(text) as PersistedState;
+      if (st.version !== ALERT_STATE_VERSION || !Array.isArray(st.instances) || !Array.isArray(st.history)) throw new Error(`unsupported layout (version ${String(st.version)})`);
+    } catch (e) {
+      this.log.warn(`alert state ${this.file} is unreadable (${(e as Error).message}); starting fresh`);
+      return;
+    }
+    this.seq = typeof st.seq === 'number' ? st.seq : 0;
+    this.history = st.history.slice(-this.historySize);
+    for (const [id, until] of Object.entries(st.ruleMutes ?? {})) if (this.byId.has(id) && typeof until === 'number') this.ruleMutes.set(id, until);
+    let dropped = 0;
+    for (const p of st.instances) {
+      const entry = this.byId.get(p.ruleId);
+      const captures = entry ? entry.sel.match(p.series) : null;
+      if (!entry || !captures) {
+        dropped++;
+        continue;
+      }
+      const inst: Instance = { ...this.newInstance(entry, p.series, captures), ...pickInstance(p), entry, captures, lastTick: 0 };
+      this.instances.set(inst.id, inst);
+    }
+    if (dropped) this.log.info(`dropped ${dropped} persisted alert(s) whose rule was removed or changed`);
+    for (const [id, b] of Object.entries(st.baselines ?? {})) {
+      const entry = this.byId.get(id.slice(0, id.indexOf(':')));
+      if (entry?.rule.baseline) this.baselines.set(id, new RollingMedian(entry.rule.baseline.windowMs, b));
+    }
+    this.loadedAt = typeof st.savedAt === 'number' ? st.savedAt : 0;
+  }
+
+  // ---------- evaluation ----------
+
+  private matchesFor(name: string): Match[] {
+    let ms = this.matchCache.get(name);
+    if (ms) return ms;
+    ms = [];
+    for (const entry of this.entries) {
+      const captures = entry.sel.match(name);
+      if (captures) ms.push({ entry, captures, denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null });
+    }
+    if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
+    this.matchCache.set(name, ms);
+    return ms;
+  }
+
+  private evalMatch(m: Match, name: string, raw: SeriesValue, t: number, lookup: (n: string) => SeriesValue, events: AlertEvent[]): void {
+    const rule = m.entry.rule;
+    const id = `${rule.id}:${name}`;
+    let v: SeriesValue = raw;
+    if (m.denominator !== null && v !== null) {
+      const den = lookup(m.denominator);
+      v = den === null || den === 0 ? null : v / den;
+    }
+    if (rule.baseline && raw !== null) {
+      let bl = this.baselines.get(id);
+      if (!bl) {
+        bl = new RollingMedian(rule.baseline.windowMs);
+        this.baselines.set(id, bl);
+      }
+      // Compare with the median of earlier samples, so a spike does not raise its own baseline.
+      const median = bl.median();
+      const enough = bl.count >= rule.baseline.minSamples;
+      bl.add(t, raw);
+      this.dirty = true;
+      v = enough && median !== null && median > 0 ? raw / median : null;
+    }
+    const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue);
+    let inst = this.instances.get(id);
+    if (!inst) {
+      // Most series never breach: no instance object until one does.
+      if (v === null || !allowed) return;
+      if (!(rule.warning !== null && beyond(rule, v, rule.warning)) && !(rule.critical !== null && beyond(rule, v, rule.critical))) return;
+      inst = this.newInstance(m.entry, name, m.captures);
+      this.instances.set(id, inst);
+    }
+    inst.lastTick = this.tick;
+    this.step(inst, v, allowed, t, events);
+  }
+
+  private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[]): void {
+    const r = inst.entry.rule;
+    if (v === null) {
+      // Unknown is not "fine": a firing alert holds until the data has been missing for staleAfter.
+      inst.warnSince = inst.critSince = undefined;
+      if (inst.state === 'pending') this.resolve(inst, t, events);
+      else if (inst.state === 'firing') {
+        inst.nullSince ??= t;
+        if (t - inst.nullSince >= r.staleAfterMs) this.resolve(inst, t, events);
+      }
+      return;
+    }
+    inst.nullSince = undefined;
+    inst.value = v;
+    const bw = allowed && r.warning !== null && beyond(r, v, r.warning);
+    const bc = allowed && r.critical !== null && beyond(r, v, r.critical);
+    inst.warnSince = bw ? (inst.warnSince ?? t) : undefined;
+    inst.critSince = bc ? (inst.critSince ?? t) : undefined;
+    const critMet = bc && t - (inst.critSince as number) >= r.criticalForMs;
+    const warnMet = bw && t - (inst.warnSince as number) >= r.warningForMs;
+
+    if (inst.state === 'firing') {
+      let sev: AlertSeverity | null = null;
+      if (critMet || (inst.severity === 'critical' && allowed && r.criticalClear !== null && beyond(r, v, r.criticalClear))) sev = 'critical';
+      else if (warnMet || (allowed && r.warningClear !== null && beyond(r, v, r.warningClear))) sev = 'warning';
+      if (sev) {
+        inst.clearingSince = undefined;
+        if (sev !== inst.severity) {
+          const up = sev === 'critical';
+          inst.severity = sev;
+          // An acknowledgement covers the severity that was seen; a worse one needs a new look.
+          if (up) inst.acknowledged = false;
+          this.emit(inst, up ? 'escalated' : 'deescalated', t, events, up && !this.isMuted(inst, t));
+        }
+        return;
+      }
+      if (r.keepFiringForMs > 0) {
+        inst.clearingSince ??= t;
+        if (t - inst.clearingSince < r.keepFiringForMs) return;
+      }
+      this.resolve(inst, t, events);
+      return;
+    }
+
+    const target: AlertSeverity | null = critMet ? 'critical' : warnMet ? 'warning' : null;
+    if (target) {
+      inst.state = 'firing';
+      inst.severity = target;
+      inst.activeSince ??= t;
+      inst.firingSince = t;
+      inst.clearingSince = undefined;
+      this.emit(inst, 'firing', t, events, !this.isMuted(inst, t));
+    } else if (bw || bc) {
+      inst.severity = bc ? 'critical' : 'warning';
+      if (inst.state === 'inactive') {
+        inst.state = 'pending';
+        inst.activeSince = t;
+        this.emit(inst, 'pending', t, events, false);
+      }
+    } else if (inst.state === 'pending') {
+      this.resolve(inst, t, events);
+    }
+  }
+
+  private resolve(inst: Instance, t: number, events: AlertEvent[]): void {
+    const wasFiring = inst.state === 'firing';
+    this.emit(inst, 'resolved', t, events, false);
+    inst.state = 'inactive';
+    inst.warnSince = inst.critSince = inst.clearingSince = inst.nullSince = undefined;
+    inst.activeSince = inst.firingSince = undefined;
+    inst.acknowledged = false;
+    inst.mutedReported = false;
+    if (!wasFiring) this.log.debug(`alert ${inst.id} was pending and no longer holds`);
+  }
+
+  private emit(inst: Instance, transition: Transition, t: number, events: AlertEvent[], notify: boolean): void {
+    const alert = this.view(inst, t, transition === 'resolved' ? t : undefined);
+    const ev: AlertEvent = { seq: ++this.seq, t, transition, alert, notify };
+    inst.mutedReported = transition === 'resolved' ? false : this.isMuted(inst, t);
+    events.push(ev);
+    this.history.push(ev);
+    if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
+    this.dirty = true;
+    if (transition === 'firing' || transition === 'escalated' || (transition === 'resolved' && inst.state === 'firing')) {
+      this.log.info(`alert ${transition}: ${alert.message}`);
+    }
+  }
+
+  private view(inst: Instance, t: number, resolvedAt?: number): AlertInstance {
+    const r = inst.entry.rule;
+    const threshold = (inst.severity === 'critical' ? r.critical : r.warning) ?? (r.warning ?? r.critical) as number;
+    const message = renderMessage(r.message, {
+      rule: r.id,
+      series: inst.series,
+      severity: inst.severity,
+      value: formatValue(inst.value, r.unit),
+      threshold: formatValue(threshold, r.unit),
+      op: r.comparison,
+      for: formatDuration(inst.severity === 'critical' ? r.criticalForMs : r.warningForMs),
+      reason: this.reasons.get(inst.series) ?? 'no reason given',
+      captures: inst.captures,
+    });
+    const a: AlertInstance = {
+      id: inst.id,
+      ruleId: r.id,
+      series: inst.series,
+      state: resolvedAt !== undefined ? 'resolved' : inst.state === 'firing' ? 'firing' : 'pending',
+      severity: inst.severity,
+      value: inst.value,
+      threshold,
+      message,
+      activeSince: inst.activeSince ?? t,
+      acknowledged: inst.acknowledged,
+    };
+    if (inst.firingSince !== undefined) a.firingSince = inst.firingSince;
+    if (resolvedAt !== undefined) a.resolvedAt = resolvedAt;
+    const mu = this.mutedUntil(inst);
+    if (mu !== undefined && mu > t) a.mutedUntil = mu;
+    return a;
+  }
+
+  private newInstance(entry: RuleEntry, series: string, captures: string[]): Instance {
+    return {
+      id: `${entry.rule.id}:${series}`, entry, series, captures, state: 'inactive', severity: 'warning', value: null,
+      acknowledged: false, mutedReported: false, lastTick: 0,
+    };
+  }
+
+  private mutedUntil(inst: Instance): number | undefined {
+    const r = this.ruleMutes.get(inst.entry.rule.id);
+    const i = inst.mutedUntil;
+    if (r === undefined) return i;
+    if (i === undefined) return r;
+    return Math.max(r, i);
+  }
+
+  private isMuted(inst: Instance, t: number): boolean {
+    const mu = this.mutedUntil(inst);
+    return mu !== undefined && mu > t;
+  }
+
+  private activeIdsHint(): string {
+    const ids = [...this.instances.values()].filter((i) => i.state !== 'inactive').map((i) => i.id);
+    return ids.length ? ` (active: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})` : ' (no alert is active)';
+  }
+
+  private serialise(): PersistedState {
+    const instances: PersistedInstance[] = [];
+    for (const i of this.instances.values()) {
+      instances.push({
+        id: i.id, ruleId: i.entry.rule.id, series: i.series, state: i.state, severity: i.severity, value: i.value,
+        warnSince: i.warnSince, critSince: i.critSince, activeSince: i.activeSince, firingSince: i.firingSince,
+        clearingSince: i.clearingSince, nullSince: i.nullSince, acknowledged: i.acknowledged, mutedUntil: i.mutedUntil,
+        mutedReported: i.mutedReported,
+      });
+    }
+    const baselines: Record<string, BaselineState> = {};
+    for (const [id, b] of this.baselines) baselines[id] = b.toJSON();
+    return {
+      version: ALERT_STATE_VERSION, savedAt: this.now, seq: this.seq, instances,
+      ruleMutes: Object.fromEntries(this.ruleMutes), history: this.history, baselines,
+    };
+  }
+}
+
+function beyond(r: AlertRule, v: number, level: number): boolean {
+  return r.comparison === 'above' ? v > level : v < level;
+}
+
+function pickInstance(p: PersistedInstance): Partial<Instance> {
+  const out: Partial<Instance> = {
+    state: p.state === 'pending' || p.state === 'firing' ? p.state : 'inactive',
+    severity: p.severity === 'critical' ? 'critical' : 'warning',
+    value: typeof p.value === 'number' ? p.value : null,
+    acknowledged: p.acknowledged === true,
+    mutedReported: p.mutedReported === true,
+  };
+  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil'] as const) {
+    if (typeof p[k] === 'number') out[k] = p[k];
+  }
+  return out;
+}
+
+function esc(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}

@@ -1,0 +1,23 @@
+// RFC 4180 CSV primitives shared by the logger and the history export.
+
+import type { SeriesValue } from '../../protocol';
+
+/** Line terminator required by RFC 4180. */
+export const CSV_EOL = '\r\n';
+
+/** Quotes a field when it contains a comma, a quote, CR or LF (quotes doubled), per RFC 4180. */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CSV record including its CRLF terminator. */
+export function csvRow(fields: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < fields.length; i++) out += (i ? ',' : '') + csvField(fields[i] as string);
+  return out + CSV_EOL;
+}
+
+/** A value cell: empty for null/missing, otherwise the shortest text that reads back to the same number. */
+export function csvNumber(v: SeriesValue | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '' : String(v);
+}

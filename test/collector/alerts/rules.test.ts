@@ -1,0 +1,108 @@
+// Rule config: defaults, overrides, disabling, and errors that name the rule and the field.
+
+import { strict as assert } from 'node:assert';
+import { matchesSelector } from '../../../protocol';
+import { DEFAULT_RULE_CONFIGS, parseAlertsConfig } from '../../../collector/alerts';
+import { ConfigError } from '../../../collector/config-error';
+import { compileSelector, expandCaptures } from '../../../collector/alerts/selector';
+import { parseDuration } from '../../../collector/alerts/rules';
+
+function rejects(config: unknown, message: string | RegExp): void {
+  assert.throws(() => parseAlertsConfig(config, '/etc/rigwatch.json'), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('alert rules config', () => {
+  it('defaults cover the SPEC table and resolve without errors', () => {
+    const { rules, historySize } = parseAlertsConfig(undefined);
+    assert.equal(historySize, 500);
+    assert.deepEqual(rules.map((r) => r.id), DEFAULT_RULE_CONFIGS.map((r) => r.id));
+    const util = rules.find((r) => r.id === 'gpu-utilization');
+    assert.deepEqual([util?.warning, util?.critical, util?.warningForMs, util?.criticalForMs], [0.9, 0.98, 120_000, 300_000]);
+    const temp = rules.find((r) => r.id === 'gpu-temperature');
+    assert.deepEqual([temp?.warningClear, temp?.criticalClear], [70, 80]);
+    assert.equal(rules.find((r) => r.id === 'source-down')?.warningForMs, 30_000);
+    assert.equal(rules.find((r) => r.id === 'gpu-power')?.unit, 'ratio');
+    assert.equal(rules.find((r) => r.id === 'model-latency')?.unit, 'multiple');
+  });
+
+  it('overrides fields of a default by id, adds new rules and disables by id', () => {
+    const { rules } = parseAlertsConfig({
+      rules: [
+        { id: 'gpu-temperature', warning: 80, critical: 90, clear: null },
+        { id: 'loss-spike', selector: 'train.*.loss_ratio', comparison: 'above', critical: 2, for: 30, message: 'loss $1 at {value}' },
+        { id: 'host-cpu', enabled: false },
+      ],
+      disable: ['gpu-utilization'],
+    });
+    const ids = rules.map((r) => r.id);
+    assert.ok(!ids.includes('host-cpu') && !ids.includes('gpu-utilization'));
+    assert.ok(ids.includes('loss-spike'));
+    const t = rules.find((r) => r.id === 'gpu-temperature');
+    assert.deepEqual([t?.warning, t?.warningClear, t?.criticalClear], [80, 80, 90]);
+    const l = rules.find((r) => r.id === 'loss-spike');
+    assert.deepEqual([l?.warning, l?.critical, l?.criticalForMs, l?.criticalClear], [null, 2, 30_000, 2]);
+    assert.deepEqual(parseAlertsConfig(false).rules, []);
+  });
+
+  it('accepts percentages for levels', () => {
+    const { rules } = parseAlertsConfig({ rules: [{ id: 'host-memory', warning: '70%', critical: '92.5 %' }] });
+    const r = rules.find((x) => x.id === 'host-memory');
+    assert.deepEqual([r?.warning, r?.critical], [0.7, 0.925]);
+    // The default's hysteresis width (0.85 → 0.8) moves with the overridden warning level.
+    assert.ok(Math.abs((r?.warningClear ?? 0) - 0.65) < 1e-9, String(r?.warningClear));
+  });
+
+  it('rejects bad rules naming the file, the rule and the field', () => {
+    rejects({ rules: [{ id: 'gpu-temperature', warning: 'hot' }] }, '/etc/rigwatch.json: alerts.rules[gpu-temperature].warning: expected a number, got "hot"');
+    rejects({ rules: [{ id: 'x', comparison: 'above' }] }, /alerts\.rules\[x\]\.selector: expected a series name or pattern \(required for a new rule\), got nothing/);
+    rejects({ rules: [{ id: 'x', selector: 'a.b_count', comparison: 'over', warning: 1 }] }, /alerts\.rules\[x\]\.comparison: expected "above" or "below", got "over"/);
+    rejects({ rules: [{ id: 'gpu-temperature', critical: 60 }] }, /alerts\.rules\[gpu-temperature\]\.critical: expected a number at or above warning \(75\)/);
+    rejects({ rules: [{ id: 'gpu-temperature', clear: 80 }] }, /alerts\.rules\[gpu-temperature\]\.clear: expected a number at or below warning \(75\)/);
+    rejects({ rules: [{ id: 'gpu-temperature', for: 'a while' }] }, /alerts\.rules\[gpu-temperature\]\.for: expected a duration/);
+    rejects({ rules: [{ id: 'gpu-power', ratioTo: 'gpu.$2.power_limit_watts' }] }, /alerts\.rules\[gpu-power\]\.ratioTo: expected a template using only \$1…\$1/);
+    rejects({ rules: [{ id: 'gpu-temperature', warning: null, critical: null }] }, /alerts\.rules\[gpu-temperature\]\.warning: expected a number \(a rule needs a warning or a critical level\)/);
+    rejects({ rules: [{ id: 'gpu-temperature', wraning: 3 }] }, /alerts\.rules\[gpu-temperature\]\.wraning: expected no such field/);
+    rejects({ rules: [{ id: 'model-latency', baseline: { window: '1h', minSamples: 0 } }] }, /alerts\.rules\[model-latency\]\.baseline\.minSamples: expected an integer from 1 to 1000, got 0/);
+    rejects({ rules: [{ id: 'gpu-memory' }, { selector: 'x' }] }, /alerts\.rules\[1\]\.id: expected a rule id/);
+    rejects({ rules: [{ id: 'gpu-memory' }, { id: 'gpu-memory' }] }, /alerts\.rules\[gpu-memory\]\.id: expected a rule id used only once/);
+    rejects({ disable: ['gpu-temp'] }, /alerts\.disable\[0\]: expected the id of a rule \(gpu-utilization, gpu-temperature,/);
+    rejects({ rules: {} }, /alerts\.rules: expected an array of rules, got \{\}/);
+    rejects({ historySize: 0 }, /alerts\.historySize: expected an integer from 1 to 100000, got 0/);
+    rejects({ rulez: [] }, /alerts\.rulez: expected no such key/);
+    rejects('yes', /alerts: expected an object or false, got "yes"/);
+  });
+
+  it('parses durations', () => {
+    assert.deepEqual(['500ms', '30s', '2m', '1.5h', '1d', 90, 0].map(parseDuration), [500, 30_000, 120_000, 5_400_000, 86_400_000, 90_000, 0]);
+    assert.deepEqual(['', '5 minutes', -1, '1w'].map(parseDuration), [null, null, null, null]);
+  });
+});
+
+describe('alert selectors', () => {
+  const names = [
+    'gpu.0.temperature_celsius', 'gpu.12.temperature_celsius', 'gpu.0.power_watts', 'host.mount.root.used_ratio',
+    'host.mount.data_x.used_ratio', 'collector.postgres.main.down_state', 'collector.host.down_state', 'gpu.0.x.temperature_celsius',
+  ];
+  const selectors = ['gpu.*.temperature_celsius', 'host.mount.*.used_ratio', 'gpu.0.*', 'gpu.0.temperature_celsius', 'collector.*.down_state'];
+
+  it('agrees with matchesSelector for single-segment wildcards, exact names and prefixes', () => {
+    for (const sel of selectors) {
+      const c = compileSelector(sel);
+      for (const n of names) assert.equal(c.match(n) !== null, matchesSelector(n, sel), `${sel} vs ${n}`);
+    }
+  });
+
+  it('captures wildcards for ratio templates; ** spans dotted source ids', () => {
+    assert.deepEqual(compileSelector('gpu.*.power_watts').match('gpu.3.power_watts'), ['3']);
+    assert.equal(expandCaptures('gpu.$1.power_limit_watts', ['3']), 'gpu.3.power_limit_watts');
+    const c = compileSelector('collector.**.down_state');
+    assert.deepEqual(c.match('collector.postgres.main.down_state'), ['postgres.main']);
+    assert.deepEqual(c.match('collector.host.down_state'), ['host']);
+    assert.equal(c.match('collector.down_state'), null);
+  });
+});
