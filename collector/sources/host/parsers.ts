@@ -76,14 +76,15 @@ export function parseMeminfo(text: string): MemInfo {
 
 /** Load averages from /proc/loadavg. */
 export function parseLoadavg(text: string): [number, number, number] {
-  const f = text.trim().split(/\s+/).slice(0, 3).map(Number);
+  const f = text.trim().split(/\s+/).slice(0, 3).map((x) => (/^\d+(\.\d+)?$/.test(x) ? Number(x) : NaN));
   if (f.length < 3 || f.some((x) => !Number.isFinite(x))) throw new Error(`/proc/loadavg: unexpected content ${JSON.stringify(text.slice(0, 60))}`);
   return f as [number, number, number];
 }
 
 /** Seconds since boot from /proc/uptime. */
 export function parseUptime(text: string): number {
-  const v = Number(text.trim().split(/\s+/)[0]);
+  const m = /^\s*(\d+(?:\.\d+)?)\s/.exec(text);
+  const v = m ? Number(m[1]) : NaN;
   if (!Number.isFinite(v)) throw new Error(`/proc/uptime: unexpected content ${JSON.stringify(text.slice(0, 60))}`);
   return v;
 }
@@ -202,6 +203,8 @@ export const PSEUDO_FS_TYPES: ReadonlySet<string> = new Set([
 
 // Mount points under these are the system's or a container runtime's, not the user's.
 const SYSTEM_MOUNT_RE = /^\/(proc|sys|run\/credentials|var\/lib\/docker|var\/lib\/containers|var\/lib\/kubelet|snap)(\/|$)/;
+// Container runtimes bind these single files from the host's disk; they are not mounts a user made.
+const RUNTIME_FILE_MOUNTS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']);
 
 /** Options for `selectRealMounts`. */
 export interface MountFilter {
@@ -231,6 +234,7 @@ export function selectRealMounts(entries: MountEntry[], filter: MountFilter = {}
     if (!keep) continue;
     if (SYSTEM_MOUNT_RE.test(e.mount) && !include.has(e.fsType)) continue;
     if (/^\/dev\//.test(e.mount) && e.mount !== '/dev/shm') continue;
+    if (RUNTIME_FILE_MOUNTS.has(e.mount)) continue;
     if (exclude.some((x) => e.mount === x || (x.endsWith('/') && e.mount.startsWith(x)))) continue;
     const prev = byDev.get(e.devId);
     if (!prev || better(e, prev)) byDev.set(e.devId, e);

@@ -1,0 +1,168 @@
+// The in-memory rings of one series: raw samples for the last hour plus min/avg/max bucket tiers.
+// Everything is preallocated typed arrays so memory is fixed per series and recording never allocates.
+
+/** Raw samples kept, per series. */
+export const RAW_SPAN_MS = 60 * 60 * 1000;
+
+/** An aggregated tier: bucket width and how far back it reaches. */
+export interface TierSpec {
+  stepMs: number;
+  spanMs: number;
+}
+
+/** The aggregated tiers (SPEC §3): 10 s for 6 h, 1 min for 24 h, 5 min for 7 days. */
+export const AGG_TIERS: readonly TierSpec[] = [
+  { stepMs: 10_000, spanMs: 6 * 3_600_000 },
+  { stepMs: 60_000, spanMs: 24 * 3_600_000 },
+  { stepMs: 300_000, spanMs: 7 * 24 * 3_600_000 },
+];
+
+/** Oldest data any tier holds; a series with no value for longer is dropped. */
+export const RETENTION_MS = AGG_TIERS[AGG_TIERS.length - 1]!.spanMs;
+
+/**
+ * Tiers a given sampling interval can fill: a bucket must be at least two intervals wide, or tick jitter
+ * leaves empty buckets that would read as gaps (at 15 s sampling a 10 s tier is two-thirds holes).
+ */
+export function tiersFor(intervalMs: number): TierSpec[] {
+  return AGG_TIERS.filter((t) => t.stepMs >= 2 * intervalMs);
+}
+
+/** Raw ring capacity: one hour of ticks plus 10 % for ticks that come early. */
+export function rawCapacity(intervalMs: number): number {
+  return Math.ceil((RAW_SPAN_MS / intervalMs) * 1.1) + 1;
+}
+
+/** Chronological ring of raw (t, value) samples; value NaN means null. */
+export class RawRing {
+  readonly t: Float64Array;
+  readonly v: Float64Array;
+  /** Index of the oldest sample. */
+  start = 0;
+  len = 0;
+
+  constructor(readonly cap: number) {
+    this.t = new Float64Array(cap);
+    this.v = new Float64Array(cap);
+  }
+
+  /** Appends; a sample not newer than the last one replaces it when equal in time and is dropped when older. */
+  push(t: number, v: number): void {
+    if (this.len > 0) {
+      const last = (this.start + this.len - 1) % this.cap;
+      const lt = this.t[last]!;
+      if (t < lt) return;
+      if (t === lt) {
+        this.v[last] = v;
+        return;
+      }
+    }
+    const i = (this.start + this.len) % this.cap;
+    this.t[i] = t;
+    this.v[i] = v;
+    if (this.len < this.cap) this.len++;
+    else this.start = (this.start + 1) % this.cap;
+  }
+
+  /** Time of the k-th oldest sample. */
+  timeAt(k: number): number {
+    return this.t[(this.start + k) % this.cap]!;
+  }
+
+  /** Value of the k-th oldest sample (NaN = null). */
+  valueAt(k: number): number {
+    return this.v[(this.start + k) % this.cap]!;
+  }
+
+  /** Index (0 = oldest) of the first sample with time > t (binary search). */
+  firstAfter(t: number): number {
+    let lo = 0;
+    let hi = this.len;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.timeAt(mid) > t) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+/** One aggregated tier of one series: a ring of buckets indexed by bucket number modulo its size. */
+export class AggRing {
+  readonly n: number;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly sum: Float64Array;
+  /** Non-null values in the bucket; 0 means the bucket is a gap. 65535 is enough for 5 min at 0.25 s. */
+  readonly count: Uint16Array;
+  /** Newest bucket number written (floor(t / stepMs)); buckets older than head - n + 1 are gone. */
+  head = -Infinity;
+
+  constructor(readonly stepMs: number, spanMs: number) {
+    this.n = Math.ceil(spanMs / stepMs);
+    this.min = new Float64Array(this.n);
+    this.max = new Float64Array(this.n);
+    this.sum = new Float64Array(this.n);
+    this.count = new Uint16Array(this.n);
+  }
+
+  /** Slot of bucket b. */
+  slot(b: number): number {
+    const s = b % this.n;
+    return s < 0 ? s + this.n : s;
+  }
+
+  /** Adds a value (NaN = null: advances time, leaves the bucket's statistics alone). */
+  add(t: number, v: number): void {
+    const b = Math.floor(t / this.stepMs);
+    if (b > this.head) {
+      // Clear every bucket the head moves over so a pause in recording reads back as a gap.
+      const from = this.head === -Infinity ? b - this.n + 1 : Math.max(this.head + 1, b - this.n + 1);
+      for (let k = from; k <= b; k++) this.count[this.slot(k)] = 0;
+      this.head = b;
+    } else if (b <= this.head - this.n) {
+      return;
+    }
+    if (v !== v) return; // NaN: null value
+    const s = this.slot(b);
+    const c = this.count[s]!;
+    if (c === 0) {
+      this.min[s] = v;
+      this.max[s] = v;
+      this.sum[s] = v;
+    } else {
+      if (v < this.min[s]!) this.min[s] = v;
+      if (v > this.max[s]!) this.max[s] = v;
+      this.sum[s] += v;
+    }
+    if (c < 65535) this.count[s] = c + 1;
+    else this.sum[s] -= v; // saturated: keep sum and count consistent so avg stays right
+  }
+
+  /** True when bucket b is held (not overwritten and not older than the retention relative to `nowBucket`). */
+  holds(b: number, nowBucket: number): boolean {
+    return b <= this.head && b > this.head - this.n && b > nowBucket - this.n;
+  }
+}
+
+/** All rings of one series. */
+export class SeriesRings {
+  readonly raw: RawRing;
+  readonly tiers: AggRing[];
+  /** Epoch ms of the last non-null value (or of creation), for dropping series that stopped reporting. */
+  lastValueT: number;
+
+  constructor(intervalMs: number, specs: readonly TierSpec[], createdT: number) {
+    this.raw = new RawRing(rawCapacity(intervalMs));
+    this.tiers = specs.map((s) => new AggRing(s.stepMs, s.spanMs));
+    this.lastValueT = createdT;
+  }
+
+  /** Records one value (null as NaN). */
+  add(t: number, v: number | null): void {
+    const x = v === null || !Number.isFinite(v) ? NaN : v;
+    this.raw.push(t, x);
+    for (const tier of this.tiers) tier.add(t, x);
+    if (x === x && t > this.lastValueT) this.lastValueT = t;
+  }
+}

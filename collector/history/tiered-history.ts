@@ -1,0 +1,363 @@
+// Multi-resolution history (SPEC §3): per-series rings, queries answered already downsampled, and an
+// atomic on-disk snapshot. See docs/history.md for the file format and the memory bound.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { HistoryPoint, HistoryQuery, HistorySeries, SeriesMap } from '../../protocol';
+import { matchesSelector } from '../../protocol';
+import type { HistoryAnswer, HistoryStore } from '../contracts';
+import type { Logger } from '../log';
+import { RAW_SPAN_MS, RETENTION_MS, SeriesRings, tiersFor, type TierSpec } from './rings';
+import { decodeHistory, encodeSeries, encodeHeader, encodeTrailer } from './file-format';
+
+/** Point budget when a query gives none. */
+export const DEFAULT_POINTS = 600;
+/** Largest point budget a query may ask for. */
+export const MAX_POINTS = 5000;
+/** Default range of a query without `from`. */
+export const DEFAULT_RANGE_MS = 60 * 60 * 1000;
+/** Default cap on series held (about 200 KB each at a 1 s interval, so ~200 MB at the cap). */
+export const DEFAULT_MAX_SERIES = 1000;
+/**
+ * A tier is used for a range if it needs at most this many buckets per requested point; merging buckets
+ * keeps the finest resolution the budget allows while the cost stays bounded by points × this factor.
+ */
+const MAX_BUCKETS_PER_POINT = 8;
+/** At the series cap, a new series may replace one that has had no value for this long. */
+const EVICT_IDLE_MS = 60 * 60 * 1000;
+/** How often record() looks for series to expire. */
+const EXPIRE_EVERY_MS = 10 * 60 * 1000;
+
+/** Options of `TieredHistory.open`. */
+export interface TieredHistoryOptions {
+  /** The history file (created with its directory on the first flush). */
+  file: string;
+  /** The sampling interval in ms; sets the raw tier's size. */
+  intervalMs: number;
+  log: Logger;
+  /** Cap on series held; see DEFAULT_MAX_SERIES. */
+  maxSeries?: number;
+}
+
+/** A source of a downsampled answer for one tier (raw = index -1). */
+interface TierChoice {
+  tier: number;
+  stepMs: number;
+}
+
+/** Tiered per-series history implementing the collector's HistoryStore. */
+export class TieredHistory implements HistoryStore {
+  private readonly series = new Map<string, SeriesRings>();
+  private readonly specs: TierSpec[];
+  private firstT: number | undefined;
+  private lastExpireT = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly maxSeries: number;
+
+  private constructor(
+    private readonly file: string,
+    readonly intervalMs: number,
+    private readonly log: Logger,
+    maxSeries: number,
+  ) {
+    this.specs = tiersFor(intervalMs);
+    this.maxSeries = maxSeries;
+  }
+
+  /** Loads `file` if present; a corrupt or foreign file is moved aside with a warning, never thrown. */
+  static async open(opts: TieredHistoryOptions): Promise<TieredHistory> {
+    if (!(opts.intervalMs > 0)) throw new Error(`history: intervalMs must be > 0, got ${opts.intervalMs}`);
+    const h = new TieredHistory(opts.file, opts.intervalMs, opts.log, opts.maxSeries ?? DEFAULT_MAX_SERIES);
+    let buf: Buffer;
+    try {
+      buf = await fs.promises.readFile(opts.file);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code !== 'ENOENT') opts.log.warn(`cannot read history file ${opts.file} (${err.message}); starting with empty history`);
+      return h;
+    }
+    try {
+      const loaded = decodeHistory(buf);
+      h.adopt(loaded);
+      opts.log.info(`loaded history of ${h.series.size} series from ${opts.file}`);
+    } catch (e) {
+      const aside = `${opts.file}.corrupt-${Date.now()}`;
+      try {
+        await fs.promises.rename(opts.file, aside);
+        opts.log.warn(`history file ${opts.file} is unreadable (${(e as Error).message}); moved it to ${aside} and started empty`);
+      } catch (e2) {
+        opts.log.warn(`history file ${opts.file} is unreadable (${(e as Error).message}) and could not be moved aside (${(e2 as Error).message}); started empty`);
+      }
+      h.series.clear();
+      h.firstT = undefined;
+    }
+    return h;
+  }
+
+  private adopt(loaded: ReturnType<typeof decodeHistory>): void {
+    this.firstT = loaded.firstT;
+    for (const s of loaded.series) {
+      const rings = new SeriesRings(this.intervalMs, this.specs, s.lastValueT);
+      // Raw samples are re-pushed so a changed interval (a different ring size) still loads.
+      for (let k = 0; k < s.rawT.length; k++) rings.raw.push(s.rawT[k]!, s.rawV[k]!);
+      for (const tier of rings.tiers) {
+        const saved = s.tiers.find((x) => x.stepMs === tier.stepMs && x.n === tier.n);
+        if (!saved) continue;
+        tier.head = saved.head;
+        tier.min.set(saved.min);
+        tier.max.set(saved.max);
+        tier.sum.set(saved.sum);
+        tier.count.set(saved.count);
+      }
+      rings.lastValueT = s.lastValueT;
+      if (this.series.size < this.maxSeries) this.series.set(s.name, rings);
+    }
+  }
+
+  /** Records one tick's values at epoch ms `t`. */
+  record(t: number, values: SeriesMap): void {
+    if (this.firstT === undefined) this.firstT = t;
+    if (t - this.lastExpireT >= EXPIRE_EVERY_MS) {
+      this.lastExpireT = t;
+      this.expire(t);
+    }
+    for (const name in values) {
+      let s = this.series.get(name);
+      if (!s) {
+        const created = this.create(name, t);
+        if (!created) continue;
+        s = created;
+      }
+      s.add(t, values[name] ?? null);
+    }
+  }
+
+  private create(name: string, t: number): SeriesRings | null {
+    if (this.series.size >= this.maxSeries) {
+      let oldest: string | undefined;
+      let oldestT = Infinity;
+      for (const [n, s] of this.series) {
+        if (s.lastValueT < oldestT) {
+          oldestT = s.lastValueT;
+          oldest = n;
+        }
+      }
+      if (oldest === undefined || t - oldestT < EVICT_IDLE_MS) {
+        this.log.warnOnce('history-cap', `history holds ${this.maxSeries} series (the cap); new series such as ${name} are not kept until others go quiet`);
+        return null;
+      }
+      this.series.delete(oldest);
+    }
+    const s = new SeriesRings(this.intervalMs, this.specs, t);
+    this.series.set(name, s);
+    return s;
+  }
+
+  /** Drops series with no value for longer than the retention: nothing of them is left to show. */
+  private expire(now: number): void {
+    for (const [n, s] of this.series) if (now - s.lastValueT > RETENTION_MS) this.series.delete(n);
+  }
+
+  /** Names of every series held. */
+  seriesNames(): string[] {
+    return [...this.series.keys()];
+  }
+
+  /** Downsampled answer (see docs/history.md for how the tier is chosen). */
+  query(q: HistoryQuery, now: number): HistoryAnswer {
+    const to = q.to ?? now;
+    const names = this.seriesNames().filter((n) => q.series.some((sel) => matchesSelector(n, sel)));
+    names.sort();
+    if (q.since !== undefined) return this.querySince(names, q.since, to, q.points);
+    const from = q.from ?? to - DEFAULT_RANGE_MS;
+    const points = clampPoints(q.points);
+    if (!(to > from)) return { from, to, series: names.map((name) => ({ name, stepMs: this.intervalMs, points: [] })) };
+    const choice = this.chooseTier(from, to, points, now);
+    const series: HistorySeries[] = names.map((name) => {
+      const s = this.series.get(name)!;
+      return choice.tier < 0 ? this.fromRaw(name, s, from, to, points) : this.fromTier(name, s, choice.tier, from, to, points, now);
+    });
+    return { from, to, series };
+  }
+
+  private querySince(names: string[], since: number, to: number, points: number | undefined): HistoryAnswer {
+    const cap = clampPoints(points ?? MAX_POINTS);
+    const series = names.map((name) => {
+      const raw = this.series.get(name)!.raw;
+      let k = raw.firstAfter(since);
+      const end = raw.firstAfter(to);
+      // Beyond the budget the newest samples win: a client backfilling a long gap wants the recent end.
+      k = Math.max(k, end - cap);
+      const pts: HistoryPoint[] = [];
+      for (; k < end; k++) {
+        const v = raw.valueAt(k);
+        const x = v === v ? v : null;
+        pts.push([raw.timeAt(k), x, x, x]);
+      }
+      return { name, stepMs: this.intervalMs, points: pts };
+    });
+    return { from: since, to, series };
+  }
+
+  /** The finest tier that still holds `from` and needs at most points × MAX_BUCKETS_PER_POINT buckets. */
+  private chooseTier(from: number, to: number, points: number, now: number): TierChoice {
+    const candidates: { tier: number; stepMs: number; spanMs: number }[] = [
+      { tier: -1, stepMs: this.intervalMs, spanMs: RAW_SPAN_MS },
+      ...this.specs.map((s, i) => ({ tier: i, stepMs: s.stepMs, spanMs: s.spanMs })),
+    ];
+    let coarsestCovering: TierChoice | undefined;
+    for (const c of candidates) {
+      const horizon = now - c.spanMs;
+      // A tier also covers the range when it still holds everything ever recorded (a young collector).
+      const covers = from >= horizon || (this.firstT !== undefined && this.firstT >= horizon);
+      if (!covers) continue;
+      const buckets = (to - Math.max(from, horizon)) / c.stepMs;
+      if (buckets <= points * MAX_BUCKETS_PER_POINT) return c;
+      coarsestCovering = c;
+    }
+    // Nothing both covers and fits: the coarsest tier that covers (or the coarsest of all, for ranges
+    // older than any retention), with buckets merged; its cost is bounded by the tier's size.
+    return coarsestCovering ?? candidates[candidates.length - 1]!;
+  }
+
+  private fromRaw(name: string, s: SeriesRings, from: number, to: number, points: number): HistorySeries {
+    const raw = s.raw;
+    let k = raw.firstAfter(from);
+    // firstAfter is strict; step back over a sample exactly at `from` so the range is inclusive.
+    while (k > 0 && raw.timeAt(k - 1) >= from) k--;
+    const end = raw.firstAfter(to);
+    const n = end - k;
+    if (n <= points) {
+      const pts: HistoryPoint[] = [];
+      for (; k < end; k++) {
+        const v = raw.valueAt(k);
+        const x = v === v ? v : null;
+        pts.push([raw.timeAt(k), x, x, x]);
+      }
+      return { name, stepMs: this.intervalMs, points: pts };
+    }
+    const g = groupSize(Math.floor(from / this.intervalMs), Math.floor(to / this.intervalMs), points);
+    const width = g * this.intervalMs;
+    const acc = new Accumulator(Math.floor(from / width), Math.floor(to / width), width);
+    for (; k < end; k++) {
+      const v = raw.valueAt(k);
+      acc.add(Math.floor(raw.timeAt(k) / width), v, v, v, v === v ? 1 : 0);
+    }
+    return { name, stepMs: width, points: acc.points() };
+  }
+
+  private fromTier(name: string, s: SeriesRings, tierIdx: number, from: number, to: number, points: number, now: number): HistorySeries {
+    const tier = s.tiers[tierIdx]!;
+    const step = tier.stepMs;
+    const bFrom = Math.floor(from / step);
+    const bTo = Math.floor(to / step);
+    const g = groupSize(bFrom, bTo, points);
+    const acc = new Accumulator(Math.floor(bFrom / g), Math.floor(bTo / g), g * step);
+    const nowBucket = Math.floor(now / step);
+    // Only buckets the ring can still hold are visited, so the cost is bounded by the tier size.
+    const lo = Math.max(bFrom, tier.head - tier.n + 1, nowBucket - tier.n + 1);
+    const hi = Math.min(bTo, tier.head);
+    for (let b = lo; b <= hi; b++) {
+      if (!tier.holds(b, nowBucket)) continue;
+      const slot = tier.slot(b);
+      const c = tier.count[slot]!;
+      if (c === 0) continue;
+      acc.add(Math.floor(b / g), tier.min[slot]!, tier.sum[slot]!, tier.max[slot]!, c);
+    }
+    return { name, stepMs: g * step, points: acc.points() };
+  }
+
+  /** Writes everything to disk atomically (temp file, fsync, rename); rejects on failure, memory untouched. */
+  flush(): Promise<void> {
+    // Serialised: two overlapping flushes would race on the temp file.
+    const run = this.flushing.then(() => this.writeFile());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeFile(): Promise<void> {
+    const now = Date.now();
+    this.expire(now);
+    const dir = path.dirname(this.file);
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    let fh: fs.promises.FileHandle | undefined;
+    try {
+      await fs.promises.mkdir(dir, { recursive: true });
+      fh = await fs.promises.open(tmp, 'w', 0o600);
+      // Snapshot the list first: series created while we write go into the next flush.
+      const entries = [...this.series];
+      await fh.write(encodeHeader({ intervalMs: this.intervalMs, savedAt: now, firstT: this.firstT ?? null, seriesCount: entries.length }));
+      // One series at a time: each block is copied synchronously (consistent), written, then released,
+      // so flushing never holds a second copy of the whole history in memory.
+      for (const [name, s] of entries) await fh.write(encodeSeries(name, s));
+      await fh.write(encodeTrailer());
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      await fs.promises.rename(tmp, this.file);
+    } catch (e) {
+      if (fh) await fh.close().catch(() => undefined);
+      await fs.promises.unlink(tmp).catch(() => undefined);
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`cannot write history to ${this.file}: ${err.code ? `${err.code} ` : ''}${err.message}`);
+    }
+    // The rename is durable only once the directory entry is; best effort (some filesystems refuse).
+    try {
+      const d = await fs.promises.open(dir, 'r');
+      await d.sync().finally(() => d.close());
+    } catch {
+      // ignore
+    }
+  }
+}
+
+function clampPoints(p: number | undefined): number {
+  if (p === undefined || !Number.isFinite(p)) return DEFAULT_POINTS;
+  return Math.max(1, Math.min(MAX_POINTS, Math.floor(p)));
+}
+
+/** Smallest group size g such that buckets [bFrom, bTo], grouped on multiples of g, make ≤ points groups. */
+function groupSize(bFrom: number, bTo: number, points: number): number {
+  let g = Math.max(1, Math.ceil((bTo - bFrom + 1) / points));
+  while (Math.floor(bTo / g) - Math.floor(bFrom / g) + 1 > points) g++;
+  return g;
+}
+
+/** Merges buckets into consecutive groups and emits one point per group, null where a group is empty. */
+class Accumulator {
+  private readonly min: Float64Array;
+  private readonly max: Float64Array;
+  private readonly sum: Float64Array;
+  private readonly count: Float64Array;
+
+  constructor(
+    private readonly g0: number,
+    g1: number,
+    private readonly width: number,
+  ) {
+    const n = Math.max(0, g1 - g0 + 1);
+    this.min = new Float64Array(n).fill(Infinity);
+    this.max = new Float64Array(n).fill(-Infinity);
+    this.sum = new Float64Array(n);
+    this.count = new Float64Array(n);
+  }
+
+  add(group: number, min: number, sum: number, max: number, count: number): void {
+    const i = group - this.g0;
+    if (i < 0 || i >= this.count.length || count === 0) return;
+    if (min < this.min[i]!) this.min[i] = min;
+    if (max > this.max[i]!) this.max[i] = max;
+    this.sum[i] += sum;
+    this.count[i] += count;
+  }
+
+  points(): HistoryPoint[] {
+    const out: HistoryPoint[] = new Array(this.count.length);
+    for (let i = 0; i < this.count.length; i++) {
+      const t = (this.g0 + i) * this.width;
+      const c = this.count[i]!;
+      out[i] = c === 0 ? [t, null, null, null] : [t, this.min[i]!, this.sum[i]! / c, this.max[i]!];
+    }
+    return out;
+  }
+}
