@@ -18,8 +18,8 @@ export const TEST_IMAGE = 'rw-busybox:test';
 const ENGINE_READY_TIMEOUT_MS = 30_000;
 /** How long dockerd may take to exit after SIGTERM, ms (it stops containers within --shutdown-timeout). */
 const ENGINE_STOP_TIMEOUT_MS = 15_000;
-/** Seconds dockerd gives containers to stop on shutdown (busybox sleep as PID 1 ignores SIGTERM). */
-const SHUTDOWN_TIMEOUT_S = 1;
+/** Seconds dockerd waits for containers on shutdown at most (each container's --stop-timeout applies first). */
+const SHUTDOWN_TIMEOUT_S = 2;
 /** Busybox applets linked into the image. */
 const APPLETS = ['sh', 'sleep', 'true', 'false', 'echo', 'cat', 'ls', 'yes', 'dd', 'head', 'kill'];
 
@@ -248,7 +248,9 @@ export async function startDockerEngine(): Promise<DockerEngine> {
     image: TEST_IMAGE,
     docker,
     run: (name, opts = {}) =>
-      docker(['run', '-d', '--network', 'none', '--name', name, ...(opts.flags ?? []), TEST_IMAGE, ...(opts.cmd ?? ['sleep', '100000'])]),
+      // --stop-timeout: busybox as PID 1 ignores SIGTERM; without it every stop (and an engine
+      // shutdown) waits the default 10 s before SIGKILL.
+      docker(['run', '-d', '--network', 'none', '--stop-timeout', '1', '--name', name, ...(opts.flags ?? []), TEST_IMAGE, ...(opts.cmd ?? ['sleep', '100000'])]),
     stopEngine,
     startEngine,
     dispose,

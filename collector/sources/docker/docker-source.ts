@@ -78,6 +78,8 @@ export class DockerSource implements Source {
   private statsTimer: NodeJS.Timeout | undefined;
   private statsAbort = new AbortController();
   private closed = false;
+  /** Whether the engine ever answered: after that, a missing socket means "stopped", not "no Docker". */
+  private everReady = false;
 
   constructor(private readonly opts: DockerSourceOptions) {
     this.api = opts.api;
@@ -85,22 +87,31 @@ export class DockerSource implements Source {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Pings the engine with `/version`. A missing default socket is a quiet "unavailable". */
+  /**
+   * Pings the engine with `/version`. Only a missing default socket on a machine where the engine was
+   * never seen is a quiet "unavailable" (re-probed rarely); permission denied is "unavailable" with the
+   * message to act on; anything else — including a socket that vanished because dockerd stopped —
+   * throws, so the tick loop marks the source down and re-probes with a short backoff.
+   */
   async probe(signal: AbortSignal): Promise<ProbeResult> {
     const where = this.api.endpoint.display;
     try {
       const v = parseVersion(await this.api.get('/version', { signal, timeoutMs: PROBE_TIMEOUT_MS }));
       this.engineVersion = v.version;
+      this.everReady = true;
       return { status: 'ready', description: `Docker Engine ${v.version ?? '(unknown version)'}${v.apiVersion ? ` (API ${v.apiVersion})` : ''} at ${where}` };
     } catch (err) {
       const e = err instanceof DockerApiError ? err : new DockerApiError(err instanceof Error ? err.message : String(err), 'protocol');
-      if (e.kind === 'absent' && this.opts.origin === 'default') {
+      if (e.kind === 'absent' && this.opts.origin === 'default' && !this.everReady) {
         // Most machines have no Docker: absence is an answer, not a warning.
         this.log.debug(e.message);
-      } else {
-        this.log.warnOnce(`probe:${e.kind}`, e.message);
+        return { status: 'unavailable', reason: e.message, retry: true };
       }
-      return { status: 'unavailable', reason: e.message, retry: e.retry };
+      if (e.kind === 'permission') {
+        this.log.warnOnce('probe:permission', e.message);
+        return { status: 'unavailable', reason: e.message, retry: true };
+      }
+      throw new SourceError(e.message, e.retry);
     }
   }
 
@@ -241,7 +252,6 @@ export class DockerSource implements Source {
     let unhealthy = 0;
     let restarting = 0;
     let running = 0;
-    let unhealthyOrRestarting = 0;
     for (const l of rows) {
       const c = byId.get(l.id) as InspectedContainer;
       // Series keys are sanitised names; two names that sanitise alike keep apart by short id.
@@ -259,7 +269,6 @@ export class DockerSource implements Source {
       if (isRunning) running++;
       if (isUnhealthy) unhealthy++;
       if (isRestarting) restarting++;
-      if (isUnhealthy || isRestarting) unhealthyOrRestarting++;
 
       const p = (metric: string): string => seriesName('docker', key, metric);
       series[p('running_state')] = isRunning ? 1 : 0;
@@ -294,7 +303,6 @@ export class DockerSource implements Source {
     series['docker.containers_running_count'] = running;
     series['docker.containers_unhealthy_count'] = unhealthy;
     series['docker.containers_restarting_count'] = restarting;
-    series['docker.containers_unhealthy_or_restarting_count'] = unhealthyOrRestarting;
     series['docker.containers_count'] = rows.length;
     const details: DockerDetails = {
       kind: 'docker',
