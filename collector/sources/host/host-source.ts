@@ -157,7 +157,7 @@ export class HostSource implements Source {
   }
 
   /** Ready on Linux with a readable /proc; starts the one-off inventory read in the background. */
-  async probe(): Promise<ProbeResult> {
+  async probe(_signal?: AbortSignal): Promise<ProbeResult> {
     if (process.platform !== 'linux' && this.procRoot === '/proc') {
       return { status: 'unavailable', reason: `the host source reads /proc, which ${process.platform} does not have`, retry: false };
     }
@@ -172,7 +172,7 @@ export class HostSource implements Source {
   }
 
   /** One tick; rates are null on the first tick (nothing to diff against yet). */
-  async sample(): Promise<SampleResult> {
+  async sample(_signal?: AbortSignal): Promise<SampleResult> {
     const t = this.now();
     const dtS = this.prevT === undefined ? 0 : (t - this.prevT) / 1000;
     const series: SeriesMap = {};
