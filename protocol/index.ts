@@ -4,3 +4,4 @@ export * from './details';
 export * from './series';
 export * from './guards';
 export * from './bridge';
+export * from './compact';

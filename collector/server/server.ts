@@ -17,6 +17,8 @@ import {
   type HelloMessage,
   type HistoryQuery,
   type HostInfo,
+  type KeysMessage,
+  CompactEncoder,
   type ServerMessage,
   type SourceStatus,
 } from '../../protocol';
@@ -52,6 +54,8 @@ export interface ServerDeps {
 interface Client {
   ws: WebSocket;
   alive: boolean;
+  /** Wants the compact sample stream (protocol/compact.ts). */
+  compact: boolean;
 }
 
 /** The collector's HTTP + WebSocket server. */
@@ -61,6 +65,9 @@ export class CollectorServer {
   private readonly clients = new Set<Client>();
   private heartbeat: NodeJS.Timeout | null = null;
   private lastClientSeen = Date.now();
+  private readonly encoder = new CompactEncoder();
+  /** False when ticks went by without compact clients, so the encoder's previous tick is stale. */
+  private encoderSynced = false;
   private readonly onSample = (m: ServerMessage): void => this.broadcast(m);
   private readonly onStatus = (sources: SourceStatus[]): void => this.broadcast({ type: 'status', sources });
   private readonly onAlert = (events: AlertEvent[]): void => this.broadcast({ type: 'alert', events });
@@ -84,7 +91,8 @@ export class CollectorServer {
         deps.log.info(`WebSocket refused (${denied[0]}): ${denied[1]}`);
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+      const compact = url.searchParams.get('compact') === '1';
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, compact));
     });
   }
 
@@ -152,9 +160,22 @@ export class CollectorServer {
 
   /** Serialises once and sends the same buffer to every client; drops clients that cannot keep up. */
   broadcast(msg: ServerMessage): void {
-    if (this.clients.size === 0) return;
-    const data = Buffer.from(JSON.stringify(msg));
+    if (this.clients.size === 0) {
+      this.encoderSynced = false;
+      return;
+    }
+    let full: Buffer | undefined;
+    let compact: Buffer | undefined;
+    if (msg.type === 'sample') {
+      if ([...this.clients].some((c) => c.compact)) {
+        compact = Buffer.from(JSON.stringify(this.encoder.encode(msg)));
+        this.encoderSynced = true;
+      } else {
+        this.encoderSynced = false;
+      }
+    }
     for (const cl of this.clients) {
+      const data = cl.compact && compact ? compact : (full ??= Buffer.from(JSON.stringify(msg)));
       if (cl.ws.readyState !== WebSocket.OPEN) continue;
       if (cl.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
         this.deps.log.warn(`dropping a slow WebSocket client (${cl.ws.bufferedAmount} bytes unsent)`);
@@ -182,8 +203,8 @@ export class CollectorServer {
     };
   }
 
-  private accept(ws: WebSocket): void {
-    const cl: Client = { ws, alive: true };
+  private accept(ws: WebSocket, compact: boolean): void {
+    const cl: Client = { ws, alive: true, compact };
     this.clients.add(cl);
     ws.on('pong', () => (cl.alive = true));
     ws.on('close', () => this.drop(cl));
@@ -205,7 +226,14 @@ export class CollectorServer {
         (e: unknown) => this.sendTo(cl, { type: 'result', id: msg.id, ok: false, error: (e as Error).message }),
       );
     });
-    this.sendTo(cl, this.hello());
+    const hello = this.hello();
+    this.sendTo(cl, hello);
+    if (compact) {
+      // The encoder's previous tick must be the sample this client just got in hello.
+      if (!this.encoderSynced && hello.latest) this.encoder.encode(hello.latest);
+      this.encoderSynced = true;
+      this.sendTo(cl, this.encoder.keys());
+    }
   }
 
   private refuse(cl: Client, reason: string): void {
@@ -216,7 +244,7 @@ export class CollectorServer {
     this.drop(cl);
   }
 
-  private sendTo(cl: Client, msg: ServerMessage): void {
+  private sendTo(cl: Client, msg: ServerMessage | KeysMessage): void {
     if (cl.ws.readyState === WebSocket.OPEN) cl.ws.send(JSON.stringify(msg));
   }
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION, type HelloMessage, type HistoryReplyMessage, type SampleMessage } from '../../protocol';
+import { CompactDecoder, PROTOCOL_VERSION, isCompactMessage, type HelloMessage, type HistoryReplyMessage, type SampleMessage } from '../../protocol';
 import { COLLECTOR_JS, openWs, startCollector, type RunningCollector } from '../helpers/collector-process';
 
 function runCli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
@@ -140,6 +140,44 @@ describe('collector process (e2e)', function () {
     await ws.close();
   });
 
+  it('streams the compact form on ?compact=1, which decodes to the same samples a full client gets', async () => {
+    const full = await c.ws();
+    await full.next('hello');
+    const raw: unknown[] = [];
+    const compactWs = new WebSocket(`ws://127.0.0.1:${c.port}/ws?compact=1&token=${c.token}`);
+    compactWs.on('message', (d) => raw.push(JSON.parse(d.toString())));
+    await new Promise((r) => compactWs.once('open', r));
+    const fullSamples: SampleMessage[] = [];
+    for (let i = 0; i < 6; i++) fullSamples.push(await full.next('sample'));
+    compactWs.close();
+    await full.close();
+    const dec = new CompactDecoder();
+    const hello = raw[0] as HelloMessage;
+    assert.equal(hello.type, 'hello');
+    dec.reset(hello.latest);
+    assert.equal((raw[1] as { type: string }).type, 'keys');
+    const decoded: SampleMessage[] = [];
+    let bytesCompact = 0;
+    for (const m of raw.slice(1)) {
+      assert.notEqual((m as { type: string }).type, 'sample', 'compact clients never get full samples');
+      if (!isCompactMessage(m)) continue;
+      bytesCompact += JSON.stringify(m).length;
+      const out = dec.apply(m);
+      if (out) decoded.push(out);
+    }
+    let matched = 0;
+    for (const d of decoded) {
+      const f = fullSamples.find((x) => x.t === d.t);
+      if (!f) continue;
+      assert.deepEqual(d.series, f.series);
+      assert.deepEqual(d.details, f.details);
+      matched++;
+    }
+    assert.ok(matched >= 3, `decoded samples matched full ones (${matched})`);
+    const bytesFull = fullSamples.reduce((n, x) => n + JSON.stringify(x).length, 0);
+    assert.ok(bytesCompact < bytesFull, `compact ${bytesCompact} B should be smaller than full ${bytesFull} B`);
+  });
+
   it('writes a 0600 state file with port, pid and token', () => {
     const file = path.join(c.dataDir, 'collector.json');
     const st = fs.statSync(file);
@@ -241,4 +279,3 @@ describe('collector persistence', function () {
   });
 });
 
-void WebSocket;
