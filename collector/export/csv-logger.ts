@@ -174,6 +174,7 @@ export class CsvFileLogger implements CsvLogger {
   }
 
   private async drain(): Promise<void> {
+    let rotated = false;
     while (this.chunks.length) {
       const chunk = this.chunks[0] as Chunk;
       if (chunk.parts.length) {
@@ -196,8 +197,10 @@ export class CsvFileLogger implements CsvLogger {
       }
       if (this.chunks.length === 1) break;
       this.chunks.shift();
-      await this.prune();
+      rotated = true;
     }
+    // After the writes, so the count includes the file just started.
+    if (rotated) await this.prune();
     if (this.error) {
       this.opts.log.info(`CSV logging recovered${this.dropped ? ` after dropping ${this.dropped} rows` : ''}`);
       this.error = undefined;
