@@ -245,6 +245,7 @@ export class Collector extends EventEmitter {
       this.latestSample = msg;
       this.deps.history.record(t, series);
       this.deps.csv?.write(t, series);
+      if (this.deps.csv?.series) Object.assign(series, this.deps.csv.series());
       const csvError = this.deps.csv?.status().error;
       this.setPseudo('csv', csvError ? `CSV logging failed: ${csvError}` : null);
       let events: AlertEvent[] = [];

@@ -53,5 +53,7 @@ export interface CsvLogger {
   setEnabled(enabled: boolean): Promise<LoggingStatus>;
   /** Appends one tick when enabled. Never throws; failures show in status(). */
   write(t: number, series: SeriesMap): void;
+  /** Series describing the logger's own health (e.g. `collector.csv.error_state`), recorded each tick. */
+  series?(): SeriesMap;
   close(): Promise<void>;
 }

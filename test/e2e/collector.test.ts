@@ -133,10 +133,10 @@ describe('collector process (e2e)', function () {
   it('answers a request error with a result naming it (unknown source action)', async () => {
     const ws = await c.ws();
     await ws.next('hello');
-    const r = await ws.request({ type: 'action', id: 'a1', source: 'gpu', action: 'report', args: { index: '0' } });
+    const r = await ws.request({ type: 'action', id: 'a1', source: 'nosuch', action: 'report', args: { index: '0' } });
     assert.equal(r.type, 'result');
     assert.equal((r as { ok: boolean }).ok, false);
-    assert.match((r as { error: string }).error, /no source "gpu"/);
+    assert.match((r as { error: string }).error, /no source "nosuch"/);
     await ws.close();
   });
 
