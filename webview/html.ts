@@ -31,6 +31,7 @@ export function dashboardHtml(o: DashboardHtmlOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Rigwatch</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${o.styleUri}" nonce="${o.nonce}">
 </head>
 <body>

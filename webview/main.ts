@@ -1,2 +1,25 @@
-// Placeholder until the dashboard lands.
-export {};
+// Dashboard entry point: picks the bridge (VS Code postMessage or browser WebSocket), creates the
+// store and hands it to <rw-app>. The same bundle runs in the VS Code panel and in a browser.
+
+import { createBridge } from './bridge';
+import { RwApp } from './components/rw-app';
+import { DashboardStore } from './state';
+import { installBrowserTheme, installPageStyles } from './theme';
+
+function main(): void {
+  const bridge = createBridge(window);
+  // Outside VS Code nobody defines the theme variables: bring our own (dark/light by OS setting).
+  if (bridge.mode === 'browser') installBrowserTheme(document);
+  installPageStyles(document);
+  const store = new DashboardStore(bridge);
+  let app = document.querySelector('rw-app');
+  if (!app) {
+    app = new RwApp();
+    document.body.append(app);
+  }
+  app.store = store;
+  store.start();
+  window.addEventListener('pagehide', () => store.dispose(), { once: true });
+}
+
+main();

@@ -1,0 +1,69 @@
+// Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, with every console error,
+// page error and CSP violation recorded so tests can fail on them.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Where screenshots go (gitignored). */
+export const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
+
+/** A launched browser with one page and the problems it reported. */
+export interface TestBrowser {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors, page errors and CSP violations, in order. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with a fresh profile and opens a page that records problems. */
+export async function launchBrowser(opts: { colorScheme?: 'dark' | 'light'; width?: number; height?: number } = {}): Promise<TestBrowser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
+    colorScheme: opts.colorScheme ?? 'dark',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // CSP violations are reported as events inside the page; forward them.
+  await page.exposeFunction('__rwCspViolation', (s: string) => problems.push(`CSP violation: ${s}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const w = window as unknown as { __rwCspViolation(s: string): void };
+      w.__rwCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  return {
+    context,
+    page,
+    problems,
+    close: async () => {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a screenshot under test-artifacts/. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

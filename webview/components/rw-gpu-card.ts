@@ -1,0 +1,76 @@
+// <rw-gpu-card>: one GPU at a glance — name, utilisation, VRAM, temperature, power vs limit, clocks, fan.
+
+import { css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { GpuDevice } from '../../protocol/details/gpu';
+import { fmtBytes, fmtCelsius, fmtHertz, fmtPercent, fmtWatts, has, NA } from '../format';
+import { shared } from '../theme';
+import { StoreElement } from './store-element';
+import './rw-meter';
+
+/** A GPU summary card. */
+@customElement('rw-gpu-card')
+export class RwGpuCard extends StoreElement {
+  static override styles = [
+    shared,
+    css`
+      :host { display: block; min-width: 0; }
+      .card.alerting { border-color: var(--vscode-editorWarning-foreground); }
+      .card.critical { border-color: var(--vscode-editorError-foreground); }
+      .card.selected { outline: 1px solid var(--vscode-focusBorder); }
+      .top { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
+      .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .notes { font-size: 0.85em; margin-top: 4px; }
+    `,
+  ];
+
+  @property({ type: Number }) index = 0;
+  @property({ attribute: false }) device: GpuDevice | undefined;
+  @property({ type: Boolean }) selected = false;
+
+  override render() {
+    const s = this.store;
+    const i = this.index;
+    const v = (m: string) => s.value(`gpu.${i}.${m}`);
+    const util = v('utilization_ratio');
+    const used = v('memory_used_bytes');
+    const total = v('memory_total_bytes');
+    const memRatio = v('memory_used_ratio') ?? (has(used) && has(total) && total > 0 ? used / total : null);
+    const power = v('power_watts');
+    const limit = v('power_limit_watts');
+    const powerRatio = has(power) && has(limit) && limit > 0 ? power / limit : null;
+    const d = this.device;
+    const alerts = s.activeAlerts().filter((a) => a.series.startsWith(`gpu.${i}.`) && a.state === 'firing');
+    const cls = alerts.some((a) => a.severity === 'critical') ? 'critical' : alerts.length ? 'alerting' : '';
+    const advanced = s.ui.mode === 'advanced';
+    return html`<article class="card ${cls} ${this.selected ? 'selected' : ''}" aria-label=${`GPU ${i}: ${d?.name ?? ''}`}>
+      <h3><span class="muted">GPU ${i}</span> <span class="name" title=${d?.name ?? ''}>${d?.name ?? NA}</span></h3>
+      <div class="top">
+        <span class="big" aria-label="utilisation">${fmtPercent(util)}</span>
+        <span class="num">${fmtCelsius(v('temperature_celsius'))}</span>
+      </div>
+      <rw-meter label="VRAM" .value=${memRatio} text=${`${fmtBytes(used)} / ${fmtBytes(total)}`} warn="0.9" crit="0.95"></rw-meter>
+      <rw-meter label="Power" .value=${powerRatio} text=${`${fmtWatts(power)} / ${fmtWatts(limit)}`} warn="0.9" crit="0.98"></rw-meter>
+      <dl class="kv">
+        <dt>SM clock</dt><dd>${fmtHertz(v('sm_clock_hertz'))}</dd>
+        <dt>Mem clock</dt><dd>${fmtHertz(v('memory_clock_hertz'))}</dd>
+        <dt>Fan</dt><dd>${fmtPercent(v('fan_ratio'))}</dd>
+        ${advanced
+          ? html`<dt>Mem util</dt><dd>${fmtPercent(v('memory_utilization_ratio'))}</dd>
+              <dt>P-state</dt><dd>${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}</dd>
+              <dt>PCIe rx/tx</dt><dd>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s · ${fmtBytes(v('pcie_tx_bytes_per_second'))}/s</dd>
+              <dt>Enc/Dec</dt><dd>${fmtPercent(v('encoder_utilization_ratio'))} · ${fmtPercent(v('decoder_utilization_ratio'))}</dd>
+              <dt>ECC errors</dt><dd>${has(v('ecc_volatile_errors_count')) ? String(v('ecc_volatile_errors_count')) : NA}</dd>`
+          : nothing}
+      </dl>
+      ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing}
+      ${d && d.notes.length ? html`<div class="notes muted">${d.notes.join(' · ')}</div>` : nothing}
+    </article>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rw-gpu-card': RwGpuCard;
+  }
+}

@@ -1,0 +1,106 @@
+// <rw-gpu-processes>: who is using the GPUs — pid, name, user, GPU, VRAM, utilisation; sortable.
+
+import { css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import type { GpuProcess } from '../../protocol/details/gpu';
+import { fmtBytes, fmtPercent, NA } from '../format';
+import { shared } from '../theme';
+import { StoreElement } from './store-element';
+
+type Key = 'pid' | 'name' | 'user' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio';
+
+const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
+  { key: 'pid', label: 'PID', numeric: true },
+  { key: 'name', label: 'Process', numeric: false },
+  { key: 'user', label: 'User', numeric: false },
+  { key: 'gpuIndex', label: 'GPU', numeric: true },
+  { key: 'usedMemoryBytes', label: 'VRAM', numeric: true },
+  { key: 'smUtilRatio', label: 'Util', numeric: true },
+];
+
+/** Sorts processes; missing values always sort last. */
+export function sortProcesses(list: GpuProcess[], key: Key, dir: 1 | -1): GpuProcess[] {
+  return [...list].sort((a, b) => {
+    const x = a[key];
+    const y = b[key];
+    if (x === null || x === undefined) return y === null || y === undefined ? a.pid - b.pid : 1;
+    if (y === null || y === undefined) return -1;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return c === 0 ? a.pid - b.pid : c * dir;
+  });
+}
+
+/** The GPU process table. */
+@customElement('rw-gpu-processes')
+export class RwGpuProcesses extends StoreElement {
+  static override styles = [
+    shared,
+    css`
+      :host { display: block; margin-top: 10px; }
+      .scroll { overflow-x: auto; }
+      table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+      caption { text-align: left; font-weight: 600; margin-bottom: 4px; }
+      th, td { padding: 3px 8px; border-bottom: 1px solid var(--vscode-panel-border); white-space: nowrap; }
+      td.name { max-width: 240px; overflow: hidden; text-overflow: ellipsis; }
+      th { text-align: left; font-weight: 600; }
+      .r { text-align: right; }
+      th button { all: unset; cursor: pointer; display: inline-flex; gap: 4px; }
+      th button:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
+      tbody tr:hover { background: var(--vscode-list-hoverBackground); }
+    `,
+  ];
+
+  @state() private key: Key = 'usedMemoryBytes';
+  @state() private sortDir: 1 | -1 = -1;
+
+  private sortBy(k: Key): void {
+    if (this.key === k) this.sortDir = this.sortDir === 1 ? -1 : 1;
+    else {
+      this.key = k;
+      this.sortDir = COLUMNS.find((c) => c.key === k)?.numeric ? -1 : 1;
+    }
+  }
+
+  override render() {
+    const procs = this.store.detailsOf('gpu').flatMap(([, d]) => d.processes);
+    const rows = sortProcesses(procs, this.key, this.sortDir);
+    return html`<div class="scroll">
+      <table>
+        <caption>GPU processes <span class="muted">(${procs.length})</span></caption>
+        <thead>
+          <tr>
+            ${COLUMNS.map((c) => {
+              const active = c.key === this.key;
+              const sort = active ? (this.sortDir === 1 ? 'ascending' : 'descending') : 'none';
+              return html`<th class=${c.numeric ? 'r' : ''} aria-sort=${sort} scope="col">
+                <button data-sort=${c.key} @click=${() => this.sortBy(c.key)} aria-label=${`Sort by ${c.label}`}>
+                  ${c.label}${active ? (this.sortDir === 1 ? ' ▲' : ' ▼') : nothing}
+                </button>
+              </th>`;
+            })}
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.length === 0
+            ? html`<tr><td colspan="6" class="muted">No processes are using a GPU.</td></tr>`
+            : rows.map(
+                (p) => html`<tr>
+                  <td class="r">${p.pid}</td>
+                  <td class="name" title=${p.name ?? ''}>${p.name ?? NA}</td>
+                  <td>${p.user ?? NA}</td>
+                  <td class="r">${p.gpuIndex}</td>
+                  <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
+                  <td class="r">${fmtPercent(p.smUtilRatio)}</td>
+                </tr>`,
+              )}
+        </tbody>
+      </table>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rw-gpu-processes': RwGpuProcesses;
+  }
+}
