@@ -50,6 +50,7 @@ export class TieredHistory implements HistoryStore {
   private readonly series = new Map<string, SeriesRings>();
   private readonly specs: TierSpec[];
   private firstT: number | undefined;
+  private lastT: number | undefined;
   private lastExpireT = 0;
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxSeries: number;
@@ -117,6 +118,7 @@ export class TieredHistory implements HistoryStore {
   /** Records one tick's values at epoch ms `t`. */
   record(t: number, values: SeriesMap): void {
     if (this.firstT === undefined) this.firstT = t;
+    if (this.lastT === undefined || t > this.lastT) this.lastT = t;
     if (t - this.lastExpireT >= EXPIRE_EVERY_MS) {
       this.lastExpireT = t;
       this.expire(t);
@@ -124,6 +126,9 @@ export class TieredHistory implements HistoryStore {
     for (const name in values) {
       let s = this.series.get(name);
       if (!s) {
+        // A series is created by its first value; nulls alone (an unsupported metric) cost no memory.
+        const v = values[name];
+        if (v === null || v === undefined || !Number.isFinite(v)) continue;
         const created = this.create(name, t);
         if (!created) continue;
         s = created;
@@ -236,12 +241,13 @@ export class TieredHistory implements HistoryStore {
       }
       return { name, stepMs: this.intervalMs, points: pts };
     }
-    const g = groupSize(Math.floor(from / this.intervalMs), Math.floor(to / this.intervalMs), points);
+    const { g, origin } = grouping(Math.floor(from / this.intervalMs), Math.floor(to / this.intervalMs), points);
     const width = g * this.intervalMs;
-    const acc = new Accumulator(Math.floor(from / width), Math.floor(to / width), width);
+    const group = (t: number): number => Math.floor((Math.floor(t / this.intervalMs) - origin) / g);
+    const acc = new Accumulator(group(from), group(to), width, origin * this.intervalMs);
     for (; k < end; k++) {
       const v = raw.valueAt(k);
-      acc.add(Math.floor(raw.timeAt(k) / width), v, v, v, v === v ? 1 : 0);
+      acc.add(group(raw.timeAt(k)), v, v, v, v === v ? 1 : 0);
     }
     return { name, stepMs: width, points: acc.points() };
   }
@@ -251,8 +257,8 @@ export class TieredHistory implements HistoryStore {
     const step = tier.stepMs;
     const bFrom = Math.floor(from / step);
     const bTo = Math.floor(to / step);
-    const g = groupSize(bFrom, bTo, points);
-    const acc = new Accumulator(Math.floor(bFrom / g), Math.floor(bTo / g), g * step);
+    const { g, origin } = grouping(bFrom, bTo, points);
+    const acc = new Accumulator(Math.floor((bFrom - origin) / g), Math.floor((bTo - origin) / g), g * step, origin * step);
     const nowBucket = Math.floor(now / step);
     // Only buckets the ring can still hold are visited, so the cost is bounded by the tier size.
     const lo = Math.max(bFrom, tier.head - tier.n + 1, nowBucket - tier.n + 1);
@@ -262,7 +268,7 @@ export class TieredHistory implements HistoryStore {
       const slot = tier.slot(b);
       const c = tier.count[slot]!;
       if (c === 0) continue;
-      acc.add(Math.floor(b / g), tier.min[slot]!, tier.sum[slot]!, tier.max[slot]!, c);
+      acc.add(Math.floor((b - origin) / g), tier.min[slot]!, tier.sum[slot]!, tier.max[slot]!, c);
     }
     return { name, stepMs: g * step, points: acc.points() };
   }
@@ -277,7 +283,8 @@ export class TieredHistory implements HistoryStore {
 
   private async writeFile(): Promise<void> {
     const now = Date.now();
-    this.expire(now);
+    // Expiry runs on the recorded timeline (the tick times), not the wall clock of this moment.
+    if (this.lastT !== undefined) this.expire(this.lastT);
     const dir = path.dirname(this.file);
     const tmp = `${this.file}.tmp-${process.pid}`;
     let fh: fs.promises.FileHandle | undefined;
@@ -316,11 +323,24 @@ function clampPoints(p: number | undefined): number {
   return Math.max(1, Math.min(MAX_POINTS, Math.floor(p)));
 }
 
-/** Smallest group size g such that buckets [bFrom, bTo], grouped on multiples of g, make ≤ points groups. */
-function groupSize(bFrom: number, bTo: number, points: number): number {
-  let g = Math.max(1, Math.ceil((bTo - bFrom + 1) / points));
-  while (Math.floor(bTo / g) - Math.floor(bFrom / g) + 1 > points) g++;
-  return g;
+/** Buckets per output point and the grid origin, so buckets [bFrom, bTo] make at most `points` groups. */
+interface Grouping {
+  g: number;
+  /** Bucket number where group 0 starts: 0 keeps groups on multiples of g (stable as a live chart moves). */
+  origin: number;
+}
+
+function grouping(bFrom: number, bTo: number, points: number): Grouping {
+  const count = bTo - bFrom + 1;
+  let g = Math.max(1, Math.ceil(count / points));
+  const groups = (x: number): number => Math.floor(bTo / x) - Math.floor(bFrom / x) + 1;
+  if (groups(g) <= points) return { g, origin: 0 };
+  // Aligned groups can straddle one extra boundary; one fewer point's worth per group absorbs it.
+  if (points > 1) {
+    g = Math.ceil(count / (points - 1));
+    if (groups(g) <= points) return { g, origin: 0 };
+  }
+  return { g: Math.max(1, Math.ceil(count / points)), origin: bFrom };
 }
 
 /** Merges buckets into consecutive groups and emits one point per group, null where a group is empty. */
@@ -334,6 +354,7 @@ class Accumulator {
     private readonly g0: number,
     g1: number,
     private readonly width: number,
+    private readonly originMs: number,
   ) {
     const n = Math.max(0, g1 - g0 + 1);
     this.min = new Float64Array(n).fill(Infinity);
@@ -354,7 +375,7 @@ class Accumulator {
   points(): HistoryPoint[] {
     const out: HistoryPoint[] = new Array(this.count.length);
     for (let i = 0; i < this.count.length; i++) {
-      const t = (this.g0 + i) * this.width;
+      const t = this.originMs + (this.g0 + i) * this.width;
       const c = this.count[i]!;
       out[i] = c === 0 ? [t, null, null, null] : [t, this.min[i]!, this.sum[i]! / c, this.max[i]!];
     }
