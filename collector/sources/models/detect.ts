@@ -1,0 +1,75 @@
+// Kind detection from what a server answers — never from the port: Ollama `/api/version`,
+// Triton `/v2` metadata, llama.cpp `/health` plus `/props` or `/slots`, vLLM `/metrics` with
+// `vllm:` families, and a bare Triton metrics port (`nv_inference_*`).
+
+import type { ModelKind } from './config';
+import type { FetchFn, HttpAnswer } from './http';
+import { httpGet, join, safeUrl } from './http';
+import { parseLlamaHealth, parseLlamaSlots } from './kinds/llamacpp';
+import { parseOllamaVersion } from './kinds/ollama';
+import { isVllmPage } from './kinds/vllm';
+import { isTritonPage } from './kinds/triton';
+import { parsePrometheusText } from '../../prometheus-text';
+import { SourceError } from '../../source';
+
+/** What answered at a base URL. */
+export interface Detected {
+  kind: ModelKind;
+  /** Triton seen only through its metrics port. */
+  metricsOnly?: boolean;
+  version?: string;
+}
+
+/** Outcome of detection: a kind, or why none (with whether anything listens at all). */
+export type Detection = { found: Detected } | { found: null; reason: string; listening: boolean };
+
+/** Asks the server the questions each kind answers and names the first kind that fits. */
+export async function detectKind(baseUrl: string, opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn }): Promise<Detection> {
+  const base = baseUrl;
+  const ask = (path: string): Promise<HttpAnswer | SourceError> =>
+    httpGet(join(base, path), { ...opts }).catch((e: unknown) => {
+      if (e instanceof SourceError) return e;
+      throw e;
+    });
+  const json = (a: HttpAnswer | SourceError): unknown => {
+    if (a instanceof SourceError) return undefined;
+    try {
+      return JSON.parse(a.body);
+    } catch {
+      return undefined;
+    }
+  };
+  const [version, v2, health, props, slots, metrics] = await Promise.all([
+    ask('/api/version'), ask('/v2'), ask('/health'), ask('/props'), ask('/slots'), ask('/metrics'),
+  ]);
+  const answers = [version, v2, health, props, slots, metrics];
+  const errors = answers.filter((a): a is SourceError => a instanceof SourceError);
+  if (errors.length === answers.length) {
+    // Nothing answered at all: say why in the words of the first failure (refused, timeout…).
+    return { found: null, reason: errors[0].message, listening: !/connection refused|host not found|unreachable/.test(errors[0].message) };
+  }
+  const ok = (a: HttpAnswer | SourceError): a is HttpAnswer => !(a instanceof SourceError) && a.status === 200;
+
+  if (ok(version)) {
+    const v = parseOllamaVersion(json(version));
+    if (v !== null) return { found: { kind: 'ollama', version: v } };
+  }
+  if (ok(v2)) {
+    const meta = json(v2) as { name?: unknown; version?: unknown } | undefined;
+    if (meta && typeof meta.name === 'string' && /triton/i.test(meta.name)) {
+      return { found: { kind: 'triton', version: typeof meta.version === 'string' ? meta.version : undefined } };
+    }
+  }
+  if (!(health instanceof SourceError) && parseLlamaHealth(health.status, json(health)) !== null) {
+    const p = json(props) as { total_slots?: unknown; default_generation_settings?: unknown } | undefined;
+    const propsFit = ok(props) && p !== undefined && (typeof p.total_slots === 'number' || typeof p.default_generation_settings === 'object');
+    const slotsFit = ok(slots) && parseLlamaSlots(json(slots)) !== null;
+    if (propsFit || slotsFit) return { found: { kind: 'llamacpp' } };
+  }
+  if (ok(metrics)) {
+    const page = parsePrometheusText(metrics.body);
+    if (isVllmPage(page)) return { found: { kind: 'vllm' } };
+    if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true } };
+  }
+  return { found: null, reason: `${safeUrl(base)} answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`, listening: true };
+}

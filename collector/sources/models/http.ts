@@ -1,0 +1,131 @@
+// HTTP for model servers: built-in fetch, one timeout per request tied to the tick's AbortSignal,
+// capped bodies, and errors a user can act on (never with header values or URL credentials).
+
+import { SourceError } from '../../source';
+
+/** Largest body read from a model server; a /metrics page of a busy vLLM is ~100 KB. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** Characters of an unexpected body quoted in the error. */
+const QUOTE_CHARS = 80;
+
+/** One answer. */
+export interface HttpAnswer {
+  url: string;
+  status: number;
+  body: string;
+  contentType: string;
+  latencySeconds: number;
+}
+
+/** The fetch function (injectable so tests can count requests; the real one by default). */
+export type FetchFn = typeof fetch;
+
+/** GETs `url` with `headers` under `timeoutMs` and the caller's signal. Throws SourceError on transport failure. */
+export async function httpGet(url: string, opts: { headers?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; fetchFn?: FetchFn; now?: () => number }): Promise<HttpAnswer> {
+  const ctl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort();
+  }, opts.timeoutMs);
+  const onAbort = (): void => ctl.abort();
+  if (opts.signal) {
+    if (opts.signal.aborted) ctl.abort();
+    else opts.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const clock = opts.now ?? (() => performance.now());
+  const t0 = clock();
+  try {
+    const res = await (opts.fetchFn ?? fetch)(url, { headers: opts.headers, signal: ctl.signal, redirect: 'follow' });
+    const body = await readCapped(res);
+    return { url, status: res.status, body, contentType: res.headers.get('content-type') ?? '', latencySeconds: Math.max(0, (clock() - t0) / 1000) };
+  } catch (e) {
+    if (e instanceof SourceError) throw e;
+    if (timedOut) throw new SourceError(`no answer from ${safeUrl(url)} within ${opts.timeoutMs} ms`);
+    if (opts.signal?.aborted) throw new SourceError(`request to ${safeUrl(url)} cancelled (sample timed out)`);
+    throw new SourceError(`cannot reach ${safeUrl(url)}: ${transportReason(e)}`);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readCapped(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new SourceError(`answer from ${safeUrl(res.url)} is larger than ${MAX_BODY_BYTES / (1024 * 1024)} MB`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A short reason for a failed fetch: refused, reset, DNS, TLS… */
+export function transportReason(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
+  const code = cause?.code ?? (e as { code?: string } | null)?.code;
+  switch (code) {
+    case 'ECONNREFUSED': return 'connection refused';
+    case 'ECONNRESET': case 'UND_ERR_SOCKET': return 'connection closed by the server';
+    case 'ENOTFOUND': case 'EAI_AGAIN': return 'host not found';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
+    case 'ETIMEDOUT': case 'UND_ERR_CONNECT_TIMEOUT': return 'connection timed out';
+    case 'HPE_INVALID_CONSTANT': case 'HPE_INVALID_VERSION': case 'UND_ERR_INVALID_ARG': return 'not an HTTP answer';
+  }
+  if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return `TLS error (${code})`;
+  if (code?.startsWith('HPE_')) return 'malformed HTTP answer';
+  // Library messages may quote the URL: strip any credentials before they reach a message.
+  return (cause?.message ?? (e instanceof Error ? e.message : String(e))).replace(/\/\/[^/@\s]+@/g, '//');
+}
+
+/** The URL without credentials or query values, safe for messages and logs. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    const s = u.toString();
+    const q = s.indexOf('?');
+    return q === -1 ? s : s.slice(0, q) + '?…';
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** The error for an answer that is not what the server kind sends. */
+export function unexpected(url: string, body: string): SourceError {
+  const text = body.replace(/\s+/g, ' ').trim();
+  return new SourceError(`unexpected response from ${safeUrl(url)}: ${text === '' ? '(empty body)' : text.slice(0, QUOTE_CHARS)}`);
+}
+
+/** Throws a SourceError unless the status is 2xx. */
+export function requireOk(a: HttpAnswer): HttpAnswer {
+  if (a.status >= 200 && a.status < 300) return a;
+  const text = a.body.replace(/\s+/g, ' ').trim().slice(0, QUOTE_CHARS);
+  throw new SourceError(`HTTP ${a.status} from ${safeUrl(a.url)}${text ? `: ${text}` : ''}`);
+}
+
+/** Parses a JSON body or throws the "unexpected response" error. */
+export function jsonBody(a: HttpAnswer): unknown {
+  try {
+    return JSON.parse(a.body);
+  } catch {
+    throw unexpected(a.url, a.body);
+  }
+}
+
+/** Joins a base URL and a path, keeping the base's query (some proxies want a token there). */
+export function join(base: string, path: string): string {
+  const u = new URL(base);
+  u.pathname = u.pathname.replace(/\/+$/, '') + path;
+  return u.toString();
+}
