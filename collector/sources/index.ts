@@ -2,8 +2,12 @@
 
 import type { SourceFactory } from '../source';
 import { hostFactory } from './host';
+import { dockerFactory } from './docker';
+import { gpuFactory } from './gpu';
 
 /** Every source kind the collector knows, in sampling order. */
 export const SOURCE_FACTORIES: SourceFactory[] = [
   hostFactory,
+  dockerFactory,
+  gpuFactory,
 ];

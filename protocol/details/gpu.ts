@@ -29,6 +29,8 @@ export interface GpuDevice {
 export interface GpuDetails {
   kind: 'gpu';
   backend: 'nvml' | 'nvidia-smi';
+  /** Why the slower nvidia-smi backend is in use (e.g. "koffi could not be loaded: …"). */
+  backendReason?: string;
   driverVersion: string | null;
   cudaVersion: string | null;
   /** Ordered by PCI bus id (not CUDA's default order). */

@@ -1,0 +1,64 @@
+// The `gpu` section of the config file, validated.
+
+import { ConfigError } from '../../config-error';
+
+/** Which backend to use. */
+export type GpuBackendChoice = 'auto' | 'nvml' | 'nvidia-smi';
+
+/** Validated GPU settings (defaults filled in). */
+export interface GpuConfig {
+  backend: GpuBackendChoice;
+  /** dlopen name or path of NVML; `libnvidia-ml.so.1` searches the loader path. */
+  nvmlPath: string;
+  /** nvidia-smi command or path. */
+  nvidiaSmiPath: string;
+  /** Watchdog for one tick's NVML calls, ms. */
+  callTimeoutMs: number;
+  /** How long nvmlInit + enumeration may take, ms. */
+  initTimeoutMs: number;
+  /** Fallback: `--query-compute-apps` cadence, ms. */
+  processIntervalMs: number;
+  /** Fallback: kill the streaming child after this long without output, ms. */
+  silenceTimeoutMs: number;
+}
+
+/** Default NVML soname. */
+export const DEFAULT_NVML_PATH = 'libnvidia-ml.so.1';
+/** Default nvidia-smi command (looked up on PATH). */
+export const DEFAULT_NVIDIA_SMI = 'nvidia-smi';
+const DEFAULT_CALL_TIMEOUT_MS = 2000;
+const DEFAULT_INIT_TIMEOUT_MS = 10_000;
+const DEFAULT_PROCESS_INTERVAL_MS = 5000;
+const MIN_SILENCE_TIMEOUT_MS = 5000;
+
+const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs'];
+
+/** Validates `config.gpu` (undefined/true = defaults); env RIGWATCH_NVML_PATH / RIGWATCH_NVIDIA_SMI apply when the key is absent. */
+export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs: number): GpuConfig {
+  const section: Record<string, unknown> = raw === undefined || raw === null || raw === true ? {} : (raw as Record<string, unknown>);
+  if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError('gpu', raw, 'an object, true or false');
+  for (const k of Object.keys(section)) if (!KEYS.includes(k)) throw new ConfigError(`gpu.${k}`, section[k], `one of the keys ${KEYS.join(', ')}`);
+  const str = (key: string, fallback: string): string => {
+    const v = section[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(`gpu.${key}`, v, 'a non-empty string');
+    return v;
+  };
+  const ms = (key: string, fallback: number, min: number): number => {
+    const v = section[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`gpu.${key}`, v, `a number of milliseconds ≥ ${min}`);
+    return v;
+  };
+  const backend = section.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'nvml' && backend !== 'nvidia-smi') throw new ConfigError('gpu.backend', backend, '"auto", "nvml" or "nvidia-smi"');
+  return {
+    backend,
+    nvmlPath: str('nvmlPath', env.RIGWATCH_NVML_PATH || DEFAULT_NVML_PATH),
+    nvidiaSmiPath: str('nvidiaSmiPath', env.RIGWATCH_NVIDIA_SMI || DEFAULT_NVIDIA_SMI),
+    callTimeoutMs: ms('callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS, 50),
+    initTimeoutMs: ms('initTimeoutMs', DEFAULT_INIT_TIMEOUT_MS, 100),
+    processIntervalMs: ms('processIntervalMs', DEFAULT_PROCESS_INTERVAL_MS, 500),
+    silenceTimeoutMs: ms('silenceTimeoutMs', Math.max(MIN_SILENCE_TIMEOUT_MS, 3 * intervalMs), 200),
+  };
+}

@@ -1,0 +1,406 @@
+// The NVML reader, running in a worker thread so a hung driver call never blocks the collector's
+// event loop. Loads libnvidia-ml through koffi, calls nvmlInit_v2 once, caches device handles and
+// reads every device in one batch per request into preallocated buffers.
+
+import { parentPort } from 'node:worker_threads';
+import type * as KoffiModule from 'koffi';
+import { registerWorker } from '../../workers';
+import { GPU_METRICS, formatCudaVersion, type GpuMetric } from './reading';
+import {
+  NVML_THROTTLE_OFFSET,
+  NVML_VALUES_PER_DEVICE,
+  NVML_WORKER_KIND,
+  type NvmlProcessRow,
+  type NvmlReply,
+  type NvmlRequest,
+  type NvmlStaticDevice,
+  type NvmlWorkerData,
+} from './nvml-protocol';
+
+type KoffiFunction = ReturnType<KoffiModule.LibraryHandle['func']>;
+type Handle = unknown;
+
+// nvml.h return codes and enums used here.
+const NVML_SUCCESS = 0;
+const NVML_ERROR_NOT_SUPPORTED = 3;
+const NVML_ERROR_NOT_FOUND = 6;
+const NVML_ERROR_INSUFFICIENT_SIZE = 7;
+const NVML_ERROR_GPU_IS_LOST = 15;
+const NVML_CLOCK_SM = 1;
+const NVML_CLOCK_MEM = 2;
+const NVML_TEMPERATURE_GPU = 0;
+const NVML_PCIE_UTIL_TX_BYTES = 0;
+const NVML_PCIE_UTIL_RX_BYTES = 1;
+const NVML_MEMORY_ERROR_TYPE_CORRECTED = 0;
+const NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1;
+const NVML_VOLATILE_ECC = 0;
+const NVML_PSTATE_UNKNOWN = 32;
+const NVML_DEVICE_MIG_ENABLE = 1;
+/** sizeof(nvmlMemory_v2_t) | 2 << 24 (NVML_STRUCT_VERSION(Memory, 2)). */
+const NVML_MEMORY_V2_VERSION = 40 | (2 << 24);
+const NVML_VALUE_NOT_AVAILABLE_U64 = 0xffffffffffffffffn;
+const NAME_BUFFER_BYTES = 96; // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+const UUID_BUFFER_BYTES = 96; // NVML_DEVICE_UUID_V2_BUFFER_SIZE
+const DRIVER_BUFFER_BYTES = 80; // NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE
+const PCI_INFO_BYTES = 68; // nvmlPciInfo_t: busIdLegacy[16], 5 × u32, busId[32]
+const PCI_BUS_ID_OFFSET = 36;
+const PROCESS_INFO_V3_BYTES = 24; // pid u32, pad, usedGpuMemory u64, gpuInstanceId u32, computeInstanceId u32
+const PROCESS_INFO_V1_BYTES = 16; // pid u32, pad, usedGpuMemory u64
+const PROCESS_UTIL_SAMPLE_BYTES = 32; // pid u32, pad, timeStamp u64, sm/mem/enc/dec u32
+const INITIAL_PROCESS_CAPACITY = 64;
+const UTIL_NOTE_MIG = 'utilisation not available under MIG';
+const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
+
+registerWorker(NVML_WORKER_KIND, (data) => runNvmlWorker(data as NvmlWorkerData));
+
+/** Metric slot inside a device's block of values. */
+const slot = Object.fromEntries(GPU_METRICS.map((m, i) => [m, i])) as Record<GpuMetric, number>;
+
+function runNvmlWorker(data: NvmlWorkerData): void {
+  const port = parentPort;
+  if (!port) return;
+  const post = (m: NvmlReply): void => port.postMessage(m);
+  const fail = (stage: Extract<NvmlReply, { type: 'init-error' }>['stage'], message: string): void => {
+    post({ type: 'init-error', stage, message });
+    port.close();
+  };
+
+  let koffi: typeof KoffiModule;
+  try {
+    // Resolved at run time: koffi is external to the bundle (a native module next to it or in node_modules).
+    koffi = require('koffi') as typeof KoffiModule;
+  } catch (e) {
+    return fail('koffi', `koffi could not be loaded: ${errMsg(e)}`);
+  }
+  let lib: KoffiModule.LibraryHandle;
+  try {
+    lib = koffi.load(data.libPath);
+  } catch (e) {
+    return fail('load', `${data.libPath} could not be loaded: ${errMsg(e)}`);
+  }
+
+  const missing: string[] = [];
+  const optional = (decl: string): KoffiFunction | null => {
+    try {
+      return lib.func(decl);
+    } catch {
+      missing.push(/(\w+)\(/.exec(decl)?.[1] ?? decl);
+      return null;
+    }
+  };
+  const first = (...decls: string[]): { fn: KoffiFunction; name: string } | null => {
+    for (const d of decls) {
+      try {
+        return { fn: lib.func(d), name: /(\w+)\(/.exec(d)?.[1] ?? d };
+      } catch {
+        /* try the next entry point */
+      }
+    }
+    return null;
+  };
+
+  const init = first('int nvmlInit_v2()', 'int nvmlInit()');
+  const getCount = first('int nvmlDeviceGetCount_v2(void *)', 'int nvmlDeviceGetCount(void *)');
+  const getHandle = first('int nvmlDeviceGetHandleByIndex_v2(unsigned int, _Out_ void **)', 'int nvmlDeviceGetHandleByIndex(unsigned int, _Out_ void **)');
+  if (!init || !getCount || !getHandle) return fail('symbols', `${data.libPath} lacks nvmlInit/nvmlDeviceGetCount/nvmlDeviceGetHandleByIndex; is it NVML?`);
+  const errorString = optional('const char *nvmlErrorString(int)');
+  const shutdown = optional('int nvmlShutdown()');
+  const describe = (rc: number): string => {
+    try {
+      return errorString ? `${String(errorString(rc))} (${rc})` : `NVML error ${rc}`;
+    } catch {
+      return `NVML error ${rc}`;
+    }
+  };
+
+  const getDriver = optional('int nvmlSystemGetDriverVersion(void *, unsigned int)');
+  const getCuda = first('int nvmlSystemGetCudaDriverVersion_v2(void *)', 'int nvmlSystemGetCudaDriverVersion(void *)');
+  const getName = optional('int nvmlDeviceGetName(void *, void *, unsigned int)');
+  const getUuid = optional('int nvmlDeviceGetUUID(void *, void *, unsigned int)');
+  const getPci = first('int nvmlDeviceGetPciInfo_v3(void *, void *)', 'int nvmlDeviceGetPciInfo_v2(void *, void *)');
+  const getCc = optional('int nvmlDeviceGetCudaComputeCapability(void *, void *, void *)');
+  const getMig = optional('int nvmlDeviceGetMigMode(void *, void *, void *)');
+  const getMaxClock = optional('int nvmlDeviceGetMaxClockInfo(void *, int, void *)');
+  const getClock = optional('int nvmlDeviceGetClockInfo(void *, int, void *)');
+  const getUtil = optional('int nvmlDeviceGetUtilizationRates(void *, void *)');
+  const getMemV2 = optional('int nvmlDeviceGetMemoryInfo_v2(void *, void *)');
+  const getMemV1 = getMemV2 ? null : optional('int nvmlDeviceGetMemoryInfo(void *, void *)');
+  const getTemp = optional('int nvmlDeviceGetTemperature(void *, int, void *)');
+  const getPower = optional('int nvmlDeviceGetPowerUsage(void *, void *)');
+  const getLimit = optional('int nvmlDeviceGetEnforcedPowerLimit(void *, void *)');
+  const getFan = optional('int nvmlDeviceGetFanSpeed(void *, void *)');
+  const getPcie = optional('int nvmlDeviceGetPcieThroughput(void *, int, void *)');
+  const getEnc = optional('int nvmlDeviceGetEncoderUtilization(void *, void *, void *)');
+  const getDec = optional('int nvmlDeviceGetDecoderUtilization(void *, void *, void *)');
+  const getPstate = optional('int nvmlDeviceGetPerformanceState(void *, void *)');
+  const getReasons = first('int nvmlDeviceGetCurrentClocksEventReasons(void *, void *)', 'int nvmlDeviceGetCurrentClocksThrottleReasons(void *, void *)');
+  const getEcc = optional('int nvmlDeviceGetTotalEccErrors(void *, int, int, void *)');
+  const getCompute = first(
+    'int nvmlDeviceGetComputeRunningProcesses_v3(void *, void *, void *)',
+    'int nvmlDeviceGetComputeRunningProcesses_v2(void *, void *, void *)',
+    'int nvmlDeviceGetComputeRunningProcesses(void *, void *, void *)',
+  );
+  const getGraphics = first(
+    'int nvmlDeviceGetGraphicsRunningProcesses_v3(void *, void *, void *)',
+    'int nvmlDeviceGetGraphicsRunningProcesses_v2(void *, void *, void *)',
+    'int nvmlDeviceGetGraphicsRunningProcesses(void *, void *, void *)',
+  );
+  const getProcUtil = optional('int nvmlDeviceGetProcessUtilization(void *, void *, void *, unsigned long long)');
+  const strideOf = (f: { name: string } | null): number => (f && /_v[23]$/.test(f.name) ? PROCESS_INFO_V3_BYTES : PROCESS_INFO_V1_BYTES);
+  const computeStride = strideOf(getCompute);
+  const graphicsStride = strideOf(getGraphics);
+
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string): void => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    post({ type: 'warn', key, message });
+  };
+  for (const m of missing) if (m !== 'nvmlErrorString' && m !== 'nvmlShutdown') warnOnce(`missing:${m}`, `libnvidia-ml has no ${m}; the values it gives are null`);
+  if (!getReasons) warnOnce('missing:reasons', 'libnvidia-ml has neither nvmlDeviceGetCurrentClocksEventReasons nor …ThrottleReasons; throttle reasons are empty');
+  if (!getCompute || !getGraphics) warnOnce('missing:processes', 'libnvidia-ml lacks a running-processes entry point; the process list is incomplete');
+
+  // Preallocated scratch buffers, reused on every call (calls are sequential in this thread).
+  const u32a = Buffer.alloc(4);
+  const u32b = Buffer.alloc(4);
+  const u64 = Buffer.alloc(8);
+  const util = Buffer.alloc(8);
+  const mem = Buffer.alloc(getMemV2 ? 40 : 24);
+  const text = Buffer.alloc(Math.max(NAME_BUFFER_BYTES, UUID_BUFFER_BYTES, DRIVER_BUFFER_BYTES));
+  const pci = Buffer.alloc(PCI_INFO_BYTES);
+  let procBuf = Buffer.alloc(INITIAL_PROCESS_CAPACITY * PROCESS_INFO_V3_BYTES);
+  let utilBuf = Buffer.alloc(INITIAL_PROCESS_CAPACITY * PROCESS_UTIL_SAMPLE_BYTES);
+  const cstr = (b: Buffer): string => {
+    const end = b.indexOf(0);
+    return b.toString('utf8', 0, end < 0 ? b.length : end);
+  };
+
+  let rc = init.fn() as number;
+  if (rc !== NVML_SUCCESS) return fail('init', `${init.name} failed: ${describe(rc)}`);
+  rc = getCount.fn(u32a) as number;
+  if (rc !== NVML_SUCCESS) return fail('devices', `${getCount.name} failed: ${describe(rc)}`);
+  const count = u32a.readUInt32LE(0);
+  const handles: Handle[] = [];
+  const statics: NvmlStaticDevice[] = [];
+  for (let i = 0; i < count; i++) {
+    const out: Handle[] = [null];
+    rc = getHandle.fn(i, out) as number;
+    if (rc !== NVML_SUCCESS) return fail('devices', `${getHandle.name}(${i}) failed: ${describe(rc)}`);
+    const h = out[0];
+    handles.push(h);
+    text.fill(0);
+    const name = getName && getName(h, text, NAME_BUFFER_BYTES) === NVML_SUCCESS ? cstr(text) : `GPU ${i}`;
+    text.fill(0);
+    const uuid = getUuid && getUuid(h, text, UUID_BUFFER_BYTES) === NVML_SUCCESS ? cstr(text) : '';
+    pci.fill(0);
+    const pciBusId = getPci && getPci.fn(h, pci) === NVML_SUCCESS ? cstr(pci.subarray(PCI_BUS_ID_OFFSET)) : `unknown-${i}`;
+    const computeCapability = getCc && getCc(h, u32a, u32b) === NVML_SUCCESS ? `${u32a.readInt32LE(0)}.${u32b.readInt32LE(0)}` : null;
+    const migMode = getMig && getMig(h, u32a, u32b) === NVML_SUCCESS ? u32a.readUInt32LE(0) === NVML_DEVICE_MIG_ENABLE : null;
+    statics.push({ name, uuid, pciBusId, computeCapability, migMode });
+  }
+  text.fill(0);
+  const driverVersion = getDriver && getDriver(text, DRIVER_BUFFER_BYTES) === NVML_SUCCESS ? cstr(text) : null;
+  const cudaVersion = getCuda && getCuda.fn(u32a) === NVML_SUCCESS ? formatCudaVersion(u32a.readInt32LE(0)) : null;
+
+  // Static per-device values: max clocks do not change while the driver is loaded.
+  const maxClocks = handles.map((h) => {
+    const read = (type: number): number | null => (getMaxClock && getMaxClock(h, type, u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) * 1e6 : null);
+    return [read(NVML_CLOCK_SM), read(NVML_CLOCK_MEM)] as const;
+  });
+
+  // (device × call) pairs that answered NOT_SUPPORTED: not asked again (support does not change at run time).
+  const unsupported = new Set<string>();
+  const lastSeenUs = new Array<number>(count).fill(0);
+  const lost = new Array<boolean>(count).fill(false);
+  const values = new Float64Array(count * NVML_VALUES_PER_DEVICE);
+
+  /** True when `rc` is success; otherwise records why the value is null. */
+  const ok = (rc: number, dev: number, call: string): boolean => {
+    if (rc === NVML_SUCCESS) return true;
+    const key = `${dev}:${call}`;
+    if (rc === NVML_ERROR_NOT_SUPPORTED) {
+      unsupported.add(key);
+      warnOnce(`unsupported:${key}`, `GPU ${statics[dev].pciBusId} (${statics[dev].name}): ${call} is not supported; its value is null`);
+    } else if (rc === NVML_ERROR_GPU_IS_LOST) {
+      lost[dev] = true;
+      warnOnce(`lost:${dev}`, `GPU ${statics[dev].pciBusId} (${statics[dev].name}): ${describe(rc)}`);
+    } else {
+      warnOnce(`error:${key}:${rc}`, `GPU ${statics[dev].pciBusId} (${statics[dev].name}): ${call} failed: ${describe(rc)}`);
+    }
+    return false;
+  };
+  const skip = (dev: number, call: string): boolean => unsupported.has(`${dev}:${call}`);
+
+  const readProcesses = (dev: number, h: Handle, fn: { fn: KoffiFunction; name: string } | null, stride: number, type: 0 | 1, out: NvmlProcessRow[]): void => {
+    if (!fn || skip(dev, fn.name)) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const capacity = Math.floor(procBuf.length / stride);
+      u32a.writeUInt32LE(capacity, 0);
+      const rc = fn.fn(h, u32a, procBuf) as number;
+      if (rc === NVML_ERROR_INSUFFICIENT_SIZE) {
+        // The list grew between the size query and the read: grow with headroom and retry.
+        const need = u32a.readUInt32LE(0);
+        procBuf = Buffer.alloc(Math.max(need + 16, capacity * 2) * PROCESS_INFO_V3_BYTES);
+        continue;
+      }
+      if (!ok(rc, dev, fn.name)) return;
+      const n = u32a.readUInt32LE(0);
+      for (let i = 0; i < n; i++) {
+        const off = i * stride;
+        const bytes = procBuf.readBigUInt64LE(off + 8);
+        out.push([dev, procBuf.readUInt32LE(off), bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes), null, type]);
+      }
+      return;
+    }
+  };
+
+  const readProcessUtil = (dev: number, h: Handle, rows: NvmlProcessRow[], from: number): void => {
+    if (!getProcUtil || skip(dev, 'nvmlDeviceGetProcessUtilization') || rows.length === from) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const capacity = Math.floor(utilBuf.length / PROCESS_UTIL_SAMPLE_BYTES);
+      u32a.writeUInt32LE(capacity, 0);
+      const rc = getProcUtil(h, utilBuf, u32a, BigInt(lastSeenUs[dev])) as number;
+      if (rc === NVML_ERROR_INSUFFICIENT_SIZE) {
+        utilBuf = Buffer.alloc(Math.max(u32a.readUInt32LE(0) + 16, capacity * 2) * PROCESS_UTIL_SAMPLE_BYTES);
+        continue;
+      }
+      if (rc === NVML_ERROR_NOT_FOUND) return; // no samples since the last read
+      if (!ok(rc, dev, 'nvmlDeviceGetProcessUtilization')) return;
+      const n = u32a.readUInt32LE(0);
+      // Keep each pid's newest sample.
+      const newest = new Map<number, [number, number]>();
+      let maxTs = lastSeenUs[dev];
+      for (let i = 0; i < n; i++) {
+        const off = i * PROCESS_UTIL_SAMPLE_BYTES;
+        const pid = utilBuf.readUInt32LE(off);
+        const ts = Number(utilBuf.readBigUInt64LE(off + 8));
+        const sm = utilBuf.readUInt32LE(off + 16);
+        const prev = newest.get(pid);
+        if (!prev || ts >= prev[0]) newest.set(pid, [ts, sm]);
+        if (ts > maxTs) maxTs = ts;
+      }
+      lastSeenUs[dev] = maxTs;
+      for (let i = from; i < rows.length; i++) {
+        const s = newest.get(rows[i][1]);
+        if (s) rows[i][3] = s[1];
+      }
+      return;
+    }
+  };
+
+  const sampleAll = (): { values: Float64Array; processes: NvmlProcessRow[]; notes: string[][] } => {
+    values.fill(NaN);
+    const processes: NvmlProcessRow[] = [];
+    const notes: string[][] = [];
+    for (let d = 0; d < count; d++) {
+      const h = handles[d];
+      const base = d * NVML_VALUES_PER_DEVICE;
+      const set = (m: GpuMetric, v: number): void => {
+        values[base + slot[m]] = v;
+      };
+      const u32 = (fn: KoffiFunction | null, call: string, ...args: unknown[]): number | null => {
+        if (!fn || skip(d, call) || lost[d]) return null;
+        return ok(fn(h, ...args, u32a) as number, d, call) ? u32a.readUInt32LE(0) : null;
+      };
+      const deviceNotes: string[] = [];
+      if (statics[d].migMode) deviceNotes.push(UTIL_NOTE_MIG);
+
+      if (getUtil && !skip(d, 'nvmlDeviceGetUtilizationRates') && !lost[d] && ok(getUtil(h, util) as number, d, 'nvmlDeviceGetUtilizationRates')) {
+        set('utilization_ratio', util.readUInt32LE(0) / 100);
+        set('memory_utilization_ratio', util.readUInt32LE(4) / 100);
+      }
+      if (getMemV2 && !skip(d, 'nvmlDeviceGetMemoryInfo_v2') && !lost[d]) {
+        mem.writeUInt32LE(NVML_MEMORY_V2_VERSION, 0);
+        if (ok(getMemV2(h, mem) as number, d, 'nvmlDeviceGetMemoryInfo_v2')) {
+          const total = Number(mem.readBigUInt64LE(8));
+          const used = Number(mem.readBigUInt64LE(32));
+          set('memory_total_bytes', total);
+          set('memory_reserved_bytes', Number(mem.readBigUInt64LE(16)));
+          set('memory_used_bytes', used);
+          if (total > 0) set('memory_used_ratio', used / total);
+        }
+      } else if (getMemV1 && !skip(d, 'nvmlDeviceGetMemoryInfo') && !lost[d] && ok(getMemV1(h, mem) as number, d, 'nvmlDeviceGetMemoryInfo')) {
+        const total = Number(mem.readBigUInt64LE(0));
+        const used = Number(mem.readBigUInt64LE(16));
+        set('memory_total_bytes', total);
+        set('memory_used_bytes', used);
+        if (total > 0) set('memory_used_ratio', used / total);
+      }
+      let v = u32(getTemp, 'nvmlDeviceGetTemperature', NVML_TEMPERATURE_GPU);
+      if (v !== null) set('temperature_celsius', v);
+      v = u32(getPower, 'nvmlDeviceGetPowerUsage');
+      if (v !== null) set('power_watts', v / 1000);
+      v = u32(getLimit, 'nvmlDeviceGetEnforcedPowerLimit');
+      if (v !== null) set('power_limit_watts', v / 1000);
+      v = u32(getFan, 'nvmlDeviceGetFanSpeed');
+      if (v !== null) set('fan_ratio', v / 100);
+      v = u32(getClock, 'nvmlDeviceGetClockInfo(SM)', NVML_CLOCK_SM);
+      if (v !== null) set('sm_clock_hertz', v * 1e6);
+      v = u32(getClock, 'nvmlDeviceGetClockInfo(MEM)', NVML_CLOCK_MEM);
+      if (v !== null) set('memory_clock_hertz', v * 1e6);
+      const [smMax, memMax] = maxClocks[d];
+      if (smMax !== null) set('sm_clock_max_hertz', smMax);
+      if (memMax !== null) set('memory_clock_max_hertz', memMax);
+      // NVML reports PCIe throughput in KB/s (1024 bytes).
+      v = u32(getPcie, 'nvmlDeviceGetPcieThroughput(RX)', NVML_PCIE_UTIL_RX_BYTES);
+      if (v !== null) set('pcie_rx_bytes_per_second', v * 1024);
+      v = u32(getPcie, 'nvmlDeviceGetPcieThroughput(TX)', NVML_PCIE_UTIL_TX_BYTES);
+      if (v !== null) set('pcie_tx_bytes_per_second', v * 1024);
+      if (getEnc && !skip(d, 'nvmlDeviceGetEncoderUtilization') && !lost[d] && ok(getEnc(h, u32a, u32b) as number, d, 'nvmlDeviceGetEncoderUtilization')) {
+        set('encoder_utilization_ratio', u32a.readUInt32LE(0) / 100);
+      }
+      if (getDec && !skip(d, 'nvmlDeviceGetDecoderUtilization') && !lost[d] && ok(getDec(h, u32a, u32b) as number, d, 'nvmlDeviceGetDecoderUtilization')) {
+        set('decoder_utilization_ratio', u32a.readUInt32LE(0) / 100);
+      }
+      v = u32(getPstate, 'nvmlDeviceGetPerformanceState');
+      if (v !== null && v !== NVML_PSTATE_UNKNOWN) set('pstate_count', v);
+      if (getReasons && !skip(d, getReasons.name) && !lost[d] && ok(getReasons.fn(h, u64) as number, d, getReasons.name)) {
+        values[base + NVML_THROTTLE_OFFSET] = Number(u64.readBigUInt64LE(0));
+      }
+      if (getEcc && !skip(d, 'nvmlDeviceGetTotalEccErrors') && !lost[d]) {
+        let total: number | null = 0;
+        for (const type of [NVML_MEMORY_ERROR_TYPE_CORRECTED, NVML_MEMORY_ERROR_TYPE_UNCORRECTED]) {
+          if (ok(getEcc(h, type, NVML_VOLATILE_ECC, u64) as number, d, 'nvmlDeviceGetTotalEccErrors')) total += Number(u64.readBigUInt64LE(0));
+          else {
+            total = null;
+            break;
+          }
+        }
+        if (total !== null) set('ecc_volatile_errors_count', total);
+      }
+      if (!lost[d]) {
+        const from = processes.length;
+        readProcesses(d, h, getCompute, computeStride, 0, processes);
+        readProcesses(d, h, getGraphics, graphicsStride, 1, processes);
+        readProcessUtil(d, h, processes, from);
+      }
+      if (lost[d]) deviceNotes.push(GPU_LOST_NOTE);
+      notes.push(deviceNotes);
+    }
+    return { values, processes, notes };
+  };
+
+  post({ type: 'ready', info: { driverVersion, cudaVersion, devices: statics } });
+
+  port.on('message', (m: NvmlRequest) => {
+    if (m.type === 'close') {
+      try {
+        shutdown?.();
+      } catch {
+        /* closing anyway */
+      }
+      port.close();
+      return;
+    }
+    try {
+      const r = sampleAll();
+      post({ type: 'sample', id: m.id, values: r.values, processes: r.processes, notes: r.notes });
+    } catch (e) {
+      post({ type: 'error', id: m.id, message: errMsg(e) });
+    }
+  });
+}
+
+function errMsg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

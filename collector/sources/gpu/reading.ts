@@ -1,0 +1,180 @@
+// Backend-neutral GPU readings (NVML or nvidia-smi) and their conversion to series and details.
+
+import type { GpuDetails, GpuDevice, GpuProcess } from '../../../protocol/details/gpu';
+import type { SeriesMap } from '../../../protocol';
+import { seriesName } from '../../../protocol/series';
+import type { SampleResult } from '../../source';
+
+/** Per-GPU metric names (the series suffix after `gpu.<i>.`), in base units. */
+export const GPU_METRICS = [
+  'utilization_ratio',
+  'memory_utilization_ratio',
+  'memory_used_bytes',
+  'memory_total_bytes',
+  'memory_reserved_bytes',
+  'memory_used_ratio',
+  'temperature_celsius',
+  'power_watts',
+  'power_limit_watts',
+  'fan_ratio',
+  'sm_clock_hertz',
+  'memory_clock_hertz',
+  'sm_clock_max_hertz',
+  'memory_clock_max_hertz',
+  'pcie_rx_bytes_per_second',
+  'pcie_tx_bytes_per_second',
+  'encoder_utilization_ratio',
+  'decoder_utilization_ratio',
+  'pstate_count',
+  'ecc_volatile_errors_count',
+] as const;
+
+/** One per-GPU metric name. */
+export type GpuMetric = (typeof GPU_METRICS)[number];
+
+/** One GPU as read by a backend (before ordering by PCI bus id). */
+export interface DeviceReading {
+  name: string;
+  uuid: string;
+  /** Canonical `DDDDDDDD:BB:DD.F`, upper-case hex (as NVML prints it). */
+  pciBusId: string;
+  computeCapability: string | null;
+  migMode: boolean | null;
+  /** Clock-event / throttle reason bitmask, or null when not readable. */
+  throttleMask: number | null;
+  metrics: Record<GpuMetric, number | null>;
+  notes: string[];
+}
+
+/** One process on one GPU as read by a backend; `pciBusId` names the GPU. */
+export interface ProcessReading {
+  pciBusId: string;
+  pid: number;
+  usedMemoryBytes: number | null;
+  smUtilRatio: number | null;
+  type: GpuProcess['type'];
+  /** Name as the backend saw it (nvidia-smi's process_name); /proc wins when visible. */
+  name?: string | null;
+}
+
+/** Everything one tick read. */
+export interface GpuReading {
+  backend: GpuDetails['backend'];
+  driverVersion: string | null;
+  cudaVersion: string | null;
+  devices: DeviceReading[];
+  processes: ProcessReading[];
+}
+
+/** Names of NVML clock-event (throttle) reason bits, lowest bit first (nvml.h nvmlClocksEventReason*). */
+export const THROTTLE_REASON_BITS: ReadonlyArray<readonly [number, string]> = [
+  [0x1, 'gpu_idle'],
+  [0x2, 'applications_clocks_setting'],
+  [0x4, 'sw_power_cap'],
+  [0x8, 'hw_slowdown'],
+  [0x10, 'sync_boost'],
+  [0x20, 'sw_thermal_slowdown'],
+  [0x40, 'hw_thermal_slowdown'],
+  [0x80, 'hw_power_brake_slowdown'],
+  [0x100, 'display_clock_setting'],
+];
+
+/** Decodes a clock-event reason bitmask to names; unknown bits become `unknown_0x…`. */
+export function decodeThrottleReasons(mask: number | null): string[] {
+  if (mask === null || !Number.isFinite(mask) || mask < 0) return [];
+  const out: string[] = [];
+  let rest = mask;
+  for (const [bit, name] of THROTTLE_REASON_BITS) {
+    if (Math.floor(mask / bit) % 2 === 1) {
+      out.push(name);
+      rest -= bit;
+    }
+  }
+  if (rest > 0) out.push(`unknown_0x${rest.toString(16)}`);
+  return out;
+}
+
+/** Normalises a PCI bus id to NVML's `DDDDDDDD:BB:DD.F` upper-case form (nvidia-smi prints the same). */
+export function normalizePciBusId(id: string): string {
+  const m = /^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/.exec(id.trim());
+  if (!m) return id.trim().toUpperCase();
+  const dom = (m[1] ?? '0').padStart(8, '0');
+  return `${dom}:${m[2].padStart(2, '0')}:${m[3].padStart(2, '0')}.${m[4]}`.toUpperCase();
+}
+
+/** Orders devices by PCI bus id (domain, bus, device, function), CUDA_DEVICE_ORDER=PCI_BUS_ID style. */
+export function sortByPciBusId<T extends { pciBusId: string }>(devices: T[]): T[] {
+  const key = (d: T): number[] => {
+    const m = /^([0-9A-F]+):([0-9A-F]+):([0-9A-F]+)\.([0-9A-F]+)$/i.exec(normalizePciBusId(d.pciBusId));
+    return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16), parseInt(m[4], 16)] : [Infinity, 0, 0, 0];
+  };
+  return devices
+    .map((d) => ({ d, k: key(d) }))
+    .sort((a, b) => {
+      for (let i = 0; i < 4; i++) if (a.k[i] !== b.k[i]) return a.k[i] - b.k[i];
+      return a.d.pciBusId < b.d.pciBusId ? -1 : a.d.pciBusId > b.d.pciBusId ? 1 : 0;
+    })
+    .map((x) => x.d);
+}
+
+/** Name and user of a process, looked up by the caller (e.g. from /proc). */
+export type ProcessLookup = (pid: number) => { name: string | null; user: string | null };
+
+/** Turns one tick's reading into series (`gpu.<i>.*`) and details, GPUs ordered by PCI bus id. */
+export function buildSample(sourceId: string, reading: GpuReading, lookup: ProcessLookup, backendReason?: string): SampleResult {
+  const ordered = sortByPciBusId(reading.devices);
+  const series: SeriesMap = {};
+  const devices: GpuDevice[] = [];
+  const indexByBus = new Map<string, number>();
+  ordered.forEach((d, index) => {
+    indexByBus.set(normalizePciBusId(d.pciBusId), index);
+    for (const m of GPU_METRICS) series[seriesName(sourceId, index, m)] = d.metrics[m];
+    const pstate = d.metrics.pstate_count;
+    devices.push({
+      index,
+      name: d.name,
+      uuid: d.uuid,
+      pciBusId: d.pciBusId,
+      computeCapability: d.computeCapability,
+      migMode: d.migMode,
+      throttleReasons: decodeThrottleReasons(d.throttleMask),
+      pstate: pstate === null ? null : `P${pstate}`,
+      notes: d.notes,
+    });
+  });
+  const processes: GpuProcess[] = [];
+  for (const p of reading.processes) {
+    const gpuIndex = indexByBus.get(normalizePciBusId(p.pciBusId));
+    if (gpuIndex === undefined) continue;
+    const who = lookup(p.pid);
+    processes.push({ pid: p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type });
+  }
+  processes.sort((a, b) => a.gpuIndex - b.gpuIndex || (b.usedMemoryBytes ?? -1) - (a.usedMemoryBytes ?? -1) || a.pid - b.pid);
+  const details: GpuDetails = {
+    kind: 'gpu',
+    backend: reading.backend,
+    driverVersion: reading.driverVersion,
+    cudaVersion: reading.cudaVersion,
+    devices,
+    processes,
+  };
+  if (backendReason) details.backendReason = backendReason;
+  return { series, details };
+}
+
+/** Fills `memory_used_ratio` from used/total when both are known. */
+export function usedRatio(used: number | null, total: number | null): number | null {
+  return used !== null && total !== null && total > 0 ? used / total : null;
+}
+
+/** Formats NVML's CUDA driver version integer (12040) as `12.4`. */
+export function formatCudaVersion(v: number): string {
+  return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+}
+
+/** A metrics record with every metric null. */
+export function emptyMetrics(): Record<GpuMetric, number | null> {
+  const out = {} as Record<GpuMetric, number | null>;
+  for (const m of GPU_METRICS) out[m] = null;
+  return out;
+}
