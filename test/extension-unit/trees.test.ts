@@ -1,0 +1,85 @@
+import { strict as assert } from 'node:assert';
+import { alertsTree, sortAlerts } from '../../extension/views/alerts-model';
+import { servicesTree } from '../../extension/views/services-model';
+import type { TreeNode } from '../../extension/views/tree-node';
+import { alert, liveSnapshot, twoGpuSample } from './fixtures';
+
+function find(nodes: TreeNode[], pred: (n: TreeNode) => boolean): TreeNode | undefined {
+  for (const n of nodes) {
+    if (pred(n)) return n;
+    const c = find(n.children ?? [], pred);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+describe('extension trees', () => {
+  it('builds connection → GPUs, Host, Databases, Containers from a snapshot', () => {
+    const [conn] = servicesTree([liveSnapshot(twoGpuSample())]);
+    assert.equal(conn.label, 'trainbox (local)');
+    assert.equal(conn.description, 'trainbox');
+    assert.equal(conn.contextValue, 'rigwatch.connection.local.live');
+    assert.deepEqual(conn.children!.map((c) => c.label), ['GPUs', 'Host: trainbox', 'Databases', 'Containers']);
+    const gpus = conn.children![0];
+    assert.deepEqual(gpus.children!.map((g) => g.label), ['GPU 0: NVIDIA A100-SXM4-80GB', 'GPU 1: NVIDIA A100-SXM4-80GB']);
+    assert.equal(gpus.children![1].description, '42% · 10.2/80 GB · 67 °C');
+    assert.deepEqual(gpus.children![1].ref, { connectionId: 'local', gpuIndex: 1 });
+    assert.equal(gpus.children![1].children![0].label, 'python (4242)');
+    assert.match(gpus.children![1].tooltip!, /throttled: sw\\_power\\_cap/);
+    assert.equal(conn.children![1].description, 'CPU 25% · RAM 5.1/16 GB');
+  });
+
+  it('shows sources that are down or unavailable as items with their reason', () => {
+    const tree = servicesTree([liveSnapshot(twoGpuSample())]);
+    const redis = find(tree, (n) => n.label === 'Redis cache')!;
+    assert.equal(redis.description, 'down: cannot connect to Redis at 127.0.0.1:6379: connection refused');
+    assert.equal(redis.icon.id, 'error');
+    const docker = find(tree, (n) => n.label === 'Containers')!;
+    assert.match(docker.description!, /^unavailable: no Docker engine socket/);
+    assert.equal(docker.icon.id, 'circle-slash');
+    const pg = find(tree, (n) => n.label === 'PostgreSQL main')!;
+    assert.equal(pg.description, '12/100 conn · hit 99% · 40 tx/s');
+  });
+
+  it('shows a failed connection with an error item carrying the reason', () => {
+    const [conn] = servicesTree([{ id: 'collector:x', name: 'x', kind: 'collector', state: 'failed', reason: 'the collector at 127.0.0.1:9 rejected the token (HTTP 401)', sources: [], alerts: [] }]);
+    assert.equal(conn.icon.color, 'list.errorForeground');
+    assert.equal(conn.children!.length, 1);
+    assert.equal(conn.children![0].label, 'Cannot connect');
+    assert.equal(conn.children![0].description, 'the collector at 127.0.0.1:9 rejected the token (HTTP 401)');
+    assert.equal(conn.children![0].contextValue, 'rigwatch.error');
+  });
+
+  it('keeps node ids unique and stable across samples', () => {
+    const ids = (nodes: TreeNode[]): string[] => nodes.flatMap((n) => [n.id, ...ids(n.children ?? [])]);
+    const a = ids(servicesTree([liveSnapshot(twoGpuSample(1))]));
+    const b = ids(servicesTree([liveSnapshot(twoGpuSample(2))]));
+    assert.equal(new Set(a).size, a.length);
+    assert.deepEqual(a, b);
+  });
+
+  it('orders alerts: firing critical, firing warning, pending, resolved', () => {
+    const t = 1_700_000_000_000;
+    const list = [
+      alert('r:a', 'resolved', 'critical', t),
+      alert('p:b', 'pending', 'warning', t),
+      alert('w:c', 'firing', 'warning', t),
+      alert('c:d', 'firing', 'critical', t),
+    ].map((a) => ({ connectionId: 'local', connectionName: 'local', alert: a }));
+    assert.deepEqual(sortAlerts(list).map((x) => x.alert.id), ['c:d', 'w:c', 'p:b', 'r:a']);
+    const nodes = alertsTree(list, t, false);
+    assert.deepEqual(nodes.map((n) => n.icon.id), ['error', 'warning', 'clock', 'pass']);
+    assert.deepEqual(nodes.map((n) => n.contextValue), ['rigwatch.alert.active', 'rigwatch.alert.active', 'rigwatch.alert.active', 'rigwatch.alert.resolved']);
+    assert.match(nodes[0].description!, /^critical · since \d\d:\d\d:\d\d \(30 s ago\)$/);
+    assert.match(nodes[3].description!, /^resolved · resolved \d\d:\d\d:\d\d \(0 s ago\)$/);
+  });
+
+  it('marks acknowledged and muted alerts and names the connection when there are several', () => {
+    const t = 1_700_000_000_000;
+    const a = alert('w:c', 'firing', 'warning', t, { acknowledged: true, mutedUntil: t + 3600_000 });
+    const [n] = alertsTree([{ connectionId: 'collector:gpu-box', connectionName: 'gpu-box', alert: a }], t, true);
+    assert.match(n.description!, /acknowledged · muted until \d\d:\d\d:\d\d · gpu-box$/);
+    assert.equal(n.contextValue, 'rigwatch.alert.active.acked');
+    assert.deepEqual(n.ref, { connectionId: 'collector:gpu-box', alertId: 'w:c' });
+  });
+});
