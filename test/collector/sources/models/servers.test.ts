@@ -211,9 +211,6 @@ describe('model servers against fake HTTP servers', () => {
   });
 
   describe('misbehaving servers are marked down with a clear message, never crash', () => {
-    const cases: [string, ConstructorParameters<typeof Map<string, never>>[0] | Record<string, unknown>, RegExp][] = [];
-    void cases;
-
     it('a server that hangs times out', async () => {
       const fake = await start({ '/api/ps': { behaviour: 'hang' } });
       const [src] = harness([{ name: 'h', url: fake.url, kind: 'ollama', timeoutMs: 150 }]).sources();
