@@ -4,10 +4,12 @@ import type { SourceFactory } from '../source';
 import { hostFactory } from './host';
 import { dockerFactory } from './docker';
 import { gpuFactory } from './gpu';
+import { modelsFactory } from './models';
 
 /** Every source kind the collector knows, in sampling order. */
 export const SOURCE_FACTORIES: SourceFactory[] = [
   hostFactory,
   dockerFactory,
   gpuFactory,
+  modelsFactory,
 ];
