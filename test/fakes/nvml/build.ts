@@ -47,7 +47,7 @@ export function buildFakeNvml(variant: FakeNvmlVariant = 'current'): string {
   const files = [path.join(NVML_DIR, 'fake-nvml.c'), path.join(NVML_DIR, 'fake-state.h')];
   const defs = variant === '470' ? ['-DFAKE_DRIVER_470'] : [];
   return buildOnce(`nvml-${variant}`, files, defs.join(' '), 'libnvidia-ml.so.1', (out) => [
-    '-shared', '-fPIC', '-O2', '-Wall', '-Wno-unused-parameter', ...defs, '-I', NVML_DIR, '-o', out, files[0],
+    '-shared', '-fPIC', '-O2', '-Wall', '-Wno-unused-parameter', ...defs, '-I', NVML_DIR, '-o', out, files[0], '-lpthread',
   ]);
 }
 

@@ -55,17 +55,18 @@ static void fake_log(const char *what) {
   fclose(fp);
 }
 
-/* Common prologue: refresh state, hang while told to, fail when told to, check init and handle. */
-static nvmlReturn_t enter(const char *fn) {
+/* Common prologue: refresh state, hang while told to, fail when told to (dev -1 = any), check init. */
+static nvmlReturn_t enter_dev(const char *fn, int dev) {
   fake_refresh(0);
   while (S.hang[0] && strcmp(S.hang, fn) == 0) {
     usleep(50000);
     fake_refresh(1);
   }
-  if (S.fail_fn[0] && strcmp(S.fail_fn, fn) == 0) return S.fail_code;
+  if (S.fail_fn[0] && strcmp(S.fail_fn, fn) == 0 && (S.fail_gpu < 0 || S.fail_gpu == dev)) return S.fail_code;
   if (init_count <= 0) return NVML_ERROR_UNINITIALIZED;
   return NVML_SUCCESS;
 }
+static nvmlReturn_t enter(const char *fn) { return enter_dev(fn, -1); }
 
 static int dev_index(nvmlDevice_t d) {
   if (!d) return -1;
@@ -74,7 +75,7 @@ static int dev_index(nvmlDevice_t d) {
 }
 
 #define ENTER_DEV(fn, d)                                  \
-  nvmlReturn_t rc_ = enter(fn);                           \
+  nvmlReturn_t rc_ = enter_dev(fn, dev_index(d));         \
   if (rc_ != NVML_SUCCESS) return rc_;                    \
   if (dev_index(d) < 0) return NVML_ERROR_INVALID_ARGUMENT;
 

@@ -8,7 +8,7 @@
  *   driver=550.54.15              driver version string
  *   cuda=12040                    CUDA driver version as NVML encodes it (1000*major + 10*minor)
  *   hang=<nvml function name>     that function sleeps (re-reading the state) until the key changes
- *   fail=<nvml function name>:<code>   that function returns <code>
+ *   fail=<nvml function name>:<code>[:<gpu>]   that function returns <code> (for one GPU only when given)
  *   smi_silent=1                  fake nvidia-smi stops printing in -lms mode while set
  *   smi_legacy=1                  fake nvidia-smi rejects clocks_event_reasons.* / memory.reserved (driver 470)
  *   gpu.<i>.<field>=<value>       a per-GPU value; gpu.*.<field> sets every GPU
@@ -27,9 +27,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <pthread.h>
 
 #define FAKE_MAX_GPUS 64
-#define FAKE_MAX_PROCS 64
+#define FAKE_MAX_PROCS 256
 #define STATE_CHECK_NS 20000000LL
 
 enum fake_field {
@@ -69,6 +70,7 @@ struct fake_state {
   char hang[96];
   char fail_fn[96];
   int fail_code;
+  int fail_gpu;
   int smi_silent;
   int smi_legacy;
   struct fake_gpu gpu[FAKE_MAX_GPUS];
@@ -79,6 +81,9 @@ static long long fake_last_check_ns = -1;
 static time_t fake_mtime_sec = -1;
 static long fake_mtime_nsec = -1;
 static off_t fake_size = -1;
+static char fake_path[4096];
+/* The fake may be called from several worker threads at once (a hung one and a fresh one). */
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static long long fake_now_ns(void) {
   struct timespec ts;
@@ -89,6 +94,7 @@ static long long fake_now_ns(void) {
 static void fake_defaults(void) {
   memset(&S, 0, sizeof S);
   S.count = 2;
+  S.fail_gpu = -1;
   strcpy(S.driver, "550.54.15");
   S.cuda = 12040;
   for (int i = 0; i < FAKE_MAX_GPUS; i++) {
@@ -168,7 +174,7 @@ static void fake_load(void) {
   if (!path || !*path) return;
   FILE *fp = fopen(path, "r");
   if (!fp) return;
-  char line[4096];
+  static char line[65536];
   while (fgets(line, sizeof line, fp)) {
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
@@ -182,7 +188,12 @@ static void fake_load(void) {
     else if (strcmp(key, "hang") == 0) snprintf(S.hang, sizeof S.hang, "%s", val);
     else if (strcmp(key, "fail") == 0) {
       char *colon = strchr(val, ':');
-      if (colon) { snprintf(S.fail_fn, sizeof S.fail_fn, "%.*s", (int)(colon - val), val); S.fail_code = atoi(colon + 1); }
+      if (colon) {
+        snprintf(S.fail_fn, sizeof S.fail_fn, "%.*s", (int)(colon - val), val);
+        S.fail_code = atoi(colon + 1);
+        const char *gpu = strchr(colon + 1, ':');
+        S.fail_gpu = gpu ? atoi(gpu + 1) : -1;
+      }
     }
     else if (strcmp(key, "smi_silent") == 0) S.smi_silent = atoi(val);
     else if (strcmp(key, "smi_legacy") == 0) S.smi_legacy = atoi(val);
@@ -197,20 +208,25 @@ static void fake_load(void) {
   fclose(fp);
 }
 
-/* Re-reads the state file when it changed; `force` skips the rate limit. */
+/* Re-reads the state file when it (or FAKE_NVML_STATE) changed; `force` skips the rate limit. */
 static void fake_refresh(int force) {
   long long now = fake_now_ns();
   if (!force && fake_last_check_ns >= 0 && now - fake_last_check_ns < STATE_CHECK_NS) return;
+  pthread_mutex_lock(&fake_lock);
   fake_last_check_ns = now;
   const char *path = getenv("FAKE_NVML_STATE");
   struct stat st;
   if (!path || !*path || stat(path, &st) != 0) {
-    if (fake_size != -2) { fake_defaults(); fake_size = -2; }
+    if (fake_size != -2) { fake_defaults(); fake_size = -2; fake_path[0] = 0; }
+    pthread_mutex_unlock(&fake_lock);
     return;
   }
-  if (st.st_mtim.tv_sec == fake_mtime_sec && st.st_mtim.tv_nsec == fake_mtime_nsec && st.st_size == fake_size) return;
-  fake_mtime_sec = st.st_mtim.tv_sec; fake_mtime_nsec = st.st_mtim.tv_nsec; fake_size = st.st_size;
-  fake_load();
+  if (strcmp(path, fake_path) != 0 || st.st_mtim.tv_sec != fake_mtime_sec || st.st_mtim.tv_nsec != fake_mtime_nsec || st.st_size != fake_size) {
+    snprintf(fake_path, sizeof fake_path, "%s", path);
+    fake_mtime_sec = st.st_mtim.tv_sec; fake_mtime_nsec = st.st_mtim.tv_nsec; fake_size = st.st_size;
+    fake_load();
+  }
+  pthread_mutex_unlock(&fake_lock);
 }
 
 #endif
