@@ -10,6 +10,7 @@ import { SourceError, type ProbeResult, type SampleResult, type Source } from '.
 import type { EndpointOrigin } from './config';
 import { DockerApiError, type DockerApi } from './engine-client';
 import {
+  healthFromStatus,
   parseContainerList,
   parseInspect,
   parseStats,
@@ -23,6 +24,8 @@ import {
 export const PROBE_TIMEOUT_MS = 3000;
 /** Timeout of one list/inspect request, ms. */
 export const REQUEST_TIMEOUT_MS = 5000;
+/** Longest reuse of a live container's inspect answer when its listed state and health are unchanged, ms. */
+export const INSPECT_REFRESH_MS = 2000;
 /** A restart-count increase within this window counts the container as restarting, ms. */
 export const RESTART_RECENT_MS = 60_000;
 /** Stats older than this many stats intervals are reported as null (stale). */
@@ -45,6 +48,8 @@ export interface DockerSourceOptions {
 
 interface CachedInspect {
   listedState: string;
+  listedHealth: string | null;
+  at: number;
   data: InspectedContainer;
 }
 
@@ -156,12 +161,18 @@ export class DockerSource implements Source {
     const results = await Promise.all(
       listed.map(async (c): Promise<InspectedContainer | null> => {
         const cached = this.inspects.get(c.id);
-        // Stopped containers change only when their state does; live ones carry health and restarts.
+        const listedHealth = healthFromStatus(c.status);
+        // A state or health change shows in the list at once and triggers an inspect; stopped containers
+        // change only that way, live ones (new health output, restart counts) are refreshed every
+        // INSPECT_REFRESH_MS so that many containers do not mean many inspects per tick.
         const live = c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
-        if (cached && !live && cached.listedState === c.state) return cached.data;
+        const now = this.now();
+        if (cached && cached.listedState === c.state && cached.listedHealth === listedHealth && (!live || now - cached.at < INSPECT_REFRESH_MS)) {
+          return cached.data;
+        }
         try {
           const data = parseInspect(await this.api.get(`/containers/${encodeURIComponent(c.id)}/json`, { signal, timeoutMs: REQUEST_TIMEOUT_MS }));
-          this.inspects.set(c.id, { listedState: c.state, data });
+          this.inspects.set(c.id, { listedState: c.state, listedHealth, at: now, data });
           return data;
         } catch (err) {
           // Removed between the list and the inspect: simply gone.

@@ -112,6 +112,13 @@ export function parseContainerList(json: unknown): ListedContainer[] {
   return out;
 }
 
+/** The health shown in a list entry's status line ("Up 2 minutes (unhealthy)"), or null. */
+export function healthFromStatus(status: string): DockerHealth | null {
+  const m = /\((healthy|unhealthy|health: starting)\)\s*$/.exec(status);
+  if (!m) return null;
+  return m[1] === 'health: starting' ? 'starting' : (m[1] as DockerHealth);
+}
+
 function parseHealth(v: unknown): DockerHealth | null {
   return v === 'healthy' || v === 'unhealthy' || v === 'starting' ? v : null;
 }

@@ -234,4 +234,23 @@ describe('docker source against a real engine', function () {
     const r = await src.sample(signal());
     assert.deepEqual(details(r).containers.map((c) => c.name), ['burn', 'crashy', 'fine', 'finished', 'sick', 'web']);
   });
+
+  it('the test engine leaves nothing behind: no dockerd, containerd or shim, no mounts, no dir', async () => {
+    for (const s of sources.splice(0)) await s.close();
+    const dir = engine.dir;
+    await engine.dispose();
+    const mentioning = fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(mentioning, []);
+    assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'no mounts left under the engine dir');
+    assert.ok(!fs.existsSync(dir));
+  });
 });

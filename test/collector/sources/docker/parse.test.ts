@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import {
   containerName,
   cpuRatioFromStats,
+  healthFromStatus,
   memoryUsedFromStats,
   parseContainerList,
   parseEngineTime,
@@ -33,6 +34,13 @@ describe('docker parsers (docker.io 20.10 fixtures)', () => {
       assert.equal(c.image, 'rw-busybox:test');
       assert.match(c.id, /^[0-9a-f]{64}$/);
     }
+  });
+
+  it('reads the health shown in a list status line', () => {
+    const list = parseContainerList(load('docker-20.10-containers.json'));
+    const health = Object.fromEntries(list.map((c) => [c.name, healthFromStatus(c.status)]));
+    assert.deepEqual(health, { burn: null, done: null, ok: 'healthy', rs: null, hc: 'unhealthy', c1: null });
+    assert.equal(healthFromStatus('Up 1 second (health: starting)'), 'starting');
   });
 
   it('rejects a list that is not an array with a message naming the endpoint', () => {
