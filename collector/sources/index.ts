@@ -5,6 +5,8 @@ import { hostFactory } from './host';
 import { dockerFactory } from './docker';
 import { gpuFactory } from './gpu';
 import { modelsFactory } from './models';
+import { postgresFactory } from './postgres';
+import { redisFactory } from './redis';
 
 /** Every source kind the collector knows, in sampling order. */
 export const SOURCE_FACTORIES: SourceFactory[] = [
@@ -12,4 +14,6 @@ export const SOURCE_FACTORIES: SourceFactory[] = [
   dockerFactory,
   gpuFactory,
   modelsFactory,
+  postgresFactory,
+  redisFactory,
 ];

@@ -186,14 +186,20 @@ export class RedisSource implements Source {
     if (AUTH_ERROR_RE.test(msg)) {
       const missing = msg.startsWith('NOAUTH');
       this.authError = missing
-        ? `Redis at ${this.target} requires a password (${msg}) — put it in ${this.instance.origin}'s URL as redis://:PASSWORD@host:port; not retrying until the config changes`
-        : `Redis at ${this.target} rejected the credentials (${msg}) — fix ${this.instance.origin}; not retrying until the config changes`;
+        ? `Redis at ${this.target} requires a password (${msg}) — ${this.fixHint()} (redis://:PASSWORD@host:port); not retrying until the config changes`
+        : `Redis at ${this.target} rejected the credentials (${msg}) — ${this.fixHint()}; not retrying until the config changes`;
       this.log.warnOnce(`auth:${this.id}`, this.authError);
       // Stop ioredis from reconnecting with the same wrong credentials.
       if (this.client === client) this.dropClient();
       return;
     }
     this.log.debug(`connection error: ${msg}`);
+  }
+
+  private fixHint(): string {
+    return this.instance.autoDetected
+      ? 'add a "redis" entry with the password to the config, or set REDIS_URL'
+      : `fix ${this.instance.origin}${this.instance.origin.startsWith('redis') ? '.url' : ''}`;
   }
 
   private downReason(): string {
