@@ -67,16 +67,15 @@ export class ModelEndpointSource implements Source {
     const ep = this.endpoint;
     if (ep.kind !== undefined) {
       // A configured kind is trusted; one sample shows whether the server answers like it.
+      // A configured endpoint that does not answer is down (retried with backoff), not absent.
       this.ensureSampler(ep.kind);
-      try {
-        await this.sampleOnce(signal);
-      } catch (e) {
-        return { status: 'unavailable', reason: e instanceof Error ? e.message : String(e), retry: !(e instanceof SourceError) || e.retry };
-      }
+      await this.sampleOnce(signal);
       return { status: 'ready', description: `${KIND_LABEL[ep.kind]} at ${safeUrl(ep.url)}` };
     }
     const d = await detectKind(ep.url, { headers: ep.headers, timeoutMs: ep.timeoutMs, signal, fetchFn: this.opts.fetchFn });
     if (d.found === null) {
+      if (!ep.discovered) throw new SourceError(d.reason);
+      // A discovery candidate with nothing (recognisable) on it is simply absent.
       this.log.debug(`no model server detected: ${d.reason}`);
       return { status: 'unavailable', reason: d.listening ? d.reason : `nothing listening: ${d.reason}`, retry: true };
     }

@@ -132,9 +132,7 @@ describe('model servers against fake HTTP servers', () => {
   it('llama.cpp loading the model is down with the server\'s words', async () => {
     const fake = await start({ '/health': { status: 503, body: fixture('llamacpp-b4500-health-loading.json') }, '/slots': { body: '[]' } });
     const [src] = harness([{ name: 'l', url: fake.url, kind: 'llamacpp' }]).sources();
-    const p = await src.probe(signal());
-    assert.equal(p.status, 'unavailable');
-    assert.match(p.status === 'unavailable' ? p.reason : '', /not ready: loading model \(HTTP 503\)/);
+    await assert.rejects(src.probe(signal()), (e: Error) => e instanceof SourceError && /not ready: loading model \(HTTP 503\)/.test(e.message));
   });
 
   it('Ollama 0.5: loaded models with size, VRAM and expiry; version', async () => {
@@ -193,9 +191,7 @@ describe('model servers against fake HTTP servers', () => {
   it('Triton not ready (HTTP 400) is down', async () => {
     const http = await start({ '/v2/health/ready': { status: 400, body: '' }, '/v2': { body: fixture('triton-2.41-server-metadata.json') } });
     const [src] = harness([{ name: 't', url: http.url, kind: 'triton', metricsUrl: `${http.url}/metrics` }]).sources();
-    const p = await src.probe(signal());
-    assert.equal(p.status, 'unavailable');
-    assert.match(p.status === 'unavailable' ? p.reason : '', /Triton at .* is not ready \(HTTP 400\)/);
+    await assert.rejects(src.probe(signal()), /Triton at .* is not ready \(HTTP 400\)/);
   });
 
   it('plain health: status code and latency; optional JSON status field', async () => {
@@ -214,9 +210,7 @@ describe('model servers against fake HTTP servers', () => {
     it('a server that hangs times out', async () => {
       const fake = await start({ '/api/ps': { behaviour: 'hang' } });
       const [src] = harness([{ name: 'h', url: fake.url, kind: 'ollama', timeoutMs: 150 }]).sources();
-      const p = await src.probe(signal());
-      assert.equal(p.status, 'unavailable');
-      assert.equal(p.status === 'unavailable' && p.reason, `no answer from ${fake.url}/api/ps within 150 ms`);
+      await assert.rejects(src.probe(signal()), (e: Error) => e instanceof SourceError && e.message === `no answer from ${fake.url}/api/ps within 150 ms`);
     });
 
     it('HTTP 500', async () => {
@@ -279,10 +273,11 @@ describe('model servers against fake HTTP servers', () => {
         { name: 'd', url: tritonMetrics.url }, { name: 'e', url: other.url },
       ]);
       const srcs = h.sources();
-      const probes = await Promise.all(srcs.map((s) => s.probe(signal())));
+      const probes = await Promise.all(srcs.slice(0, 4).map((s) => s.probe(signal())));
       assert.deepEqual(srcs.map((s) => s.modelKind), ['vllm', 'llamacpp', 'triton', 'triton', null]);
       assert.match(probes[3].status === 'ready' ? probes[3].description ?? '' : '', /metrics port/);
-      assert.deepEqual(probes[4], { status: 'unavailable', reason: `${other.url}/ answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`, retry: true });
+      // Configured but unrecognised: down (retried with backoff), with the reason.
+      await assert.rejects(srcs[4].probe(signal()), (e: Error) => e instanceof SourceError && e.message === `${other.url}/ answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`);
     });
 
     it('auto-discovery finds a fake Ollama on an ephemeral port given as a candidate', async () => {
