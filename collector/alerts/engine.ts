@@ -16,8 +16,17 @@ import { compileSelector, expandCaptures, type CompiledSelector } from './select
 export const ALERT_STATE_VERSION = 1;
 /** After a restart gap longer than this, pending `for` timers start again (we did not watch meanwhile). */
 export const RESTART_GAP_MS = 60_000;
-/** Cap on the selector-match cache (series names come and go, e.g. containers). */
-const MATCH_CACHE_MAX = 50_000;
+/**
+ * How often every series name of a tick is scanned for new matches, in ms. Series already matched
+ * are evaluated on every tick; scanning all names (hundreds) every tick would cost more than the
+ * whole evaluation, so a newly appearing series is picked up at the next scan (or at once when the
+ * source list changes, which is when most new series appear).
+ */
+export const DISCOVERY_INTERVAL_MS = 30_000;
+/** Cap on remembered series names (names come and go, e.g. containers); beyond it the memo restarts. */
+const CLASSIFIED_MAX = 50_000;
+/** Extra history entries tolerated before trimming back to historySize. */
+const HISTORY_SLACK = 64;
 
 /** What transition an event records. */
 type Transition = AlertEvent['transition'];
@@ -39,11 +48,19 @@ interface RuleEntry {
   sel: CompiledSelector;
 }
 
-interface Match {
+/** One (rule, series) pair evaluated on every tick. */
+interface WatchItem {
+  name: string;
+  id: string;
   entry: RuleEntry;
   captures: string[];
   /** Denominator series name for ratio rules. */
   denominator: string | null;
+  baseline: RollingMedian | null;
+  /** Linked instance while one exists (it is created on the first breach). */
+  inst: Instance | undefined;
+  /** Discovery scan that last saw the name (items gone from the map are dropped at a scan). */
+  seenScan: number;
 }
 
 interface Instance {
@@ -65,6 +82,8 @@ interface Instance {
   /** Effective mute state last reported to clients (to emit `unmuted` when a mute expires). */
   mutedReported: boolean;
   lastTick: number;
+  /** Set when removed from the instance map, so watch items drop their link. */
+  deleted?: boolean;
 }
 
 interface PersistedInstance {
@@ -107,7 +126,12 @@ export async function createAlertEngine(opts: AlertEngineOptions): Promise<RuleA
 export class RuleAlertEngine implements AlertEngine {
   private readonly entries: RuleEntry[];
   private readonly byId = new Map<string, RuleEntry>();
-  private readonly matchCache = new Map<string, Match[]>();
+  /** Names already matched against the rules (true when at least one rule matched). */
+  private readonly classified = new Map<string, boolean>();
+  private watch: WatchItem[] = [];
+  private virtualWatch: WatchItem[] = [];
+  private scanCount = 0;
+  private lastScanAt = -Infinity;
   private readonly instances = new Map<string, Instance>();
   private readonly baselines = new Map<string, RollingMedian>();
   private readonly ruleMutes = new Map<string, number>();
@@ -117,8 +141,18 @@ export class RuleAlertEngine implements AlertEngine {
   private dirty = false;
   private loadedAt: number | null = null;
   private writing: Promise<void> = Promise.resolve();
-  private reasons = new Map<string, string>();
-  private readonly knownVirtual = new Set<string>();
+  private readonly reasons = new Map<string, string>();
+  private readonly virtualValues = new Map<string, number>();
+  private readonly virtualNames = new Map<string, string>();
+  private readonly prevSourceKeys: string[] = [];
+  private readonly prevSourceStates: string[] = [];
+  private readonly watchByName = new Map<string, WatchItem[]>();
+  private curSeries: SeriesMap = {};
+  /** Value of a series this tick, falling back to the virtual ones (ratio denominators). */
+  private readonly lookup = (name: string): SeriesValue => {
+    const v = this.curSeries[name];
+    return v === undefined ? (this.virtualValues.get(name) ?? null) : v;
+  };
   private now = 0;
 
   constructor(rules: AlertRule[], private readonly historySize: number, private readonly file: string, private readonly log: Logger) {
@@ -133,7 +167,8 @@ export class RuleAlertEngine implements AlertEngine {
 
   /** The last `limit` events (oldest first), from the persisted history. */
   alertHistory(limit = this.historySize): AlertEvent[] {
-    return limit >= this.history.length ? this.history.slice() : this.history.slice(this.history.length - limit);
+    const n = Math.min(limit, this.historySize, this.history.length);
+    return this.history.slice(this.history.length - n);
   }
 
   evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[] {
@@ -153,39 +188,57 @@ export class RuleAlertEngine implements AlertEngine {
     // Virtual series from the source list: `collector.<sourceId>.down_state` (1 while a source is
     // down) and, for the collector's own parts (kind `collector`, e.g. csv, history, listed only while
     // failing), `collector.<part>.error_state`. Names seen before stay 0 once their status is gone.
-    const virtual = new Map<string, number>();
-    for (const name of this.knownVirtual) virtual.set(name, 0);
-    this.reasons = new Map();
-    for (const s of sources) {
-      const name = s.kind === 'collector' ? `collector.${s.id}.error_state` : `collector.${s.id}.down_state`;
+    const virtual = this.virtualValues;
+    for (const name of virtual.keys()) virtual.set(name, 0);
+    if (this.reasons.size) this.reasons.clear();
+    let changed = sources.length !== this.prevSourceKeys.length;
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i] as SourceStatus;
+      const key = s.kind === 'collector' ? `!${s.id}` : s.id;
+      let name = this.virtualNames.get(key);
+      if (name === undefined) {
+        name = s.kind === 'collector' ? `collector.${s.id}.error_state` : `collector.${s.id}.down_state`;
+        this.virtualNames.set(key, name);
+        this.addWatch(name, true);
+      }
       virtual.set(name, s.state === 'down' ? 1 : 0);
-      this.knownVirtual.add(name);
       if (s.reason) this.reasons.set(name, s.reason);
+      if (this.prevSourceKeys[i] !== key || this.prevSourceStates[i] !== s.state) {
+        changed = true;
+        this.prevSourceKeys[i] = key;
+        this.prevSourceStates[i] = s.state;
+      }
     }
-    const lookup = (name: string): SeriesValue => {
-      const v = series[name];
-      return v === undefined ? (virtual.get(name) ?? null) : v;
-    };
+    this.prevSourceKeys.length = this.prevSourceStates.length = sources.length;
+    this.curSeries = series;
+    const lookup = this.lookup;
 
-    for (const name in series) {
-      const ms = this.matchesFor(name);
-      if (ms.length) for (const m of ms) this.evalMatch(m, name, series[name] ?? null, t, lookup, events);
+    // Sources changing state is when most new series appear: scan for them then, and periodically.
+    if (this.tick === 1 || changed || t - this.lastScanAt >= DISCOVERY_INTERVAL_MS) this.discover(series, t);
+
+    const watch = this.watch;
+    for (let i = 0; i < watch.length; i++) {
+      const w = watch[i] as WatchItem;
+      const v = series[w.name];
+      this.evalItem(w, v === undefined ? null : v, t, lookup, events);
     }
-    for (const [name, v] of virtual) {
-      if (series[name] !== undefined) continue;
-      const ms = this.matchesFor(name);
-      for (const m of ms) this.evalMatch(m, name, v, t, lookup, events);
+    for (const w of this.virtualWatch) {
+      if (series[w.name] !== undefined) continue; // recorded as a real series too: evaluated above
+      this.evalItem(w, virtual.get(w.name) ?? null, t, lookup, events);
     }
 
-    for (const inst of [...this.instances.values()]) {
+    // Instances not reached through a watch item (restored from disk, series never seen again).
+    for (const inst of this.instances.values()) {
       if (inst.state !== 'inactive' && inst.lastTick !== this.tick) this.step(inst, null, true, t, events);
       if (inst.state === 'inactive') {
         if (inst.mutedUntil !== undefined && inst.mutedUntil <= t) inst.mutedUntil = undefined;
-        if (inst.mutedUntil === undefined) this.instances.delete(inst.id);
+        if (inst.mutedUntil === undefined) {
+          inst.deleted = true;
+          this.instances.delete(inst.id);
+        }
         continue;
       }
-      const muted = this.isMuted(inst, t);
-      if (inst.mutedReported && !muted) {
+      if (inst.mutedReported && !this.isMuted(inst, t)) {
         // A snooze ran out while the alert is still active: remind, unless someone acknowledged it.
         this.emit(inst, 'unmuted', t, events, inst.state === 'firing' && !inst.acknowledged);
       }
@@ -231,8 +284,11 @@ export class RuleAlertEngine implements AlertEngine {
       }
       let inst = this.instances.get(target);
       if (!inst) {
-        inst = this.newInstance(entry, seriesName, captures);
-        this.instances.set(inst.id, inst);
+        const created = this.newInstance(entry, seriesName, captures);
+        this.instances.set(created.id, created);
+        for (const w of this.watch) if (w.id === created.id) w.inst = created;
+        for (const w of this.virtualWatch) if (w.id === created.id) w.inst = created;
+        inst = created;
       }
       inst.mutedUntil = until;
       affected = inst.state === 'inactive' ? [] : [inst];
@@ -321,48 +377,98 @@ export class RuleAlertEngine implements AlertEngine {
 
   // ---------- evaluation ----------
 
-  private matchesFor(name: string): Match[] {
-    let ms = this.matchCache.get(name);
-    if (ms) return ms;
-    ms = [];
-    for (const entry of this.entries) {
-      const captures = entry.sel.match(name);
-      if (captures) ms.push({ entry, captures, denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null });
+  /** Scans every name of this tick for rules it matches; drops watch items whose series is gone. */
+  private discover(series: SeriesMap, t: number): void {
+    this.scanCount++;
+    this.lastScanAt = t;
+    if (this.classified.size > CLASSIFIED_MAX) {
+      // Rebuild from this tick's names; items kept alive by an instance are re-added when seen.
+      this.classified.clear();
+      this.watchByName.clear();
+      for (const w of this.watch) {
+        const list = this.watchByName.get(w.name);
+        if (list) list.push(w);
+        else this.watchByName.set(w.name, [w]);
+        this.classified.set(w.name, true);
+      }
     }
-    if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
-    this.matchCache.set(name, ms);
-    return ms;
+    const scan = this.scanCount;
+    for (const name in series) {
+      const known = this.classified.get(name);
+      if (known === undefined) this.classified.set(name, this.addWatch(name, false));
+      else if (known) this.markSeen(name, scan);
+    }
+    this.watch = this.watch.filter((w) => {
+      const keep = w.seenScan === scan || (w.inst !== undefined && !w.inst.deleted);
+      // Forget the name too, so it is matched afresh if the series comes back.
+      if (!keep) {
+        this.classified.delete(w.name);
+        this.watchByName.delete(w.name);
+      }
+      return keep;
+    });
   }
 
-  private evalMatch(m: Match, name: string, raw: SeriesValue, t: number, lookup: (n: string) => SeriesValue, events: AlertEvent[]): void {
-    const rule = m.entry.rule;
-    const id = `${rule.id}:${name}`;
+  private markSeen(name: string, scan: number): void {
+    const items = this.watchByName.get(name);
+    if (items) for (const w of items) w.seenScan = scan;
+  }
+
+  /** Adds watch items for every rule matching `name`; returns whether any matched. */
+  private addWatch(name: string, virtual: boolean): boolean {
+    let any = false;
+    for (const entry of this.entries) {
+      const captures = entry.sel.match(name);
+      if (!captures) continue;
+      any = true;
+      const id = `${entry.rule.id}:${name}`;
+      let baseline: RollingMedian | null = null;
+      if (entry.rule.baseline) {
+        baseline = this.baselines.get(id) ?? new RollingMedian(entry.rule.baseline.windowMs);
+        this.baselines.set(id, baseline);
+      }
+      const item: WatchItem = {
+        name, id, entry, captures, baseline, inst: this.instances.get(id), seenScan: this.scanCount,
+        denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
+      };
+      (virtual ? this.virtualWatch : this.watch).push(item);
+      if (!virtual) {
+        const list = this.watchByName.get(name);
+        if (list) list.push(item);
+        else this.watchByName.set(name, [item]);
+      }
+    }
+    return any;
+  }
+
+  private evalItem(w: WatchItem, raw: SeriesValue, t: number, lookup: (n: string) => SeriesValue, events: AlertEvent[]): void {
+    const rule = w.entry.rule;
     let v: SeriesValue = raw;
-    if (m.denominator !== null && v !== null) {
-      const den = lookup(m.denominator);
+    if (w.denominator !== null && v !== null) {
+      const den = lookup(w.denominator);
       v = den === null || den === 0 ? null : v / den;
     }
-    if (rule.baseline && raw !== null) {
-      let bl = this.baselines.get(id);
-      if (!bl) {
-        bl = new RollingMedian(rule.baseline.windowMs);
-        this.baselines.set(id, bl);
-      }
+    if (w.baseline !== null && raw !== null && rule.baseline) {
       // Compare with the median of earlier samples, so a spike does not raise its own baseline.
+      const bl = w.baseline;
       const median = bl.median();
       const enough = bl.count >= rule.baseline.minSamples;
-      bl.add(t, raw);
-      this.dirty = true;
+      if (bl.add(t, raw)) this.dirty = true;
       v = enough && median !== null && median > 0 ? raw / median : null;
     }
     const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue);
-    let inst = this.instances.get(id);
-    if (!inst) {
+    let inst = w.inst;
+    if (inst !== undefined && inst.deleted) inst = w.inst = undefined;
+    if (inst === undefined) {
       // Most series never breach: no instance object until one does.
       if (v === null || !allowed) return;
       if (!(rule.warning !== null && beyond(rule, v, rule.warning)) && !(rule.critical !== null && beyond(rule, v, rule.critical))) return;
-      inst = this.newInstance(m.entry, name, m.captures);
-      this.instances.set(id, inst);
+      inst = this.instances.get(w.id);
+      if (inst === undefined) {
+        inst = this.newInstance(w.entry, w.name, w.captures);
+        this.instances.set(w.id, inst);
+      }
+      w.inst = inst;
     }
     inst.lastTick = this.tick;
     this.step(inst, v, allowed, t, events);
@@ -449,7 +555,8 @@ export class RuleAlertEngine implements AlertEngine {
     inst.mutedReported = transition === 'resolved' ? false : this.isMuted(inst, t);
     events.push(ev);
     this.history.push(ev);
-    if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
+    // Trimmed in batches: a splice per event would be O(history) on every transition.
+    if (this.history.length > this.historySize + HISTORY_SLACK) this.history.splice(0, this.history.length - this.historySize);
     this.dirty = true;
     if (transition === 'firing' || transition === 'escalated' || (transition === 'resolved' && inst.state === 'firing')) {
       this.log.info(`alert ${transition}: ${alert.message}`);
@@ -528,7 +635,7 @@ export class RuleAlertEngine implements AlertEngine {
     for (const [id, b] of this.baselines) baselines[id] = b.toJSON();
     return {
       version: ALERT_STATE_VERSION, savedAt: this.now, seq: this.seq, instances,
-      ruleMutes: Object.fromEntries(this.ruleMutes), history: this.history, baselines,
+      ruleMutes: Object.fromEntries(this.ruleMutes), history: this.alertHistory(), baselines,
     };
   }
 }

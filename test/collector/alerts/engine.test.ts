@@ -89,6 +89,21 @@ describe('alert engine', () => {
     assert.equal(e.active().length, 2);
   });
 
+  it('picks up a series that appears later: at the next discovery scan, or at once when the source list changes', async () => {
+    const e = await engine();
+    const ready: SourceStatus[] = [{ id: 'gpu', kind: 'gpu', state: 'ready' }];
+    e.evaluate(T0, { 'host.cpu_busy_ratio': 0.1 }, ready);
+    // gpu.1 appears with the same source list: found by the periodic scan (30 s of tick time).
+    const at: number[] = [];
+    for (let s = 1; s <= 40; s++) if (e.evaluate(T0 + s * SEC, { 'host.cpu_busy_ratio': 0.1, 'gpu.1.temperature_celsius': 90 }, ready).length) at.push(s);
+    assert.deepEqual(at, [30]);
+    // A source changing state triggers a scan on that tick.
+    const probing: SourceStatus[] = [{ id: 'gpu', kind: 'gpu', state: 'probing' }];
+    e.evaluate(T0 + 41 * SEC, { 'gpu.1.temperature_celsius': 90 }, probing);
+    const ev = e.evaluate(T0 + 42 * SEC, { 'gpu.1.temperature_celsius': 90, 'gpu.2.temperature_celsius': 90 }, ready);
+    assert.deepEqual(ev.map((x) => x.alert.id), ['gpu-temperature:gpu.2.temperature_celsius']);
+  });
+
   it('honours `for` to the tick: pending, then firing exactly when the duration has elapsed', async () => {
     const e = await engine({ rules: [{ id: 'gpu-temperature', for: '5s' }] });
     const got = drive(e, TEMP, [80, 80, 80, 80, 80, 80, 80], T0).map((evs) => evs.map(brief));
