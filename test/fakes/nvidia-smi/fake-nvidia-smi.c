@@ -193,6 +193,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "-d") && i + 1 < argc) section = argv[++i];
   }
   if (help) {
+    if (S.smi_nohelp) { printf("Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n"); return 2; }
     printf("List of valid properties to query for the switch \"--query-gpu\":\n\n");
     const char *const *list = S.smi_legacy ? legacy_fields : modern_fields;
     for (int i = 0; list[i]; i++) printf("\"%s\"\nDescription of %s.\n\n", list[i], list[i]);

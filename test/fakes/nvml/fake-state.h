@@ -10,6 +10,7 @@
  *   hang=<nvml function name>     that function sleeps (re-reading the state) until the key changes
  *   fail=<nvml function name>:<code>[:<gpu>]   that function returns <code> (for one GPU only when given)
  *   smi_silent=1                  fake nvidia-smi stops printing in -lms mode while set
+ *   smi_nohelp=1                  fake nvidia-smi fails --help-query-gpu (callers must retry without unknown fields)
  *   smi_legacy=1                  fake nvidia-smi rejects clocks_event_reasons.* / memory.reserved (driver 470)
  *   gpu.<i>.<field>=<value>       a per-GPU value; gpu.*.<field> sets every GPU
  * Per-GPU fields: name uuid busid cc util memutil mem_total mem_used mem_reserved temp power_mw
@@ -73,6 +74,7 @@ struct fake_state {
   int fail_gpu;
   int smi_silent;
   int smi_legacy;
+  int smi_nohelp;
   struct fake_gpu gpu[FAKE_MAX_GPUS];
 };
 
@@ -197,6 +199,7 @@ static void fake_load(void) {
     }
     else if (strcmp(key, "smi_silent") == 0) S.smi_silent = atoi(val);
     else if (strcmp(key, "smi_legacy") == 0) S.smi_legacy = atoi(val);
+    else if (strcmp(key, "smi_nohelp") == 0) S.smi_nohelp = atoi(val);
     else if (strncmp(key, "gpu.", 4) == 0) {
       const char *rest = key + 4;
       const char *dot = strchr(rest, '.');
