@@ -131,8 +131,9 @@ export class DockerSource implements Source {
       );
       inspected = await this.inspectAll(listed, signal);
     } catch (err) {
-      // The engine is gone or broken: stop reading stats until it answers again.
-      this.stopStats();
+      // The engine is gone or unreachable: stop reading stats until it answers again. A tick that was
+      // merely cut short (aborted) or an HTTP error from a live engine keeps the cached readings.
+      if (!(err instanceof DockerApiError) || !['aborted', 'http', 'protocol'].includes(err.kind)) this.stopStats();
       if (err instanceof DockerApiError) throw new SourceError(err.message, err.retry);
       throw new SourceError(`Docker engine at ${this.api.endpoint.display}: ${err instanceof Error ? err.message : String(err)}`);
     }

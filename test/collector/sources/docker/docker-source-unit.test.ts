@@ -168,6 +168,35 @@ describe('docker source logic (fixture engine)', () => {
     }
   });
 
+  it('keeps cached stats when a tick is cut short, drops them when the engine goes away', async () => {
+    const { api } = fixtureEngine();
+    let mode: 'ok' | 'abort' | 'gone' = 'ok';
+    const flaky: DockerApi = {
+      ...api,
+      get: async (p, o) => {
+        if (mode === 'abort') throw new DockerApiError(`request ${p} aborted`, 'aborted');
+        if (mode === 'gone') throw new DockerApiError('no Docker engine socket at /fake.sock', 'absent');
+        return api.get(p, o);
+      },
+    };
+    const src = make(flaky);
+    try {
+      await src.sample(signal());
+      await flush();
+      mode = 'abort';
+      await assert.rejects(src.sample(signal()));
+      mode = 'ok';
+      assert.equal((await src.sample(signal())).series['docker.c1.cpu_ratio'], 0, 'the reading survived the aborted tick');
+      mode = 'gone';
+      await assert.rejects(src.sample(signal()));
+      mode = 'ok';
+      // Back: the old reading is gone; a new request was issued and has not been awaited yet.
+      assert.equal((await src.sample(signal())).series['docker.c1.cpu_ratio'], null);
+    } finally {
+      src.close();
+    }
+  });
+
   it('turns a vanished engine into a retryable SourceError and an unknown answer into a clear one', async () => {
     const { api } = fixtureEngine();
     const broken: DockerApi = { ...api, get: async () => ({ not: 'a list' }) };
