@@ -17,6 +17,8 @@ export interface HistoryFileHeader {
   savedAt: number;
   firstT: number | null;
   seriesCount: number;
+  /** Which journal continues this snapshot. */
+  generation: number;
 }
 
 /** One aggregated tier as stored. */
@@ -41,6 +43,7 @@ export interface StoredSeries {
 
 /** A decoded file. */
 export interface DecodedHistory {
+  generation: number;
   intervalMs: number;
   savedAt: number;
   firstT: number | undefined;
@@ -164,6 +167,7 @@ export function decodeHistory(buf: Buffer): DecodedHistory {
   const savedAt = num(h, 'savedAt', 'header');
   const firstT = num(h, 'firstT', 'header', true);
   const count = num(h, 'seriesCount', 'header');
+  const generation = num(h, 'generation', 'header');
   const series: StoredSeries[] = [];
   for (let i = 0; i < count; i++) {
     const what = `series #${i}`;
@@ -186,5 +190,5 @@ export function decodeHistory(buf: Buffer): DecodedHistory {
   }
   if (r.u32('trailer') !== END_TAG) throw new Error('missing end marker (truncated file?)');
   if (!r.done) throw new Error('trailing bytes after the end marker');
-  return { intervalMs, savedAt, firstT: Number.isNaN(firstT) ? undefined : firstT, series };
+  return { generation, intervalMs, savedAt, firstT: Number.isNaN(firstT) ? undefined : firstT, series };
 }

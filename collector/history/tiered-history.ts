@@ -1,5 +1,6 @@
-// Multi-resolution history (SPEC §3): per-series rings, queries answered already downsampled, and an
-// atomic on-disk snapshot. See docs/history.md for the file format and the memory bound.
+// Multi-resolution history (SPEC §3): per-series rings, queries answered already downsampled, and on
+// disk a snapshot (rewritten atomically now and then) plus a journal of the ticks since (appended at
+// every flush). See docs/history.md for the files, the crash guarantees and the memory bound.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import type { HistoryAnswer, HistoryStore } from '../contracts';
 import type { Logger } from '../log';
 import { RAW_SPAN_MS, RETENTION_MS, SeriesRings, tiersFor, type TierSpec } from './rings';
 import { decodeHistory, encodeSeries, encodeHeader, encodeTrailer } from './file-format';
+import { decodeJournal, encodeJournalHeader, encodeJournalRecord, type JournalTick } from './journal';
 
 /** Point budget when a query gives none. */
 export const DEFAULT_POINTS = 600;
@@ -27,6 +29,13 @@ const MAX_BUCKETS_PER_POINT = 8;
 const EVICT_IDLE_MS = 60 * 60 * 1000;
 /** How often record() looks for series to expire. */
 const EXPIRE_EVERY_MS = 10 * 60 * 1000;
+/**
+ * How often a flush rewrites the whole snapshot instead of appending to the journal. Longer means less
+ * disk written (a snapshot of 200 series is ~40 MB) but a longer journal to replay at start.
+ */
+export const SNAPSHOT_EVERY_MS = 30 * 60 * 1000;
+/** Ticks kept for the journal while flushes fail; beyond it the next flush writes a full snapshot. */
+const MAX_PENDING_TICKS = 3600;
 
 /** Options of `TieredHistory.open`. */
 export interface TieredHistoryOptions {
@@ -54,6 +63,18 @@ export class TieredHistory implements HistoryStore {
   private lastExpireT = 0;
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxSeries: number;
+  private readonly journalFile: string;
+  /** Generation of the snapshot on disk; the journal names the generation it continues. */
+  private generation = 0;
+  private journalLen = 0;
+  private journalIndex = new Map<string, number>();
+  /** Ticks recorded since the last successful flush, for the journal. */
+  private pending: JournalTick[] = [];
+  /** Set when the journal cannot be appended to (none yet, a failed write): the next flush snapshots. */
+  private needSnapshot = true;
+  private lastSnapshotAt = -Infinity;
+  /** While a snapshot is written series by series, ticks wait here so each lands wholly after it. */
+  private deferred: [number, SeriesMap][] | null = null;
 
   private constructor(
     private readonly file: string,
@@ -63,6 +84,7 @@ export class TieredHistory implements HistoryStore {
   ) {
     this.specs = tiersFor(intervalMs);
     this.maxSeries = maxSeries;
+    this.journalFile = `${file}.journal`;
   }
 
   /** Loads `file` if present; a corrupt or foreign file is moved aside with a warning, never thrown. */
@@ -80,19 +102,43 @@ export class TieredHistory implements HistoryStore {
     try {
       const loaded = decodeHistory(buf);
       h.adopt(loaded);
-      opts.log.info(`loaded history of ${h.series.size} series from ${opts.file}`);
+      h.generation = loaded.generation;
     } catch (e) {
-      const aside = `${opts.file}.corrupt-${Date.now()}`;
-      try {
-        await fs.promises.rename(opts.file, aside);
-        opts.log.warn(`history file ${opts.file} is unreadable (${(e as Error).message}); moved it to ${aside} and started empty`);
-      } catch (e2) {
-        opts.log.warn(`history file ${opts.file} is unreadable (${(e as Error).message}) and could not be moved aside (${(e2 as Error).message}); started empty`);
-      }
+      await moveAside(opts.file, (e as Error).message, opts.log);
       h.series.clear();
       h.firstT = undefined;
+      return h;
     }
+    await h.replayJournal();
+    opts.log.info(`loaded history of ${h.series.size} series from ${opts.file}`);
     return h;
+  }
+
+  /** Re-records the ticks journalled after the snapshot; a torn last record (crash mid-flush) is dropped. */
+  private async replayJournal(): Promise<void> {
+    let buf: Buffer;
+    try {
+      buf = await fs.promises.readFile(this.journalFile);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code !== 'ENOENT') this.log.warn(`cannot read history journal ${this.journalFile} (${err.message}); history ends at the last snapshot`);
+      return;
+    }
+    let j: ReturnType<typeof decodeJournal>;
+    try {
+      j = decodeJournal(buf);
+    } catch (e) {
+      await moveAside(this.journalFile, (e as Error).message, this.log);
+      return;
+    }
+    // A journal of another generation is older than the snapshot (a crash right after a snapshot).
+    if (j.header.generation !== this.generation) return;
+    for (const tick of j.ticks) {
+      const values: SeriesMap = {};
+      for (const [n, v] of tick.values) values[n] = v;
+      this.apply(tick.t, values);
+    }
+    if (j.tornBytes > 0) this.log.warn(`history journal ${this.journalFile} ends with ${j.tornBytes} bytes of a partly written flush (crash or full disk?); that flush is lost, the rest is loaded`);
   }
 
   private adopt(loaded: ReturnType<typeof decodeHistory>): void {
@@ -117,6 +163,22 @@ export class TieredHistory implements HistoryStore {
 
   /** Records one tick's values at epoch ms `t`. */
   record(t: number, values: SeriesMap): void {
+    if (this.deferred) {
+      this.deferred.push([t, { ...values }]);
+      return;
+    }
+    const names: string[] = [];
+    const vals: number[] = [];
+    this.apply(t, values, names, vals);
+    if (this.needSnapshot) return; // the next snapshot holds everything in memory anyway
+    this.pending.push({ t, names, values: Float64Array.from(vals) });
+    if (this.pending.length > MAX_PENDING_TICKS) {
+      this.pending = [];
+      this.needSnapshot = true;
+    }
+  }
+
+  private apply(t: number, values: SeriesMap, names?: string[], vals?: number[]): void {
     if (this.firstT === undefined) this.firstT = t;
     if (this.lastT === undefined || t > this.lastT) this.lastT = t;
     if (t - this.lastExpireT >= EXPIRE_EVERY_MS) {
@@ -133,7 +195,12 @@ export class TieredHistory implements HistoryStore {
         if (!created) continue;
         s = created;
       }
-      s.add(t, values[name] ?? null);
+      const v = values[name] ?? null;
+      s.add(t, v);
+      if (names && vals) {
+        names.push(name);
+        vals.push(v === null || !Number.isFinite(v) ? NaN : v);
+      }
     }
   }
 
@@ -273,48 +340,124 @@ export class TieredHistory implements HistoryStore {
     return { name, stepMs: g * step, points: acc.points() };
   }
 
-  /** Writes everything to disk atomically (temp file, fsync, rename); rejects on failure, memory untouched. */
+  /**
+   * Makes everything recorded so far durable. Usually appends the ticks since the last flush to the
+   * journal (fsync'd; a torn append is detected on load); every SNAPSHOT_EVERY_MS, and whenever the
+   * journal cannot be trusted, rewrites the snapshot atomically (temp file, fsync, rename) and starts a
+   * new journal. Rejects with the path and the reason on failure; memory is never touched.
+   */
   flush(): Promise<void> {
-    // Serialised: two overlapping flushes would race on the temp file.
-    const run = this.flushing.then(() => this.writeFile());
+    // Serialised: two overlapping flushes would race on the files.
+    const run = this.flushing.then(() => (this.needSnapshot || Date.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS ? this.snapshot() : this.append()));
     this.flushing = run.catch(() => undefined);
     return run;
   }
 
-  private async writeFile(): Promise<void> {
+  private async append(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const ticks = this.pending;
+    const index = new Map(this.journalIndex);
+    const rec = encodeJournalRecord(ticks, index);
+    let fh: fs.promises.FileHandle | undefined;
+    try {
+      fh = await fs.promises.open(this.journalFile, 'r+');
+      await fh.write(rec, 0, rec.length, this.journalLen);
+      await fh.sync();
+      await fh.close();
+    } catch (e) {
+      if (fh) await fh.close().catch(() => undefined);
+      // The journal's end is now unknown: stop appending; the next flush writes a whole snapshot.
+      this.needSnapshot = true;
+      this.pending = [];
+      throw ioError(this.journalFile, e);
+    }
+    this.journalLen += rec.length;
+    this.journalIndex = index;
+    // Ticks recorded while the write was in flight stay pending for the next flush.
+    this.pending = this.pending.slice(ticks.length);
+  }
+
+  private async snapshot(): Promise<void> {
     const now = Date.now();
     // Expiry runs on the recorded timeline (the tick times), not the wall clock of this moment.
     if (this.lastT !== undefined) this.expire(this.lastT);
+    const generation = this.generation + 1;
     const dir = path.dirname(this.file);
     const tmp = `${this.file}.tmp-${process.pid}`;
+    const jtmp = `${this.journalFile}.tmp-${process.pid}`;
+    const journalHeader = encodeJournalHeader({ generation, intervalMs: this.intervalMs });
     let fh: fs.promises.FileHandle | undefined;
+    this.deferred = [];
     try {
       await fs.promises.mkdir(dir, { recursive: true });
       fh = await fs.promises.open(tmp, 'w', 0o600);
-      // Snapshot the list first: series created while we write go into the next flush.
       const entries = [...this.series];
-      await fh.write(encodeHeader({ intervalMs: this.intervalMs, savedAt: now, firstT: this.firstT ?? null, seriesCount: entries.length }));
-      // One series at a time: each block is copied synchronously (consistent), written, then released,
-      // so flushing never holds a second copy of the whole history in memory.
+      await fh.write(encodeHeader({ intervalMs: this.intervalMs, savedAt: now, firstT: this.firstT ?? null, seriesCount: entries.length, generation }));
+      // One series at a time (copied synchronously, then written) so a flush never holds a second copy
+      // of the whole history; record() is deferred meanwhile so no tick is half in the snapshot.
       for (const [name, s] of entries) await fh.write(encodeSeries(name, s));
       await fh.write(encodeTrailer());
       await fh.sync();
       await fh.close();
       fh = undefined;
+      // The snapshot goes in first: if we die before the new journal replaces the old one, the old
+      // journal names the previous generation and is ignored (its ticks are in this snapshot).
       await fs.promises.rename(tmp, this.file);
+      fh = await fs.promises.open(jtmp, 'w', 0o600);
+      await fh.write(journalHeader);
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      await fs.promises.rename(jtmp, this.journalFile);
     } catch (e) {
       if (fh) await fh.close().catch(() => undefined);
       await fs.promises.unlink(tmp).catch(() => undefined);
-      const err = e as NodeJS.ErrnoException;
-      throw new Error(`cannot write history to ${this.file}: ${err.code ? `${err.code} ` : ''}${err.message}`);
+      await fs.promises.unlink(jtmp).catch(() => undefined);
+      this.needSnapshot = true;
+      this.pending = [];
+      this.replayDeferred();
+      throw ioError(this.file, e);
     }
-    // The rename is durable only once the directory entry is; best effort (some filesystems refuse).
-    try {
-      const d = await fs.promises.open(dir, 'r');
-      await d.sync().finally(() => d.close());
-    } catch {
-      // ignore
-    }
+    await syncDir(dir);
+    this.generation = generation;
+    this.journalLen = journalHeader.length;
+    this.journalIndex = new Map();
+    this.pending = [];
+    this.needSnapshot = false;
+    this.lastSnapshotAt = now;
+    this.replayDeferred();
+  }
+
+  private replayDeferred(): void {
+    const d = this.deferred ?? [];
+    this.deferred = null;
+    for (const [t, v] of d) this.record(t, v);
+  }
+}
+
+function ioError(file: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  return new Error(`cannot write history to ${file}: ${err.code ? `${err.code} ` : ''}${err.message}`);
+}
+
+/** The rename is durable only once the directory entry is; best effort (some filesystems refuse). */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const d = await fs.promises.open(dir, 'r');
+    await d.sync().finally(() => d.close());
+  } catch {
+    // ignore
+  }
+}
+
+/** Renames an unreadable file to `<file>.corrupt-<ms>` and says so; never throws. */
+async function moveAside(file: string, why: string, log: Logger): Promise<void> {
+  const aside = `${file}.corrupt-${Date.now()}`;
+  try {
+    await fs.promises.rename(file, aside);
+    log.warn(`history file ${file} is unreadable (${why}); moved it to ${aside} and started without it`);
+  } catch (e) {
+    log.warn(`history file ${file} is unreadable (${why}) and could not be moved aside (${(e as Error).message}); started without it`);
   }
 }
 

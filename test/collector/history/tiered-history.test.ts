@@ -152,7 +152,7 @@ describe('TieredHistory', () => {
     await h.flush();
     const buf = fs.readFileSync(file);
     assert.equal(buf.toString('latin1', 0, 8), HISTORY_MAGIC);
-    assert.deepEqual(fs.readdirSync(dir), ['history.bin'], 'no temp file left behind');
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['history.bin', 'history.bin.journal'], 'no temp file left behind');
     const g = await open();
     const now = T0 + 2 * HOUR;
     for (const q of [{ from: now - HOUR }, { from: now - 6 * HOUR }, { from: now - DAY, points: 77 }, { since: now - 10_000 }, { from: now - 7 * DAY }]) {
@@ -161,6 +161,83 @@ describe('TieredHistory', () => {
     // A changed interval still loads: raw samples are re-fitted, tiers kept.
     const slow = await open(2000);
     assert.deepEqual(slow.query({ series: ['host.a_count'], from: now - 6 * HOUR }, now).series[0]!.points, h.query({ series: ['host.a_count'], from: now - 6 * HOUR }, now).series[0]!.points);
+  });
+
+  it('appends ticks to a journal between snapshots and replays it on open; a torn append loses only that flush', async () => {
+    const h = await open();
+    const now = T0 + 2 * HOUR;
+    for (let k = 0; k < 2 * 3600 - 200; k++) h.record(T0 + k * 1000, { 'host.a_count': k, 'host.b_ratio': k % 3 ? k / 7200 : null });
+    await h.flush(); // first flush: snapshot
+    const snapshotBytes = fs.readFileSync(file);
+    for (let k = 2 * 3600 - 200; k < 2 * 3600 - 100; k++) h.record(T0 + k * 1000, { 'host.a_count': k, 'host.b_ratio': k / 7200 });
+    await h.flush(); // journal append
+    const journalAfterFirstAppend = fs.statSync(`${file}.journal`).size;
+    for (let k = 2 * 3600 - 100; k <= 2 * 3600; k++) h.record(T0 + k * 1000, { 'host.a_count': k, 'host.b_ratio': k / 7200, 'host.new_count': 5 });
+    await h.flush(); // journal append with a new series
+    assert.deepEqual(fs.readFileSync(file), snapshotBytes, 'appends do not rewrite the snapshot');
+    const all = (x: TieredHistory, q: object): unknown => x.query({ series: ['*'], ...q }, now);
+    const g = await open();
+    for (const q of [{ from: now - HOUR }, { from: now - 6 * HOUR, points: 100 }, { since: now - 300_000 }]) assert.deepEqual(all(g, q), all(h, q), JSON.stringify(q));
+
+    // Cut the last append in half, as a crash or a full disk would.
+    const size = fs.statSync(`${file}.journal`).size;
+    fs.truncateSync(`${file}.journal`, journalAfterFirstAppend + Math.floor((size - journalAfterFirstAppend) / 2));
+    const { log, lines } = capture();
+    const torn = await open(1000, { log });
+    const last = torn.query({ series: ['host.a_count'], since: now - 300_000 }, now).series[0]!.points;
+    assert.equal(last[last.length - 1]![0], T0 + (2 * 3600 - 101) * 1000, 'ticks of the whole appends survive, the torn one is gone');
+    assert.ok(!torn.seriesNames().includes('host.new_count'));
+    assert.ok(lines.some((l) => l.includes('partly written flush')), lines.join('\n'));
+  });
+
+  it('turns a failed journal append into a full snapshot on the next flush, losing nothing held in memory', async () => {
+    const h = await open();
+    ramp(h, 100);
+    await h.flush();
+    fs.rmSync(`${file}.journal`);
+    for (let k = 100; k < 200; k++) h.record(T0 + k * 1000, { 'host.a_count': k });
+    await assert.rejects(h.flush(), /cannot write history to .*history\.bin\.journal: ENOENT/);
+    for (let k = 200; k < 300; k++) h.record(T0 + k * 1000, { 'host.a_count': k });
+    await h.flush();
+    const g = await open();
+    assert.deepEqual(g.query({ series: ['host.a_count'], from: T0, to: T0 + 300_000 }, T0 + 300_000), h.query({ series: ['host.a_count'], from: T0, to: T0 + 300_000 }, T0 + 300_000));
+    assert.equal(g.query({ series: ['host.a_count'], since: T0 - 1 }, T0 + 300_000).series[0]!.points.length, 300);
+  });
+
+  it('keeps ticks recorded while a snapshot is being written, exactly once', async () => {
+    const h = await open();
+    for (let i = 0; i < 50; i++) h.record(T0, { [`s.x${i}_count`]: i });
+    const flushing = h.flush();
+    let k = 1;
+    // Record on every turn of the event loop while the snapshot is written series by series.
+    let done = false;
+    void flushing.finally(() => (done = true));
+    while (!done) {
+      if (k < 1000) h.record(T0 + k * 1000, { 's.x0_count': k++ });
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(k > 5, 'ticks were recorded during the snapshot');
+    await flushing;
+    h.record(T0 + k * 1000, { 's.x0_count': k });
+    await h.flush();
+    const now = T0 + (k + 1) * 1000;
+    const expected = Array.from({ length: k + 1 }, (_, i) => i);
+    assert.deepEqual(h.query({ series: ['s.x0_count'], since: T0 - 1 }, now).series[0]!.points.map((p) => p[1]), expected);
+    const g = await open();
+    assert.deepEqual(g.query({ series: ['s.x0_count'], since: T0 - 1 }, now).series[0]!.points.map((p) => p[1]), expected);
+    assert.deepEqual(g.query({ series: ['s.x0_count'], from: T0, to: now, points: 1 }, now + 2 * HOUR), h.query({ series: ['s.x0_count'], from: T0, to: now, points: 1 }, now + 2 * HOUR), 'tiers count each tick once');
+  });
+
+  it('moves an unreadable journal aside and keeps the snapshot', async () => {
+    const h = await open();
+    ramp(h, 30);
+    await h.flush();
+    fs.writeFileSync(`${file}.journal`, 'garbage');
+    const { log, lines } = capture();
+    const g = await open(1000, { log });
+    assert.equal(g.query({ series: ['host.a_count'], since: T0 - 1 }, T0 + 30_000).series[0]!.points.length, 30);
+    assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('history.bin.journal.corrupt-')).length, 1);
+    assert.ok(lines.some((l) => l.includes('journal') && l.includes('moved it to')));
   });
 
   it('moves a corrupt, truncated or foreign file aside with a warning and starts empty', async () => {
@@ -176,10 +253,12 @@ describe('TieredHistory', () => {
     for (const [what, content] of cases) {
       for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
       fs.writeFileSync(file, content);
+      fs.writeFileSync(`${file}.journal`, 'not a journal either');
       const { log, lines } = capture();
       const h = await open(1000, { log });
       assert.deepEqual(h.seriesNames(), [], what);
       const aside = fs.readdirSync(dir).filter((f) => f.startsWith('history.bin.corrupt-'));
+      assert.ok(fs.existsSync(`${file}.journal`), 'the journal of an unreadable snapshot is left alone (it is replaced by the next flush)');
       assert.equal(aside.length, 1, `${what}: moved aside`);
       assert.deepEqual(fs.readFileSync(path.join(dir, aside[0]!)), content, `${what}: kept intact for inspection`);
       assert.ok(lines.some((l) => l.includes('warn') && l.includes('moved it to') && l.includes(aside[0]!)), `${what}: ${lines.join('\n')}`);
