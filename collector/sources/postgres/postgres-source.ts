@@ -66,20 +66,32 @@ export class PostgresSource implements Source {
     this.sql = statsSql(instance.showQueryText);
   }
 
+  /**
+   * Ready, or: auto-detected and absent → `unavailable` (the loop looks again in a minute); bad
+   * credentials → no retry; a configured instance that cannot be reached → throws, so the loop
+   * marks it down and re-probes with its backoff.
+   */
   async probe(signal: AbortSignal): Promise<ProbeResult> {
     if (this.closed) return { status: 'unavailable', reason: 'closed', retry: false };
-    if (this.authError) return { status: 'unavailable', reason: this.authError, retry: false };
+    if (this.authError) return this.authResult(this.authError);
     if (this.instance.autoDetected && Date.now() < this.absentUntil) {
       return { status: 'unavailable', reason: this.absentReason(), retry: true };
     }
     try {
       await this.connection(signal);
     } catch (err) {
-      const f = err instanceof SourceError ? { message: err.message, retry: err.retry } : { message: String(err), retry: true };
-      return { status: 'unavailable', reason: f.message, retry: f.retry };
+      if (this.authError) return this.authResult(this.authError);
+      if (err instanceof AbsentError) return { status: 'unavailable', reason: err.message, retry: true };
+      throw err;
     }
     const role = this.isReplica ? 'replica' : 'primary';
     return { status: 'ready', description: `PostgreSQL ${this.serverVersion ?? '?'} at ${this.target} (${role})` };
+  }
+
+  /** An auto-detected instance we cannot log into is just unavailable; a configured one is down for good. */
+  private authResult(reason: string): ProbeResult {
+    if (this.instance.autoDetected) return { status: 'unavailable', reason, retry: false };
+    throw new SourceError(reason, false);
   }
 
   async sample(signal: AbortSignal): Promise<SampleResult> {
@@ -168,7 +180,7 @@ export class PostgresSource implements Source {
       } else if (f.kind === 'absent' && this.instance.autoDetected) {
         this.absentUntil = Date.now() + POSTGRES_AUTO_DETECT_RETRY_MS;
         this.log.debug(`${this.absentReason()}; looking again in ${POSTGRES_AUTO_DETECT_RETRY_MS / 1000} s`);
-        throw new SourceError(this.absentReason(), true);
+        throw new AbsentError(this.absentReason(), true);
       } else {
         this.log.debug(f.message);
       }
@@ -238,6 +250,9 @@ export class PostgresSource implements Source {
     return redactSecrets(text, this.secrets);
   }
 }
+
+/** An auto-detected default instance that is not there (connection refused). */
+class AbsentError extends SourceError {}
 
 /** Rejection used when the tick loop aborts a sample. */
 class AbortedError extends Error {}

@@ -57,9 +57,14 @@ export class RedisSource implements Source {
     this.commandTimeoutMs = Math.round(Math.min(COMMAND_TIMEOUT_MAX_MS, Math.max(COMMAND_TIMEOUT_MIN_MS, ctx.intervalMs * 0.8)));
   }
 
+  /**
+   * Ready, or: auto-detected and absent → `unavailable` (the loop looks again in a minute); bad
+   * credentials → no retry; a configured instance that cannot be reached → throws, so the loop
+   * marks it down and re-probes with its backoff (while ioredis keeps its own bounded reconnects).
+   */
   async probe(signal: AbortSignal): Promise<ProbeResult> {
     if (this.closed) return { status: 'unavailable', reason: 'closed', retry: false };
-    if (this.authError) return { status: 'unavailable', reason: this.authError, retry: false };
+    if (this.authError) return this.authResult(this.authError);
     if (this.instance.autoDetected && Date.now() < this.absentUntil) {
       return { status: 'unavailable', reason: this.absentReason(), retry: true };
     }
@@ -67,7 +72,7 @@ export class RedisSource implements Source {
     if (client.status !== 'ready') await this.waitForOutcome(client, signal);
     if (this.authError) {
       this.dropClient();
-      return { status: 'unavailable', reason: this.authError, retry: false };
+      return this.authResult(this.authError);
     }
     if (client.status !== 'ready') {
       const reason = this.downReason();
@@ -79,11 +84,17 @@ export class RedisSource implements Source {
         this.log.debug(`${this.absentReason()}; looking again in ${REDIS_AUTO_DETECT_RETRY_MS / 1000} s`);
         return { status: 'unavailable', reason: this.absentReason(), retry: true };
       }
-      return { status: 'unavailable', reason, retry: true };
+      throw new SourceError(reason, true);
     }
     const info = await this.readInfo(client, signal);
     const role = info.role === 'slave' ? 'replica' : info.role ?? 'unknown role';
     return { status: 'ready', description: `Redis ${info.version ?? '?'} at ${this.target} (${role})` };
+  }
+
+  /** An auto-detected instance we cannot log into is just unavailable; a configured one is down for good. */
+  private authResult(reason: string): ProbeResult {
+    if (this.instance.autoDetected) return { status: 'unavailable', reason, retry: false };
+    throw new SourceError(reason, false);
   }
 
   async sample(signal: AbortSignal): Promise<SampleResult> {

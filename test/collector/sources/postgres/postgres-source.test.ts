@@ -57,6 +57,7 @@ describe('postgres source (real PostgreSQL 15)', function () {
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
     for (const c of clients.splice(0)) await c.end().catch(() => {});
+    if (server.pid() === null) await server.start(); // a failed stop/start test must not break the rest
   });
 
   it('probes ready, names itself rigwatch, and its connection counts match pg_stat_activity', async () => {
@@ -268,10 +269,10 @@ describe('postgres source (real PostgreSQL 15)', function () {
     }
     assert.ok(failure instanceof SourceError, `expected SourceError, got ${String(failure)}`);
     assert.equal(failure.retry, true);
-    const down = await src.probe(never());
-    assert.equal(down.status, 'unavailable');
-    assert.match(down.status === 'unavailable' ? down.reason : '', /cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/postgres: connection refused/);
-    assert.equal(down.status === 'unavailable' && down.retry, true);
+    // A configured instance that cannot be reached is down (the probe throws), to be retried with backoff.
+    const down = await src.probe(never()).then(() => null, (e: unknown) => e);
+    assert.ok(down instanceof SourceError && down.retry, String(down));
+    assert.match(down.message, /cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/postgres: connection refused/);
     await server.start();
     assert.equal((await src.probe(never())).status, 'ready');
     const { series } = await src.sample(never());
@@ -284,21 +285,26 @@ describe('postgres source (real PostgreSQL 15)', function () {
     const wrong = 'Wr0ng-Pa$$word/with@odd';
     const lines: string[] = [];
     const src = source({ url: server.url({ user: 'rw', password: wrong }) }, createLogger('debug', (l) => lines.push(l)));
-    const probe = await src.probe(never());
-    assert.equal(probe.status, 'unavailable');
-    if (probe.status !== 'unavailable') return;
+    const probe = await src.probe(never()).then(() => null, (e: unknown) => e);
+    assert.ok(probe instanceof SourceError, String(probe));
     assert.equal(probe.retry, false);
-    assert.match(probe.reason, /rejected the login \(password authentication failed for user "rw"\) — fix postgres\[0\]\.url/);
+    assert.match(probe.message, /rejected the login \(password authentication failed for user "rw"\) — fix postgres\[0\]\.url/);
     const err = await src.sample(never()).then(() => null, (e: unknown) => e as SourceError);
     assert.ok(err instanceof SourceError);
     assert.equal(err.retry, false);
-    for (const text of [probe.reason, err.message, ...lines]) {
+    for (const text of [probe.message, err.message, ...lines]) {
       assert.ok(!text.includes(wrong) && !text.includes(encodeURIComponent(wrong)), `password leaked: ${text}`);
     }
     const missing = source({ name: 'nopw', url: server.url({ user: 'rw' }) });
-    const p2 = await missing.probe(never());
-    assert.match(p2.status === 'unavailable' ? p2.reason : '', /requires a password/);
-    assert.equal(p2.status === 'unavailable' && p2.retry, false);
+    const p2 = await missing.probe(never()).then(() => null, (e: unknown) => e);
+    assert.ok(p2 instanceof SourceError && !p2.retry, String(p2));
+    assert.match(p2.message, /requires a password/);
+    // The auto-detected default that wants a password is merely unavailable (nobody asked for it).
+    const auto = source({ name: 'local', url: server.url({ user: 'rw' }), autoDetected: true, origin: 'auto-detected' });
+    const quiet = await auto.probe(never());
+    assert.equal(quiet.status, 'unavailable');
+    assert.equal(quiet.status === 'unavailable' && quiet.retry, false);
+    assert.match(quiet.status === 'unavailable' ? quiet.reason : '', /add a "postgres" entry with the credentials to the config, or set DATABASE_URL/);
   });
 
   it('works with the right password, which appears nowhere in details or series names', async () => {

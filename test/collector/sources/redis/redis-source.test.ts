@@ -46,6 +46,7 @@ describe('redis source (real redis-server)', function () {
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
     for (const c of clients.splice(0)) c.disconnect();
+    if (server.pid() === null) await server.start(); // a failed stop/start test must not break the rest
     await server.cli('FLUSHALL');
   });
   const track = (s: RedisSource): RedisSource => (open.push(s), s);
@@ -150,11 +151,12 @@ describe('redis source (real redis-server)', function () {
     assert.ok(failure instanceof SourceError, `expected SourceError, got ${String(failure)}`);
     assert.equal(failure.retry, true);
     assert.match(failure.message, /127\.0\.0\.1:\d+/);
-    const down = await src.probe(never());
-    assert.equal(down.status, 'unavailable');
-    assert.match(down.status === 'unavailable' ? down.reason : '', /reconnect|refused|closed/);
+    // A configured instance that cannot be reached is down (the probe throws), to be retried with backoff.
+    const down = await src.probe(never()).then(() => null, (e: unknown) => e);
+    assert.ok(down instanceof SourceError && down.retry, String(down));
+    assert.match(down.message, /cannot reach Redis at 127\.0\.0\.1:\d+: connection refused \((re)?connecting, reconnect attempt \d+\)/);
     await server.start();
-    const back = await until('recovery', async () => ((await src.probe(never())).status === 'ready' ? true : undefined));
+    const back = await until('recovery', () => src.probe(never()).then((r) => (r.status === 'ready' ? true : undefined), () => undefined));
     assert.ok(back);
     const { series, details } = await src.sample(never());
     assert.equal(series['redis.main.up_state'], 1);
@@ -224,16 +226,15 @@ describe('redis source (real redis-server)', function () {
       const wrong = 'Tr0ub4dor&3-wrong';
       const lines: string[] = [];
       const src = track(source(secured.url({ password: wrong }), {}, createLogger('debug', (l) => lines.push(l))));
-      const probe = await src.probe(never());
-      assert.equal(probe.status, 'unavailable');
-      if (probe.status !== 'unavailable') return;
+      const probe = await src.probe(never()).then(() => null, (e: unknown) => e);
+      assert.ok(probe instanceof SourceError, String(probe));
       assert.equal(probe.retry, false);
-      assert.match(probe.reason, /rejected the credentials/);
-      assert.match(probe.reason, /redis\[0\]/, 'names the config entry to fix');
+      assert.match(probe.message, /rejected the credentials \(WRONGPASS/);
+      assert.match(probe.message, /fix redis\[0\]\.url/, 'names the config entry to fix');
       const err = await src.sample(never()).then(() => null, (e: unknown) => e as SourceError);
       assert.ok(err instanceof SourceError);
       assert.equal(err.retry, false);
-      for (const text of [probe.reason, err.message, ...lines]) {
+      for (const text of [probe.message, err.message, ...lines]) {
         assert.ok(!text.includes(wrong) && !text.includes(encodeURIComponent(wrong)), `password leaked: ${text}`);
       }
       assert.equal(src.connectionStatus(), 'closed', 'no reconnect loop with wrong credentials');
@@ -241,9 +242,15 @@ describe('redis source (real redis-server)', function () {
 
     it('reports a missing password as such', async () => {
       const src = track(source(secured.url()));
-      const probe = await src.probe(never());
-      assert.equal(probe.status, 'unavailable');
-      assert.match(probe.status === 'unavailable' ? probe.reason : '', /requires a password/);
+      const probe = await src.probe(never()).then(() => null, (e: unknown) => e);
+      assert.ok(probe instanceof SourceError && !probe.retry, String(probe));
+      assert.match(probe.message, /requires a password \(NOAUTH/);
+      // The auto-detected default with a password set is merely unavailable (nobody asked for it).
+      const auto = track(source(secured.url(), { name: 'local', autoDetected: true, origin: 'auto-detected' }));
+      const quiet = await auto.probe(never());
+      assert.equal(quiet.status, 'unavailable');
+      assert.equal(quiet.status === 'unavailable' && quiet.retry, false);
+      assert.match(quiet.status === 'unavailable' ? quiet.reason : '', /add a "redis" entry with the password to the config, or set REDIS_URL/);
     });
 
     it('works with the right password, which appears nowhere in details', async () => {
