@@ -68,11 +68,12 @@ export class GpuSource implements Source {
           return this.rememberNoGpu('NVML found no GPUs');
         }
         // One full batch under the watchdog before saying "ready": a device whose calls hang is not ready.
+        // A hang is a fault, not an absence: throw so the tick loop retries with its short backoff.
         try {
           await r.backend.read(signal);
         } catch (e) {
           r.backend.close();
-          return { status: 'unavailable', reason: (e as Error).message, retry: true };
+          throw new SourceError((e as Error).message, true);
         }
         this.nvml = r.backend;
         this.backendReason = undefined;
@@ -80,7 +81,7 @@ export class GpuSource implements Source {
         return { status: 'ready', description: describe(r.backend.info.devices.map((d) => d.name), 'NVML') };
       }
       // A hung init would hang nvidia-smi too (it uses NVML): report it instead of falling back.
-      if (r.stage === 'timeout') return { status: 'unavailable', reason: r.message, retry: true };
+      if (r.stage === 'timeout') throw new SourceError(r.message, true);
       nvmlNotFound = r.stage === 'load';
       nvmlWhy = r.stage === 'load' ? `${path.basename(this.cfg.nvmlPath)} not found` : r.message;
       if (r.stage !== 'load') this.log.warn(`NVML unavailable (${r.message}); trying nvidia-smi`);
