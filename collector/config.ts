@@ -48,6 +48,7 @@ const CORE_KEYS = ['port', 'host', 'interval', 'dataDir', 'token', 'logLevel', '
 
 /** Text of `--help`. */
 export const HELP_TEXT = `Usage: rigwatch-collector [options]
+       rigwatch-collector ssh [user@]host[:port] [options]   (see: rigwatch-collector ssh --help)
 
 Samples NVIDIA GPUs, the host, PostgreSQL, Redis, model servers and Docker containers,
 keeps history, evaluates alerts, and serves a dashboard, WebSocket and HTTP API.

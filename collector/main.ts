@@ -14,6 +14,7 @@ import type { Source } from './source';
 import { Collector } from './collector';
 import { CollectorServer } from './server/server';
 import { openParts } from './parts';
+import { runSshCommand } from './remote/cli';
 import { pidAlive, readStateFile, removeStateFile, writeStateFile } from './state-file';
 import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';
 
@@ -58,6 +59,14 @@ function hostInfo(): HostInfo {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'ssh') {
+    try {
+      process.exitCode = await runSshCommand(process.argv.slice(3), __filename);
+    } catch (e) {
+      fail(e);
+    }
+    return;
+  }
   let req;
   try {
     req = parseCli(process.argv.slice(2), process.env, SOURCE_FACTORIES.map((f) => f.kind));
