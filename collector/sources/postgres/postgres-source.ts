@@ -54,6 +54,8 @@ export class PostgresSource implements Source {
   private sizeBytes: number | null = null;
   private sizeAtMs = -Infinity;
   private closed = false;
+  /** Why the last connection went away (redacted), for the next sample's error. */
+  private lostReason: string | null = null;
 
   constructor(private readonly instance: PostgresInstanceConfig, ctx: Pick<SourceContext, 'intervalMs' | 'log'>) {
     this.id = `postgres.${instance.name}`;
@@ -96,7 +98,10 @@ export class PostgresSource implements Source {
 
   async sample(signal: AbortSignal): Promise<SampleResult> {
     if (this.authError) throw new SourceError(this.authError, false);
-    const client = await this.connection(signal);
+    // Sampling never reconnects: a lost connection marks the source down and the tick loop's
+    // re-probe (with backoff) reconnects — no connection attempt per tick against a stuck server.
+    const client = this.client;
+    if (!client) throw new SourceError(`PostgreSQL at ${this.target}: connection lost (${this.lostReason ?? 'closed'})`, true);
     try {
       const t0 = performance.now();
       await this.query(client, 'SELECT 1', [], signal);
@@ -120,7 +125,11 @@ export class PostgresSource implements Source {
     } catch (err) {
       if (err instanceof SourceError) throw err;
       const f = this.classify(err);
-      if (f.kind !== 'query') this.dropClient();
+      if (f.kind !== 'query') {
+        // An abort already recorded its reason; otherwise keep the cause without the "PostgreSQL at …" prefix.
+        if (!(err instanceof AbortedError)) this.lostReason = f.message.replace(`PostgreSQL at ${this.target}: `, '');
+        this.dropClient();
+      }
       throw new SourceError(f.message, f.retry);
     }
   }
@@ -159,7 +168,8 @@ export class PostgresSource implements Source {
     });
     // A server restart or a killed backend arrives as an 'error' event; without a listener it would crash the process.
     client.on('error', (err: Error) => {
-      this.log.debug(`connection lost: ${this.scrub(err.message)}`);
+      this.lostReason = this.scrub(err.message);
+      this.log.debug(`connection lost: ${this.lostReason}`);
       if (this.client === client) this.dropClient();
     });
     const t0 = performance.now();
@@ -191,6 +201,7 @@ export class PostgresSource implements Source {
       throw new SourceError('closed', false);
     }
     this.client = client;
+    this.lostReason = null;
     // New connection: counters may have been reset by a server restart; rates start afresh.
     this.prev = null;
     return client;
@@ -199,6 +210,7 @@ export class PostgresSource implements Source {
   private async query<R>(client: Client, sql: string, params: unknown[], signal: AbortSignal): Promise<R[]> {
     const res = await abortable(client.query(sql, params), signal, () => {
       // The loop gave up on this tick: drop the connection so the next tick does not queue behind it.
+      this.lostReason = 'no reply before the sample timeout';
       if (this.client === client) this.dropClient();
     });
     return res.rows as R[];

@@ -253,7 +253,12 @@ describe('postgres source (real PostgreSQL 15)', function () {
     lockHeld = false;
     assert.ok(err instanceof SourceError && err.retry, String(err));
     assert.equal(stillHeld, true, 'the sample returned while the lock was held, i.e. at the abort');
-    // Next tick reconnects and works.
+    // The next sample does not reconnect by itself (the loop's re-probe does, with backoff) …
+    const lost = await src.sample(never()).then(() => null, (e: unknown) => e);
+    assert.ok(lost instanceof SourceError && lost.retry, String(lost));
+    assert.match(lost.message, /connection lost \(no reply before the sample timeout\)/);
+    // … and after a probe it works again.
+    assert.equal((await src.probe(never())).status, 'ready');
     assert.equal((await src.sample(never())).series['postgres.main.up_state'], 1);
   });
 
