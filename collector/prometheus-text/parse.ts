@@ -87,6 +87,38 @@ function isValidNumberToken(s: string, v: number): boolean {
   return v === v || s === 'NaN' || s === 'nan';
 }
 
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/**
+ * Plain decimals (`-12`, `3.25`) without a substring: digits accumulate into an integer below 2^53
+ * divided by an exact power of ten ≤ 10^22, which IEEE division rounds exactly as Number() would
+ * (Clinger's fast path). Anything else (exponents, NaN, Inf, long mantissas) answers NaN → slow path.
+ */
+function fastDecimal(text: string, start: number, end: number): number {
+  let i = start;
+  let neg = false;
+  if (i < end && text.charCodeAt(i) === 45) { neg = true; i++; }
+  if (i >= end) return NaN;
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 46 && frac < 0) {
+      frac = 0;
+    } else {
+      return NaN;
+    }
+  }
+  if (digits === 0 || digits > 15 || frac > 22) return NaN;
+  const v = frac > 0 ? m / POW10[frac] : m;
+  return neg ? -v : v;
+}
+
 /** Parses a Prometheus text-format page. Never throws for bad content; see `issues`. */
 export function parsePrometheusText(text: string): ParsedMetrics {
   const families = new Map<string, MetricFamily>();
@@ -97,6 +129,7 @@ export function parsePrometheusText(text: string): ParsedMetrics {
   // The family the previous sample went to: samples of one family are contiguous, so this
   // avoids a suffix search on nearly every line.
   let last: MetricFamily | undefined;
+  let lastName = '';
 
   const issue = (message: string): void => {
     issueCount++;
@@ -160,6 +193,8 @@ export function parsePrometheusText(text: string): ParsedMetrics {
       while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
       const rest = text.slice(j, lineEnd);
       const f = declare(name);
+      lastName = '';
+      last = undefined;
       if (isHelp) {
         f.help = rest.indexOf('\\') === -1 ? rest : rest.replace(/\\(\\|n)/g, (_m, e: string) => (e === 'n' ? '\n' : '\\'));
       } else {
@@ -172,9 +207,17 @@ export function parsePrometheusText(text: string): ParsedMetrics {
 
     // A sample: name [labels] value [timestamp] [# exemplar]
     if (!isNameStart(c0)) { issue('expected a metric name'); continue; }
-    let j = i + 1;
-    while (j < lineEnd && isNameChar(text.charCodeAt(j))) j++;
-    const name = text.slice(i, j);
+    let j: number;
+    let name: string;
+    // Consecutive lines usually repeat the previous sample name: reuse it instead of slicing.
+    if (lastName !== '' && text.startsWith(lastName, i) && !isNameChar(text.charCodeAt(i + lastName.length))) {
+      name = lastName;
+      j = i + lastName.length;
+    } else {
+      j = i + 1;
+      while (j < lineEnd && isNameChar(text.charCodeAt(j))) j++;
+      name = text.slice(i, j);
+    }
     let labels: Labels = {};
     if (j < lineEnd && text.charCodeAt(j) === C_LBRACE) {
       const r = readLabels(text, j + 1, lineEnd);
@@ -188,9 +231,12 @@ export function parsePrometheusText(text: string): ParsedMetrics {
     if (j === ws || j >= lineEnd) { issue(`${name}: missing value`); continue; }
     const vs = j;
     while (j < lineEnd && text.charCodeAt(j) !== C_SP && text.charCodeAt(j) !== C_TAB) j++;
-    const vtext = text.slice(vs, j);
-    const value = parseValue(vtext);
-    if (!isValidNumberToken(vtext, value)) { issue(`${name}: bad value "${vtext.slice(0, 20)}"`); continue; }
+    let value = fastDecimal(text, vs, j);
+    if (value !== value) {
+      const vtext = text.slice(vs, j);
+      value = parseValue(vtext);
+      if (!isValidNumberToken(vtext, value)) { issue(`${name}: bad value "${vtext.slice(0, 20)}"`); continue; }
+    }
     const sample: Sample = { name, labels, value };
     // Optional timestamp, then an optional exemplar introduced by `#`; both tolerated.
     while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
@@ -203,9 +249,10 @@ export function parsePrometheusText(text: string): ParsedMetrics {
       while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
     }
     if (j < lineEnd && text.charCodeAt(j) !== C_HASH) { issue(`${name}: unexpected text after value`); continue; }
-    const f = familyFor(name);
+    const f = name === lastName && last !== undefined ? last : familyFor(name);
     f.samples.push(sample);
     last = f;
+    lastName = name;
     sampleCount++;
   }
   return { families, sampleCount, issues, issueCount };

@@ -105,6 +105,22 @@ describe('prometheus-text parser', () => {
     });
   });
 
+  it('reads decimals exactly as Number() does (fast path and slow path agree)', () => {
+    // Deterministic pseudo-random decimals of every length the fast path takes, and past it.
+    let seed = 42;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const values: string[] = ['0', '-0', '0.0', '1.0', '123456789012345', '1234567890123456789', '0.1', '-3.25', '1e3', '1.5E-7', '.5', '5.'];
+    for (let i = 0; i < 2000; i++) {
+      const int = String(Math.floor(rnd() * 10 ** Math.floor(rnd() * 12)));
+      const frac = String(Math.floor(rnd() * 10 ** Math.floor(rnd() * 12)));
+      values.push(`${rnd() < 0.2 ? '-' : ''}${int}${rnd() < 0.8 ? '.' + frac : ''}`);
+    }
+    const page = parsePrometheusText(values.map((v, i) => `m{i="${i}"} ${v}`).join('\n'));
+    assert.equal(page.issueCount, 0);
+    const got = samplesOf(page, 'm').map((x) => x.value);
+    values.forEach((v, i) => assert.ok(Object.is(got[i], Number(v)), `${v}: ${got[i]} vs ${Number(v)}`));
+  });
+
   describe('bad input', () => {
     it('records unreadable lines with their numbers and keeps the good ones', () => {
       const page = parsePrometheusText('ok_metric 1\n{bad} 2\nmissing_value\nbad_label{a=1} 3\nbad_value x\nok_two{a="b"} 4\nunterminated{a="b 5\n');
