@@ -301,16 +301,16 @@ export class RuleAlertEngine implements AlertEngine {
 
   prometheusLines(): string[] {
     const lines = [
-      '# HELP ALERTS Rigwatch alert instances that are pending or firing (one series per instance).',
-      '# TYPE ALERTS gauge',
+      '# HELP rigwatch_alerts Rigwatch alert instances that are pending or firing (one series per instance).',
+      '# TYPE rigwatch_alerts gauge',
     ];
     const act = this.active();
     for (const a of act) {
-      lines.push(`ALERTS{alertname="${esc(a.ruleId)}",alertstate="${a.state}",severity="${a.severity}",series="${esc(a.series)}"} 1`);
+      lines.push(`rigwatch_alerts{alertname="${esc(a.ruleId)}",alertstate="${a.state}",severity="${a.severity}",series="${esc(a.series)}"} 1`);
     }
-    lines.push('# HELP ALERTS_FOR_STATE Epoch seconds at which each active alert instance became active.', '# TYPE ALERTS_FOR_STATE gauge');
+    lines.push('# HELP rigwatch_alerts_for_state Epoch seconds at which each active alert instance became active.', '# TYPE rigwatch_alerts_for_state gauge');
     for (const a of act) {
-      lines.push(`ALERTS_FOR_STATE{alertname="${esc(a.ruleId)}",severity="${a.severity}",series="${esc(a.series)}"} ${a.activeSince / 1000}`);
+      lines.push(`rigwatch_alerts_for_state{alertname="${esc(a.ruleId)}",severity="${a.severity}",series="${esc(a.series)}"} ${a.activeSince / 1000}`);
     }
     return lines;
   }

@@ -318,11 +318,11 @@ describe('alert engine', () => {
     e.evaluate(T0, { [TEMP]: 90, 'host.cpu_busy_ratio': 0.9 }, []);
     const text = e.prometheusLines().join('\n') + '\n';
     const fams = parse(text);
-    const alerts = fams.find((f) => f.name === 'ALERTS');
+    const alerts = fams.find((f) => f.name === 'rigwatch_alerts');
     assert.equal(alerts?.type, 'GAUGE');
     const rows = (alerts?.metrics ?? []).map((m) => `${m.labels?.alertname} ${m.labels?.alertstate} ${m.labels?.severity} ${m.labels?.series} ${m.value}`).sort();
     assert.deepEqual(rows, ['gpu-temperature firing critical gpu.0.temperature_celsius 1', 'host-cpu pending warning host.cpu_busy_ratio 1']);
-    const forState = fams.find((f) => f.name === 'ALERTS_FOR_STATE');
+    const forState = fams.find((f) => f.name === 'rigwatch_alerts_for_state');
     assert.equal(forState?.metrics.length, 2);
     assert.equal(Number(forState?.metrics[0]?.value), T0 / 1000);
   });
