@@ -26,8 +26,8 @@ export interface StoredTier {
   stepMs: number;
   n: number;
   head: number;
-  min: Float64Array;
-  max: Float64Array;
+  min: Float32Array;
+  max: Float32Array;
   sum: Float64Array;
   count: Uint16Array;
 }
@@ -68,7 +68,7 @@ export function encodeHeader(h: HistoryFileHeader): Buffer {
   return Buffer.concat([pre, jsonBlock(0, { ...h, endian: os.endianness() })]);
 }
 
-function bytesOf(a: Float64Array | Uint16Array, from = 0, to = a.length): Buffer {
+function bytesOf(a: Float64Array | Float32Array | Uint16Array, from = 0, to = a.length): Buffer {
   return Buffer.from(a.buffer, a.byteOffset + from * a.BYTES_PER_ELEMENT, (to - from) * a.BYTES_PER_ELEMENT);
 }
 
@@ -129,6 +129,13 @@ class Reader {
     this.off += n * 8;
     return out;
   }
+  f32(n: number, what: string): Float32Array {
+    const out = new Float32Array(n);
+    this.need(n * 4, what);
+    this.buf.copy(new Uint8Array(out.buffer), 0, this.off, this.off + n * 4);
+    this.off += n * 4;
+    return out;
+  }
   u16(n: number, what: string): Uint16Array {
     const out = new Uint16Array(n);
     this.need(n * 2, what);
@@ -184,7 +191,7 @@ export function decodeHistory(buf: Buffer): DecodedHistory {
       const n = num(t, 'n', what);
       if (!Number.isInteger(n) || n <= 0 || n > 10_000_000) throw new Error(`${what}: bad tier size`);
       const head = num(t, 'head', what, true);
-      tiers.push({ stepMs: num(t, 'stepMs', what), n, head: Number.isNaN(head) ? -Infinity : head, min: r.f64(n, what), max: r.f64(n, what), sum: r.f64(n, what), count: r.u16(n, what) });
+      tiers.push({ stepMs: num(t, 'stepMs', what), n, head: Number.isNaN(head) ? -Infinity : head, min: r.f32(n, what), max: r.f32(n, what), sum: r.f64(n, what), count: r.u16(n, what) });
     }
     series.push({ name: m.name, lastValueT: num(m, 'lastValueT', what), rawT, rawV, tiers });
   }

@@ -33,6 +33,29 @@ export function rawCapacity(intervalMs: number): number {
   return Math.ceil((RAW_SPAN_MS / intervalMs) * 1.1) + 1;
 }
 
+const F32 = new Float32Array(1);
+const I32 = new Int32Array(F32.buffer);
+
+/** The largest float32 ≤ v: bucket minima stored in 4 bytes never rise above the true minimum. */
+export function f32Down(v: number): number {
+  const f = Math.fround(v);
+  if (f <= v) return f;
+  if (f === 0) return -1.401298464324817e-45;
+  F32[0] = f;
+  I32[0]! += f > 0 ? -1 : 1;
+  return F32[0]!;
+}
+
+/** The smallest float32 ≥ v: bucket maxima never fall below the true maximum. */
+export function f32Up(v: number): number {
+  const f = Math.fround(v);
+  if (f >= v) return f;
+  if (f === 0) return 1.401298464324817e-45;
+  F32[0] = f;
+  I32[0]! += f > 0 ? 1 : -1;
+  return F32[0]!;
+}
+
 /** Chronological ring of raw (t, value) samples; value NaN means null. */
 export class RawRing {
   readonly t: Float64Array;
@@ -90,8 +113,12 @@ export class RawRing {
 /** One aggregated tier of one series: a ring of buckets indexed by bucket number modulo its size. */
 export class AggRing {
   readonly n: number;
-  readonly min: Float64Array;
-  readonly max: Float64Array;
+  /**
+   * Minima and maxima are float32 (7 significant digits, plenty for a chart; rounded outwards so that
+   * min ≤ avg ≤ max still holds); the sum stays float64 so averages are exact. Saves ~45 KB a series.
+   */
+  readonly min: Float32Array;
+  readonly max: Float32Array;
   readonly sum: Float64Array;
   /** Non-null values in the bucket; 0 means the bucket is a gap. 65535 is enough for 5 min at 0.25 s. */
   readonly count: Uint16Array;
@@ -100,8 +127,8 @@ export class AggRing {
 
   constructor(readonly stepMs: number, spanMs: number) {
     this.n = Math.ceil(spanMs / stepMs);
-    this.min = new Float64Array(this.n);
-    this.max = new Float64Array(this.n);
+    this.min = new Float32Array(this.n);
+    this.max = new Float32Array(this.n);
     this.sum = new Float64Array(this.n);
     this.count = new Uint16Array(this.n);
   }
@@ -127,12 +154,12 @@ export class AggRing {
     const s = this.slot(b);
     const c = this.count[s]!;
     if (c === 0) {
-      this.min[s] = v;
-      this.max[s] = v;
+      this.min[s] = f32Down(v);
+      this.max[s] = f32Up(v);
       this.sum[s] = v;
     } else {
-      if (v < this.min[s]!) this.min[s] = v;
-      if (v > this.max[s]!) this.max[s] = v;
+      if (v < this.min[s]!) this.min[s] = f32Down(v);
+      if (v > this.max[s]!) this.max[s] = f32Up(v);
       this.sum[s] += v;
     }
     if (c < 65535) this.count[s] = c + 1;

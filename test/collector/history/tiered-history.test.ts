@@ -47,6 +47,23 @@ describe('TieredHistory', () => {
     assert.deepEqual(b.series[0]!.points, [[T0, 0, 9.5, 19], [T0 + 20_000, 20, 29.5, 39], [T0 + 40_000, 40, 49.5, 59]]);
   });
 
+  it('stores bucket min/max in 4 bytes rounded outwards: never inside the true range, avg exact', async () => {
+    const h = await open();
+    for (const [i, v] of [[0, 0.1], [1, 0.7], [2, 0.3]] as const) h.record(T0 + i * 1000, { 'a.x_ratio': v });
+    for (const [i, v] of [[0, 25_276_063_745], [1, 25_276_063_741]] as const) h.record(T0 + i * 1000, { 'a.y_bytes': v });
+    for (const [i, v] of [[0, -1e-9], [1, 1e-9]] as const) h.record(T0 + i * 1000, { 'a.z_count': v });
+    const q = (name: string): HistoryPoint => h.query({ series: [name], from: T0, to: T0 + 9999, points: 1 }, T0 + 2 * HOUR).series[0]!.points[0]!;
+    const check = (name: string, lo: number, avg: number, hi: number): void => {
+      const [, min, a, max] = q(name);
+      assert.ok(min! <= lo && lo - min! <= Math.abs(lo) * 1.2e-7 + 1e-44, `${name} min ${min} vs ${lo}`);
+      assert.ok(max! >= hi && max! - hi <= Math.abs(hi) * 1.2e-7 + 1e-44, `${name} max ${max} vs ${hi}`);
+      assert.equal(a, avg, `${name} avg`);
+    };
+    check('a.x_ratio', 0.1, (0.1 + 0.7 + 0.3) / 3, 0.7);
+    check('a.y_bytes', 25_276_063_741, 25_276_063_743, 25_276_063_745);
+    check('a.z_count', -1e-9, 0, 1e-9);
+  });
+
   it('merges raw samples on an aligned grid when they exceed the budget', async () => {
     const h = await open();
     ramp(h, 60);
