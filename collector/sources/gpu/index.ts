@@ -7,6 +7,8 @@ import { SourceError } from '../../source';
 import type { Logger } from '../../log';
 import { parseGpuConfig, type GpuConfig } from './config';
 import { NvmlBackend } from './nvml-backend';
+
+export { stuckNvmlWorkers } from './nvml-backend';
 import { SmiBackend } from './smi-backend';
 import { ProcessInfoCache } from './proc-info';
 import { buildSample, sortByPciBusId, type GpuReading } from './reading';

@@ -18,6 +18,17 @@ import {
 } from './nvml-protocol';
 import './nvml-worker';
 
+let stuckWorkers = 0;
+
+/**
+ * NVML worker threads that were stopped while a driver call was still running and have not exited.
+ * Node joins every worker thread when the process exits, so while this is > 0, `process.exit()` blocks;
+ * a shutdown path should then end the process with SIGKILL after flushing its state.
+ */
+export function stuckNvmlWorkers(): number {
+  return stuckWorkers;
+}
+
 /** Outcome of opening NVML. */
 export type NvmlOpenResult =
   | { ok: true; backend: NvmlBackend }
@@ -39,6 +50,7 @@ export class NvmlBackend {
   private pending: { id: number; resolve: (r: Extract<NvmlReply, { type: 'sample' }>) => void; reject: (e: Error) => void } | null = null;
   private dead: string | null = null;
   private inflight: Promise<unknown> | null = null;
+  private counted = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -70,6 +82,10 @@ export class NvmlBackend {
         worker.removeListener('message', onMessage);
         worker.removeListener('error', onError);
         worker.removeListener('exit', onExit);
+        if (!r.ok && r.stage === 'timeout') {
+          stuckWorkers++;
+          worker.once('exit', () => stuckWorkers--);
+        }
         if (!r.ok) void worker.terminate();
         resolve(r);
       };
@@ -154,6 +170,13 @@ export class NvmlBackend {
     if (this.dead === null) this.dead = reason;
     // Not awaited: a thread stuck inside a driver call only stops when the call returns.
     const w = this.worker;
+    if (this.inflight && !this.counted) {
+      // Counted until the thread really exits: Node joins worker threads at exit, so a thread stuck
+      // in the driver blocks process.exit() — the CLI checks stuckNvmlWorkers() and exits hard.
+      this.counted = true;
+      stuckWorkers++;
+      w.once('exit', () => stuckWorkers--);
+    }
     setImmediate(() => void w.terminate().catch(() => undefined));
   }
 

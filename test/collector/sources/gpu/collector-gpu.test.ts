@@ -122,6 +122,29 @@ describe('gpu in the real collector process (fake NVML / nvidia-smi)', function 
     await ws.close();
   });
 
+  it('SIGTERM while an NVML call is still hung: the collector still exits', async () => {
+    c = await start({ count: 1 }, { callTimeoutMs: 300 });
+    const ws = await c.ws();
+    await ws.waitFor((x) => isSample(x) && x.series['collector.gpu.up_state'] === 1, 20_000, 'gpu up');
+    writeFakeState(state.stateFile, { count: 1, hang: 'nvmlDeviceGetTemperature' });
+    await ws.waitFor((x) => gpuStatus(x)?.state === 'down', 10_000, 'gpu down');
+    await ws.close();
+    const proc = c.proc;
+    const t0 = Date.now();
+    proc.kill('SIGTERM');
+    const exited = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 8000);
+      proc.once('exit', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    // Let the stuck thread go either way, so nothing is left behind.
+    writeFakeState(state.stateFile, { count: 1 });
+    assert.ok(exited, `collector did not exit within 8 s of SIGTERM with a hung NVML call (Node joins worker threads at exit; main.ts must exit hard when stuckNvmlWorkers() > 0). stderr:\n${c.stderr().slice(-1500)}`);
+    assert.ok(Date.now() - t0 < 8000);
+  });
+
   it('full device report over HTTP and WebSocket', async () => {
     c = await start({ count: 2, 'gpu.1.name': 'NVIDIA L4' });
     const ws = await c.ws();

@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import type { GpuDetails } from '../../../../protocol/details/gpu';
 import { SourceError } from '../../../../collector/source';
+import { stuckNvmlWorkers } from '../../../../collector/sources/gpu';
 import { buildFakeNvml } from '../../../fakes/nvml/build';
-import { gpuHarness, spawnSleeper, NEVER, type GpuHarness } from './helpers';
+import { gpuHarness, spawnSleeper, waitFor, NEVER, type GpuHarness } from './helpers';
 
 const GIB = 1024 ** 3;
 
@@ -196,11 +197,14 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     // The worker is gone: later samples fail at once; a probe during the hang is not "ready".
     await assert.rejects(h.source.sample(NEVER), SourceError);
     await assert.rejects(h.source.probe(NEVER), (e: unknown) => e instanceof SourceError && e.retry && /did not return within 400 ms/.test(e.message));
+    // Stuck threads are counted (process.exit() would block on them) until their call returns.
+    assert.ok(stuckNvmlWorkers() >= 1, `stuck workers: ${stuckNvmlWorkers()}`);
     // Driver recovers: re-probe starts a fresh worker.
     h.setState({ count: 2, 'gpu.0.temp': 55 });
     await new Promise((r) => setTimeout(r, 120));
     assert.equal((await h.source.probe(NEVER)).status, 'ready');
     assert.equal((await h.source.sample(NEVER)).series['gpu.0.temperature_celsius'], 55);
+    await waitFor(() => stuckNvmlWorkers() === 0, 5000, 'the stuck threads to exit once the call returned');
   });
 
   it('an abort from the tick loop does not kill a slow-but-alive worker', async () => {
