@@ -68,7 +68,11 @@ export async function detectKind(baseUrl: string, opts: { headers: Record<string
   }
   if (ok(metrics)) {
     const page = parsePrometheusText(metrics.body);
-    if (isVllmPage(page)) return { found: { kind: 'vllm' } };
+    if (isVllmPage(page)) {
+      const v = await ask('/version');
+      const version = (json(v) as { version?: unknown } | undefined)?.version;
+      return { found: { kind: 'vllm', version: typeof version === 'string' ? version : undefined } };
+    }
     if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true } };
   }
   return { found: null, reason: `${safeUrl(base)} answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`, listening: true };

@@ -17,7 +17,8 @@ import { OllamaSampler } from './kinds/ollama';
 import { TritonSampler } from './kinds/triton';
 import type { KindSampler } from './kinds/types';
 import { VllmSampler } from './kinds/vllm';
-import { ServerProcessFinder, joinVram } from './vram';
+import type { ProcessLookup } from './vram';
+import { ServerProcessFinder, gpuDetailsOf, joinVram } from './vram';
 
 /** Extra time the tick loop grants a sample beyond one request timeout (requests run in parallel). */
 const SAMPLE_MARGIN_MS = 500;
@@ -70,6 +71,9 @@ export class ModelEndpointSource implements Source {
       // A configured endpoint that does not answer is down (retried with backoff), not absent.
       this.ensureSampler(ep.kind);
       await this.sampleOnce(signal);
+      // Start rates afresh: a reading moments before the first tick would make a noisy first rate.
+      this.sampler = null;
+      this.ensureSampler(ep.kind);
       return { status: 'ready', description: `${KIND_LABEL[ep.kind]} at ${safeUrl(ep.url)}` };
     }
     const d = await detectKind(ep.url, { headers: ep.headers, timeoutMs: ep.timeoutMs, signal, fetchFn: this.opts.fetchFn });
@@ -133,7 +137,8 @@ export class ModelEndpointSource implements Source {
     const ep = this.endpoint;
     const s = await this.sampleOnce(signal);
     const latest = this.ctx.latest();
-    const lookup = await this.finder.lookup(this.now());
+    // The /proc scan only pays off when there is a GPU process list to join with.
+    const lookup: ProcessLookup = gpuDetailsOf(latest) !== null ? await this.finder.lookup(this.now()) : { pids: null, note: 'no GPU source' };
     const att = joinVram(lookup, latest);
 
     const series: SeriesMap = {};

@@ -24,7 +24,7 @@ describe('model servers against fake HTTP servers', () => {
     const h = harness([{ name: 'llm', url: fake.url }]);
     const [src] = h.sources();
     const probe = await src.probe(signal());
-    assert.deepEqual(probe, { status: 'ready', description: `vLLM at ${fake.url}/` });
+    assert.deepEqual(probe, { status: 'ready', description: `vLLM 0.6.3.post1 at ${fake.url}/` });
     const first = await src.sample(signal());
     assert.equal(first.series['models.llm.up_state'], 1);
     assert.equal(first.series['models.llm.requests_running_count'], 3);
