@@ -47,6 +47,10 @@ export interface DockerEngine {
   stopEngine(): Promise<void>;
   /** Starts dockerd again on the same dirs. */
   startEngine(): Promise<void>;
+  /** Freezes dockerd (SIGSTOP) and resolves once it is stopped: its socket accepts connections but nothing answers. */
+  freeze(): Promise<void>;
+  /** Thaws a frozen dockerd (SIGCONT). */
+  thaw(): void;
   /** Removes everything this engine started. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -199,6 +203,8 @@ export async function startDockerEngine(): Promise<DockerEngine> {
   const dispose = async (): Promise<void> => {
     if (disposed) return;
     disposed = true;
+    // A frozen dockerd would ignore everything below until SIGKILL.
+    if (proc?.pid && proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGCONT');
     try {
       if (proc && proc.exitCode === null && proc.signalCode === null) {
         const ids = (await docker(['ps', '-aq']).catch(() => '')).split('\n').filter(Boolean);
@@ -253,6 +259,16 @@ export async function startDockerEngine(): Promise<DockerEngine> {
       docker(['run', '-d', '--network', 'none', '--stop-timeout', '1', '--name', name, ...(opts.flags ?? []), TEST_IMAGE, ...(opts.cmd ?? ['sleep', '100000'])]),
     stopEngine,
     startEngine,
+    freeze: async () => {
+      const pid = proc?.pid;
+      if (!pid) return;
+      process.kill(pid, 'SIGSTOP');
+      // Signal delivery is asynchronous: a request sent right away could still be answered.
+      for (let i = 0; i < 100 && !/^State:\s+T/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); i++) await sleep(10);
+    },
+    thaw: () => {
+      if (proc?.pid) process.kill(proc.pid, 'SIGCONT');
+    },
     dispose,
   };
 }

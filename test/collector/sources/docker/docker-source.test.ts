@@ -131,9 +131,10 @@ describe('docker source against a real engine', function () {
     const src = track(createSource(engine));
     const r = await sampleUntil(src, (x) => x.series['docker.burn.cpu_ratio'] != null && x.series['docker.web.cpu_ratio'] != null, 'stats for burn and web');
     const cpu = r.series['docker.burn.cpu_ratio'] as number;
-    // --cpus 0.5 caps the busy loop at half a core; a shared 2-core machine can only give it less.
-    assert.ok(cpu > 0.2 && cpu < 0.6, `burn cpu_ratio ${cpu}`);
-    assert.ok((r.series['docker.web.cpu_ratio'] as number) < 0.1, 'sleep is idle');
+    // --cpus 0.5 caps the busy loop at half a core (a percent or a whole-machine ratio would break
+    // this bound); how much of that it gets depends on the load of this shared 2-core machine.
+    assert.ok(cpu > 0.02 && cpu <= 0.6, `burn cpu_ratio ${cpu}`);
+    assert.ok((r.series['docker.web.cpu_ratio'] as number) < 0.01, 'sleep is idle');
     assert.equal(r.series['docker.burn.memory_limit_bytes'], 64 * 1024 * 1024);
     const used = r.series['docker.burn.memory_used_bytes'] as number;
     assert.ok(used > 0 && used < 64 * 1024 * 1024, `memory used ${used}`);
@@ -218,6 +219,24 @@ describe('docker source against a real engine', function () {
       reason: `permission denied on ${engine.socketPath}: add your user to the docker group or set DOCKER_HOST`,
       retry: true,
     });
+  });
+
+  it('a hung engine fails the sample when the tick gives up, and serves again when it wakes', async () => {
+    const src = track(createSource(engine));
+    assert.equal((await src.probe(signal())).status, 'ready');
+    await src.sample(signal());
+    await engine.freeze();
+    try {
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), 300);
+      // The tick loop aborts a sample at its timeout; the source must give up then, not hang on.
+      await assert.rejects(src.sample(ac.signal), (e: unknown) => e instanceof SourceError && /aborted/.test(e.message));
+      clearTimeout(timer);
+    } finally {
+      engine.thaw();
+    }
+    const r = await src.sample(signal());
+    assert.equal(r.series['docker.web.running_state'], 1);
   });
 
   // Last: stops the engine under the source.
