@@ -74,6 +74,32 @@ describe('model servers against fake HTTP servers', () => {
     assert.deepEqual(d.servers[0].models.map((m) => m.name), ['meta-llama/Llama-3.1-8B-Instruct']);
   });
 
+  it('vLLM restart: counters and histograms go down → no negative rates, the window restarts', async () => {
+    const before = fixture('vllm-0.6-metrics.txt');
+    const fake = await start({ '/metrics': { body: before } });
+    const h = harness([{ name: 'r', url: fake.url, kind: 'vllm' }]);
+    const [src] = h.sources();
+    await src.sample(signal());
+    // The restarted server starts from zero: 200 prompt tokens and one 0.9 s request since.
+    let fresh = setSample(before, 'vllm:prompt_tokens_total', M, 200);
+    for (const line of before.split('\n').filter((l) => l.startsWith('vllm:e2e_request_latency_seconds_bucket'))) {
+      const le = /le="([^"]+)"/.exec(line)?.[1] as string;
+      fresh = setSample(fresh, 'vllm:e2e_request_latency_seconds_bucket', { ...M, le }, le === '+Inf' || Number(le) >= 0.9 ? 1 : 0);
+    }
+    fresh = setSample(fresh, 'vllm:e2e_request_latency_seconds_count', M, 1);
+    fresh = setSample(fresh, 'vllm:e2e_request_latency_seconds_sum', M, 0.9);
+    fake.routes.set('/metrics', { body: fresh });
+    h.clock.t += 4000;
+    const s = (await src.sample(signal())).series;
+    near(s['models.r.prompt_tokens_per_second'], 50, 'reset: the new value (200) is the increase over 4 s');
+    assert.equal(s['models.r.request_latency_p95_seconds'], null, 'window restarted: one reading since the reset');
+    fake.routes.set('/metrics', { body: observe(fresh, 'vllm:e2e_request_latency_seconds', M, 2.2, 1) });
+    h.clock.t += 1000;
+    const after = (await src.sample(signal())).series;
+    // One observation in (2.0, 2.5]: p50 rank 0.5 → 2.0 + 0.5·0.5 = 2.25.
+    near(after['models.r.request_latency_p50_seconds'], 2.25, 'p50 after the restart');
+  });
+
   it('vLLM 0.10 (V1 engine): kv_cache_usage_perc, no swapped gauge', async () => {
     const fake = await start({ '/metrics': { body: fixture('vllm-0.10-metrics.txt') } });
     const [src] = harness([{ name: 'v1', url: fake.url, kind: 'vllm' }]).sources();
