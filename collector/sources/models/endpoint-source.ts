@@ -88,6 +88,8 @@ export class ModelEndpointSource implements Source {
       const owner = await this.tritonAmongSiblings(signal);
       if (owner !== null) return { status: 'unavailable', reason: `Triton metrics port of ${owner}; reported by that endpoint`, retry: true };
     }
+    // A fresh sampler per detection: after an outage the server may be another kind or restarted.
+    this.sampler = null;
     this.ensureSampler(d.found.kind);
     const version = d.found.version ? ` ${d.found.version}` : '';
     return { status: 'ready', description: `${KIND_LABEL[d.found.kind]}${version} at ${safeUrl(ep.url)}${this.metricsOnly ? ' (metrics port)' : ''}${ep.discovered ? ', discovered' : ''}` };
