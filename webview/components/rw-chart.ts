@@ -33,10 +33,16 @@ export interface ChartLine {
 
 /** How often the screen-reader summary and legend values refresh. */
 const SUMMARY_EVERY_MS = 5000;
+/** How often a chart outside the viewport still redraws, in ms. */
+const OFFSCREEN_REDRAW_MS = 5000;
 /** Pixels per x tick label. */
 const PX_PER_TICK = 90;
 
 let chartSeq = 0;
+
+function snapshot(b: SeriesBuffer): ChartPoint[] {
+  return Object.freeze(b.points.slice()) as ChartPoint[];
+}
 
 function lastValue(b: SeriesBuffer): number | null {
   for (let i = b.points.length - 1; i >= 0; i--) if (b.points[i].y !== null) return b.points[i].y;
@@ -87,6 +93,7 @@ export class RwChart extends LitElement {
   private dirty = false;
   private frame = 0;
   private lastSummaryAt = 0;
+  private lastDrawAt = 0;
   private readonly summaryId = `rw-chart-sum-${++chartSeq}`;
   private colors: string[] = [];
 
@@ -155,7 +162,7 @@ export class RwChart extends LitElement {
       data: {
         datasets: this.lines.map((l, i) => ({
           label: l.label,
-          data: this.buffers[i].points,
+          data: snapshot(this.buffers[i]),
           borderColor: this.colors[i],
           backgroundColor: alpha(this.colors[i], 0.15),
           borderWidth: 1.5,
@@ -222,7 +229,9 @@ export class RwChart extends LitElement {
 
   private schedule(): void {
     this.dirty = true;
-    if (!this.visible || this.frame) return;
+    if (this.frame) return;
+    // Charts scrolled out of view redraw rarely (cheap, and never far behind when scrolled back).
+    if (!this.visible && performance.now() - this.lastDrawAt < OFFSCREEN_REDRAW_MS) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       this.draw();
@@ -233,12 +242,19 @@ export class RwChart extends LitElement {
     const chart = this.chart;
     if (!chart || !this.dirty) return;
     this.dirty = false;
+    this.lastDrawAt = performance.now();
     const now = this.store.now();
     const x = chart.options.scales?.x;
     if (x) {
       x.min = now - this.store.windowMs;
       x.max = now;
     }
+    // chart.js patches push/splice on data arrays it is given and, with decimation on, those
+    // listeners desynchronise its elements; a frozen copy per frame (a few thousand references at most)
+    // keeps it away from our live buffers.
+    chart.data.datasets.forEach((ds, i) => {
+      if (this.buffers[i]) ds.data = snapshot(this.buffers[i]);
+    });
     chart.update('none');
     const t = performance.now();
     this.latest = this.buffers.map(lastValue);
@@ -265,6 +281,17 @@ export class RwChart extends LitElement {
       return `${l.label}: now ${this.fmt(this.latest[i])}, min ${this.fmt(min)}, max ${this.fmt(max)}`;
     });
     this.summary = `${this.heading} over ${span}. ${parts.join('; ')}.`;
+  }
+
+  /** Points held per line (diagnostics and tests). */
+  get pointCounts(): number[] {
+    return this.buffers.map((b) => b.points.length);
+  }
+
+  /** Time span of the x axis as drawn, or null before the first draw. */
+  get xRange(): [number, number] | null {
+    const x = this.chart?.scales.x;
+    return x ? [x.min, x.max] : null;
   }
 
   /** The text summary (also what screen readers get). */

@@ -72,12 +72,12 @@ export class RwContainerTimeline extends StoreElement {
       @media (max-width: 560px) { .row { grid-template-columns: 1fr; } }
       .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .meta { font-size: 0.85em; }
-      .track { position: relative; height: 16px; border-radius: 3px; background: var(--vscode-badge-background); overflow: hidden; opacity: 0.95; }
+      .track { position: relative; height: 16px; border-radius: 3px; border: 1px solid var(--vscode-panel-border); overflow: hidden; }
       .run { position: absolute; top: 0; bottom: 0; }
       .ok { background: var(--vscode-charts-green); }
       .starting { background: var(--vscode-charts-yellow); }
       .unhealthy { background: var(--vscode-charts-red); }
-      .stopped { background: var(--vscode-descriptionForeground); }
+      .stopped { background: repeating-linear-gradient(45deg, var(--vscode-descriptionForeground) 0 3px, transparent 3px 6px); }
       .unknown { background: transparent; }
       .legend { display: flex; gap: 12px; flex-wrap: wrap; font-size: 0.85em; margin-top: 6px; }
       .legend span { display: inline-flex; gap: 4px; align-items: center; }

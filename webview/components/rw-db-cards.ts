@@ -90,8 +90,10 @@ export class RwDbCards extends StoreElement {
   }
 
   override render() {
-    const pg = this.store.sourcesOf('postgres');
-    const rd = this.store.sourcesOf('redis');
+    // Instances that never answered are listed (with the reason) under Sources; cards are for the rest.
+    const shown = (x: { state: string }) => x.state === 'ready' || x.state === 'down';
+    const pg = this.store.sourcesOf('postgres').filter(shown);
+    const rd = this.store.sourcesOf('redis').filter(shown);
     if (pg.length + rd.length === 0) return nothing;
     return html`<section aria-labelledby="db-h">
       <h2 id="db-h">Databases</h2>

@@ -20,8 +20,8 @@ export class RwGpuRow extends StoreElement {
     shared,
     css`
       :host { display: block; }
-      .tools { display: inline-flex; gap: 6px; align-items: center; text-transform: none; letter-spacing: normal; font-weight: normal; }
-      vscode-single-select { min-width: 160px; }
+      .tools { display: inline-flex; flex-wrap: wrap; gap: 6px; align-items: center; text-transform: none; letter-spacing: normal; font-weight: normal; min-width: 0; max-width: 100%; }
+      vscode-single-select { width: min(320px, 100%); min-width: 0; }
       .sub { font-weight: normal; text-transform: none; letter-spacing: normal; }
     `,
   ];

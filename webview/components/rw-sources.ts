@@ -16,9 +16,11 @@ export class RwSources extends StoreElement {
     css`
       :host { display: block; }
       ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 4px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr)); }
-      li { display: flex; gap: 8px; align-items: baseline; min-width: 0; }
-      .id { font-weight: 600; white-space: nowrap; }
-      .d { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      li { min-width: 0; padding: 2px 0; }
+      .line { display: flex; gap: 8px; align-items: baseline; min-width: 0; }
+      .id { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+      .d { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+      .reason { font-size: 0.9em; overflow-wrap: anywhere; }
     `,
   ];
 
@@ -30,11 +32,14 @@ export class RwSources extends StoreElement {
       <ul>
         ${list.map(
           (x) => html`<li data-source=${x.id}>
-            <span class="id">${x.id}</span>${sourceState(x)}
-            ${x.state === 'ready' && x.description ? html`<span class="d muted">${x.description}</span>` : nothing}
-            ${x.state === 'ready' && x.lastDurationMs !== undefined && this.store.ui.mode === 'advanced'
-              ? html`<span class="muted">${fmtSeconds(x.lastDurationMs / 1000)}</span>`
-              : nothing}
+            <div class="line">
+              <span class="id" title=${x.id}>${x.id}</span>${sourceState(x, null, false)}
+              ${x.state === 'ready' && x.description ? html`<span class="d muted" title=${x.description}>${x.description}</span>` : nothing}
+              ${x.state === 'ready' && x.lastDurationMs !== undefined && this.store.ui.mode === 'advanced'
+                ? html`<span class="muted">${fmtSeconds(x.lastDurationMs / 1000)}</span>`
+                : nothing}
+            </div>
+            ${x.state !== 'ready' && x.reason ? html`<div class="reason muted">${x.reason}</div>` : nothing}
           </li>`,
         )}
       </ul>
