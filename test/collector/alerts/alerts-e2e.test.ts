@@ -141,8 +141,13 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     assert.equal(on.status, 200, await on.clone().text());
     const status = await on.json() as { enabled: boolean; error?: string };
     assert.deepEqual([status.enabled, status.error], [true, undefined]);
+    // Ticks that started after logging was on (queued older samples may still be in the client).
+    const enabledAt = Date.now();
     const samples: Extract<ServerMessage, { type: 'sample' }>[] = [];
-    for (let i = 0; i < 4; i++) samples.push(await ws.next('sample'));
+    while (samples.length < 4) {
+      const m = await ws.next('sample');
+      if (m.t > enabledAt) samples.push(m);
+    }
     const off = await (await c.get('/api/logging', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) })).json() as { enabled: boolean };
     assert.equal(off.enabled, false);
     const dir = path.join(c.dataDir, 'csv');
