@@ -15,8 +15,9 @@ export interface DockerContainer {
   state: string;
   /** The engine's human status line, e.g. "Up 3 minutes (healthy)". */
   status: string;
+  /** Health while running or paused; null without a health check and for stopped containers (as `docker ps`). */
   health: DockerHealth | null;
-  /** Output of the most recent health check (trimmed, capped), null without a health check. */
+  /** Output of the most recent health check (trimmed, capped), null without a health check; kept after a stop. */
   lastHealthOutput: string | null;
   /** Exit code of the most recent health check. */
   lastHealthExitCode: number | null;

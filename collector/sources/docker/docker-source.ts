@@ -298,7 +298,7 @@ export class DockerSource implements Source {
         image: l.image || c.image,
         state,
         status: l.status,
-        health: c.health,
+        health: liveHealth,
         lastHealthOutput: c.lastHealthOutput,
         lastHealthExitCode: c.lastHealthExitCode,
         lastHealthAt: c.lastHealthAt,

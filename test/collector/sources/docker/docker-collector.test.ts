@@ -88,7 +88,11 @@ describe('docker source in the running collector', function () {
       'docker up again',
     );
     // dockerd's shutdown stopped both containers (no restart policy), and the collector says so.
-    assert.deepEqual((back.details.docker as DockerDetails).containers.map((x) => [x.name, x.state]), [['sick', 'exited'], ['web', 'exited']]);
+    const after = (back.details.docker as DockerDetails).containers;
+    assert.deepEqual(after.map((x) => [x.name, x.state, x.health]), [['sick', 'exited', null], ['web', 'exited', null]]);
+    // A stopped container is not "unhealthy", but why its checks failed stays readable.
+    assert.equal(after[0].lastHealthOutput, 'sick-output');
+    assert.equal(back.series['docker.containers_unhealthy_count'], 0);
     assert.equal(back.series['docker.containers_running_count'], 0);
   });
 });
