@@ -133,6 +133,17 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     assert.deepEqual(after.active, []);
   });
 
+  it('a bad rule stops the collector at start with a message naming the file, rule and field', async () => {
+    await assert.rejects(
+      startCollector({ config: config({ alerts: { rules: [{ id: 'gpu-temperature', warning: 'hot' }] } }), env: { FAKE_NVML_STATE: state.stateFile } }),
+      (e: Error) => {
+        assert.match(e.message, /collector exited with [1-9]\d* before listening/);
+        assert.match(e.message, /test-config\.json: alerts\.rules\[gpu-temperature\]\.warning: expected a number, got "hot"/);
+        return true;
+      },
+    );
+  });
+
   it('CSV logging switched at run time writes a file a CSV parser reads back', async () => {
     c = await startCollector({ config: config(), env: { FAKE_NVML_STATE: state.stateFile } });
     const ws = await c.ws();
