@@ -5,6 +5,18 @@ import * as path from 'node:path';
 import { ConfigError } from '../../../../collector/config-error';
 import { containerFilter, parseDockerConfig, resolveEndpoint } from '../../../../collector/sources/docker/config';
 import { createEngineClient, DockerApiError, mapConnectError, parseDockerHost } from '../../../../collector/sources/docker/engine-client';
+import { dockerFactory } from '../../../../collector/sources/docker';
+import { silentLogger } from '../../../../collector/log';
+import { SourceError, type SourceContext } from '../../../../collector/source';
+
+const ctx = (config: unknown, env: NodeJS.ProcessEnv = {}): SourceContext => ({
+  config,
+  env,
+  intervalMs: 1000,
+  dataDir: os.tmpdir(),
+  log: silentLogger,
+  latest: () => undefined,
+});
 
 describe('docker config and endpoint', () => {
   it('defaults: 5 s stats, every container, default socket', () => {
@@ -81,6 +93,31 @@ describe('docker config and endpoint', () => {
       const file = createEngineClient({ kind: 'unix', socketPath: path.join(dir, 'placeholder'), display: 'unix://y' });
       await assert.rejects(file.get('/version', { timeoutMs: 2000 }), (e: unknown) => e instanceof DockerApiError && e.kind === 'refused');
       file.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('factory: one source "docker"; bad config throws ConfigError; an unusable DOCKER_HOST is unavailable for good', async () => {
+    const [src, ...rest] = dockerFactory.create(ctx(undefined, { DOCKER_HOST: 'ssh://me@box' }));
+    assert.equal(rest.length, 0);
+    assert.equal(src.id, 'docker');
+    assert.equal(src.kind, 'docker');
+    const r = await src.probe(new AbortController().signal);
+    assert.equal(r.status, 'unavailable');
+    assert.ok(r.status === 'unavailable' && r.retry === false && /DOCKER_HOST: expected unix:\/\/ or tcp:\/\//.test(r.reason));
+    await src.close();
+    assert.throws(() => dockerFactory.create(ctx({ statsIntervalMs: 'fast' })), ConfigError);
+  });
+
+  it('factory: a configured socket that does not exist makes the probe fail (down, retried), not "no Docker"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-dnone-'));
+    try {
+      const [src] = dockerFactory.create(ctx({ socket: path.join(dir, 'docker.sock') }));
+      // Configured explicitly: absence is a failure to report (down, retried with backoff); the quiet
+      // "unavailable" for the auto-detected default socket is covered in docker-source-unit.test.ts.
+      await assert.rejects(src.probe(new AbortController().signal), (e: unknown) => e instanceof SourceError && e.retry && /no Docker engine socket at .*docker\.sock/.test(e.message));
+      await src.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
