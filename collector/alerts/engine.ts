@@ -25,6 +25,8 @@ export const RESTART_GAP_MS = 60_000;
 export const DISCOVERY_INTERVAL_MS = 30_000;
 /** Cap on remembered series names (names come and go, e.g. containers); beyond it the memo restarts. */
 const CLASSIFIED_MAX = 50_000;
+/** Longest time baseline samples alone wait before being saved, in ms of tick time. */
+export const BASELINE_SAVE_INTERVAL_MS = 5 * 60_000;
 /** Extra history entries tolerated before trimming back to historySize. */
 const HISTORY_SLACK = 64;
 
@@ -139,6 +141,8 @@ export class RuleAlertEngine implements AlertEngine {
   private seq = 0;
   private tick = 0;
   private dirty = false;
+  private baselineDirty = false;
+  private lastWriteAt = -Infinity;
   private loadedAt: number | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly reasons = new Map<string, string>();
@@ -318,8 +322,12 @@ export class RuleAlertEngine implements AlertEngine {
   /** Writes state + history atomically when anything changed since the last write. Rejects on I/O failure. */
   flush(): Promise<void> {
     const run = async (): Promise<void> => {
-      if (!this.dirty) return;
+      // Baselines change every few seconds; they alone are saved at most every BASELINE_SAVE_INTERVAL_MS.
+      const baselinesDue = this.baselineDirty && this.now - this.lastWriteAt >= BASELINE_SAVE_INTERVAL_MS;
+      if (!this.dirty && !baselinesDue) return;
       this.dirty = false;
+      this.baselineDirty = false;
+      this.lastWriteAt = this.now;
       const text = JSON.stringify(this.serialise());
       try {
         await mkdir(dirname(this.file), { recursive: true });
@@ -453,7 +461,7 @@ export class RuleAlertEngine implements AlertEngine {
       const bl = w.baseline;
       const median = bl.median();
       const enough = bl.count >= rule.baseline.minSamples;
-      if (bl.add(t, raw)) this.dirty = true;
+      if (bl.add(t, raw)) this.baselineDirty = true;
       v = enough && median !== null && median > 0 ? raw / median : null;
     }
     const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue);

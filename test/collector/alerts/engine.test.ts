@@ -245,6 +245,16 @@ describe('alert engine', () => {
     assert.deepEqual(step(0.2).map((s) => s.split(' ')[0]), ['resolved']);
   });
 
+  it('baseline samples survive a restart', async () => {
+    const name = 'models.llama.request_latency_p95_seconds';
+    const a = await engine();
+    for (let i = 0; i < 25; i++) a.evaluate(T0 + i * 15 * SEC, { [name]: 0.2 }, []);
+    await a.flush();
+    const b = await engine();
+    const ev = b.evaluate(T0 + 26 * 15 * SEC, { [name]: 0.5 }, []);
+    assert.deepEqual(ev.map((x) => `${x.transition} ${x.alert.value}`), ['firing 2.5']);
+  });
+
   it('Redis hit ratio: null (no traffic) is not evaluated; low ratio with traffic alerts', async () => {
     const e = await engine();
     assert.deepEqual(e.evaluate(T0, { 'redis.cache.hit_ratio': null }, []), []);
