@@ -4,7 +4,8 @@
 // stream back into ordinary `SampleMessage`s, so nothing downstream of a client knows the difference.
 //
 //   {type:'keys', keys:{"0":"gpu.0.utilization_ratio", …}}            full dictionary, right after hello
-//   {type:'delta', t, k?:{"17":"new.series_name"}, v:[id,value,…], r?:[id,…], d?:{source:details}, dr?:[source]}
+//   {type:'delta', t, k?:{"17":"new.series_name"}, v:[id,value,…], r?:[id,…], d?:{source:details},
+//    dp?:{source:{field:value}}, dr?:[source]}
 
 import type { SampleMessage, SeriesMap, SeriesValue } from './messages';
 import type { SourceDetails } from './details';
@@ -25,8 +26,10 @@ export interface DeltaMessage {
   v: (number | SeriesValue)[];
   /** Keys whose series are absent this tick. */
   r?: number[];
-  /** Details that changed, by source id. */
+  /** Details of sources that are new or whose set of fields changed, whole, by source id. */
   d?: Record<string, SourceDetails>;
+  /** Details fields that changed, by source id then field (merged into what the client holds). */
+  dp?: Record<string, Record<string, unknown>>;
   /** Sources whose details are gone. */
   dr?: string[];
 }
@@ -38,7 +41,8 @@ export type CompactMessage = KeysMessage | DeltaMessage;
 export class CompactEncoder {
   private readonly ids = new Map<string, number>();
   private prev: SeriesMap = {};
-  private prevDetails = new Map<string, string>();
+  /** Per source: JSON text of each top-level details field. */
+  private prevDetails = new Map<string, Map<string, string>>();
 
   /** The whole dictionary, for a client that just connected. */
   keys(): KeysMessage {
@@ -65,10 +69,17 @@ export class CompactEncoder {
     const seen = new Set<string>();
     for (const [src, det] of Object.entries(s.details)) {
       seen.add(src);
-      const text = JSON.stringify(det);
-      if (this.prevDetails.get(src) !== text) {
-        this.prevDetails.set(src, text);
+      const fields = new Map<string, string>();
+      for (const [key, val] of Object.entries(det)) fields.set(key, JSON.stringify(val));
+      const before = this.prevDetails.get(src);
+      this.prevDetails.set(src, fields);
+      const sameKeys = before !== undefined && before.size === fields.size && [...fields.keys()].every((k) => before.has(k));
+      if (!sameKeys) {
         (msg.d ??= {})[src] = det;
+        continue;
+      }
+      for (const [key, text] of fields) {
+        if (before.get(key) !== text) ((msg.dp ??= {})[src] ??= {})[key] = (det as unknown as Record<string, unknown>)[key];
       }
     }
     for (const src of [...this.prevDetails.keys()]) {
@@ -114,6 +125,12 @@ export class CompactDecoder {
     const details = { ...this.details };
     for (const src of m.dr ?? []) delete details[src];
     if (m.d) Object.assign(details, m.d);
+    if (m.dp) {
+      for (const [src, patch] of Object.entries(m.dp)) {
+        if (!details[src]) throw new Error(`compact stream: a patch for unknown details "${src}" (missed a message?)`);
+        details[src] = { ...details[src], ...patch } as SourceDetails;
+      }
+    }
     this.series = next;
     this.details = details;
     return { type: 'sample', t: m.t, series: { ...next }, details: { ...details } };

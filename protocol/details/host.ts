@@ -26,7 +26,7 @@ export interface HostDetails {
   mounts: HostMount[];
   interfaces: string[];
   disks: string[];
-  /** Refreshed every 5 s; absent on ticks without a refresh. */
+  /** The latest lists, refreshed every 5 s; absent until the first refresh. */
   topCpu?: HostProcess[];
   topMem?: HostProcess[];
 }

@@ -136,6 +136,7 @@ export class HostSource implements Source {
   private diskClass = new Map<string, 'total' | 'device' | 'skip'>();
   private physicalIface = new Map<string, boolean>();
   private lastTopT = -Infinity;
+  private lastTop: TopProcesses | undefined;
   private topPrimed = false;
 
   constructor(opts: HostSourceOptions & { processes?: boolean }) {
@@ -212,9 +213,12 @@ export class HostSource implements Source {
     const mounts = await mountsPromise;
     this.prevT = t;
     const details: HostDetails = { kind: 'host', cores: cpu.cores.size, mounts, interfaces, disks };
-    if (top) {
-      details.topCpu = top.topCpu;
-      details.topMem = top.topMem;
+    // Carry the latest lists on every tick (not only on refresh ticks) so details stay stable between
+    // refreshes: clients keep them, and the compact stream only resends details that changed.
+    if (top) this.lastTop = top;
+    if (this.lastTop) {
+      details.topCpu = this.lastTop.topCpu;
+      details.topMem = this.lastTop.topMem;
     }
     return { series, details };
   }
