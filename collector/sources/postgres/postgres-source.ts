@@ -11,7 +11,7 @@ import type { ProbeResult, SampleResult, Source, SourceContext } from '../../sou
 import { SourceError } from '../../source';
 import { postgresTarget, type PostgresInstanceConfig } from './config';
 import {
-  buildPostgresSeries, DATABASE_SIZE_SQL, maskQueryText, SERVER_INFO_SQL, statsSql,
+  buildPostgresSeries, DATABASE_SIZE_SQL, FORCE_FLUSH_SQL, maskQueryText, SERVER_INFO_SQL, statsSql,
   type PostgresCounters, type PostgresStatsRow,
 } from './stats';
 
@@ -175,10 +175,11 @@ export class PostgresSource implements Source {
     const t0 = performance.now();
     try {
       await abortable(client.connect(), signal, () => void client.end().catch(() => {}));
-      const info = await abortable(client.query<{ version: string; replica: boolean }>(SERVER_INFO_SQL), signal, () => void client.end().catch(() => {}));
+      const info = await abortable(client.query<{ version: string; num: number; replica: boolean }>(SERVER_INFO_SQL), signal, () => void client.end().catch(() => {}));
       this.connectLatencySeconds = (performance.now() - t0) / 1000;
       this.serverVersion = info.rows[0]?.version ?? null;
       this.isReplica = info.rows[0]?.replica ?? null;
+      await this.warmUp(client, info.rows[0]?.num ?? 0, signal);
     } catch (err) {
       client.removeAllListeners('error');
       client.on('error', () => {});
@@ -205,6 +206,20 @@ export class PostgresSource implements Source {
     // New connection: counters may have been reset by a server restart; rates start afresh.
     this.prev = null;
     return client;
+  }
+
+  /**
+   * A fresh backend reads catalogs from disk for the first statistics query; counted in the next
+   * interval, those reads would show as a cache-hit dip (and a false alert) caused by Rigwatch
+   * itself. Run the queries once now, read the size while at it, and ask for the stats flush.
+   */
+  private async warmUp(client: Client, versionNum: number, signal: AbortSignal): Promise<void> {
+    const onAbort = (): void => void client.end().catch(() => {});
+    await abortable(client.query(this.sql, [this.instance.database]), signal, onAbort);
+    const size = await abortable(client.query<{ size: string | null }>(DATABASE_SIZE_SQL, [this.instance.database]), signal, onAbort);
+    this.sizeBytes = size.rows[0]?.size == null ? null : Number(size.rows[0].size);
+    this.sizeAtMs = performance.now();
+    if (versionNum >= 150000) await abortable(client.query(FORCE_FLUSH_SQL), signal, onAbort).catch(() => undefined);
   }
 
   private async query<R>(client: Client, sql: string, params: unknown[], signal: AbortSignal): Promise<R[]> {

@@ -49,7 +49,14 @@ SELECT sum(pg_database_size(oid))::bigint AS size FROM pg_database
  WHERE ($1::text IS NULL OR datname = $1::text) AND datallowconn AND has_database_privilege(oid, 'CONNECT')`;
 
 /** Server facts read once per (re)connect. */
-export const SERVER_INFO_SQL = `SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS replica, current_database() AS db`;
+export const SERVER_INFO_SQL = `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num,
+       pg_is_in_recovery() AS replica, current_database() AS db`;
+
+/**
+ * PostgreSQL 15+: flush this backend's pending statistics when it next goes idle. Superuser-only by
+ * default (others may be granted EXECUTE); failing is harmless.
+ */
+export const FORCE_FLUSH_SQL = 'SELECT pg_stat_force_next_flush()';
 
 /** The row of `statsSql` as node-postgres returns it (bigint/numeric as strings). */
 export interface PostgresStatsRow {
