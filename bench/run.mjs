@@ -8,7 +8,7 @@ const filter = process.argv[2] ?? '';
 const files = [];
 for (const dir of readdirSync('bench')) {
   const d = join('bench', dir);
-  if (!statSync(d).isDirectory()) continue;
+  if (!statSync(d).isDirectory() || dir === 'out') continue;
   for (const f of readdirSync(d)) {
     // Files with a leading underscore or ending in -clients/-worker are helpers, not benchmarks.
     if (/\.ts$/.test(f) && !/^_|-(clients|worker|child)\.ts$/.test(f) && join(d, f).includes(filter)) files.push(join(d, f));
