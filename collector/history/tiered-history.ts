@@ -18,7 +18,7 @@ export const DEFAULT_POINTS = 600;
 export const MAX_POINTS = 5000;
 /** Default range of a query without `from`. */
 export const DEFAULT_RANGE_MS = 60 * 60 * 1000;
-/** Default cap on series held (about 200 KB each at a 1 s interval, so ~200 MB at the cap). */
+/** Default cap on series held (about 180 KB each at a 1 s interval once full, so ~180 MB at the cap). */
 export const DEFAULT_MAX_SERIES = 1000;
 /**
  * A tier is used for a range if it needs at most this many buckets per requested point; merging buckets
@@ -167,10 +167,13 @@ export class TieredHistory implements HistoryStore {
       this.deferred.push([t, { ...values }]);
       return;
     }
+    if (this.needSnapshot) {
+      this.apply(t, values); // the next snapshot holds everything in memory anyway: no journal copy
+      return;
+    }
     const names: string[] = [];
     const vals: number[] = [];
     this.apply(t, values, names, vals);
-    if (this.needSnapshot) return; // the next snapshot holds everything in memory anyway
     this.pending.push({ t, names, values: Float64Array.from(vals) });
     if (this.pending.length > MAX_PENDING_TICKS) {
       this.pending = [];
