@@ -58,6 +58,8 @@ interface WatchItem {
   captures: string[];
   /** Denominator series name for ratio rules. */
   denominator: string | null;
+  /** Companion series that must be null/absent for the rule to apply. */
+  requireMissing: string | null;
   baseline: RollingMedian | null;
   /** Linked instance while one exists (it is created on the first breach). */
   inst: Instance | undefined;
@@ -438,6 +440,7 @@ export class RuleAlertEngine implements AlertEngine {
       const item: WatchItem = {
         name, id, entry, captures, baseline, inst: this.instances.get(id), seenScan: this.scanCount,
         denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
+        requireMissing: entry.rule.whenMissing ? expandCaptures(entry.rule.whenMissing, captures) : null,
       };
       (virtual ? this.virtualWatch : this.watch).push(item);
       if (!virtual) {
@@ -464,7 +467,7 @@ export class RuleAlertEngine implements AlertEngine {
       if (bl.add(t, raw)) this.baselineDirty = true;
       v = enough && median !== null && median > 0 ? raw / median : null;
     }
-    const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue);
+    const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue) && !(w.requireMissing !== null && lookup(w.requireMissing) !== null);
     let inst = w.inst;
     if (inst !== undefined && inst.deleted) inst = w.inst = undefined;
     if (inst === undefined) {

@@ -37,6 +37,8 @@ export interface AlertRule {
   /** Denominator series template (`$1`… are the selector's captures); the value becomes a ratio. */
   ratioTo: string | null;
   baseline: BaselineSpec | null;
+  /** Companion series template: the rule applies only while that series is null or absent. */
+  whenMissing: string | null;
   /** Raw values below this never breach (e.g. tiny latencies for baselines). */
   minValue: number | null;
   /** Unit of the compared value, for messages; null derives it from the series name. */
@@ -76,6 +78,7 @@ export interface RuleConfig {
   keepFiringFor?: number | string;
   ratioTo?: string | null;
   baseline?: { window?: number | string; minSamples?: number } | null;
+  whenMissing?: string | null;
   minValue?: number | null;
   unit?: ValueUnit | null;
   message?: string;
@@ -99,8 +102,12 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
     message: 'PostgreSQL $1 connections at {value} of max_connections (above {threshold})' },
   { id: 'postgres-cache-hit', selector: 'postgres.*.cache_hit_ratio', comparison: 'below', warning: 0.9, critical: 0.8, clear: 0.92,
     message: 'PostgreSQL $1 cache hit ratio {value} (below {threshold})' },
-  { id: 'redis-memory', selector: 'redis.*.memory_used_ratio', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75,
+  { id: 'redis-memory', selector: 'redis.*.memory_used_bytes', ratioTo: 'redis.$1.maxmemory_bytes', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75,
     message: 'Redis $1 memory at {value} of maxmemory (above {threshold})' },
+  // Without maxmemory there is no limit to compare with: warn past 1 GiB (SPEC §3).
+  { id: 'redis-memory-unbounded', selector: 'redis.*.memory_used_bytes', whenMissing: 'redis.$1.maxmemory_bytes', comparison: 'above',
+    warning: 1024 ** 3, critical: null, clear: 0.95 * 1024 ** 3,
+    message: 'Redis $1 uses {value} and has no maxmemory set (above {threshold})' },
   { id: 'redis-hit-ratio', selector: 'redis.*.hit_ratio', comparison: 'below', warning: 0.5, critical: 0.1, clear: 0.55,
     message: 'Redis $1 hit ratio {value} (below {threshold})' },
   { id: 'host-cpu', selector: 'host.cpu_busy_ratio', comparison: 'above', warning: 0.8, critical: 0.95, for: '5m', clear: 0.75,
@@ -129,7 +136,7 @@ const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_60
 const RULE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const KNOWN_FIELDS = new Set([
   'id', 'enabled', 'selector', 'comparison', 'warning', 'critical', 'for', 'criticalFor', 'clear', 'criticalClear',
-  'keepFiringFor', 'ratioTo', 'baseline', 'minValue', 'unit', 'message', 'staleAfter',
+  'keepFiringFor', 'ratioTo', 'baseline', 'whenMissing', 'minValue', 'unit', 'message', 'staleAfter',
 ]);
 const UNITS: readonly string[] = [...SERIES_UNITS, 'multiple'];
 
@@ -254,16 +261,17 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
     else criticalClear = clear ?? critical;
   }
 
-  let ratioTo: string | null = null;
-  if (rc.ratioTo !== undefined && rc.ratioTo !== null) {
-    if (typeof rc.ratioTo !== 'string' || rc.ratioTo.length === 0) fail('ratioTo', rc.ratioTo, 'a series name template such as "gpu.$1.power_limit_watts"');
+  const template = (field: 'ratioTo' | 'whenMissing', v: unknown): string | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'string' || v.length === 0) fail(field, v, 'a series name template such as "gpu.$1.power_limit_watts"');
     const n = captureCount(sel);
-    const refs = [...(rc.ratioTo as string).matchAll(/\$([1-9])/g)].map((m) => Number(m[1]));
-    const bad = refs.find((r) => r > n);
-    if (bad !== undefined) fail('ratioTo', rc.ratioTo, `a template using only $1…$${n} (the selector has ${n} wildcard${n === 1 ? '' : 's'})`);
-    if ((rc.ratioTo as string).includes('*')) fail('ratioTo', rc.ratioTo, 'one series name (use $1… for the selector\'s wildcards, not *)');
-    ratioTo = rc.ratioTo as string;
-  }
+    const refs = [...(v as string).matchAll(/\$([1-9])/g)].map((m) => Number(m[1]));
+    if (refs.some((r) => r > n)) fail(field, v, `a template using only $1…$${n} (the selector has ${n} wildcard${n === 1 ? '' : 's'})`);
+    if ((v as string).includes('*')) fail(field, v, 'one series name (use $1… for the selector\'s wildcards, not *)');
+    return v as string;
+  };
+  const ratioTo = template('ratioTo', rc.ratioTo);
+  const whenMissing = template('whenMissing', rc.whenMissing);
 
   let baseline: BaselineSpec | null = null;
   if (rc.baseline !== undefined && rc.baseline !== null) {
@@ -296,7 +304,7 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
 
   return {
     id: rc.id, selector: sel, comparison: cmp, warning, critical, warningForMs, criticalForMs, warningClear, criticalClear,
-    keepFiringForMs, ratioTo, baseline, minValue, unit, message: message as string, staleAfterMs,
+    keepFiringForMs, ratioTo, baseline, whenMissing, minValue, unit, message: message as string, staleAfterMs,
   };
 }
 

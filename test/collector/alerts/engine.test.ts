@@ -309,16 +309,30 @@ describe('alert engine', () => {
     const e = await engine();
     const ev = e.evaluate(T0, {
       'host.mount.root.used_ratio': 0.85, 'host.mount.data.used_ratio': 0.5, 'host.memory_used_ratio': 0.96,
-      'postgres.main.connections_used_ratio': 0.82, 'postgres.main.cache_hit_ratio': 0.7, 'redis.cache.memory_used_ratio': 0.97,
+      'postgres.main.connections_used_ratio': 0.82, 'postgres.main.cache_hit_ratio': 0.7,
+      'redis.cache.memory_used_bytes': 970, 'redis.cache.maxmemory_bytes': 1000,
     }, []);
     assert.deepEqual(ev.map((x) => `${x.alert.id} ${x.alert.severity}`).sort(), [
       'host-disk:host.mount.root.used_ratio warning',
       'host-memory:host.memory_used_ratio critical',
       'postgres-cache-hit:postgres.main.cache_hit_ratio critical',
       'postgres-connections:postgres.main.connections_used_ratio warning',
-      'redis-memory:redis.cache.memory_used_ratio critical',
+      'redis-memory:redis.cache.memory_used_bytes critical',
     ]);
     assert.equal(ev.find((x) => x.alert.ruleId === 'host-disk')?.alert.message, 'Disk root 85 % full (above 80 %)');
+  });
+
+  it('Redis memory: of maxmemory when set; past 1 GiB only while maxmemory is unset', async () => {
+    const e = await engine();
+    const GiB = 1024 ** 3;
+    const brief2 = (evs: AlertEvent[]): string[] => evs.map((x) => `${x.transition} ${x.alert.ruleId} ${x.alert.severity}`);
+    assert.deepEqual(brief2(e.evaluate(T0, { 'redis.a.memory_used_bytes': 0.9 * GiB, 'redis.a.maxmemory_bytes': null }, [])), []);
+    const unb = e.evaluate(T0 + SEC, { 'redis.a.memory_used_bytes': 1.2 * GiB, 'redis.a.maxmemory_bytes': null }, []);
+    assert.deepEqual(brief2(unb), ['firing redis-memory-unbounded warning']);
+    assert.equal(unb[0]?.alert.message, 'Redis a uses 1.2 GiB and has no maxmemory set (above 1 GiB)');
+    // Someone sets maxmemory = 4 GiB: the unbounded rule no longer applies; 30 % of the limit is fine.
+    assert.deepEqual(brief2(e.evaluate(T0 + 2 * SEC, { 'redis.a.memory_used_bytes': 1.2 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), ['resolved redis-memory-unbounded warning']);
+    assert.deepEqual(brief2(e.evaluate(T0 + 3 * SEC, { 'redis.a.memory_used_bytes': 3.5 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), ['firing redis-memory warning']);
   });
 
   it('prometheusLines exposes ALERTS in the text format', async () => {

@@ -65,6 +65,7 @@ describe('alert rules config', () => {
     rejects({ rules: [{ id: 'gpu-temperature', clear: 80 }] }, /alerts\.rules\[gpu-temperature\]\.clear: expected a number at or below warning \(75\)/);
     rejects({ rules: [{ id: 'gpu-temperature', for: 'a while' }] }, /alerts\.rules\[gpu-temperature\]\.for: expected a duration/);
     rejects({ rules: [{ id: 'gpu-power', ratioTo: 'gpu.$2.power_limit_watts' }] }, /alerts\.rules\[gpu-power\]\.ratioTo: expected a template using only \$1…\$1/);
+    rejects({ rules: [{ id: 'redis-memory-unbounded', whenMissing: 'redis.*.maxmemory_bytes' }] }, /alerts\.rules\[redis-memory-unbounded\]\.whenMissing: expected one series name/);
     rejects({ rules: [{ id: 'gpu-temperature', warning: null, critical: null }] }, /alerts\.rules\[gpu-temperature\]\.warning: expected a number \(a rule needs a warning or a critical level\)/);
     rejects({ rules: [{ id: 'gpu-temperature', wraning: 3 }] }, /alerts\.rules\[gpu-temperature\]\.wraning: expected no such field/);
     rejects({ rules: [{ id: 'model-latency', baseline: { window: '1h', minSamples: 0 } }] }, /alerts\.rules\[model-latency\]\.baseline\.minSamples: expected an integer from 1 to 1000, got 0/);
