@@ -45,6 +45,8 @@ const DEFAULT_UI: UiState = { range: 'live', mode: 'advanced', gpuView: 'single'
 /** Point budget bounds per series and request (the collector accepts at most 5000). */
 const MIN_POINTS = 60;
 const MAX_POINTS = 2000;
+/** Longest wait for a frame before change listeners run anyway (hidden pages get no frames), in ms. */
+const CHANGE_FALLBACK_MS = 250;
 /** Values not refreshed for this many intervals are treated as missing. */
 const STALE_INTERVALS = 5;
 
@@ -135,7 +137,7 @@ export class DashboardStore {
 
   // ---------- subscriptions ----------
 
-  /** Calls `fn` (batched per microtask) whenever anything shown on cards changes. */
+  /** Calls `fn` (at most once per frame) whenever anything shown on cards changes. */
   onChange(fn: () => void): () => void {
     this.changeListeners.add(fn);
     return () => this.changeListeners.delete(fn);
@@ -150,10 +152,17 @@ export class DashboardStore {
   private changed(): void {
     if (this.changeQueued) return;
     this.changeQueued = true;
-    queueMicrotask(() => {
+    // Once per frame however many messages arrive (10 Hz sources, reconnect bursts); the timer covers
+    // hidden pages, where animation frames stop.
+    const run = (): void => {
+      if (!this.changeQueued) return;
       this.changeQueued = false;
+      cancelAnimationFrame(raf);
+      clearTimeout(timer);
       for (const fn of this.changeListeners) fn();
-    });
+    };
+    const raf = requestAnimationFrame(run);
+    const timer = setTimeout(run, CHANGE_FALLBACK_MS);
   }
 
   private dataChanged(reset: boolean): void {
@@ -203,6 +212,11 @@ export class DashboardStore {
 
   private gapFor(stepMs: number): number {
     return Math.max(3 * this.intervalMs, 2.5 * stepMs);
+  }
+
+  /** History requests not answered yet. */
+  get pendingRequests(): number {
+    return this.pending.size;
   }
 
   /** The points budget per series used for history requests. */
@@ -268,12 +282,13 @@ export class DashboardStore {
     });
     if (this.toFetch.size && !this.fetchQueued) {
       this.fetchQueued = true;
-      queueMicrotask(() => {
+      // One request for every chart created in this render pass (they register over several microtasks).
+      setTimeout(() => {
         this.fetchQueued = false;
         const names2 = [...this.toFetch].filter((n) => this.buffers.has(n));
         this.toFetch.clear();
         if (this.host) this.request('add', names2);
-      });
+      }, 0);
     }
     let done = false;
     return {

@@ -24,22 +24,31 @@ export class RwApp extends StoreElement {
       @media (max-width: 480px) { :host { padding: 0 8px 16px; } }
       .waiting { padding: 24px 0; }
       .nogpu { margin-top: 14px; }
+      /* Numbers from a connection that is gone are dimmed until fresh ones arrive. */
+      main.stale { opacity: 0.55; }
     `,
   ];
 
   private lastReplies = -1;
+  private settled = false;
 
   protected override updated(): void {
-    // Marks for tests and benchmarks: when history answers have been drawn (after the charts' frame).
+    // Marks for tests and benchmarks: when history answers have been drawn (after the charts' frame),
+    // and when the first load has settled (every chart's history drawn).
     const s = this.store;
     this.dataset.state = s.connection.state;
     if (s.historyReplies !== this.lastReplies) {
       this.lastReplies = s.historyReplies;
       const n = s.historyReplies;
+      const settle = !this.settled && n > 0 && s.pendingRequests === 0;
+      if (settle) this.settled = true;
       requestAnimationFrame(() =>
         requestAnimationFrame(() => {
           this.dataset.historyDrawn = String(n);
-          performance.mark(`rw:history-drawn:${n}`);
+          if (settle) {
+            performance.mark('rw:first-render');
+            this.dataset.settled = 'true';
+          }
         }),
       );
     }
@@ -50,7 +59,7 @@ export class RwApp extends StoreElement {
     const gpuSources = s.sourcesOf('gpu');
     const hasGpuDetails = s.detailsOf('gpu').some(([, d]) => d.devices.length > 0);
     return html`<rw-header .store=${s}></rw-header>
-      <main>
+      <main class=${s.connection.state === 'live' ? '' : 'stale'} aria-busy=${s.connection.state === 'live' ? 'false' : 'true'}>
         <rw-alert-callouts .store=${s}></rw-alert-callouts>
         ${!s.host
           ? html`<div class="waiting muted" role="status">Waiting for the collector…</div>`

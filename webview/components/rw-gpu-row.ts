@@ -21,7 +21,7 @@ export class RwGpuRow extends StoreElement {
     css`
       :host { display: block; }
       .tools { display: inline-flex; flex-wrap: wrap; gap: 6px; align-items: center; text-transform: none; letter-spacing: normal; font-weight: normal; min-width: 0; max-width: 100%; }
-      vscode-single-select { width: min(320px, 100%); min-width: 0; }
+      vscode-single-select { width: 300px; max-width: 100%; }
       .sub { font-weight: normal; text-transform: none; letter-spacing: normal; }
     `,
   ];

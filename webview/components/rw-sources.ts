@@ -18,7 +18,7 @@ export class RwSources extends StoreElement {
       ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 4px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr)); }
       li { min-width: 0; padding: 2px 0; }
       .line { display: flex; gap: 8px; align-items: baseline; min-width: 0; }
-      .id { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+      .id { font-weight: 600; white-space: nowrap; flex: none; max-width: 60%; overflow: hidden; text-overflow: ellipsis; }
       .d { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
       .reason { font-size: 0.9em; overflow-wrap: anywhere; }
     `,
