@@ -15,6 +15,8 @@ const ROUNDS = 5;
 const HOST_SAMPLES_PER_ROUND = 100;
 const ALERT_TICKS_PER_ROUND = 2000;
 const TICK_MS = 1000;
+/** A single evaluate() call longer than this was preempted by the OS (the scan itself is ~50 µs), in µs. */
+const PREEMPTED_US = 1000;
 
 /** A realistic 500-series tick: 8 GPUs, host with many cores/mounts, 2 PG, 2 Redis, containers, models. */
 function seriesNames(): string[] {
@@ -44,6 +46,8 @@ function value(name: string, tick: number, rnd: () => number): number | null {
   if (name.endsWith('hit_ratio')) return 0.97 - wobble;
   if (name.endsWith('_ratio')) return 0.4 + wobble;
   if (name.endsWith('power_limit_watts')) return 400;
+  if (name.startsWith('redis.') && name.endsWith('maxmemory_bytes')) return 4 * 1024 ** 3;
+  if (name.startsWith('redis.') && name.endsWith('memory_used_bytes')) return (1 + wobble) * 1024 ** 3;
   if (name.endsWith('power_watts')) return name.startsWith('gpu.2.') ? 380 + wobble * 200 : 250 + wobble * 1000; // GPU 2 near its limit
   if (name.endsWith('p95_seconds')) return 0.2 + wobble + (tick % 600 > 550 ? 0.4 : 0);
   if (name.endsWith('_count') && name.startsWith('docker.containers_')) return name.includes('unhealthy') && tick % 300 > 280 ? 1 : 0;
@@ -114,19 +118,24 @@ async function main(): Promise<void> {
   }
 
   const a = median(alertUs);
+  perCall.sort((x, y) => x - y);
+  const pct = (q: number): string => (perCall[Math.min(perCall.length - 1, Math.floor(q * perCall.length))] as number).toFixed(1);
+  // On this shared 2-core machine a call is sometimes preempted for milliseconds; those are not our work.
+  const kept = perCall.filter((x) => x <= PREEMPTED_US);
+  const trimmed = kept.reduce((x, y) => x + y, 0) / kept.length;
   const byRule: Record<string, number> = {};
   for (const ev of engine.alertHistory()) byRule[`${ev.alert.ruleId}/${ev.transition}`] = (byRule[`${ev.alert.ruleId}/${ev.transition}`] ?? 0) + 1;
   console.log(`series per tick: ${names.length}; rules: ${engine.rules().length}; active alerts at end: ${engine.active().length}; events over ${tick} ticks: ${events}`);
   console.log(`last ${engine.alertHistory().length} events by rule/transition: ${JSON.stringify(byRule)}`);
-  console.log(`alert evaluate per tick:            ${a.toFixed(2)} µs wall (median of ${ROUNDS} rounds × ${ALERT_TICKS_PER_ROUND} ticks; each call timed, map built outside)`);
-  perCall.sort((x, y) => x - y);
-  const pct = (q: number): string => (perCall[Math.min(perCall.length - 1, Math.floor(q * perCall.length))] as number).toFixed(1);
+  console.log(`alert evaluate per tick: mean ${a.toFixed(2)} µs (median of ${ROUNDS} rounds × ${ALERT_TICKS_PER_ROUND} ticks, each call timed, map built outside); ` +
+    `mean without ${perCall.length - kept.length} preempted calls (> ${PREEMPTED_US / 1000} ms): ${trimmed.toFixed(2)} µs`);
   console.log(`  per call: p50 ${pct(0.5)} µs, p99 ${pct(0.99)} µs, max ${pct(1)} µs (the full-name discovery scan runs every 30 s of tick time)`);
   for (const label of ['default', 'noProcesses'] as const) {
     const h = median(hostUs[label] as number[]);
     const hc = median(hostCpuUs[label] as number[]);
     console.log(`host source sample (${label.padEnd(11)}): ${h.toFixed(1)} µs wall, ${hc.toFixed(1)} µs CPU (median of ${ROUNDS} rounds × ${HOST_SAMPLES_PER_ROUND} samples)`);
-    console.log(`  ratio alerts/host (${label}): ${(100 * a / h).toFixed(2)} % of its wall time, ${(100 * a / hc).toFixed(2)} % of its CPU time   (target < 2 %)`);
+    console.log(`  ratio alerts/host (${label}): ${(100 * trimmed / h).toFixed(2)} % of its wall time, ${(100 * trimmed / hc).toFixed(2)} % of its CPU time ` +
+      `[untrimmed mean: ${(100 * a / h).toFixed(2)} % / ${(100 * a / hc).toFixed(2)} %]   (target < 2 %)`);
   }
   await hostDefault.close();
   await hostNoProc.close();
