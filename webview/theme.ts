@@ -143,7 +143,8 @@ export const shared: CSSResult = css`
   }
   .card {
     background: var(--vscode-editorWidget-background);
-    border: 1px solid var(--vscode-widget-border, var(--vscode-panel-border));
+    /* High-contrast themes define contrastBorder; the others a widget or panel border. */
+    border: 1px solid var(--vscode-contrastBorder, var(--vscode-widget-border, var(--vscode-panel-border, #8884)));
     border-radius: 4px;
     padding: 10px 12px;
     min-width: 0;
@@ -157,10 +158,10 @@ export const shared: CSSResult = css`
   .big { font-size: 1.6em; font-weight: 600; font-variant-numeric: tabular-nums; }
   .charts { display: grid; gap: 10px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 300px), 1fr)); margin-top: 10px; }
   .state { display: inline-flex; align-items: center; gap: 4px; font-size: 0.9em; }
-  .dot { width: 8px; height: 8px; border-radius: 50%; display: inline-block; background: var(--vscode-descriptionForeground); flex: none; }
-  .dot.ok { background: var(--vscode-testing-iconPassed); }
-  .dot.warn { background: var(--vscode-editorWarning-foreground); }
-  .dot.bad { background: var(--vscode-editorError-foreground); }
+  .dot { width: 8px; height: 8px; border-radius: 50%; display: inline-block; background: var(--vscode-descriptionForeground, #888); flex: none; }
+  .dot.ok { background: var(--vscode-testing-iconPassed, #73c991); }
+  .dot.warn { background: var(--vscode-editorWarning-foreground, #cca700); }
+  .dot.bad { background: var(--vscode-editorError-foreground, #f14c4c); }
   button.link {
     background: none; border: none; padding: 0; color: var(--vscode-textLink-foreground); cursor: pointer; font: inherit;
   }

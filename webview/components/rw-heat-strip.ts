@@ -14,8 +14,8 @@ export class RwHeatStrip extends LitElement {
     css`
       :host { display: block; margin: 6px 0; }
       .strip { display: grid; grid-template-columns: repeat(auto-fit, minmax(10px, 1fr)); gap: 2px; }
-      .c { height: 14px; border-radius: 2px; background: color-mix(in srgb, var(--vscode-charts-red) var(--load), var(--vscode-badge-background)); }
-      .c.na { background: repeating-linear-gradient(45deg, transparent 0 3px, var(--vscode-badge-background) 3px 6px); }
+      .c { height: 14px; border-radius: 2px; background: color-mix(in srgb, var(--vscode-charts-red, #f14c4c) var(--load), var(--vscode-badge-background, #8884)); outline: 1px solid var(--vscode-contrastBorder, transparent); }
+      .c.na { background: repeating-linear-gradient(45deg, transparent 0 3px, var(--vscode-badge-background, #8884) 3px 6px); }
     `,
   ];
 

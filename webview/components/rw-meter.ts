@@ -15,11 +15,11 @@ export class RwMeter extends LitElement {
       :host { display: block; margin: 4px 0; }
       .row { display: flex; justify-content: space-between; gap: 8px; font-size: 0.92em; }
       .row span:last-child { font-variant-numeric: tabular-nums; text-align: right; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-      .track { height: 6px; border-radius: 3px; background: var(--vscode-badge-background); overflow: hidden; margin-top: 2px; opacity: 0.9; }
-      .track.na { background: repeating-linear-gradient(45deg, transparent 0 4px, var(--vscode-badge-background) 4px 8px); }
-      .fill { height: 100%; background: var(--vscode-charts-blue); }
-      .fill.warn { background: var(--vscode-charts-yellow); }
-      .fill.crit { background: var(--vscode-charts-red); }
+      .track { height: 6px; border-radius: 3px; background: var(--vscode-badge-background, #8884); overflow: hidden; margin-top: 2px; outline: 1px solid var(--vscode-contrastBorder, transparent); }
+      .track.na { background: repeating-linear-gradient(45deg, transparent 0 4px, var(--vscode-badge-background, #8884) 4px 8px); }
+      .fill { height: 100%; background: var(--vscode-charts-blue, #3794ff); }
+      .fill.warn { background: var(--vscode-charts-yellow, #cca700); }
+      .fill.crit { background: var(--vscode-charts-red, #f14c4c); }
     `,
   ];
 
