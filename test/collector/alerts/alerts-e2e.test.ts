@@ -148,10 +148,12 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     c = await startCollector({ config: config(), env: { FAKE_NVML_STATE: state.stateFile } });
     const ws = await c.ws();
     await ws.next('hello');
-    const on = await c.get('/api/logging', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }) });
-    assert.equal(on.status, 200, await on.clone().text());
-    const status = await on.json() as { enabled: boolean; error?: string };
+    // On through the WebSocket request, off through HTTP.
+    const on = await ws.request({ type: 'logging', id: 'l1', enabled: true });
+    assert.ok(on.type === 'result' && on.ok, JSON.stringify(on));
+    const status = on.data as { enabled: boolean; error?: string };
     assert.deepEqual([status.enabled, status.error], [true, undefined]);
+    assert.ok(ws.messages.some((m) => m.type === 'logging' && m.logging.enabled), 'a logging broadcast');
     // Ticks that started after logging was on (queued older samples may still be in the client).
     const enabledAt = Date.now();
     const samples: Extract<ServerMessage, { type: 'sample' }>[] = [];
@@ -185,6 +187,23 @@ describe('alerts end to end (real collector, fake NVML)', function () {
       }
     }
     assert.ok(tables.some((t) => (t[0] as string[]).includes(TEMP)), 'the GPU series is logged');
+
+    // Export from history: CSV over the WebSocket, JSON over HTTP (the fake GPU sits at 60 °C).
+    const from = (samples[0] as { t: number }).t - 2000;
+    const exp = await ws.request({ type: 'export', id: 'e1', format: 'csv', series: [TEMP], from, to: Date.now() });
+    assert.ok(exp.type === 'result' && exp.ok && typeof exp.data === 'string', JSON.stringify(exp).slice(0, 300));
+    const rows = parse(exp.data as string) as string[][];
+    assert.deepEqual(rows[0], ['timestamp', TEMP]);
+    assert.ok(rows.length >= 2, `${rows.length - 1} exported rows`);
+    for (const r of rows.slice(1)) {
+      assert.ok(!Number.isNaN(Date.parse(r[0] as string)), r[0]);
+      assert.ok(r[1] === '' || Number(r[1]) === 60, `exported ${r[1]}`);
+    }
+    const json = await c.get(`/api/export.json?series=${TEMP}&from=${from}`);
+    assert.equal(json.status, 200);
+    const doc = await json.json() as { series: { name: string; unit: string; points: { avg: number | null }[] }[] };
+    assert.deepEqual(doc.series.map((x) => [x.name, x.unit]), [[TEMP, 'celsius']]);
+    assert.ok(doc.series[0]?.points.some((p) => p.avg === 60));
   });
 
   it('an unwritable CSV directory is reported in the logging status and raises an alert; the collector keeps running', async () => {
