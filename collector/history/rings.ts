@@ -33,6 +33,34 @@ export function rawCapacity(intervalMs: number): number {
   return Math.ceil((RAW_SPAN_MS / intervalMs) * 1.1) + 1;
 }
 
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+/** Hands out consecutive typed-array views of one ArrayBuffer. */
+export class Arena {
+  private readonly buf: ArrayBuffer;
+  private off = 0;
+  constructor(bytes: number) {
+    this.buf = new ArrayBuffer(bytes);
+  }
+  f64(n: number): Float64Array {
+    const a = new Float64Array(this.buf, this.off, n);
+    this.off += align8(n * 8);
+    return a;
+  }
+  f32(n: number): Float32Array {
+    const a = new Float32Array(this.buf, this.off, n);
+    this.off += align8(n * 4);
+    return a;
+  }
+  u16(n: number): Uint16Array {
+    const a = new Uint16Array(this.buf, this.off, n);
+    this.off += align8(n * 2);
+    return a;
+  }
+}
+
 const F32 = new Float32Array(1);
 const I32 = new Int32Array(F32.buffer);
 
@@ -64,9 +92,9 @@ export class RawRing {
   start = 0;
   len = 0;
 
-  constructor(readonly cap: number) {
-    this.t = new Float64Array(cap);
-    this.v = new Float64Array(cap);
+  constructor(readonly cap: number, mem = new Arena(cap * 16)) {
+    this.t = mem.f64(cap);
+    this.v = mem.f64(cap);
   }
 
   /** Appends; a sample not newer than the last one replaces it when equal in time and is dropped when older. */
@@ -125,12 +153,19 @@ export class AggRing {
   /** Newest bucket number written (floor(t / stepMs)); buckets older than head - n + 1 are gone. */
   head = -Infinity;
 
-  constructor(readonly stepMs: number, spanMs: number) {
+  constructor(readonly stepMs: number, spanMs: number, mem?: Arena) {
     this.n = Math.ceil(spanMs / stepMs);
-    this.min = new Float32Array(this.n);
-    this.max = new Float32Array(this.n);
-    this.sum = new Float64Array(this.n);
-    this.count = new Uint16Array(this.n);
+    const m = mem ?? new Arena(AggRing.bytes(stepMs, spanMs));
+    this.sum = m.f64(this.n);
+    this.min = m.f32(this.n);
+    this.max = m.f32(this.n);
+    this.count = m.u16(this.n);
+  }
+
+  /** Bytes a tier needs (8-byte aligned). */
+  static bytes(stepMs: number, spanMs: number): number {
+    const n = Math.ceil(spanMs / stepMs);
+    return align8(n * 8) + align8(n * 4) * 2 + align8(n * 2);
   }
 
   /** Slot of bucket b. */
@@ -144,8 +179,10 @@ export class AggRing {
     const b = Math.floor(t / this.stepMs);
     if (b > this.head) {
       // Clear every bucket the head moves over so a pause in recording reads back as a gap.
-      const from = this.head === -Infinity ? b - this.n + 1 : Math.max(this.head + 1, b - this.n + 1);
-      for (let k = from; k <= b; k++) this.count[this.slot(k)] = 0;
+      // A fresh ring is all zeros already; not clearing it keeps untouched pages out of RSS.
+      if (this.head !== -Infinity) {
+        for (let k = Math.max(this.head + 1, b - this.n + 1); k <= b; k++) this.count[this.slot(k)] = 0;
+      }
       this.head = b;
     } else if (b <= this.head - this.n) {
       return;
@@ -180,8 +217,13 @@ export class SeriesRings {
   lastValueT: number;
 
   constructor(intervalMs: number, specs: readonly TierSpec[], createdT: number) {
-    this.raw = new RawRing(rawCapacity(intervalMs));
-    this.tiers = specs.map((s) => new AggRing(s.stepMs, s.spanMs));
+    const cap = rawCapacity(intervalMs);
+    // One allocation per series: large enough that the allocator maps fresh zero pages, which only
+    // count towards RSS once written, so memory grows with the history actually held (small arrays
+    // would be zero-filled on the heap and resident at once).
+    const mem = new Arena(cap * 16 + specs.reduce((a, t) => a + AggRing.bytes(t.stepMs, t.spanMs), 0));
+    this.raw = new RawRing(cap, mem);
+    this.tiers = specs.map((s) => new AggRing(s.stepMs, s.spanMs, mem));
     this.lastValueT = createdT;
   }
 

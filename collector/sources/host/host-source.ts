@@ -12,6 +12,7 @@ import { ConfigError } from '../../config-error';
 import type { Logger } from '../../log';
 import { SourceError, type ProbeResult, type SampleResult, type Source, type SourceContext, type SourceFactory } from '../../source';
 import { hostInventory } from './inventory';
+import { readProcFile } from './read-proc';
 import {
   classifyDisk,
   cpuBusyRatio,
@@ -103,8 +104,8 @@ async function realStatfs(mount: string): Promise<FsUsage> {
 /** Reads the page size from the kernel's own numbers (statm pages vs status kB), defaulting to 4 KiB. */
 function pageBytes(procRoot: string): number {
   try {
-    const pages = Number(fs.readFileSync(path.join(procRoot, 'self/statm'), 'latin1').split(' ')[1]);
-    const kb = Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(path.join(procRoot, 'self/status'), 'latin1'))?.[1]);
+    const pages = Number(readProcFile(path.join(procRoot, 'self/statm')).split(' ')[1]);
+    const kb = Number(/^VmRSS:\s+(\d+)/m.exec(readProcFile(path.join(procRoot, 'self/status')))?.[1]);
     if (pages > 0 && kb > 0) return 2 ** Math.round(Math.log2((kb * 1024) / pages));
   } catch {
     // fall through
@@ -151,7 +152,7 @@ export class HostSource implements Source {
 
   private read(rel: string): string {
     try {
-      return fs.readFileSync(path.join(this.procRoot, rel), 'latin1');
+      return readProcFile(path.join(this.procRoot, rel));
     } catch (e) {
       throw new SourceError(`cannot read ${path.join(this.procRoot, rel)}: ${(e as Error).message}`);
     }

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HostProcess } from '../../../protocol/details/host';
+import { readProcFile } from './read-proc';
 import { parsePasswd, parsePidStat, parseStatusUid, type PidStat } from './parsers';
 
 /** Linux reports process times in USER_HZ, which is 100 on every mainstream architecture. */
@@ -53,7 +54,7 @@ export class TopProcessSampler {
       const c = n.charCodeAt(0);
       if (c < 48 || c > 57) continue;
       try {
-        const s = parsePidStat(fs.readFileSync(path.join(this.procRoot, n, 'stat'), 'latin1'));
+        const s = parsePidStat(readProcFile(path.join(this.procRoot, n, 'stat')));
         if (s) stats.push(s);
       } catch {
         // The process exited between readdir and read: that is normal, not an error.
@@ -94,7 +95,7 @@ export class TopProcessSampler {
   private userOf(pid: number): string | null {
     let uid: number | null;
     try {
-      uid = parseStatusUid(fs.readFileSync(path.join(this.procRoot, String(pid), 'status'), 'latin1'));
+      uid = parseStatusUid(readProcFile(path.join(this.procRoot, String(pid), 'status')));
     } catch {
       return null;
     }
@@ -115,7 +116,7 @@ export class TopProcessSampler {
 
   private commandOf(pid: number): string | undefined {
     try {
-      const raw = fs.readFileSync(path.join(this.procRoot, String(pid), 'cmdline'), 'utf8');
+      const raw = Buffer.from(readProcFile(path.join(this.procRoot, String(pid), 'cmdline')), 'latin1').toString('utf8');
       const cmd = raw.replace(/\0+$/, '').replace(/\0/g, ' ');
       if (!cmd) return undefined; // kernel threads have no command line
       return redactCommand(cmd.length > MAX_COMMAND_CHARS ? cmd.slice(0, MAX_COMMAND_CHARS) + '…' : cmd);

@@ -128,11 +128,12 @@ describe('host source on a fixture /proc tree', () => {
     assert.equal(db.topCpu?.[1]?.cpuRatio, 0, 'pid 1 did not run');
 
     now = 4000;
+    write(t.proc, '42/stat', '42 (train py) R 1 42 42 0 -1 0 0 0 0 0 780 120 0 0 20 0 1 0 100 1000 2000 0\n');
     const c = await src.sample(signal);
-    assert.equal((c.details as HostDetails).topCpu, undefined, 'top lists refresh every 5 s, not every tick');
+    assert.deepEqual((c.details as HostDetails).topCpu, db.topCpu, 'between refreshes (every 5 s) the latest lists are carried unchanged');
     now = 8000;
     const d = await src.sample(signal);
-    assert.ok((d.details as HostDetails).topCpu, 'refreshed after 5 s');
+    assert.equal((d.details as HostDetails).topCpu?.[0]?.cpuRatio, 200 / 100 / 5, 'refreshed 5 s after the last refresh, rate over those 5 s');
   });
 
   it('is unavailable (with the reason) when /proc/stat cannot be read', async () => {
