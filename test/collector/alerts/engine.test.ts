@@ -335,7 +335,7 @@ describe('alert engine', () => {
     assert.deepEqual(brief2(e.evaluate(T0 + 3 * SEC, { 'redis.a.memory_used_bytes': 3.5 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), ['firing redis-memory warning']);
   });
 
-  it('prometheusLines exposes ALERTS in the text format', async () => {
+  it('prometheusLines exposes rigwatch_alerts (ALERTS-style) in the text format', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const parse = require('parse-prometheus-text-format') as (text: string) => { name: string; type: string; metrics: { value: string; labels?: Record<string, string> }[] }[];
     const e = await engine({ rules: [{ id: 'host-cpu', for: '1m' }] });
