@@ -195,10 +195,16 @@ export class BrowserBridge implements Bridge {
       }
       this.handlers?.message(m);
     };
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+    };
     ws.onclose = (e) => {
       if (ws !== this.ws) return;
       this.ws = undefined;
-      const why = e.code === 1006 ? 'connection lost' : `closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`;
+      // A refused upgrade (bad or missing token, wrong Origin) looks like any failed connection to a page.
+      const hint = this.token ? '' : ' — no token: open the address the collector printed (it ends in #token=…)';
+      const why = !opened ? `cannot connect${hint}` : e.code === 1006 ? 'connection lost' : `closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`;
       this.scheduleReconnect(why);
     };
     // onerror is always followed by onclose, which does the reporting.

@@ -18,7 +18,6 @@ const DARK = `
   --vscode-panel-border: #2b2b2b;
   --vscode-widget-border: #313131;
   --vscode-focusBorder: #0078d4;
-  --vscode-contrastBorder: transparent;
   --vscode-textLink-foreground: #4daafc;
   --vscode-button-background: #0078d4;
   --vscode-button-foreground: #ffffff;
