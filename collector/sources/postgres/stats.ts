@@ -83,6 +83,18 @@ export interface PostgresStatsRow {
   replication_lag: string | number | null;
 }
 
+// Series names are the same every tick: build each once (seriesName sanitises with a regex).
+const names = new Map<string, string>();
+function cachedName(instance: string, metric: string): string {
+  const key = `${instance}\u0000${metric}`;
+  let n = names.get(key);
+  if (n === undefined) {
+    n = seriesName('postgres', instance, metric);
+    names.set(key, n);
+  }
+  return n;
+}
+
 /** Counters kept between ticks. */
 export interface PostgresCounters {
   atMs: number;
@@ -112,7 +124,7 @@ export interface PostgresTick {
 /** Builds one tick's series and the counters for the next. `prev` null → rates are null. */
 export function buildPostgresSeries(tick: PostgresTick, prev: PostgresCounters | null): { series: SeriesMap; counters: PostgresCounters } {
   const { row } = tick;
-  const s = (metric: string): string => seriesName('postgres', tick.instance, metric);
+  const s = (metric: string): string => cachedName(tick.instance, metric);
   const counters: PostgresCounters = {
     atMs: tick.atMs,
     statsReset: row.stats_reset === null ? null : new Date(row.stats_reset).toISOString(),

@@ -23,7 +23,7 @@ export interface RedisReplicaLine {
 /** The values Rigwatch reads from INFO; null where the field is absent or not a number. */
 export interface RedisInfo {
   /** Every `key:value` field, by key (later sections win on a clash, which INFO does not produce). */
-  fields: Record<string, string>;
+  fields: ReadonlyMap<string, string>;
   /** Section names in order of appearance (lower case), e.g. `server`, `clients`. */
   sections: string[];
   version: string | null;
@@ -55,32 +55,38 @@ export interface RedisInfo {
 
 /** Parses the text of `INFO` (any sections, CRLF or LF line ends). Never throws on odd lines. */
 export function parseRedisInfo(text: string): RedisInfo {
-  const fields: Record<string, string> = {};
+  // A Map, not an object: ~200 dynamic keys per reading would push an object into slow dictionary mode.
+  const map = new Map<string, string>();
   const sections: string[] = [];
   const keyspace: RedisKeyspaceDb[] = [];
   const replicas: RedisReplicaLine[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      sections.push(line.slice(1).trim().toLowerCase());
+  // One pass over the text with indexOf: no split() array, no regex per line (this runs every tick).
+  let pos = 0;
+  const len = text.length;
+  while (pos < len) {
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = len;
+    const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 /* \r */ ? end - 1 : end;
+    const start = pos;
+    pos = end + 1;
+    if (lineEnd <= start) continue;
+    if (text.charCodeAt(start) === 35 /* # */) {
+      sections.push(text.slice(start + 1, lineEnd).trim().toLowerCase());
       continue;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1);
-    fields[key] = value;
-    const db = /^db(\d+)$/.exec(key);
-    if (db) {
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon >= lineEnd) continue;
+    const key = text.slice(start, colon);
+    const value = text.slice(colon + 1, lineEnd);
+    map.set(key, value);
+    const c0 = key.charCodeAt(0);
+    if (c0 === 100 /* d */ && key.length > 2 && key.startsWith('db') && isDigits(key, 2)) {
       const kv = parseKv(value);
       const keys = num(kv.keys);
       if (keys !== null) {
-        keyspace.push({ db: Number(db[1]), keys, expires: num(kv.expires) ?? 0, avgTtlMs: num(kv.avg_ttl) ?? 0 });
+        keyspace.push({ db: Number(key.slice(2)), keys, expires: num(kv.expires) ?? 0, avgTtlMs: num(kv.avg_ttl) ?? 0 });
       }
-      continue;
-    }
-    if (/^slave\d+$/.test(key)) {
+    } else if (c0 === 115 /* s */ && key.length > 5 && key.startsWith('slave') && isDigits(key, 5)) {
       const kv = parseKv(value);
       replicas.push({
         ip: kv.ip ?? '',
@@ -91,29 +97,30 @@ export function parseRedisInfo(text: string): RedisInfo {
       });
     }
   }
-  const maxmemory = num(fields.maxmemory);
+  const f = (k: string): string | undefined => map.get(k);
+  const maxmemory = num(f('maxmemory'));
   return {
-    fields,
+    fields: map,
     sections,
-    version: fields.redis_version ?? null,
-    runId: fields.run_id ?? null,
-    uptimeSeconds: num(fields.uptime_in_seconds),
-    connectedClients: num(fields.connected_clients),
-    blockedClients: num(fields.blocked_clients),
-    usedMemoryBytes: num(fields.used_memory),
-    usedMemoryRssBytes: num(fields.used_memory_rss),
+    version: f('redis_version') ?? null,
+    runId: f('run_id') ?? null,
+    uptimeSeconds: num(f('uptime_in_seconds')),
+    connectedClients: num(f('connected_clients')),
+    blockedClients: num(f('blocked_clients')),
+    usedMemoryBytes: num(f('used_memory')),
+    usedMemoryRssBytes: num(f('used_memory_rss')),
     maxmemoryBytes: maxmemory === null || maxmemory === 0 ? null : maxmemory,
-    fragmentationRatio: num(fields.mem_fragmentation_ratio),
-    totalCommandsProcessed: num(fields.total_commands_processed),
-    keyspaceHits: num(fields.keyspace_hits),
-    keyspaceMisses: num(fields.keyspace_misses),
-    evictedKeys: num(fields.evicted_keys),
-    expiredKeys: num(fields.expired_keys),
-    role: fields.role ?? null,
-    masterReplOffset: num(fields.master_repl_offset),
-    slaveReplOffset: num(fields.slave_repl_offset),
-    masterLinkStatus: fields.master_link_status ?? null,
-    connectedReplicas: num(fields.connected_slaves),
+    fragmentationRatio: num(f('mem_fragmentation_ratio')),
+    totalCommandsProcessed: num(f('total_commands_processed')),
+    keyspaceHits: num(f('keyspace_hits')),
+    keyspaceMisses: num(f('keyspace_misses')),
+    evictedKeys: num(f('evicted_keys')),
+    expiredKeys: num(f('expired_keys')),
+    role: f('role') ?? null,
+    masterReplOffset: num(f('master_repl_offset')),
+    slaveReplOffset: num(f('slave_repl_offset')),
+    masterLinkStatus: f('master_link_status') ?? null,
+    connectedReplicas: num(f('connected_slaves')),
     replicas,
     keyspace: keyspace.sort((a, b) => a.db - b.db),
   };
@@ -128,6 +135,14 @@ export function replicationOffsetLag(info: RedisInfo): number | null {
   const offsets = info.replicas.map((r) => r.offset).filter((o): o is number => o !== null);
   if (offsets.length === 0) return null;
   return Math.max(0, info.masterReplOffset - Math.min(...offsets));
+}
+
+function isDigits(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function parseKv(value: string): Record<string, string> {

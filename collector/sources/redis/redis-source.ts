@@ -24,6 +24,9 @@ export const REDIS_AUTO_DETECT_RETRY_MS = 60_000;
 const COMMAND_TIMEOUT_MIN_MS = 200;
 const COMMAND_TIMEOUT_MAX_MS = 5000;
 
+/** INFO sections the series and details come from. */
+const INFO_SECTIONS = ['server', 'clients', 'memory', 'stats', 'replication', 'keyspace'] as const;
+
 // Replies that mean "your credentials are wrong or missing": retrying cannot help.
 const AUTH_ERROR_RE = /^(WRONGPASS|NOAUTH|ERR invalid password|ERR AUTH|ERR Client sent AUTH|NOPERM)/;
 
@@ -46,6 +49,8 @@ export class RedisSource implements Source {
   /** Commands we sent since the last INFO reading that the next reading will count. */
   private ownCommands = 0;
   private readonly knownDbs = new Set<number>();
+  /** Sections asked for each tick: Redis 7 takes several at once, 6 only one (then plain INFO). */
+  private infoSections: string[] = [];
   private closed = false;
 
   constructor(private readonly instance: RedisInstanceConfig, ctx: Pick<SourceContext, 'intervalMs' | 'log'>) {
@@ -131,10 +136,14 @@ export class RedisSource implements Source {
   }
 
   private async readInfo(client: Redis, signal: AbortSignal): Promise<RedisInfo> {
-    const text = await this.command(client.info(), signal);
+    const reply = await this.command(this.infoSections.length ? client.call('INFO', ...this.infoSections) : client.info(), signal);
     // This INFO is itself counted by the next reading.
     this.ownCommands = 1;
-    return parseRedisInfo(text);
+    const info = parseRedisInfo(typeof reply === 'string' ? reply : String(reply));
+    const major = Number(info.version?.split('.')[0]);
+    // Only what we read: skips persistence, cpu, modules, errorstats and cluster (a third of the text).
+    if (info.version !== null) this.infoSections = major >= 7 ? [...INFO_SECTIONS] : [];
+    return info;
   }
 
   private details(client: Redis, info: RedisInfo): RedisDetails {
@@ -173,6 +182,7 @@ export class RedisSource implements Source {
     client.on('error', (err: unknown) => this.onError(client, err));
     client.on('ready', () => {
       this.everReady = true;
+      this.infoSections = []; // maybe another server version now: the next INFO is a plain one
       this.reconnectAttempts = 0;
       this.lastError = null;
       this.lastErrorCode = null;

@@ -9,6 +9,18 @@ import { replicationOffsetLag } from './info-parser';
 /** Denominator of `memory_used_ratio` when `maxmemory` is unset (no limit), in bytes. */
 export const REDIS_UNLIMITED_MEMORY_REFERENCE_BYTES = 1024 ** 3;
 
+// Series names are the same every tick: build each once (seriesName sanitises with a regex).
+const names = new Map<string, string>();
+function cachedName(instance: string, metric: string): string {
+  const key = `${instance}\u0000${metric}`;
+  let n = names.get(key);
+  if (n === undefined) {
+    n = seriesName('redis', instance, metric);
+    names.set(key, n);
+  }
+  return n;
+}
+
 /** Counters kept from one reading to compute the next one's rates. */
 export interface RedisCounters {
   /** Monotonic time of the reading, in ms. */
@@ -37,7 +49,7 @@ export interface RedisTick {
 /** Builds the series of one tick and the counters for the next. `prev` null → rates are null. */
 export function buildRedisSeries(tick: RedisTick, prev: RedisCounters | null): { series: SeriesMap; counters: RedisCounters } {
   const { info, instance } = tick;
-  const s = (metric: string): string => seriesName('redis', instance, metric);
+  const s = (metric: string): string => cachedName(instance, metric);
   const counters: RedisCounters = {
     atMs: tick.atMs,
     runId: info.runId,
