@@ -40,7 +40,9 @@ export interface AlertEngine {
   acknowledge(alertId: string, t: number): AlertEvent[];
   /** Mutes a rule id or instance id for `durationMs` (0 unmutes). Throws for an unknown target. */
   mute(target: string, durationMs: number, t: number): AlertEvent[];
-  /** `ALERTS`-style exposition lines for /metrics. */
+  /** The last `limit` alert events, oldest first (bounded persisted history). */
+  alertHistory(limit?: number): AlertEvent[];
+  /** `ALERTS`-style exposition lines for /metrics (`rigwatch_alerts{…}`). */
   prometheusLines(): string[];
   /** Persists state so firing alerts survive a restart. */
   flush(): Promise<void>;

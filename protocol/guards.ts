@@ -78,7 +78,7 @@ export function parseHistoryQuery(o: Obj, path = 'message'): HistoryQuery {
   return q;
 }
 
-const CLIENT_TYPES = ['history', 'logging', 'ack', 'mute', 'export', 'action'] as const;
+const CLIENT_TYPES = ['history', 'logging', 'ack', 'mute', 'export', 'action', 'alerts'] as const;
 
 /** Parses a client message; throws ProtocolError naming the wrong field. */
 export function parseClientMessage(raw: unknown): ClientMessage {
@@ -100,6 +100,11 @@ export function parseClientMessage(raw: unknown): ClientMessage {
     }
     case 'export':
       return { type, id, format: oneOf(o, 'format', 'message', ['csv', 'json'] as const), ...parseHistoryQuery(o) };
+    case 'alerts': {
+      const limit = num(o, 'limit', 'message', true);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100_000)) throw new ProtocolError('message.limit', `must be an integer from 1 to 100000, got ${limit}`);
+      return limit === undefined ? { type, id } : { type, id, limit };
+    }
     case 'action': {
       const argsRaw = o.args === undefined ? {} : obj(o.args, 'message.args');
       const args: Record<string, string> = {};

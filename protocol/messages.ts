@@ -253,8 +253,16 @@ export interface ActionRequest {
   args: Record<string, string>;
 }
 
+/** Ask for recent alert events; answered with `result` whose data is AlertEvent[] (oldest first). */
+export interface AlertHistoryRequest {
+  type: 'alerts';
+  id: string;
+  limit?: number;
+}
+
 /** Everything a client may send. */
 export type ClientMessage =
+  | AlertHistoryRequest
   | HistoryRequest
   | LoggingRequest
   | AckRequest

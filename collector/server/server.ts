@@ -276,6 +276,8 @@ export class CollectorServer {
       }
       case 'action':
         return { type: 'result', id: msg.id, ok: true, data: await this.deps.collector.action(msg.source, msg.action, msg.args) };
+      case 'alerts':
+        return { type: 'result', id: msg.id, ok: true, data: this.requireAlerts().alertHistory(msg.limit) };
       default:
         return assertNever(msg);
     }
@@ -334,7 +336,7 @@ export class CollectorServer {
           return sendText(res, 200, csv ? this.deps.exporters.csv(a) : this.deps.exporters.json(a), csv ? 'text/csv; charset=utf-8' : 'application/json');
         }
         case '/api/alerts':
-          return send(res, 200, { active: this.deps.alerts?.active() ?? [] });
+          return send(res, 200, { active: this.deps.alerts?.active() ?? [], history: this.deps.alerts?.alertHistory(Number(url.searchParams.get('limit')) || 100) ?? [] });
         case '/api/logging':
           return send(res, 200, this.deps.csv?.status() ?? { enabled: false });
         case '/metrics':

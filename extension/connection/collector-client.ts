@@ -13,6 +13,7 @@ import type {
   ServerMessage,
 } from '../../protocol/messages';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { CompactStream, withCompact } from './compact-stream';
 import { CollectorModel } from './collector-model';
 import type { ClientRequest, Connection, ConnectionStateChange, RequestReply } from './connection';
 import { Emitter } from './events';
@@ -37,6 +38,8 @@ export interface CollectorClientOptions {
   url: string;
   token?: string;
   backoff?: BackoffOptions;
+  /** Ask for the compact sample stream (protocol/compact.ts), for thin links such as an SSH tunnel. */
+  compact?: boolean;
   /** Log sink for diagnostics (never receives the token). */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -95,6 +98,7 @@ export class CollectorClient implements Connection {
   private readonly base: URL;
   private readonly token: string | undefined;
   private readonly backoff: Backoff;
+  private readonly compact: boolean;
   private readonly stateEmitter = new Emitter<ConnectionStateChange>();
   private readonly receiveEmitter = new Emitter<ServerMessage>();
   private readonly pending = new Map<string, Pending>();
@@ -125,6 +129,7 @@ export class CollectorClient implements Connection {
     this.base = parsed.base;
     this.token = opts.token ?? parsed.token;
     this.backoff = new Backoff(opts.backoff ?? DEFAULT_BACKOFF);
+    this.compact = opts.compact ?? false;
     this.log = opts.log ?? (() => {});
     this.open();
   }
@@ -219,7 +224,7 @@ export class CollectorClient implements Connection {
   private wsUrl(): string {
     const u = new URL('/ws', this.base);
     u.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
-    return u.toString();
+    return (this.compact ? withCompact(u) : u).toString();
   }
 
   private open(): void {
@@ -233,6 +238,8 @@ export class CollectorClient implements Connection {
       perMessageDeflate: false,
     });
     this.ws = ws;
+    // Compact mode: one decoder per socket (its key dictionary starts with each hello).
+    const stream = this.compact ? new CompactStream() : undefined;
     let failed = false;
     const where = this.base.host;
     ws.on('unexpected-response', (_req, res) => {
@@ -250,19 +257,29 @@ export class CollectorClient implements Connection {
       }
       ws.terminate();
     });
+    let opened = false;
     ws.on('error', (err: Error & { code?: string }) => {
       if (failed) return;
       failed = true;
+      if (!opened && err.code !== 'ECONNREFUSED' && err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN') {
+        // The server is there but the handshake broke (a refusal can arrive as a reset): ask over HTTP why.
+        void this.diagnose(ws, describeSocketError(err, where));
+        return;
+      }
       this.onFailure(ws, describeSocketError(err, where));
     });
-    ws.on('open', () => this.armWatchdog());
+    ws.on('open', () => {
+      opened = true;
+      this.armWatchdog();
+    });
     ws.on('message', (data, isBinary) => {
       if (ws !== this.ws) return;
       this.armWatchdog();
       if (isBinary) return this.log('warn', `${this.name}: ignored a binary message`);
-      let msg: ServerMessage;
+      let msg: ServerMessage | undefined;
       try {
-        msg = decodeServerMessage(data.toString());
+        msg = stream ? stream.decode(data.toString()) : decodeServerMessage(data.toString());
+        if (!msg) return;
       } catch (err) {
         // A malformed message is reported and skipped; the connection keeps serving.
         this.log('warn', `${this.name}: ${(err as Error).message}`);
@@ -331,6 +348,25 @@ export class CollectorClient implements Connection {
       this.open();
     }, delay);
     if (this.socketFailures >= POLL_AFTER_FAILURES && !this.pollTimer) void this.maybePoll();
+  }
+
+  /** Explains a broken handshake with one HTTP request: a 401/403 there means the token is wrong. */
+  private async diagnose(ws: WebSocket, fallback: string): Promise<void> {
+    let reason = fallback;
+    try {
+      const res = await this.http('/api/current', { timeoutMs: 3_000 });
+      await res.body?.cancel().catch(() => {});
+      if (res.status === 401 || res.status === 403) {
+        this.fatal = true;
+        reason = this.token ? `the collector at ${this.base.host} rejected the token (HTTP ${res.status})` : `the collector at ${this.base.host} requires a token (HTTP ${res.status}); run "Rigwatch: Connect to Collector…" to set it`;
+      } else if (res.status === 404) {
+        this.fatal = true;
+        reason = `no Rigwatch collector at ${this.base.origin} (HTTP 404 for /api/current)`;
+      }
+    } catch {
+      /* keep the socket's own reason */
+    }
+    this.onFailure(ws, reason);
   }
 
   // ---- HTTP polling fallback ----
@@ -412,6 +448,10 @@ export class CollectorClient implements Connection {
           return { type: 'result', id: msg.id, ok: true, data: await res.text() };
         }
         return fail(`${this.name} is not connected; "${msg.action}" needs a live connection`);
+      }
+      case 'alerts': {
+        const body = (await json(await this.http(`/api/alerts?limit=${msg.limit ?? 100}`))) as { history?: unknown };
+        return { type: 'result', id: msg.id, ok: true, data: body.history ?? [] };
       }
     }
   }
