@@ -137,6 +137,10 @@ describe('collector process (e2e)', function () {
     assert.equal(r.type, 'result');
     assert.equal((r as { ok: boolean }).ok, false);
     assert.match((r as { error: string }).error, /no source "nosuch"/);
+    const h = (await ws.request({ type: 'alerts', id: 'a2', limit: 10 })) as { ok: boolean; data: unknown };
+    assert.equal(h.ok, true);
+    assert.ok(Array.isArray(h.data), 'recent alert events come back as a list');
+
     await ws.close();
   });
 
