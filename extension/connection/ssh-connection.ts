@@ -1,0 +1,368 @@
+// A collector on a remote box reached over the system `ssh`: `SshRemote` deploys/starts/reuses the
+// remote collector and forwards a local port to it over one ControlMaster connection; an ordinary
+// collector client (compact sample stream, for the thin link) talks to it through that port. The state
+// users see is honest about which layer is at fault: "deploying to host…" while ssh works, the ssh
+// reason while the link is down and being re-established, the RemoteError message when it cannot work
+// (no node on the remote, host key, permission), and the client's own state once the tunnel is up.
+// Disposing closes the tunnel only; the remote collector keeps running (history accumulates) until the
+// user stops it with `stopRemoteCollector()` or its idle timeout ends it. Free of the vscode module.
+
+import type { ConnectionState } from '../../protocol/bridge';
+import type { ClientMessage, ServerMessage } from '../../protocol/messages';
+import { RemoteError, SshRemote, type RemoteCollector, type SshOptions, type SshTarget } from '../../collector/remote/ssh';
+import { Backoff, type BackoffOptions } from './backoff';
+import { CollectorClient } from './collector-client';
+import { CollectorModel } from './collector-model';
+import type { ClientRequest, Connection, ConnectionStateChange, RequestReply } from './connection';
+import { Emitter, type Disposable } from './events';
+
+/** Kind of an SSH connection. */
+export const SSH_KIND = 'ssh';
+/** Retry delays for a first connect that failed for a passing reason (network, timeout): 2 s … 60 s. */
+export const SSH_FIRST_CONNECT_BACKOFF: BackoffOptions = { initialMs: 2_000, maxMs: 60_000, factor: 2, jitter: 0.2 };
+
+/** What SshConnection needs of SshRemote (tests pass a fake). */
+export type SshRemoteLike = Pick<SshRemote, 'connect' | 'stopRemote' | 'close' | 'on' | 'removeAllListeners'>;
+
+/** How the client behind the tunnel is made (tests pass a fake). */
+export type TunnelClientFactory = (o: { id: string; name: string; kind: string; url: string; token: string; log: (level: 'info' | 'warn' | 'error', m: string) => void }) => Connection;
+
+/** Options of an SSH connection. */
+export interface SshConnectionOptions {
+  target: SshTarget;
+  /** The collector bundle deployed to the remote (the extension's dist/collector.js). */
+  bundlePath: string;
+  /** Extra ssh arguments (tests: `-F <config>`); the user's normal ssh config applies otherwise. */
+  sshArgs?: string[];
+  /** Remote collector's idle timeout in hours (0 = never). */
+  idleTimeoutHours?: number;
+  /** Remote sample interval in seconds. */
+  interval?: number;
+  /** Diagnostics sink (never receives the token). */
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Test seams. */
+  remoteFactory?: (o: SshOptions) => SshRemoteLike;
+  clientFactory?: TunnelClientFactory;
+  firstConnectBackoff?: BackoffOptions;
+}
+
+/** `ssh:<destination>[:port]`: the id of the connection to a target. */
+export function sshConnectionId(t: SshTarget): string {
+  return `ssh:${sshTargetText(t)}`;
+}
+
+/** `destination[:port]`, as the user typed it. */
+export function sshTargetText(t: SshTarget): string {
+  return t.port ? `${t.destination}:${t.port}` : t.destination;
+}
+
+/** Where the ssh layer is. */
+type Phase = 'deploying' | 'up' | 'down' | 'failed' | 'stopped' | 'closed';
+
+const RETRY_LOG_RE = /^reconnecting to .+ in ([\d.]+) s$/;
+
+function defaultClient(o: Parameters<TunnelClientFactory>[0]): Connection {
+  return new CollectorClient({ ...o, compact: true });
+}
+
+/** A remote collector over ssh, as one Connection. */
+export class SshConnection implements Connection {
+  readonly id: string;
+  readonly name: string;
+  readonly kind = SSH_KIND;
+  /** Everything received from the remote collector, kept across tunnel and client restarts. */
+  readonly model = new CollectorModel();
+  private readonly stateEmitter = new Emitter<ConnectionStateChange>();
+  private readonly receiveEmitter = new Emitter<ServerMessage>();
+  private readonly backoff: Backoff;
+  private remote: SshRemoteLike | undefined;
+  private client: Connection | undefined;
+  private clientSubs: Disposable[] = [];
+  private clientKey = '';
+  private phase: Phase = 'deploying';
+  private phaseReason: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retrySeconds: number | undefined;
+  private everUp = false;
+  private nextId = 0;
+  private _state: ConnectionState = 'connecting';
+  private _reason: string | undefined;
+  private _remoteInfo: RemoteCollector | undefined;
+  private readonly log: NonNullable<SshConnectionOptions['log']>;
+
+  /** Fires on every state change. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires for every message from the remote collector (including backfill replies). */
+  readonly onDidReceive = this.receiveEmitter.event;
+
+  constructor(private readonly opts: SshConnectionOptions) {
+    this.id = sshConnectionId(opts.target);
+    this.name = sshTargetText(opts.target);
+    this.log = opts.log ?? (() => {});
+    this.backoff = new Backoff(opts.firstConnectBackoff ?? SSH_FIRST_CONNECT_BACKOFF);
+    this.phaseReason = `deploying to ${this.name}…`;
+    this._reason = this.phaseReason;
+    this.start();
+  }
+
+  /** Current state. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** Why, for anything but live. */
+  get reason(): string | undefined {
+    return this._reason;
+  }
+
+  /** The remote collector of the last successful deploy (pid, ports, node version; the token stays inside). */
+  get remoteInfo(): Omit<RemoteCollector, 'token'> | undefined {
+    if (!this._remoteInfo) return undefined;
+    const { token: _t, ...rest } = this._remoteInfo;
+    return rest;
+  }
+
+  /** Deploys and connects again now (a user's "retry", or after a failure). */
+  reconnect(): void {
+    if (this.phase === 'closed' || this.phase === 'stopped') return;
+    if (this.phase === 'up' && this.client) {
+      this.client.reconnect();
+      return;
+    }
+    if (this.phase === 'down') return; // SshRemote is already re-establishing the link with its backoff.
+    this.backoff.reset();
+    this.start();
+  }
+
+  /** Sends a request through the tunnel. */
+  request(msg: ClientRequest): Promise<RequestReply> {
+    if (!this.client) return Promise.reject(new Error(`${this.name} is ${this._state}${this._reason ? `: ${this._reason}` : ''}`));
+    return this.client.request(msg);
+  }
+
+  /** Sends a message whose reply arrives on `onDidReceive`. */
+  send(msg: ClientMessage): void {
+    if (this.client) return this.client.send(msg);
+    this.receiveEmitter.fire({ type: 'result', id: msg.id, ok: false, error: `${this.name} is ${this._state}${this._reason ? `: ${this._reason}` : ''}` });
+  }
+
+  /** Stops the remote collector (its history stays on the remote disk), then closes the tunnel. Resolves true if one was running. */
+  async stopRemoteCollector(): Promise<boolean> {
+    const remote = this.remote ?? this.makeRemote();
+    this.remote = remote;
+    this.clearRetry();
+    this.dropClient();
+    let stopped: boolean;
+    try {
+      stopped = await remote.stopRemote();
+    } finally {
+      this.remote = undefined;
+      remote.removeAllListeners();
+      await remote.close();
+    }
+    this.setPhase('stopped', stopped ? `the collector on ${this.name} was stopped` : `no collector was running on ${this.name}`);
+    return stopped;
+  }
+
+  /** Closes the tunnel and the client; the remote collector keeps running. */
+  async close(): Promise<void> {
+    if (this.phase === 'closed') return;
+    this.clearRetry();
+    this.dropClient();
+    const remote = this.remote;
+    this.remote = undefined;
+    this.setPhase('closed', undefined);
+    this.stateEmitter.dispose();
+    this.receiveEmitter.dispose();
+    if (remote) {
+      remote.removeAllListeners();
+      await remote.close();
+    }
+  }
+
+  /** Closes the tunnel (asynchronously); the remote collector keeps running. */
+  dispose(): void {
+    void this.close();
+  }
+
+  // ---- ssh layer ----
+
+  private makeRemote(): SshRemoteLike {
+    const o: SshOptions = {
+      target: this.opts.target,
+      bundlePath: this.opts.bundlePath,
+      sshArgs: this.opts.sshArgs,
+      idleTimeoutHours: this.opts.idleTimeoutHours,
+      interval: this.opts.interval,
+      // Keep the local port across a fresh SshRemote so the client's URL stays valid.
+      localPort: this._remoteInfo?.localPort,
+    };
+    return this.opts.remoteFactory ? this.opts.remoteFactory(o) : new SshRemote(o);
+  }
+
+  /** Starts a fresh SshRemote (the first connect, or a retry after a failure). */
+  private start(): void {
+    this.clearRetry();
+    const old = this.remote;
+    if (old) {
+      old.removeAllListeners();
+      void old.close();
+    }
+    const remote = this.makeRemote();
+    this.remote = remote;
+    remote.on('log', (line: string) => this.onSshLog(remote, line));
+    remote.on('up', (rc: RemoteCollector) => this.onUp(remote, rc));
+    remote.on('down', (reason: string) => this.onDown(remote, reason));
+    this.setPhase('deploying', `deploying to ${this.name}…`);
+    remote.connect().catch((e: Error) => this.onFirstConnectError(remote, e));
+  }
+
+  private onSshLog(remote: SshRemoteLike, line: string): void {
+    if (remote !== this.remote) return;
+    this.log('info', `${this.name}: ${line}`);
+    const m = RETRY_LOG_RE.exec(line);
+    if (m) this.retrySeconds = Number(m[1]);
+    // Progress while deploying ("copying the collector bundle…") is the most useful thing to show.
+    if (this.phase === 'deploying' && /^copying /.test(line)) this.setPhase('deploying', `${line}…`);
+  }
+
+  private onFirstConnectError(remote: SshRemoteLike, e: Error): void {
+    if (remote !== this.remote) return;
+    // Once up, SshRemote re-establishes drops by itself and reports through `down`.
+    if (this.phase !== 'deploying') return;
+    const retry = !(e instanceof RemoteError) || e.retry;
+    this.log(retry ? 'warn' : 'error', `${this.name}: ${e.message}`);
+    // A fresh SshRemote per attempt: the failed one may hold a master that would reconnect on its own.
+    this.remote = undefined;
+    remote.removeAllListeners();
+    void remote.close();
+    if (!retry) {
+      this.setPhase('failed', e.message);
+      return;
+    }
+    const delay = this.backoff.next();
+    this.setPhase('failed', `${e.message}; retrying in ${Math.max(1, Math.round(delay / 1000))} s`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.start();
+    }, delay);
+  }
+
+  private onUp(remote: SshRemoteLike, rc: RemoteCollector): void {
+    if (remote !== this.remote) return;
+    const first = !this.everUp;
+    this.everUp = true;
+    this._remoteInfo = rc;
+    this.backoff.reset();
+    this.log('info', `${this.name}: ${rc.reused ? 'reusing the running collector' : 'started the collector'} (remote pid ${rc.remotePid}, node ${rc.nodeVersion}${rc.copied ? ', bundle copied' : ''}), tunnel on 127.0.0.1:${rc.localPort}`);
+    const key = `${rc.url}\u0000${rc.token}`;
+    this.setPhase('up', undefined, false);
+    if (this.client && key === this.clientKey) {
+      // Same collector behind the same port: reconnect now; the client backfills the gap on hello.
+      this.client.reconnect();
+    } else {
+      const since = first ? undefined : this.model.lastSampleTime;
+      this.dropClient();
+      this.makeClient(rc, key, since);
+    }
+    this.recompute();
+  }
+
+  private onDown(remote: SshRemoteLike, reason: string): void {
+    if (remote !== this.remote) return;
+    this.retrySeconds = undefined;
+    this.setPhase('down', reason);
+    // SshRemote logs "reconnecting … in N s" right after `down` when it will retry; no such line means it gave up.
+    setImmediate(() => {
+      if (remote !== this.remote || this.phase !== 'down') return;
+      if (this.retrySeconds !== undefined) {
+        this.setPhase('down', `${reason}; retrying in ${Math.max(1, Math.round(this.retrySeconds))} s`);
+      } else {
+        this.remote = undefined;
+        remote.removeAllListeners();
+        void remote.close();
+        this.setPhase('failed', reason);
+      }
+    });
+  }
+
+  // ---- the client behind the tunnel ----
+
+  private makeClient(rc: RemoteCollector, key: string, backfillSince: number | undefined): void {
+    const client = (this.opts.clientFactory ?? defaultClient)({ id: this.id, name: this.name, kind: SSH_KIND, url: rc.url, token: rc.token, log: this.log });
+    this.client = client;
+    this.clientKey = key;
+    let pendingBackfill = backfillSince;
+    this.clientSubs = [
+      client.onDidChangeState(() => this.recompute()),
+      client.onDidReceive((msg) => {
+        if (client !== this.client) return;
+        this.model.apply(msg);
+        this.receiveEmitter.fire(msg);
+        if (msg.type === 'hello' && pendingBackfill !== undefined) {
+          // A new client (the remote collector was restarted) has no `since` of its own: ask for our gap.
+          const since = pendingBackfill;
+          pendingBackfill = undefined;
+          client.send({ type: 'history', id: `backfill-ssh${++this.nextId}`, series: ['*'], since });
+        }
+      }),
+    ];
+  }
+
+  private dropClient(): void {
+    for (const s of this.clientSubs) s.dispose();
+    this.clientSubs = [];
+    this.client?.dispose();
+    this.client = undefined;
+    this.clientKey = '';
+  }
+
+  // ---- state ----
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private setPhase(phase: Phase, reason: string | undefined, emit = true): void {
+    this.phase = phase;
+    this.phaseReason = reason;
+    if (emit) this.recompute();
+  }
+
+  /** The user-facing state: the ssh layer's while it is not up, the client's once it is. */
+  private recompute(): void {
+    let state: ConnectionState;
+    let reason: string | undefined;
+    switch (this.phase) {
+      case 'deploying':
+        state = 'connecting';
+        reason = this.phaseReason;
+        break;
+      case 'down':
+        state = 'reconnecting';
+        reason = this.phaseReason;
+        break;
+      case 'failed':
+        state = 'failed';
+        reason = this.phaseReason;
+        break;
+      case 'stopped':
+      case 'closed':
+        state = 'disconnected';
+        reason = this.phaseReason;
+        break;
+      case 'up': {
+        const c = this.client;
+        state = c?.state ?? 'connecting';
+        reason = c?.reason;
+        if (state === 'connecting' && !reason) reason = `connecting to the collector on ${this.name} through the tunnel…`;
+        break;
+      }
+    }
+    if (state === this._state && reason === this._reason) return;
+    this._state = state;
+    this._reason = reason;
+    this.stateEmitter.fire({ state, reason });
+  }
+}
