@@ -72,7 +72,8 @@ async function main(): Promise<void> {
     }
     const c = cpuMs(cpid) - c0;
     const n = cpuMs(npid) - n0;
-    const series = Object.keys(((await (await collector.get('/api/current')).json()) as { series?: Record<string, unknown> }).series ?? {}).filter((k) => k.startsWith('host.')).length;
+    const current = (await (await collector.get('/api/current')).json()) as { latest?: { series?: Record<string, unknown> } };
+    const series = Object.keys(current.latest?.series ?? {}).filter((k) => k.startsWith('host.')).length;
     console.log(`window: ${SECONDS} s, both at 1 Hz`);
     console.log(`rigwatch collector (host only, ${series} host series): ${c.toFixed(0)} ms CPU (${((c / SECONDS / 1000) * 100).toFixed(2)} % of a core), RSS now ${rssMb(cpid).toFixed(1)} MB, max ${cMax.toFixed(1)} MB (target < 60 MB)`);
     console.log(`prometheus-node-exporter (${scrapes} scrapes, ${(scrapeBytes / scrapes / 1024).toFixed(0)} KB each): ${n.toFixed(0)} ms CPU (${((n / SECONDS / 1000) * 100).toFixed(2)} % of a core), RSS now ${rssMb(npid).toFixed(1)} MB, max ${nMax.toFixed(1)} MB`);

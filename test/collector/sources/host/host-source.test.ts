@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HostSource, parseHostConfig, hostFactory, type FsUsage } from '../../../../collector/sources/host';
+import { HostSource, parseHostConfig, hostFactory, hostInventory, type FsUsage } from '../../../../collector/sources/host';
 import { createLogger, silentLogger } from '../../../../collector/log';
 import { ConfigError } from '../../../../collector/config-error';
 import type { HostDetails } from '../../../../protocol';
@@ -205,5 +205,18 @@ describe('host source on this machine, checked against an independent reading', 
     const rss = (d.topMem ?? []).map((p) => p.rssBytes ?? 0);
     assert.deepEqual(rss, [...rss].sort((x, y) => y - x), 'topMem sorted by RSS');
     await src.close();
+  });
+
+  it('reads the static inventory once, agreeing with the os module', async () => {
+    const inv = await hostInventory();
+    assert.equal(inv.hostname, os.hostname());
+    assert.equal(inv.platform, process.platform);
+    assert.equal(inv.cpuCores, os.cpus().length);
+    assert.equal(inv.memTotalBytes, os.totalmem());
+    assert.ok(inv.cpuModel && inv.cpuModel.length > 0);
+    const osRelease = fs.readFileSync('/etc/os-release', 'utf8');
+    const name = /^NAME="?([^"\n]+)/m.exec(osRelease)?.[1];
+    assert.ok(name && inv.os?.includes(name.split(' ')[0]!), `${inv.os} vs ${name}`);
+    assert.equal(await hostInventory(), inv, 'cached: the same object, no second read');
   });
 });
