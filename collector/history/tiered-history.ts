@@ -440,7 +440,8 @@ export class TieredHistory implements HistoryStore {
 
 function ioError(file: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
-  return new Error(`cannot write history to ${file}: ${err.code ? `${err.code} ` : ''}${err.message}`);
+  const prefix = err.code && !err.message.startsWith(err.code) ? `${err.code} ` : '';
+  return new Error(`cannot write history to ${file}: ${prefix}${err.message}`);
 }
 
 /** The rename is durable only once the directory entry is; best effort (some filesystems refuse). */
