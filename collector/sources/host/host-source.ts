@@ -66,6 +66,8 @@ export interface HostSourceOptions {
   now?: () => number;
   statfs?: (mount: string) => Promise<FsUsage>;
   filter?: MountFilter;
+  /** false leaves out the top-process lists. */
+  processes?: boolean;
   log: Logger;
 }
 
@@ -140,7 +142,7 @@ export class HostSource implements Source {
   private lastTop: TopProcesses | undefined;
   private topPrimed = false;
 
-  constructor(opts: HostSourceOptions & { processes?: boolean }) {
+  constructor(opts: HostSourceOptions) {
     this.procRoot = opts.procRoot ?? '/proc';
     this.sysRoot = opts.sysRoot ?? '/sys';
     this.now = opts.now ?? (() => performance.now());

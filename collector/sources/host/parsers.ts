@@ -198,7 +198,7 @@ export const PSEUDO_FS_TYPES: ReadonlySet<string> = new Set([
   'proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'ramfs', 'cgroup', 'cgroup2', 'mqueue', 'debugfs',
   'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'hugetlbfs', 'binfmt_misc', 'autofs',
   'nsfs', 'rpc_pipefs', 'selinuxfs', 'efivarfs', 'squashfs', 'iso9660', 'overlay', 'aufs', 'nfsd',
-  'fuse.lxcfs', 'fuse.gvfsd-fuse', 'fuse.portal', 'fuse.snapfuse', 'ramfs', 'zram', 'sockfs', 'pipefs',
+  'fuse.lxcfs', 'fuse.gvfsd-fuse', 'fuse.portal', 'fuse.snapfuse', 'sockfs', 'pipefs',
 ]);
 
 // Mount points under these are the system's or a container runtime's, not the user's.
