@@ -4,6 +4,9 @@
 /** Raw samples kept, per series. */
 export const RAW_SPAN_MS = 60 * 60 * 1000;
 
+/** A tick this much older than the newest raw sample means the wall clock was stepped back. */
+export const CLOCK_STEP_BACK_MS = 60_000;
+
 /** An aggregated tier: bucket width and how far back it reaches. */
 export interface TierSpec {
   stepMs: number;
@@ -102,7 +105,13 @@ export class RawRing {
     if (this.len > 0) {
       const last = (this.start + this.len - 1) % this.cap;
       const lt = this.t[last]!;
-      if (t < lt) return;
+      if (t < lt) {
+        // A tick out of order is dropped; a clock stepped back by more than a minute (NTP, a resumed
+        // VM) would otherwise silence the raw tier until the clock caught up, so start it afresh.
+        if (lt - t <= CLOCK_STEP_BACK_MS) return;
+        this.start = 0;
+        this.len = 0;
+      }
       if (t === lt) {
         this.v[last] = v;
         return;

@@ -156,6 +156,17 @@ describe('TieredHistory', () => {
     assert.deepEqual(capped.series[0]!.points.map((p) => p[1]), [95, 96, 97, 98, 99]);
   });
 
+  it('drops a tick out of order but survives the wall clock being stepped back', async () => {
+    const h = await open();
+    ramp(h, 10);
+    h.record(T0 + 5500, { 'host.a_count': 99 });
+    const since = (now: number): number[] => h.query({ series: ['host.a_count'], since: 0 }, now).series[0]!.points.map((p) => p[1]!);
+    assert.deepEqual(since(T0 + 10_000), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    h.record(T0 - HOUR, { 'host.a_count': 42 });
+    h.record(T0 - HOUR + 1000, { 'host.a_count': 43 });
+    assert.deepEqual(since(T0 - HOUR + 1000), [42, 43], 'recording goes on after a step back of an hour');
+  });
+
   it('ages data out of every tier', async () => {
     const h = await open();
     ramp(h, 60);
