@@ -2,6 +2,7 @@
 // loaded, else one streaming nvidia-smi child; GPUs ordered by PCI bus id. See docs/gpu.md.
 
 import * as path from 'node:path';
+import type { GpuDetails } from '../../../protocol/details/gpu';
 import type { ProbeResult, SampleResult, Source, SourceContext, SourceFactory } from '../../source';
 import { SourceError } from '../../source';
 import type { Logger } from '../../log';
@@ -123,7 +124,7 @@ export class GpuSource implements Source {
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
     const result = buildSample(this.id, reading, (pid) => this.procs.lookup(pid), this.backendReason);
     this.procs.endTick();
-    this.busOrder = sortByPciBusId(reading.devices.slice()).map((d) => d.pciBusId);
+    this.busOrder = (result.details as GpuDetails).devices.map((d) => d.pciBusId);
     return result;
   }
 

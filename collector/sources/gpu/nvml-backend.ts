@@ -6,17 +6,35 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workers';
 import { SourceError } from '../../source';
 import type { Logger } from '../../log';
-import { GPU_METRICS, emptyMetrics, type DeviceReading, type GpuReading, type ProcessReading } from './reading';
+import { GPU_METRICS, type DeviceReading, type GpuReading, type ProcessReading } from './reading';
 import {
+  CTRL_DONE,
+  CTRL_NPROCS,
+  CTRL_REQ,
+  CTRL_STATUS,
+  NVML_NOTES_OFFSET,
+  NVML_NOTE_LOST,
+  NVML_NOTE_MIG,
+  NVML_PROCESS_ROW,
   NVML_THROTTLE_OFFSET,
   NVML_VALUES_PER_DEVICE,
   NVML_WORKER_KIND,
+  sharedBytes,
+  sharedViews,
   type NvmlReply,
   type NvmlRequest,
   type NvmlStaticInfo,
   type NvmlWorkerData,
 } from './nvml-protocol';
 import './nvml-worker';
+
+/** Atomics.waitAsync (Node ≥ 16; not in the ES2022 lib typings this project compiles against). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(ta: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}).waitAsync;
+
+const UTIL_NOTE_MIG = 'utilisation not available under MIG';
+const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
 
 let stuckWorkers = 0;
 
@@ -47,10 +65,12 @@ export interface NvmlOptions {
 /** Reads GPUs through NVML in a worker thread. */
 export class NvmlBackend {
   private nextId = 1;
-  private pending: { id: number; resolve: (r: Extract<NvmlReply, { type: 'sample' }>) => void; reject: (e: Error) => void } | null = null;
   private dead: string | null = null;
   private inflight: Promise<unknown> | null = null;
   private counted = false;
+  private readonly ctrl: Int32Array;
+  private readonly values: Float64Array;
+  private readonly procs: Float64Array;
 
   private constructor(
     private readonly worker: Worker,
@@ -58,9 +78,12 @@ export class NvmlBackend {
     readonly info: NvmlStaticInfo,
     private readonly opts: NvmlOptions,
   ) {
+    const buffer = new SharedArrayBuffer(sharedBytes(info.devices.length));
+    ({ ctrl: this.ctrl, values: this.values, procs: this.procs } = sharedViews(buffer, info.devices.length));
     worker.on('message', (m: NvmlReply) => this.onMessage(m));
     worker.on('error', (e) => this.die(`NVML worker crashed: ${e.message}`));
     worker.on('exit', (code) => this.die(`NVML worker exited (code ${code})`));
+    this.post({ type: 'shared', buffer });
   }
 
   /** Starts a worker, loads the library and enumerates devices; never throws. */
@@ -121,44 +144,41 @@ export class NvmlBackend {
     if (this.inflight) await raceAbort(this.inflight.catch(() => undefined), signal);
     if (this.dead !== null) throw new SourceError(this.dead);
     const id = this.nextId++;
-    const batch = new Promise<Extract<NvmlReply, { type: 'sample' }>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending = null;
-        this.terminate(`an NVML call did not return within ${this.opts.callTimeoutMs} ms (hung driver?); worker stopped`);
-        reject(new SourceError(this.dead ?? 'NVML hung'));
-      }, this.opts.callTimeoutMs);
-      this.pending = {
-        id,
-        resolve: (m) => {
-          clearTimeout(timer);
-          this.pending = null;
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          this.pending = null;
-          reject(e);
-        },
-      };
-      this.post({ type: 'sample', id });
-    });
+    // Request through shared memory; the worker blocks in Atomics.wait between batches.
+    Atomics.store(this.ctrl, CTRL_REQ, id);
+    Atomics.notify(this.ctrl, CTRL_REQ);
+    const batch = this.waitDone(id);
     this.inflight = batch;
     void batch.then(
       () => this.clearInflight(batch),
       () => this.clearInflight(batch),
     );
-    const m = await raceAbort(batch, signal);
-    return this.toReading(m);
+    await raceAbort(batch, signal);
+    return this.toReading();
+  }
+
+  private async waitDone(id: number): Promise<void> {
+    const w = waitAsync(this.ctrl, CTRL_DONE, id - 1, this.opts.callTimeoutMs);
+    const outcome = w.async ? await w.value : w.value;
+    if (this.dead !== null) throw new SourceError(this.dead);
+    if (outcome === 'timed-out' && Atomics.load(this.ctrl, CTRL_DONE) !== id) {
+      this.terminate(`an NVML call did not return within ${this.opts.callTimeoutMs} ms (hung driver?); worker stopped`);
+      throw new SourceError(this.dead ?? 'NVML hung');
+    }
+    if (Atomics.load(this.ctrl, CTRL_STATUS) !== 0) throw new SourceError('NVML read failed (see the collector log)');
   }
 
   private clearInflight(p: Promise<unknown>): void {
     if (this.inflight === p) this.inflight = null;
   }
 
-  /** Stops the worker (asking it to call nvmlShutdown first when it is idle). Idempotent. */
+  /** Stops the worker (it calls nvmlShutdown first when it is idle). Idempotent. */
   close(): void {
     if (this.dead !== null) return;
-    if (!this.inflight) this.post({ type: 'close' });
+    if (!this.inflight) {
+      Atomics.store(this.ctrl, CTRL_REQ, -1);
+      Atomics.notify(this.ctrl, CTRL_REQ);
+    }
     this.terminate('NVML backend closed');
   }
 
@@ -168,7 +188,6 @@ export class NvmlBackend {
 
   private terminate(reason: string): void {
     if (this.dead === null) this.dead = reason;
-    // Not awaited: a thread stuck inside a driver call only stops when the call returns.
     const w = this.worker;
     if (this.inflight && !this.counted) {
       // Counted until the thread really exits: Node joins worker threads at exit, so a thread stuck
@@ -177,30 +196,32 @@ export class NvmlBackend {
       stuckWorkers++;
       w.once('exit', () => stuckWorkers--);
     }
+    // Not awaited: a thread stuck inside a driver call only stops when the call returns.
     setImmediate(() => void w.terminate().catch(() => undefined));
   }
 
   private die(reason: string): void {
     if (this.dead === null) this.dead = reason;
-    const p = this.pending;
-    if (p) p.reject(new SourceError(reason));
+    // Wake a waiting read so it sees `dead` instead of waiting for its timeout.
+    Atomics.notify(this.ctrl, CTRL_DONE);
   }
 
   private onMessage(m: NvmlReply): void {
     if (m.type === 'warn') this.opts.log.warnOnce(`nvml:${m.key}`, m.message);
-    else if (m.type === 'sample' && this.pending?.id === m.id) this.pending.resolve(m);
-    else if (m.type === 'error' && this.pending?.id === m.id) this.pending.reject(new SourceError(`NVML read failed: ${m.message}`));
+    else if (m.type === 'error') this.opts.log.warn(`NVML read failed: ${m.message}`);
   }
 
-  private toReading(m: Extract<NvmlReply, { type: 'sample' }>): GpuReading {
+  private toReading(): GpuReading {
+    // Views of the shared buffer, not copies: the next batch starts only when the next read() is
+    // called, after GpuSource.sample() has turned this reading into series (synchronously).
+    const all = this.values;
     const devices: DeviceReading[] = this.info.devices.map((s, d) => {
       const base = d * NVML_VALUES_PER_DEVICE;
-      const metrics = emptyMetrics();
-      GPU_METRICS.forEach((name, i) => {
-        const v = m.values[base + i];
-        metrics[name] = Number.isNaN(v) ? null : v;
-      });
-      const mask = m.values[base + NVML_THROTTLE_OFFSET];
+      const mask = all[base + NVML_THROTTLE_OFFSET];
+      const flags = all[base + NVML_NOTES_OFFSET];
+      const notes: string[] = [];
+      if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG);
+      if (flags & NVML_NOTE_LOST) notes.push(GPU_LOST_NOTE);
       return {
         name: s.name,
         uuid: s.uuid,
@@ -208,22 +229,31 @@ export class NvmlBackend {
         computeCapability: s.computeCapability,
         migMode: s.migMode,
         throttleMask: Number.isNaN(mask) ? null : mask,
-        metrics,
-        notes: m.notes[d] ?? [],
+        // Zero-copy view of this device's metrics (NaN = null), read by buildSample.
+        metrics: all.subarray(base, base + GPU_METRICS.length),
+        notes,
       };
     });
-    const byPid = new Map<string, ProcessReading>();
-    for (const [dev, pid, used, sm, type] of m.processes) {
+    // Keyed by device and pid as one number (pids < 2^22 on Linux): no string keys per tick.
+    const byPid = new Map<number, ProcessReading>();
+    const n = Atomics.load(this.ctrl, CTRL_NPROCS);
+    const p = this.procs;
+    for (let i = 0; i < n; i++) {
+      const o = i * NVML_PROCESS_ROW;
+      const dev = p[o];
+      const pid = p[o + 1];
+      const used = Number.isNaN(p[o + 2]) ? null : p[o + 2];
+      const sm = Number.isNaN(p[o + 3]) ? null : p[o + 3];
       const busId = this.info.devices[dev]?.pciBusId;
       if (busId === undefined) continue;
-      const key = `${dev}:${pid}`;
+      const key = dev * 4194304 + pid;
       const prev = byPid.get(key);
       // A process in both lists (C+G) is shown once, as compute.
       if (prev) {
         if (prev.usedMemoryBytes === null) prev.usedMemoryBytes = used;
         continue;
       }
-      byPid.set(key, { pciBusId: busId, pid, usedMemoryBytes: used, smUtilRatio: sm === null ? null : sm / 100, type: type === 0 ? 'compute' : 'graphics' });
+      byPid.set(key, { pciBusId: busId, pid, usedMemoryBytes: used, smUtilRatio: sm === null ? null : sm / 100, type: p[o + 4] === 0 ? 'compute' : 'graphics' });
     }
     return {
       backend: 'nvml',

@@ -5,11 +5,51 @@ import { GPU_METRICS } from './reading';
 /** Registered worker kind of the NVML reader. */
 export const NVML_WORKER_KIND = 'gpu-nvml';
 
-/** Values per device in a sample: every metric, then the clock-event reason mask. NaN = null. */
-export const NVML_VALUES_PER_DEVICE = GPU_METRICS.length + 1;
+/** Values per device in a sample: every metric, the clock-event reason mask, note flags. NaN = null. */
+export const NVML_VALUES_PER_DEVICE = GPU_METRICS.length + 2;
 
 /** Offset of the clock-event reason mask inside a device's block of values. */
 export const NVML_THROTTLE_OFFSET = GPU_METRICS.length;
+
+/** Offset of the note flags (NVML_NOTE_*) inside a device's block of values. */
+export const NVML_NOTES_OFFSET = GPU_METRICS.length + 1;
+
+/** Note flag: MIG is enabled (utilisation is not available). */
+export const NVML_NOTE_MIG = 1;
+/** Note flag: the GPU is lost (fell off the bus). */
+export const NVML_NOTE_LOST = 2;
+
+// Shared memory between the threads (one batch per tick without MessagePort round trips):
+// Int32 control words, then the per-device values, then process rows.
+/** Control word: id of the requested batch (-1 = shut down). */
+export const CTRL_REQ = 0;
+/** Control word: id of the last finished batch. */
+export const CTRL_DONE = 1;
+/** Control word: number of process rows written. */
+export const CTRL_NPROCS = 2;
+/** Control word: 0 = batch ok, 1 = batch threw (message posted separately). */
+export const CTRL_STATUS = 3;
+/** Bytes of control words (keeps the Float64 region 8-byte aligned). */
+export const CTRL_BYTES = 16;
+/** Process rows the shared buffer holds; more are dropped with a warning. */
+export const NVML_PROCESS_CAPACITY = 1024;
+/** Numbers per process row: device, pid, used bytes (NaN = null), SM util % (NaN = null), type (0 compute, 1 graphics). */
+export const NVML_PROCESS_ROW = 5;
+
+/** Bytes of the shared buffer for `devices` GPUs. */
+export function sharedBytes(devices: number): number {
+  return CTRL_BYTES + 8 * (devices * NVML_VALUES_PER_DEVICE + NVML_PROCESS_CAPACITY * NVML_PROCESS_ROW);
+}
+
+/** Views of the shared buffer. */
+export function sharedViews(buf: SharedArrayBuffer, devices: number): { ctrl: Int32Array; values: Float64Array; procs: Float64Array } {
+  const nValues = devices * NVML_VALUES_PER_DEVICE;
+  return {
+    ctrl: new Int32Array(buf, 0, CTRL_BYTES / 4),
+    values: new Float64Array(buf, CTRL_BYTES, nValues),
+    procs: new Float64Array(buf, CTRL_BYTES + 8 * nValues, NVML_PROCESS_CAPACITY * NVML_PROCESS_ROW),
+  };
+}
 
 /** What the worker is started with. */
 export interface NvmlWorkerData {
@@ -36,13 +76,12 @@ export interface NvmlStaticInfo {
 /** One process row: device position (NVML order), pid, used bytes, SM util %, type code (0 compute, 1 graphics). */
 export type NvmlProcessRow = [device: number, pid: number, usedBytes: number | null, smUtilPercent: number | null, type: 0 | 1];
 
-/** Main → worker. */
-export type NvmlRequest = { type: 'sample'; id: number } | { type: 'close' };
+/** Main → worker (messages; batches go through the shared buffer). */
+export type NvmlRequest = { type: 'shared'; buffer: SharedArrayBuffer } | { type: 'close' };
 
 /** Worker → main. */
 export type NvmlReply =
   | { type: 'ready'; info: NvmlStaticInfo }
   | { type: 'init-error'; stage: 'koffi' | 'load' | 'symbols' | 'init' | 'devices'; message: string }
-  | { type: 'sample'; id: number; values: Float64Array; processes: NvmlProcessRow[]; notes: string[][] }
   | { type: 'warn'; key: string; message: string }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; message: string };

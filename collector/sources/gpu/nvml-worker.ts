@@ -7,8 +7,18 @@ import type * as KoffiModule from 'koffi';
 import { registerWorker } from '../../workers';
 import { GPU_METRICS, formatCudaVersion, type GpuMetric } from './reading';
 import {
+  CTRL_DONE,
+  CTRL_NPROCS,
+  CTRL_REQ,
+  CTRL_STATUS,
+  NVML_NOTES_OFFSET,
+  NVML_NOTE_LOST,
+  NVML_NOTE_MIG,
+  NVML_PROCESS_CAPACITY,
+  NVML_PROCESS_ROW,
   NVML_THROTTLE_OFFSET,
   NVML_VALUES_PER_DEVICE,
+  sharedViews,
   NVML_WORKER_KIND,
   type NvmlProcessRow,
   type NvmlReply,
@@ -48,8 +58,6 @@ const PROCESS_INFO_V3_BYTES = 24; // pid u32, pad, usedGpuMemory u64, gpuInstanc
 const PROCESS_INFO_V1_BYTES = 16; // pid u32, pad, usedGpuMemory u64
 const PROCESS_UTIL_SAMPLE_BYTES = 32; // pid u32, pad, timeStamp u64, sm/mem/enc/dec u32
 const INITIAL_PROCESS_CAPACITY = 64;
-const UTIL_NOTE_MIG = 'utilisation not available under MIG';
-const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
 
 registerWorker(NVML_WORKER_KIND, (data) => runNvmlWorker(data as NvmlWorkerData));
 
@@ -209,17 +217,17 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   });
 
   // (device × call) pairs that answered NOT_SUPPORTED: not asked again (support does not change at run time).
-  const unsupported = new Set<string>();
+  const unsupported = handles.map(() => new Set<string>());
   const lastSeenUs = new Array<number>(count).fill(0);
   const lost = new Array<boolean>(count).fill(false);
-  const values = new Float64Array(count * NVML_VALUES_PER_DEVICE);
+  let values: Float64Array<ArrayBufferLike> = new Float64Array(count * NVML_VALUES_PER_DEVICE);
 
   /** True when `rc` is success; otherwise records why the value is null. */
   const ok = (rc: number, dev: number, call: string): boolean => {
     if (rc === NVML_SUCCESS) return true;
     const key = `${dev}:${call}`;
     if (rc === NVML_ERROR_NOT_SUPPORTED) {
-      unsupported.add(key);
+      unsupported[dev].add(call);
       warnOnce(`unsupported:${key}`, `GPU ${statics[dev].pciBusId} (${statics[dev].name}): ${call} is not supported; its value is null`);
     } else if (rc === NVML_ERROR_GPU_IS_LOST) {
       lost[dev] = true;
@@ -229,7 +237,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     }
     return false;
   };
-  const skip = (dev: number, call: string): boolean => unsupported.has(`${dev}:${call}`);
+  const skip = (dev: number, call: string): boolean => unsupported[dev].has(call);
 
   const readProcesses = (dev: number, h: Handle, fn: { fn: KoffiFunction; name: string } | null, stride: number, type: 0 | 1, out: NvmlProcessRow[]): void => {
     if (!fn || skip(dev, fn.name)) return;
@@ -288,22 +296,25 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     }
   };
 
-  const sampleAll = (): { values: Float64Array; processes: NvmlProcessRow[]; notes: string[][] } => {
+  const sampleAll = (): NvmlProcessRow[] => {
     values.fill(NaN);
     const processes: NvmlProcessRow[] = [];
-    const notes: string[][] = [];
     for (let d = 0; d < count; d++) {
       const h = handles[d];
       const base = d * NVML_VALUES_PER_DEVICE;
       const set = (m: GpuMetric, v: number): void => {
         values[base + slot[m]] = v;
       };
-      const u32 = (fn: KoffiFunction | null, call: string, ...args: unknown[]): number | null => {
-        if (!fn || skip(d, call) || lost[d]) return null;
-        return ok(fn(h, ...args, u32a) as number, d, call) ? u32a.readUInt32LE(0) : null;
+      // Fixed arity (no rest/spread): these run ~100 times per tick.
+      const u32 = (fn: KoffiFunction | null, call: string): number | null => {
+        if (!fn || lost[d] || skip(d, call)) return null;
+        return ok(fn(h, u32a) as number, d, call) ? u32a.readUInt32LE(0) : null;
       };
-      const deviceNotes: string[] = [];
-      if (statics[d].migMode) deviceNotes.push(UTIL_NOTE_MIG);
+      const u32x = (fn: KoffiFunction | null, call: string, arg: number): number | null => {
+        if (!fn || lost[d] || skip(d, call)) return null;
+        return ok(fn(h, arg, u32a) as number, d, call) ? u32a.readUInt32LE(0) : null;
+      };
+      let noteFlags = statics[d].migMode ? NVML_NOTE_MIG : 0;
 
       if (getUtil && !skip(d, 'nvmlDeviceGetUtilizationRates') && !lost[d] && ok(getUtil(h, util) as number, d, 'nvmlDeviceGetUtilizationRates')) {
         set('utilization_ratio', util.readUInt32LE(0) / 100);
@@ -326,7 +337,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
         set('memory_used_bytes', used);
         if (total > 0) set('memory_used_ratio', used / total);
       }
-      let v = u32(getTemp, 'nvmlDeviceGetTemperature', NVML_TEMPERATURE_GPU);
+      let v = u32x(getTemp, 'nvmlDeviceGetTemperature', NVML_TEMPERATURE_GPU);
       if (v !== null) set('temperature_celsius', v);
       v = u32(getPower, 'nvmlDeviceGetPowerUsage');
       if (v !== null) set('power_watts', v / 1000);
@@ -334,17 +345,17 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       if (v !== null) set('power_limit_watts', v / 1000);
       v = u32(getFan, 'nvmlDeviceGetFanSpeed');
       if (v !== null) set('fan_ratio', v / 100);
-      v = u32(getClock, 'nvmlDeviceGetClockInfo(SM)', NVML_CLOCK_SM);
+      v = u32x(getClock, 'nvmlDeviceGetClockInfo(SM)', NVML_CLOCK_SM);
       if (v !== null) set('sm_clock_hertz', v * 1e6);
-      v = u32(getClock, 'nvmlDeviceGetClockInfo(MEM)', NVML_CLOCK_MEM);
+      v = u32x(getClock, 'nvmlDeviceGetClockInfo(MEM)', NVML_CLOCK_MEM);
       if (v !== null) set('memory_clock_hertz', v * 1e6);
       const [smMax, memMax] = maxClocks[d];
       if (smMax !== null) set('sm_clock_max_hertz', smMax);
       if (memMax !== null) set('memory_clock_max_hertz', memMax);
       // NVML reports PCIe throughput in KB/s (1024 bytes).
-      v = u32(getPcie, 'nvmlDeviceGetPcieThroughput(RX)', NVML_PCIE_UTIL_RX_BYTES);
+      v = u32x(getPcie, 'nvmlDeviceGetPcieThroughput(RX)', NVML_PCIE_UTIL_RX_BYTES);
       if (v !== null) set('pcie_rx_bytes_per_second', v * 1024);
-      v = u32(getPcie, 'nvmlDeviceGetPcieThroughput(TX)', NVML_PCIE_UTIL_TX_BYTES);
+      v = u32x(getPcie, 'nvmlDeviceGetPcieThroughput(TX)', NVML_PCIE_UTIL_TX_BYTES);
       if (v !== null) set('pcie_tx_bytes_per_second', v * 1024);
       if (getEnc && !skip(d, 'nvmlDeviceGetEncoderUtilization') && !lost[d] && ok(getEnc(h, u32a, u32b) as number, d, 'nvmlDeviceGetEncoderUtilization')) {
         set('encoder_utilization_ratio', u32a.readUInt32LE(0) / 100);
@@ -374,30 +385,67 @@ function runNvmlWorker(data: NvmlWorkerData): void {
         readProcesses(d, h, getGraphics, graphicsStride, 1, processes);
         readProcessUtil(d, h, processes, from);
       }
-      if (lost[d]) deviceNotes.push(GPU_LOST_NOTE);
-      notes.push(deviceNotes);
+      if (lost[d]) noteFlags |= NVML_NOTE_LOST;
+      values[base + NVML_NOTES_OFFSET] = noteFlags;
     }
-    return { values, processes, notes };
+    return processes;
+  };
+
+  /** Serves batches through the shared buffer: blocks in Atomics.wait between ticks (no event loop needed). */
+  const serve = (buffer: SharedArrayBuffer): void => {
+    const v = sharedViews(buffer, count);
+    values = v.values;
+    // Ids start at 1; a request stored before this thread got the buffer is seen at once.
+    let last = 0;
+    for (;;) {
+      Atomics.wait(v.ctrl, CTRL_REQ, last);
+      const req = Atomics.load(v.ctrl, CTRL_REQ);
+      if (req === last) continue;
+      if (req < 0) break;
+      last = req;
+      try {
+        const rows = sampleAll();
+        const n = Math.min(rows.length, NVML_PROCESS_CAPACITY);
+        if (rows.length > n) warnOnce('process-capacity', `more than ${NVML_PROCESS_CAPACITY} GPU processes; the list is truncated`);
+        for (let i = 0; i < n; i++) {
+          const r = rows[i];
+          const o = i * NVML_PROCESS_ROW;
+          v.procs[o] = r[0];
+          v.procs[o + 1] = r[1];
+          v.procs[o + 2] = r[2] ?? NaN;
+          v.procs[o + 3] = r[3] ?? NaN;
+          v.procs[o + 4] = r[4];
+        }
+        Atomics.store(v.ctrl, CTRL_NPROCS, n);
+        Atomics.store(v.ctrl, CTRL_STATUS, 0);
+      } catch (e) {
+        Atomics.store(v.ctrl, CTRL_STATUS, 1);
+        post({ type: 'error', message: errMsg(e) });
+      }
+      Atomics.store(v.ctrl, CTRL_DONE, req);
+      Atomics.notify(v.ctrl, CTRL_DONE);
+    }
+    try {
+      shutdown?.();
+    } catch {
+      /* closing anyway */
+    }
+    port.close();
   };
 
   post({ type: 'ready', info: { driverVersion, cudaVersion, devices: statics } });
 
   port.on('message', (m: NvmlRequest) => {
-    if (m.type === 'close') {
-      try {
-        shutdown?.();
-      } catch {
-        /* closing anyway */
-      }
-      port.close();
+    if (m.type === 'shared') {
+      serve(m.buffer);
       return;
     }
     try {
-      const r = sampleAll();
-      post({ type: 'sample', id: m.id, values: r.values, processes: r.processes, notes: r.notes });
-    } catch (e) {
-      post({ type: 'error', id: m.id, message: errMsg(e) });
+      shutdown?.();
+    } catch {
+      /* closing anyway */
     }
+    port.close();
   });
 }
 

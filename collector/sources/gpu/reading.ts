@@ -32,6 +32,9 @@ export const GPU_METRICS = [
 /** One per-GPU metric name. */
 export type GpuMetric = (typeof GPU_METRICS)[number];
 
+/** Position of each metric in GPU_METRICS. */
+export const METRIC_INDEX = Object.fromEntries(GPU_METRICS.map((m, i) => [m, i])) as Record<GpuMetric, number>;
+
 /** One GPU as read by a backend (before ordering by PCI bus id). */
 export interface DeviceReading {
   name: string;
@@ -42,8 +45,21 @@ export interface DeviceReading {
   migMode: boolean | null;
   /** Clock-event / throttle reason bitmask, or null when not readable. */
   throttleMask: number | null;
-  metrics: Record<GpuMetric, number | null>;
+  /** Values by metric; or, from NVML (zero-copy), a Float64Array in GPU_METRICS order with NaN for null. */
+  metrics: MetricRecord | Float64Array;
   notes: string[];
+}
+
+/** Values by metric name; null = not available. */
+export type MetricRecord = Record<GpuMetric, number | null>;
+
+/** One metric of a device reading, whatever form its metrics take. */
+export function metricOf(d: DeviceReading, m: GpuMetric): number | null {
+  if (d.metrics instanceof Float64Array) {
+    const v = d.metrics[METRIC_INDEX[m]];
+    return Number.isNaN(v) ? null : v;
+  }
+  return d.metrics[m];
 }
 
 /** One process on one GPU as read by a backend; `pciBusId` names the GPU. */
@@ -96,6 +112,19 @@ export function decodeThrottleReasons(mask: number | null): string[] {
 
 /** Normalises a PCI bus id to NVML's `DDDDDDDD:BB:DD.F` upper-case form (nvidia-smi prints the same). */
 export function normalizePciBusId(id: string): string {
+  let hit = busIdCache.get(id);
+  if (hit === undefined) {
+    hit = normalizeUncached(id);
+    if (busIdCache.size > 4096) busIdCache.clear();
+    busIdCache.set(id, hit);
+  }
+  return hit;
+}
+
+const busIdCache = new Map<string, string>();
+const busKeyCache = new Map<string, number[]>();
+
+function normalizeUncached(id: string): string {
   const m = /^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/.exec(id.trim());
   if (!m) return id.trim().toUpperCase();
   const dom = (m[1] ?? '0').padStart(8, '0');
@@ -105,8 +134,14 @@ export function normalizePciBusId(id: string): string {
 /** Orders devices by PCI bus id (domain, bus, device, function), CUDA_DEVICE_ORDER=PCI_BUS_ID style. */
 export function sortByPciBusId<T extends { pciBusId: string }>(devices: T[]): T[] {
   const key = (d: T): number[] => {
-    const m = /^([0-9A-F]+):([0-9A-F]+):([0-9A-F]+)\.([0-9A-F]+)$/i.exec(normalizePciBusId(d.pciBusId));
-    return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16), parseInt(m[4], 16)] : [Infinity, 0, 0, 0];
+    let k = busKeyCache.get(d.pciBusId);
+    if (!k) {
+      const m = /^([0-9A-F]+):([0-9A-F]+):([0-9A-F]+)\.([0-9A-F]+)$/i.exec(normalizePciBusId(d.pciBusId));
+      k = m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16), parseInt(m[4], 16)] : [Infinity, 0, 0, 0];
+      if (busKeyCache.size > 4096) busKeyCache.clear();
+      busKeyCache.set(d.pciBusId, k);
+    }
+    return k;
   };
   return devices
     .map((d) => ({ d, k: key(d) }))
@@ -120,16 +155,52 @@ export function sortByPciBusId<T extends { pciBusId: string }>(devices: T[]): T[
 /** Name and user of a process, looked up by the caller (e.g. from /proc). */
 export type ProcessLookup = (pid: number) => { name: string | null; user: string | null };
 
+// Series names per (source, GPU index), built once: naming 160 series every tick would cost more
+// than reading the GPUs.
+const nameCache = new Map<string, string[]>();
+function metricNames(sourceId: string, index: number): string[] {
+  const key = `${sourceId}\u0000${index}`;
+  let names = nameCache.get(key);
+  if (!names) {
+    names = GPU_METRICS.map((m) => seriesName(sourceId, index, m));
+    nameCache.set(key, names);
+  }
+  return names;
+}
+
+// The PCI order of the last device list, reused while the list is unchanged (it almost never changes).
+let lastOrderKey = '';
+let lastOrder: number[] = [];
+function pciOrder(devices: DeviceReading[]): number[] {
+  let key = '';
+  for (const d of devices) key += d.pciBusId + '|';
+  if (key !== lastOrderKey) {
+    const idx = devices.map((d, i) => ({ pciBusId: d.pciBusId, i }));
+    lastOrder = sortByPciBusId(idx).map((x) => x.i);
+    lastOrderKey = key;
+  }
+  return lastOrder;
+}
+
 /** Turns one tick's reading into series (`gpu.<i>.*`) and details, GPUs ordered by PCI bus id. */
 export function buildSample(sourceId: string, reading: GpuReading, lookup: ProcessLookup, backendReason?: string): SampleResult {
-  const ordered = sortByPciBusId(reading.devices);
+  const ordered = pciOrder(reading.devices).map((i) => reading.devices[i]);
   const series: SeriesMap = {};
   const devices: GpuDevice[] = [];
   const indexByBus = new Map<string, number>();
   ordered.forEach((d, index) => {
     indexByBus.set(normalizePciBusId(d.pciBusId), index);
-    for (const m of GPU_METRICS) series[seriesName(sourceId, index, m)] = d.metrics[m];
-    const pstate = d.metrics.pstate_count;
+    const names = metricNames(sourceId, index);
+    const mv = d.metrics;
+    if (mv instanceof Float64Array) {
+      for (let i = 0; i < names.length; i++) {
+        const v = mv[i];
+        series[names[i]] = v === v ? v : null; // NaN → null
+      }
+    } else {
+      for (let i = 0; i < names.length; i++) series[names[i]] = mv[GPU_METRICS[i]];
+    }
+    const pstate = metricOf(d, 'pstate_count');
     devices.push({
       index,
       name: d.name,
@@ -173,8 +244,8 @@ export function formatCudaVersion(v: number): string {
 }
 
 /** A metrics record with every metric null. */
-export function emptyMetrics(): Record<GpuMetric, number | null> {
-  const out = {} as Record<GpuMetric, number | null>;
+export function emptyMetrics(): MetricRecord {
+  const out = {} as MetricRecord;
   for (const m of GPU_METRICS) out[m] = null;
   return out;
 }

@@ -1,7 +1,7 @@
 // Parsers for nvidia-smi output: `--query-gpu … --format=csv,noheader,nounits` lines,
 // `--query-compute-apps` lines, `--help-query-gpu` (field discovery) and the `-q` header.
 
-import { emptyMetrics, normalizePciBusId, usedRatio, type DeviceReading, type ProcessReading } from './reading';
+import { emptyMetrics, normalizePciBusId, usedRatio, type DeviceReading, type MetricRecord, type ProcessReading } from './reading';
 
 /** Logical fields read from nvidia-smi, each with its names across drivers (preferred first). */
 export const SMI_FIELDS = {
@@ -103,7 +103,7 @@ export function splitCsvLine(line: string): string[] {
 export interface SmiRow {
   index: number;
   driverVersion: string | null;
-  device: DeviceReading;
+  device: DeviceReading & { metrics: MetricRecord };
 }
 
 /** Parses one `--query-gpu` csv line for `query`; null when the line does not have the expected shape. */

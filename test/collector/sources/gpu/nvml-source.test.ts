@@ -88,6 +88,10 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
       assert.notEqual(s[`gpu.0.${m}`], null, `gpu.0.${m}`);
     }
     assert.equal(s['gpu.1.pcie_tx_bytes_per_second'], 2000 * 1024);
+    // Warnings travel by message (asynchronously to the shared-memory batches).
+    await waitFor(() => h!.logs.some((l) => l.includes('nvmlDeviceGetFanSpeed is not supported')), 3000, 'the warning');
+    await h.source.sample(NEVER);
+    await new Promise((r) => setTimeout(r, 50));
     const fanWarnings = h.logs.filter((l) => l.includes('nvmlDeviceGetFanSpeed is not supported'));
     assert.equal(fanWarnings.length, 1, h.logs.join('\n'));
   });
@@ -152,7 +156,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.deepEqual(d.devices[0].throttleReasons, ['sw_power_cap']);
     assert.equal(d.processes[0].pid, a.pid);
     assert.equal(d.processes[0].usedMemoryBytes, GIB);
-    assert.ok(h.logs.some((l) => l.includes('no nvmlDeviceGetMemoryInfo_v2')), h.logs.join('\n'));
+    await waitFor(() => h!.logs.some((l) => l.includes('no nvmlDeviceGetMemoryInfo_v2')), 3000, 'the missing-symbol warning');
   });
 
   it('MIG mode: utilisation null with a note', async () => {
@@ -178,7 +182,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(r.series['gpu.1.power_watts'], 61);
     const d = r.details as GpuDetails;
     assert.match(d.devices[0].notes.join(), /GPU is lost/);
-    assert.ok(h.logs.some((l) => l.includes('GPU is lost (15)')), h.logs.join('\n'));
+    await waitFor(() => h!.logs.some((l) => l.includes('GPU is lost (15)')), 3000, 'the lost-GPU warning');
   });
 
   it('a hung NVML call: the event loop keeps running, the sample fails after the watchdog, recovery after re-probe', async () => {
