@@ -2,11 +2,14 @@
 // NVML library (3 GPUs the test can heat), the host source and a private Docker engine.
 
 import * as assert from 'node:assert/strict';
-import type { Page, WebSocket as PwWebSocket } from 'playwright-core';
+import type { Locator, Page, WebSocket as PwWebSocket } from 'playwright-core';
 import type { HistoryRequest } from '../../protocol/messages';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState, type FakeGpuState } from '../fakes/nvml/build';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
 import { startDockerEngine, type DockerEngine } from '../helpers/docker-engine';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server';
+import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { fixture, observe, bump, startFakeModelServer, type FakeModelServer } from '../fakes/model-servers/fake-server';
 import { launchBrowser, screenshot, type TestBrowser } from './browser';
 
 const GPUS = 3;
@@ -34,6 +37,25 @@ async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_0
     if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Text of an element including nested shadow roots (innerText stops at them). */
+function deepText(loc: Locator): Promise<string> {
+  return loc.evaluate((root) => {
+    const parts: string[] = [];
+    const walk = (n: Node): void => {
+      if (n.nodeType === Node.TEXT_NODE) {
+        const t = (n.textContent ?? '').trim();
+        if (t) parts.push(t);
+        return;
+      }
+      const el = n as Element;
+      if (el.shadowRoot) walk(el.shadowRoot);
+      n.childNodes.forEach(walk);
+    };
+    walk(root);
+    return parts.join(' ');
+  });
 }
 
 /** The deep focused element (through shadow roots), described by its test hooks or label. */
@@ -82,6 +104,10 @@ describe('dashboard in Chromium against the real collector', function () {
   let collector: RunningCollector;
   let gpuState: ReturnType<typeof makeFakeStateDir>;
   let docker: DockerEngine;
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let vllm: FakeModelServer;
+  let vllmTimer: ReturnType<typeof setInterval> | undefined;
   let browser: TestBrowser;
   let page: Page;
   const sent: HistoryRequest[] = [];
@@ -110,8 +136,25 @@ describe('dashboard in Chromium against the real collector', function () {
     docker = await startDockerEngine();
     await docker.run('web', { flags: ['--health-cmd', 'true', '--health-interval', '1s'] });
     await docker.run('broken', { flags: ['--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1'] });
+    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+    // A vLLM that serves requests: every 300 ms its histograms and token counters move.
+    let metrics = fixture('vllm-0.6-metrics.txt');
+    const model = { model_name: 'meta-llama/Llama-3.1-8B-Instruct' };
+    vllm = await startFakeModelServer({ '/metrics': { body: metrics, contentType: 'text/plain' }, '/health': { body: '' } });
+    let k = 0;
+    vllmTimer = setInterval(() => {
+      k++;
+      metrics = observe(metrics, 'vllm:e2e_request_latency_seconds', model, 0.3 + (k % 5) * 0.2, 3);
+      metrics = bump(metrics, 'vllm:generation_tokens_total', model, 400);
+      vllm.routes.set('/metrics', { body: metrics, contentType: 'text/plain' });
+    }, 300);
     collector = await startCollector({
       interval: 0.5,
+      config: {
+        postgres: [{ name: 'main', url: postgres.url() }],
+        redis: [{ name: 'cache', url: redis.url() }],
+        models: [{ name: 'llm', url: vllm.url, kind: 'vllm' }],
+      },
       env: { RIGWATCH_NVML_PATH: buildFakeNvml(), FAKE_NVML_STATE: gpuState.stateFile, DOCKER_HOST: docker.host },
     });
     browser = await launchBrowser({ colorScheme: 'dark' });
@@ -124,6 +167,10 @@ describe('dashboard in Chromium against the real collector', function () {
     await browser?.close();
     await collector?.stop();
     await docker?.dispose();
+    clearInterval(vllmTimer);
+    await vllm?.close();
+    await postgres?.dispose();
+    await redis?.dispose();
     gpuState?.dispose();
   });
 
@@ -160,8 +207,20 @@ describe('dashboard in Chromium against the real collector', function () {
     await until('both containers in the timeline', async () => (await page.locator('rw-container-timeline .row').count()) === 2, 20_000);
     await until('a health run drawn for "web"', async () => (await page.locator('rw-container-timeline .row[data-container="web"] .run.ok').count()) > 0, 20_000);
     await until('"broken" shown unhealthy', async () => /unhealthy/.test(await page.locator('rw-container-timeline .row[data-container="broken"]').innerText()), 20_000);
+    // Databases: a card per instance with its key numbers.
+    const pg = page.locator('rw-db-cards article[data-source="postgres.main"]');
+    await until('PostgreSQL card with max_connections', async () => /Connections 1 active · \d+ idle \/ 100\b/.test(await deepText(pg)), 20_000);
+    assert.equal(await pg.locator('[data-state="ready"]').count(), 1);
+    const rd = page.locator('rw-db-cards article[data-source="redis.cache"]');
+    await until('Redis card with its memory', async () => /Memory \d[\d.]* (KiB|MiB) \/ no maxmemory/.test(await deepText(rd)), 20_000);
+    // Model server: up, with latency percentiles and throughput from the moving vLLM metrics.
+    const llm = page.locator('rw-model-cards article[data-server="llm"]');
+    await until('vLLM card with p50/p95/p99', async () => /p50\/p95\/p99\s*\d/.test(await llm.innerText()), 20_000);
+    assert.match(await llm.innerText(), /vLLM[\s\S]*up/);
+    await until('vLLM throughput', async () => /\d[\d.]*k? tok\/s/.test(await llm.innerText()), 20_000);
+    assert.equal(await llm.locator('rw-chart').count(), 1, 'latency chart');
     // Sources list covers what the collector knows.
-    for (const id of ['host', 'gpu', 'docker']) assert.equal(await page.locator(`rw-sources li[data-source="${id}"] [data-state="ready"]`).count(), 1, `${id} ready`);
+    for (const id of ['host', 'gpu', 'docker', 'postgres.main', 'redis.cache']) assert.equal(await page.locator(`rw-sources li[data-source="${id}"] [data-state="ready"]`).count(), 1, `${id} ready`);
   });
 
   it('draws the charts (canvas pixels in the line colour)', async () => {

@@ -22,6 +22,7 @@ export class RwDbCards extends StoreElement {
       :host { display: block; }
       .db { display: flex; flex-direction: column; gap: 4px; }
       .db rw-chart { --rw-chart-height: 110px; margin-top: 6px; }
+      .target { overflow-wrap: anywhere; }
       .q { font-family: var(--vscode-editor-font-family); font-size: 0.85em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     `,
   ];
@@ -39,7 +40,7 @@ export class RwDbCards extends StoreElement {
     const advanced = s.ui.mode === 'advanced';
     return html`<article class="card db" aria-label=${`PostgreSQL ${name}`} data-source=${id}>
       <h3>PostgreSQL <span>${name}</span> ${sourceState(s.sources.get(id), v('up_state'))}</h3>
-      <div class="muted">${d?.target ?? ''}${d?.serverVersion ? ` · ${d.serverVersion}` : ''}${d?.isReplica ? ' · replica' : ''}</div>
+      <div class="muted target">${d?.target ?? ''}${d?.serverVersion ? ` · ${d.serverVersion}` : ''}${d?.isReplica ? ' · replica' : ''}</div>
       <rw-meter label="Connections" .value=${v('connections_used_ratio') ?? (has(total) && has(max) && max > 0 ? total / max : null)}
         text=${`${fmtNumber(active)} active · ${fmtNumber(idle)} idle / ${fmtNumber(max)}`}></rw-meter>
       <dl class="kv">
@@ -72,7 +73,7 @@ export class RwDbCards extends StoreElement {
     const advanced = s.ui.mode === 'advanced';
     return html`<article class="card db" aria-label=${`Redis ${name}`} data-source=${id}>
       <h3>Redis <span>${name}</span> ${sourceState(s.sources.get(id), v('up_state'))}</h3>
-      <div class="muted">${d?.target ?? ''}${d?.version ? ` · ${d.version}` : ''}${d?.role ? ` · ${d.role}` : ''}</div>
+      <div class="muted target">${d?.target ?? ''}${d?.version ? ` · ${d.version}` : ''}${d?.role ? ` · ${d.role}` : ''}</div>
       <rw-meter label="Memory" .value=${v('memory_used_ratio')} text=${`${fmtBytes(used)} / ${has(max) && max > 0 ? fmtBytes(max) : 'no maxmemory'}`}></rw-meter>
       <dl class="kv">
         <dt>Latency</dt><dd>${fmtSeconds(v('ping_latency_seconds'))}</dd>
@@ -80,7 +81,7 @@ export class RwDbCards extends StoreElement {
         <dt>Hit ratio</dt><dd>${has(v('hit_ratio')) ? fmtPercent(v('hit_ratio'), 1) : `${NA} (no traffic)`}</dd>
         <dt>Ops</dt><dd>${fmtNumber(v('ops_per_second'), '/s')}</dd>
         <dt>Evicted / expired</dt><dd>${fmtNumber(v('evicted_keys_per_second'), '/s')} · ${fmtNumber(v('expired_keys_per_second'), '/s')}</dd>
-        <dt>Keys (db0)</dt><dd>${fmtNumber(v('db0_keys_count'))}</dd>
+        <dt>Keys (db0)</dt><dd>${fmtNumber(v('db0_keys_count') ?? (v('up_state') === 1 ? 0 : null))}</dd>
       </dl>
       ${advanced
         ? html`<rw-chart .store=${s} heading="Ops/s" .lines=${[{ name: p + 'ops_per_second', label: 'Ops/s' }]} .fmt=${fmtPerSecond}></rw-chart>

@@ -28,6 +28,7 @@ export class RwModelCards extends StoreElement {
       :host { display: block; }
       .m rw-chart { --rw-chart-height: 120px; margin-top: 6px; }
       ul { margin: 4px 0; padding-left: 18px; }
+      .url { overflow-wrap: anywhere; }
       .err { color: var(--vscode-errorForeground); overflow-wrap: anywhere; }
     `,
   ];
@@ -48,7 +49,7 @@ export class RwModelCards extends StoreElement {
         <span>${srv.name}</span><span class="muted">${KIND_NAMES[srv.kind]}</span>
         <span class="state" data-state=${up ? 'up' : 'down'}><span class="dot ${up ? 'ok' : 'bad'}" aria-hidden="true"></span>${up ? 'up' : 'down'}</span>
       </h3>
-      <div class="muted">${srv.url}</div>
+      <div class="muted url">${srv.url}</div>
       ${srv.error ? html`<div class="err">${srv.error}</div>` : nothing}
       ${has(total) ? html`<rw-meter label="Slots busy" .value=${total > 0 && has(busy) ? busy / total : null} text=${`${fmtCount(busy)} / ${fmtCount(total)}`}></rw-meter>` : nothing}
       ${has(v('kv_cache_usage_ratio')) ? html`<rw-meter label="KV cache" .value=${v('kv_cache_usage_ratio')} text=${fmtPercent(v('kv_cache_usage_ratio'))}></rw-meter>` : nothing}
@@ -57,7 +58,7 @@ export class RwModelCards extends StoreElement {
         <dt>VRAM held</dt><dd title=${srv.vramNote ?? ''}>${fmtBytes(vram)}${!has(vram) && srv.vramNote ? html` <span class="muted">(${srv.vramNote})</span>` : nothing}</dd>
         <dt>Running / waiting</dt><dd>${fmtCount(v('requests_running_count'))} · ${fmtCount(v('requests_waiting_count'))}</dd>
         <dt>Throughput</dt><dd>${has(gen) ? fmtNumber(gen, 'tok/s') : NA}</dd>
-        <dt>Latency p50/p95/p99</dt><dd>${fmtSeconds(v('request_latency_p50_seconds'))} · ${fmtSeconds(v('request_latency_p95_seconds'))} · ${fmtSeconds(v('request_latency_p99_seconds'))}</dd>
+        <dt>p50/p95/p99</dt><dd>${fmtSeconds(v('request_latency_p50_seconds'))} · ${fmtSeconds(v('request_latency_p95_seconds'))} · ${fmtSeconds(v('request_latency_p99_seconds'))}</dd>
         ${has(v('ttft_p50_seconds')) ? html`<dt>TTFT p50/p95</dt><dd>${fmtSeconds(v('ttft_p50_seconds'))} · ${fmtSeconds(v('ttft_p95_seconds'))}</dd>` : nothing}
       </dl>
       ${srv.models.length
