@@ -2,11 +2,14 @@
 // the fake nvidia-smi: samples, history, nulls, 8 GPUs, processes, a hung call, recovery, the report.
 
 import * as assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { SampleMessage, ServerMessage, SourceStatus } from '../../../../protocol';
 import type { GpuDetails } from '../../../../protocol/details/gpu';
 import { SOURCE_FACTORIES } from '../../../../collector/sources/index';
-import { startCollector, type RunningCollector } from '../../../helpers/collector-process';
+import { COLLECTOR_JS, startCollector, type RunningCollector } from '../../../helpers/collector-process';
 import { buildFakeNvidiaSmi, buildFakeNvml, makeFakeStateDir, writeFakeState, type FakeGpuState } from '../../../fakes/nvml/build';
 import { spawnSleeper } from './helpers';
 
@@ -161,6 +164,52 @@ describe('gpu in the real collector process (fake NVML / nvidia-smi)', function 
     assert.notEqual(bad.status, 200);
     assert.match(((await bad.json()) as { error: string }).error, /index: expected 0\.\.1, got 9/);
     await ws.close();
+  });
+
+  it('the bare bundle copied elsewhere (no koffi next to it) falls back to nvidia-smi and says why', async () => {
+    // Like a remote box that got only dist/collector.js: require('koffi') cannot resolve.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-bare-'));
+    const bundle = path.join(dir, 'collector.js');
+    fs.copyFileSync(COLLECTOR_JS, bundle);
+    writeFakeState(state.stateFile, { count: 1, 'gpu.0.temp': 48 });
+    const cfg = path.join(dir, 'config.json');
+    fs.writeFileSync(cfg, JSON.stringify(config()));
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), RIGWATCH_NVML_PATH: lib, RIGWATCH_NVIDIA_SMI: smi, FAKE_NVML_STATE: state.stateFile };
+    delete env.NODE_PATH;
+    const proc = spawn(process.execPath, [bundle, '--port', '0', '--host', '127.0.0.1', '--data-dir', dir, '--interval', '0.25', '--config', cfg], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const t = setTimeout(() => reject(new Error(`bare bundle did not start; stderr:\n${err}`)), 15_000);
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\/(?:#token=(\w+))?/.exec(out);
+          if (m) {
+            clearTimeout(t);
+            resolve(m[2] ? `${m[1]}|${m[2]}` : m[1]);
+          }
+        });
+      });
+      const [base, token] = url.split('|');
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      const gpu = await (async () => {
+        const end = Date.now() + 20_000;
+        for (;;) {
+          const hello = (await (await fetch(`${base}/api/current`, { headers })).json()) as { sources: SourceStatus[]; latest?: SampleMessage };
+          const st = hello.sources.find((x) => x.id === 'gpu');
+          if (st?.state === 'ready' && hello.latest?.series['gpu.0.temperature_celsius'] === 48) return st;
+          if (Date.now() > end) throw new Error(`gpu not ready via nvidia-smi: ${JSON.stringify(st)}\n${err}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      assert.match(gpu.description ?? '', /via nvidia-smi \(NVML unavailable: koffi could not be loaded/);
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without NVML it streams from nvidia-smi; without either the source is unavailable and the rest works', async () => {
