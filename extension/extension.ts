@@ -8,6 +8,7 @@ import { ConnectionManager } from './connection-manager';
 import { GPU_SCHEME, GpuDetailsProvider } from './gpu-details';
 import { Notifier } from './notifications';
 import { MonitorPanel } from './panel/monitor-panel';
+import { RemoteConnections } from './remote-connections';
 import { SECTION } from './settings';
 import { alertsTree } from './views/alerts-model';
 import { NodeTreeProvider } from './views/node-tree-provider';
@@ -84,6 +85,8 @@ export function activate(ctx: vscode.ExtensionContext): RigwatchApi {
     }),
   );
   registerCommands(ctx, m, panel, collectorLog);
+  // SSH remote hosts and the Prometheus fleet view: their commands, settings and connections (issue 9).
+  ctx.subscriptions.push(new RemoteConnections(ctx, m, log));
   updateContext();
   m.start().catch((e: Error) => log.error(`start: ${e.message}`));
 
