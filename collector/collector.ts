@@ -134,7 +134,7 @@ export class Collector extends EventEmitter {
       await this.deps.history.flush();
       this.setPseudo('history', null);
     } catch (e) {
-      this.setPseudo('history', `cannot write history: ${(e as Error).message}; keeping it in memory`);
+      this.setPseudo('history', `${(e as Error).message}; keeping history in memory`);
     }
     try {
       await this.deps.alerts?.flush();

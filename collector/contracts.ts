@@ -26,7 +26,10 @@ export interface HistoryStore {
   query(q: HistoryQuery, now: number): HistoryAnswer;
   /** Names of every series held. */
   seriesNames(): string[];
-  /** Writes to disk atomically (temp file + rename). Rejects on I/O failure; memory stays intact. */
+  /**
+   * Makes recorded data durable: appends to a checksummed journal; periodically rewrites the snapshot
+   * atomically (temp + fsync + rename). Rejects on I/O failure; memory stays intact.
+   */
   flush(): Promise<void>;
 }
 

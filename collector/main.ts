@@ -2,7 +2,6 @@
 // loop and the server, write the state file, and shut down cleanly on SIGINT/SIGTERM.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostInfo } from '../protocol';
 import { runWorkerIfRequested } from './workers';
@@ -15,6 +14,7 @@ import { Collector } from './collector';
 import { CollectorServer } from './server/server';
 import { openParts } from './parts';
 import { runSshCommand } from './remote/cli';
+import { hostInventory } from './sources/host';
 import { pidAlive, readStateFile, removeStateFile, writeStateFile } from './state-file';
 import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';
 
@@ -41,21 +41,9 @@ export function createSources(config: CollectorConfig, log: Logger, latest: () =
   return out;
 }
 
-function hostInfo(): HostInfo {
-  const cpus = os.cpus();
-  return {
-    hostname: os.hostname(),
-    platform: process.platform,
-    arch: process.arch,
-    kernel: os.release(),
-    os: `${os.type()} ${os.release()}`,
-    cpuModel: cpus[0]?.model?.trim(),
-    cpuCores: cpus.length,
-    memTotalBytes: os.totalmem(),
-    collectorVersion: VERSION,
-    pid: process.pid,
-    startedAt: Date.now(),
-  };
+async function hostInfo(): Promise<HostInfo> {
+  const inv = await hostInventory();
+  return { ...inv, collectorVersion: VERSION, pid: process.pid, startedAt: Date.now() };
 }
 
 async function main(): Promise<void> {
@@ -103,7 +91,7 @@ async function main(): Promise<void> {
     fail(e);
   }
   collector = new Collector(sources, config.intervalMs, { history: parts.history, alerts: parts.alerts, csv: parts.csv, log });
-  const info = hostInfo();
+  const info = await hostInfo();
   const server = new CollectorServer({
     collector,
     history: parts.history,

@@ -131,7 +131,7 @@ describe('collector tick loop', () => {
     await col.flush();
     const st = col.statuses().find((s) => s.id === 'history')!;
     assert.equal(st.state, 'down');
-    assert.match(st.reason!, /ENOSPC.*keeping it in memory/);
+    assert.match(st.reason!, /ENOSPC.*keeping history in memory/);
     await col.tick();
     assert.equal(h.rows.length, 2);
     h.failFlush = null;

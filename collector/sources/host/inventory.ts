@@ -1,17 +1,59 @@
 // Static facts about the machine, read once through systeminformation (it spawns helpers, so never per tick).
 
 import * as os from 'node:os';
+import { parentPort } from 'node:worker_threads';
 import type { HostInfo } from '../../../protocol';
+import { registerWorker, startWorker } from '../../workers';
 
 /** The static part of HostInfo that the host source can tell (the collector adds version, pid, start time). */
 export type HostInventory = Pick<HostInfo, 'hostname' | 'platform' | 'arch' | 'os' | 'kernel' | 'cpuModel' | 'cpuCores' | 'memTotalBytes'>;
 
 let cached: Promise<HostInventory> | undefined;
 
+/** Longest the inventory worker may take before Node's own answers are used, in ms. */
+export const INVENTORY_TIMEOUT_MS = 10_000;
+
+// systeminformation runs in a short-lived worker thread: its ~5–10 MB of heap and code go away with the
+// worker instead of staying in a collector that may run for weeks.
+registerWorker('host-inventory', () => {
+  void readInventory().then((inv) => parentPort?.postMessage(inv));
+});
+
 /** Reads the inventory once per process (later calls share the first answer); never rejects. */
 export function hostInventory(): Promise<HostInventory> {
-  cached ??= readInventory();
+  cached ??= new Promise<HostInventory>((resolve) => {
+    let worker: ReturnType<typeof startWorker>;
+    try {
+      worker = startWorker('host-inventory', null);
+    } catch {
+      resolve(nodeInventory());
+      return;
+    }
+    const timer = setTimeout(() => void worker.terminate(), INVENTORY_TIMEOUT_MS);
+    worker.once('message', (inv: HostInventory) => {
+      clearTimeout(timer);
+      resolve(inv);
+      void worker.terminate();
+    });
+    worker.once('error', () => resolve(nodeInventory()));
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve(nodeInventory());
+    });
+  });
   return cached;
+}
+
+function nodeInventory(): HostInventory {
+  return {
+    hostname: os.hostname(),
+    platform: process.platform,
+    arch: process.arch,
+    kernel: os.release(),
+    cpuModel: os.cpus()[0]?.model,
+    cpuCores: os.cpus().length || undefined,
+    memTotalBytes: os.totalmem(),
+  };
 }
 
 async function readInventory(): Promise<HostInventory> {
