@@ -11,9 +11,10 @@ import { makeFakeStateDir, writeFakeState } from '../../test/fakes/nvml/build';
 import { runWorkerIfRequested } from '../../collector/workers';
 
 const GPUS = 8;
-const NVML_TICKS = 3000;
-const SPAWN_TICKS = 150;
-const STREAM_SECONDS = 4;
+const ROUNDS = 5;
+const NVML_TICKS = 1000;
+const SPAWN_TICKS = 40;
+const STREAM_TICKS = 30;
 const STREAM_INTERVAL_MS = 100;
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -36,14 +37,6 @@ function gc(): void {
 function selfCpuUs(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
-}
-
-interface Row {
-  name: string;
-  ticks: number;
-  selfUs: number;
-  childUs: number;
-  wallMs: number;
 }
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -70,6 +63,24 @@ function parseSmiXml(xml: string): Record<string, number | string | null>[] {
   return out;
 }
 
+/** Measures `fn` over `ticks` calls: CPU µs per tick (self + children) and wall ms per tick. */
+async function measure(ticks: number, fn: () => Promise<void>, childUs: () => number = childrenCpuUs): Promise<{ cpu: number; self: number; child: number; wall: number }> {
+  gc();
+  const s0 = selfCpuUs();
+  const c0 = childUs();
+  const w0 = performance.now();
+  for (let i = 0; i < ticks; i++) await fn();
+  gc(); // each path pays for its own garbage
+  const self = (selfCpuUs() - s0) / ticks;
+  const child = (childUs() - c0) / ticks;
+  return { cpu: self + child, self, child, wall: (performance.now() - w0) / ticks };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 async function main(): Promise<void> {
   const lib = process.env.GPU_BENCH_NVML!;
   const smi = process.env.GPU_BENCH_SMI!;
@@ -81,119 +92,86 @@ async function main(): Promise<void> {
   const env = { ...process.env, FAKE_NVML_STATE: st.stateFile };
   const log = createLogger('error');
   const signal = new AbortController().signal;
-  const rows: Row[] = [];
 
-  // 1. NVML
-  {
-    const [src] = gpuFactory.create({ config: { nvmlPath: lib }, env, intervalMs: 1000, dataDir: st.dir, log, latest: () => undefined }) as GpuSource[];
-    const p = await src.probe(signal);
-    if (p.status !== 'ready') throw new Error(`NVML probe: ${JSON.stringify(p)}`);
-    for (let i = 0; i < 200; i++) await src.sample(signal); // warm-up (JIT, caches)
-    gc();
-    const s0 = selfCpuUs();
-    const w0 = performance.now();
-    let n = 0;
-    for (let i = 0; i < NVML_TICKS; i++) n += Object.keys((await src.sample(signal)).series).length;
-    gc();
-    rows.push({ name: 'NVML (koffi, worker, 1 batch/tick)', ticks: NVML_TICKS, selfUs: selfCpuUs() - s0, childUs: 0, wallMs: performance.now() - w0 });
-    if (n !== NVML_TICKS * GPUS * 20) throw new Error(`unexpected series count ${n}`);
-    await src.close();
+  const [nvml] = gpuFactory.create({ config: { nvmlPath: lib }, env, intervalMs: 1000, dataDir: st.dir, log, latest: () => undefined }) as GpuSource[];
+  const p = await nvml.probe(signal);
+  if (p.status !== 'ready') throw new Error(`NVML probe: ${JSON.stringify(p)}`);
+  const raw = await NvmlBackend.open({ libPath: lib, initTimeoutMs: 10_000, callTimeoutMs: 2000, log });
+  if (!raw.ok) throw new Error(raw.message);
+  const q = buildSmiQuery(null);
+  const csvArgs = [`--query-gpu=${q.names.join(',')}`, '--format=csv,noheader,nounits'];
+
+  const nvmlSample = async (): Promise<void> => {
+    const r = await nvml.sample(signal);
+    if (r.series['gpu.7.temperature_celsius'] !== 47) throw new Error('unexpected NVML value');
+  };
+  const nvmlBatch = async (): Promise<void> => {
+    await raw.backend.read(signal);
+  };
+  const spawnCsv = async (): Promise<void> => {
+    const out = await run(smi, csvArgs, env);
+    const parsed = out.trim().split('\n').map((l) => parseQueryGpuLine(l, q));
+    if (parsed.length !== GPUS || parsed.some((r) => r === null)) throw new Error('bad csv');
+  };
+  const spawnXml = async (): Promise<void> => {
+    const gpus = parseSmiXml(await run(smi, ['-q', '-x'], env));
+    if (gpus.length !== GPUS) throw new Error('bad xml');
+  };
+
+  // Warm-up: JIT (including background compiles) and caches, so rounds measure the steady state.
+  for (let i = 0; i < 3000; i++) {
+    await nvmlSample();
+    await nvmlBatch();
+  }
+  for (let i = 0; i < 10; i++) {
+    await spawnCsv();
+    await spawnXml();
   }
 
-  // 1b. The same NVML batch without building series/details (where the NVML row's time goes).
-  {
-    const r = await NvmlBackend.open({ libPath: lib, initTimeoutMs: 10_000, callTimeoutMs: 2000, log });
-    if (!r.ok) throw new Error(r.message);
-    for (let i = 0; i < 200; i++) await r.backend.read(signal);
-    gc();
-    const s0 = selfCpuUs();
-    const w0 = performance.now();
-    for (let i = 0; i < NVML_TICKS; i++) await r.backend.read(signal);
-    gc();
-    rows.push({ name: '  of which: NVML batch only (no series build)', ticks: NVML_TICKS, selfUs: selfCpuUs() - s0, childUs: 0, wallMs: performance.now() - w0 });
-    r.backend.close();
+  // Interleaved rounds: every path sees the same machine load; the median round is reported.
+  const names = ['NVML sample() (koffi, worker, 1 batch/tick)', '  of which: NVML batch only (no series)', 'spawn nvidia-smi --query-gpu per sample', 'spawn nvidia-smi -q -x per sample + XML'];
+  const results: { cpu: number; self: number; child: number; wall: number }[][] = names.map(() => []);
+  const ratios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    results[0].push(await measure(NVML_TICKS, nvmlSample));
+    results[1].push(await measure(NVML_TICKS, nvmlBatch));
+    results[2].push(await measure(SPAWN_TICKS, spawnCsv));
+    results[3].push(await measure(SPAWN_TICKS, spawnXml));
+    ratios.push(results[2][round].cpu / results[0][round].cpu);
   }
+  raw.backend.close();
+  await nvml.close();
 
-  // 2. The shipped fallback: one streaming child.
-  {
-    const [src] = gpuFactory.create({ config: { backend: 'nvidia-smi', nvidiaSmiPath: smi, processIntervalMs: 60_000 }, env, intervalMs: STREAM_INTERVAL_MS, dataDir: st.dir, log, latest: () => undefined }) as GpuSource[];
-    const p = await src.probe(signal);
-    if (p.status !== 'ready') throw new Error(`smi probe: ${JSON.stringify(p)}`);
-    const pid = src.smiBackend!.childPid!;
-    const c0 = pidCpuUs(pid);
-    gc();
-    const s0 = selfCpuUs();
-    const w0 = performance.now();
-    let ticks = 0;
-    const end = Date.now() + STREAM_SECONDS * 1000;
-    while (Date.now() < end) {
-      await new Promise((r) => setTimeout(r, STREAM_INTERVAL_MS));
-      await src.sample(signal);
-      ticks++;
-    }
-    const childUs = pidCpuUs(pid) - c0;
-    // Idle waiting is not work: count only CPU, report wall as the sample() call cost ≈ 0.
-    gc();
-    rows.push({ name: `nvidia-smi -lms ${STREAM_INTERVAL_MS} stream (fallback)`, ticks, selfUs: selfCpuUs() - s0, childUs, wallMs: NaN });
-    void w0;
-    await src.close();
-  }
-
-  // 3. Spawn --query-gpu per sample.
-  {
-    const q = buildSmiQuery(null);
-    const args = [`--query-gpu=${q.names.join(',')}`, '--format=csv,noheader,nounits'];
-    await run(smi, args, env);
-    gc();
-    const s0 = selfCpuUs();
-    const c0 = childrenCpuUs();
-    const w0 = performance.now();
-    for (let i = 0; i < SPAWN_TICKS; i++) {
-      const out = await run(smi, args, env);
-      const parsed = out.trim().split('\n').map((l) => parseQueryGpuLine(l, q));
-      if (parsed.length !== GPUS || parsed.some((r) => r === null)) throw new Error('bad csv');
-    }
-    gc();
-    rows.push({ name: 'spawn nvidia-smi --query-gpu per sample', ticks: SPAWN_TICKS, selfUs: selfCpuUs() - s0, childUs: childrenCpuUs() - c0, wallMs: performance.now() - w0 });
-  }
-
-  // 4. Spawn -q -x per sample + XML parse.
-  {
-    await run(smi, ['-q', '-x'], env);
-    gc();
-    const s0 = selfCpuUs();
-    const c0 = childrenCpuUs();
-    const w0 = performance.now();
-    for (let i = 0; i < SPAWN_TICKS; i++) {
-      const gpus = parseSmiXml(await run(smi, ['-q', '-x'], env));
-      if (gpus.length !== GPUS) throw new Error('bad xml');
-    }
-    gc();
-    rows.push({ name: 'spawn nvidia-smi -q -x per sample + XML parse', ticks: SPAWN_TICKS, selfUs: selfCpuUs() - s0, childUs: childrenCpuUs() - c0, wallMs: performance.now() - w0 });
-  }
-
+  // The shipped fallback: one streaming child (its CPU read from /proc), measured once.
+  const [fallback] = gpuFactory.create({ config: { backend: 'nvidia-smi', nvidiaSmiPath: smi, processIntervalMs: 60_000 }, env, intervalMs: STREAM_INTERVAL_MS, dataDir: st.dir, log, latest: () => undefined }) as GpuSource[];
+  const fp = await fallback.probe(signal);
+  if (fp.status !== 'ready') throw new Error(`smi probe: ${JSON.stringify(fp)}`);
+  const tickStream = async (): Promise<void> => {
+    await new Promise((r) => setTimeout(r, STREAM_INTERVAL_MS));
+    await fallback.sample(signal);
+  };
+  for (let i = 0; i < 20; i++) await tickStream();
+  const pid = fallback.smiBackend!.childPid!;
+  const stream = await measure(STREAM_TICKS, tickStream, () => pidCpuUs(pid));
+  await fallback.close();
   st.dispose();
-  const base = rows[0];
-  const per = (r: Row): number => (r.selfUs + r.childUs) / r.ticks;
-  console.log(`GPU per-tick cost, ${GPUS} fake GPUs (same state for every path)\n`);
-  console.log(['path'.padEnd(48), 'ticks'.padStart(6), 'CPU µs/tick'.padStart(12), '(self+child)'.padStart(16), 'wall ms/tick'.padStart(13), 'vs NVML'.padStart(9)].join(''));
-  for (const r of rows) {
-    console.log([
-      r.name.padEnd(48),
-      String(r.ticks).padStart(6),
-      per(r).toFixed(1).padStart(12),
-      `${(r.selfUs / r.ticks).toFixed(0)}+${(r.childUs / r.ticks).toFixed(0)}`.padStart(16),
-      (Number.isNaN(r.wallMs) ? '—' : (r.wallMs / r.ticks).toFixed(3)).padStart(13),
-      `${(per(r) / per(base)).toFixed(2)}×`.padStart(9),
-    ].join(''));
-  }
-  const find = (prefix: string): Row => rows.find((r) => r.name.startsWith(prefix))!;
-  const spawn = find('spawn nvidia-smi --query-gpu');
-  const xml = find('spawn nvidia-smi -q -x');
-  const batch = find('  of which');
-  console.log(`\nNVML sample() is ${(per(spawn) / per(base)).toFixed(0)}× cheaper than spawning nvidia-smi --query-gpu per sample (target ≥ 50×), ${(per(xml) / per(base)).toFixed(0)}× cheaper than -q -x + XML.`);
-  console.log(`The NVML batch alone (worker + shared-memory hand-off, no series) is ${(per(spawn) / per(batch)).toFixed(0)}× cheaper than the per-sample spawn.`);
-  console.log('Child CPU comes from /proc clock ticks (10 ms resolution); spawn rows average over many ticks.');
+
+  const base = median(results[0].map((r) => r.cpu));
+  console.log(`GPU per-tick cost, ${GPUS} fake GPUs, same driver state for every path; median of ${ROUNDS} interleaved rounds\n`);
+  console.log(['path'.padEnd(46), 'CPU µs/tick'.padStart(12), 'self+child'.padStart(13), 'wall µs/tick'.padStart(13), 'vs NVML'.padStart(9)].join(''));
+  const line = (name: string, cpu: number, self: number, child: number, wall: number | null): void =>
+    console.log([name.padEnd(46), cpu.toFixed(1).padStart(12), `${self.toFixed(0)}+${child.toFixed(0)}`.padStart(13), (wall === null ? '—' : wall.toFixed(0)).padStart(13), `${(cpu / base).toFixed(2)}×`.padStart(9)].join(''));
+  names.forEach((n, i) => {
+    const rs = results[i];
+    line(n, median(rs.map((r) => r.cpu)), median(rs.map((r) => r.self)), median(rs.map((r) => r.child)), median(rs.map((r) => r.wall)) * 1000);
+  });
+  line(`nvidia-smi -lms ${STREAM_INTERVAL_MS} stream (the fallback), per tick`, stream.cpu, stream.self, stream.child, null);
+  const xmlRatios = results[3].map((r, i) => r.cpu / results[0][i].cpu);
+  const batchRatios = results[2].map((r, i) => r.cpu / results[1][i].cpu);
+  console.log(`\nspawn --query-gpu / NVML sample(): median ${median(ratios).toFixed(0)}× (rounds: ${ratios.map((r) => r.toFixed(0)).join(', ')}; target ≥ 50×)`);
+  console.log(`spawn -q -x + XML / NVML sample(): median ${median(xmlRatios).toFixed(0)}×`);
+  console.log(`spawn --query-gpu / NVML batch alone: median ${median(batchRatios).toFixed(0)}×`);
+  console.log('Child CPU comes from /proc clock ticks (10 ms resolution), averaged over each round; wall time includes waiting.');
 }
 
 // In the bundle, NVML worker threads run this same file: serve them first.

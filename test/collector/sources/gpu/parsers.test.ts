@@ -2,6 +2,7 @@
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   buildSmiQuery,
@@ -16,6 +17,7 @@ import {
 import { buildSample, decodeThrottleReasons, normalizePciBusId, sortByPciBusId, emptyMetrics, type GpuReading } from '../../../../collector/sources/gpu/reading';
 import { parseGpuConfig } from '../../../../collector/sources/gpu/config';
 import { ConfigError } from '../../../../collector/config-error';
+import { ProcessInfoCache } from '../../../../collector/sources/gpu/proc-info';
 
 const FIX = path.join(__dirname, '..', '..', '..', 'fixtures', 'gpu');
 const fixture = (name: string): string => fs.readFileSync(path.join(FIX, name), 'utf8');
@@ -192,5 +194,36 @@ describe('gpu: config', () => {
     assert.throws(() => parseGpuConfig({ backend: 'cuda' }, {}, 1000), (e: unknown) => e instanceof ConfigError && e.key === 'gpu.backend');
     assert.throws(() => parseGpuConfig({ callTimeoutMs: -1 }, {}, 1000), (e: unknown) => e instanceof ConfigError && e.key === 'gpu.callTimeoutMs');
     assert.throws(() => parseGpuConfig({ nvmlpath: 'x' }, {}, 1000), (e: unknown) => e instanceof ConfigError && e.key === 'gpu.nvmlpath');
+  });
+});
+
+describe('gpu: process names and users from /proc', () => {
+  it('interpreters get the script base name (never other arguments); uid → user; invisible pids are null', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-proc-'));
+    try {
+      const mk = (pid: number, argv: string[], uid: number): void => {
+        fs.mkdirSync(path.join(root, String(pid)));
+        fs.writeFileSync(path.join(root, String(pid), 'cmdline'), argv.join('\0') + '\0');
+        fs.writeFileSync(path.join(root, String(pid), 'comm'), path.basename(argv[0] ?? 'x') + '\n');
+        fs.writeFileSync(path.join(root, String(pid), 'status'), `Name:\tx\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\n`);
+      };
+      mk(10, ['/opt/conda/bin/python3.11', '-u', '/home/ann/train.py', '--api-key=SECRET'], 0);
+      mk(11, ['/usr/local/bin/ollama', 'serve'], 0);
+      mk(12, [], 4242424);
+      const cache = new ProcessInfoCache(root);
+      assert.deepEqual(cache.lookup(10), { name: 'python3.11 train.py', user: 'root' });
+      assert.deepEqual(cache.lookup(11), { name: 'ollama', user: 'root' });
+      assert.deepEqual(cache.lookup(12), { name: 'x', user: '4242424' });
+      assert.deepEqual(cache.lookup(99), { name: null, user: null });
+      // Cached while the pid keeps appearing, dropped after a tick without it.
+      cache.endTick();
+      fs.writeFileSync(path.join(root, '11', 'cmdline'), '/usr/bin/other\0');
+      assert.equal(cache.lookup(11).name, 'ollama');
+      cache.endTick();
+      cache.endTick();
+      assert.equal(cache.lookup(11).name, 'other');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
