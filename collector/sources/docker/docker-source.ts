@@ -1,5 +1,7 @@
-// The Docker source: containers from the Engine API. The tick lists and inspects (cheap, a few ms);
-// stats (about a second each with stream=false) run on their own cadence in the background, and the
+// The Docker source: containers from the Engine API. The engine's event stream tells which
+// containers changed; the tick lists (every LIST_INTERVAL_MS, or at once after an event or when the
+// stream is gone) and inspects only what changed, so a quiet engine costs no requests on most ticks.
+// Stats (about a second each with stream=false) run on their own cadence in the background, and the
 // tick only reads the latest cached readings — it never waits for them.
 
 import type { SeriesMap } from '../../../protocol';
@@ -8,7 +10,7 @@ import { seriesName } from '../../../protocol/series';
 import type { Logger } from '../../log';
 import { SourceError, type ProbeResult, type SampleResult, type Source } from '../../source';
 import type { EndpointOrigin } from './config';
-import { DockerApiError, type DockerApi } from './engine-client';
+import { DockerApiError, type DockerApi, type EngineStream } from './engine-client';
 import {
   healthFromStatus,
   parseContainerList,
@@ -24,8 +26,18 @@ import {
 export const PROBE_TIMEOUT_MS = 3000;
 /** Timeout of one list/inspect request, ms. */
 export const REQUEST_TIMEOUT_MS = 5000;
-/** Longest reuse of a live container's inspect answer when its listed state and health are unchanged, ms. */
+/** Longest reuse of a container list while the event stream reports no change, ms. */
+export const LIST_INTERVAL_MS = 2000;
+/** Longest reuse of a live container's inspect answer without the event stream, ms. */
 export const INSPECT_REFRESH_MS = 2000;
+/** Refresh of a container's last health-check output (it changes without an event), ms. */
+export const HEALTH_OUTPUT_REFRESH_MS = 10_000;
+/** Longest reuse of a live container's inspect answer even with the event stream (safety net), ms. */
+export const INSPECT_MAX_AGE_MS = 60_000;
+/** Wait before reopening an event stream the engine refused (HTTP or format error), ms. */
+export const EVENTS_RETRY_MS = 60_000;
+/** Container events that change what the source reports (exec_* events of health checks are left out). */
+export const WATCHED_EVENTS = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'oom', 'pause', 'unpause', 'destroy', 'rename', 'update', 'health_status'];
 /** A restart-count increase within this window counts the container as restarting, ms. */
 export const RESTART_RECENT_MS = 60_000;
 /** Stats older than this many stats intervals are reported as null (stale). */
@@ -83,6 +95,19 @@ export class DockerSource implements Source {
   private statsTimer: NodeJS.Timeout | undefined;
   private statsAbort = new AbortController();
   private closed = false;
+  /** The engine's container event stream, while open. */
+  private events: EngineStream | undefined;
+  /** True once the engine accepted the event stream (until it ends). */
+  private eventsLive = false;
+  /** An event arrived (or the stream changed) since the last list. */
+  private listDirty = true;
+  /** Containers named by events since their last inspect. */
+  private readonly dirtyIds = new Set<string>();
+  private lastListAt = Number.NEGATIVE_INFINITY;
+  /** Epoch ms before which a refused event stream is not reopened. */
+  private eventsRetryAt = 0;
+  private listed: ListedContainer[] = [];
+  private inspected: InspectedContainer[] = [];
   /** Whether the engine ever answered: after that, a missing socket means "stopped", not "no Docker". */
   private everReady = false;
 
@@ -120,34 +145,52 @@ export class DockerSource implements Source {
     }
   }
 
-  /** Lists and inspects containers, and reports them with the latest cached stats. */
+  /**
+   * Lists and inspects what changed (see the file comment), and reports every container with the
+   * latest cached stats. Without a live event stream it lists on every tick, so a stopped engine is
+   * noticed on the next tick either way: its stream ends, and the forced list fails.
+   */
   async sample(signal: AbortSignal): Promise<SampleResult> {
     if (this.closed) throw new SourceError('Docker source closed', false);
-    let listed: ListedContainer[];
-    let inspected: InspectedContainer[];
-    try {
-      listed = parseContainerList(await this.api.get('/containers/json?all=1', { signal, timeoutMs: REQUEST_TIMEOUT_MS })).filter((c) =>
-        this.opts.filter(c.name),
-      );
-      inspected = await this.inspectAll(listed, signal);
-    } catch (err) {
-      // The engine is gone or unreachable: stop reading stats until it answers again. A tick that was
-      // merely cut short (aborted) or an HTTP error from a live engine keeps the cached readings.
-      if (!(err instanceof DockerApiError) || !['aborted', 'http', 'protocol'].includes(err.kind)) this.stopStats();
-      if (err instanceof DockerApiError) throw new SourceError(err.message, err.retry);
-      throw new SourceError(`Docker engine at ${this.api.endpoint.display}: ${err instanceof Error ? err.message : String(err)}`);
+    const started = this.now();
+    if (!this.eventsLive || this.listDirty || started - this.lastListAt >= LIST_INTERVAL_MS) {
+      // Cleared before the requests: an event arriving meanwhile makes the next tick list again.
+      this.listDirty = false;
+      const dirty = [...this.dirtyIds];
+      this.dirtyIds.clear();
+      try {
+        const listed = parseContainerList(await this.api.get('/containers/json?all=1', { signal, timeoutMs: REQUEST_TIMEOUT_MS })).filter((c) =>
+          this.opts.filter(c.name),
+        );
+        this.inspected = await this.inspectAll(listed, new Set(dirty), signal);
+        this.listed = listed;
+        this.lastListAt = started;
+      } catch (err) {
+        this.listDirty = true;
+        for (const id of dirty) this.dirtyIds.add(id);
+        // The engine is gone or unreachable: stop reading stats and events until it answers again. A
+        // tick that was merely cut short (aborted) or an HTTP error from a live engine keeps the caches.
+        if (!(err instanceof DockerApiError) || !['aborted', 'http', 'protocol'].includes(err.kind)) {
+          this.stopStats();
+          this.stopEvents();
+        }
+        if (err instanceof DockerApiError) throw new SourceError(err.message, err.retry);
+        throw new SourceError(`Docker engine at ${this.api.endpoint.display}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      this.startEvents();
     }
     const now = this.now();
-    this.trackRestarts(inspected, now);
-    this.updateRunning(listed, inspected);
-    return this.build(listed, inspected, now);
+    this.trackRestarts(this.inspected, now);
+    this.updateRunning(this.listed, this.inspected);
+    return this.build(this.listed, this.inspected, now);
   }
 
-  /** Stops the stats loop, aborts stats in flight, closes connections. Idempotent. */
+  /** Stops the stats loop and the event stream, aborts stats in flight, closes connections. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.stopStats();
+    this.stopEvents();
     this.api.close();
   }
 
@@ -156,21 +199,30 @@ export class DockerSource implements Source {
     return this.statsInFlight.size;
   }
 
-  private async inspectAll(listed: ListedContainer[], signal: AbortSignal): Promise<InspectedContainer[]> {
+  /** Whether a container's cached inspect answer can stand in for a new one. */
+  private inspectFresh(c: ListedContainer, cached: CachedInspect | undefined, dirty: boolean, now: number): boolean {
+    if (!cached || dirty) return false;
+    // A state or health change shows in the list at once; stopped containers change only that way.
+    if (cached.listedState !== c.state || cached.listedHealth !== healthFromStatus(c.status)) return false;
+    const live = c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
+    if (!live) return true;
+    const age = now - cached.at;
+    // Without events a restart (RestartCount) can happen between two lists unseen: refresh often.
+    if (!this.eventsLive) return age < INSPECT_REFRESH_MS;
+    // The last health-check output changes with every check, without an event.
+    if (cached.data.health !== null && age >= HEALTH_OUTPUT_REFRESH_MS) return false;
+    return age < INSPECT_MAX_AGE_MS;
+  }
+
+  private async inspectAll(listed: ListedContainer[], dirty: Set<string>, signal: AbortSignal): Promise<InspectedContainer[]> {
     const seen = new Set(listed.map((c) => c.id));
     for (const id of this.inspects.keys()) if (!seen.has(id)) this.inspects.delete(id);
+    const now = this.now();
     const results = await Promise.all(
       listed.map(async (c): Promise<InspectedContainer | null> => {
         const cached = this.inspects.get(c.id);
+        if (cached && this.inspectFresh(c, cached, dirty.has(c.id), now)) return cached.data;
         const listedHealth = healthFromStatus(c.status);
-        // A state or health change shows in the list at once and triggers an inspect; stopped containers
-        // change only that way, live ones (new health output, restart counts) are refreshed every
-        // INSPECT_REFRESH_MS so that many containers do not mean many inspects per tick.
-        const live = c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
-        const now = this.now();
-        if (cached && cached.listedState === c.state && cached.listedHealth === listedHealth && (!live || now - cached.at < INSPECT_REFRESH_MS)) {
-          return cached.data;
-        }
         try {
           const data = parseInspect(await this.api.get(`/containers/${encodeURIComponent(c.id)}/json`, { signal, timeoutMs: REQUEST_TIMEOUT_MS }));
           this.inspects.set(c.id, { listedState: c.state, listedHealth, at: now, data });
@@ -238,6 +290,37 @@ export class DockerSource implements Source {
         this.log.debug(`stats for container ${id.slice(0, 12)}: ${err instanceof Error ? err.message : String(err)}`);
       })
       .finally(() => this.statsInFlight.delete(id));
+  }
+
+  private startEvents(): void {
+    if (this.events || this.closed || this.now() < this.eventsRetryAt) return;
+    const filters = encodeURIComponent(JSON.stringify({ type: ['container'], event: WATCHED_EVENTS }));
+    this.events = this.api.stream(`/events?filters=${filters}`, {
+      onOpen: () => {
+        this.eventsLive = true;
+      },
+      onMessage: (msg) => {
+        const m = msg as { id?: unknown; Actor?: { ID?: unknown } };
+        const id = typeof m.id === 'string' ? m.id : typeof m.Actor?.ID === 'string' ? m.Actor.ID : undefined;
+        if (id) this.dirtyIds.add(id);
+        this.listDirty = true;
+      },
+      onClose: (err) => {
+        // Usually the engine stopping: the next tick lists (and fails, marking the source down).
+        this.log.debug(`event stream ended: ${err.message}`);
+        // An engine that refuses the stream would refuse it on every tick: list-only mode for a while.
+        if (err.kind === 'http' || err.kind === 'protocol') this.eventsRetryAt = this.now() + EVENTS_RETRY_MS;
+        this.events = undefined;
+        this.eventsLive = false;
+        this.listDirty = true;
+      },
+    });
+  }
+
+  private stopEvents(): void {
+    this.events?.close();
+    this.events = undefined;
+    this.eventsLive = false;
   }
 
   private stopStats(): void {

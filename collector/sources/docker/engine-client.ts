@@ -43,6 +43,25 @@ export interface RequestOptions {
   timeoutMs: number;
 }
 
+/** Callbacks of a streaming request (`/events`). */
+export interface StreamHandlers {
+  /** The engine accepted the request (HTTP 200); messages follow. */
+  onOpen(): void;
+  /** One JSON message of the stream. */
+  onMessage(msg: unknown): void;
+  /** The stream ended (engine stopped, connection lost, HTTP error); not called after `close()`. */
+  onClose(err: DockerApiError): void;
+}
+
+/** An open streaming request. */
+export interface EngineStream {
+  /** Ends the stream without calling `onClose`. Idempotent. */
+  close(): void;
+}
+
+/** Longest line of a stream without a newline, bytes (one event is a few hundred bytes). */
+export const MAX_STREAM_LINE_BYTES = 1024 * 1024;
+
 /** The engine API surface the source uses; tests wrap it to observe or hold requests. */
 export interface DockerApi {
   readonly endpoint: DockerEndpoint;
@@ -50,7 +69,9 @@ export interface DockerApi {
   get(path: string, opts: RequestOptions): Promise<unknown>;
   /** GETs a slow stats `path` on a separate pool, so stats never queue in front of the tick's requests. */
   getStats(path: string, opts: RequestOptions): Promise<unknown>;
-  /** Closes idle connections and aborts nothing else; idempotent. */
+  /** Opens a long-lived streaming GET (newline-delimited JSON) on its own connection. */
+  stream(path: string, handlers: StreamHandlers): EngineStream;
+  /** Closes idle connections and open streams; idempotent. */
   close(): void;
 }
 
@@ -189,12 +210,77 @@ export function createEngineClient(endpoint: DockerEndpoint): DockerApi {
       req.end();
     });
 
+  const streams = new Set<() => void>();
+
+  const stream = (path: string, h: StreamHandlers): EngineStream => {
+    let done = false;
+    const base: http.RequestOptions =
+      endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
+    // Its own connection (agent: false): a stream holds it for as long as the engine runs.
+    const req = http.request({ ...base, agent: false, method: 'GET', path, headers: { Accept: 'application/json' } });
+    const end = (err: DockerApiError): void => {
+      if (done) return;
+      done = true;
+      streams.delete(stop);
+      req.destroy();
+      h.onClose(err);
+    };
+    const stop = (): void => {
+      if (done) return;
+      done = true;
+      streams.delete(stop);
+      req.destroy();
+    };
+    if (closed) {
+      queueMicrotask(() => end(new DockerApiError('Docker client closed', 'aborted')));
+      return { close: stop };
+    }
+    streams.add(stop);
+    req.on('response', (res) => {
+      if ((res.statusCode ?? 0) !== 200) {
+        res.resume();
+        return end(new DockerApiError(`Docker API GET ${path}: HTTP ${res.statusCode}`, 'http', res.statusCode));
+      }
+      h.onOpen();
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (done) return;
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === '') continue;
+          let msg: unknown;
+          try {
+            msg = JSON.parse(line);
+          } catch {
+            return end(new DockerApiError(`Docker API GET ${path}: a streamed message is not JSON`, 'protocol'));
+          }
+          h.onMessage(msg);
+          if (done) return;
+        }
+        if (buf.length > MAX_STREAM_LINE_BYTES) end(new DockerApiError(`Docker API GET ${path}: streamed message too long`, 'protocol'));
+      });
+      // A stopping engine cuts the response ("aborted"); either way the stream is over.
+      res.on('error', (e) => end(mapConnectError(e, endpoint)));
+      res.on('close', () => end(new DockerApiError(`the Docker engine at ${endpoint.display} closed the event stream`, 'network')));
+    });
+    req.on('error', (e) => end(mapConnectError(e, endpoint)));
+    req.on('close', () => end(new DockerApiError(`the Docker engine at ${endpoint.display} closed the event stream`, 'network')));
+    req.end();
+    return { close: stop };
+  };
+
   return {
     endpoint,
     get: (path, opts) => request(tickAgent, path, opts),
     getStats: (path, opts) => request(statsAgent, path, opts),
+    stream,
     close: () => {
       closed = true;
+      for (const s of [...streams]) s();
       tickAgent.destroy();
       statsAgent.destroy();
     },

@@ -5,8 +5,14 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { silentLogger } from '../../../../collector/log';
-import { DockerSource, INSPECT_REFRESH_MS, RESTART_RECENT_MS } from '../../../../collector/sources/docker/docker-source';
-import { DockerApiError, type DockerApi } from '../../../../collector/sources/docker/engine-client';
+import {
+  DockerSource,
+  HEALTH_OUTPUT_REFRESH_MS,
+  INSPECT_REFRESH_MS,
+  LIST_INTERVAL_MS,
+  RESTART_RECENT_MS,
+} from '../../../../collector/sources/docker/docker-source';
+import { DockerApiError, type DockerApi, type StreamHandlers } from '../../../../collector/sources/docker/engine-client';
 import type { DockerDetails } from '../../../../protocol/details/docker';
 
 const FIX = path.join(__dirname, '../../../fixtures/docker');
@@ -25,6 +31,19 @@ function fixtureEngine() {
   const list = (load('docker-20.10-containers.json') as unknown as Record<string, unknown>[]).filter((c) => inspects.has(c.Id as string));
   const calls: string[] = [];
   const stats = load('docker-20.10-stats-idle.json');
+  // The event stream: opens at once and stays open until the test ends it.
+  const events = {
+    handlers: undefined as StreamHandlers | undefined,
+    opened: 0,
+    emit(id: string, action: string): void {
+      events.handlers?.onMessage({ status: action, id, Type: 'container', Action: action, Actor: { ID: id } });
+    },
+    end(): void {
+      const h = events.handlers;
+      events.handlers = undefined;
+      h?.onClose(new DockerApiError('the Docker engine closed the event stream', 'network'));
+    },
+  };
   const api: DockerApi = {
     endpoint: { kind: 'unix', socketPath: '/fake.sock', display: 'unix:///fake.sock' },
     get: async (p) => {
@@ -40,13 +59,20 @@ function fixtureEngine() {
       calls.push(p);
       return stats;
     },
+    stream: (p, h) => {
+      calls.push(p.replace(/\?.*/, ''));
+      events.handlers = h;
+      events.opened++;
+      queueMicrotask(() => h.onOpen());
+      return { close: () => (events.handlers = undefined) };
+    },
     close: () => {},
   };
   const byName = (name: string): { listed: Record<string, unknown>; inspect: Record<string, unknown> } => {
     const listed = list.find((c) => (c.Names as string[])[0] === `/${name}`) as Record<string, unknown>;
     return { listed, inspect: inspects.get(listed.Id as string) as Record<string, unknown> };
   };
-  return { api, calls, list, byName };
+  return { api, calls, list, byName, events };
 }
 
 describe('docker source logic (fixture engine)', () => {
@@ -84,23 +110,73 @@ describe('docker source logic (fixture engine)', () => {
     }
   });
 
-  it('reuses inspect answers: stopped until their state changes, live ones for INSPECT_REFRESH_MS', async () => {
-    const { api, calls, byName } = fixtureEngine();
+  it('with the event stream: lists every LIST_INTERVAL_MS, inspects only what events or the list say changed', async () => {
+    const { api, calls, byName, events } = fixtureEngine();
     const src = make(api);
     const inspects = (): string[] => calls.filter((c) => /^\/containers\/[0-9a-f]+\/json$/.test(c));
+    const lists = (): number => calls.filter((c) => c === '/containers/json?all=1').length;
+    const idOf = (n: string): string => byName(n).listed.Id as string;
     try {
       await src.sample(signal());
       assert.equal(inspects().length, 5);
+      assert.equal(events.opened, 1);
+      await flush();
       calls.length = 0;
       now += 1000;
       await src.sample(signal());
-      assert.equal(inspects().length, 0, 'nothing changed within the refresh window');
-      // A health change shows in the list's status line and is inspected at once.
-      const c1 = byName('c1');
-      c1.listed.Status = 'Up 30 seconds (unhealthy)';
-      now += 100;
+      assert.deepEqual(calls, [], 'a quiet engine costs no request on this tick');
+      now += LIST_INTERVAL_MS - 1000;
       await src.sample(signal());
-      assert.deepEqual(inspects(), [`/containers/${c1.listed.Id}/json`]);
+      assert.equal(lists(), 1);
+      assert.equal(inspects().length, 0);
+      // An event for c1: listed and inspected on the next tick, nothing else.
+      calls.length = 0;
+      now += 100;
+      events.emit(idOf('c1'), 'die');
+      await src.sample(signal());
+      assert.equal(lists(), 1);
+      assert.deepEqual(inspects(), [`/containers/${idOf('c1')}/json`]);
+      // A health change visible in the list is inspected at once even without an event.
+      calls.length = 0;
+      byName('ok').listed.Status = 'Up 30 seconds (unhealthy)';
+      now += LIST_INTERVAL_MS;
+      await src.sample(signal());
+      assert.deepEqual(inspects(), [`/containers/${idOf('ok')}/json`]);
+      // Health-check output changes without events: containers with a health check are refreshed slowly.
+      calls.length = 0;
+      now += HEALTH_OUTPUT_REFRESH_MS;
+      await src.sample(signal());
+      assert.deepEqual(inspects().sort(), [`/containers/${idOf('hc')}/json`, `/containers/${idOf('ok')}/json`].sort());
+      // The stream ends (engine stopping): the very next tick lists, and reopens the stream.
+      calls.length = 0;
+      now += 100;
+      events.end();
+      await src.sample(signal());
+      assert.equal(lists(), 1);
+      assert.equal(events.opened, 2);
+    } finally {
+      src.close();
+    }
+  });
+
+  it('without the event stream: lists every tick and refreshes live containers every INSPECT_REFRESH_MS', async () => {
+    const { api, calls, byName } = fixtureEngine();
+    const refused: DockerApi = {
+      ...api,
+      stream: (p, h) => {
+        queueMicrotask(() => h.onClose(new DockerApiError(`Docker API GET ${p}: HTTP 400`, 'http', 400)));
+        return { close: () => {} };
+      },
+    };
+    const src = make(refused);
+    const inspects = (): string[] => calls.filter((c) => /^\/containers\/[0-9a-f]+\/json$/.test(c));
+    try {
+      await src.sample(signal());
+      await flush();
+      calls.length = 0;
+      now += 1000;
+      await src.sample(signal());
+      assert.deepEqual(calls, ['/containers/json?all=1'], 'listed, nothing inspected, stream not retried at once');
       calls.length = 0;
       now += INSPECT_REFRESH_MS;
       await src.sample(signal());
@@ -112,7 +188,7 @@ describe('docker source logic (fixture engine)', () => {
   });
 
   it('counts a container as restarting for RESTART_RECENT_MS after its restart count rises', async () => {
-    const { api, byName } = fixtureEngine();
+    const { api, byName, events } = fixtureEngine();
     const src = make(api);
     try {
       await src.sample(signal());
@@ -122,6 +198,7 @@ describe('docker source logic (fixture engine)', () => {
       rs.listed.Status = 'Up Less than a second';
       rs.inspect.RestartCount = 8;
       (rs.inspect.State as Record<string, unknown>).Status = 'running';
+      events.emit(rs.listed.Id as string, 'start');
       now += 1000;
       let s = (await src.sample(signal())).series;
       assert.equal(s['docker.rs.running_state'], 1);
@@ -136,7 +213,7 @@ describe('docker source logic (fixture engine)', () => {
   });
 
   it('fills CPU and memory from background stats, drops them when the container restarts', async () => {
-    const { api, calls, byName } = fixtureEngine();
+    const { api, calls, byName, events } = fixtureEngine();
     const src = make(api);
     try {
       await src.sample(signal());
@@ -152,7 +229,8 @@ describe('docker source logic (fixture engine)', () => {
       const c1 = byName('c1');
       (c1.inspect.State as Record<string, unknown>).StartedAt = '2026-11-22T06:21:10.000000000Z';
       c1.listed.Status = 'Up 1 second';
-      now += INSPECT_REFRESH_MS;
+      events.emit(c1.listed.Id as string, 'start');
+      now += 100;
       calls.length = 0;
       s = (await src.sample(signal())).series;
       assert.equal(s['docker.c1.cpu_ratio'], null);
@@ -184,10 +262,12 @@ describe('docker source logic (fixture engine)', () => {
       await src.sample(signal());
       await flush();
       mode = 'abort';
+      now += LIST_INTERVAL_MS;
       await assert.rejects(src.sample(signal()));
       mode = 'ok';
       assert.equal((await src.sample(signal())).series['docker.c1.cpu_ratio'], 0, 'the reading survived the aborted tick');
       mode = 'gone';
+      now += LIST_INTERVAL_MS;
       await assert.rejects(src.sample(signal()));
       mode = 'ok';
       // Back: the old reading is gone; a new request was issued and has not been awaited yet.

@@ -10,7 +10,7 @@ import type { DockerDetails } from '../../../../protocol/details/docker';
 import { silentLogger } from '../../../../collector/log';
 import { SourceError, type SampleResult, type Source } from '../../../../collector/source';
 import { dockerFactory } from '../../../../collector/sources/docker';
-import { DockerSource } from '../../../../collector/sources/docker/docker-source';
+import { DockerSource, LIST_INTERVAL_MS } from '../../../../collector/sources/docker/docker-source';
 import { createEngineClient, type DockerApi } from '../../../../collector/sources/docker/engine-client';
 import { startDockerEngine, type DockerEngine } from '../../../helpers/docker-engine';
 
@@ -150,6 +150,7 @@ describe('docker source against a real engine', function () {
     const api: DockerApi = {
       endpoint: real.endpoint,
       get: (p, o) => real.get(p, o),
+      stream: (p, h) => real.stream(p, h),
       getStats: async (p, o) => {
         statsStarted++;
         await gate;
@@ -227,11 +228,27 @@ describe('docker source against a real engine', function () {
     await src.sample(signal());
     await engine.freeze();
     try {
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(), 300);
-      // The tick loop aborts a sample at its timeout; the source must give up then, not hang on.
-      await assert.rejects(src.sample(ac.signal), (e: unknown) => e instanceof SourceError && /aborted/.test(e.message));
-      clearTimeout(timer);
+      // Ticks of 300 ms, each aborted at its end as the tick loop does: a tick that only reads the
+      // cache may pass, but by the list interval the source must fail the tick instead of hanging on.
+      let failedAfterMs = -1;
+      const t0 = Date.now();
+      while (Date.now() - t0 < LIST_INTERVAL_MS + 2000) {
+        const ac = new AbortController();
+        const timer = setTimeout(() => ac.abort(), 300);
+        const tick = Date.now();
+        try {
+          await src.sample(ac.signal);
+        } catch (e) {
+          assert.ok(e instanceof SourceError && /aborted/.test(e.message), String(e));
+          assert.ok(Date.now() - tick < 1000, 'gave up at the abort');
+          failedAfterMs = Date.now() - t0;
+          break;
+        } finally {
+          clearTimeout(timer);
+        }
+        await sleep(Math.max(0, 300 - (Date.now() - tick)));
+      }
+      assert.ok(failedAfterMs >= 0 && failedAfterMs <= LIST_INTERVAL_MS + 1000, `failed after ${failedAfterMs} ms`);
     } finally {
       engine.thaw();
     }
