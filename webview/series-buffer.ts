@@ -10,6 +10,9 @@ export interface ChartPoint {
   y: number | null;
 }
 
+/** Slowest sample cadence learnt for a series, in ms (slower than this is an outage, not a cadence). */
+const MAX_CADENCE_MS = 60_000;
+
 /** Bucketed, window-trimmed points of one series. */
 export class SeriesBuffer {
   /** The points, oldest first; the same array object for the buffer's whole life (charts hold it). */
@@ -19,6 +22,9 @@ export class SeriesBuffer {
   private bucketStart = -Infinity;
   private sum = 0;
   private count = 0;
+  /** Smoothed time between this series' samples: slow sources get proportionally longer silences. */
+  private cadenceMs = 0;
+  private lastSampleT = -Infinity;
 
   constructor(stepMs: number, gapMs: number) {
     this.stepMs = Math.max(1, stepMs);
@@ -42,6 +48,13 @@ export class SeriesBuffer {
     const pts = this.points;
     const last = pts.length ? pts[pts.length - 1] : undefined;
     if (last && t < last.x) return;
+    const dt = t - this.lastSampleT;
+    const gapMs = Math.max(this.gapMs, 3 * this.cadenceMs);
+    // Learn the cadence; one long outage moves it by at most 4× (and the outage itself is a gap below).
+    if (dt > 0 && Number.isFinite(dt)) {
+      this.cadenceMs = this.cadenceMs ? 0.8 * this.cadenceMs + 0.2 * Math.min(dt, 4 * this.cadenceMs) : Math.min(dt, MAX_CADENCE_MS);
+    }
+    this.lastSampleT = t;
     const b = Math.floor(t / this.stepMs) * this.stepMs;
     if (last && b === this.bucketStart) {
       if (v !== null) {
@@ -52,7 +65,7 @@ export class SeriesBuffer {
       return;
     }
     // A silence longer than a few intervals is a gap, not a straight line between two values.
-    if (last && last.y !== null && b - last.x > this.gapMs) pts.push({ x: last.x + 1, y: null });
+    if (last && last.y !== null && b - last.x > gapMs) pts.push({ x: last.x + 1, y: null });
     pts.push({ x: Math.max(b, last ? last.x + 1 : b), y: v });
     this.bucketStart = b;
     this.sum = v ?? 0;

@@ -401,7 +401,9 @@ export class DashboardStore {
     const maxPts = this.maxPoints();
     for (const [name, w] of this.buffers) {
       const v = m.series[name];
-      w.buf.append(m.t, v === undefined ? null : v);
+      // Absent means the source missed this tick (or has not started): no point; a long silence
+      // becomes a gap in the buffer. An explicit null is "not available now": a gap right away.
+      if (v !== undefined) w.buf.append(m.t, v);
       w.buf.trim(minT, maxPts);
     }
     this.dataChanged(false);

@@ -64,6 +64,17 @@ export async function launchBrowser(opts: { colorScheme?: 'dark' | 'light'; widt
 export async function screenshot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  // Charts outside the viewport redraw only every few seconds; scroll through once so every chart
+  // is drawn as a user scrolling down would see it.
+  await page.evaluate(async () => {
+    const frame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())));
+    for (let y = 0; y < document.documentElement.scrollHeight; y += Math.max(200, innerHeight / 2)) {
+      scrollTo(0, y);
+      await frame();
+    }
+    scrollTo(0, 0);
+    await frame();
+  });
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

@@ -303,6 +303,7 @@ describe('dashboard in Chromium against the real collector', function () {
     await until('GPU line drawn at 5m', async () => (await linePixels(page, 'GPU 2 Utilisation')) > 10);
     await screenshot(page, 'dashboard-5m-dark');
     await page.locator('rw-time-range [data-range="live"]').click();
+    await until('back to live', async () => (await page.locator('rw-time-range [data-range="live"]').getAttribute('aria-pressed')) === 'true');
   });
 
   it('reaches every control with the keyboard', async () => {

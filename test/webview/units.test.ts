@@ -116,3 +116,13 @@ describe('webview: UI state and tables', () => {
     assert.deepEqual(runs.map((r) => [r.state, r.from, r.to]), [['ok', 0, 0.4], ['unhealthy', 0.4, 0.8], ['stopped', 0.8, 1]]);
   });
 });
+
+describe('webview: SeriesBuffer cadence', () => {
+  it('does not break the line of a series that is sampled less often than the tick', () => {
+    const b = new SeriesBuffer(500, 1500);
+    for (let t = 0; t <= 40_000; t += 3500) b.append(t, 1);
+    assert.ok(!b.points.slice(2).some((p) => p.y === null), 'no gaps once the cadence is known');
+    b.append(100_000, 1);
+    assert.equal(b.points[b.points.length - 2].y, null, 'a real silence is still a gap');
+  });
+});
