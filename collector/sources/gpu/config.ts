@@ -27,7 +27,8 @@ export const DEFAULT_NVML_PATH = 'libnvidia-ml.so.1';
 /** Default nvidia-smi command (looked up on PATH). */
 export const DEFAULT_NVIDIA_SMI = 'nvidia-smi';
 const DEFAULT_CALL_TIMEOUT_MS = 2000;
-const DEFAULT_INIT_TIMEOUT_MS = 10_000;
+// Below the tick loop's 10 s probe timeout, so our own message wins.
+const DEFAULT_INIT_TIMEOUT_MS = 8000;
 const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 const MIN_SILENCE_TIMEOUT_MS = 5000;
 

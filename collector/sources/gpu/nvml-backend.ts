@@ -162,7 +162,7 @@ export class NvmlBackend {
     const outcome = w.async ? await w.value : w.value;
     if (this.dead !== null) throw new SourceError(this.dead);
     if (outcome === 'timed-out' && Atomics.load(this.ctrl, CTRL_DONE) !== id) {
-      this.terminate(`an NVML call did not return within ${this.opts.callTimeoutMs} ms (hung driver?); worker stopped`);
+      this.terminate(`an NVML call did not return within ${this.opts.callTimeoutMs} ms (hung driver?); worker stopped`, true);
       throw new SourceError(this.dead ?? 'NVML hung');
     }
     if (Atomics.load(this.ctrl, CTRL_STATUS) !== 0) throw new SourceError('NVML read failed (see the collector log)');
@@ -186,10 +186,10 @@ export class NvmlBackend {
     this.worker.postMessage(m);
   }
 
-  private terminate(reason: string): void {
+  private terminate(reason: string, hung = false): void {
     if (this.dead === null) this.dead = reason;
     const w = this.worker;
-    if (this.inflight && !this.counted) {
+    if (hung && !this.counted) {
       // Counted until the thread really exits: Node joins worker threads at exit, so a thread stuck
       // in the driver blocks process.exit() — the CLI checks stuckNvmlWorkers() and exits hard.
       this.counted = true;
