@@ -24,6 +24,8 @@ export class MonitorPanel implements vscode.Disposable {
   private panelSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
+  /** The HTML last given to the webview. */
+  html = '';
   /** Messages posted to the webview (count, for tests). */
   posted = 0;
 
@@ -84,8 +86,9 @@ export class MonitorPanel implements vscode.Disposable {
     panel.webview.options = this.options();
     panel.iconPath = vscode.Uri.joinPath(this.ctx.extensionUri, 'media', 'rigwatch.svg');
     const w = panel.webview;
+    this.html = '';
     const nonce = randomBytes(18).toString('base64');
-    w.html = dashboardHtml({
+    w.html = this.html = dashboardHtml({
       nonce,
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'webview.js')).toString(),
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'webview.css')).toString(),
