@@ -15,6 +15,7 @@ export const SMI_ONESHOT_TIMEOUT_MS = 10_000;
 const RESTART_BACKOFF_MIN_MS = 500;
 const RESTART_BACKOFF_MAX_MS = 30_000;
 const MAX_FIELD_RETRIES = 8;
+const FIRST_BATCH_SETTLE_MS = 50;
 
 /** Options of the nvidia-smi backend. */
 export interface SmiOptions {
@@ -147,7 +148,11 @@ export class SmiBackend {
         resolve(r);
       };
       const timer = setTimeout(() => finish(`nvidia-smi printed no data within ${this.opts.silenceTimeoutMs} ms`), this.opts.silenceTimeoutMs);
-      this.onFirstData = () => finish(null);
+      // The first line may be the first GPU of a batch: give the rest of the batch a moment to arrive.
+      this.onFirstData = () => {
+        this.onFirstData = null;
+        setTimeout(() => finish(null), FIRST_BATCH_SETTLE_MS);
+      };
       this.onFatal = (msg) => finish(msg);
       this.spawnStream();
       this.scheduleApps(0);
