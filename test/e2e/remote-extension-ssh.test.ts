@@ -1,15 +1,20 @@
 // The extension's SSH connection (plain mocha, no VS Code) against a real sshd: deploy → live with
 // samples over the compact stream, a killed ssh master → "reconnecting" with the ssh reason → live again
 // with the gap backfilled from the remote history, dispose leaves the remote collector running, the stop
-// command stops it, and a remote without node fails with the install hint.
+// command stops it, GPUs use the nvidia-smi fallback until koffi sits next to the remote bundle (then NVML),
+// and a remote without node fails with the install hint.
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { SshRemote } from '../../collector/remote/ssh';
 import type { ConnectionState } from '../../protocol/bridge';
 import type { HistoryReplyMessage, ServerMessage } from '../../protocol/messages';
 import type { ConnectionStateChange } from '../../extension/connection/connection';
 import { SshConnection } from '../../extension/connection/ssh-connection';
-import { COLLECTOR_JS } from '../helpers/collector-process';
+import { buildFakeNvidiaSmi, buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
+import { COLLECTOR_JS, ROOT } from '../helpers/collector-process';
 import { startSshd, type TestSshd } from '../helpers/sshd';
 
 function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
@@ -124,6 +129,36 @@ describe('extension SSH connection (real sshd)', function () {
     assert.equal(again.state, 'disconnected');
     assert.equal(again.reason, 'the collector on rwtest was stopped');
     await waitFor('the remote collector to exit', () => !pidAlive(pid), 10_000);
+  });
+
+  it('GPUs on the remote: the bare bundle uses the nvidia-smi fallback; koffi next to it enables NVML (docs/remote.md)', async () => {
+    const state = makeFakeStateDir();
+    fs.chmodSync(state.dir, 0o755);
+    writeFakeState(state.stateFile, { count: 2, 'gpu.*.util': 30, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 1073741824 });
+    fs.chmodSync(state.stateFile, 0o644);
+    sshd.setUserEnvironment([`RIGWATCH_NVML_PATH=${buildFakeNvml()}`, `RIGWATCH_NVIDIA_SMI=${buildFakeNvidiaSmi()}`, `FAKE_NVML_STATE=${state.stateFile}`]);
+    const gpuDescription = async (): Promise<string> => {
+      const c = connect();
+      await waitFor('live with a ready GPU source', () => c.state === 'live' && c.model.sources.find((x) => x.id === 'gpu' && x.state === 'ready'));
+      const d = c.model.sources.find((x) => x.id === 'gpu')!.description!;
+      assert.equal(await c.stopRemoteCollector(), true);
+      return d;
+    };
+    try {
+      assert.match(await gpuDescription(), /^2 × .+ via nvidia-smi \(NVML unavailable: koffi could not be loaded: /);
+      // What the docs say to do (npm install koffi in ~/.cache/rigwatch), done offline: koffi and this
+      // platform's prebuilt package, copied from our node_modules.
+      const nm = path.join(sshd.home, '.cache', 'rigwatch', 'node_modules');
+      fs.mkdirSync(path.join(nm, '@koromix'), { recursive: true });
+      fs.cpSync(path.join(ROOT, 'node_modules', 'koffi'), path.join(nm, 'koffi'), { recursive: true });
+      const platformPkg = `koffi-${process.platform}-${process.arch}`;
+      fs.cpSync(path.join(ROOT, 'node_modules', '@koromix', platformPkg), path.join(nm, '@koromix', platformPkg), { recursive: true });
+      execFileSync('chown', ['-R', `${sshd.user}:${sshd.user}`, nm]);
+      assert.match(await gpuDescription(), /^2 × .+ via NVML$/);
+    } finally {
+      sshd.setUserEnvironment([]);
+      state.dispose();
+    }
   });
 
   it('a remote without node is "failed" with the install hint and is not retried', async () => {
