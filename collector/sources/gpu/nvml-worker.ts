@@ -58,6 +58,7 @@ const PROCESS_INFO_V3_BYTES = 24; // pid u32, pad, usedGpuMemory u64, gpuInstanc
 const PROCESS_INFO_V1_BYTES = 16; // pid u32, pad, usedGpuMemory u64
 const PROCESS_UTIL_SAMPLE_BYTES = 32; // pid u32, pad, timeStamp u64, sm/mem/enc/dec u32
 const INITIAL_PROCESS_CAPACITY = 64;
+const TWO_32 = 4294967296;
 
 registerWorker(NVML_WORKER_KIND, (data) => runNvmlWorker(data as NvmlWorkerData));
 
@@ -171,12 +172,15 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   // Preallocated scratch buffers, reused on every call (calls are sequential in this thread).
   const u32a = Buffer.alloc(4);
   const u32b = Buffer.alloc(4);
-  const u64 = Buffer.alloc(8);
-  const util = Buffer.alloc(8);
-  const mem = Buffer.alloc(getMemV2 ? 40 : 24);
   const text = Buffer.alloc(Math.max(NAME_BUFFER_BYTES, UUID_BUFFER_BYTES, DRIVER_BUFFER_BYTES));
   const pci = Buffer.alloc(PCI_INFO_BYTES);
   let procBuf = Buffer.alloc(INITIAL_PROCESS_CAPACITY * PROCESS_INFO_V3_BYTES);
+  // Hot-path outputs as typed arrays (indexing beats Buffer reads; 64-bit values as two u32 halves, no BigInt).
+  const o32 = new Uint32Array(1);
+  const o32b = new Uint32Array(1);
+  const o64 = new Uint32Array(2);
+  const oUtil = new Uint32Array(2);
+  const oMem = new Uint32Array(getMemV2 ? 10 : 6);
   let utilBuf = Buffer.alloc(INITIAL_PROCESS_CAPACITY * PROCESS_UTIL_SAMPLE_BYTES);
   const cstr = (b: Buffer): string => {
     const end = b.indexOf(0);
@@ -308,31 +312,33 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       // Fixed arity (no rest/spread): these run ~100 times per tick.
       const u32 = (fn: KoffiFunction | null, call: string): number | null => {
         if (!fn || lost[d] || skip(d, call)) return null;
-        return ok(fn(h, u32a) as number, d, call) ? u32a.readUInt32LE(0) : null;
+        return ok(fn(h, o32) as number, d, call) ? o32[0] : null;
       };
       const u32x = (fn: KoffiFunction | null, call: string, arg: number): number | null => {
         if (!fn || lost[d] || skip(d, call)) return null;
-        return ok(fn(h, arg, u32a) as number, d, call) ? u32a.readUInt32LE(0) : null;
+        return ok(fn(h, arg, o32) as number, d, call) ? o32[0] : null;
       };
       let noteFlags = statics[d].migMode ? NVML_NOTE_MIG : 0;
 
-      if (getUtil && !skip(d, 'nvmlDeviceGetUtilizationRates') && !lost[d] && ok(getUtil(h, util) as number, d, 'nvmlDeviceGetUtilizationRates')) {
-        set('utilization_ratio', util.readUInt32LE(0) / 100);
-        set('memory_utilization_ratio', util.readUInt32LE(4) / 100);
+      if (getUtil && !skip(d, 'nvmlDeviceGetUtilizationRates') && !lost[d] && ok(getUtil(h, oUtil) as number, d, 'nvmlDeviceGetUtilizationRates')) {
+        set('utilization_ratio', oUtil[0] / 100);
+        set('memory_utilization_ratio', oUtil[1] / 100);
       }
       if (getMemV2 && !skip(d, 'nvmlDeviceGetMemoryInfo_v2') && !lost[d]) {
-        mem.writeUInt32LE(NVML_MEMORY_V2_VERSION, 0);
-        if (ok(getMemV2(h, mem) as number, d, 'nvmlDeviceGetMemoryInfo_v2')) {
-          const total = Number(mem.readBigUInt64LE(8));
-          const used = Number(mem.readBigUInt64LE(32));
+        // nvmlMemory_v2_t as u32 words: version, pad, total, reserved, free, used (u64 = lo + hi·2^32).
+        oMem[0] = NVML_MEMORY_V2_VERSION;
+        if (ok(getMemV2(h, oMem) as number, d, 'nvmlDeviceGetMemoryInfo_v2')) {
+          const total = oMem[2] + oMem[3] * TWO_32;
+          const used = oMem[8] + oMem[9] * TWO_32;
           set('memory_total_bytes', total);
-          set('memory_reserved_bytes', Number(mem.readBigUInt64LE(16)));
+          set('memory_reserved_bytes', oMem[4] + oMem[5] * TWO_32);
           set('memory_used_bytes', used);
           if (total > 0) set('memory_used_ratio', used / total);
         }
-      } else if (getMemV1 && !skip(d, 'nvmlDeviceGetMemoryInfo') && !lost[d] && ok(getMemV1(h, mem) as number, d, 'nvmlDeviceGetMemoryInfo')) {
-        const total = Number(mem.readBigUInt64LE(0));
-        const used = Number(mem.readBigUInt64LE(16));
+      } else if (getMemV1 && !skip(d, 'nvmlDeviceGetMemoryInfo') && !lost[d] && ok(getMemV1(h, oMem) as number, d, 'nvmlDeviceGetMemoryInfo')) {
+        // nvmlMemory_t: total, free, used.
+        const total = oMem[0] + oMem[1] * TWO_32;
+        const used = oMem[4] + oMem[5] * TWO_32;
         set('memory_total_bytes', total);
         set('memory_used_bytes', used);
         if (total > 0) set('memory_used_ratio', used / total);
@@ -357,21 +363,21 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       if (v !== null) set('pcie_rx_bytes_per_second', v * 1024);
       v = u32x(getPcie, 'nvmlDeviceGetPcieThroughput(TX)', NVML_PCIE_UTIL_TX_BYTES);
       if (v !== null) set('pcie_tx_bytes_per_second', v * 1024);
-      if (getEnc && !skip(d, 'nvmlDeviceGetEncoderUtilization') && !lost[d] && ok(getEnc(h, u32a, u32b) as number, d, 'nvmlDeviceGetEncoderUtilization')) {
-        set('encoder_utilization_ratio', u32a.readUInt32LE(0) / 100);
+      if (getEnc && !skip(d, 'nvmlDeviceGetEncoderUtilization') && !lost[d] && ok(getEnc(h, o32, o32b) as number, d, 'nvmlDeviceGetEncoderUtilization')) {
+        set('encoder_utilization_ratio', o32[0] / 100);
       }
-      if (getDec && !skip(d, 'nvmlDeviceGetDecoderUtilization') && !lost[d] && ok(getDec(h, u32a, u32b) as number, d, 'nvmlDeviceGetDecoderUtilization')) {
-        set('decoder_utilization_ratio', u32a.readUInt32LE(0) / 100);
+      if (getDec && !skip(d, 'nvmlDeviceGetDecoderUtilization') && !lost[d] && ok(getDec(h, o32, o32b) as number, d, 'nvmlDeviceGetDecoderUtilization')) {
+        set('decoder_utilization_ratio', o32[0] / 100);
       }
       v = u32(getPstate, 'nvmlDeviceGetPerformanceState');
       if (v !== null && v !== NVML_PSTATE_UNKNOWN) set('pstate_count', v);
-      if (getReasons && !skip(d, getReasons.name) && !lost[d] && ok(getReasons.fn(h, u64) as number, d, getReasons.name)) {
-        values[base + NVML_THROTTLE_OFFSET] = Number(u64.readBigUInt64LE(0));
+      if (getReasons && !skip(d, getReasons.name) && !lost[d] && ok(getReasons.fn(h, o64) as number, d, getReasons.name)) {
+        values[base + NVML_THROTTLE_OFFSET] = o64[0] + o64[1] * TWO_32;
       }
       if (getEcc && !skip(d, 'nvmlDeviceGetTotalEccErrors') && !lost[d]) {
         let total: number | null = 0;
         for (const type of [NVML_MEMORY_ERROR_TYPE_CORRECTED, NVML_MEMORY_ERROR_TYPE_UNCORRECTED]) {
-          if (ok(getEcc(h, type, NVML_VOLATILE_ECC, u64) as number, d, 'nvmlDeviceGetTotalEccErrors')) total += Number(u64.readBigUInt64LE(0));
+          if (ok(getEcc(h, type, NVML_VOLATILE_ECC, o64) as number, d, 'nvmlDeviceGetTotalEccErrors')) total += o64[0] + o64[1] * TWO_32;
           else {
             total = null;
             break;
