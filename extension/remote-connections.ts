@@ -28,6 +28,8 @@ export interface RemoteSettings {
   /** `user@host[:port]` or ssh config aliases to connect at startup. */
   remoteHosts: string[];
   idleTimeoutHours: number;
+  /** ssh binary; undefined = `ssh` on PATH. */
+  sshPath: string | undefined;
   prometheus: { url: string; pollSeconds?: number } | undefined;
 }
 
@@ -48,6 +50,7 @@ export function readRemoteSettings(warn: (m: string) => void = () => {}): Remote
     });
   }
   const idle = c.get<unknown>('remote.idleTimeoutHours', DEFAULT_REMOTE_IDLE_HOURS);
+  const sshPath = c.get<unknown>('remote.sshPath', '');
   const p = c.get<unknown>('prometheus', null);
   let prometheus: RemoteSettings['prometheus'];
   if (isObj(p) && typeof p.url === 'string' && p.url.trim()) {
@@ -60,6 +63,7 @@ export function readRemoteSettings(warn: (m: string) => void = () => {}): Remote
   return {
     remoteHosts: hosts,
     idleTimeoutHours: typeof idle === 'number' && idle >= 0 && Number.isFinite(idle) ? idle : DEFAULT_REMOTE_IDLE_HOURS,
+    sshPath: typeof sshPath === 'string' && sshPath.trim() ? sshPath.trim() : undefined,
     prometheus,
   };
 }
@@ -131,6 +135,7 @@ export class RemoteConnections implements vscode.Disposable {
         target,
         bundlePath,
         idleTimeoutHours: this.settings.idleTimeoutHours,
+        sshPath: this.settings.sshPath,
         interval: this.manager.currentSettings.intervalSeconds,
         log: (level, m) => this.log[level](m),
       });

@@ -34,6 +34,8 @@ export interface SshConnectionOptions {
   bundlePath: string;
   /** Extra ssh arguments (tests: `-F <config>`); the user's normal ssh config applies otherwise. */
   sshArgs?: string[];
+  /** ssh binary (default `ssh` on PATH). */
+  sshPath?: string;
   /** Remote collector's idle timeout in hours (0 = never). */
   idleTimeoutHours?: number;
   /** Remote sample interval in seconds. */
@@ -192,6 +194,7 @@ export class SshConnection implements Connection {
       target: this.opts.target,
       bundlePath: this.opts.bundlePath,
       sshArgs: this.opts.sshArgs,
+      sshPath: this.opts.sshPath,
       idleTimeoutHours: this.opts.idleTimeoutHours,
       interval: this.opts.interval,
       // Keep the local port across a fresh SshRemote so the client's URL stays valid.
