@@ -1,7 +1,8 @@
 // Starts a real PostgreSQL 15 (Debian package `postgresql`) on a free loopback port in a temp dir,
 // for tests. One initdb per test process (a template), copied per server; fsync off. As root the
 // server runs as the `postgres` user through runuser (postgres refuses to run as root).
-// pg_hba: the `postgres` superuser is trusted; every other role must give its password
+// pg_hba: the `postgres` superuser is trusted (also for replication, so a test can start a streaming
+// replica with pg_basebackup); every other role must give its password
 // (scram-sha-256), so tests can create a role with a password and try a wrong one.
 
 import { execFile, execFileSync } from 'node:child_process';
@@ -39,16 +40,42 @@ let templateDir: string | null = null;
 
 /** Starts a fresh PostgreSQL on a free loopback port. */
 export async function startPostgres(): Promise<PostgresServer> {
-  for (const bin of ['initdb', 'pg_ctl']) {
-    if (!existsSync(path.join(PG_BIN_DIR, bin))) {
-      throw new Error(`PostgreSQL 15 binary ${path.join(PG_BIN_DIR, bin)} not found — ${INSTALL_HINT}`);
-    }
-  }
+  checkBinaries();
   const template = await ensureTemplate();
   const base = mkdtempSync(path.join(os.tmpdir(), 'rigwatch-pg-'));
   const dataDir = path.join(base, 'data');
   await run('cp', ['-a', template, dataDir], false);
   chownToPostgres(base);
+  return launch(base, dataDir);
+}
+
+/**
+ * Starts a streaming replica of `primary` (pg_basebackup -R: standby.signal + primary_conninfo; fast checkpoint, else it waits for the next one) on its
+ * own free port; hot standby, so it answers read-only queries and `pg_is_in_recovery()` is true.
+ */
+export async function startPostgresReplica(primary: PostgresServer): Promise<PostgresServer> {
+  checkBinaries();
+  const base = mkdtempSync(path.join(os.tmpdir(), 'rigwatch-pg-replica-'));
+  chownToPostgres(base);
+  const dataDir = path.join(base, 'data');
+  try {
+    await run(path.join(PG_BIN_DIR, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'], true);
+  } catch (err) {
+    rmSync(base, { recursive: true, force: true });
+    throw err;
+  }
+  return launch(base, dataDir);
+}
+
+function checkBinaries(): void {
+  for (const bin of ['initdb', 'pg_ctl', 'pg_basebackup']) {
+    if (!existsSync(path.join(PG_BIN_DIR, bin))) {
+      throw new Error(`PostgreSQL 15 binary ${path.join(PG_BIN_DIR, bin)} not found — ${INSTALL_HINT}`);
+    }
+  }
+}
+
+async function launch(base: string, dataDir: string): Promise<PostgresServer> {
   const port = await freePort();
   let disposed = false;
 
@@ -140,6 +167,7 @@ async function ensureTemplate(): Promise<string> {
     [
       'local all all trust',
       'host all postgres 127.0.0.1/32 trust',
+      'host replication postgres 127.0.0.1/32 trust',
       'host all all 127.0.0.1/32 scram-sha-256',
       '',
     ].join('\n'),

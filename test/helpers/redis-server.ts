@@ -28,8 +28,8 @@ export interface RedisServer {
   dispose(): Promise<void>;
 }
 
-/** Starts a fresh Redis; `password` sets `requirepass`. */
-export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
+/** Starts a fresh Redis; `password` sets `requirepass`, `args` are extra server options (e.g. `--replicaof`). */
+export async function startRedis(opts: { password?: string; args?: string[] } = {}): Promise<RedisServer> {
   const bin = findRedisServer();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rigwatch-redis-'));
   const port = await freePort();
@@ -77,6 +77,7 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
         '--dir', dir, '--daemonize', 'yes', '--pidfile', pidfile, '--logfile', path.join(dir, 'redis.log'),
         '--enable-debug-command', 'local',
         ...(opts.password ? ['--requirepass', opts.password] : []),
+        ...(opts.args ?? []),
       ];
       execFileSync(bin, args, { stdio: 'ignore', timeout: 10_000 });
       // Daemonized: ready once it answers PING.

@@ -8,7 +8,7 @@ import type { SeriesMap } from '../../../../protocol';
 import type { PostgresDetails } from '../../../../protocol';
 import { PostgresSource } from '../../../../collector/sources/postgres/postgres-source';
 import type { PostgresInstanceConfig } from '../../../../collector/sources/postgres/config';
-import { freePort, startPostgres, type PostgresServer } from '../../../helpers/postgres-server';
+import { freePort, startPostgres, startPostgresReplica, type PostgresServer } from '../../../helpers/postgres-server';
 
 const INTERVAL_MS = 1000;
 const never = (): AbortSignal => new AbortController().signal;
@@ -216,6 +216,42 @@ describe('postgres source (real PostgreSQL 15)', function () {
     const calm = await quiet.sample(never());
     assert.equal(calm.series['postgres.quiet.blocked_count'], 0);
     assert.equal(calm.series['postgres.quiet.longest_query_seconds'], 0, 'no active query other than ours');
+  });
+
+  it('reports replication lag on a streaming replica (0 when replayed, growing while replay is paused)', async () => {
+    const replica = await startPostgresReplica(server);
+    try {
+      const until = async (what: string, fn: () => Promise<boolean>): Promise<void> => {
+        const deadline = Date.now() + 15_000;
+        while (!(await fn())) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await sleep(100);
+        }
+      };
+      await until('streaming', async () => (await replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_wal_receiver WHERE status = 'streaming'"))[0].n === 1);
+      await server.query('CREATE TABLE IF NOT EXISTS repl_probe (t timestamptz)');
+      await server.query('INSERT INTO repl_probe VALUES (now())');
+      await until('replayed', async () => (await replica.query<{ n: number }>('SELECT count(*)::int AS n FROM repl_probe').catch(() => [{ n: 0 }]))[0].n === 1);
+      const src = source({ name: 'replica', url: replica.url() });
+      const probe = await src.probe(never());
+      assert.match(probe.status === 'ready' ? probe.description ?? '' : '', /\(replica\)$/);
+      const caughtUp = await src.sample(never());
+      assert.equal((caughtUp.details as PostgresDetails).isReplica, true);
+      assert.equal(caughtUp.series['postgres.replica.replication_lag_seconds'], 0, 'everything received is replayed');
+      await replica.query('SELECT pg_wal_replay_pause()');
+      await server.query('INSERT INTO repl_probe VALUES (now())');
+      await until('received but not replayed', async () =>
+        (await replica.query<{ behind: boolean }>('SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() AS behind'))[0].behind);
+      await sleep(1200);
+      const behind = (await src.sample(never())).series['postgres.replica.replication_lag_seconds'] ?? 0;
+      const [truth] = await replica.query<{ lag: number }>('SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS lag');
+      assert.ok(behind >= 1.2 && behind <= truth.lag + 0.05, `lag ${behind} s (server says ${truth.lag} s now)`);
+      await replica.query('SELECT pg_wal_replay_resume()');
+    } finally {
+      for (const s of open.splice(0)) await s.close();
+      await replica.dispose();
+    }
+    assert.equal(replica.pid(), null, 'replica left running');
   });
 
   it('gives up on a slow server at statement_timeout without hanging, and keeps working after', async () => {

@@ -181,6 +181,48 @@ describe('redis source (real redis-server)', function () {
     await until('ready after DEBUG SLEEP', async () => src.sample(never()).then((r: SampleResult) => r, () => undefined));
   });
 
+  it('reports role and replication offset lag against a real replica', async () => {
+    // Redis 7 waits 5 s before a diskless full sync (to batch replicas): not needed here.
+    await server.cli('CONFIG', 'SET', 'repl-diskless-sync-delay', '0');
+    const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(server.port)] });
+    try {
+      await until('replica link up', async () => (/master_link_status:up/.test(await replica.cli('INFO', 'replication')) ? true : undefined));
+      const master = track(source(server.url()));
+      const onReplica = track(source(replica.url(), { name: 'replica' }));
+      await master.probe(never());
+      const rp = await onReplica.probe(never());
+      assert.match(rp.status === 'ready' ? rp.description ?? '' : '', /\(replica\)$/);
+      await server.cli('SET', 'r1', 'x');
+      // Replicas acknowledge their offset once a second.
+      await until('replica caught up', async () => {
+        const { series } = await master.sample(never());
+        return series['redis.main.replication_offset_lag_bytes'] === 0 ? true : undefined;
+      });
+      const r = await onReplica.sample(never());
+      const rd = r.details as RedisDetails;
+      assert.equal(rd.role, 'slave');
+      assert.equal(rd.masterLinkStatus, 'up');
+      assert.equal(r.series['redis.replica.replication_offset_lag_bytes'], null, 'a replica cannot see its master offset');
+      // Freeze the replica: the master's offset moves on, the replica's acknowledged one does not.
+      const pid = replica.pid() as number;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await server.cli('SET', 'r2', 'y'.repeat(1000));
+        const { series, details } = await master.sample(never());
+        const info = parseRedisInfo(await server.cli('INFO', 'replication'));
+        const expected = (info.masterReplOffset ?? 0) - (info.replicas[0]?.offset ?? 0);
+        assert.ok(expected > 1000, `the write must put the replica behind (${expected} bytes)`);
+        assert.equal(series['redis.main.replication_offset_lag_bytes'], expected);
+        assert.equal((details as RedisDetails).connectedReplicas, 1);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    } finally {
+      await replica.dispose();
+    }
+    assert.equal(replica.pid(), null, 'replica left running');
+  });
+
   it('closes its connection', async () => {
     const src = source(server.url());
     await src.probe(never());
