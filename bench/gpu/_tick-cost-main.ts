@@ -29,7 +29,7 @@ function pidCpuUs(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Full GC (node --expose-gc): run before a phase, and at its end so each row pays for its own garbage. */
+/** Full GC (node --expose-gc) before each measured window, so no window inherits another's garbage. */
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -70,7 +70,8 @@ async function measure(ticks: number, fn: () => Promise<void>, childUs: () => nu
   const c0 = childUs();
   const w0 = performance.now();
   for (let i = 0; i < ticks; i++) await fn();
-  gc(); // each path pays for its own garbage
+  // No forced GC inside the window: a full GC costs in proportion to the live heap, not to this path's
+  // garbage, and would inflate the rows with few ticks. Young-generation GCs during the loop are counted.
   const self = (selfCpuUs() - s0) / ticks;
   const child = (childUs() - c0) / ticks;
   return { cpu: self + child, self, child, wall: (performance.now() - w0) / ticks };

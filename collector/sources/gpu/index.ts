@@ -30,6 +30,8 @@ export class GpuSource implements Source {
   private smi: SmiBackend | null = null;
   private backendReason: string | undefined;
   private busOrder: string[] = [];
+  /** Details of the last sample: the report maps an index to a PCI bus id from it (lazily, not per tick). */
+  private lastDetails: GpuDetails | null = null;
   private noGpu: { until: number; result: ProbeResult } | null = null;
   private readonly procs = new ProcessInfoCache();
   private readonly log: Logger;
@@ -124,7 +126,7 @@ export class GpuSource implements Source {
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
     const result = buildSample(this.id, reading, (pid) => this.procs.lookup(pid), this.backendReason);
     this.procs.endTick();
-    this.busOrder = (result.details as GpuDetails).devices.map((d) => d.pciBusId);
+    this.lastDetails = result.details as GpuDetails;
     return result;
   }
 
@@ -137,6 +139,7 @@ export class GpuSource implements Source {
     const raw = args.index;
     const index = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(index)) throw new Error(`index: expected a GPU index (0, 1, …), got ${JSON.stringify(raw ?? null)}`);
+    if (this.lastDetails) this.busOrder = this.lastDetails.devices.map((d) => d.pciBusId);
     if (this.busOrder.length === 0) throw new Error('no GPU is known yet');
     if (index >= this.busOrder.length) throw new Error(`index: expected 0..${this.busOrder.length - 1}, got ${index}`);
     const r: GpuReport = await fetchReport(this.cfg.nvidiaSmiPath, this.ctx.env, index, this.busOrder[index]);
@@ -150,6 +153,7 @@ export class GpuSource implements Source {
   }
 
   private closeBackends(): void {
+    this.lastDetails = null;
     this.nvml?.close();
     this.nvml = null;
     this.smi?.close();

@@ -95,9 +95,21 @@ export const THROTTLE_REASON_BITS: ReadonlyArray<readonly [number, string]> = [
   [0x100, 'display_clock_setting'],
 ];
 
+const reasonCache = new Map<number, readonly string[]>();
+
 /** Decodes a clock-event reason bitmask to names; unknown bits become `unknown_0x…`. */
 export function decodeThrottleReasons(mask: number | null): string[] {
   if (mask === null || !Number.isFinite(mask) || mask < 0) return [];
+  let hit = reasonCache.get(mask);
+  if (!hit) {
+    hit = decodeUncached(mask);
+    if (reasonCache.size > 1024) reasonCache.clear();
+    reasonCache.set(mask, hit);
+  }
+  return hit.slice();
+}
+
+function decodeUncached(mask: number): string[] {
   const out: string[] = [];
   let rest = mask;
   for (const [bit, name] of THROTTLE_REASON_BITS) {
