@@ -254,13 +254,21 @@ describe('dashboard in Chromium against the real collector', function () {
     const callout = page.locator('rw-alert-callouts li[data-alert*="gpu.1.temperature_celsius"]');
     assert.equal(await callout.count(), 0, 'no callout while cool');
     writeFakeState(gpuState.stateFile, { ...COOL, 'gpu.1.temp': 91 });
-    await callout.waitFor({ timeout: 15_000 }).catch((e: Error) => {
-      throw new Error(`${e.message}\nalert messages received:\n${alertFrames.join('\n')}\ncollector stderr:\n${collector.stderr().slice(-2000)}`);
+    await callout.waitFor({ timeout: 15_000 }).catch(async (e: Error) => {
+      const seen = await page.evaluate(() => {
+        const st = (document.querySelector('rw-app') as unknown as { store: { value(n: string): unknown; lastSampleT: number; sources: Map<string, unknown> } }).store;
+        return JSON.stringify({ temp: st.value('gpu.1.temperature_celsius'), t: st.lastSampleT, now: Date.now(), gpu: st.sources.get('gpu') });
+      });
+      throw new Error(`${e.message}\npage state: ${seen}\nalert messages received:\n${alertFrames.join('\n')}\ncollector stderr:\n${collector.stderr().slice(-2000)}`);
     });
     assert.equal(await callout.getAttribute('data-severity'), 'critical');
     assert.match(await callout.innerText(), /91 °C/);
     await until('GPU 1 card marked critical', async () => (await page.locator('rw-gpu-card').nth(1).locator('article.critical').count()) === 1);
     await screenshot(page, 'dashboard-alert-dark');
+    // Acknowledge goes to the collector and comes back as an alert event.
+    await callout.locator('vscode-button', { hasText: 'Acknowledge' }).click();
+    await until('acknowledged', async () => /acknowledged/.test(await callout.innerText()));
+    assert.equal(await callout.locator('vscode-button', { hasText: 'Acknowledge' }).count(), 0);
     writeFakeState(gpuState.stateFile, COOL);
     await callout.waitFor({ state: 'detached', timeout: 15_000 });
   });
