@@ -45,6 +45,7 @@ export class PostgresSource implements Source {
   readonly id: string;
   readonly kind = 'postgres';
   private readonly target: string;
+  private readonly redactedUrl: string;
   private readonly secrets: string[];
   private readonly log: Logger;
   private readonly statementTimeoutMs: number;
@@ -65,6 +66,7 @@ export class PostgresSource implements Source {
   constructor(private readonly instance: PostgresInstanceConfig, ctx: Pick<SourceContext, 'intervalMs' | 'log'>) {
     this.id = `postgres.${instance.name}`;
     this.target = postgresTarget(instance.url);
+    this.redactedUrl = redactUrl(instance.url);
     const pw = urlPassword(instance.url);
     this.secrets = pw ? [pw] : [];
     this.log = ctx.log.child(this.id);
@@ -149,7 +151,7 @@ export class PostgresSource implements Source {
     return {
       kind: 'postgres',
       instance: this.instance.name,
-      target: redactUrl(this.instance.url),
+      target: this.redactedUrl,
       origin: this.instance.origin,
       serverVersion: this.serverVersion,
       isReplica: row.in_recovery,

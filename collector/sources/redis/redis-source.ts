@@ -35,6 +35,7 @@ export class RedisSource implements Source {
   readonly id: string;
   readonly kind = 'redis';
   private readonly target: string;
+  private readonly redactedUrl: string;
   private readonly secrets: string[];
   private readonly log: Logger;
   private readonly commandTimeoutMs: number;
@@ -56,6 +57,7 @@ export class RedisSource implements Source {
   constructor(private readonly instance: RedisInstanceConfig, ctx: Pick<SourceContext, 'intervalMs' | 'log'>) {
     this.id = `redis.${instance.name}`;
     this.target = redisTarget(instance.url);
+    this.redactedUrl = redactUrl(instance.url);
     const pw = urlPassword(instance.url);
     this.secrets = pw ? [pw] : [];
     this.log = ctx.log.child(this.id);
@@ -121,7 +123,13 @@ export class RedisSource implements Source {
       return { series, details: this.details(client, info) };
     } catch (err) {
       if (err instanceof SourceError) throw err;
-      throw new SourceError(`Redis at ${this.target}: ${this.scrub(errorMessage(err))}`, true);
+      const msg = this.scrub(errorMessage(err));
+      // A password changed or removed under a live connection: as final as a failed login.
+      if (AUTH_ERROR_RE.test(msg)) {
+        this.onError(client, err);
+        if (this.authError) throw new SourceError(this.authError, false);
+      }
+      throw new SourceError(`Redis at ${this.target}: ${msg}`, true);
     }
   }
 
@@ -150,7 +158,7 @@ export class RedisSource implements Source {
     return {
       kind: 'redis',
       instance: this.instance.name,
-      target: redactUrl(this.instance.url),
+      target: this.redactedUrl,
       origin: this.instance.origin,
       version: info.version,
       role: info.role,

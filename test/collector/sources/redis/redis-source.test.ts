@@ -295,6 +295,29 @@ describe('redis source (real redis-server)', function () {
       assert.match(quiet.status === 'unavailable' ? quiet.reason : '', /add a "redis" entry with the password to the config, or set REDIS_URL/);
     });
 
+    it('stops for good when the password is changed under a live connection', async () => {
+      const own = await startRedis();
+      try {
+        const src = track(source(own.url()));
+        assert.equal((await src.probe(never())).status, 'ready');
+        await src.sample(never());
+        const NEW = 'rotated-Secret-9';
+        await own.cli('CONFIG', 'SET', 'requirepass', NEW);
+        const id = /id=(\d+) [^\n]*name=rigwatch/.exec(await own.cli('-a', NEW, '--no-auth-warning', 'CLIENT', 'LIST'))?.[1];
+        assert.ok(id, 'our connection is listed');
+        await own.cli('-a', NEW, '--no-auth-warning', 'CLIENT', 'KILL', 'ID', id);
+        // ioredis reconnects without a password: NOAUTH, which is final.
+        const err = await until('auth failure', () => src.sample(never()).then(() => undefined, (e: unknown) => (e instanceof SourceError && !e.retry ? e : undefined)));
+        assert.match(err.message, /requires a password \(NOAUTH/);
+        assert.ok(!err.message.includes(NEW));
+        assert.equal(src.connectionStatus(), 'closed', 'no reconnect loop once credentials are wrong');
+        await assert.rejects(src.probe(never()), (e: unknown) => e instanceof SourceError && !e.retry);
+        await own.cli('-a', NEW, '--no-auth-warning', 'CONFIG', 'SET', 'requirepass', '');
+      } finally {
+        await own.dispose();
+      }
+    });
+
     it('works with the right password, which appears nowhere in details', async () => {
       const src = track(source(secured.url({ password: PASSWORD })));
       assert.equal((await src.probe(never())).status, 'ready');
