@@ -128,6 +128,31 @@ describe('dashboard in VS Code mode (postMessage bridge)', function () {
     assert.equal(bg, 'rgb(240, 230, 220)');
   });
 
+  it('follows a high-contrast theme: outlines from contrastBorder', async () => {
+    const page = browser.page;
+    await page.evaluate(() => {
+      // A subset of VS Code's "Dark High Contrast" colours, as the workbench sets them.
+      const hc: Record<string, string> = {
+        '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-editorWidget-background': '#0c141f',
+        '--vscode-contrastBorder': '#6fc3df', '--vscode-contrastActiveBorder': '#f38518', '--vscode-focusBorder': '#f38518', '--vscode-descriptionForeground': '#ffffffb3',
+        '--vscode-badge-background': '#000000', '--vscode-panel-border': '#6fc3df', '--vscode-charts-foreground': '#ffffff',
+        '--vscode-charts-lines': '#ffffff80', '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616',
+        '--vscode-button-background': '#000000', '--vscode-button-border': '#6fc3df', '--vscode-button-secondaryBackground': '#000000',
+      };
+      document.body.classList.remove('vscode-light');
+      document.body.classList.add('vscode-high-contrast');
+      document.body.style.background = '#000000';
+      for (const [k, v] of Object.entries(hc)) document.documentElement.style.setProperty(k, v);
+    });
+    const border = await page.locator('rw-host-row article.card').first().evaluate((el) => getComputedStyle(el).borderTopColor);
+    assert.equal(border, 'rgb(111, 195, 223)');
+    const pressed = await page.locator('rw-time-range vscode-button[aria-pressed="true"]').evaluate((el) => getComputedStyle(el).outlineColor);
+    assert.equal(pressed, 'rgb(243, 133, 24)', 'the selected range is marked with contrastActiveBorder');
+    await page.waitForTimeout(300);
+    await screenshot(page, 'dashboard-vscode-high-contrast');
+    assert.deepEqual(browser.problems, []);
+  });
+
   it('shows the connection state the extension reports, and ignores malformed envelopes', async () => {
     const page = browser.page;
     await page.evaluate(() => {

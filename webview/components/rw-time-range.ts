@@ -17,6 +17,8 @@ export class RwTimeRange extends StoreElement {
       :host { display: inline-block; }
       div { display: flex; flex-wrap: wrap; gap: 2px; }
       vscode-button { min-width: 0; }
+      /* High-contrast themes draw every button alike; their active-border colour marks the choice. */
+      vscode-button[aria-pressed='true'] { outline: 2px solid var(--vscode-contrastActiveBorder, transparent); outline-offset: -2px; }
     `,
   ];
 
