@@ -131,7 +131,8 @@ export class SmiBackend {
   /** Kills the children and timers. Idempotent. */
   close(): void {
     this.closed = true;
-    for (const t of [this.restartTimer, this.watchdog, this.appsTimer]) if (t) clearTimeout(t);
+    for (const t of [this.restartTimer, this.appsTimer]) if (t) clearTimeout(t);
+    if (this.watchdog) clearInterval(this.watchdog);
     this.restartTimer = this.watchdog = this.appsTimer = null;
     this.kill();
   }
@@ -218,7 +219,6 @@ export class SmiBackend {
     this.backoffMs = RESTART_BACKOFF_MIN_MS;
     this.lastError = '';
     this.rows.set(row.device.pciBusId, { row, at: now });
-    this.armWatchdog();
     this.onFirstData?.();
   }
 
@@ -238,9 +238,13 @@ export class SmiBackend {
     this.spawnStream();
   }
 
+  /** One periodic check per child (not a timer re-armed per line): kills it when silent too long. */
   private armWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.onSilent(), this.opts.silenceTimeoutMs);
+    if (this.watchdog) clearInterval(this.watchdog);
+    const period = Math.max(50, Math.floor(this.opts.silenceTimeoutMs / 4));
+    this.watchdog = setInterval(() => {
+      if (Date.now() - Math.max(this.lastLineAt, this.startedAt) > this.opts.silenceTimeoutMs) this.onSilent();
+    }, period);
     this.watchdog.unref();
   }
 
