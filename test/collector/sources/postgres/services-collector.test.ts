@@ -16,6 +16,9 @@ import { startRedis, type RedisServer } from '../../../helpers/redis-server';
 const INTERVAL_S = 0.5;
 const WRONG_PASSWORD = 'N0t-the-Pa55word!';
 const isSample = (m: ServerMessage): m is SampleMessage => m.type === 'sample';
+/** Largest gap between consecutive samples, ms: a source holding up the tick would stretch it. */
+const maxGapMs = (samples: SampleMessage[]): number => Math.max(0, ...samples.slice(1).map((m, i) => m.t - samples[i].t));
+
 /** The tick loop's own up/down series for a source id (`collector.<id>.up_state`, id made series-safe). */
 const upOf = (id: string): string => seriesName('collector', id, 'up_state');
 const PG_UP = upOf('postgres.main');
@@ -113,6 +116,7 @@ describe('postgres and redis sources in the running collector', function () {
       assert.ok(pgDown.length >= 1, 'postgres missed ticks while stuck');
       // 3 s at 0.5 s per tick is 6 ticks; a loop waiting for postgres would manage at most ~3.
       assert.ok(redisUp.length >= 5, `only ${redisUp.length} of ${samples.length} samples had Redis while PostgreSQL was stuck`);
+      assert.ok(maxGapMs(samples) <= 2 * INTERVAL_S * 1000, `a tick was held up: gap ${maxGapMs(samples)} ms`);
     } finally {
       await locker.end().catch(() => {});
     }
@@ -127,6 +131,7 @@ describe('postgres and redis sources in the running collector', function () {
     const redisDown = samples.filter((m) => m.series[REDIS_UP] === 0);
     assert.ok(redisDown.length >= 1, 'redis missed ticks while asleep');
     assert.ok(pgUp.length >= 5, `only ${pgUp.length} of ${samples.length} samples had PostgreSQL while Redis slept`);
+    assert.ok(maxGapMs(samples) <= 2 * INTERVAL_S * 1000, `a tick was held up: gap ${maxGapMs(samples)} ms`);
     await (ws as WsClient).waitFor((m) => isSample(m) && m.series[REDIS_UP] === 1, 15_000, 'redis back after the sleep');
   });
 
