@@ -21,6 +21,9 @@ export const SSH_KIND = 'ssh';
 /** Retry delays for a first connect that failed for a passing reason (network, timeout): 2 s … 60 s. */
 export const SSH_FIRST_CONNECT_BACKOFF: BackoffOptions = { initialMs: 2_000, maxMs: 60_000, factor: 2, jitter: 0.2 };
 
+/** How long the client may fail to reach the collector through a working tunnel before the remote side is checked (and the collector restarted if it died), in ms. */
+export const CLIENT_STUCK_RESTART_MS = 15_000;
+
 /** What SshConnection needs of SshRemote (tests pass a fake). */
 export type SshRemoteLike = Pick<SshRemote, 'connect' | 'stopRemote' | 'close' | 'on' | 'removeAllListeners'>;
 
@@ -46,6 +49,8 @@ export interface SshConnectionOptions {
   remoteFactory?: (o: SshOptions) => SshRemoteLike;
   clientFactory?: TunnelClientFactory;
   firstConnectBackoff?: BackoffOptions;
+  /** See CLIENT_STUCK_RESTART_MS. */
+  restartAfterMs?: number;
 }
 
 /** `ssh:<destination>[:port]`: the id of the connection to a target. */
@@ -84,6 +89,7 @@ export class SshConnection implements Connection {
   private phase: Phase = 'deploying';
   private phaseReason: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private stuckTimer: NodeJS.Timeout | undefined;
   private retrySeconds: number | undefined;
   private everUp = false;
   private nextId = 0;
@@ -203,8 +209,8 @@ export class SshConnection implements Connection {
     return this.opts.remoteFactory ? this.opts.remoteFactory(o) : new SshRemote(o);
   }
 
-  /** Starts a fresh SshRemote (the first connect, or a retry after a failure). */
-  private start(): void {
+  /** Starts a fresh SshRemote (the first connect, a retry after a failure, or a check of a collector that stopped answering). */
+  private start(reason = `deploying to ${this.name}…`): void {
     this.clearRetry();
     const old = this.remote;
     if (old) {
@@ -216,7 +222,7 @@ export class SshConnection implements Connection {
     remote.on('log', (line: string) => this.onSshLog(remote, line));
     remote.on('up', (rc: RemoteCollector) => this.onUp(remote, rc));
     remote.on('down', (reason: string) => this.onDown(remote, reason));
-    this.setPhase('deploying', `deploying to ${this.name}…`);
+    this.setPhase('deploying', reason);
     remote.connect().catch((e: Error) => this.onFirstConnectError(remote, e));
   }
 
@@ -244,11 +250,11 @@ export class SshConnection implements Connection {
       return;
     }
     const delay = this.backoff.next();
-    this.setPhase('failed', `${e.message}; retrying in ${Math.max(1, Math.round(delay / 1000))} s`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.start();
     }, delay);
+    this.setPhase('failed', `${e.message}; retrying in ${Math.max(1, Math.round(delay / 1000))} s`);
   }
 
   private onUp(remote: SshRemoteLike, rc: RemoteCollector): void {
@@ -297,7 +303,10 @@ export class SshConnection implements Connection {
     this.clientKey = key;
     let pendingBackfill = backfillSince;
     this.clientSubs = [
-      client.onDidChangeState(() => this.recompute()),
+      client.onDidChangeState(() => {
+        this.watchClient();
+        this.recompute();
+      }),
       client.onDidReceive((msg) => {
         if (client !== this.client) return;
         this.model.apply(msg);
@@ -312,7 +321,38 @@ export class SshConnection implements Connection {
     ];
   }
 
+  /**
+   * The tunnel is up but the client cannot reach the collector (it crashed, was killed, or the forward
+   * broke): after a while, run the connect steps again on a fresh ssh connection — they find the
+   * collector dead and start a new one (the new client then backfills from its history), or find it
+   * alive and re-forward.
+   */
+  private watchClient(): void {
+    const c = this.client;
+    const stuck = this.phase === 'up' && c && (c.state === 'reconnecting' || c.state === 'failed' || c.state === 'connecting');
+    if (!stuck) {
+      this.clearStuck();
+      return;
+    }
+    if (this.stuckTimer) return;
+    const ms = this.opts.restartAfterMs ?? CLIENT_STUCK_RESTART_MS;
+    this.stuckTimer = setTimeout(() => {
+      this.stuckTimer = undefined;
+      const cl = this.client;
+      if (this.phase !== 'up' || !cl || cl.state === 'live' || cl.state === 'polling') return;
+      const why = `the collector on ${this.name} does not answer through the tunnel${cl.reason ? ` (${cl.reason})` : ''}`;
+      this.log('warn', `${this.name}: ${why}; checking the remote side`);
+      this.start(`${why}; checking it and restarting it if needed…`);
+    }, ms);
+  }
+
+  private clearStuck(): void {
+    if (this.stuckTimer) clearTimeout(this.stuckTimer);
+    this.stuckTimer = undefined;
+  }
+
   private dropClient(): void {
+    this.clearStuck();
     for (const s of this.clientSubs) s.dispose();
     this.clientSubs = [];
     this.client?.dispose();
@@ -328,6 +368,7 @@ export class SshConnection implements Connection {
   }
 
   private setPhase(phase: Phase, reason: string | undefined, emit = true): void {
+    if (phase !== 'up') this.clearStuck();
     this.phase = phase;
     this.phaseReason = reason;
     if (emit) this.recompute();
@@ -339,7 +380,8 @@ export class SshConnection implements Connection {
     let reason: string | undefined;
     switch (this.phase) {
       case 'deploying':
-        state = 'connecting';
+        // Checking a host that was live is a reconnect to the user, not a first connect.
+        state = this.everUp ? 'reconnecting' : 'connecting';
         reason = this.phaseReason;
         break;
       case 'down':
@@ -347,7 +389,7 @@ export class SshConnection implements Connection {
         reason = this.phaseReason;
         break;
       case 'failed':
-        state = 'failed';
+        state = this.everUp && this.retryTimer ? 'reconnecting' : 'failed';
         reason = this.phaseReason;
         break;
       case 'stopped':

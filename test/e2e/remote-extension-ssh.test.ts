@@ -51,6 +51,7 @@ describe('extension SSH connection (real sshd)', function () {
       bundlePath: COLLECTOR_JS,
       sshArgs: ['-F', sshd.sshConfig],
       interval: 0.5,
+      restartAfterMs: 2000,
       // The real SshRemote; kept here so the test can kill its master.
       remoteFactory: (o) => {
         const r = new SshRemote(o);
@@ -110,6 +111,26 @@ describe('extension SSH connection (real sshd)', function () {
     assert.ok(mem.points.every((p) => p[0] > before), 'only the gap');
     assert.equal(c.remoteInfo!.remotePid, pid, 'the same remote collector was reused');
     assert.equal(c.remoteInfo!.reused, true);
+  });
+
+  it('a remote collector killed behind a working tunnel is restarted, and the new one is asked for the gap', async () => {
+    const c = conns[0];
+    const old = c.remoteInfo!;
+    const seen: { state: ConnectionState; reason?: string }[] = [];
+    const backfills: HistoryReplyMessage[] = [];
+    c.onDidChangeState((s) => seen.push(s));
+    c.onDidReceive((m: ServerMessage) => m.type === 'history' && m.id.startsWith('backfill') && backfills.push(m));
+    const lastBefore = c.model.lastSampleTime!;
+    process.kill(old.remotePid, 'SIGKILL');
+    await waitFor('the check of the remote side', () => seen.find((s) => s.state === 'reconnecting' && /does not answer through the tunnel.*checking it and restarting it if needed…$/.test(s.reason ?? '')));
+    await waitFor('live on a new collector', () => c.state === 'live' && c.remoteInfo!.remotePid !== old.remotePid);
+    assert.equal(c.remoteInfo!.reused, false);
+    assert.equal(c.remoteInfo!.localPort, old.localPort, 'same local port');
+    // Nothing is sampled between the kill and the restart, so the answer may be empty; it never repeats what we had.
+    const reply = await waitFor('the backfill reply from the new collector', () => backfills[0]);
+    assert.ok(reply.series.every((s) => s.points.every((p) => p[0] > lastBefore)), 'only samples after our last one');
+    const t0 = c.model.lastSampleTime!;
+    await waitFor('samples from the new collector', () => (c.model.lastSampleTime ?? 0) > t0);
   });
 
   it('dispose closes the tunnel and leaves the remote collector running; a new connection reuses it; stop ends it', async () => {

@@ -83,6 +83,13 @@ const sample = (t: number): SampleMessage => ({ type: 'sample', t, series: { 'gp
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  for (const start = Date.now(); !cond(); ) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** `connect` of the i-th SshRemote made (default: never settles, like a slow deploy). */
 function setup(connect: (i: number) => Promise<RemoteCollector> = () => new Promise(() => {})) {
   const remotes: FakeRemote[] = [];
@@ -92,6 +99,7 @@ function setup(connect: (i: number) => Promise<RemoteCollector> = () => new Prom
     target: { destination: 'alice@gpu01', port: 2222 },
     bundlePath: '/nonexistent/collector.js',
     firstConnectBackoff: { initialMs: 20, maxMs: 20, factor: 1, jitter: 0 },
+    restartAfterMs: 30,
     remoteFactory: (o) => {
       const r = new FakeRemote(o);
       const i = remotes.length;
@@ -220,6 +228,35 @@ describe('SshConnection state mapping', () => {
     assert.equal(req.type, 'history');
     assert.equal(req.type === 'history' && req.since, 5000);
     assert.match(req.id, /^backfill/);
+    await conn.close();
+  });
+
+  it('a collector that stops answering through a working tunnel is checked on a fresh ssh connection and replaced', async () => {
+    const { conn, remotes, clients } = setup();
+    remotes[0].up(rc());
+    clients[0].set('live');
+    clients[0].receive(hello(1000));
+    clients[0].receive(sample(4000));
+    // The forward is up but nothing answers behind it (the remote collector was OOM-killed).
+    clients[0].set('reconnecting', 'connection to 127.0.0.1:51000 lost; retrying in 1 s');
+    assert.equal(conn.state, 'reconnecting');
+    assert.equal(remotes.length, 1, 'not at once: a short blip is the client’s to handle');
+    clients[0].set('live');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(remotes.length, 1, 'back live in time: nothing restarted');
+    clients[0].set('reconnecting', 'connection reset by 127.0.0.1:51000; retrying in 2 s');
+    await waitFor(() => remotes.length === 2);
+    assert.equal(remotes[0].closed, 1);
+    assert.equal(remotes[0].stopped, 0);
+    assert.equal(conn.state, 'reconnecting');
+    assert.match(conn.reason!, /^the collector on alice@gpu01:2222 does not answer through the tunnel \(connection reset by 127\.0\.0\.1:51000; retrying in 2 s\); checking it and restarting it if needed…$/);
+    remotes[1].up(rc({ token: 'new', remotePid: 999, reused: false }));
+    assert.equal(clients.length, 2);
+    clients[1].receive(hello(9000));
+    const req = clients[1].sent[0];
+    assert.equal(req?.type === 'history' && req.since, 4000, 'the new collector is asked for everything after our last sample');
+    clients[1].set('live');
+    assert.equal(conn.state, 'live');
     await conn.close();
   });
 
