@@ -75,6 +75,9 @@ export class RedisSource implements Source {
     if (this.instance.autoDetected && Date.now() < this.absentUntil) {
       return { status: 'unavailable', reason: this.absentReason(), retry: true };
     }
+    // The loop re-probes with its own backoff: a connection sitting in ioredis' reconnect wait is
+    // replaced by a fresh attempt now rather than waiting up to REDIS_RETRY_MAX_MS on top.
+    if (this.client?.status === 'reconnecting') this.dropClient();
     const client = this.ensureClient();
     if (client.status !== 'ready') await this.waitForOutcome(client, signal);
     if (this.authError) {
