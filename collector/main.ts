@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { HostInfo } from '../protocol';
 import { runWorkerIfRequested } from './workers';
 import { SOURCE_FACTORIES } from './sources/index';
+import { stuckNvmlWorkers } from './sources/gpu';
 import { HELP_TEXT, isLoopback, parseCli, type CollectorConfig } from './config';
 import { ConfigError } from './config-error';
 import { createLogger, type Logger } from './log';
@@ -142,6 +143,11 @@ async function main(): Promise<void> {
     await server.close();
     await collector!.stop();
     removeStateFile(stateFile, process.pid);
+    // A GPU worker thread stuck in a driver call would block process.exit() (Node joins threads).
+    if (stuckNvmlWorkers() > 0) {
+      log.warn('an NVML call is still hung; exiting with SIGKILL');
+      process.kill(process.pid, 'SIGKILL');
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
