@@ -5,6 +5,7 @@
 import type { ConnectionState, HostToWebview } from '../protocol/bridge';
 import { decodeServerMessage, parseServerMessage } from '../protocol/guards';
 import type { ClientMessage, ServerMessage } from '../protocol/messages';
+import { HttpPoller } from './http-poller';
 
 /** What a bridge reports to the dashboard. */
 export interface BridgeHandlers {
@@ -110,6 +111,10 @@ const RECONNECT_MAX_MS = 10_000;
 /** A connection silent for this many sample intervals (or at least WATCHDOG_MIN_MS) is presumed dead. */
 const WATCHDOG_INTERVALS = 5;
 const WATCHDOG_MIN_MS = 15_000;
+/** Socket attempts that never open before the page falls back to HTTP polling (if HTTP answers). */
+const POLL_AFTER_FAILURES = 3;
+/** While polling, how often the socket is tried again, at most, in ms. */
+const RECONNECT_WHILE_POLLING_MS = 30_000;
 const TOKEN_KEY = 'rigwatch.token';
 const UI_KEY = 'rigwatch.ui';
 
@@ -147,6 +152,8 @@ export class BrowserBridge implements Bridge {
   private watchdogMs = WATCHDOG_MIN_MS;
   private disposed = false;
   private attempted = false;
+  private failuresWithoutOpen = 0;
+  private poller: HttpPoller | undefined;
 
   constructor(private readonly win: Window) {}
 
@@ -190,6 +197,8 @@ export class BrowserBridge implements Bridge {
       }
       if (m.type === 'hello') {
         this.delayMs = RECONNECT_MIN_MS;
+        this.failuresWithoutOpen = 0;
+        this.stopPolling();
         this.watchdogMs = Math.max(WATCHDOG_MIN_MS, m.intervalMs * WATCHDOG_INTERVALS);
         this.handlers?.connection('live', undefined, m.host.hostname);
       }
@@ -205,6 +214,14 @@ export class BrowserBridge implements Bridge {
       // A refused upgrade (bad or missing token, wrong Origin) looks like any failed connection to a page.
       const hint = this.token ? '' : ' — no token: open the address the collector printed (it ends in #token=…)';
       const why = !opened ? `cannot connect${hint}` : e.code === 1006 ? 'connection lost' : `closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`;
+      this.failuresWithoutOpen = opened ? 0 : this.failuresWithoutOpen + 1;
+      if (this.poller) {
+        // Already polling: keep trying the socket, quietly and rarely.
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.connect(), RECONNECT_WHILE_POLLING_MS);
+        return;
+      }
+      if (this.failuresWithoutOpen >= POLL_AFTER_FAILURES) void this.maybePoll();
       this.scheduleReconnect(why);
     };
     // onerror is always followed by onclose, which does the reporting.
@@ -221,6 +238,36 @@ export class BrowserBridge implements Bridge {
     this.retryTimer = setTimeout(() => this.connect(), delay * (0.8 + Math.random() * 0.4));
   }
 
+  /** Falls back to HTTP polling when the socket keeps failing but the collector answers HTTP. */
+  private async maybePoll(): Promise<void> {
+    const base = `${this.win.location.protocol}//${this.win.location.host}`;
+    try {
+      const res = await fetch(`${base}/healthz`, { cache: 'no-store', headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+      if (!res.ok || this.poller || this.disposed || this.ws?.readyState === WebSocket.OPEN) return;
+    } catch {
+      return; // The collector is not reachable at all: keep reconnecting.
+    }
+    this.poller = new HttpPoller(
+      base,
+      this.token,
+      (m) => {
+        if (m.type === 'hello') this.handlers?.connection('polling', 'WebSocket unavailable; polling over HTTP', m.host.hostname);
+        this.handlers?.message(m);
+      },
+      (reason) => {
+        // HTTP failed too: back to reconnecting (polling resumes if HTTP comes back without the socket).
+        this.stopPolling();
+        this.scheduleReconnect(reason);
+      },
+    );
+    this.poller.start();
+  }
+
+  private stopPolling(): void {
+    this.poller?.stop();
+    this.poller = undefined;
+  }
+
   private checkAlive(): void {
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN && Date.now() - this.lastMessageAt > this.watchdogMs) {
@@ -233,7 +280,7 @@ export class BrowserBridge implements Bridge {
 
   send(m: ClientMessage): boolean {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return this.poller?.send(m) ?? false;
     ws.send(JSON.stringify(m));
     return true;
   }
@@ -257,6 +304,7 @@ export class BrowserBridge implements Bridge {
 
   dispose(): void {
     this.disposed = true;
+    this.stopPolling();
     clearTimeout(this.retryTimer);
     clearInterval(this.watchdog);
     const ws = this.ws;

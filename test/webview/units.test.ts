@@ -8,6 +8,7 @@ import { SeriesBuffer } from '../../webview/series-buffer';
 import { parseUiState } from '../../webview/state';
 import { sortProcesses } from '../../webview/components/rw-gpu-processes';
 import { trackRuns } from '../../webview/components/rw-container-timeline';
+import { alertChanges } from '../../webview/http-poller';
 
 describe('webview: SeriesBuffer', () => {
   it('averages samples that fall in the same bucket and starts a new point per bucket', () => {
@@ -124,5 +125,17 @@ describe('webview: SeriesBuffer cadence', () => {
     assert.ok(!b.points.slice(2).some((p) => p.y === null), 'no gaps once the cadence is known');
     b.append(100_000, 1);
     assert.equal(b.points[b.points.length - 2].y, null, 'a real silence is still a gap');
+  });
+});
+
+describe('webview: polling turns alert states into events', () => {
+  it('reports new, changed and vanished alerts', () => {
+    const a = (id: string, state: 'pending' | 'firing', severity: 'warning' | 'critical' = 'warning') => ({
+      id, ruleId: id, series: `s.${id}_ratio`, state, severity, value: 1, threshold: 0.5, message: id, activeSince: 0, acknowledged: false,
+    });
+    let n = 0;
+    const ev = alertChanges([a('x', 'pending'), a('y', 'firing')], [a('x', 'firing', 'critical'), a('z', 'pending')], 100, () => ++n);
+    assert.deepEqual(ev.map((e) => [e.alert.id, e.transition, e.alert.state]), [['x', 'firing', 'firing'], ['z', 'pending', 'pending'], ['y', 'resolved', 'resolved']]);
+    assert.deepEqual(alertChanges([a('x', 'firing')], [a('x', 'firing')], 1, () => 0), [], 'nothing changed, no events');
   });
 });

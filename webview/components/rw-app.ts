@@ -58,8 +58,9 @@ export class RwApp extends StoreElement {
     const s = this.store;
     const gpuSources = s.sourcesOf('gpu');
     const hasGpuDetails = s.detailsOf('gpu').some(([, d]) => d.devices.length > 0);
+    const fresh = s.connection.state === 'live' || s.connection.state === 'polling';
     return html`<rw-header .store=${s}></rw-header>
-      <main class=${s.connection.state === 'live' ? '' : 'stale'} aria-busy=${s.connection.state === 'live' ? 'false' : 'true'}>
+      <main class=${fresh ? '' : 'stale'} aria-busy=${fresh ? 'false' : 'true'}>
         <rw-alert-callouts .store=${s}></rw-alert-callouts>
         ${!s.host
           ? html`<div class="waiting muted" role="status">Waiting for the collector…</div>`
