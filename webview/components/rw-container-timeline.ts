@@ -108,11 +108,15 @@ export class RwContainerTimeline extends StoreElement {
     }
   }
 
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    super.willUpdate(changed);
+    // Watch the running/health series of exactly the containers on screen.
+    if (this.store && this.isConnected) this.sync(this.store.detailsOf('docker').flatMap(([, d]) => d.containers));
+  }
+
   override render() {
     const s = this.store;
     const containers = s.detailsOf('docker').flatMap(([, d]) => d.containers);
-    if (!this.isConnected) return nothing;
-    this.sync(containers);
     // Without a reachable engine the sources list says why; an empty section would only add noise.
     if (containers.length === 0 && !s.sourcesOf('docker').some((x) => x.state === 'ready')) return nothing;
     const end = s.now();
