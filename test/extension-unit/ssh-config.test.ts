@@ -2,6 +2,7 @@
 // wildcard/negated patterns skipped, Match blocks ignored, first value wins.
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -47,6 +48,34 @@ describe('ssh config host list', () => {
     assert.deepEqual(expandGlob(path.join(HOME, '.ssh', 'config.d', '.*.conf')), [path.join(HOME, '.ssh', 'config.d', '.hidden.conf')]);
     assert.deepEqual(expandGlob(path.join(HOME, '.ssh', 'conf?extra', 'l*')), [path.join(HOME, '.ssh', 'conf.extra', 'lab')]);
     assert.deepEqual(expandGlob('/nonexistent/rigwatch/*.conf'), []);
+  });
+
+  it('agrees with the real `ssh -G` on HostName/User/Port of every host it lists', () => {
+    if (!fs.existsSync('/usr/bin/ssh')) throw new Error('ssh is not installed: apt-get install openssh-client');
+    // ssh resolves `~` and relative Includes against the real user's ~/.ssh: give it a copy of the fixture
+    // whose Includes are absolute paths inside the copy, so this machine's own ssh config plays no part.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-sshcfg-'));
+    try {
+      const ssh = path.join(dir, '.ssh');
+      fs.cpSync(path.join(HOME, '.ssh'), ssh, { recursive: true });
+      for (const f of [path.join(ssh, 'config'), path.join(ssh, 'config.d', '10-cluster.conf')]) {
+        const text = fs.readFileSync(f, 'utf8').replace(/^Include ~\/\.ssh\//gm, `Include ${ssh}/`).replace(/^Include (?![/~])/gm, `Include ${ssh}/`);
+        assert.ok(!/^Include (?!\/)/m.test(text), `every Include in ${f} made absolute`);
+        fs.writeFileSync(f, text);
+      }
+      const ours = readSshConfigHosts({ home: HOME });
+      assert.ok(ours.length >= 8);
+      for (const h of ours) {
+        const out = execFileSync('ssh', ['-G', '-F', path.join(ssh, 'config'), '--', h.alias], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        const g = (k: string): string | undefined => new RegExp(`^${k} (.*)$`, 'm').exec(out)?.[1];
+        // ssh expands %h in HostName; we show the raw value.
+        if (h.hostName && !h.hostName.includes('%')) assert.equal(g('hostname'), h.hostName, `${h.alias} hostname`);
+        if (h.user) assert.equal(g('user'), h.user, `${h.alias} user`);
+        assert.equal(g('port'), String(h.port ?? 22), `${h.alias} port`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('returns an empty list when there is no config, and stops at the Include depth limit', () => {
