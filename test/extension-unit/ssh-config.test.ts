@@ -59,7 +59,12 @@ describe('ssh config host list', () => {
       const ssh = path.join(dir, '.ssh');
       fs.cpSync(path.join(HOME, '.ssh'), ssh, { recursive: true });
       for (const f of [path.join(ssh, 'config'), path.join(ssh, 'config.d', '10-cluster.conf')]) {
-        const text = fs.readFileSync(f, 'utf8').replace(/^Include ~\/\.ssh\//gm, `Include ${ssh}/`).replace(/^Include (?![/~])/gm, `Include ${ssh}/`);
+        const text = fs.readFileSync(f, 'utf8')
+          // ssh refuses an Include loop outright ("Too many recursive configuration includes"); the picker
+          // just lists what it can. Drop the loop for the comparison.
+          .replace(/^Include ~\/\.ssh\/config$/m, '')
+          .replace(/^Include ~\/\.ssh\//gm, `Include ${ssh}/`)
+          .replace(/^Include (?![/~])/gm, `Include ${ssh}/`);
         assert.ok(!/^Include (?!\/)/m.test(text), `every Include in ${f} made absolute`);
         fs.writeFileSync(f, text);
       }
