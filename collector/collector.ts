@@ -7,7 +7,7 @@ import type { AlertEvent, SampleMessage, SeriesMap, SourceDetails, SourceStatus 
 import { seriesName } from '../protocol';
 import type { AlertEngine, CsvLogger, HistoryStore } from './contracts';
 import type { Logger } from './log';
-import type { Source } from './source';
+import type { SampleResult, Source } from './source';
 import { SourceError } from './source';
 
 /** First re-probe delay after a failure, in ms. */
@@ -32,6 +32,8 @@ interface Slot {
   details?: SourceDetails;
   /** Whether a "probe again" may ever happen (false after e.g. bad credentials). */
   retry: boolean;
+  /** A sample that finished after its tick's deadline: it is delivered with the next tick. */
+  late?: { result: SampleResult; durationS: number };
 }
 
 /** Things the collector feeds each tick into. */
@@ -224,14 +226,14 @@ export class Collector extends EventEmitter {
       for (const slot of this.slots) {
         const st = slot.status.state;
         if (st === 'ready') {
-          if (slot.busy) {
-            // An earlier sample outlived its timeout and is still running: treat the source as hung,
-            // mark it down and let the re-probe (with backoff) decide when it is usable again.
-            series[seriesName('collector', slot.source.id, 'up_state')] = 0;
-            slot.busy = null;
-            this.backoff(slot, 'sample did not finish within its timeout (hung)');
-            continue;
+          // A sample that missed its tick's deadline but finished since is delivered now.
+          if (slot.late) {
+            this.deliver(slot, slot.late.result, slot.late.durationS, series, details);
+            slot.late = undefined;
           }
+          // Still busy with an earlier sample (slower than the interval, but within its own timeout):
+          // this tick goes without a new one rather than piling up requests.
+          if (slot.busy) continue;
           runs.push(this.sampleOne(slot, series, details));
         } else {
           series[seriesName('collector', slot.source.id, 'up_state')] = 0;
@@ -269,53 +271,85 @@ export class Collector extends EventEmitter {
     }
   }
 
+  /**
+   * Starts one sample. The tick waits for it only until its deadline (a bit under the interval): a
+   * slower answer is delivered with the next tick. The source's own timeout (default 5 s) aborts it
+   * and marks the source down, to be re-probed with backoff.
+   */
   private sampleOne(slot: Slot, series: SeriesMap, details: Record<string, SourceDetails>): Promise<void> {
-    const timeoutMs = Math.min(slot.source.sampleTimeoutMs ?? DEFAULT_SAMPLE_TIMEOUT_MS, Math.max(this.intervalMs * 0.9, 200));
+    const timeoutMs = slot.source.sampleTimeoutMs ?? DEFAULT_SAMPLE_TIMEOUT_MS;
+    const deadlineMs = Math.min(timeoutMs, Math.max(this.intervalMs * 0.9, 200));
     const ac = new AbortController();
     const started = performance.now();
     const upName = seriesName('collector', slot.source.id, 'up_state');
     const durName = seriesName('collector', slot.source.id, 'sample_duration_seconds');
     const work = slot.source.sample(ac.signal);
     slot.busy = work;
-    work.then(
-      () => { if (slot.busy === work) slot.busy = null; },
-      () => { if (slot.busy === work) slot.busy = null; },
-    );
+    let tickOpen = true;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const deadline = deadlineMs < timeoutMs
+        ? setTimeout(() => {
+            // Missed this tick; the answer (if it comes in time) goes out with the next one.
+            tickOpen = false;
+            this.deps.log.debug(`${slot.source.id}: sample slower than ${deadlineMs} ms; it misses this tick`);
+            resolve();
+          }, deadlineMs)
+        : undefined;
+      const timeout = setTimeout(() => {
         ac.abort(new Error(`sample timed out after ${timeoutMs} ms`));
-        series[upName] = 0;
-        this.deps.log.warnOnce(`timeout:${slot.source.id}`, `${slot.source.id}: sample timed out after ${timeoutMs} ms; it misses this tick`);
-        resolve();
+        if (slot.busy === work) slot.busy = null;
+        slot.late = undefined;
+        if (tickOpen) {
+          series[upName] = 0;
+          tickOpen = false;
+          resolve();
+        }
+        this.backoff(slot, `sample did not finish within ${timeoutMs} ms (hung?)`);
       }, timeoutMs);
       work.then(
         (r) => {
-          clearTimeout(timer);
-          if (ac.signal.aborted) return;
+          clearTimeout(deadline);
+          clearTimeout(timeout);
+          if (slot.busy === work) slot.busy = null;
+          if (ac.signal.aborted || slot.status.state !== 'ready') return;
           const dur = (performance.now() - started) / 1000;
-          Object.assign(series, r.series);
-          if (r.details) slot.details = r.details;
-          if (slot.details) details[slot.source.id] = slot.details;
-          series[upName] = 1;
-          series[durName] = dur;
-          slot.backoffMs = PROBE_BACKOFF_MIN_MS;
-          slot.status.lastSuccess = this.now();
-          slot.status.lastDurationMs = Math.round(dur * 1e4) / 10;
-          resolve();
+          if (tickOpen) {
+            this.deliver(slot, r, dur, series, details);
+            resolve();
+          } else {
+            slot.late = { result: r, durationS: dur };
+          }
         },
         (e: unknown) => {
-          clearTimeout(timer);
+          clearTimeout(deadline);
+          clearTimeout(timeout);
+          if (slot.busy === work) slot.busy = null;
           if (ac.signal.aborted) return;
           const err = e as Error;
-          series[upName] = 0;
-          series[durName] = (performance.now() - started) / 1000;
           slot.retry = !(err instanceof SourceError) || err.retry;
           slot.details = undefined;
+          slot.late = undefined;
+          if (tickOpen) {
+            series[upName] = 0;
+            series[durName] = (performance.now() - started) / 1000;
+            resolve();
+          }
           this.backoff(slot, err.message);
-          resolve();
         },
       );
     });
+  }
+
+  /** Puts a successful sample's values into this tick. */
+  private deliver(slot: Slot, r: SampleResult, durationS: number, series: SeriesMap, details: Record<string, SourceDetails>): void {
+    Object.assign(series, r.series);
+    if (r.details) slot.details = r.details;
+    if (slot.details) details[slot.source.id] = slot.details;
+    series[seriesName('collector', slot.source.id, 'up_state')] = 1;
+    series[seriesName('collector', slot.source.id, 'sample_duration_seconds')] = durationS;
+    slot.backoffMs = PROBE_BACKOFF_MIN_MS;
+    slot.status.lastSuccess = this.now();
+    slot.status.lastDurationMs = Math.round(durationS * 1e4) / 10;
   }
 }
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { Collector } from '../../collector/collector';
 import { silentLogger } from '../../collector/log';
-import type { SourceStatus } from '../../protocol';
+import type { SampleMessage, SourceStatus } from '../../protocol';
 import { MemoryHistory, ScriptedSource } from '../fakes/test-sources';
 
 /** Lets pending promise callbacks (probes) run. */
@@ -120,6 +120,27 @@ describe('collector tick loop', () => {
     assert.equal(msg2!.series['fast.value_count'], 1);
     assert.equal(col.statuses().find((s) => s.id === 'slow')!.state, 'down');
     assert.match(col.statuses().find((s) => s.id === 'slow')!.reason!, /hung/);
+  });
+
+  it('a source slower than the interval misses ticks, its answers arrive with later ones, and it stays ready', async () => {
+    const fast = new ScriptedSource('fast');
+    const slow = new ScriptedSource('slow');
+    slow.mode = 'slow';
+    slow.slowMs = 400; // over the tick's deadline (0.9 × 250 ms), far under the 5 s timeout
+    slow.value = 42;
+    const col = new Collector([fast, slow], 250, { history: new MemoryHistory(), log: silentLogger });
+    c = col;
+    const got: SampleMessage[] = [];
+    col.on('sample', (m: SampleMessage) => got.push(m));
+    col.start();
+    await new Promise((r) => setTimeout(r, 2600));
+    const withSlow = got.filter((m) => m.series['slow.value_count'] === 42);
+    assert.ok(got.length >= 8, `ticks kept coming (${got.length})`);
+    assert.ok(got.every((m) => m.series['fast.value_count'] === 1 || m.t === got[0].t), 'the fast source is in every tick');
+    assert.ok(withSlow.length >= 2, `late answers were delivered (${withSlow.length})`);
+    assert.ok(withSlow.length < got.length, 'and some ticks went without one');
+    assert.equal(col.statuses().find((s) => s.id === 'slow')!.state, 'ready');
+    assert.ok(slow.samples <= withSlow.length + 2, 'no pile-up of concurrent samples');
   });
 
   it('a history flush failure is reported as a status and memory is kept', async () => {

@@ -10,7 +10,9 @@ export class ScriptedSource implements Source {
   readonly kind: string;
   probeResult: ProbeResult = { status: 'ready', description: 'scripted' };
   /** What the next samples do: return values, throw, or hang until released. */
-  mode: 'ok' | 'fail' | 'fatal' | 'hang' = 'ok';
+  mode: 'ok' | 'fail' | 'fatal' | 'hang' | 'slow' = 'ok';
+  /** Delay of a `slow` sample, in ms. */
+  slowMs = 150;
   value = 1;
   samples = 0;
   probes = 0;
@@ -30,6 +32,7 @@ export class ScriptedSource implements Source {
     this.samples++;
     if (this.mode === 'fail') throw new SourceError(`${this.id} refused`, true);
     if (this.mode === 'fatal') throw new SourceError(`${this.id} bad password`, false);
+    if (this.mode === 'slow') await new Promise((r) => setTimeout(r, this.slowMs));
     if (this.mode === 'hang') {
       await new Promise<void>((resolve) => {
         this.release.push(resolve);
