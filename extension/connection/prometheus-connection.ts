@@ -21,6 +21,7 @@ import {
   type ServerMessage,
   type SourceStatus,
 } from '../../protocol/messages';
+import type { GpuDetails } from '../../protocol/details';
 import { CollectorModel } from './collector-model';
 import type { ClientRequest, Connection, ConnectionStateChange, RequestReply } from './connection';
 import { Emitter } from './events';
@@ -289,7 +290,19 @@ export class PrometheusHostConnection implements Connection {
       series[`gpu.${g.index}.memory_used_bytes`] = g.memoryUsed;
       series[`gpu.${g.index}.memory_total_bytes`] = g.memoryTotal;
     }
-    const sample: SampleMessage = { type: 'sample', t: now, series, details: {} };
+    // The dashboard lays out GPU rows from the GPU details' device list; Prometheus has indices only.
+    const gpuDetails: GpuDetails = {
+      kind: 'gpu',
+      backend: 'nvml',
+      driverVersion: null,
+      cudaVersion: null,
+      devices: h.gpus.map((g) => ({
+        index: Number(g.index), name: '', uuid: '', pciBusId: '', computeCapability: null, migMode: null, throttleReasons: [], pstate: null,
+        notes: ['via Prometheus: utilisation and VRAM only'],
+      })),
+      processes: [],
+    };
+    const sample: SampleMessage = { type: 'sample', t: now, series, details: h.gpus.length ? { gpu: gpuDetails } : {} };
     const gpuSource: SourceStatus = h.gpus.length
       ? { id: 'gpu', kind: 'gpu', state: 'ready', description: `${h.gpus.length} GPU${h.gpus.length > 1 ? 's' : ''} via Prometheus`, lastSuccess: now }
       : { id: 'gpu', kind: 'gpu', state: 'unavailable', reason: 'Prometheus has no GPU series for this collector' };
