@@ -33,7 +33,8 @@ export function alertsTree(list: ConnectionAlert[], now: number, showConnection:
     const extras: string[] = [];
     if (a.acknowledged) extras.push('acknowledged');
     if (a.mutedUntil && a.mutedUntil > now) extras.push(`muted until ${formatClock(a.mutedUntil)}`);
-    const description = [`${a.state === 'resolved' ? 'resolved' : a.severity}`, `${verb} ${formatClock(since)} (${formatAgo(since, now)} ago)`, ...extras, showConnection ? connectionName : ''].filter(Boolean).join(' · ');
+    // Clock times, not "n s ago": a ticking description would refresh the tree every second for nothing.
+    const description = [`${a.state === 'resolved' ? 'resolved' : a.severity}`, `${verb} ${formatClock(since)}`, ...extras, showConnection ? connectionName : ''].filter(Boolean).join(' · ');
     const icon: TreeNode['icon'] =
       a.state === 'resolved' ? { id: 'pass', color: 'testing.iconPassed' }
       : a.state === 'pending' ? { id: 'clock', color: 'list.warningForeground' }
@@ -47,7 +48,7 @@ export function alertsTree(list: ConnectionAlert[], now: number, showConnection:
         `**${escapeMarkdown(a.message)}**`,
         `${a.state} · ${a.severity} · rule \`${a.ruleId}\` · series \`${a.series}\``,
         `Value ${a.value ?? '–'} (threshold ${a.threshold})`,
-        `Active since ${new Date(a.activeSince).toLocaleString()}${a.resolvedAt ? ` · resolved ${new Date(a.resolvedAt).toLocaleString()}` : ''}`,
+        `Active since ${new Date(a.activeSince).toLocaleString()} (${formatAgo(a.activeSince, now)} ago)${a.resolvedAt ? ` · resolved ${new Date(a.resolvedAt).toLocaleString()}` : ''}`,
         showConnection ? `Collector: ${escapeMarkdown(connectionName)}` : '',
       ].filter(Boolean).join('\n\n'),
       icon,

@@ -1,16 +1,26 @@
-// A TreeDataProvider over plain TreeNode data. The model is rebuilt by a function; the tree is told to
-// refresh only when the rebuilt model differs from what it shows (cheap at 1 Hz, no flicker).
+// A TreeDataProvider over plain TreeNode data. The model is rebuilt by a function; when only values
+// changed, the existing node objects are updated in place and just those rows are refreshed (VS Code
+// keys rows by element identity); a structural change refreshes the whole tree. Tooltips are resolved
+// lazily on hover, so a 1 Hz refresh carries labels and descriptions only.
 
 import * as vscode from 'vscode';
 import type { TreeNode } from './tree-node';
 
+function structure(nodes: TreeNode[]): string {
+  return nodes.map((n) => `${n.id}(${n.children ? structure(n.children) : ''})`).join(',');
+}
+
+function ownSignature(n: TreeNode): string {
+  return JSON.stringify([n.label, n.description, n.tooltip, n.icon, n.contextValue, n.command, n.ref]);
+}
+
 /** Renders TreeNodes. */
 export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
   private roots: TreeNode[] = [];
-  private signature = '';
+  private shape = '';
   private readonly parents = new Map<string, TreeNode>();
-  /** Number of refreshes actually sent to VS Code. */
+  /** Number of refresh events sent to VS Code (whole tree or a batch of rows). */
   refreshes = 0;
 
   readonly onDidChangeTreeData = this.emitter.event;
@@ -22,23 +32,42 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return this.roots;
   }
 
-  /** Rebuilds the model and refreshes the view when it changed. */
+  /** Rebuilds the model and refreshes what changed. */
   update(): void {
     const roots = this.build();
-    const sig = JSON.stringify(roots);
-    if (sig === this.signature) return;
-    this.signature = sig;
-    this.roots = roots;
-    this.parents.clear();
-    const walk = (n: TreeNode): void => {
-      for (const c of n.children ?? []) {
-        this.parents.set(c.id, n);
-        walk(c);
-      }
+    const shape = structure(roots);
+    if (shape !== this.shape) {
+      this.shape = shape;
+      this.roots = roots;
+      this.parents.clear();
+      const walk = (n: TreeNode): void => {
+        for (const c of n.children ?? []) {
+          this.parents.set(c.id, n);
+          walk(c);
+        }
+      };
+      roots.forEach(walk);
+      this.refreshes++;
+      this.emitter.fire(undefined);
+      return;
+    }
+    const changed: TreeNode[] = [];
+    const merge = (olds: TreeNode[], news: TreeNode[]): void => {
+      olds.forEach((o, i) => {
+        const n = news[i];
+        if (ownSignature(o) !== ownSignature(n)) {
+          const children = o.children;
+          Object.assign(o, n, { children });
+          changed.push(o);
+        }
+        if (o.children && n.children) merge(o.children, n.children);
+      });
     };
-    roots.forEach(walk);
-    this.refreshes++;
-    this.emitter.fire(undefined);
+    merge(this.roots, roots);
+    if (changed.length > 0) {
+      this.refreshes++;
+      this.emitter.fire(changed);
+    }
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
@@ -46,14 +75,18 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const item = new vscode.TreeItem(n.label, state);
     item.id = n.id;
     item.description = n.description;
+    item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
+    item.contextValue = n.contextValue;
+    if (n.command) item.command = { command: n.command.command, title: n.command.title, arguments: n.command.args };
+    return item;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, n: TreeNode): vscode.TreeItem {
     if (n.tooltip) {
       const md = new vscode.MarkdownString(n.tooltip, true);
       md.isTrusted = false;
       item.tooltip = md;
     }
-    item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
-    item.contextValue = n.contextValue;
-    if (n.command) item.command = { command: n.command.command, title: n.command.title, arguments: n.command.args };
     return item;
   }
 

@@ -19,8 +19,25 @@ interface Results {
 export const extraResults: Record<string, unknown> = {};
 (globalThis as { __rigwatchExtra?: Record<string, unknown> }).__rigwatchExtra = extraResults;
 
+/** Applies RIGWATCH_TEST_SETTINGS (JSON of "rigwatch.x": value) when the runner could not write settings.json itself. */
+async function applyTestSettings(): Promise<void> {
+  const raw = process.env.RIGWATCH_TEST_SETTINGS;
+  if (!raw) return;
+  // Loaded lazily: only the extension host has the vscode module.
+  const vscode = require('vscode') as typeof import('vscode');
+  for (const [key, value] of Object.entries(JSON.parse(raw) as Record<string, unknown>)) {
+    const i = key.indexOf('.');
+    await vscode.workspace.getConfiguration(key.slice(0, i)).update(key.slice(i + 1), value, vscode.ConfigurationTarget.Global);
+  }
+}
+
 /** Runs the suites; rejects when any test fails (VS Code then exits with code 1). */
-export function run(): Promise<void> {
+export async function run(): Promise<void> {
+  await applyTestSettings();
+  return runMocha();
+}
+
+function runMocha(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   const dir = path.join(__dirname, 'suite');
   const only = (process.env.RIGWATCH_TEST_SUITES ?? '').split(',').map((s) => s.trim().replace(/\.ts$/, '')).filter(Boolean);
