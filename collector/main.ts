@@ -16,7 +16,7 @@ import { CollectorServer } from './server/server';
 import { openParts } from './parts';
 import { runSshCommand } from './remote/cli';
 import { hostInventory } from './sources/host';
-import { pidAlive, readStateFile, removeStateFile, writeStateFile } from './state-file';
+import { acquireLock, readStateFile, releaseLock, removeStateFile, writeStateFile } from './state-file';
 import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';
 
 declare const RIGWATCH_VERSION: string;
@@ -78,10 +78,14 @@ async function main(): Promise<void> {
     fail(new ConfigError('dataDir', config.dataDir, `a directory that can be created (${(e as NodeJS.ErrnoException).code})`, config.configFile ?? 'configuration'));
   }
   const stateFile = path.join(config.dataDir, 'collector.json');
-  const other = readStateFile(stateFile);
-  if (other && other.pid !== process.pid && pidAlive(other.pid)) {
-    fail(new Error(`another collector (pid ${other.pid}) is already running with data dir ${config.dataDir} at ${other.url}; reuse it, stop it, or pass a different --data-dir`));
+  const lockFile = path.join(config.dataDir, 'collector.lock');
+  const lock = acquireLock(lockFile);
+  if (!lock.ok) {
+    const other = readStateFile(stateFile);
+    const where = other && other.pid === lock.pid ? ` at ${other.url}` : '';
+    fail(new Error(`another collector (pid ${Number.isNaN(lock.pid) ? 'unknown' : lock.pid}) is already running with data dir ${config.dataDir}${where}; reuse it, stop it, or pass a different --data-dir`));
   }
+  process.on('exit', () => releaseLock(lockFile));
   let collector: Collector | undefined;
   let sources: Source[];
   let parts;

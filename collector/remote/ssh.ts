@@ -136,8 +136,16 @@ function startScript(token: string, idleHours: number, interval: number, stopPid
   // Values are generated here: a hex token and numbers. The token goes through the environment so it
   // never shows in the remote `ps`.
   if (!/^[0-9a-f]+$/.test(token) || !Number.isFinite(idleHours) || !Number.isFinite(interval)) throw new Error('bad start parameters');
+  // One start at a time per remote user (two editor windows may connect at once); after taking the
+  // lock, a collector another start just launched is reused instead of starting a second one.
   return `
 D="$HOME/.cache/rigwatch"
+n=0; until mkdir "$D/start.lock" 2>/dev/null; do n=$((n+1)); [ $n -gt 100 ] && rm -rf "$D/start.lock"; sleep 0.2; done
+trap 'rmdir "$D/start.lock" 2>/dev/null' EXIT
+if [ -f "$D/state/collector.json" ]; then
+  P=$(node -e 'try{process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).pid))}catch(e){}' "$D/state/collector.json")
+  if [ -n "$P" ] && [ "$P" != "${stopPid ?? ''}" ] && kill -0 "$P" 2>/dev/null; then echo "RW_STATE $(tr -d '\\n' < "$D/state/collector.json")"; exit 0; fi
+fi
 ${stopPid ? `kill ${stopPid} 2>/dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 ${stopPid} 2>/dev/null || break; sleep 0.2; done` : ''}
 rm -f "$D/state/collector.json"
 RIGWATCH_TOKEN=${token} nohup node "$D/collector.js" --port 0 --host 127.0.0.1 --data-dir "$D/state" --idle-timeout ${idleHours} --interval ${interval} > "$D/collector.log" 2>&1 < /dev/null &
@@ -336,6 +344,10 @@ export class SshRemote extends EventEmitter {
     }
     if (!state.token) throw new RemoteError(`the collector on ${this.opts.target.destination} runs without a token; stop it and connect again`, false);
     const localPort = this.current?.localPort ?? this.opts.localPort ?? (await freePort());
+    // The collector restarted on another port while this master lived on: drop the old forward first.
+    if (this.current && this.current.remotePort !== state.port) {
+      await this.forward(localPort, this.current.remotePort, 'cancel').catch(() => undefined);
+    }
     await this.forward(localPort, state.port);
     this.backoffMs = RECONNECT_MIN_MS;
     this.current = {
@@ -346,9 +358,9 @@ export class SshRemote extends EventEmitter {
     return this.current;
   }
 
-  private forward(localPort: number, remotePort: number): Promise<void> {
+  private forward(localPort: number, remotePort: number, op: 'forward' | 'cancel' = 'forward'): Promise<void> {
     return new Promise((resolve, reject) => {
-      const args = [...this.baseArgs(), '-O', 'forward', '-L', `127.0.0.1:${localPort}:127.0.0.1:${remotePort}`, '--', this.opts.target.destination];
+      const args = [...this.baseArgs(), '-O', op, '-L', `127.0.0.1:${localPort}:127.0.0.1:${remotePort}`, '--', this.opts.target.destination];
       const p = spawn(this.opts.sshPath ?? 'ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr!.on('data', (d: Buffer) => (err += d.toString()));

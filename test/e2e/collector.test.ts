@@ -1,7 +1,7 @@
 // The real collector process driven over real HTTP and WebSocket.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -239,6 +239,33 @@ describe('collector CLI', function () {
       r = runCli(['--config', path.join(dir, 'missing.json')]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /missing\.json.*ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('of two collectors started at the same moment on one data dir, exactly one runs', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-race-'));
+    try {
+      const start = (): Promise<{ code: number | null; out: string; proc: ReturnType<typeof spawn> }> =>
+        new Promise((resolve) => {
+          const p = spawn(process.execPath, [COLLECTOR_JS, '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          p.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.includes('listening on')) resolve({ code: null, out, proc: p });
+          });
+          p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          p.on('exit', (code) => resolve({ code, out, proc: p }));
+        });
+      const results = await Promise.all([start(), start()]);
+      const running = results.filter((r) => r.code === null);
+      const refused = results.filter((r) => r.code === 2);
+      for (const r of running) r.proc.kill('SIGTERM');
+      assert.equal(running.length, 1, results.map((r) => r.out).join('\n---\n'));
+      assert.equal(refused.length, 1);
+      assert.match(refused[0].out, /another collector \(pid \d+\) is already running/);
+      await new Promise((r) => running[0].proc.once('exit', r));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

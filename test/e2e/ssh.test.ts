@@ -100,6 +100,15 @@ describe('remote collector over ssh (real sshd)', function () {
     await ws.close();
   });
 
+  it('two windows connecting at the same moment share one remote collector', async () => {
+    await remote().stopRemote();
+    await new Promise((r) => setTimeout(r, 500));
+    const [x, y] = await Promise.all([remote().connect(), remote().connect()]);
+    assert.equal(x.remotePid, y.remotePid, 'one collector, not two on one data dir');
+    assert.equal(x.token, y.token);
+    assert.equal((await healthz(y)).ok, true);
+  });
+
   it('the CLI verb deploys and prints a working local dashboard URL', async () => {
     const p = spawn(process.execPath, [COLLECTOR_JS, 'ssh', sshd.alias, '--ssh-config', sshd.sshConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
