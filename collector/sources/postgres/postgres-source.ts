@@ -3,7 +3,13 @@
 // (SELECT 1 for latency, one stats query), database size on a slower cadence. Auth failures are
 // final until the config changes; refused/timeouts are retried by the tick loop's re-probe backoff.
 
-import { Client } from 'pg';
+import type { Client } from 'pg';
+
+// pg is loaded on first connect, not at start: a collector without PostgreSQL never pays its memory.
+let pgModule: typeof import('pg') | undefined;
+function loadPg(): typeof import('pg') {
+  return (pgModule ??= require('pg') as typeof import('pg'));
+}
 import type { PostgresDetails } from '../../../protocol';
 import type { Logger } from '../../log';
 import { redactSecrets, redactUrl, urlPassword } from '../../redact';
@@ -165,7 +171,7 @@ export class PostgresSource implements Source {
   private async connection(signal: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
     if (this.authError) throw new SourceError(this.authError, false);
-    const client = new Client({
+    const client = new (loadPg().Client)({
       connectionString: this.instance.url,
       application_name: 'rigwatch',
       statement_timeout: this.statementTimeoutMs,

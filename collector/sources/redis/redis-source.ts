@@ -2,7 +2,13 @@
 // queue), PING for latency and one INFO per tick, parsed by the pure parser. Auth failures stop the
 // connection for good ("fix the config"); refused/timeouts are retried.
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+
+// ioredis is loaded on first connect, not at start: a collector without Redis never pays its memory.
+let ioredisModule: typeof import('ioredis') | undefined;
+function loadIoredis(): typeof import('ioredis') {
+  return (ioredisModule ??= require('ioredis') as typeof import('ioredis'));
+}
 import type { RedisDetails } from '../../../protocol';
 import { redactSecrets, redactUrl, urlPassword } from '../../redact';
 import type { Logger } from '../../log';
@@ -179,7 +185,7 @@ export class RedisSource implements Source {
     if (this.client && this.client.status !== 'end') return this.client;
     this.dropClient();
     this.everReady = false;
-    const client = new Redis(this.instance.url, {
+    const client = new (loadIoredis().Redis)(this.instance.url, {
       lazyConnect: true,
       connectionName: 'rigwatch',
       connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
