@@ -100,7 +100,8 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
     message: 'Model server $1 p95 latency {value} its 1 h median (above {threshold})' },
   { id: 'postgres-connections', selector: 'postgres.*.connections_used_ratio', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75,
     message: 'PostgreSQL $1 connections at {value} of max_connections (above {threshold})' },
-  { id: 'postgres-cache-hit', selector: 'postgres.*.cache_hit_ratio', comparison: 'below', warning: 0.9, critical: 0.8, clear: 0.92,
+  // The ratio is per interval: a new connection's first reads dip it for a tick, so it must hold a minute.
+  { id: 'postgres-cache-hit', selector: 'postgres.*.cache_hit_ratio', comparison: 'below', warning: 0.9, critical: 0.8, clear: 0.92, for: '1m',
     message: 'PostgreSQL $1 cache hit ratio {value} (below {threshold})' },
   { id: 'redis-memory', selector: 'redis.*.memory_used_bytes', ratioTo: 'redis.$1.maxmemory_bytes', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75,
     message: 'Redis $1 memory at {value} of maxmemory (above {threshold})' },
