@@ -35,6 +35,15 @@ describe('alerts and notifications', () => {
       await vscode.commands.executeCommand('notifications.hideList');
       assert.ok(texts.some((t) => t.includes('GPU 0 temperature') && t.includes('Open Monitor')), `notifications: ${JSON.stringify(texts)}`);
     }
+    // Acknowledge and mute from the commands the tree's inline actions run.
+    const local = api.manager.get('local')!;
+    const alertId = row.ref!.alertId!;
+    assert.equal(await vscode.commands.executeCommand('rigwatch.ackAlert', { connectionId: 'local', alertId }), true);
+    await waitFor('the acknowledgement', () => local.model.alerts.get(alertId)?.acknowledged === true, 10_000);
+    await waitFor('the acked row', () => api.alertsTree().find((r) => r.ref?.alertId === alertId)?.contextValue === 'rigwatch.alert.active.acked', 10_000);
+    assert.equal(await vscode.commands.executeCommand('rigwatch.muteAlert', { connectionId: 'local', alertId, durationMs: 60_000 }), true);
+    await waitFor('the mute', () => (local.model.alerts.get(alertId)?.mutedUntil ?? 0) > Date.now(), 10_000, () => JSON.stringify(local.model.alerts.get(alertId)));
+    await waitFor('"muted until" in the row', () => /muted until/.test(api.alertsTree().find((r) => r.ref?.alertId === alertId)?.description ?? ''), 10_000);
     // Still hot for a while: no second notification for the same instance.
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(api.notifications().slice(before).filter((x) => /GPU 0 temperature/.test(x.message)).length, 1);

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { RigwatchApi } from '../../../extension/api';
 import type { TreeNode } from '../../../extension/views/tree-node';
 import { startCollector, stopAllCollectors } from '../../helpers/collector-process';
-import { rigwatch, waitFor } from '../helpers';
+import { rigwatch, ui, uiAvailable, waitFor } from '../helpers';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -38,6 +38,25 @@ describe('commands', () => {
     for (const c of ['openMonitor', 'connectCollector', 'disconnect', 'startLocalCollector', 'stopLocalCollector', 'toggleLogging', 'exportMetrics', 'showGpuDetails', 'muteAlert', 'selectStatusBarGpu', 'showCollectorLog']) {
       assert.ok(all.includes(`rigwatch.${c}`), `rigwatch.${c} is registered`);
     }
+  });
+
+  it('shows the welcome view when nothing is connected, and reconnects the local collector', async () => {
+    await vscode.commands.executeCommand('rigwatch.stopLocalCollector');
+    assert.deepEqual(api.servicesTree(), []);
+    await waitFor('"Rigwatch: disconnected" in the status bar', () => api.statusBar()?.text === '$(pulse) Rigwatch', 10_000, () => api.statusBar()?.text ?? '');
+    if (uiAvailable()) {
+      const r = await ui({ op: 'treeRows', container: 'Rigwatch' });
+      assert.ok(r.ok, r.error);
+      let texts: string[] = [];
+      for (let i = 0; i < 40 && !texts.some((t) => t.includes('No collector is connected')); i++) {
+        texts = (await ui({ op: 'query', selector: '#workbench\\.parts\\.sidebar .welcome-view-content' })).texts ?? [];
+        if (!texts.some((t) => t.includes('No collector is connected'))) await new Promise((res) => setTimeout(res, 250));
+      }
+      assert.ok(texts.some((t) => t.includes('No collector is connected') && t.includes('Start Local Collector')), `welcome: ${JSON.stringify(texts)}`);
+    }
+    await vscode.commands.executeCommand('rigwatch.startLocalCollector');
+    await waitFor('local live again', () => api.manager.get('local')?.state === 'live', 30_000);
+    await waitFor('numbers in the status bar', () => /GPU \d+%/.test(api.statusBar()?.text ?? ''), 15_000);
   });
 
   it('exports metrics as CSV and JSON files', async () => {
