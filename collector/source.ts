@@ -62,3 +62,12 @@ export interface SourceFactory {
   readonly kind: string;
   create(ctx: SourceContext): Source[];
 }
+
+/**
+ * Outcome of a rejected login: an auto-detected instance (nobody asked for it) is quietly unavailable,
+ * a configured one is down and not retried until the configuration changes.
+ */
+export function authFailure(autoDetected: boolean, reason: string): ProbeResult {
+  if (autoDetected) return { status: 'unavailable', reason, retry: false };
+  throw new SourceError(reason, false);
+}

@@ -58,15 +58,7 @@ function nodeInventory(): HostInventory {
 
 async function readInventory(): Promise<HostInventory> {
   // Node's own answers are the fallback when systeminformation cannot tell (unusual platforms, sandboxes).
-  const base: HostInventory = {
-    hostname: os.hostname(),
-    platform: process.platform,
-    arch: process.arch,
-    kernel: os.release(),
-    cpuModel: os.cpus()[0]?.model,
-    cpuCores: os.cpus().length || undefined,
-    memTotalBytes: os.totalmem(),
-  };
+  const base = nodeInventory();
   // Loaded here rather than at the top: systeminformation adds ~5 MB of RSS, only worth paying when
   // the inventory is actually read (and never by a collector with the host source disabled).
   let si: typeof import('systeminformation');

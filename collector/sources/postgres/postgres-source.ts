@@ -14,7 +14,7 @@ import type { PostgresDetails } from '../../../protocol';
 import type { Logger } from '../../log';
 import { redactSecrets, redactUrl, urlPassword } from '../../redact';
 import type { ProbeResult, SampleResult, Source, SourceContext } from '../../source';
-import { SourceError } from '../../source';
+import { SourceError, authFailure } from '../../source';
 import { postgresTarget, type PostgresInstanceConfig } from './config';
 import {
   buildPostgresSeries, DATABASE_SIZE_SQL, FORCE_FLUSH_SQL, maskQueryText, SERVER_INFO_SQL, statsSql,
@@ -103,10 +103,8 @@ export class PostgresSource implements Source {
     return { status: 'ready', description: `PostgreSQL ${this.serverVersion ?? '?'} at ${this.target} (${role})` };
   }
 
-  /** An auto-detected instance we cannot log into is just unavailable; a configured one is down for good. */
   private authResult(reason: string): ProbeResult {
-    if (this.instance.autoDetected) return { status: 'unavailable', reason, retry: false };
-    throw new SourceError(reason, false);
+    return authFailure(this.instance.autoDetected, reason);
   }
 
   async sample(signal: AbortSignal): Promise<SampleResult> {

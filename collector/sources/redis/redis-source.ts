@@ -13,7 +13,7 @@ import type { RedisDetails } from '../../../protocol';
 import { redactSecrets, redactUrl, urlPassword } from '../../redact';
 import type { Logger } from '../../log';
 import type { ProbeResult, SampleResult, Source, SourceContext } from '../../source';
-import { SourceError } from '../../source';
+import { SourceError, authFailure } from '../../source';
 import { redisTarget, type RedisInstanceConfig } from './config';
 import { parseRedisInfo, type RedisInfo } from './info-parser';
 import { buildRedisSeries, type RedisCounters } from './series';
@@ -107,10 +107,8 @@ export class RedisSource implements Source {
     return { status: 'ready', description: `Redis ${info.version ?? '?'} at ${this.target} (${role})` };
   }
 
-  /** An auto-detected instance we cannot log into is just unavailable; a configured one is down for good. */
   private authResult(reason: string): ProbeResult {
-    if (this.instance.autoDetected) return { status: 'unavailable', reason, retry: false };
-    throw new SourceError(reason, false);
+    return authFailure(this.instance.autoDetected, reason);
   }
 
   async sample(signal: AbortSignal): Promise<SampleResult> {
