@@ -2,7 +2,7 @@
 // each with "since" times and acknowledge/mute actions on active ones. Pure.
 
 import type { AlertInstance } from '../../protocol';
-import { escapeMarkdown, formatAgo, formatClock } from '../format';
+import { escapeMarkdown, formatClock } from '../format';
 import type { TreeNode } from './tree-node';
 
 /** An alert together with the connection it came from. */
@@ -25,7 +25,7 @@ export function sortAlerts(list: ConnectionAlert[]): ConnectionAlert[] {
   return [...list].sort((x, y) => rank(x.alert) - rank(y.alert) || t(y.alert) - t(x.alert) || x.alert.id.localeCompare(y.alert.id));
 }
 
-/** The tree rows (flat) for the Alerts view. */
+/** The tree rows (flat) for the Alerts view (`now` decides whether a mute is still in effect). */
 export function alertsTree(list: ConnectionAlert[], now: number, showConnection: boolean): TreeNode[] {
   return sortAlerts(list).map(({ connectionId, connectionName, alert: a }) => {
     const since = a.state === 'resolved' ? a.resolvedAt ?? a.activeSince : a.state === 'firing' ? a.firingSince ?? a.activeSince : a.activeSince;
@@ -48,7 +48,7 @@ export function alertsTree(list: ConnectionAlert[], now: number, showConnection:
         `**${escapeMarkdown(a.message)}**`,
         `${a.state} · ${a.severity} · rule \`${a.ruleId}\` · series \`${a.series}\``,
         `Value ${a.value ?? '–'} (threshold ${a.threshold})`,
-        `Active since ${new Date(a.activeSince).toLocaleString()} (${formatAgo(a.activeSince, now)} ago)${a.resolvedAt ? ` · resolved ${new Date(a.resolvedAt).toLocaleString()}` : ''}`,
+        `Active since ${new Date(a.activeSince).toLocaleString()}${a.resolvedAt ? ` · resolved ${new Date(a.resolvedAt).toLocaleString()}` : ''}`,
         showConnection ? `Collector: ${escapeMarkdown(connectionName)}` : '',
       ].filter(Boolean).join('\n\n'),
       icon,

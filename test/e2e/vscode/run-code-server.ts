@@ -235,6 +235,10 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
     path.join(dirs['user-data'], 'User', 'settings.json'),
     JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...opts.settings }, null, 2),
   );
+  // Also as the remote machine's settings: code-server's extension host reads machine(-overridable)
+  // settings from there, and a Global update from the suite rewrites the User file.
+  fs.mkdirSync(path.join(dirs['user-data'], 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(dirs['user-data'], 'Machine', 'settings.json'), JSON.stringify(opts.settings ?? {}, null, 2));
   fs.writeFileSync(path.join(dirs['user-data'], 'config.yaml'), 'auth: none\n');
 
   const port = await freePort();
