@@ -6,7 +6,7 @@ import type { Connection } from './connection/connection';
 import { LOCAL_ID, type ConnectionManager } from './connection-manager';
 import { parseCollectorUrl } from './connection/collector-client';
 import { gpuReportUri } from './gpu-details';
-import { formatClock } from './format';
+import { formatClock, validateWith } from './format';
 import type { MonitorPanel } from './panel/monitor-panel';
 import { SECTION } from './settings';
 import { gpuReadings } from './views/snapshot';
@@ -88,14 +88,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
         prompt: 'Collector URL (as printed by rigwatch-collector; a #token=… part is stored securely)',
         placeHolder: 'http://127.0.0.1:9123',
         ignoreFocusOut: true,
-        validateInput: (v) => {
-          try {
-            parseCollectorUrl(v);
-            return undefined;
-          } catch (e) {
-            return (e as Error).message;
-          }
-        },
+        validateInput: validateWith(parseCollectorUrl),
       });
       if (!url) return undefined;
     }

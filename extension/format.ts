@@ -76,3 +76,15 @@ export function formatClock(t: number): string {
 export function escapeMarkdown(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }
+
+/** An input-box validator from a parser that throws: its message, or undefined when the text parses. */
+export function validateWith(parse: (text: string) => unknown): (text: string) => string | undefined {
+  return (text) => {
+    try {
+      parse(text);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+}

@@ -14,6 +14,7 @@ import { readSshConfigHosts } from './connection/ssh-config';
 import { SshConnection, sshConnectionId, sshTargetText, SSH_KIND } from './connection/ssh-connection';
 import { FailedConnection, type ConnectionManager } from './connection-manager';
 import { isObj, SECTION } from './settings';
+import { validateWith } from './format';
 
 /** Default idle timeout of a remote collector, in hours (it stops itself after this long without clients). */
 export const DEFAULT_REMOTE_IDLE_HOURS = 24;
@@ -308,14 +309,7 @@ export class RemoteConnections implements vscode.Disposable {
         placeHolder: 'http://prometheus.lab:9090',
         value: this.settings.prometheus?.url,
         ignoreFocusOut: true,
-        validateInput: (v) => {
-          try {
-            parsePrometheusUrl(v);
-            return undefined;
-          } catch (e) {
-            return (e as Error).message;
-          }
-        },
+        validateInput: validateWith(parsePrometheusUrl),
       });
       if (!url) return undefined;
     }
