@@ -90,23 +90,8 @@ interface Instance {
   deleted?: boolean;
 }
 
-interface PersistedInstance {
-  id: string;
-  ruleId: string;
-  series: string;
-  state: Instance['state'];
-  severity: AlertSeverity;
-  value: SeriesValue;
-  warnSince?: number;
-  critSince?: number;
-  activeSince?: number;
-  firingSince?: number;
-  clearingSince?: number;
-  nullSince?: number;
-  acknowledged: boolean;
-  mutedUntil?: number;
-  mutedReported: boolean;
-}
+/** An instance as written to the state file: the rule by id, without run-time links. */
+type PersistedInstance = Omit<Instance, 'entry' | 'captures' | 'lastTick' | 'deleted'> & { ruleId: string };
 
 interface PersistedState {
   version: number;
