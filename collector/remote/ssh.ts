@@ -85,6 +85,13 @@ export interface RemoteCollector {
   url: string;
 }
 
+/** Second argument of the `down` event: whether and when the connection is tried again. */
+export interface DownInfo {
+  retry: boolean;
+  /** Delay until the next attempt, in ms (null when there is none). */
+  delayMs: number | null;
+}
+
 /** A failure with a message for users (no secrets). */
 export class RemoteError extends Error {
   constructor(message: string, readonly retry: boolean) {
@@ -186,7 +193,7 @@ function parseState(line: string | undefined): RemoteState | null {
 
 /**
  * One remote host: a ControlMaster ssh connection that carries the deploy commands and the forward,
- * re-established with backoff when it drops. Events: `up` (RemoteCollector), `down` (reason), `log`.
+ * re-established with backoff when it drops. Events: `up` (RemoteCollector), `down` (reason, DownInfo), `log`.
  */
 export class SshRemote extends EventEmitter {
   private master: ChildProcess | null = null;
@@ -285,12 +292,14 @@ export class SshRemote extends EventEmitter {
 
   private dropped(reason: string): void {
     this.log(reason);
-    this.emit('down', reason);
-    this.scheduleReconnect();
+    const delayMs = this.scheduleReconnect();
+    this.emit('down', reason, { retry: delayMs !== null, delayMs } satisfies DownInfo);
   }
 
-  private scheduleReconnect(): void {
-    if (this.closed || this.reconnectTimer) return;
+  /** Schedules a reconnect; returns its delay in ms, or null when none will happen. */
+  private scheduleReconnect(): number | null {
+    if (this.closed) return null;
+    if (this.reconnectTimer) return this.backoffMs;
     const wait = this.backoffMs * (0.8 + Math.random() * 0.4);
     this.backoffMs = Math.min(RECONNECT_MAX_MS, this.backoffMs * 2);
     this.log(`reconnecting to ${this.opts.target.destination} in ${Math.round(wait / 100) / 10} s`);
@@ -298,10 +307,11 @@ export class SshRemote extends EventEmitter {
       this.reconnectTimer = null;
       this.connect().catch((e: Error) => {
         this.log(e.message);
-        this.emit('down', e.message);
-        if (!(e instanceof RemoteError) || e.retry) this.scheduleReconnect();
+        const delayMs = !(e instanceof RemoteError) || e.retry ? this.scheduleReconnect() : null;
+        this.emit('down', e.message, { retry: delayMs !== null, delayMs } satisfies DownInfo);
       });
     }, wait);
+    return wait;
   }
 
   /** Connects (or reconnects): master, deploy if needed, start or reuse, forward. */

@@ -9,7 +9,7 @@
 
 import type { ConnectionState } from '../../protocol/bridge';
 import type { ClientMessage, ServerMessage } from '../../protocol/messages';
-import { RemoteError, SshRemote, type RemoteCollector, type SshOptions, type SshTarget } from '../../collector/remote/ssh';
+import { RemoteError, SshRemote, type DownInfo, type RemoteCollector, type SshOptions, type SshTarget } from '../../collector/remote/ssh';
 import { Backoff, type BackoffOptions } from './backoff';
 import { CollectorClient } from './collector-client';
 import { CollectorModel } from './collector-model';
@@ -221,7 +221,7 @@ export class SshConnection implements Connection {
     this.remote = remote;
     remote.on('log', (line: string) => this.onSshLog(remote, line));
     remote.on('up', (rc: RemoteCollector) => this.onUp(remote, rc));
-    remote.on('down', (reason: string) => this.onDown(remote, reason));
+    remote.on('down', (reason: string, info?: DownInfo) => this.onDown(remote, reason, info));
     this.setPhase('deploying', reason);
     remote.connect().catch((e: Error) => this.onFirstConnectError(remote, e));
   }
@@ -277,11 +277,17 @@ export class SshConnection implements Connection {
     this.recompute();
   }
 
-  private onDown(remote: SshRemoteLike, reason: string): void {
+  private onDown(remote: SshRemoteLike, reason: string, info?: DownInfo): void {
     if (remote !== this.remote) return;
-    this.retrySeconds = undefined;
+    if (info) {
+      // SshRemote says whether and when it tries again.
+      this.retrySeconds = info.retry && info.delayMs !== null ? info.delayMs / 1000 : undefined;
+    } else {
+      this.retrySeconds = undefined;
+    }
     this.setPhase('down', reason);
-    // SshRemote logs "reconnecting … in N s" right after `down` when it will retry; no such line means it gave up.
+    // Without DownInfo (older emitters): SshRemote logs "reconnecting … in N s" with `down` when it will
+    // retry; no such line means it gave up.
     setImmediate(() => {
       if (remote !== this.remote || this.phase !== 'down') return;
       if (this.retrySeconds !== undefined) {
