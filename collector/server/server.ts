@@ -87,7 +87,10 @@ export class CollectorServer {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const denied = url.pathname === '/ws' ? checkRequest(req, url, deps.policy, true) : [404, 'no WebSocket here; use /ws'] as [number, string];
       if (denied) {
-        socket.end(`HTTP/1.1 ${denied[0]} ${http.STATUS_CODES[denied[0]]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${denied[1]}\n`);
+        // As ws itself refuses a handshake: a complete response (with its length), then close once sent.
+        const body = `${denied[1]}\n`;
+        socket.once('finish', () => socket.destroy());
+        socket.end(`HTTP/1.1 ${denied[0]} ${http.STATUS_CODES[denied[0]]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         deps.log.info(`WebSocket refused (${denied[0]}): ${denied[1]}`);
         return;
       }
