@@ -170,7 +170,7 @@ export class CollectorServer {
     let full: Buffer | undefined;
     let compact: Buffer | undefined;
     if (msg.type === 'sample') {
-      if ([...this.clients].some((c) => c.compact)) {
+      if (this.hasCompactClient()) {
         compact = Buffer.from(JSON.stringify(this.encoder.encode(msg)));
         this.encoderSynced = true;
       } else {
@@ -188,6 +188,11 @@ export class CollectorServer {
       }
       cl.ws.send(data, { binary: false });
     }
+  }
+
+  private hasCompactClient(): boolean {
+    for (const c of this.clients) if (c.compact) return true;
+    return false;
   }
 
   private hello(): HelloMessage {
