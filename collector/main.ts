@@ -14,7 +14,7 @@ import type { Source } from './source';
 import { Collector } from './collector';
 import { CollectorServer } from './server/server';
 import { openParts } from './parts';
-import { runSshCommand } from './remote/cli';
+import { runSshCommand } from '../remote/cli';
 import { hostInventory } from './sources/host';
 import { acquireLock, readStateFile, releaseLock, removeStateFile, writeStateFile } from './state-file';
 import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';

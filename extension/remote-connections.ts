@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseTarget, type SshTarget } from '../collector/remote/ssh';
+import { parseTarget, type SshTarget } from '../remote/ssh';
 import type { Connection } from './connection/connection';
 import { PrometheusConnection, parsePrometheusUrl, prometheusConnectionId, PROMETHEUS_KIND } from './connection/prometheus-connection';
 import { readSshConfigHosts } from './connection/ssh-config';

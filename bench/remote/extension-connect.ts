@@ -3,7 +3,7 @@
 // first delta decoded), against the bare path in the same run (SshRemote.connect + a plain WebSocket's
 // first sample). Runs a real sshd (root needed). Prints medians and the ratio; asserts nothing.
 
-import { SshRemote } from '../../collector/remote/ssh';
+import { SshRemote } from '../../remote/ssh';
 import { SshConnection } from '../../extension/connection/ssh-connection';
 import { COLLECTOR_JS, openWs } from '../../test/helpers/collector-process';
 import { startSshd } from '../../test/helpers/sshd';

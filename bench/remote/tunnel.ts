@@ -2,7 +2,7 @@
 // bytes per second on the tunnel at 1 Hz with 8 (fake) GPUs, compact form vs the plain form.
 // Runs a real sshd (root needed) with a throwaway user. Prints numbers; asserts nothing.
 
-import { SshRemote } from '../../collector/remote/ssh';
+import { SshRemote } from '../../remote/ssh';
 import { COLLECTOR_JS, openWs } from '../../test/helpers/collector-process';
 import { startSshd } from '../../test/helpers/sshd';
 import { buildFakeNvidiaSmi, makeFakeStateDir, writeFakeState } from '../../test/fakes/nvml/build';

@@ -9,7 +9,7 @@
 
 import type { ConnectionState } from '../../protocol/bridge';
 import type { ClientMessage, ServerMessage } from '../../protocol/messages';
-import { RemoteError, SshRemote, type DownInfo, type RemoteCollector, type SshOptions, type SshTarget } from '../../collector/remote/ssh';
+import { RemoteError, SshRemote, type DownInfo, type RemoteCollector, type SshOptions, type SshTarget } from '../../remote/ssh';
 import { Backoff, type BackoffOptions } from './backoff';
 import { CollectorClient } from './collector-client';
 import { CollectorModel } from './collector-model';

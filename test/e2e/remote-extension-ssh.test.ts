@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SshRemote } from '../../collector/remote/ssh';
+import { SshRemote } from '../../remote/ssh';
 import type { ConnectionState } from '../../protocol/bridge';
 import type { HistoryReplyMessage, ServerMessage } from '../../protocol/messages';
 import type { ConnectionStateChange } from '../../extension/connection/connection';
@@ -185,7 +185,7 @@ describe('extension SSH connection (real sshd)', function () {
   it('several hosts at once: each its own connection with its own tunnel; closing one leaves the other live', async () => {
     const a = connect();
     // b starts after a is up: two first connects at the same instant can each start a collector (a known
-    // limitation of the remote start script, reported for collector/remote/ssh.ts).
+    // limitation of the remote start script, reported for remote/ssh.ts).
     await waitFor('a live with a sample', () => a.state === 'live' && a.model.latest, 60_000);
     // The same sshd reached as user@127.0.0.1:port — another target, so another connection and tunnel.
     const dir = path.dirname(sshd.sshConfig);

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseTarget, SshRemote, type DownInfo, type RemoteCollector } from '../../collector/remote/ssh';
+import { parseTarget, SshRemote, type DownInfo, type RemoteCollector } from '../../remote/ssh';
 import { COLLECTOR_JS, openWs } from '../helpers/collector-process';
 import { startSshd, type TestSshd } from '../helpers/sshd';
 import type { HistoryReplyMessage } from '../../protocol';

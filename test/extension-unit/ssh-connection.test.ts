@@ -3,7 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import { EventEmitter } from 'node:events';
-import { RemoteError, type RemoteCollector, type SshOptions } from '../../collector/remote/ssh';
+import { RemoteError, type RemoteCollector, type SshOptions } from '../../remote/ssh';
 import type { ConnectionState } from '../../protocol/bridge';
 import type { ClientMessage, HelloMessage, SampleMessage, ServerMessage } from '../../protocol/messages';
 import { CollectorModel } from '../../extension/connection/collector-model';

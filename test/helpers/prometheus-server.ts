@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../../collector/remote/ssh';
+import { freePort } from '../../remote/ssh';
 
 /** A running Prometheus. */
 export interface TestPrometheus {

@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort } from '../../collector/remote/ssh';
+import { freePort } from '../../remote/ssh';
 
 /** A running test sshd. */
 export interface TestSshd {
