@@ -17,6 +17,7 @@ import { CollectorServer } from './server/server';
 import { openParts } from './parts';
 import { runSshCommand } from '../remote/cli';
 import { hostInventory } from './sources/host';
+import { STATE_FILE_NAME } from '../protocol/state-file';
 import { acquireLock, readStateFile, releaseLock, removeStateFile, writeStateFile } from './state-file';
 import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';
 
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(new ConfigError('dataDir', config.dataDir, `a directory that can be created (${(e as NodeJS.ErrnoException).code})`, config.configFile ?? 'configuration'));
   }
-  const stateFile = path.join(config.dataDir, 'collector.json');
+  const stateFile = path.join(config.dataDir, STATE_FILE_NAME);
   const lockFile = path.join(config.dataDir, 'collector.lock');
   const lock = acquireLock(lockFile);
   if (!lock.ok) {
