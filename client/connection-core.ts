@@ -17,7 +17,7 @@ import { pollDelay, PollTranslator } from './http-poll';
 export const WATCHDOG_MIN_MS = 10_000;
 /** Silence, in sample intervals, before the peer is considered dead (when longer than the minimum). */
 export const WATCHDOG_INTERVALS = 3;
-/** Consecutive socket failures (while HTTP answers) before switching to HTTP polling. */
+/** Consecutive socket attempts that never opened (while HTTP answers) before switching to HTTP polling. */
 export const POLL_AFTER_FAILURES = 3;
 
 /** What a transport's socket reports to the core. */
@@ -91,6 +91,7 @@ export class ClientCore {
   private fatal = false;
   private disposed = false;
   private socketFailures = 0;
+  private opened = false;
   private lastFailure: string | undefined;
   private lastSampleT: number | undefined;
   private backfills = 0;
@@ -166,10 +167,13 @@ export class ClientCore {
     // Compact mode: one decoder per socket (its key dictionary starts with each hello).
     const stream = this.opts.compact ? new CompactStream() : undefined;
     this.live = false;
+    this.opened = false;
     this.socket = this.transport.openSocket(
       {
         opened: () => {
-          if (current()) this.armWatchdog();
+          if (!current()) return;
+          this.opened = true;
+          this.armWatchdog();
         },
         text: (data) => {
           if (!current()) return;
@@ -226,7 +230,10 @@ export class ClientCore {
     this.live = false;
     this.clear('watchdog');
     this.events.lost?.(reason);
-    this.socketFailures++;
+    // A socket that opened and then went away says WebSockets work: only attempts that never opened
+    // count towards polling.
+    this.socketFailures = this.opened ? 0 : this.socketFailures + 1;
+    this.opened = false;
     this.lastFailure = reason;
     if (this.fatal) {
       this.log('error', `${this.opts.name}: ${reason}`);
