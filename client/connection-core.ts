@@ -94,6 +94,8 @@ export class ClientCore {
   private opened = false;
   private lastFailure: string | undefined;
   private lastSampleT: number | undefined;
+  /** The last sample before the live socket went away: where the gap to backfill starts. */
+  private gapSince: number | undefined;
   private backfills = 0;
 
   constructor(
@@ -200,8 +202,10 @@ export class ClientCore {
 
   private receive(m: ServerMessage): void {
     const reconnected = m.type === 'hello' && this.everLive;
-    const since = this.lastSampleT;
+    // Samples polled meanwhile do not fill the gap before them: backfill from where the socket was lost.
+    const since = this.gapSince ?? this.lastSampleT;
     if (m.type === 'hello') {
+      this.gapSince = undefined;
       this._hello = m;
       this.socketFailures = 0;
       this.backoff.reset();
@@ -225,6 +229,7 @@ export class ClientCore {
 
   private onFailure(reason: string): void {
     if (this.disposed) return;
+    if (this.live && this.gapSince === undefined) this.gapSince = this.lastSampleT;
     this.socket?.close();
     this.socket = undefined;
     this.live = false;

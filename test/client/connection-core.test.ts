@@ -85,6 +85,28 @@ describe('client core', () => {
     assert.deepEqual(c.states.map(([s]) => s), ['live', 'reconnecting', 'live']);
   });
 
+  it('backfills from where the socket was lost even when polling delivered newer samples meanwhile', async () => {
+    const t = new ScriptedTransport();
+    t.http = true;
+    t.current = [{ ...hello(twoGpuSample(9000)), intervalMs: 500 }];
+    const c = make(t);
+    core = c.core;
+    t.last().events.opened();
+    t.last().events.text(JSON.stringify(hello(twoGpuSample(1000))));
+    t.last().events.text(JSON.stringify(twoGpuSample(2000)));
+    t.last().events.opened();
+    t.last().events.failed('connection lost');
+    for (let i = 2; i <= 4; i++) {
+      await until(`socket ${i}`, () => t.sockets.length === i);
+      t.last().events.failed('connection refused');
+    }
+    await until('a polled hello', () => c.got.filter((m) => m.type === 'hello').length === 2);
+    await until('socket 5', () => t.sockets.length === 5, 3000);
+    t.last().events.opened();
+    t.last().events.text(JSON.stringify(hello(twoGpuSample(10_000))));
+    assert.deepEqual(t.last().sent, [{ type: 'history', id: 'backfill1', series: ['*'], since: 2000 }]);
+  });
+
   it('does not retry after a fatal failure, until told to reconnect', async () => {
     const t = new ScriptedTransport();
     const c = make(t);
