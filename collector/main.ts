@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     log: log.child('server'),
     exporters: parts.exporters,
     assets: { js: WEBVIEW_JS, css: WEBVIEW_CSS },
+    limits: config.limits,
   });
   let port: number;
   try {
