@@ -24,6 +24,7 @@ import {
   type ExportRequest,
   type HelloMessage,
   type HistoryRequest,
+  type HistorySeries,
   type HistoryQuery,
   type HostInfo,
   type KeysMessage,
@@ -33,10 +34,11 @@ import {
   matchesSelector,
 } from '../../protocol';
 import { ActionNotFoundError, type Collector } from '../collector';
-import type { AlertEngine, CsvLogger, HistoryAnswer, HistoryStore } from '../contracts';
+import type { AlertEngine, CsvLogger, HistoryStore } from '../contracts';
 import { plainLogText, type Logger } from '../log';
 import { checkRequest, type AccessPolicy } from './auth';
 import { renderMetrics } from './metrics';
+import { exportCsvColumnChunks, exportJsonSeriesChunks, toColumns, type ColumnSeries } from '../export';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { dashboardHtml } from '../../webview/html';
 
@@ -52,6 +54,8 @@ export const REPLY_CHUNK_BYTES = 64 * 1024;
 export const CLOSE_GRACE_MS = 2000;
 /** Exports that may wait for their turn (limits.concurrentExports) before more are refused as busy. */
 export const MAX_WAITING_EXPORTS = 32;
+/** A reply being produced yields to the event loop after this much CPU time, in ms. */
+const PUMP_SLICE_MS = 10;
 /** Longest time an HTTP request may take to arrive in full, in ms. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -64,8 +68,6 @@ export interface ServerDeps {
   hostInfo: HostInfo;
   policy: AccessPolicy;
   log: Logger;
-  /** History → CSV/JSON text for exports, in pieces (a whole string is one piece). */
-  exporters: { csv(a: HistoryAnswer): Iterable<string>; json(a: HistoryAnswer): Iterable<string> };
   /** Dashboard assets (embedded in the bundle). */
   assets: { js: string; css: string };
   /** Memory and connection budget; DEFAULT_LIMITS where absent. */
@@ -480,9 +482,15 @@ export class CollectorServer {
   private async pump(pieces: Iterable<string>, send: (chunk: Buffer, last: boolean) => Promise<void>): Promise<void> {
     let parts: string[] = [];
     let size = 0;
+    let sliceStart = performance.now();
     for (const p of pieces) {
       parts.push(p);
       size += p.length;
+      // Producing pieces is CPU work: give ticks and other clients a turn every few ms.
+      if (performance.now() - sliceStart > PUMP_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       if (size >= REPLY_CHUNK_BYTES) {
         const chunk = Buffer.from(parts.join(''));
         parts = [];
@@ -493,39 +501,52 @@ export class CollectorServer {
     await send(Buffer.from(parts.join('')), true);
   }
 
-  /**
-   * The JSON of a history answer, one series at a time: each is queried only when the previous one has
-   * gone out, so an all-series, 5000-point answer never sits in memory whole.
-   */
-  private *historyPieces(q: HistoryQuery, prefix: string): Generator<string> {
+  /** The range a query covers, and its series one at a time: each is queried only when asked for. */
+  private seriesOneByOne(q: HistoryQuery): { from: number; to: number; series: Generator<HistorySeries> } {
     const h = this.deps.history;
     const now = Date.now();
-    const query: HistoryQuery = { series: q.series, from: q.from, to: q.to, points: q.points, since: q.since };
-    for (const k of ['from', 'to', 'points', 'since'] as const) if (query[k] === undefined) delete query[k];
+    const query: HistoryQuery = { series: q.series };
+    for (const k of ['from', 'to', 'points', 'since'] as const) if (q[k] !== undefined) query[k] = q[k];
     const names = h.seriesNames().filter((n) => q.series.some((sel) => matchesSelector(n, sel))).sort();
     const head = h.query({ ...query, series: [] }, now);
-    yield `${prefix}"from":${JSON.stringify(head.from)},"to":${JSON.stringify(head.to)},"series":[`;
+    function* series(): Generator<HistorySeries> {
+      for (const name of names) for (const s of h.query({ ...query, series: [name] }, now).series) if (s.name === name) yield s;
+    }
+    return { from: head.from, to: head.to, series: series() };
+  }
+
+  /** The JSON of a history answer, produced series by series: an all-series answer never sits in memory whole. */
+  private *historyPieces(q: HistoryQuery, prefix: string): Generator<string> {
+    const a = this.seriesOneByOne(q);
+    yield `${prefix}"from":${JSON.stringify(a.from)},"to":${JSON.stringify(a.to)},"series":[`;
     let first = true;
-    for (const name of names) {
-      for (const s of h.query({ ...query, series: [name] }, now).series) {
-        if (s.name !== name) continue;
-        yield (first ? '' : ',') + JSON.stringify(s);
-        first = false;
-      }
+    for (const s of a.series) {
+      yield (first ? '' : ',') + JSON.stringify(s);
+      first = false;
     }
     yield ']}';
   }
 
-  /** The export document's pieces, each passed through `wrap`, between `prefix` and `suffix`. */
+  /**
+   * The export document's pieces, each passed through `wrap`, between `prefix` and `suffix`. JSON goes
+   * series by series; CSV rows need every series, so each is kept as columns (a fifth of the tuples' memory).
+   */
   private *exportPieces(q: HistoryQuery, format: 'csv' | 'json', wrap: (s: string) => string, prefix: string, suffix: string): Generator<string> {
     yield prefix;
-    const a = this.history(q);
-    for (const piece of format === 'csv' ? this.deps.exporters.csv(a) : this.deps.exporters.json(a)) yield wrap(piece);
+    const a = this.seriesOneByOne(q);
+    let pieces: Iterable<string>;
+    if (format === 'csv') {
+      const columns: ColumnSeries[] = [];
+      for (const s of a.series) {
+        columns.push(toColumns(s));
+        yield ''; // a point where the pump may give the event loop a turn
+      }
+      pieces = exportCsvColumnChunks(columns);
+    } else {
+      pieces = exportJsonSeriesChunks(a.from, a.to, a.series);
+    }
+    for (const piece of pieces) yield wrap(piece);
     yield suffix;
-  }
-
-  private history(q: HistoryQuery): HistoryAnswer {
-    return this.deps.history.query(q, Date.now());
   }
 
   private async handleClient(msg: Exclude<ClientMessage, HistoryRequest | ExportRequest>): Promise<ServerMessage> {
