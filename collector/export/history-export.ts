@@ -66,7 +66,7 @@ export function* exportCsvColumnChunks(series: readonly ColumnSeries[], opts: Cs
   }
   // The union of times by merging the sorted columns one by one (series mostly share their times, so
   // this is near-linear; a sort of all times is several times slower).
-  let all = new Float64Array(0);
+  let all: Float64Array = new Float64Array(0);
   for (const s of series) {
     all = mergeSorted(all, s.t);
     yield ''; // lets a server that sends the pieces give other work a turn
