@@ -13,7 +13,7 @@ import { silentLogger } from '../../collector/log';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
 import * as os from 'node:os';
 
-const INTERVAL_MS = 500;
+const INTERVAL_MS = 1000;
 /** Series and raw points written into the history before the collector starts (a full 5000-point answer each). */
 const SERIES = 150;
 const POINTS = 5000;
@@ -121,7 +121,7 @@ describe('hostile clients against the collector process (e2e)', function () {
     for (const s of http) s.destroy();
     assert.equal(c.proc.exitCode, null, `the collector died: ${c.stderr().slice(-2000)}`);
     assert.ok(peakRss < baseline + 150 * 1024 * 1024, `RSS went from ${(baseline / 1048576).toFixed(0)} MB to ${(peakRss / 1048576).toFixed(0)} MB`);
-    assert.ok(samples >= 10, `only ${samples} samples in 8 s`);
+    assert.ok(samples >= 6, `only ${samples} samples in 8 s`);
     assert.ok(maxGapMs <= 1.5 * INTERVAL_MS, `longest gap between samples ${maxGapMs} ms at a ${INTERVAL_MS} ms interval`);
     // Each bad client was closed, with the reason in its close frame when that frame got past the data
     // it had not read (else the socket is cut after a grace period), and always in the log.
