@@ -49,6 +49,9 @@ export interface CollectorDeps {
   now?: () => number;
 }
 
+/** An action request named a source or action that does not exist (HTTP 404, not 503). */
+export class ActionNotFoundError extends Error {}
+
 /** Events: `sample` (SampleMessage), `status` (SourceStatus[]), `alert` (AlertEvent[]). */
 export class Collector extends EventEmitter {
   private readonly slots: Slot[];
@@ -101,9 +104,11 @@ export class Collector extends EventEmitter {
   /** Runs a source action (e.g. the GPU report) with a timeout. */
   async action(sourceId: string, action: string, args: Record<string, string>, timeoutMs = 30_000): Promise<unknown> {
     const slot = this.slots.find((s) => s.source.id === sourceId);
-    if (!slot) throw new Error(`no source "${sourceId}" (have: ${this.slots.map((s) => s.source.id).join(', ') || 'none'})`);
-    const fn = slot.source.actions?.[action];
-    if (!fn) throw new Error(`source "${sourceId}" has no action "${action}"`);
+    if (!slot) throw new ActionNotFoundError(`no source "${sourceId}" (have: ${this.slots.map((s) => s.source.id).join(', ') || 'none'})`);
+    // Own properties only: `constructor` or `__proto__` must not reach Object.prototype.
+    const actions = slot.source.actions;
+    const fn = actions && Object.hasOwn(actions, action) ? actions[action] : undefined;
+    if (typeof fn !== 'function') throw new ActionNotFoundError(`source "${sourceId}" has no action "${action}"`);
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error(`action ${sourceId}/${action} timed out after ${timeoutMs} ms`)), timeoutMs);
     try {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config-error';
 import type { LogLevel } from './log';
+import { DEFAULT_LIMITS, parseLimits, type ServerLimits } from './server/limits';
 
 /** Interval bounds in ms (SPEC: 0.25 s to 60 s). */
 export const MIN_INTERVAL_MS = 250;
@@ -31,6 +32,8 @@ export interface CollectorConfig {
   /** Raw `alerts` section, validated by the alert engine. */
   alerts: unknown;
   logging: { enabled: boolean; maxFileBytes?: number; maxFiles?: number };
+  /** The server's memory and connection budget (collector/server/limits.ts); defaults where absent. */
+  limits: ServerLimits;
   /** Raw per-kind source sections; `false` disables a kind. */
   sources: Record<string, unknown>;
   /** The config file read, if any. */
@@ -44,7 +47,7 @@ export type CliRequest =
   | { kind: 'version' };
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const CORE_KEYS = ['port', 'host', 'interval', 'dataDir', 'token', 'logLevel', 'idleTimeoutHours', 'allowedOrigins', 'alerts', 'logging'];
+const CORE_KEYS = ['port', 'host', 'interval', 'dataDir', 'token', 'logLevel', 'idleTimeoutHours', 'allowedOrigins', 'alerts', 'logging', 'limits'];
 
 /** Text of `--help`. */
 export const HELP_TEXT = `Usage: rigwatch-collector [options]
@@ -150,6 +153,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, knownKinds: rea
     allowedOrigins: [],
     alerts: undefined,
     logging: { enabled: false },
+    limits: { ...DEFAULT_LIMITS },
     sources: {},
     configFile,
   };
@@ -205,6 +209,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, knownKinds: rea
             if (!['enabled', 'maxFileBytes', 'maxFiles'].includes(k)) throw new ConfigError(`logging.${k}`, l[k], 'no such key (enabled, maxFileBytes, maxFiles)', where);
           }
           config.logging = out;
+          break;
+        }
+        case 'limits': {
+          const l = parseLimits(v);
+          if ('key' in l) throw new ConfigError(l.key, l.value, l.expected, where);
+          config.limits = l;
           break;
         }
         default:

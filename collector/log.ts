@@ -5,6 +5,30 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/** Longest message written to one log line; the rest is cut with a count, in characters. */
+export const MAX_LOG_MESSAGE_CHARS = 2000;
+
+// C0/C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides that can fake a new
+// line or reorder what a terminal shows.
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Makes text from someone else (a client, a server's error body, a file name) safe for one log line:
+ * control characters become visible escapes (`\n`, `\x1b`, `\u2028`) so they cannot start a forged
+ * line or drive a terminal, and the length is capped at `max` characters.
+ */
+export function plainLogText(text: string, max = MAX_LOG_MESSAGE_CHARS): string {
+  const cut = text.length > max ? text.slice(0, max) : text;
+  const safe = cut.replace(UNSAFE_CHARS, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  return text.length > max ? `${safe}… (${text.length - max} more characters)` : safe;
+}
+
 /** A logger; `child` prefixes messages with a component name. */
 export interface Logger {
   debug(msg: string): void;
@@ -22,7 +46,8 @@ export function createLogger(level: LogLevel = 'info', write: (line: string) => 
   const make = (comp: string): Logger => {
     const out = (lvl: LogLevel, msg: string): void => {
       if (ORDER[lvl] < ORDER[level]) return;
-      write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${comp ? `[${comp}] ` : ''}${msg}`);
+      // Every message is sanitised here: log lines cannot be forged whatever a caller interpolates.
+      write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${comp ? `[${comp}] ` : ''}${plainLogText(msg)}`);
     };
     return {
       debug: (m) => out('debug', m),

@@ -88,8 +88,8 @@ async function main(): Promise<void> {
     hostInfo: info,
     policy: { token: config.token, loopbackOnly: isLoopback(config.host), allowedOrigins: config.allowedOrigins },
     log: log.child('server'),
-    exporters: parts.exporters,
     assets: { js: WEBVIEW_JS, css: WEBVIEW_CSS },
+    limits: config.limits,
   });
   let port: number;
   try {

@@ -6,14 +6,14 @@ import type { AlertEngine, CsvLogger, HistoryAnswer, HistoryStore } from './cont
 import type { Logger } from './log';
 import { TieredHistory } from './history';
 import { createAlertEngine } from './alerts';
-import { createCsvLogger, exportCsv, exportJson } from './export';
+import { createCsvLogger, exportCsvChunks, exportJsonChunks } from './export';
 
 /** The opened parts. */
 export interface Parts {
   history: HistoryStore;
   alerts: AlertEngine;
   csv: CsvLogger;
-  exporters: { csv(a: HistoryAnswer): string; json(a: HistoryAnswer): string };
+  exporters: { csv(a: HistoryAnswer): Iterable<string>; json(a: HistoryAnswer): Iterable<string> };
 }
 
 /** Opens history, alerts and CSV for `config`; throws ConfigError for bad alert rules. */
@@ -21,5 +21,5 @@ export async function openParts(config: CollectorConfig, log: Logger): Promise<P
   const alerts = await createAlertEngine({ config: config.alerts, file: path.join(config.dataDir, 'alerts.json'), log: log.child('alerts'), configFile: config.configFile });
   const history = await TieredHistory.open({ file: path.join(config.dataDir, 'history.bin'), intervalMs: config.intervalMs, log: log.child('history') });
   const csv = createCsvLogger({ dir: path.join(config.dataDir, 'csv'), enabled: config.logging.enabled, maxFileBytes: config.logging.maxFileBytes, maxFiles: config.logging.maxFiles, log: log.child('csv') });
-  return { history, alerts, csv, exporters: { csv: (a) => exportCsv(a), json: (a) => exportJson(a) } };
+  return { history, alerts, csv, exporters: { csv: (a) => exportCsvChunks(a), json: (a) => exportJsonChunks(a) } };
 }

@@ -9,6 +9,15 @@ export const PROTOCOL_VERSION = 1;
 /** Largest inbound client message the collector accepts, in bytes. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
+/** WebSocket close code: a message the protocol forbids (not JSON, unknown type, binary); RFC 6455 policy violation. */
+export const CLOSE_POLICY_VIOLATION = 1008;
+/** WebSocket close code: the client did not read its replies and samples fast enough; its unsent data went over budget. */
+export const CLOSE_SLOW_CLIENT = 4000;
+/** WebSocket close code: the client sent more requests than may wait for an answer at once. */
+export const CLOSE_TOO_MANY_REQUESTS = 4001;
+/** WebSocket close code: all clients together went over the collector's send budget and this one held the most. */
+export const CLOSE_OVER_BUDGET = 4002;
+
 /** A series value: base units, `null` when the value is not available (never 0 for "unknown"). */
 export type SeriesValue = number | null;
 

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const server = new CollectorServer({
     collector, history: new MemoryHistory(), hostInfo: { hostname: 'bench', platform: 'linux', arch: 'x64', collectorVersion: 'bench', pid: process.pid, startedAt: Date.now() },
     policy: { token: undefined, loopbackOnly: true, allowedOrigins: [] }, log: silentLogger,
-    exporters: { csv: () => '', json: () => '' }, assets: { js: '', css: '' },
+    assets: { js: '', css: '' },
   });
   const p2 = await server.listen(0, '127.0.0.1');
   const msgs = Array.from({ length: TICKS }, (_, i) => sample(i));
