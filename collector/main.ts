@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     return;
   }
   const config = req.config;
+  // Read once: processes the collector starts (workers, helpers) need not inherit the secret.
+  delete process.env.RIGWATCH_TOKEN;
   const log = createLogger(config.logLevel);
   try {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
