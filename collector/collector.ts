@@ -22,12 +22,16 @@ export const DEFAULT_SAMPLE_TIMEOUT_MS = 5000;
 export const PROBE_TIMEOUT_MS = 10_000;
 /** How often history and alert state are written to disk, in ms. */
 export const FLUSH_INTERVAL_MS = 10_000;
+/** A change of the wall clock against the monotonic one beyond this (and beyond one interval) is a step, in ms. */
+export const CLOCK_STEP_TOLERANCE_MS = 2000;
 
 interface Slot {
   source: Source;
   status: SourceStatus;
   /** The in-flight sample or probe; a source never has two at once. */
   busy: Promise<unknown> | null;
+  /** When to probe again, on the monotonic clock (status.nextProbe is the wall-clock copy for display). */
+  probeAtMono?: number;
   backoffMs: number;
   details?: SourceDetails;
   /** Whether a "probe again" may ever happen (false after e.g. bad credentials). */
@@ -42,14 +46,19 @@ export interface CollectorDeps {
   alerts?: AlertEngine;
   csv?: CsvLogger;
   log: Logger;
-  /** Clock in epoch ms (tests may replace it). */
+  /** Wall clock in epoch ms, for timestamps only (tests may replace it). */
   now?: () => number;
+  /** Monotonic clock in ms, for scheduling (default performance.now, or `now` when only that is given). */
+  monoNow?: () => number;
 }
 
 /** Events: `sample` (SampleMessage), `status` (SourceStatus[]), `alert` (AlertEvent[]). */
 export class Collector extends EventEmitter {
   private readonly slots: Slot[];
   private readonly now: () => number;
+  private readonly mono: () => number;
+  /** Wall minus monotonic at the last tick: a jump in it is a wall-clock step. */
+  private clockOffset: number | undefined;
   private timer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private running = false;
@@ -65,6 +74,8 @@ export class Collector extends EventEmitter {
   ) {
     super();
     this.now = deps.now ?? Date.now;
+    // A test that drives only the wall clock schedules on it too (its clock never steps).
+    this.mono = deps.monoNow ?? deps.now ?? (() => performance.now());
     this.slots = sources.map((source) => ({
       source,
       status: { id: source.id, kind: source.kind, state: 'probing' },
@@ -89,7 +100,7 @@ export class Collector extends EventEmitter {
     if (this.running) return;
     this.running = true;
     for (const slot of this.slots) this.probe(slot);
-    this.nextTickAt = this.now() + this.intervalMs;
+    this.nextTickAt = this.mono() + this.intervalMs;
     this.schedule();
     this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.flushTimer.unref();
@@ -163,7 +174,9 @@ export class Collector extends EventEmitter {
 
   private schedule(): void {
     if (!this.running) return;
-    const delay = Math.max(0, this.nextTickAt - this.now());
+    // Scheduling runs on the monotonic clock: a wall-clock step (NTP, a VM resumed, a user) never
+    // stalls sampling or makes it burst.
+    const delay = Math.max(0, this.nextTickAt - this.mono());
     this.timer = setTimeout(() => void this.tick(), delay);
   }
 
@@ -179,6 +192,7 @@ export class Collector extends EventEmitter {
         } else {
           slot.retry = r.retry;
           const wait = r.retry ? Math.max(ABSENT_RETRY_MS, slot.backoffMs) : undefined;
+          slot.probeAtMono = wait === undefined ? undefined : this.mono() + wait;
           this.setState(slot, { state: 'unavailable', reason: r.reason, nextProbe: wait === undefined ? undefined : this.now() + wait });
         }
       })
@@ -196,6 +210,7 @@ export class Collector extends EventEmitter {
 
   private backoff(slot: Slot, reason: string): void {
     const nextProbe = slot.retry ? this.now() + slot.backoffMs : undefined;
+    slot.probeAtMono = slot.retry ? this.mono() + slot.backoffMs : undefined;
     slot.backoffMs = Math.min(PROBE_BACKOFF_MAX_MS, slot.backoffMs * 2);
     this.setState(slot, { state: 'down', reason: slot.retry ? reason : `${reason} (not retrying until the configuration changes)`, nextProbe });
   }
@@ -218,10 +233,11 @@ export class Collector extends EventEmitter {
     this.ticking = true;
     const started = performance.now();
     const t = this.now();
+    const monoT = this.mono();
+    this.watchClock(t, monoT);
     const series: SeriesMap = {};
     const details: Record<string, SourceDetails> = {};
     try {
-      const now = t;
       const runs: Promise<void>[] = [];
       for (const slot of this.slots) {
         const st = slot.status.state;
@@ -237,7 +253,7 @@ export class Collector extends EventEmitter {
           runs.push(this.sampleOne(slot, series, details));
         } else {
           series[seriesName('collector', slot.source.id, 'up_state')] = 0;
-          if (slot.retry && slot.status.nextProbe !== undefined && slot.status.nextProbe <= now) this.probe(slot);
+          if (slot.retry && slot.probeAtMono !== undefined && slot.probeAtMono <= monoT) this.probe(slot);
           else if (st === 'probing' && !slot.busy) this.probe(slot);
         }
       }
@@ -265,10 +281,21 @@ export class Collector extends EventEmitter {
       this.ticking = false;
       // Drift-free schedule; if we fell behind by more than a tick, skip ahead instead of bursting.
       this.nextTickAt += this.intervalMs;
-      const now = this.now();
+      const now = this.mono();
       if (this.nextTickAt < now) this.nextTickAt = now + this.intervalMs - ((now - this.nextTickAt) % this.intervalMs);
       this.schedule();
     }
+  }
+
+  /** Logs a wall-clock step (either way) once, when it is first seen; scheduling does not care. */
+  private watchClock(wall: number, mono: number): void {
+    const offset = wall - mono;
+    const prev = this.clockOffset;
+    this.clockOffset = offset;
+    if (prev === undefined) return;
+    const step = offset - prev;
+    if (Math.abs(step) <= Math.max(CLOCK_STEP_TOLERANCE_MS, this.intervalMs)) return;
+    this.deps.log.warn(`the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatStep(Math.abs(step))}; sampling goes on every ${this.intervalMs} ms (sample times follow the new clock)`);
   }
 
   /**
@@ -351,6 +378,11 @@ export class Collector extends EventEmitter {
     slot.status.lastSuccess = this.now();
     slot.status.lastDurationMs = Math.round(durationS * 1e4) / 10;
   }
+}
+
+/** A step length for the log: `3600.0 s`, `1.5 s`. */
+function formatStep(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Rejects when `signal` aborts, with its reason. */

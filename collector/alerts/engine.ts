@@ -164,6 +164,9 @@ export class RuleAlertEngine implements AlertEngine {
 
   evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[] {
     this.tick++;
+    // The wall clock stepped back (tick times come from it): move the running timers with it so a
+    // `for` keeps the time it already counted instead of waiting out the step.
+    if (this.tick > 1 && t < this.now) shiftTimers(this.instances.values(), t - this.now);
     this.now = t;
     const events: AlertEvent[] = [];
     if (this.loadedAt !== null) {
@@ -656,4 +659,14 @@ function pickInstance(p: PersistedInstance): Partial<Instance> {
 
 function esc(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** Moves the pending/clearing/stale timers of every instance by `deltaMs`. */
+function shiftTimers(instances: Iterable<Instance>, deltaMs: number): void {
+  for (const i of instances) {
+    if (i.warnSince !== undefined) i.warnSince += deltaMs;
+    if (i.critSince !== undefined) i.critSince += deltaMs;
+    if (i.clearingSince !== undefined) i.clearingSince += deltaMs;
+    if (i.nullSince !== undefined) i.nullSince += deltaMs;
+  }
 }

@@ -351,7 +351,7 @@ export class TieredHistory implements HistoryStore {
    */
   flush(): Promise<void> {
     // Serialised: two overlapping flushes would race on the files.
-    const run = this.flushing.then(() => (this.needSnapshot || Date.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS ? this.snapshot() : this.append()));
+    const run = this.flushing.then(() => (this.needSnapshot || performance.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS ? this.snapshot() : this.append()));
     this.flushing = run.catch(() => undefined);
     return run;
   }
@@ -427,7 +427,8 @@ export class TieredHistory implements HistoryStore {
     this.journalIndex = new Map();
     this.pending = [];
     this.needSnapshot = false;
-    this.lastSnapshotAt = now;
+    // Monotonic: a wall-clock step must neither stop snapshots (journal growing) nor force one per flush.
+    this.lastSnapshotAt = performance.now();
     this.replayDeferred();
   }
 
