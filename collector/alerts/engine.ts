@@ -2,7 +2,8 @@
 // (inactive → pending → firing ⇄ escalated/de-escalated → resolved) with `for`, hysteresis and
 // keep-firing-for, handles ack and mute, keeps a bounded history and persists all of it.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { writePrivateFile } from '../private-file';
 import { dirname } from 'node:path';
 import type { AlertEvent, AlertInstance, AlertSeverity, SeriesMap, SeriesValue, SourceStatus } from '../../protocol';
 import type { AlertEngine } from '../contracts';
@@ -322,7 +323,7 @@ export class RuleAlertEngine implements AlertEngine {
       try {
         await mkdir(dirname(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        await writeFile(tmp, text);
+        await writePrivateFile(tmp, text);
         await rename(tmp, this.file);
       } catch (e) {
         this.dirty = true;
