@@ -47,6 +47,8 @@ export interface TieredHistoryOptions {
   log: Logger;
   /** Cap on series held; see DEFAULT_MAX_SERIES. */
   maxSeries?: number;
+  /** Monotonic clock in ms for the snapshot cadence (default performance.now; the soak bench runs a fast one). */
+  monoNow?: () => number;
 }
 
 /** A source of a downsampled answer for one tier (raw = index -1). */
@@ -74,6 +76,7 @@ export class TieredHistory implements HistoryStore {
   /** Set when the journal cannot be appended to (none yet, a failed write): the next flush snapshots. */
   private needSnapshot = true;
   private lastSnapshotAt = -Infinity;
+  private mono: () => number = () => performance.now();
   /** While a snapshot is written series by series, ticks wait here so each lands wholly after it. */
   private deferred: [number, SeriesMap][] | null = null;
 
@@ -92,6 +95,7 @@ export class TieredHistory implements HistoryStore {
   static async open(opts: TieredHistoryOptions): Promise<TieredHistory> {
     if (!(opts.intervalMs > 0)) throw new Error(`history: intervalMs must be > 0, got ${opts.intervalMs}`);
     const h = new TieredHistory(opts.file, opts.intervalMs, opts.log, opts.maxSeries ?? DEFAULT_MAX_SERIES);
+    if (opts.monoNow) h.mono = opts.monoNow;
     await removeOrphanTemps(opts.file, opts.log);
     let buf: Buffer;
     try {
@@ -357,7 +361,7 @@ export class TieredHistory implements HistoryStore {
    */
   flush(): Promise<void> {
     // Serialised: two overlapping flushes would race on the files.
-    const run = this.flushing.then(() => (this.needSnapshot || performance.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS ? this.snapshot() : this.append()));
+    const run = this.flushing.then(() => (this.needSnapshot || this.mono() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS ? this.snapshot() : this.append()));
     this.flushing = run.catch(() => undefined);
     return run;
   }
@@ -434,7 +438,7 @@ export class TieredHistory implements HistoryStore {
     this.pending = [];
     this.needSnapshot = false;
     // Monotonic: a wall-clock step must neither stop snapshots (journal growing) nor force one per flush.
-    this.lastSnapshotAt = performance.now();
+    this.lastSnapshotAt = this.mono();
     this.replayDeferred();
   }
 
