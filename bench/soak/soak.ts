@@ -3,7 +3,7 @@
 // 30 min of the fake clock) and the default alert rules run in one process on an injected clock that
 // advances one interval per tick (the sources are in-process fakes: no NVML, no /proc). RSS and V8 heap
 // after the first hour (steady state) and at the end, every 6 h in between, and the history files.
-// Target: RSS growth from hour 1 to hour 24 within 10 %.
+// Target: RSS growth within 10 % (printed from hour 1, and from hour 6 once the 10 s tier has filled).
 // Run: node -r esbuild-register bench/soak/soak.ts [hours]
 
 import * as path from 'node:path';
@@ -29,6 +29,10 @@ function main(): void {
   console.log(`soak: ${r.hours} h = ${r.ticks} ticks of ${r.series} series in ${r.wallS.toFixed(0)} s (${(r.ticks / r.wallS).toFixed(0)} ticks/s), ${r.events} alert events`);
   for (const m of r.marks) console.log(`  hour ${String(m.hour).padStart(2)}: RSS ${f(m.rss)} MB, heap ${f(m.heapUsed)} MB`);
   console.log(`  RSS hour 1 → end: ${f(r.start.rss)} → ${f(r.end.rss)} MB (${((r.end.rss / r.start.rss - 1) * 100).toFixed(1)} %, target within 10 %)`);
+  // The history rings are preallocated typed arrays whose pages become resident as they fill: the
+  // 10 s tier covers 6 h, so hour 6 → end is the figure that shows a leak (hour 1 → end includes the fill).
+  const h6 = r.marks.find((m) => m.hour >= 6);
+  if (h6) console.log(`  RSS hour ${h6.hour} → end: ${f(h6.rss)} → ${f(r.end.rss)} MB (${((r.end.rss / h6.rss - 1) * 100).toFixed(1)} %; rings filled by then)`);
   console.log(`  heap hour 1 → end: ${f(r.start.heapUsed)} → ${f(r.end.heapUsed)} MB (${((r.end.heapUsed / r.start.heapUsed - 1) * 100).toFixed(1)} %)`);
   console.log(`  files: ${Object.entries(r.sizes).map(([n, s]) => `${n} ${(s / 1024).toFixed(0)} KB`).join(', ')}`);
 }
