@@ -61,12 +61,14 @@ describe('hostile model-server pages (real collector, discovered port)', functio
       env: { RIGWATCH_MODELS_DISCOVERY: `127.0.0.1:${fake.port}` },
       interval: 0.5,
     });
-    // Detection read the page once; wait for the samplers to fetch it again, then ask it to stop.
-    const deadline = Date.now() + 30_000;
-    while (f.requests.filter((p) => p === '/metrics').length < 3) {
-      if (Date.now() > deadline) throw new Error(`the collector did not fetch /metrics three times: ${f.requests.join(' ')}`);
+    // Detection read the page once; wait for the sampler to fetch it again (the old code then spent
+    // minutes in one synchronous read of it), give the read a moment to start, then ask it to stop.
+    const deadline = Date.now() + 60_000;
+    while (f.requests.filter((p) => p === '/metrics').length < 2) {
+      if (Date.now() > deadline) throw new Error(`the collector did not fetch /metrics twice: ${f.requests.join(' ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
+    await new Promise((r) => setTimeout(r, 300));
     const proc = collector.proc;
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     proc.kill('SIGTERM');
