@@ -13,7 +13,7 @@ const isSample = (m: ServerMessage): m is SampleMessage => m.type === 'sample';
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
 describe('hostile model-server pages (real collector, discovered port)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let fake: FakeModelServer | undefined;
   let collector: RunningCollector | undefined;
 
@@ -35,7 +35,9 @@ describe('hostile model-server pages (real collector, discovered port)', functio
     const up = prefix + 'up_state';
     const samples: SampleMessage[] = [];
     for (let i = 0; i < 3; i++) {
-      samples.push(await ws.waitFor<SampleMessage>((m) => isSample(m) && m.series[up] === 1, 30_000, `sample ${i + 1} with the discovered vLLM up`));
+      // 90 s: on a heavily loaded machine the 1 s discovery timeout can miss the 4 MB page once, and a
+      // discovered candidate is re-probed a minute later.
+      samples.push(await ws.waitFor<SampleMessage>((m) => isSample(m) && m.series[up] === 1, 90_000, `sample ${i + 1} with the discovered vLLM up`));
     }
     for (const s of samples) {
       const mine = Object.keys(s.series).filter((k) => k.startsWith(prefix));
@@ -63,7 +65,7 @@ describe('hostile model-server pages (real collector, discovered port)', functio
     });
     // Detection read the page once; wait for the sampler to fetch it again (the old code then spent
     // minutes in one synchronous read of it), give the read a moment to start, then ask it to stop.
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000; // see the 90 s note above
     while (f.requests.filter((p) => p === '/metrics').length < 2) {
       if (Date.now() > deadline) throw new Error(`the collector did not fetch /metrics twice: ${f.requests.join(' ')}`);
       await new Promise((r) => setTimeout(r, 20));
