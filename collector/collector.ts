@@ -25,6 +25,8 @@ export const DEFAULT_SAMPLE_TIMEOUT_MS = 5000;
 export const PROBE_TIMEOUT_MS = 10_000;
 /** How often history and alert state are written to disk, in ms. */
 export const FLUSH_INTERVAL_MS = 10_000;
+/** A change of the wall clock against the monotonic one beyond this (and beyond one interval) is a step, in ms. */
+export const CLOCK_STEP_TOLERANCE_MS = 2000;
 
 interface Slot {
   source: Source;
@@ -32,6 +34,8 @@ interface Slot {
   /** The in-flight sample or probe; a source never has two at once. */
   busy: Promise<unknown> | null;
   backoff: Backoff;
+  /** When to probe again, on the monotonic clock (status.nextProbe is the wall-clock copy for display). */
+  probeAtMono?: number;
   details?: SourceDetails;
   /** Whether a "probe again" may ever happen (false after e.g. bad credentials). */
   retry: boolean;
@@ -45,8 +49,10 @@ export interface CollectorDeps {
   alerts?: AlertEngine;
   csv?: CsvLogger;
   log: Logger;
-  /** Clock in epoch ms (tests may replace it). */
+  /** Wall clock in epoch ms, for timestamps only (tests may replace it). */
   now?: () => number;
+  /** Monotonic clock in ms, for scheduling (default performance.now, or `now` when only that is given). */
+  monoNow?: () => number;
 }
 
 /** An action request named a source or action that does not exist (HTTP 404, not 503). */
@@ -56,6 +62,9 @@ export class ActionNotFoundError extends Error {}
 export class Collector extends EventEmitter {
   private readonly slots: Slot[];
   private readonly now: () => number;
+  private readonly mono: () => number;
+  /** Wall minus monotonic at the last tick: a jump in it is a wall-clock step. */
+  private clockOffset: number | undefined;
   private timer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private running = false;
@@ -71,6 +80,8 @@ export class Collector extends EventEmitter {
   ) {
     super();
     this.now = deps.now ?? Date.now;
+    // A test that drives only the wall clock schedules on it too (its clock never steps).
+    this.mono = deps.monoNow ?? deps.now ?? (() => performance.now());
     this.slots = sources.map((source) => ({
       source,
       status: { id: source.id, kind: source.kind, state: 'probing' },
@@ -95,7 +106,7 @@ export class Collector extends EventEmitter {
     if (this.running) return;
     this.running = true;
     for (const slot of this.slots) this.probe(slot);
-    this.nextTickAt = this.now() + this.intervalMs;
+    this.nextTickAt = this.mono() + this.intervalMs;
     this.schedule();
     this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.flushTimer.unref();
@@ -171,7 +182,9 @@ export class Collector extends EventEmitter {
 
   private schedule(): void {
     if (!this.running) return;
-    const delay = Math.max(0, this.nextTickAt - this.now());
+    // Scheduling runs on the monotonic clock: a wall-clock step (NTP, a VM resumed, a user) never
+    // stalls sampling or makes it burst.
+    const delay = Math.max(0, this.nextTickAt - this.mono());
     this.timer = setTimeout(() => void this.tick(), delay);
   }
 
@@ -187,6 +200,7 @@ export class Collector extends EventEmitter {
         } else {
           slot.retry = r.retry;
           const wait = r.retry ? ABSENT_RETRY_MS : undefined;
+          slot.probeAtMono = wait === undefined ? undefined : this.mono() + wait;
           this.setState(slot, { state: 'unavailable', reason: r.reason, nextProbe: wait === undefined ? undefined : this.now() + wait });
         }
       })
@@ -203,7 +217,9 @@ export class Collector extends EventEmitter {
   }
 
   private backoff(slot: Slot, reason: string): void {
-    const nextProbe = slot.retry ? this.now() + slot.backoff.next() : undefined;
+    const delayMs = slot.retry ? slot.backoff.next() : undefined;
+    const nextProbe = delayMs === undefined ? undefined : this.now() + delayMs;
+    slot.probeAtMono = delayMs === undefined ? undefined : this.mono() + delayMs;
     this.setState(slot, { state: 'down', reason: slot.retry ? reason : `${reason} (not retrying until the configuration changes)`, nextProbe });
   }
 
@@ -225,10 +241,11 @@ export class Collector extends EventEmitter {
     this.ticking = true;
     const started = performance.now();
     const t = this.now();
+    const monoT = this.mono();
+    this.watchClock(t, monoT);
     const series: SeriesMap = {};
     const details: Record<string, SourceDetails> = {};
     try {
-      const now = t;
       const runs: Promise<void>[] = [];
       for (const slot of this.slots) {
         const st = slot.status.state;
@@ -244,7 +261,7 @@ export class Collector extends EventEmitter {
           runs.push(this.sampleOne(slot, series, details));
         } else {
           series[seriesName('collector', slot.source.id, 'up_state')] = 0;
-          if (slot.retry && slot.status.nextProbe !== undefined && slot.status.nextProbe <= now) this.probe(slot);
+          if (slot.retry && slot.probeAtMono !== undefined && slot.probeAtMono <= monoT) this.probe(slot);
           else if (st === 'probing' && !slot.busy) this.probe(slot);
         }
       }
@@ -272,10 +289,21 @@ export class Collector extends EventEmitter {
       this.ticking = false;
       // Drift-free schedule; if we fell behind by more than a tick, skip ahead instead of bursting.
       this.nextTickAt += this.intervalMs;
-      const now = this.now();
+      const now = this.mono();
       if (this.nextTickAt < now) this.nextTickAt = now + this.intervalMs - ((now - this.nextTickAt) % this.intervalMs);
       this.schedule();
     }
+  }
+
+  /** Logs a wall-clock step (either way) once, when it is first seen; scheduling does not care. */
+  private watchClock(wall: number, mono: number): void {
+    const offset = wall - mono;
+    const prev = this.clockOffset;
+    this.clockOffset = offset;
+    if (prev === undefined) return;
+    const step = offset - prev;
+    if (Math.abs(step) <= Math.max(CLOCK_STEP_TOLERANCE_MS, this.intervalMs)) return;
+    this.deps.log.warn(`the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatStep(Math.abs(step))}; sampling goes on every ${this.intervalMs} ms (sample times follow the new clock)`);
   }
 
   /**
@@ -358,6 +386,11 @@ export class Collector extends EventEmitter {
     slot.status.lastSuccess = this.now();
     slot.status.lastDurationMs = Math.round(durationS * 1e4) / 10;
   }
+}
+
+/** A step length for the log: `3600.0 s`, `1.5 s`. */
+function formatStep(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Rejects when `signal` aborts, with its reason. */

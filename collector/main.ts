@@ -54,12 +54,15 @@ async function main(): Promise<void> {
     return;
   }
   const config = req.config;
+  // Read once: processes the collector starts (workers, helpers) need not inherit the secret.
+  delete process.env.RIGWATCH_TOKEN;
   const log = createLogger(config.logLevel);
   try {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     fail(new ConfigError('dataDir', config.dataDir, `a directory that can be created (${(e as NodeJS.ErrnoException).code})`, config.configFile ?? 'configuration'));
   }
+  checkWritable(config.dataDir);
   const stateFile = path.join(config.dataDir, STATE_FILE_NAME);
   const lockFile = path.join(config.dataDir, 'collector.lock');
   const lock = acquireLock(lockFile);
@@ -140,6 +143,19 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
+}
+
+/** Exits with code 2 and one line naming the data dir when it cannot be written (read-only, not ours). */
+function checkWritable(dir: string): void {
+  const probe = path.join(dir, `.write-test-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, '', { mode: 0o600 });
+    fs.unlinkSync(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EROFS' ? 'it is on a read-only filesystem' : err.code === 'EACCES' || err.code === 'EPERM' ? 'this user may not write in it' : err.code === 'ENOTDIR' ? 'it is not a directory' : err.code === 'ENOSPC' ? 'its disk is full' : 'it cannot be written';
+    fail(new Error(`data dir ${dir} is not usable: ${why} (${err.code ?? err.message}); fix it or pass another with --data-dir`));
+  }
 }
 
 function fail(e: unknown): never {

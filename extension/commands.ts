@@ -11,6 +11,10 @@ import type { MonitorPanel } from './panel/monitor-panel';
 import { SECTION } from './settings';
 import { gpuReadings } from './views/snapshot';
 import type { TreeNode } from './views/tree-node';
+import { plainText } from '../protocol/plain-text';
+
+/** Longest quick-pick label or description quoting monitored text, in characters. */
+const QUICK_PICK_MAX_CHARS = 200;
 
 /** Time ranges offered by Export Metrics, in ms. */
 export const EXPORT_RANGES_MS: Record<string, number> = { '5m': 5 * 60_000, '15m': 15 * 60_000, '1h': 3600_000, '6h': 6 * 3600_000, '24h': 24 * 3600_000, '7d': 7 * 24 * 3600_000 };
@@ -186,7 +190,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
       if (gpus.length === 0) throw new Error(`${c.name} reports no GPU`);
       if (gpus.length === 1) index = gpus[0].index;
       else {
-        const p = await vscode.window.showQuickPick(gpus.map((g) => ({ label: `GPU ${g.index}`, description: g.name ?? '', i: g.index })), { placeHolder: 'Which GPU?' });
+        const p = await vscode.window.showQuickPick(gpus.map((g) => ({ label: `GPU ${g.index}`, description: plainText(g.name ?? '', QUICK_PICK_MAX_CHARS), i: g.index })), { placeHolder: 'Which GPU?' });
         if (!p) return undefined;
         index = p.i;
       }
@@ -204,7 +208,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
       return { c, alertId: a.alertId };
     }
     const items = manager.list().flatMap((c) =>
-      c.model.alertList().filter((x) => x.state !== 'resolved').map((x) => ({ label: x.message, description: `${x.severity} · since ${formatClock(x.firingSince ?? x.activeSince)}${manager.list().length > 1 ? ` · ${c.name}` : ''}`, c, alertId: x.id })),
+      c.model.alertList().filter((x) => x.state !== 'resolved').map((x) => ({ label: plainText(x.message, QUICK_PICK_MAX_CHARS), description: `${x.severity} · since ${formatClock(x.firingSince ?? x.activeSince)}${manager.list().length > 1 ? ` · ${c.name}` : ''}`, c, alertId: x.id })),
     );
     if (items.length === 0) throw new Error('there are no active alerts');
     return vscode.window.showQuickPick(items, { placeHolder: `${verb} which alert?` });
@@ -241,7 +245,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
         [
           { label: 'Busiest GPU', description: 'the GPU with the highest utilisation', v: 'busiest' },
           { label: 'All GPUs', description: 'a compact per-GPU list', v: 'all' },
-          ...gpus.map((g) => ({ label: `GPU ${g.index}`, description: g.name ?? '', v: String(g.index) })),
+          ...gpus.map((g) => ({ label: `GPU ${g.index}`, description: plainText(g.name ?? '', QUICK_PICK_MAX_CHARS), v: String(g.index) })),
         ],
         { placeHolder: 'Which GPU should the status bar show?' },
       );

@@ -1,5 +1,10 @@
 // Display formatting shared by the status bar, trees, tooltips and notifications. Pure: no vscode import.
 
+import { plainText } from '../protocol/plain-text';
+
+/** Longest text of one field in a Markdown tooltip, in characters. */
+export const MARKDOWN_FIELD_MAX_CHARS = 1000;
+
 /** Bytes in one GiB; VRAM and RAM are shown in GiB labelled "GB", as nvidia-smi and most tools do. */
 export const BYTES_PER_GIB = 1024 ** 3;
 
@@ -74,7 +79,8 @@ export function formatClock(t: number): string {
 
 /** Escapes text for a Markdown table cell or paragraph (pipes, backslashes, markup characters). */
 export function escapeMarkdown(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+  // One line of plain text first (controls, bidi, length), then every Markdown token escaped.
+  return plainText(s, MARKDOWN_FIELD_MAX_CHARS).replace(/[\\`*_{}[\]()#+\-.!|<>$~=:]/g, (c) => `\\${c}`);
 }
 
 /** An input-box validator from a parser that throws: its message, or undefined when the text parses. */

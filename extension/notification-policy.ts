@@ -2,6 +2,10 @@
 // configured severity, once per alert instance until it resolves, never for muted/quiet events. Pure.
 
 import type { AlertEvent, AlertSeverity } from '../protocol';
+import { plainText } from '../protocol/plain-text';
+
+/** Longest alert text in a notification, in characters (the collector's message quotes remote text). */
+export const NOTIFICATION_MAX_CHARS = 300;
 
 /** Notification settings. */
 export interface NotificationSettings {
@@ -41,7 +45,9 @@ export class NotificationPolicy {
       // Escalation from warning to critical is news; anything else for the same instance is a repeat.
       if (prev && RANK[prev] >= RANK[e.alert.severity]) continue;
       this.announced.set(key, e.alert.severity);
-      out.push({ key, severity: e.alert.severity, message: connectionName ? `${e.alert.message} (${connectionName})` : e.alert.message, target: e.alert.id });
+      // The message quotes what a monitored server said: plain text, never a link VS Code would run.
+      const message = plainText(e.alert.message, NOTIFICATION_MAX_CHARS);
+      out.push({ key, severity: e.alert.severity, message: connectionName ? `${message} (${plainText(connectionName, 80)})` : message, target: e.alert.id });
     }
     return out;
   }
@@ -50,4 +56,14 @@ export class NotificationPolicy {
   forget(connectionId: string): void {
     for (const k of [...this.announced.keys()]) if (k.startsWith(`${connectionId}\u0000`)) this.announced.delete(k);
   }
+}
+
+/** The exact text given to showWarningMessage/showErrorMessage for a request (inert plain text). */
+export function notificationText(r: NotificationRequest): string {
+  return `Rigwatch: ${plainText(r.message, NOTIFICATION_MAX_CHARS + 100)}`;
+}
+
+/** The text of a "could not mute" notification; `reason` may come from the collector. */
+export function muteFailureText(reason: string): string {
+  return `Rigwatch: could not mute: ${plainText(reason, NOTIFICATION_MAX_CHARS)}`;
 }

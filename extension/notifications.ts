@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { ConnectionManager } from './connection-manager';
-import { NotificationPolicy, type NotificationRequest } from './notification-policy';
+import { NotificationPolicy, muteFailureText, notificationText, type NotificationRequest } from './notification-policy';
 
 /** Duration of the notification's "Mute 1 h" action, in ms. */
 export const MUTE_ONE_HOUR_MS = 60 * 60_000;
@@ -34,15 +34,15 @@ export class Notifier implements vscode.Disposable {
     this.shown.push({ ...r, connectionId, t: Date.now() });
     if (this.shown.length > 100) this.shown.shift();
     const fn = r.severity === 'critical' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    void fn(`Rigwatch: ${r.message}`, 'Open Monitor', 'Mute 1 h').then(async (choice) => {
+    void fn(notificationText(r), 'Open Monitor', 'Mute 1 h').then(async (choice) => {
       const conn = this.manager.get(connectionId);
       if (choice === 'Open Monitor') await vscode.commands.executeCommand('rigwatch.openMonitor', conn?.id);
       else if (choice === 'Mute 1 h' && conn) {
         try {
           const reply = await conn.request({ type: 'mute', target: r.target, durationMs: MUTE_ONE_HOUR_MS });
-          if (reply.type === 'result' && !reply.ok) void vscode.window.showWarningMessage(`Rigwatch: could not mute: ${reply.error ?? 'unknown error'}`);
+          if (reply.type === 'result' && !reply.ok) void vscode.window.showWarningMessage(muteFailureText(reply.error ?? 'unknown error'));
         } catch (e) {
-          void vscode.window.showWarningMessage(`Rigwatch: could not mute: ${(e as Error).message}`);
+          void vscode.window.showWarningMessage(muteFailureText((e as Error).message));
         }
       }
     });

@@ -2,7 +2,8 @@
 // (inactive → pending → firing ⇄ escalated/de-escalated → resolved) with `for`, hysteresis and
 // keep-firing-for, handles ack and mute, keeps a bounded history and persists all of it.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { writePrivateFile } from '../private-file';
 import { dirname } from 'node:path';
 import type { AlertEvent, AlertInstance, AlertSeverity, SeriesMap, SeriesValue, SourceStatus } from '../../protocol';
 import type { AlertEngine } from '../contracts';
@@ -165,6 +166,9 @@ export class RuleAlertEngine implements AlertEngine {
 
   evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[] {
     this.tick++;
+    // The wall clock stepped back (tick times come from it): move the running timers with it so a
+    // `for` keeps the time it already counted instead of waiting out the step.
+    if (this.tick > 1 && t < this.now) shiftTimers(this.instances.values(), t - this.now);
     this.now = t;
     const events: AlertEvent[] = [];
     if (this.loadedAt !== null) {
@@ -320,7 +324,7 @@ export class RuleAlertEngine implements AlertEngine {
       try {
         await mkdir(dirname(this.file), { recursive: true });
         const tmp = `${this.file}.tmp`;
-        await writeFile(tmp, text);
+        await writePrivateFile(tmp, text);
         await rename(tmp, this.file);
       } catch (e) {
         this.dirty = true;
@@ -653,4 +657,14 @@ function pickInstance(p: PersistedInstance): Partial<Instance> {
     if (typeof p[k] === 'number') out[k] = p[k];
   }
   return out;
+}
+
+/** Moves the pending/clearing/stale timers of every instance by `deltaMs`. */
+function shiftTimers(instances: Iterable<Instance>, deltaMs: number): void {
+  for (const i of instances) {
+    if (i.warnSince !== undefined) i.warnSince += deltaMs;
+    if (i.critSince !== undefined) i.critSince += deltaMs;
+    if (i.clearingSince !== undefined) i.clearingSince += deltaMs;
+    if (i.nullSince !== undefined) i.nullSince += deltaMs;
+  }
 }

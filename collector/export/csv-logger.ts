@@ -3,7 +3,8 @@
 // (rows never shift under a stale header); files rotate by size and only the newest few are kept.
 // Rows are buffered in memory and appended every few seconds: no fs call per tick.
 
-import { access, appendFile, constants, mkdir, readdir, truncate, unlink } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, truncate, unlink } from 'node:fs/promises';
+import { appendPrivateFile } from '../private-file';
 import { join } from 'node:path';
 import type { LoggingStatus, SeriesMap } from '../../protocol';
 import type { CsvLogger } from '../contracts';
@@ -184,7 +185,7 @@ export class CsvFileLogger implements CsvLogger {
         const bytes = Buffer.byteLength(text);
         try {
           if (chunk.written === 0) await mkdir(this.opts.dir, { recursive: true });
-          await appendFile(chunk.file, text);
+          await appendPrivateFile(chunk.file, text);
           chunk.written += bytes;
           this.buffered -= bytes;
         } catch (e) {

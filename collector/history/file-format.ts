@@ -1,13 +1,18 @@
 // The history file: a magic/version header, one block per series (JSON metadata + raw typed-array
 // bytes), and a trailer. Anything that does not parse exactly is rejected as corrupt or foreign.
+// Version 2 follows the header and every series block with a checksum of its bytes, so a flipped
+// byte in the data arrays (which would otherwise load as a wrong value or NaN) is caught too.
 
 import * as os from 'node:os';
+import { checksum } from './journal';
 import type { SeriesRings } from './rings';
 
 /** First 8 bytes of every history file. */
 export const HISTORY_MAGIC = 'RIGWHIST';
-/** Bumped when the layout changes; older versions are treated as foreign (moved aside). */
-export const HISTORY_FILE_VERSION = 1;
+/** Bumped when the layout changes; this collector writes it and also reads OLDEST_READABLE_VERSION on. */
+export const HISTORY_FILE_VERSION = 2;
+/** Version 1: the same layout without checksums (loaded, and rewritten as version 2 by the next snapshot). */
+export const OLDEST_READABLE_VERSION = 1;
 const SERIES_TAG = 0x53455249; // "SERI"
 const END_TAG = 0x454e4421; // "END!"
 
@@ -48,6 +53,8 @@ export interface DecodedHistory {
   savedAt: number;
   firstT: number | undefined;
   series: StoredSeries[];
+  /** The file's version (older ones are upgraded by the next snapshot). */
+  version: number;
 }
 
 function jsonBlock(tag: Buffer | number, obj: unknown): Buffer {
@@ -65,7 +72,13 @@ export function encodeHeader(h: HistoryFileHeader): Buffer {
   pre.writeUInt32LE(HISTORY_FILE_VERSION, 8);
   // The arrays are dumped in machine byte order; the header says which, so a file from another
   // architecture is refused rather than misread.
-  return Buffer.concat([pre, jsonBlock(0, { ...h, endian: os.endianness() })]);
+  return withChecksum(Buffer.concat([pre, jsonBlock(0, { ...h, endian: os.endianness() })]));
+}
+
+function withChecksum(block: Buffer): Buffer {
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32LE(checksum(block), 0);
+  return Buffer.concat([block, sum]);
 }
 
 function bytesOf(a: Float64Array | Float32Array | Uint16Array, from = 0, to = a.length): Buffer {
@@ -89,7 +102,7 @@ export function encodeSeries(name: string, s: SeriesRings): Buffer {
     parts.push(bytesOf(arr, 0, raw.len - firstLen));
   }
   for (const t of s.tiers) parts.push(bytesOf(t.min), bytesOf(t.max), bytesOf(t.sum), bytesOf(t.count));
-  return Buffer.concat(parts);
+  return withChecksum(Buffer.concat(parts));
 }
 
 /** End marker: a truncated file lacks it. */
@@ -123,22 +136,22 @@ class Reader {
     }
   }
   f64(n: number, what: string): Float64Array {
-    const out = new Float64Array(n);
     this.need(n * 8, what);
+    const out = new Float64Array(n);
     this.buf.copy(new Uint8Array(out.buffer), 0, this.off, this.off + n * 8);
     this.off += n * 8;
     return out;
   }
   f32(n: number, what: string): Float32Array {
-    const out = new Float32Array(n);
     this.need(n * 4, what);
+    const out = new Float32Array(n);
     this.buf.copy(new Uint8Array(out.buffer), 0, this.off, this.off + n * 4);
     this.off += n * 4;
     return out;
   }
   u16(n: number, what: string): Uint16Array {
-    const out = new Uint16Array(n);
     this.need(n * 2, what);
+    const out = new Uint16Array(n);
     this.buf.copy(new Uint8Array(out.buffer), 0, this.off, this.off + n * 2);
     this.off += n * 2;
     return out;
@@ -163,11 +176,19 @@ function num(o: Record<string, unknown>, k: string, what: string, allowNull = fa
 export function decodeHistory(buf: Buffer): DecodedHistory {
   if (buf.length < 12 || buf.toString('latin1', 0, 8) !== HISTORY_MAGIC) throw new Error('not a Rigwatch history file (bad magic)');
   const version = buf.readUInt32LE(8);
-  if (version !== HISTORY_FILE_VERSION) throw new Error(`unsupported history file version ${version} (this collector reads ${HISTORY_FILE_VERSION})`);
+  if (version < OLDEST_READABLE_VERSION || version > HISTORY_FILE_VERSION) throw new Error(`unsupported history file version ${version} (this collector reads ${OLDEST_READABLE_VERSION} to ${HISTORY_FILE_VERSION})`);
+  const summed = version >= 2;
   const r = new Reader(buf);
+  const verify = (from: number, what: string): void => {
+    if (!summed) return;
+    const end = r.off;
+    const want = r.u32(`${what} checksum`);
+    if (checksum(buf.subarray(from, end)) !== want) throw new Error(`${what}: checksum mismatch (bytes ${from}–${end} garbled)`);
+  };
   r.off = 12;
   r.u32('header tag');
   const h = r.json('header');
+  verify(0, 'header');
   if (!isObj(h)) throw new Error('header is not an object');
   if (h.endian !== os.endianness()) throw new Error(`file byte order ${String(h.endian)} differs from this machine's`);
   const intervalMs = num(h, 'intervalMs', 'header');
@@ -178,6 +199,7 @@ export function decodeHistory(buf: Buffer): DecodedHistory {
   const series: StoredSeries[] = [];
   for (let i = 0; i < count; i++) {
     const what = `series #${i}`;
+    const blockStart = r.off;
     if (r.u32(what) !== SERIES_TAG) throw new Error(`${what}: bad block tag at byte ${r.off - 4}`);
     const m = r.json(what);
     if (!isObj(m) || typeof m.name !== 'string' || !Array.isArray(m.tiers)) throw new Error(`${what}: bad metadata`);
@@ -193,9 +215,10 @@ export function decodeHistory(buf: Buffer): DecodedHistory {
       const head = num(t, 'head', what, true);
       tiers.push({ stepMs: num(t, 'stepMs', what), n, head: Number.isNaN(head) ? -Infinity : head, min: r.f32(n, what), max: r.f32(n, what), sum: r.f64(n, what), count: r.u16(n, what) });
     }
+    verify(blockStart, `${what} (${m.name.slice(0, 80)})`);
     series.push({ name: m.name, lastValueT: num(m, 'lastValueT', what), rawT, rawV, tiers });
   }
   if (r.u32('trailer') !== END_TAG) throw new Error('missing end marker (truncated file?)');
   if (!r.done) throw new Error('trailing bytes after the end marker');
-  return { generation, intervalMs, savedAt, firstT: Number.isNaN(firstT) ? undefined : firstT, series };
+  return { generation, intervalMs, savedAt, firstT: Number.isNaN(firstT) ? undefined : firstT, series, version };
 }

@@ -9,7 +9,8 @@ import { matchesSelector } from '../../protocol';
 import type { HistoryAnswer, HistoryStore } from '../contracts';
 import type { Logger } from '../log';
 import { RAW_SPAN_MS, RETENTION_MS, SeriesRings, tiersFor, type TierSpec } from './rings';
-import { decodeHistory, encodeSeries, encodeHeader, encodeTrailer } from './file-format';
+import { HISTORY_FILE_VERSION, decodeHistory, encodeSeries, encodeHeader, encodeTrailer } from './file-format';
+import { pidAlive } from '../state-file';
 import { decodeJournal, encodeJournalHeader, encodeJournalRecord, type JournalTick } from './journal';
 
 /** Point budget when a query gives none. */
@@ -46,6 +47,8 @@ export interface TieredHistoryOptions {
   log: Logger;
   /** Cap on series held; see DEFAULT_MAX_SERIES. */
   maxSeries?: number;
+  /** Monotonic clock in ms for the snapshot cadence (default performance.now; the soak bench runs a fast one). */
+  monoNow?: () => number;
 }
 
 /** A source of a downsampled answer for one tier (raw = index -1). */
@@ -73,6 +76,7 @@ export class TieredHistory implements HistoryStore {
   /** Set when the journal cannot be appended to (none yet, a failed write): the next flush snapshots. */
   private needSnapshot = true;
   private lastSnapshotAt = -Infinity;
+  private mono: () => number = () => performance.now();
   /** While a snapshot is written series by series, ticks wait here so each lands wholly after it. */
   private deferred: [number, SeriesMap][] | null = null;
 
@@ -91,6 +95,8 @@ export class TieredHistory implements HistoryStore {
   static async open(opts: TieredHistoryOptions): Promise<TieredHistory> {
     if (!(opts.intervalMs > 0)) throw new Error(`history: intervalMs must be > 0, got ${opts.intervalMs}`);
     const h = new TieredHistory(opts.file, opts.intervalMs, opts.log, opts.maxSeries ?? DEFAULT_MAX_SERIES);
+    if (opts.monoNow) h.mono = opts.monoNow;
+    await removeOrphanTemps(opts.file, opts.log);
     let buf: Buffer;
     try {
       buf = await fs.promises.readFile(opts.file);
@@ -103,6 +109,10 @@ export class TieredHistory implements HistoryStore {
       const loaded = decodeHistory(buf);
       h.adopt(loaded);
       h.generation = loaded.generation;
+      if (loaded.version < HISTORY_FILE_VERSION) {
+        opts.log.info(`history file ${opts.file} is format version ${loaded.version} (no checksums); loaded it, the next snapshot rewrites it as version ${HISTORY_FILE_VERSION}`);
+        h.needSnapshot = true;
+      }
     } catch (e) {
       await moveAside(opts.file, (e as Error).message, opts.log);
       h.series.clear();
@@ -351,7 +361,7 @@ export class TieredHistory implements HistoryStore {
    */
   flush(): Promise<void> {
     // Serialised: two overlapping flushes would race on the files.
-    const run = this.flushing.then(() => (this.needSnapshot || Date.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS ? this.snapshot() : this.append()));
+    const run = this.flushing.then(() => (this.needSnapshot || this.mono() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS ? this.snapshot() : this.append()));
     this.flushing = run.catch(() => undefined);
     return run;
   }
@@ -427,7 +437,8 @@ export class TieredHistory implements HistoryStore {
     this.journalIndex = new Map();
     this.pending = [];
     this.needSnapshot = false;
-    this.lastSnapshotAt = now;
+    // Monotonic: a wall-clock step must neither stop snapshots (journal growing) nor force one per flush.
+    this.lastSnapshotAt = this.mono();
     this.replayDeferred();
   }
 
@@ -451,6 +462,39 @@ async function syncDir(dir: string): Promise<void> {
     await d.sync().finally(() => d.close());
   } catch {
     // ignore
+  }
+}
+
+/**
+ * Removes `<file>.tmp-<pid>` and `<file>.journal.tmp-<pid>` left by a collector that died mid-snapshot
+ * (kill -9, power loss): each is a partial copy of the history, tens of MB. Only files of pids that
+ * are gone are touched; ours and a live process's are left alone. Never throws.
+ */
+async function removeOrphanTemps(file: string, log: Logger): Promise<void> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch {
+    return;
+  }
+  const escaped = base.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
+  const re = new RegExp(`^${escaped}(?:\\.journal)?\\.tmp-(\\d+)$`);
+  for (const name of names) {
+    const m = re.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    const p = path.join(dir, name);
+    try {
+      const st = await fs.promises.lstat(p);
+      if (!st.isFile()) continue;
+      await fs.promises.unlink(p);
+      log.info(`removed ${p} (${st.size} bytes), left by collector pid ${pid} which is no longer running`);
+    } catch (e) {
+      log.warn(`cannot remove the orphaned history temp file ${p}: ${(e as Error).message}`);
+    }
   }
 }
 

@@ -45,6 +45,8 @@ export interface ParsedMetrics {
   /** Lines that were skipped (at most MAX_ISSUES are kept; `issueCount` has the total). */
   issues: ParseIssue[];
   issueCount: number;
+  /** Families that went over the label-set cap (empty when none). */
+  truncated: TruncatedFamily[];
 }
 
 /** How many unreadable lines are described in `issues` (the rest are only counted). */
@@ -119,62 +121,155 @@ function fastDecimal(text: string, start: number, end: number): number {
   return neg ? -v : v;
 }
 
+/** Default cap on distinct label sets per family (`le`/`quantile` not counted): a page beyond it is someone else's bug or attack. */
+export const DEFAULT_MAX_LABEL_SETS_PER_METRIC = 1000;
+
+/** Limits for one page. */
+export interface ParseOptions {
+  /** Distinct label sets kept per family, ignoring `le` and `quantile` (default DEFAULT_MAX_LABEL_SETS_PER_METRIC). */
+  maxLabelSetsPerMetric?: number;
+}
+
+/** A family that had more label sets than the cap: the samples of the extra sets were dropped. */
+export interface TruncatedFamily {
+  family: string;
+  /** Label sets kept (the first ones on the page). */
+  kept: number;
+  /** Distinct label sets dropped. */
+  dropped: number;
+}
+
+/** Lines parsed between yields by the async parser (a few ms of work). */
+const LINES_PER_SLICE = 20_000;
+
 /** Parses a Prometheus text-format page. Never throws for bad content; see `issues`. */
-export function parsePrometheusText(text: string): ParsedMetrics {
-  const families = new Map<string, MetricFamily>();
-  const issues: ParseIssue[] = [];
-  let issueCount = 0;
-  let sampleCount = 0;
-  let lineNo = 0;
+export function parsePrometheusText(text: string, opts: ParseOptions = {}): ParsedMetrics {
+  const p = new PageParser(text, opts);
+  p.run(Infinity);
+  return p.result();
+}
+
+/**
+ * The same parse in slices of LINES_PER_SLICE lines with a macrotask between them, so a huge page
+ * never holds the event loop (signals, timers, clients) for long; `signal` aborting stops it with
+ * the signal's reason. Linear in the page size.
+ */
+export async function parsePrometheusTextAsync(text: string, opts: ParseOptions & { signal?: AbortSignal } = {}): Promise<ParsedMetrics> {
+  const p = new PageParser(text, opts);
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    if (p.run(LINES_PER_SLICE)) return p.result();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+class PageParser {
+  private readonly families = new Map<string, MetricFamily>();
+  private readonly issues: ParseIssue[] = [];
+  private issueCount = 0;
+  private sampleCount = 0;
+  private lineNo = 0;
+  private pos = 0;
   // The family the previous sample went to: samples of one family are contiguous, so this
   // avoids a suffix search on nearly every line.
-  let last: MetricFamily | undefined;
-  let lastName = '';
+  private last: MetricFamily | undefined;
+  private lastName = '';
+  private readonly maxSets: number;
+  /** Label-set keys seen per family (only families with labels). */
+  private readonly sets = new Map<MetricFamily, Set<string>>();
+  private readonly droppedSets = new Map<MetricFamily, Set<string>>();
 
-  const issue = (message: string): void => {
-    issueCount++;
-    if (issues.length < MAX_ISSUES) issues.push({ line: lineNo, message });
-  };
+  constructor(private readonly text: string, opts: ParseOptions) {
+    this.maxSets = opts.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC;
+  }
 
-  const familyFor = (name: string): MetricFamily => {
+  result(): ParsedMetrics {
+    const truncated: TruncatedFamily[] = [];
+    for (const [f, d] of this.droppedSets) truncated.push({ family: f.name, kept: this.sets.get(f)?.size ?? 0, dropped: d.size });
+    return { families: this.families, sampleCount: this.sampleCount, issues: this.issues, issueCount: this.issueCount, truncated };
+  }
+
+  private issue(message: string): void {
+    this.issueCount++;
+    if (this.issues.length < MAX_ISSUES) this.issues.push({ line: this.lineNo, message });
+  }
+
+  private familyFor(name: string): MetricFamily {
+    const last = this.last;
     if (last !== undefined && (last.name === name || (last.type !== 'untyped' && belongs(last, name)))) return last;
-    let f = families.get(name);
+    let f = this.families.get(name);
     if (f === undefined) {
       const base = baseName(name);
       if (base !== null) {
-        const b = families.get(base);
+        const b = this.families.get(base);
         if (b !== undefined && belongs(b, name)) f = b;
       }
     }
     if (f === undefined) {
       f = { name, type: 'untyped', help: '', samples: [] };
-      families.set(name, f);
+      this.families.set(name, f);
     }
     return f;
-  };
+  }
 
-  const declare = (name: string): MetricFamily => {
-    let f = families.get(name);
+  private declare(name: string): MetricFamily {
+    let f = this.families.get(name);
     if (f === undefined) {
       f = { name, type: 'untyped', help: '', samples: [] };
-      families.set(name, f);
+      this.families.set(name, f);
     }
     return f;
-  };
+  }
 
-  const len = text.length;
-  let pos = 0;
-  while (pos < len) {
-    lineNo++;
-    let end = text.indexOf('\n', pos);
-    if (end === -1) end = len;
-    let lineEnd = end;
-    if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === C_CR) lineEnd--;
-    let i = pos;
-    pos = end + 1;
+  /** Whether a sample with `labels` may join family `f` under the label-set cap. */
+  private admit(f: MetricFamily, labels: Labels): boolean {
+    let key = '';
+    for (const k in labels) if (k !== 'le' && k !== 'quantile') key += k + '\u0001' + labels[k] + '\u0002';
+    let seen = this.sets.get(f);
+    if (seen === undefined) {
+      seen = new Set();
+      this.sets.set(f, seen);
+    }
+    if (seen.has(key)) return true;
+    if (seen.size < this.maxSets) {
+      seen.add(key);
+      return true;
+    }
+    let d = this.droppedSets.get(f);
+    if (d === undefined) {
+      d = new Set();
+      this.droppedSets.set(f, d);
+    }
+    d.add(key);
+    return false;
+  }
+
+  /** Parses up to `maxLines` more lines; true when the page is done. */
+  run(maxLines: number): boolean {
+    const text = this.text;
+    const len = text.length;
+    let pos = this.pos;
+    let budget = maxLines;
+    while (pos < len && budget-- > 0) {
+      this.lineNo++;
+      let end = text.indexOf('\n', pos);
+      if (end === -1) end = len;
+      let lineEnd = end;
+      if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === C_CR) lineEnd--;
+      const i = pos;
+      pos = end + 1;
+      this.line(i, lineEnd);
+    }
+    this.pos = pos;
+    return pos >= len;
+  }
+
+  private line(start: number, lineEnd: number): void {
+    const text = this.text;
+    let i = start;
     // Leading whitespace is allowed by the format.
     while (i < lineEnd && (text.charCodeAt(i) === C_SP || text.charCodeAt(i) === C_TAB)) i++;
-    if (i >= lineEnd) continue;
+    if (i >= lineEnd) return;
     const c0 = text.charCodeAt(i);
 
     if (c0 === C_HASH) {
@@ -183,59 +278,61 @@ export function parsePrometheusText(text: string): ParsedMetrics {
       while (j < lineEnd && text.charCodeAt(j) === C_SP) j++;
       const isHelp = text.startsWith('HELP', j) && (text.charCodeAt(j + 4) === C_SP || text.charCodeAt(j + 4) === C_TAB);
       const isType = !isHelp && text.startsWith('TYPE', j) && (text.charCodeAt(j + 4) === C_SP || text.charCodeAt(j + 4) === C_TAB);
-      if (!isHelp && !isType) continue;
+      if (!isHelp && !isType) return;
       j += 5;
       while (j < lineEnd && text.charCodeAt(j) === C_SP) j++;
       const ns = j;
       while (j < lineEnd && isNameChar(text.charCodeAt(j))) j++;
-      if (j === ns) { issue(`${isHelp ? 'HELP' : 'TYPE'} without a metric name`); continue; }
+      if (j === ns) { this.issue(`${isHelp ? 'HELP' : 'TYPE'} without a metric name`); return; }
       const name = text.slice(ns, j);
       while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
       const rest = text.slice(j, lineEnd);
-      const f = declare(name);
-      lastName = '';
-      last = undefined;
+      const f = this.declare(name);
+      this.lastName = '';
+      this.last = undefined;
       if (isHelp) {
         f.help = rest.indexOf('\\') === -1 ? rest : rest.replace(/\\(\\|n)/g, (_m, e: string) => (e === 'n' ? '\n' : '\\'));
       } else {
         const t = TYPES[rest.trim().toLowerCase()];
-        if (t === undefined) issue(`unknown metric type "${rest.trim()}" for ${name}`);
+        if (t === undefined) this.issue(`unknown metric type "${rest.trim()}" for ${name}`);
         else f.type = t;
       }
-      continue;
+      return;
     }
 
     // A sample: name [labels] value [timestamp] [# exemplar]
-    if (!isNameStart(c0)) { issue('expected a metric name'); continue; }
+    if (!isNameStart(c0)) { this.issue('expected a metric name'); return; }
     let j: number;
     let name: string;
     // Consecutive lines usually repeat the previous sample name: reuse it instead of slicing.
-    if (lastName !== '' && text.startsWith(lastName, i) && !isNameChar(text.charCodeAt(i + lastName.length))) {
-      name = lastName;
-      j = i + lastName.length;
+    if (this.lastName !== '' && text.startsWith(this.lastName, i) && !isNameChar(text.charCodeAt(i + this.lastName.length))) {
+      name = this.lastName;
+      j = i + this.lastName.length;
     } else {
       j = i + 1;
       while (j < lineEnd && isNameChar(text.charCodeAt(j))) j++;
       name = text.slice(i, j);
     }
     let labels: Labels = {};
+    let labelled = false;
     if (j < lineEnd && text.charCodeAt(j) === C_LBRACE) {
       const r = readLabels(text, j + 1, lineEnd);
-      if (typeof r === 'string') { issue(`${name}: ${r}`); continue; }
+      if (typeof r === 'string') { this.issue(`${name}: ${r}`); return; }
       labels = r.labels;
+      labelled = true;
       j = r.next;
     }
     // Value.
     const ws = j;
     while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
-    if (j === ws || j >= lineEnd) { issue(`${name}: missing value`); continue; }
+    if (j === ws || j >= lineEnd) { this.issue(`${name}: missing value`); return; }
     const vs = j;
     while (j < lineEnd && text.charCodeAt(j) !== C_SP && text.charCodeAt(j) !== C_TAB) j++;
     let value = fastDecimal(text, vs, j);
     if (value !== value) {
       const vtext = text.slice(vs, j);
       value = parseValue(vtext);
-      if (!isValidNumberToken(vtext, value)) { issue(`${name}: bad value "${vtext.slice(0, 20)}"`); continue; }
+      if (!isValidNumberToken(vtext, value)) { this.issue(`${name}: bad value "${vtext.slice(0, 20)}"`); return; }
     }
     const sample: Sample = { name, labels, value };
     // Optional timestamp, then an optional exemplar introduced by `#`; both tolerated.
@@ -244,18 +341,18 @@ export function parsePrometheusText(text: string): ParsedMetrics {
       const ts = j;
       while (j < lineEnd && text.charCodeAt(j) !== C_SP && text.charCodeAt(j) !== C_TAB) j++;
       const t = Number(text.slice(ts, j));
-      if (!Number.isFinite(t)) { issue(`${name}: bad timestamp "${text.slice(ts, j).slice(0, 20)}"`); continue; }
+      if (!Number.isFinite(t)) { this.issue(`${name}: bad timestamp "${text.slice(ts, j).slice(0, 20)}"`); return; }
       sample.timestampMs = t;
       while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
     }
-    if (j < lineEnd && text.charCodeAt(j) !== C_HASH) { issue(`${name}: unexpected text after value`); continue; }
-    const f = name === lastName && last !== undefined ? last : familyFor(name);
+    if (j < lineEnd && text.charCodeAt(j) !== C_HASH) { this.issue(`${name}: unexpected text after value`); return; }
+    const f = name === this.lastName && this.last !== undefined ? this.last : this.familyFor(name);
+    if (labelled && !this.admit(f, labels)) return;
     f.samples.push(sample);
-    last = f;
-    lastName = name;
-    sampleCount++;
+    this.last = f;
+    this.lastName = name;
+    this.sampleCount++;
   }
-  return { families, sampleCount, issues, issueCount };
 }
 
 const SUFFIXES = ['_bucket', '_count', '_sum', '_total', '_created', '_gcount', '_gsum'];

@@ -112,3 +112,52 @@ export function sumHistograms(list: Histogram[], labels: Labels = {}): Histogram
   }
   return out;
 }
+
+/**
+ * Samples of `family` named `name` grouped by the value of `label`, in one pass (samples without
+ * the label are left out). Readers of per-model pages use this instead of one filter per model,
+ * which is quadratic in the number of models.
+ */
+export function groupByLabel(parsed: ParsedMetrics, family: string, label: string, name = family): Map<string, Sample[]> {
+  const out = new Map<string, Sample[]>();
+  const f = parsed.families.get(family);
+  if (f === undefined) return out;
+  for (const s of f.samples) {
+    if (s.name !== name) continue;
+    const v = s.labels[label];
+    if (v === undefined) continue;
+    const list = out.get(v);
+    if (list === undefined) out.set(v, [s]);
+    else list.push(s);
+  }
+  return out;
+}
+
+/** Sum of the values of `family` (sample `name`) per value of `label`, in one pass. */
+export function sumByLabel(parsed: ParsedMetrics, family: string, label: string, name = family): Map<string, number> {
+  const out = new Map<string, number>();
+  const f = parsed.families.get(family);
+  if (f === undefined) return out;
+  for (const s of f.samples) {
+    if (s.name !== name) continue;
+    const v = s.labels[label];
+    if (v === undefined) continue;
+    out.set(v, (out.get(v) ?? 0) + s.value);
+  }
+  return out;
+}
+
+/** The histograms of `family` added up per value of `label` (one pass; null where bounds differ). */
+export function histogramsByLabel(parsed: ParsedMetrics, family: string, label: string): Map<string, Histogram | null> {
+  const grouped = new Map<string, Histogram[]>();
+  for (const h of histogramsOf(parsed, family)) {
+    const v = h.labels[label];
+    if (v === undefined) continue;
+    const list = grouped.get(v);
+    if (list === undefined) grouped.set(v, [h]);
+    else list.push(h);
+  }
+  const out = new Map<string, Histogram | null>();
+  for (const [v, list] of grouped) out.set(v, sumHistograms(list, { [label]: v }));
+  return out;
+}

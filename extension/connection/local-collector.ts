@@ -108,11 +108,14 @@ export class LocalCollectorProcess {
   /** Starts the child and resolves with its endpoint once it prints its URL. */
   start(o: SpawnOptions): Promise<CollectorEndpoint> {
     const token = randomBytes(24).toString('base64url');
-    const args = [o.collectorJs, '--port', '0', '--host', '127.0.0.1', '--token', token, '--data-dir', o.dataDir, '--interval', String(o.interval)];
+    const args = [o.collectorJs, '--port', '0', '--host', '127.0.0.1', '--data-dir', o.dataDir, '--interval', String(o.interval)];
     if (o.configFile) args.push('--config', o.configFile);
     const { command, env } = nodeCommand(o.env ?? process.env);
     // The child takes its configuration from our flags and config file only, not from stray RIGWATCH_* variables.
     for (const k of Object.keys(env)) if (k.startsWith('RIGWATCH_')) delete env[k];
+    // The token goes through the environment, never argv: any user can read a command line (`ps`),
+    // only this user can read /proc/<pid>/environ.
+    env.RIGWATCH_TOKEN = token;
     this.stopping = false;
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     this.child = child;

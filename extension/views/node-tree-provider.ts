@@ -5,6 +5,10 @@
 
 import * as vscode from 'vscode';
 import type { TreeNode } from './tree-node';
+import { plainText } from '../../protocol/plain-text';
+
+/** Longest tree label or description, in characters. */
+const TREE_LABEL_MAX_CHARS = 200;
 
 function structure(nodes: TreeNode[]): string {
   return nodes.map((n) => `${n.id}(${n.children ? structure(n.children) : ''})`).join(',');
@@ -72,9 +76,10 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
     const state = n.children && n.children.length > 0 ? (n.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None;
-    const item = new vscode.TreeItem(n.label, state);
+    // Labels and descriptions quote monitored text (process, container, model names): one inert line each.
+    const item = new vscode.TreeItem(plainText(n.label, TREE_LABEL_MAX_CHARS), state);
     item.id = n.id;
-    item.description = n.description;
+    item.description = n.description === undefined ? undefined : plainText(n.description, TREE_LABEL_MAX_CHARS);
     item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
     item.contextValue = n.contextValue;
     if (n.command) item.command = { command: n.command.command, title: n.command.title, arguments: n.command.args };

@@ -191,6 +191,15 @@ describe('extension local collector', function () {
       assert.match(ep.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
       assert.ok(lines.some((l) => l.includes('listening on') && l.includes('#token=…')), 'the log line is forwarded with the token hidden');
       assert.ok(!lines.join('\n').includes(ep.token!), 'the token never reaches the log');
+      // Another user can read any command line (`ps`); the token must not be on it.
+      const cmdline = fs.readFileSync(`/proc/${ep.pid}/cmdline`, 'utf8');
+      assert.ok(cmdline.includes('--data-dir'), 'this is the collector we started');
+      assert.ok(!cmdline.includes(ep.token!), 'the token is not on the command line');
+      assert.ok(!cmdline.includes('--token'), 'no --token flag at all');
+      const res = await fetch(new URL('/healthz', ep.url), { headers: { authorization: `Bearer ${ep.token}` } });
+      assert.equal(res.status, 200, 'the collector took the token from its environment');
+      const wrong = await fetch(new URL('/healthz', ep.url), { headers: { authorization: `Bearer ${'y'.repeat(32)}` } });
+      assert.equal(wrong.status, 401, 'and requires it');
       const st = fs.statSync(path.join(dataDir, 'collector.json'));
       assert.equal(st.mode & 0o777, 0o600);
       const found = await discoverCollector(dataDir);

@@ -1,6 +1,7 @@
 // Validation of the `models` config section and of the discovery candidates.
 
 import { ConfigError } from '../../config-error';
+import { DEFAULT_MAX_LABEL_SETS_PER_METRIC as PAGE_LABEL_SETS_DEFAULT } from '../../prometheus-text';
 
 /** Kinds of model server the source understands. */
 export const MODEL_KINDS = ['llamacpp', 'vllm', 'ollama', 'triton', 'health'] as const;
@@ -43,6 +44,20 @@ export interface EndpointConfig {
   discovered: boolean;
 }
 
+/** Default cap on series one model-server endpoint adds to a sample (server totals come first). */
+export const DEFAULT_MAX_SERIES_PER_SOURCE = 2000;
+
+/** Default cap on distinct label sets read per metric family of a server's page. */
+export const DEFAULT_MAX_LABEL_SETS_PER_METRIC = PAGE_LABEL_SETS_DEFAULT;
+
+/** Cardinality caps for data a model server sends. */
+export interface ModelLimits {
+  /** Distinct label sets kept per metric family of a /metrics page (`le`/`quantile` not counted). */
+  maxLabelSetsPerMetric: number;
+  /** Series one endpoint adds to a sample; per-model series beyond it are dropped (warned once). */
+  maxSeriesPerSource: number;
+}
+
 /** What the section asks for. */
 export interface ModelsConfig {
   endpoints: EndpointConfig[];
@@ -50,6 +65,7 @@ export interface ModelsConfig {
   discovery: { host: string; port: number }[];
   /** Window for percentiles and windowed averages, ms. */
   windowMs: number;
+  limits: ModelLimits;
 }
 
 type Obj = Record<string, unknown>;
@@ -65,6 +81,7 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
   let endpointsRaw: unknown = undefined;
   let discoveryRaw: unknown = undefined;
   let windowSeconds = DEFAULT_WINDOW_SECONDS;
+  const limits: ModelLimits = { maxLabelSetsPerMetric: DEFAULT_MAX_LABEL_SETS_PER_METRIC, maxSeriesPerSource: DEFAULT_MAX_SERIES_PER_SOURCE };
   let prefix = 'models';
   if (Array.isArray(raw)) {
     endpointsRaw = raw;
@@ -72,8 +89,8 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
     if (typeof raw !== 'object') throw new ConfigError('models', raw, 'an array of endpoints, an object or false');
     const o = raw as Obj;
     for (const k of Object.keys(o)) {
-      if (!['endpoints', 'discovery', 'modelsDiscovery', 'windowSeconds'].includes(k)) {
-        throw new ConfigError(`models.${k}`, o[k], 'no such key (endpoints, discovery, windowSeconds)');
+      if (!['endpoints', 'discovery', 'modelsDiscovery', 'windowSeconds', 'maxLabelSetsPerMetric', 'maxSeriesPerSource'].includes(k)) {
+        throw new ConfigError(`models.${k}`, o[k], 'no such key (endpoints, discovery, windowSeconds, maxLabelSetsPerMetric, maxSeriesPerSource)');
       }
     }
     endpointsRaw = o.endpoints;
@@ -83,6 +100,12 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
       const w = o.windowSeconds;
       if (typeof w !== 'number' || !Number.isFinite(w) || w < 5 || w > 3600) throw new ConfigError('models.windowSeconds', w, 'a number of seconds from 5 to 3600');
       windowSeconds = w;
+    }
+    for (const k of ['maxLabelSetsPerMetric', 'maxSeriesPerSource'] as const) {
+      const v = o[k];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1_000_000) throw new ConfigError(`models.${k}`, v, 'an integer from 1 to 1000000');
+      limits[k] = v;
     }
   }
 
@@ -115,7 +138,7 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
     const t = fromEnv.trim();
     discovery = t === '' || t === 'off' ? [] : t.split(',').map((p) => parseCandidate(p.trim(), DISCOVERY_ENV));
   }
-  return { endpoints, discovery, windowMs: windowSeconds * 1000 };
+  return { endpoints, discovery, windowMs: windowSeconds * 1000, limits };
 }
 
 function parseCandidate(v: unknown, key: string): { host: string; port: number } {

@@ -9,7 +9,7 @@ import { parseLlamaHealth, parseLlamaSlots } from './kinds/llamacpp';
 import { parseOllamaVersion } from './kinds/ollama';
 import { isVllmPage } from './kinds/vllm';
 import { isTritonPage } from './kinds/triton';
-import { parsePrometheusText } from '../../prometheus-text';
+import { parsePrometheusTextAsync } from '../../prometheus-text';
 import { SourceError } from '../../source';
 
 /** What answered at a base URL. */
@@ -67,7 +67,7 @@ export async function detectKind(baseUrl: string, opts: { headers: Record<string
     if (propsFit || slotsFit) return { found: { kind: 'llamacpp' } };
   }
   if (ok(metrics)) {
-    const page = parsePrometheusText(metrics.body);
+    const page = await parsePrometheusTextAsync(metrics.body, { signal: opts.signal });
     if (isVllmPage(page)) {
       const v = await ask('/version');
       const version = (json(v) as { version?: unknown } | undefined)?.version;

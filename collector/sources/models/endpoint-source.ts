@@ -7,7 +7,8 @@ import type { SeriesMap } from '../../../protocol';
 import type { Logger } from '../../log';
 import type { ProbeResult, SampleResult, Source, SourceContext } from '../../source';
 import { SourceError } from '../../source';
-import type { EndpointConfig, ModelKind } from './config';
+import type { EndpointConfig, ModelKind, ModelLimits } from './config';
+import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_SERIES_PER_SOURCE } from './config';
 import { detectKind } from './detect';
 import type { FetchFn } from './http';
 import { safeUrl } from './http';
@@ -20,6 +21,9 @@ import { VllmSampler } from './kinds/vllm';
 import type { ProcessLookup } from './vram';
 import { ServerProcessFinder, gpuDetailsOf, joinVram } from './vram';
 
+/** Names of dropped models quoted in the cap warning. */
+const DROPPED_NAMES_SHOWN = 5;
+
 /** Extra time the tick loop grants a sample beyond one request timeout (requests run in parallel). */
 const SAMPLE_MARGIN_MS = 500;
 
@@ -31,6 +35,8 @@ export interface EndpointOptions {
   procRoot?: string;
   fetchFn?: FetchFn;
   windowMs: number;
+  /** Cardinality caps (defaults when absent). */
+  limits?: ModelLimits;
   /** Other discovery candidates: a bare Triton metrics port defers to a Triton HTTP port among them. */
   siblingUrls?: string[];
 }
@@ -132,6 +138,7 @@ export class ModelEndpointSource implements Source {
       fetchFn: this.opts.fetchFn,
       statusField: ep.statusField,
       metricsUrl: ep.metricsUrl,
+      maxLabelSetsPerMetric: this.opts.limits?.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC,
     });
   }
 
@@ -151,8 +158,27 @@ export class ModelEndpointSource implements Source {
     put('latency_seconds', s.latencySeconds);
     for (const [k, v] of Object.entries(s.metrics)) put(k, v);
     put('vram_bytes', att.bytes);
+    // Per-model series fill what the cap leaves after the server's own; the rest is dropped whole
+    // (a model's series all or none), warned about once, and left out of the model list too.
+    const maxSeries = this.opts.limits?.maxSeriesPerSource ?? DEFAULT_MAX_SERIES_PER_SOURCE;
+    let count = Object.keys(series).length;
+    const dropped: string[] = [];
     for (const [model, values] of Object.entries(s.perModel)) {
-      for (const [k, v] of Object.entries(values)) series[seriesName('models', ep.name, model, k)] = v;
+      const keys = Object.keys(values);
+      if (count + keys.length > maxSeries) {
+        dropped.push(model);
+        continue;
+      }
+      count += keys.length;
+      for (const k of keys) series[seriesName('models', ep.name, model, k)] = values[k];
+    }
+    let models = s.models;
+    if (dropped.length > 0) {
+      const gone = new Set(dropped);
+      models = models.filter((m) => !gone.has(m.name));
+      const names = dropped.slice(0, DROPPED_NAMES_SHOWN).map((m) => JSON.stringify(m.slice(0, 40))).join(', ');
+      const more = dropped.length > DROPPED_NAMES_SHOWN ? ` and ${dropped.length - DROPPED_NAMES_SHOWN} more` : '';
+      this.log.warnOnce('series-cap', `${safeUrl(ep.url)} reports ${Object.keys(s.perModel).length} models; over ${maxSeries} series per source, the series of ${dropped.length} were dropped (${names}${more}); raise models.maxSeriesPerSource to keep more`);
     }
     const server: ModelServer = {
       name: ep.name,
@@ -160,7 +186,7 @@ export class ModelEndpointSource implements Source {
       kind: this.detectedKind ?? 'health',
       up: true,
       error: null,
-      models: s.models,
+      models,
       vram: att.vram,
       vramNote: att.note,
       vramSummary: att.summary,

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { histogramsOf, parsePrometheusText, samplesOf, sumHistograms, sumWhere } from '../../../collector/prometheus-text';
+import { histogramsOf, parsePrometheusText, parsePrometheusTextAsync, samplesOf, sumByLabel, sumHistograms, sumWhere } from '../../../collector/prometheus-text';
 
 const FIX = join(__dirname, '..', '..', 'fixtures');
 const read = (p: string): string => readFileSync(join(FIX, p), 'utf8');
@@ -115,7 +115,7 @@ describe('prometheus-text parser', () => {
       const frac = String(Math.floor(rnd() * 10 ** Math.floor(rnd() * 12)));
       values.push(`${rnd() < 0.2 ? '-' : ''}${int}${rnd() < 0.8 ? '.' + frac : ''}`);
     }
-    const page = parsePrometheusText(values.map((v, i) => `m{i="${i}"} ${v}`).join('\n'));
+    const page = parsePrometheusText(values.map((v, i) => `m{i="${i}"} ${v}`).join('\n'), { maxLabelSetsPerMetric: 10_000 });
     assert.equal(page.issueCount, 0);
     const got = samplesOf(page, 'm').map((x) => x.value);
     values.forEach((v, i) => assert.ok(Object.is(got[i], Number(v)), `${v}: ${got[i]} vs ${Number(v)}`));
@@ -141,5 +141,33 @@ describe('prometheus-text parser', () => {
       assert.equal(page.sampleCount, 1);
       assert.equal(samplesOf(page, 'a')[0].value, 1);
     });
+  });
+});
+
+describe('prometheus-text bounds (issue 17)', () => {
+  it('keeps the first label sets of a family up to the cap and reports what it dropped', () => {
+    const lines: string[] = ['# TYPE h histogram'];
+    for (let i = 0; i < 5; i++) lines.push(`h_bucket{m="${i}",le="1"} 1`, `h_bucket{m="${i}",le="+Inf"} 2`, `h_count{m="${i}"} 2`);
+    lines.push('g 1', 'g 2');
+    const page = parsePrometheusText(lines.join('\n'), { maxLabelSetsPerMetric: 3 });
+    assert.deepEqual(page.truncated, [{ family: 'h', kept: 3, dropped: 2 }]);
+    // `le` does not make a new label set: every bucket of the three kept models stays.
+    assert.equal(page.families.get('h')?.samples.length, 9);
+    assert.equal(page.families.get('g')?.samples.length, 2, 'samples without labels are not capped');
+  });
+
+  it('groups a many-model page in one pass and parses it in slices that a signal can stop', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 50_000; i++) lines.push(`x{model="m${i % 2000}"} 1`);
+    const text = lines.join('\n');
+    const page = await parsePrometheusTextAsync(text, { maxLabelSetsPerMetric: 5000 });
+    assert.equal(page.sampleCount, 50_000);
+    const sums = sumByLabel(page, 'x', 'model');
+    assert.equal(sums.size, 2000);
+    assert.equal(sums.get('m7'), 25);
+    const ac = new AbortController();
+    const p = parsePrometheusTextAsync(text, { signal: ac.signal });
+    ac.abort(new Error('sample timed out'));
+    await assert.rejects(p, /sample timed out/);
   });
 });

@@ -4,12 +4,12 @@
 // and new (`is_processing`, `id_task`) slot formats.
 
 import type { LoadedModel, ModelSlot } from '../../../../protocol/details/models';
-import { CounterRate, parsePrometheusText, sumWhere } from '../../../prometheus-text';
+import { CounterRate, sumWhere } from '../../../prometheus-text';
 import { SourceError } from '../../../source';
 import type { HttpAnswer } from '../http';
 import { jsonBody, requireOk, safeUrl, unexpected } from '../http';
 import type { KindContext, KindSample, KindSampler } from './types';
-import { get, num } from './types';
+import { get, num, parsePage } from './types';
 
 /** How often `/props` is re-read, ms. */
 const PROPS_REFRESH_MS = 60_000;
@@ -120,7 +120,7 @@ export class LlamaCppSampler implements KindSampler {
         kc.log.debug(`/metrics disabled at ${safeUrl(kc.baseUrl)} (start llama-server with --metrics for throughput)`);
       } else {
         requireOk(metricsA);
-        const page = parsePrometheusText(metricsA.body);
+        const page = await parsePage(kc, metricsA.url, metricsA.body);
         if (!page.families.has('llamacpp:prompt_tokens_total') && !page.families.has('llamacpp:requests_processing')) throw unexpected(metricsA.url, metricsA.body);
         metrics.requests_running_count = sumWhere(page, 'llamacpp:requests_processing');
         metrics.requests_waiting_count = sumWhere(page, 'llamacpp:requests_deferred');

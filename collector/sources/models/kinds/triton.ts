@@ -4,11 +4,11 @@
 
 import type { LoadedModel } from '../../../../protocol/details/models';
 import type { ParsedMetrics } from '../../../prometheus-text';
-import { CounterRate, CounterWindow, labelValues, parsePrometheusText, sumWhere } from '../../../prometheus-text';
+import { CounterRate, CounterWindow, sumByLabel } from '../../../prometheus-text';
 import { SourceError } from '../../../source';
 import { join, jsonBody, requireOk, safeUrl, unexpected } from '../http';
 import type { KindContext, KindSample, KindSampler, MetricValues } from './types';
-import { get } from './types';
+import { get, parsePage } from './types';
 
 /** Triton's default metrics port. */
 export const TRITON_METRICS_PORT = 8002;
@@ -31,22 +31,29 @@ export function isTritonPage(page: ParsedMetrics): boolean {
   return page.families.has('nv_inference_count') || page.families.has('nv_inference_request_success');
 }
 
-/** Reads a Triton page per `model` label. */
+/** Reads a Triton page per `model` label (versions added up); linear in the page size. */
 export function readTritonPage(page: ParsedMetrics): Map<string, TritonModelReading> {
+  const by = (family: string): Map<string, number> => sumByLabel(page, family, 'model');
+  const success = by('nv_inference_request_success');
+  const failure = by('nv_inference_request_failure');
+  const count = by('nv_inference_count');
+  const pending = by('nv_inference_pending_request_count');
+  const request = by('nv_inference_request_duration_us');
+  const queue = by('nv_inference_queue_duration_us');
+  const cIn = by('nv_inference_compute_input_duration_us');
+  const cInf = by('nv_inference_compute_infer_duration_us');
+  const cOut = by('nv_inference_compute_output_duration_us');
   const out = new Map<string, TritonModelReading>();
-  for (const model of labelValues(page, 'nv_inference_request_success', 'model')) {
-    const m = { model };
-    const cIn = sumWhere(page, 'nv_inference_compute_input_duration_us', m);
-    const cInf = sumWhere(page, 'nv_inference_compute_infer_duration_us', m);
-    const cOut = sumWhere(page, 'nv_inference_compute_output_duration_us', m);
+  for (const model of success.keys()) {
+    const i = cIn.get(model), f = cInf.get(model), o = cOut.get(model);
     out.set(model, {
-      success: sumWhere(page, 'nv_inference_request_success', m),
-      failure: sumWhere(page, 'nv_inference_request_failure', m),
-      inferences: sumWhere(page, 'nv_inference_count', m),
-      pending: sumWhere(page, 'nv_inference_pending_request_count', m),
-      requestUs: sumWhere(page, 'nv_inference_request_duration_us', m),
-      queueUs: sumWhere(page, 'nv_inference_queue_duration_us', m),
-      computeUs: cIn === null && cInf === null && cOut === null ? null : (cIn ?? 0) + (cInf ?? 0) + (cOut ?? 0),
+      success: success.get(model) ?? null,
+      failure: failure.get(model) ?? null,
+      inferences: count.get(model) ?? null,
+      pending: pending.get(model) ?? null,
+      requestUs: request.get(model) ?? null,
+      queueUs: queue.get(model) ?? null,
+      computeUs: i === undefined && f === undefined && o === undefined ? null : (i ?? 0) + (f ?? 0) + (o ?? 0),
     });
   }
   return out;
@@ -115,7 +122,7 @@ export class TritonSampler implements KindSampler {
       kc.log.warnOnce(`triton-metrics:${metricsUrl}`, `Triton at ${safeUrl(kc.baseUrl)}: ${metricsA.message}; set metricsUrl if the metrics port is not ${TRITON_METRICS_PORT}`);
     } else {
       requireOk(metricsA);
-      const page = parsePrometheusText(metricsA.body);
+      const page = await parsePage(kc, metricsA.url, metricsA.body);
       if (!isTritonPage(page)) throw unexpected(metricsA.url, metricsA.body);
       const readings = readTritonPage(page);
       const merged: TritonModelReading = { success: null, failure: null, inferences: null, pending: null, requestUs: null, queueUs: null, computeUs: null };

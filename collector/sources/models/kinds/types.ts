@@ -3,9 +3,12 @@
 
 import type { LoadedModel, ModelServer } from '../../../../protocol/details/models';
 import type { Logger } from '../../../log';
+import type { ParsedMetrics } from '../../../prometheus-text';
+import { parsePrometheusTextAsync } from '../../../prometheus-text';
 import type { ModelKind } from '../config';
+import { DEFAULT_MAX_LABEL_SETS_PER_METRIC } from '../config';
 import type { FetchFn, HttpAnswer } from '../http';
-import { httpGet, join } from '../http';
+import { httpGet, join, safeUrl } from '../http';
 
 /** What a sampler may use for one tick. */
 export interface KindContext {
@@ -20,6 +23,8 @@ export interface KindContext {
   fetchFn?: FetchFn;
   statusField?: string;
   metricsUrl?: string;
+  /** Distinct label sets read per metric family of a page (default DEFAULT_MAX_LABEL_SETS_PER_METRIC). */
+  maxLabelSetsPerMetric?: number;
 }
 
 /** Series values by metric suffix (`requests_running_count`); the source adds `models.<name>.`. */
@@ -61,4 +66,17 @@ export function field(v: unknown, path: string): unknown {
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
+}
+
+/**
+ * Parses a server's /metrics page in slices (the tick's signal stops it), keeping at most
+ * `maxLabelSetsPerMetric` label sets per family; each family over the cap is warned about once.
+ */
+export async function parsePage(kc: KindContext, url: string, body: string): Promise<ParsedMetrics> {
+  const max = kc.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC;
+  const page = await parsePrometheusTextAsync(body, { maxLabelSetsPerMetric: max, signal: kc.signal });
+  for (const t of page.truncated) {
+    kc.log.warnOnce(`label-sets:${t.family}`, `${safeUrl(url)}: ${t.family} has more than ${max} label sets; ${t.dropped} dropped (kept the first ${t.kept}; raise models.maxLabelSetsPerMetric to keep more)`);
+  }
+  return page;
 }

@@ -3,10 +3,10 @@
 
 import type { LoadedModel } from '../../../../protocol/details/models';
 import type { Histogram, ParsedMetrics } from '../../../prometheus-text';
-import { CounterRate, HistogramWindow, histogramsOf, labelValues, parsePrometheusText, sumHistograms, sumWhere, windowStats } from '../../../prometheus-text';
+import { CounterRate, HistogramWindow, groupByLabel, histogramsByLabel, sumByLabel, sumHistograms, windowStats } from '../../../prometheus-text';
 import { requireOk, unexpected } from '../http';
 import type { KindContext, KindSample, KindSampler, MetricValues } from './types';
-import { get } from './types';
+import { get, parsePage } from './types';
 
 const VERSION_REFRESH_MS = 5 * 60_000;
 /** KV-cache gauge names across versions (0.4–0.9 V0: gpu_cache_usage_perc; V1: kv_cache_usage_perc). */
@@ -32,31 +32,41 @@ export function isVllmPage(page: ParsedMetrics): boolean {
   return false;
 }
 
-/** Reads one page per `model_name` (engines of the same model are added up). */
+/** Reads one page per `model_name` (engines of the same model are added up); linear in the page size. */
 export function readVllmPage(page: ParsedMetrics): Map<string, VllmModelReading> {
+  const L = 'model_name';
   const models = new Set<string>();
-  for (const [name] of page.families) {
+  for (const [name, f] of page.families) {
     if (!name.startsWith('vllm:')) continue;
-    for (const m of labelValues(page, name, 'model_name')) models.add(m);
+    for (const s of f.samples) {
+      const m = s.labels[L];
+      if (m !== undefined) models.add(m);
+    }
   }
+  // Several engines (data parallel) each report a ratio: the mean is the model's usage; a later
+  // gauge name (V1) wins over an earlier one when a page has both.
+  const kv = new Map<string, number>();
+  for (const g of KV_GAUGES) {
+    for (const [m, list] of groupByLabel(page, g, L)) kv.set(m, list.reduce((a, s) => a + s.value, 0) / list.length);
+  }
+  const running = sumByLabel(page, 'vllm:num_requests_running', L);
+  const waiting = sumByLabel(page, 'vllm:num_requests_waiting', L);
+  const swapped = sumByLabel(page, 'vllm:num_requests_swapped', L);
+  const prompt = sumByLabel(page, 'vllm:prompt_tokens_total', L);
+  const gen = sumByLabel(page, 'vllm:generation_tokens_total', L);
+  const e2e = histogramsByLabel(page, E2E, L);
+  const ttft = histogramsByLabel(page, TTFT, L);
   const out = new Map<string, VllmModelReading>();
   for (const model of models) {
-    const match = { model_name: model };
-    let kv: number | null = null;
-    for (const g of KV_GAUGES) {
-      // Several engines (data parallel) each report a ratio: the mean is the model's usage.
-      const vals = page.families.get(g)?.samples.filter((s) => s.labels.model_name === model) ?? [];
-      if (vals.length > 0) kv = vals.reduce((a, s) => a + s.value, 0) / vals.length;
-    }
     out.set(model, {
-      running: sumWhere(page, 'vllm:num_requests_running', match),
-      waiting: sumWhere(page, 'vllm:num_requests_waiting', match),
-      swapped: sumWhere(page, 'vllm:num_requests_swapped', match),
-      kvCache: kv,
-      promptTokensTotal: sumWhere(page, 'vllm:prompt_tokens_total', match),
-      generationTokensTotal: sumWhere(page, 'vllm:generation_tokens_total', match),
-      e2e: sumHistograms(histogramsOf(page, E2E, match), match),
-      ttft: sumHistograms(histogramsOf(page, TTFT, match), match),
+      running: running.get(model) ?? null,
+      waiting: waiting.get(model) ?? null,
+      swapped: swapped.get(model) ?? null,
+      kvCache: kv.get(model) ?? null,
+      promptTokensTotal: prompt.get(model) ?? null,
+      generationTokensTotal: gen.get(model) ?? null,
+      e2e: e2e.get(model) ?? null,
+      ttft: ttft.get(model) ?? null,
     });
   }
   return out;
@@ -89,7 +99,7 @@ export class VllmSampler implements KindSampler {
     const wantVersion = kc.now - this.versionAt >= VERSION_REFRESH_MS;
     const [a, ver] = await Promise.all([get(kc, '/metrics'), wantVersion ? get(kc, '/version').catch(() => null) : Promise.resolve(null)]);
     requireOk(a);
-    const page = parsePrometheusText(a.body);
+    const page = await parsePage(kc, a.url, a.body);
     if (!isVllmPage(page)) throw unexpected(a.url, a.body);
     if (ver !== null && ver.status === 200) {
       try {
