@@ -6,3 +6,4 @@ export * from './guards';
 export * from './bridge';
 export * from './compact';
 export * from './format';
+export * from './keys';

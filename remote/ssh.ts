@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
+import { parseCollectorState, type CollectorState } from '../protocol/state-file';
 
 /** Oldest Node the collector bundle runs on. */
 export const MIN_REMOTE_NODE_MAJOR = 18;
@@ -174,21 +175,8 @@ fi
 echo "RW_NOT_RUNNING"
 `;
 
-interface RemoteState {
-  pid: number;
-  port: number;
-  token: string | null;
-  version: string;
-}
-
-function parseState(line: string | undefined): RemoteState | null {
-  if (!line) return null;
-  try {
-    const s = JSON.parse(line) as Partial<RemoteState>;
-    return typeof s.pid === 'number' && typeof s.port === 'number' ? (s as RemoteState) : null;
-  } catch {
-    return null;
-  }
+function parseState(line: string | undefined): CollectorState | null {
+  return (line && parseCollectorState(line)) || null;
 }
 
 /**
