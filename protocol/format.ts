@@ -331,3 +331,9 @@ function axisScale(unit: DisplayUnit | null, top: number): { scale: number; labe
       return { scale: 1, label: '', integer: false };
   }
 }
+
+/** Disk use as `df` computes it: used / (used + available); blocks reserved for root count as neither. */
+export function dfUsedRatio(usedBytes: MaybeNumber, availBytes: MaybeNumber): number | null {
+  if (!hasValue(usedBytes) || !hasValue(availBytes) || usedBytes + availBytes <= 0) return null;
+  return usedBytes / (usedBytes + availBytes);
+}

@@ -2,8 +2,9 @@
 // sources) from connection snapshots and the view adapters (client/views): one adapter per source kind
 // says how its sources look; this file only arranges them. Pure.
 
-import { groupSources, VIEW_ADAPTERS, type SourceViewAdapter, type ViewFormat, type ViewItem } from '../../client/views';
-import { escapeMarkdown, formatBytes, formatNumber, formatPercent, formatSeconds, formatUsedTotal } from '../format';
+import { groupSources, VIEW_ADAPTERS, viewFormat, type SourceViewAdapter, type ViewFormat, type ViewItem } from '../../client/views';
+import { formatSeconds } from '../../protocol';
+import { escapeMarkdown } from '../format';
 import type { ConnectionSnapshot } from './snapshot';
 import type { TreeNode } from './tree-node';
 
@@ -17,14 +18,7 @@ const STATE_ICON: Record<string, TreeNode['icon']> = {
 };
 
 /** The tree's text formatter. */
-const TREE_FORMAT: ViewFormat = {
-  percent: formatPercent,
-  number: formatNumber,
-  bytes: formatBytes,
-  seconds: formatSeconds,
-  usedTotal: formatUsedTotal,
-  markdown: escapeMarkdown,
-};
+const TREE_FORMAT: ViewFormat = viewFormat(escapeMarkdown);
 
 /** The Services tree for every connection. */
 export function servicesTree(conns: ConnectionSnapshot[], adapters: readonly SourceViewAdapter[] = VIEW_ADAPTERS): TreeNode[] {

@@ -22,12 +22,13 @@ describe('extension trees', () => {
     assert.equal(conn.contextValue, 'rigwatch.connection.local.live');
     assert.deepEqual(conn.children!.map((c) => c.label), ['GPUs', 'Host: trainbox', 'Databases', 'Containers']);
     const gpus = conn.children![0];
-    assert.deepEqual(gpus.children!.map((g) => g.label), ['GPU 0: NVIDIA A100-SXM4-80GB', 'GPU 1: NVIDIA A100-SXM4-80GB']);
-    assert.equal(gpus.children![1].description, '42% · 10.2/80 GB · 67 °C');
+    // Rows lead with the numbers, so a narrow sidebar cuts the name, not the values.
+    assert.deepEqual(gpus.children!.map((g) => g.label), ['GPU 0 · 12 % · 2.5/80 GiB · 41 °C', 'GPU 1 · 42 % · 10.2/80 GiB · 67 °C']);
+    assert.equal(gpus.children![1].description, 'A100-SXM4-80GB');
     assert.deepEqual(gpus.children![1].ref, { connectionId: 'local', gpuIndex: 1 });
     assert.equal(gpus.children![1].children![0].label, 'python (4242)');
     assert.match(gpus.children![1].tooltip!, /throttled: sw\\_power\\_cap/);
-    assert.equal(conn.children![1].description, 'CPU 25% · RAM 5.1/16 GB');
+    assert.equal(conn.children![1].description, 'CPU 25 % · RAM 5.1/16 GiB');
   });
 
   it('shows sources that are down or unavailable as items with their reason', () => {
@@ -39,7 +40,7 @@ describe('extension trees', () => {
     assert.match(docker.description!, /^unavailable: no Docker engine socket/);
     assert.equal(docker.icon.id, 'circle-slash');
     const pg = find(tree, (n) => n.label === 'PostgreSQL main')!;
-    assert.equal(pg.description, '12/100 conn · hit 99% · 40 tx/s');
+    assert.equal(pg.description, '12/100 conn · hit 99 % · 40 tx/s');
   });
 
   it('shows a failed connection with an error item carrying the reason', () => {
@@ -97,7 +98,7 @@ describe('extension trees: containers whose names clash', () => {
     const tree = servicesTree([snap]);
     const dotted = find(tree, (n) => n.label === 'my.app')!;
     const underscored = find(tree, (n) => n.label === 'my_app')!;
-    assert.equal(dotted.description, 'running · CPU 11% · 1.0 GiB');
-    assert.equal(underscored.description, 'running · CPU 73% · 3.0 GiB');
+    assert.equal(dotted.description, 'running · CPU 11 % · 1 GiB');
+    assert.equal(underscored.description, 'running · CPU 73 % · 3 GiB');
   });
 });
