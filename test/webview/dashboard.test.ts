@@ -154,6 +154,8 @@ describe('dashboard in Chromium against the real collector', function () {
         postgres: [{ name: 'main', url: postgres.url() }],
         redis: [{ name: 'cache', url: redis.url() }],
         models: [{ name: 'llm', url: vllm.url, kind: 'vllm' }],
+        // The hot-GPU test wants its alert at once (the default waits 30 s at the slowdown temperature).
+        alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] },
       },
       env: { RIGWATCH_NVML_PATH: buildFakeNvml(), FAKE_NVML_STATE: gpuState.stateFile, DOCKER_HOST: docker.host },
     });
@@ -267,7 +269,7 @@ describe('dashboard in Chromium against the real collector', function () {
     await screenshot(page, 'dashboard-alert-dark');
     // Acknowledge goes to the collector and comes back as an alert event.
     await callout.locator('vscode-button', { hasText: 'Acknowledge' }).click();
-    await until('acknowledged', async () => /acknowledged/.test(await callout.innerText()));
+    await until('acknowledged', async () => /✓ Acknowledged/.test(await callout.innerText()));
     assert.equal(await callout.locator('vscode-button', { hasText: 'Acknowledge' }).count(), 0);
     writeFakeState(gpuState.stateFile, COOL);
     await callout.waitFor({ state: 'detached', timeout: 15_000 });

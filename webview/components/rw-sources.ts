@@ -21,6 +21,7 @@ export class RwSources extends StoreElement {
       .id { font-weight: 600; white-space: nowrap; flex: none; max-width: 60%; overflow: hidden; text-overflow: ellipsis; }
       .d { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
       .reason { font-size: 0.9em; overflow-wrap: anywhere; }
+      .num { flex: none; white-space: nowrap; margin-left: auto; font-variant-numeric: tabular-nums; }
     `,
   ];
 
@@ -36,7 +37,7 @@ export class RwSources extends StoreElement {
               <span class="id" title=${x.id}>${x.id}</span>${sourceState(x, null, false)}
               ${x.state === 'ready' && x.description ? html`<span class="d muted" title=${x.description}>${x.description}</span>` : nothing}
               ${x.state === 'ready' && x.lastDurationMs !== undefined && this.store.ui.mode === 'advanced'
-                ? html`<span class="muted">${fmtSeconds(x.lastDurationMs / 1000)}</span>`
+                ? html`<span class="muted num">${fmtSeconds(x.lastDurationMs / 1000)}</span>`
                 : nothing}
             </div>
             ${x.state !== 'ready' && x.reason ? html`<div class="reason muted">${x.reason}</div>` : nothing}
