@@ -20,7 +20,7 @@ describe('extension trees', () => {
     assert.equal(conn.label, 'trainbox (local)');
     assert.equal(conn.description, 'trainbox');
     assert.equal(conn.contextValue, 'rigwatch.connection.local.live');
-    assert.deepEqual(conn.children!.map((c) => c.label), ['GPUs', 'Host: trainbox', 'Databases', 'Containers']);
+    assert.deepEqual(conn.children!.map((c) => c.label), ['GPUs', 'Host: trainbox', 'Databases', 'Not found']);
     const gpus = conn.children![0];
     // Rows lead with the numbers, so a narrow sidebar cuts the name, not the values.
     assert.deepEqual(gpus.children!.map((g) => g.label), ['GPU 0 · 12 % · 2.5/80 GiB · 41 °C', 'GPU 1 · 42 % · 10.2/80 GiB · 67 °C']);
@@ -36,9 +36,13 @@ describe('extension trees', () => {
     const redis = find(tree, (n) => n.label === 'Redis cache')!;
     assert.equal(redis.description, 'down: cannot connect to Redis at 127.0.0.1:6379: connection refused');
     assert.equal(redis.icon.id, 'error');
-    const docker = find(tree, (n) => n.label === 'Containers')!;
-    assert.match(docker.description!, /^unavailable: no Docker engine socket/);
-    assert.equal(docker.icon.id, 'circle-slash');
+    // Docker is not on this machine (auto-detected): one grey "Not found" line, not a red source.
+    assert.equal(find(tree, (n) => n.label === 'Containers'), undefined);
+    const absent = find(tree, (n) => n.label === 'Not found')!;
+    assert.equal(absent.description, 'Containers');
+    assert.deepEqual(absent.icon, { id: 'circle-slash', color: 'disabledForeground' });
+    assert.match(absent.tooltip!, /no Docker engine socket/);
+    assert.match(absent.tooltip!, /rigwatch\.localCollector\.config/);
     const pg = find(tree, (n) => n.label === 'PostgreSQL main')!;
     assert.equal(pg.description, '12/100 conn · hit 99 % · 40 tx/s');
   });

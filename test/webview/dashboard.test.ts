@@ -339,12 +339,15 @@ describe('dashboard in Chromium against the real collector', function () {
     await until('sorted by PID', async () => (await page.locator('rw-gpu-processes th[aria-sort="descending"] [data-sort="pid"]').count()) === 1);
   });
 
-  it('basic view shows the cards only; advanced shows every chart and table', async () => {
+  it('basic view shows the dense GPU table only; advanced adds the cards, every chart and table', async () => {
     assert.ok((await page.locator('rw-chart').count()) >= 8);
     await page.locator('rw-header [data-control="mode"]').click();
     await until('no charts in basic view', async () => (await page.locator('rw-chart').count()) === 0);
     assert.equal(await page.locator('rw-gpu-processes').count(), 0);
-    assert.equal(await page.locator('rw-gpu-card').count(), GPUS);
+    assert.equal(await page.locator('rw-gpu-card').count(), 0);
+    // One row per GPU, first in the dashboard, numbers with their units.
+    assert.equal(await page.locator('rw-gpu-table [role=row][data-gpu]').count(), GPUS);
+    assert.match(await page.locator('rw-gpu-table [data-gpu="0"]').innerText(), /35 %[\s\S]*\/80 GiB[\s\S]*45 °C/);
     await page.locator('rw-header [data-control="mode"]').click();
     await until('charts back', async () => (await page.locator('rw-chart').count()) >= 8);
   });
