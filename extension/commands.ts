@@ -141,7 +141,16 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     if (reply.type === 'result' && !reply.ok) throw new Error(`could not switch CSV logging: ${reply.error ?? 'unknown error'}`);
     const data = reply.type === 'result' ? (reply.data as { file?: string; logging?: { file?: string } } | undefined) : undefined;
     const file = data?.file ?? data?.logging?.file;
-    void vscode.window.showInformationMessage(`Rigwatch: CSV logging ${enabled ? 'on' : 'off'}${enabled && file ? ` — ${file}` : ''} (${c.name})`);
+    const dir = file ? file.replace(/[/\\][^/\\]*$/, '') : undefined;
+    const text = `Rigwatch: CSV logging ${enabled ? 'on' : 'off'}${enabled && dir ? ` — writing to ${dir}` : ''} (${c.name})`;
+    // The folder is on the collector's machine: "Open Folder" only where that is this machine.
+    if (enabled && dir && c.kind === 'local') {
+      void vscode.window.showInformationMessage(text, 'Open Folder').then((pick) => {
+        if (pick === 'Open Folder') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file as string));
+      });
+    } else {
+      void vscode.window.showInformationMessage(text);
+    }
     return enabled;
   });
 

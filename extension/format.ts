@@ -35,3 +35,21 @@ export function validateWith(parse: (text: string) => unknown): (text: string) =
     }
   };
 }
+
+/** A collector log line split into its own level and text (the timestamp dropped: the channel adds one). */
+export interface CollectorLogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  text: string;
+}
+
+const COLLECTOR_LOG_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\s+(debug|info|warn|error)\s+(.*)$/;
+
+/**
+ * Parses a line the collector printed (`<ISO time> <level> [component] message`, collector/log.ts), so
+ * the output channel keeps the collector's level and shows one timestamp; a line in another shape keeps
+ * `fallback` (info for stdout, warn for stderr).
+ */
+export function parseCollectorLogLine(line: string, fallback: CollectorLogLine['level']): CollectorLogLine {
+  const m = COLLECTOR_LOG_RE.exec(line);
+  return m ? { level: m[1] as CollectorLogLine['level'], text: m[2] as string } : { level: fallback, text: line };
+}
