@@ -10,11 +10,10 @@ import { silentLogger } from '../../collector/log';
 import { SOURCE_FACTORIES } from '../../collector/sources/index';
 import { VIEW_ADAPTERS } from '../../client/views';
 import { servicesTree } from '../../extension/views/services-model';
-import type { TreeNode } from '../../extension/views/tree-node';
 import type { CollectorConfig } from '../../collector/config';
 import { toyFactory } from '../fixtures/toy-source/source';
 import { toyAdapter } from '../fixtures/toy-source/view-adapter';
-import { hello } from '../extension-unit/fixtures';
+import { find, hello } from '../extension-unit/fixtures';
 import { MemoryHistory } from '../fakes/test-sources';
 
 /** The one line: the toy kind after the product's kinds. */
@@ -40,15 +39,6 @@ function config(): CollectorConfig {
     sources,
     configFile: undefined,
   };
-}
-
-function find(nodes: TreeNode[], pred: (n: TreeNode) => boolean): TreeNode | undefined {
-  for (const n of nodes) {
-    if (pred(n)) return n;
-    const c = find(n.children ?? [], pred);
-    if (c) return c;
-  }
-  return undefined;
 }
 
 describe('adding a source: the toy source across the stack', () => {

@@ -3,16 +3,7 @@ import { alertsTree, sortAlerts } from '../../extension/views/alerts-model';
 import { servicesTree } from '../../extension/views/services-model';
 import type { TreeNode } from '../../extension/views/tree-node';
 import { clashingDocker } from '../helpers/clashing-containers';
-import { alert, liveSnapshot, twoGpuSample } from './fixtures';
-
-function find(nodes: TreeNode[], pred: (n: TreeNode) => boolean): TreeNode | undefined {
-  for (const n of nodes) {
-    if (pred(n)) return n;
-    const c = find(n.children ?? [], pred);
-    if (c) return c;
-  }
-  return undefined;
-}
+import { alert, find, liveSnapshot, twoGpuSample } from './fixtures';
 
 describe('extension trees', () => {
   it('builds connection → GPUs, Host, Databases, Containers from a snapshot', () => {

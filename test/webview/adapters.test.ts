@@ -4,17 +4,14 @@
 // crafted collector messages, so no collector or engine is needed.
 
 import * as assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import type { HelloMessage, SampleMessage, SourceStatus } from '../../protocol';
 import type { HostToWebview } from '../../protocol/bridge';
-import { dashboardHtml } from '../../webview/html';
 import { CLASHING, clashingDocker } from '../helpers/clashing-containers';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { launchBrowser, screenshot, servePanel, type TestBrowser } from './browser';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -23,31 +20,6 @@ async function bundle(entry: string, dir: string): Promise<string> {
   const out = path.join(dir, 'webview.js');
   await build({ entryPoints: [path.join(ROOT, entry)], outfile: out, bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'error' });
   return out;
-}
-
-/** Serves the panel page the way the extension's WebviewPanel would, with `js` as its script. */
-function servePanel(js: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const p = new URL(req.url ?? '/', 'http://x').pathname;
-    if (p === '/') {
-      const nonce = randomBytes(16).toString('base64');
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(dashboardHtml({ nonce, scriptUri: '/webview.js', styleUri: '/webview.css', cspSource: "'self'", mode: 'vscode' }));
-    } else if (p === '/webview.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(fs.readFileSync(js));
-    } else if (p === '/webview.css') {
-      res.writeHead(200, { 'content-type': 'text/css' }).end('');
-    } else res.writeHead(404).end();
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`,
-        close: () => new Promise<void>((r) => server.close(() => r())),
-      }),
-    ),
-  );
 }
 
 const SOURCES: SourceStatus[] = [
