@@ -34,6 +34,8 @@ export interface CommandArgs {
   series?: string[];
   uri?: string;
   durationMs?: number;
+  /** Mute this instance only, or every instance of its rule (all GPUs). */
+  scope?: 'instance' | 'rule';
   enabled?: boolean;
   gpu?: string;
 }
@@ -143,7 +145,16 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     if (reply.type === 'result' && !reply.ok) throw new Error(`could not switch CSV logging: ${reply.error ?? 'unknown error'}`);
     const data = reply.type === 'result' ? (reply.data as { file?: string; logging?: { file?: string } } | undefined) : undefined;
     const file = data?.file ?? data?.logging?.file;
-    void vscode.window.showInformationMessage(`Rigwatch: CSV logging ${enabled ? 'on' : 'off'}${enabled && file ? ` — ${file}` : ''} (${c.name})`);
+    const dir = file ? file.replace(/[/\\][^/\\]*$/, '') : undefined;
+    const text = `Rigwatch: CSV logging ${enabled ? 'on' : 'off'}${enabled && dir ? ` — writing to ${dir}` : ''} (${c.name})`;
+    // The folder is on the collector's machine: "Open Folder" only where that is this machine.
+    if (enabled && dir && c.kind === 'local') {
+      void vscode.window.showInformationMessage(text, 'Open Folder').then((pick) => {
+        if (pick === 'Open Folder') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file as string));
+      });
+    } else {
+      void vscode.window.showInformationMessage(text);
+    }
     return enabled;
   });
 
@@ -217,14 +228,33 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
   reg('rigwatch.muteAlert', async (a) => {
     const t = await alertTarget(a, 'Mute');
     if (!t) return undefined;
+    const alert = t.c.model.alerts.get(t.alertId);
+    const ruleId = alert?.ruleId ?? t.alertId.slice(0, t.alertId.indexOf(':'));
+    let scope = a.scope;
+    if (scope === undefined && a.durationMs === undefined) {
+      const gpu = alert ? /^gpu\.(\d+)\./.exec(alert.series) : null;
+      const p = await vscode.window.showQuickPick(
+        [
+          { label: gpu ? `This alert (GPU ${gpu[1]})` : 'This alert', description: alert?.message ?? t.alertId, v: 'instance' as const },
+          { label: `Every "${ruleId}" alert`, description: gpu ? 'all GPUs' : 'every instance of the rule', v: 'rule' as const },
+        ],
+        { placeHolder: 'Mute what?' },
+      );
+      if (!p) return undefined;
+      scope = p.v;
+    }
     let durationMs = a.durationMs;
     if (durationMs === undefined) {
       const p = await vscode.window.showQuickPick(MUTE_CHOICES.map(([label, ms]) => ({ label, ms })), { placeHolder: 'Mute notifications for…' });
       if (!p) return undefined;
       durationMs = p.ms;
     }
-    const reply = await t.c.request({ type: 'mute', target: t.alertId, durationMs });
+    const target = scope === 'rule' ? ruleId : t.alertId;
+    const reply = await t.c.request({ type: 'mute', target, durationMs });
     if (reply.type === 'result' && !reply.ok) throw new Error(`could not mute: ${reply.error ?? 'unknown error'}`);
+    // Confirm where the user is looking; the row itself shows "muted until …" once the event arrives.
+    const what = scope === 'rule' ? `every "${ruleId}" alert` : (alert?.message ?? t.alertId);
+    vscode.window.setStatusBarMessage(durationMs > 0 ? `$(bell-slash) Muted ${what} until ${formatClock(Date.now() + durationMs)}` : `$(bell) Unmuted ${what}`, 5000);
     return true;
   });
 
@@ -233,6 +263,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     if (!t) return undefined;
     const reply = await t.c.request({ type: 'ack', alertId: t.alertId });
     if (reply.type === 'result' && !reply.ok) throw new Error(`could not acknowledge: ${reply.error ?? 'unknown error'}`);
+    vscode.window.setStatusBarMessage(`$(check) Acknowledged: ${t.c.model.alerts.get(t.alertId)?.message ?? t.alertId}`, 5000);
     return true;
   });
 

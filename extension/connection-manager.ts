@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parseCollectorLogLine } from './format';
 import { CollectorClient, parseCollectorUrl } from './connection/collector-client';
 import { CollectorModel } from './connection/collector-model';
 import type { Connection, ConnectionStateChange } from './connection/connection';
@@ -172,7 +173,11 @@ export class ConnectionManager implements vscode.Disposable {
           dataDir,
           interval: this.settings.intervalSeconds,
           configFile,
-          onLine: (line, stream) => (stream === 'stderr' ? this.collectorLog.warn(line) : this.collectorLog.info(line)),
+          onLine: (line, stream) => {
+            // The collector's own level, and only the channel's timestamp.
+            const l = parseCollectorLogLine(line, stream === 'stderr' ? 'warn' : 'info');
+            this.collectorLog[l.level](l.text);
+          },
         });
       } catch (e) {
         this.local = undefined;

@@ -13,6 +13,7 @@ import { SECTION } from './settings';
 import { alertsTree } from './views/alerts-model';
 import { NodeTreeProvider } from './views/node-tree-provider';
 import { servicesTree } from './views/services-model';
+import { needsAttention } from './views/snapshot';
 import { StatusBar } from './views/status-bar';
 
 let manager: ConnectionManager | undefined;
@@ -42,8 +43,10 @@ export function activate(ctx: vscode.ExtensionContext): RigwatchApi {
   const alertsView = vscode.window.createTreeView('rigwatch.alerts', { treeDataProvider: alerts });
   const updateContext = (): void => {
     void vscode.commands.executeCommand('setContext', 'rigwatch.hasConnections', m.list().length > 0);
-    const firing = m.list().reduce((n, c) => n + c.model.alertList().filter((a) => a.state === 'firing').length, 0);
-    alertsView.badge = firing > 0 ? { value: firing, tooltip: `${firing} firing alert${firing > 1 ? 's' : ''}` } : undefined;
+    // Acknowledged and muted alerts have been seen: they leave the badge (they stay listed in the tree).
+    const now = Date.now();
+    const firing = m.list().reduce((n, c) => n + c.model.alertList().filter((a) => needsAttention(a, now)).length, 0);
+    alertsView.badge = firing > 0 ? { value: firing, tooltip: `${firing} firing alert${firing > 1 ? 's' : ''} not acknowledged or muted` } : undefined;
   };
   const refreshTrees = (): void => {
     // Invisible trees are rebuilt when they become visible; no work at 1 Hz while hidden.

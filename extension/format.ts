@@ -1,63 +1,10 @@
-// Display formatting shared by the status bar, trees, tooltips and notifications. Pure: no vscode import.
+// Text helpers of the extension that are not unit formatting (values and units: protocol/format.ts, the
+// one formatter every view shares). Pure: no vscode import.
 
 import { plainText } from '../protocol/plain-text';
 
 /** Longest text of one field in a Markdown tooltip, in characters. */
 export const MARKDOWN_FIELD_MAX_CHARS = 1000;
-
-/** Bytes in one GiB; VRAM and RAM are shown in GiB labelled "GB", as nvidia-smi and most tools do. */
-export const BYTES_PER_GIB = 1024 ** 3;
-
-/** A 0..1 ratio as a whole percentage ("42%"), or "–%" when unknown. */
-export function formatPercent(ratio: number | null | undefined): string {
-  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '–%';
-  return `${Math.round(ratio * 100)}%`;
-}
-
-/** Bytes as GiB with one decimal ("10.2"), "–" when unknown. */
-export function formatGiB(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '–';
-  return (bytes / BYTES_PER_GIB).toFixed(1);
-}
-
-/** A capacity in GiB: whole numbers when the size is (almost) whole ("80"), one decimal otherwise ("15.6"). */
-export function formatGiBTotal(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '–';
-  const g = bytes / BYTES_PER_GIB;
-  return Math.abs(g - Math.round(g)) < 0.05 ? String(Math.round(g)) : g.toFixed(1);
-}
-
-/** "used/total GB" ("10.2/80 GB"). */
-export function formatUsedTotal(used: number | null | undefined, total: number | null | undefined): string {
-  return `${formatGiB(used)}/${formatGiBTotal(total)} GB`;
-}
-
-/** Human byte size with binary units ("512 MiB", "1.5 GiB"). */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-
-/** A plain number with at most `digits` decimals, "–" when unknown. */
-export function formatNumber(v: number | null | undefined, digits = 1, unit = ''): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  const s = Number.isInteger(v) ? String(v) : v.toFixed(digits);
-  return unit ? `${s}${unit}` : s;
-}
-
-/** Seconds as a short latency ("12 ms", "1.3 s"). */
-export function formatSeconds(s: number | null | undefined): string {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
-  if (s < 1) return `${Math.round(s * 1000)} ms`;
-  return `${s.toFixed(1)} s`;
-}
 
 /** How long ago `t` was relative to `now`, compactly ("12 s", "4 min", "2 h", "3 d"). */
 export function formatAgo(t: number, now: number): string {
@@ -93,4 +40,22 @@ export function validateWith(parse: (text: string) => unknown): (text: string) =
       return (e as Error).message;
     }
   };
+}
+
+/** A collector log line split into its own level and text (the timestamp dropped: the channel adds one). */
+export interface CollectorLogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  text: string;
+}
+
+const COLLECTOR_LOG_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\s+(debug|info|warn|error)\s+(.*)$/;
+
+/**
+ * Parses a line the collector printed (`<ISO time> <level> [component] message`, collector/log.ts), so
+ * the output channel keeps the collector's level and shows one timestamp; a line in another shape keeps
+ * `fallback` (info for stdout, warn for stderr).
+ */
+export function parseCollectorLogLine(line: string, fallback: CollectorLogLine['level']): CollectorLogLine {
+  const m = COLLECTOR_LOG_RE.exec(line);
+  return m ? { level: m[1] as CollectorLogLine['level'], text: m[2] as string } : { level: fallback, text: line };
 }

@@ -5,5 +5,6 @@ export * from './series';
 export * from './guards';
 export * from './bridge';
 export * from './compact';
+export * from './format';
 export * from './keys';
 export * from './plain-text';

@@ -2,6 +2,7 @@
 // This file and its siblings are the only place a message shape is written.
 
 import type { SourceDetails } from './details';
+import type { DisplayUnit } from './format';
 
 /** Bumped whenever a message shape changes incompatibly. */
 export const PROTOCOL_VERSION = 1;
@@ -79,6 +80,8 @@ export interface AlertInstance {
   value: SeriesValue;
   /** The level crossed (in the rule's unit, after ratio). */
   threshold: number;
+  /** The unit of `value` and `threshold` (the rule's, e.g. `ratio` for power vs its limit); absent: the series'. */
+  unit?: DisplayUnit;
   message: string;
   /** Epoch ms when the condition first held (pending start). */
   activeSince: number;

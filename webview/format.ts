@@ -1,107 +1,81 @@
-// Display formatting: base units from the wire (bytes, ratio, celsius, watts, hertz, seconds) to text.
-// Every formatter takes `number | null | undefined` and renders a missing value as "n/a", never as 0.
+// Dashboard formatting. Values and units come from the one formatter in protocol/format.ts (the same
+// text as the status bar, tree, notifications and alert messages); this file only adapts its names
+// for the components and keeps the time-axis helpers. A missing value is NO_DATA, never 0.
 
-/** What a missing value looks like everywhere in the dashboard. */
-export const NA = 'n/a';
+import {
+  formatBytes, formatDecimal, formatHertz, formatPercent, formatSeconds, formatUsedTotal, formatValue, hasValue, NO_DATA,
+  type MaybeNumber,
+} from '../protocol';
+
+/** What a missing value looks like everywhere. */
+export const NA = NO_DATA;
 
 /** A value that may be missing. */
-export type Maybe = number | null | undefined;
+export type Maybe = MaybeNumber;
 
 /** True when `v` is a real, finite number. */
-export function has(v: Maybe): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+export const has = hasValue;
 
 /** Bytes with binary prefixes: `10.2 GiB`. */
-export function fmtBytes(v: Maybe, digits = 1): string {
-  if (!has(v)) return NA;
-  let x = Math.abs(v);
-  let i = 0;
-  while (x >= 1024 && i < BYTE_UNITS.length - 1) {
-    x /= 1024;
-    i++;
-  }
-  const s = i === 0 ? String(Math.round(x)) : x.toFixed(x >= 100 ? 0 : digits);
-  return `${v < 0 ? '-' : ''}${s} ${BYTE_UNITS[i]}`;
+export function fmtBytes(v: Maybe): string {
+  return formatBytes(v);
 }
 
 /** Bytes per second: `12.5 MiB/s`. */
 export function fmtRate(v: Maybe): string {
-  return has(v) ? `${fmtBytes(v)}/s` : NA;
+  return formatValue('bytes_per_second', v);
 }
 
 /** A ratio 0..1 as a percentage: `42 %`. */
-export function fmtPercent(v: Maybe, digits = 0): string {
-  return has(v) ? `${(v * 100).toFixed(digits)} %` : NA;
+export function fmtPercent(v: Maybe): string {
+  return formatPercent(v);
 }
 
 /** Degrees Celsius: `67 °C`. */
 export function fmtCelsius(v: Maybe): string {
-  return has(v) ? `${Math.round(v)} °C` : NA;
+  return formatValue('celsius', v);
 }
 
 /** Watts: `250 W`. */
 export function fmtWatts(v: Maybe): string {
-  return has(v) ? `${v >= 100 ? Math.round(v) : v.toFixed(1)} W` : NA;
+  return formatValue('watts', v);
 }
 
 /** Clock frequency: `1.41 GHz` / `877 MHz`. */
 export function fmtHertz(v: Maybe): string {
-  if (!has(v)) return NA;
-  if (v >= 1e9) return `${(v / 1e9).toFixed(2)} GHz`;
-  if (v >= 1e6) return `${Math.round(v / 1e6)} MHz`;
-  return `${Math.round(v)} Hz`;
+  return formatHertz(v);
 }
 
-/** A duration given in seconds: `850 µs`, `12 ms`, `1.5 s`, `3 m 20 s`, `2 h 5 m`, `3 d 4 h`. */
+/** Seconds as a latency or duration: `850 µs`, `12 ms`, `1.5 s`, `3 min 20 s`. */
 export function fmtSeconds(v: Maybe): string {
-  if (!has(v)) return NA;
-  const a = Math.abs(v);
-  if (a < 1e-3) return `${Math.round(v * 1e6)} µs`;
-  if (a < 1) return `${v * 1e3 >= 100 ? Math.round(v * 1e3) : (v * 1e3).toFixed(1)} ms`;
-  if (a < 60) return `${v.toFixed(a < 10 ? 2 : 1)} s`;
-  const s = Math.round(a);
-  if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;
-  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+  return formatSeconds(v);
 }
 
-/** A plain count or rate with an optional suffix: `1.2k /s`. */
+/** A count or rate with an optional suffix glued on: `1.2k/s`, `12 tok/s`. */
 export function fmtNumber(v: Maybe, suffix = ''): string {
   if (!has(v)) return NA;
-  const a = Math.abs(v);
-  let s: string;
-  if (a >= 1e9) s = `${(v / 1e9).toFixed(1)}G`;
-  else if (a >= 1e6) s = `${(v / 1e6).toFixed(1)}M`;
-  else if (a >= 1e4) s = `${(v / 1e3).toFixed(1)}k`;
-  else if (Number.isInteger(v)) s = String(v);
-  else s = v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2);
-  return suffix ? `${s} ${suffix}` : s;
+  const s = formatDecimal(v);
+  return suffix ? `${s}${suffix.startsWith('/') ? '' : ' '}${suffix}` : s;
 }
 
-/** A rate of events: `12.5 /s`. */
+/** A rate of events: `12.5/s`. */
 export function fmtPerSecond(v: Maybe): string {
-  return fmtNumber(v, '/s');
+  return formatValue('per_second', v);
 }
 
 /** A plain count. */
 export function fmtCount(v: Maybe): string {
-  return fmtNumber(v);
+  return formatValue('count', v);
+}
+
+/** "used/total" in one prefix: `71.3/79.6 GiB`. */
+export function fmtUsedTotal(used: Maybe, total: Maybe): string {
+  return formatUsedTotal(used, total);
 }
 
 /** The formatter for a series, chosen by its unit suffix. */
 export function formatterFor(series: string): (v: Maybe) => string {
-  if (series.endsWith('_bytes_per_second')) return fmtRate;
-  if (series.endsWith('_per_second')) return fmtPerSecond;
-  if (series.endsWith('_bytes')) return fmtBytes;
-  if (series.endsWith('_ratio')) return fmtPercent;
-  if (series.endsWith('_celsius')) return fmtCelsius;
-  if (series.endsWith('_watts')) return fmtWatts;
-  if (series.endsWith('_hertz')) return fmtHertz;
-  if (series.endsWith('_seconds')) return fmtSeconds;
-  return fmtCount;
+  return (v) => formatValue(series, v);
 }
 
 function pad2(n: number): string {

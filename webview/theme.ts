@@ -161,6 +161,7 @@ export const shared: CSSResult = css`
   .dot.ok { background: var(--vscode-testing-iconPassed, #73c991); }
   .dot.warn { background: var(--vscode-editorWarning-foreground, #cca700); }
   .dot.bad { background: var(--vscode-editorError-foreground, #f14c4c); }
+  .dot.off { background: var(--vscode-disabledForeground, #8888); }
   button.link {
     background: none; border: none; padding: 0; color: var(--vscode-textLink-foreground); cursor: pointer; font: inherit;
   }

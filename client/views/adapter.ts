@@ -42,6 +42,8 @@ export interface ChartSpec {
 
 /** The text formatter a view passes to adapters (one house formatter; views choose none of the rules). */
 export interface ViewFormat {
+  /** A value in a unit or a series' unit (`celsius`, `gpu.0.power_watts`), by protocol/format. */
+  value(seriesOrUnit: string, v: number | null | undefined): string;
   /** A 0..1 ratio as a percentage. */
   percent(ratio: number | null | undefined): string;
   /** A plain number with at most `digits` decimals and an optional unit suffix. */

@@ -57,3 +57,4 @@ export function groupSources(sources: readonly SourceStatus[], adapters: readonl
 }
 
 export * from './adapter';
+export * from './view-format';

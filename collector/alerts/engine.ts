@@ -5,11 +5,11 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { writePrivateFile } from '../private-file';
 import { dirname } from 'node:path';
-import type { AlertEvent, AlertInstance, AlertSeverity, SeriesMap, SeriesValue, SourceStatus } from '../../protocol';
+import { formatCompared, formatValue, type AlertEvent, type AlertInstance, type AlertSeverity, type SeriesMap, type SeriesValue, type SourceStatus } from '../../protocol';
 import type { AlertEngine } from '../contracts';
 import type { Logger } from '../log';
 import { RollingMedian, type BaselineState } from './baseline';
-import { formatDuration, formatValue, renderMessage } from './format';
+import { formatDuration, renderMessage } from './format';
 import { parseAlertsConfig, type AlertRule } from './rules';
 import { compileSelector, expandCaptures, type CompiledSelector } from './selector';
 import { escapeLabelValue as esc } from '../../protocol/prometheus';
@@ -62,6 +62,10 @@ interface WatchItem {
   denominator: string | null;
   /** Companion series that must be null/absent for the rule to apply. */
   requireMissing: string | null;
+  /** Companion series the value is compared relative to (`value - companion`). */
+  offset: string | null;
+  /** Recent [t, value] samples while beyond a level, for `growingOver` rules. */
+  trail: number[] | null;
   baseline: RollingMedian | null;
   /** Linked instance while one exists (it is created on the first breach). */
   inst: Instance | undefined;
@@ -77,6 +81,12 @@ interface Instance {
   state: 'inactive' | 'pending' | 'firing';
   severity: AlertSeverity;
   value: SeriesValue;
+  /** The worst value since the instance became active (shown as "was …" once resolved). */
+  peak?: number;
+  /** Companion value added back for display when the rule compares relative to a series. */
+  offsetBase?: number;
+  /** The last reason given while active (source-down), kept for the resolved message. */
+  reason?: string;
   warnSince?: number;
   critSince?: number;
   activeSince?: number;
@@ -93,7 +103,7 @@ interface Instance {
 }
 
 /** An instance as written to the state file: the rule by id, without run-time links. */
-type PersistedInstance = Omit<Instance, 'entry' | 'captures' | 'lastTick' | 'deleted'> & { ruleId: string };
+type PersistedInstance = Omit<Instance, 'entry' | 'captures' | 'lastTick' | 'deleted' | 'offsetBase' | 'reason'> & { ruleId: string };
 
 interface PersistedState {
   version: number;
@@ -431,6 +441,8 @@ export class RuleAlertEngine implements AlertEngine {
         name, id, entry, captures, baseline, inst: this.instances.get(id), seenScan: this.scanCount,
         denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
         requireMissing: entry.rule.whenMissing ? expandCaptures(entry.rule.whenMissing, captures) : null,
+        offset: entry.rule.relativeTo ? expandCaptures(entry.rule.relativeTo, captures) : null,
+        trail: entry.rule.growingOverMs > 0 ? [] : null,
       };
       (virtual ? this.virtualWatch : this.watch).push(item);
       if (!virtual) {
@@ -457,12 +469,19 @@ export class RuleAlertEngine implements AlertEngine {
       if (bl.add(t, raw)) this.baselineDirty = true;
       v = enough && median !== null && median > 0 ? raw / median : null;
     }
+    let base: number | null = null;
+    if (w.offset !== null && v !== null) {
+      // Compared relative to a companion (a GPU's own slowdown temperature): no companion, no verdict.
+      base = lookup(w.offset);
+      v = base === null ? null : v - base;
+    }
     const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue) && !(w.requireMissing !== null && lookup(w.requireMissing) !== null);
+    const growing = w.trail === null || (v !== null && this.growing(w.trail, rule, t, v));
     let inst = w.inst;
     if (inst !== undefined && inst.deleted) inst = w.inst = undefined;
     if (inst === undefined) {
       // Most series never breach: no instance object until one does.
-      if (v === null || !allowed) return;
+      if (v === null || !allowed || !growing) return;
       if (!(rule.warning !== null && beyond(rule, v, rule.warning)) && !(rule.critical !== null && beyond(rule, v, rule.critical))) return;
       inst = this.instances.get(w.id);
       if (inst === undefined) {
@@ -472,10 +491,32 @@ export class RuleAlertEngine implements AlertEngine {
       w.inst = inst;
     }
     inst.lastTick = this.tick;
-    this.step(inst, v, allowed, t, events);
+    if (base !== null) inst.offsetBase = base;
+    this.step(inst, v, allowed, t, events, growing);
   }
 
-  private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[]): void {
+  /**
+   * For `growingOver` rules: records the sample while it is beyond the rule's lowest level and says
+   * whether the value is above where it was about one window ago (held-but-flat never counts).
+   */
+  private growing(trail: number[], rule: AlertRule, t: number, v: number): boolean {
+    const lowest = rule.warning ?? (rule.critical as number);
+    if (!beyond(rule, v, lowest)) {
+      trail.length = 0;
+      return false;
+    }
+    trail.push(t, v);
+    const window = rule.growingOverMs;
+    // Keep one sample at or before the window's start as the reference.
+    let drop = 0;
+    while (drop + 2 < trail.length && (trail[drop + 2] as number) <= t - window) drop += 2;
+    if (drop) trail.splice(0, drop);
+    const t0 = trail[0] as number;
+    const v0 = trail[1] as number;
+    return t - t0 >= window && (rule.comparison === 'above' ? v > v0 : v < v0);
+  }
+
+  private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[], growing = true): void {
     const r = inst.entry.rule;
     if (v === null) {
       // Unknown is not "fine": a firing alert holds until the data has been missing for staleAfter.
@@ -489,8 +530,11 @@ export class RuleAlertEngine implements AlertEngine {
     }
     inst.nullSince = undefined;
     inst.value = v;
-    const bw = allowed && r.warning !== null && beyond(r, v, r.warning);
-    const bc = allowed && r.critical !== null && beyond(r, v, r.critical);
+    // A growth condition gates entering (and escalating); holding a firing alert needs only the levels.
+    const enter = allowed && (growing || inst.state === 'firing');
+    const bw = enter && r.warning !== null && beyond(r, v, r.warning);
+    const bc = enter && r.critical !== null && beyond(r, v, r.critical);
+    if (inst.state !== 'inactive' || bw || bc) inst.peak = inst.peak === undefined || beyond(r, v, inst.peak) ? v : inst.peak;
     inst.warnSince = bw ? (inst.warnSince ?? t) : undefined;
     inst.critSince = bc ? (inst.critSince ?? t) : undefined;
     const critMet = bc && t - (inst.critSince as number) >= r.criticalForMs;
@@ -544,7 +588,7 @@ export class RuleAlertEngine implements AlertEngine {
     this.emit(inst, 'resolved', t, events, false);
     inst.state = 'inactive';
     inst.warnSince = inst.critSince = inst.clearingSince = inst.nullSince = undefined;
-    inst.activeSince = inst.firingSince = undefined;
+    inst.activeSince = inst.firingSince = inst.peak = undefined;
     inst.acknowledged = false;
     inst.mutedReported = false;
     if (!wasFiring) this.log.debug(`alert ${inst.id} was pending and no longer holds`);
@@ -555,7 +599,9 @@ export class RuleAlertEngine implements AlertEngine {
     const ev: AlertEvent = { seq: ++this.seq, t, transition, alert, notify };
     inst.mutedReported = transition === 'resolved' ? false : this.isMuted(inst, t);
     events.push(ev);
-    this.history.push(ev);
+    // A pending alert that cleared never fired: clients drop it; the history does not list it.
+    const noise = transition === 'pending' || (transition === 'resolved' && inst.state !== 'firing');
+    if (!noise) this.history.push(ev);
     // Trimmed in batches: a splice per event would be O(history) on every transition.
     if (this.history.length > this.historySize + HISTORY_SLACK) this.history.splice(0, this.history.length - this.historySize);
     this.dirty = true;
@@ -566,16 +612,31 @@ export class RuleAlertEngine implements AlertEngine {
 
   private view(inst: Instance, t: number, resolvedAt?: number): AlertInstance {
     const r = inst.entry.rule;
-    const threshold = (inst.severity === 'critical' ? r.critical : r.warning) ?? (r.warning ?? r.critical) as number;
-    const message = renderMessage(r.message, {
+    const level = (inst.severity === 'critical' ? r.critical : r.warning) ?? (r.warning ?? r.critical) as number;
+    // Relative rules show absolute values: the temperature and the GPU's own limit, not their difference.
+    const shift = r.relativeTo !== null ? (inst.offsetBase ?? 0) : 0;
+    const threshold = level + shift;
+    const shown = inst.value === null ? null : inst.value + shift;
+    let [value, thresholdText] = formatCompared(r.unit, shown, threshold);
+    let template = r.message;
+    if (resolvedAt !== undefined) {
+      // Past tense: what it reached, what it is now; the "(above …)" clause no longer holds.
+      const peak = inst.peak === undefined ? null : inst.peak + shift;
+      value = peak !== null && peak !== shown ? `was ${formatCompared(r.unit, peak, threshold)[0]}, now ${formatValue(r.unit, shown)}` : `now ${formatValue(r.unit, shown)}`;
+      template = template.includes('{value}') ? template.replace(/\s*\((above|below|slowdown|at|near)\b[^)]*\)\s*$/, '') : `${template} — resolved`;
+    }
+    const reason = this.reasons.get(inst.series);
+    if (reason !== undefined) inst.reason = reason;
+    const message = renderMessage(template, {
       rule: r.id,
       series: inst.series,
       severity: inst.severity,
-      value: formatValue(inst.value, r.unit),
-      threshold: formatValue(threshold, r.unit),
+      value,
+      threshold: thresholdText,
       op: r.comparison,
       for: formatDuration(inst.severity === 'critical' ? r.criticalForMs : r.warningForMs),
-      reason: this.reasons.get(inst.series) ?? 'no reason given',
+      reason: inst.reason ?? 'no reason given',
+      relativeTo: formatValue(r.unit, r.relativeTo !== null ? inst.offsetBase : null),
       captures: inst.captures,
     });
     const a: AlertInstance = {
@@ -584,8 +645,9 @@ export class RuleAlertEngine implements AlertEngine {
       series: inst.series,
       state: resolvedAt !== undefined ? 'resolved' : inst.state === 'firing' ? 'firing' : 'pending',
       severity: inst.severity,
-      value: inst.value,
+      value: shown,
       threshold,
+      unit: r.unit ?? undefined,
       message,
       activeSince: inst.activeSince ?? t,
       acknowledged: inst.acknowledged,
@@ -626,7 +688,7 @@ export class RuleAlertEngine implements AlertEngine {
     const instances: PersistedInstance[] = [];
     for (const i of this.instances.values()) {
       instances.push({
-        id: i.id, ruleId: i.entry.rule.id, series: i.series, state: i.state, severity: i.severity, value: i.value,
+        id: i.id, ruleId: i.entry.rule.id, series: i.series, state: i.state, severity: i.severity, value: i.value, peak: i.peak,
         warnSince: i.warnSince, critSince: i.critSince, activeSince: i.activeSince, firingSince: i.firingSince,
         clearingSince: i.clearingSince, nullSince: i.nullSince, acknowledged: i.acknowledged, mutedUntil: i.mutedUntil,
         mutedReported: i.mutedReported,
@@ -653,7 +715,7 @@ function pickInstance(p: PersistedInstance): Partial<Instance> {
     acknowledged: p.acknowledged === true,
     mutedReported: p.mutedReported === true,
   };
-  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil'] as const) {
+  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil', 'peak'] as const) {
     if (typeof p[k] === 'number') out[k] = p[k];
   }
   return out;

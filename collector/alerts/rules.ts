@@ -39,6 +39,10 @@ export interface AlertRule {
   baseline: BaselineSpec | null;
   /** Companion series template: the rule applies only while that series is null or absent. */
   whenMissing: string | null;
+  /** Companion series template: the compared value is `value - companion` (levels are offsets from it). */
+  relativeTo: string | null;
+  /** When > 0, the value must also exceed where it was this long ago to start firing ("and growing"). */
+  growingOverMs: number;
   /** Raw values below this never breach (e.g. tiny latencies for baselines). */
   minValue: number | null;
   /** Unit of the compared value, for messages; null derives it from the series name. */
@@ -79,50 +83,67 @@ export interface RuleConfig {
   ratioTo?: string | null;
   baseline?: { window?: number | string; minSamples?: number } | null;
   whenMissing?: string | null;
+  relativeTo?: string | null;
+  growingOver?: number | string;
   minValue?: number | null;
   unit?: ValueUnit | null;
   message?: string;
   staleAfter?: number | string;
 }
 
-/** The default rules (SPEC §3 table), using the series names of docs/series.md. */
+/** Message of the fixed-level temperature rule (and of gpu-temperature when configured with absolute levels). */
+const ABSOLUTE_TEMPERATURE_MESSAGE = 'GPU $1 temperature {value} (above {threshold})';
+
+/**
+ * The default rules (SPEC §3 table), using the series names of docs/series.md. A healthy, busy ML box
+ * is quiet: full utilisation, VRAM held by a training job or serving engine and power at the cap never
+ * alert (docs/alerts.md shows those rules as examples to add). Every default has a clear level
+ * (hysteresis) and a minimum duration, so a value wobbling around a level fires at most once.
+ */
 export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
-  { id: 'gpu-utilization', selector: 'gpu.*.utilization_ratio', comparison: 'above', warning: 0.9, critical: 0.98, for: '2m', criticalFor: '5m', clear: 0.85,
-    message: 'GPU $1 utilisation {value} (above {threshold} for {for})' },
-  { id: 'gpu-temperature', selector: 'gpu.*.temperature_celsius', comparison: 'above', warning: 75, critical: 85, clear: 70,
-    message: 'GPU $1 temperature {value} (above {threshold})' },
-  { id: 'gpu-memory', selector: 'gpu.*.memory_used_ratio', comparison: 'above', warning: 0.9, critical: 0.95, clear: 0.85,
-    message: 'GPU $1 VRAM {value} used (above {threshold})' },
-  { id: 'gpu-power', selector: 'gpu.*.power_watts', ratioTo: 'gpu.$1.power_limit_watts', comparison: 'above', warning: 0.9, critical: 0.98, clear: 0.85,
-    message: 'GPU $1 power draw {value} of its limit (above {threshold})' },
-  { id: 'model-latency', selector: 'models.*.request_latency_p95_seconds', comparison: 'above', warning: 2, critical: 5, clear: 1.5,
+  // Relative to the GPU's own slowdown threshold (NVML), in whole °C: warning from 5 °C below it
+  // (`above -6`), critical at it (`above -1`), each clearing 3 °C lower.
+  { id: 'gpu-temperature', selector: 'gpu.*.temperature_celsius', relativeTo: 'gpu.$1.temperature_slowdown_celsius', comparison: 'above',
+    warning: -6, critical: -1, clear: -9, criticalClear: -4, for: '1m', criticalFor: '30s', unit: 'celsius',
+    message: 'GPU $1 temperature {value} (above {threshold}; slowdown at {relativeTo})' },
+  // Without an NVML slowdown threshold (nvidia-smi backend, old boards): fixed levels that data-centre
+  // and consumer boards only reach when cooling fails.
+  { id: 'gpu-temperature-fixed', selector: 'gpu.*.temperature_celsius', whenMissing: 'gpu.$1.temperature_slowdown_celsius', comparison: 'above',
+    warning: 85, critical: 90, clear: 80, for: '1m', criticalFor: '30s',
+    message: ABSOLUTE_TEMPERATURE_MESSAGE },
+  // Held VRAM is healthy (vLLM and the PyTorch caching allocator pre-allocate); full and still growing is not.
+  { id: 'gpu-memory', selector: 'gpu.*.memory_used_ratio', comparison: 'above', warning: 0.99, critical: null, clear: 0.97,
+    growingOver: '1m', for: '1m',
+    message: 'GPU $1 VRAM {value} used and growing (above {threshold})' },
+  { id: 'model-latency', selector: 'models.*.request_latency_p95_seconds', comparison: 'above', warning: 2, critical: 5, clear: 1.5, for: '1m',
     baseline: { window: '1h', minSamples: 20 }, minValue: 0.001,
-    message: 'Model server $1 p95 latency {value} its 1 h median (above {threshold})' },
-  { id: 'postgres-connections', selector: 'postgres.*.connections_used_ratio', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75,
-    message: 'PostgreSQL $1 connections at {value} of max_connections (above {threshold})' },
+    message: 'Model server $1 p95 latency vs its 1 h median {value} (above {threshold})' },
+  { id: 'postgres-connections', selector: 'postgres.*.connections_used_ratio', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75, for: '1m',
+    message: 'PostgreSQL $1 share of max_connections in use {value} (above {threshold})' },
   // The ratio is per interval: a new connection's first reads dip it for a tick, so it must hold a minute.
   { id: 'postgres-cache-hit', selector: 'postgres.*.cache_hit_ratio', comparison: 'below', warning: 0.9, critical: 0.8, clear: 0.92, for: '1m',
     message: 'PostgreSQL $1 cache hit ratio {value} (below {threshold})' },
-  { id: 'redis-memory', selector: 'redis.*.memory_used_bytes', ratioTo: 'redis.$1.maxmemory_bytes', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75,
-    message: 'Redis $1 memory at {value} of maxmemory (above {threshold})' },
+  { id: 'redis-memory', selector: 'redis.*.memory_used_bytes', ratioTo: 'redis.$1.maxmemory_bytes', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75, for: '1m',
+    message: 'Redis $1 share of maxmemory used {value} (above {threshold})' },
   // Without maxmemory there is no limit to compare with: warn past 1 GiB (SPEC §3).
   { id: 'redis-memory-unbounded', selector: 'redis.*.memory_used_bytes', whenMissing: 'redis.$1.maxmemory_bytes', comparison: 'above',
-    warning: 1024 ** 3, critical: null, clear: 0.95 * 1024 ** 3,
-    message: 'Redis $1 uses {value} and has no maxmemory set (above {threshold})' },
-  { id: 'redis-hit-ratio', selector: 'redis.*.hit_ratio', comparison: 'below', warning: 0.5, critical: 0.1, clear: 0.55,
+    warning: 1024 ** 3, critical: null, clear: 0.95 * 1024 ** 3, for: '1m',
+    message: 'Redis $1 memory used {value}, no maxmemory set (above {threshold})' },
+  // "Only with traffic" is approximated by the minute it must hold (an idle cache has no ratio).
+  { id: 'redis-hit-ratio', selector: 'redis.*.hit_ratio', comparison: 'below', warning: 0.5, critical: 0.1, clear: 0.55, for: '1m',
     message: 'Redis $1 hit ratio {value} (below {threshold})' },
   { id: 'host-cpu', selector: 'host.cpu_busy_ratio', comparison: 'above', warning: 0.8, critical: 0.95, for: '5m', clear: 0.75,
     message: 'Host CPU busy {value} (above {threshold} for {for})' },
-  { id: 'host-memory', selector: 'host.memory_used_ratio', comparison: 'above', warning: 0.85, critical: 0.95, clear: 0.8,
-    message: 'Host RAM {value} used (above {threshold})' },
-  { id: 'host-disk', selector: 'host.mount.*.used_ratio', comparison: 'above', warning: 0.8, critical: 0.9, clear: 0.78,
-    message: 'Disk $1 {value} full (above {threshold})' },
+  { id: 'host-memory', selector: 'host.memory_used_ratio', comparison: 'above', warning: 0.85, critical: 0.95, clear: 0.8, for: '1m',
+    message: 'Host RAM used {value} (above {threshold})' },
+  { id: 'host-disk', selector: 'host.mount.*.used_ratio', comparison: 'above', warning: 0.8, critical: 0.9, clear: 0.78, for: '1m',
+    message: 'Disk $1 used {value} (above {threshold})' },
   // "1 unhealthy or restarting" → warning; "2+ unhealthy" → critical. Counts compare strictly, so
   // `above 0` means "at least one".
-  { id: 'containers-unhealthy', selector: 'docker.containers_unhealthy_count', comparison: 'above', warning: 0, critical: 1, unit: 'count',
-    message: '{value} unhealthy container(s)' },
-  { id: 'containers-restarting', selector: 'docker.containers_restarting_count', comparison: 'above', warning: 0, critical: null, unit: 'count',
-    message: '{value} container(s) restarting' },
+  { id: 'containers-unhealthy', selector: 'docker.containers_unhealthy_count', comparison: 'above', warning: 0, critical: 1, unit: 'count', for: '30s',
+    message: 'Unhealthy containers: {value}' },
+  { id: 'containers-restarting', selector: 'docker.containers_restarting_count', comparison: 'above', warning: 0, critical: null, unit: 'count', for: '30s',
+    message: 'Restarting containers: {value}' },
   // Virtual series computed by the engine from the SourceStatus list: 1 while a source is `down`.
   { id: 'source-down', selector: 'collector.**.down_state', comparison: 'above', warning: 0.5, critical: null, for: '30s',
     unit: 'state', message: 'Source $1 is down: {reason}' },
@@ -137,7 +158,7 @@ const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_60
 const RULE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const KNOWN_FIELDS = new Set([
   'id', 'enabled', 'selector', 'comparison', 'warning', 'critical', 'for', 'criticalFor', 'clear', 'criticalClear',
-  'keepFiringFor', 'ratioTo', 'baseline', 'whenMissing', 'minValue', 'unit', 'message', 'staleAfter',
+  'keepFiringFor', 'ratioTo', 'baseline', 'whenMissing', 'relativeTo', 'growingOver', 'minValue', 'unit', 'message', 'staleAfter',
 ]);
 const UNITS: readonly string[] = [...SERIES_UNITS, 'multiple'];
 
@@ -187,6 +208,16 @@ export function parseAlertsConfig(raw: unknown, file?: string): AlertOptions {
         }
       }
       const next: RuleConfig = { ...(base ?? { id }), ...(o as unknown as RuleConfig) };
+      const levels = ['warning', 'critical', 'clear', 'criticalClear'].some((k) => o[k] !== undefined);
+      if (base?.relativeTo && levels && o.relativeTo === undefined) {
+        // Levels without relativeTo are absolute (e.g. `warning: 80` means 80 °C, as it did before
+        // defaults became relative): drop the companion, and the fixed-level fallback it would duplicate.
+        next.relativeTo = null;
+        if (o.criticalClear === undefined) next.criticalClear = null;
+        if (o.message === undefined && id === 'gpu-temperature') next.message = ABSOLUTE_TEMPERATURE_MESSAGE;
+        const fallback = merged.get('gpu-temperature-fixed');
+        if (id === 'gpu-temperature' && fallback && !seen.has('gpu-temperature-fixed')) merged.set('gpu-temperature-fixed', { ...fallback, enabled: false });
+      }
       if (base && o.clear === undefined && o.warning !== undefined) {
         // A moved warning level keeps the default's hysteresis width instead of an inconsistent clear.
         const band = typeof base.warning === 'number' && typeof base.clear === 'number' ? base.warning - base.clear : null;
@@ -262,7 +293,7 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
     else criticalClear = clear ?? critical;
   }
 
-  const template = (field: 'ratioTo' | 'whenMissing', v: unknown): string | null => {
+  const template = (field: 'ratioTo' | 'whenMissing' | 'relativeTo', v: unknown): string | null => {
     if (v === undefined || v === null) return null;
     if (typeof v !== 'string' || v.length === 0) fail(field, v, 'a series name template such as "gpu.$1.power_limit_watts"');
     const n = captureCount(sel);
@@ -273,6 +304,9 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
   };
   const ratioTo = template('ratioTo', rc.ratioTo);
   const whenMissing = template('whenMissing', rc.whenMissing);
+  const relativeTo = template('relativeTo', rc.relativeTo);
+  if (relativeTo !== null && ratioTo !== null) fail('relativeTo', rc.relativeTo, 'nothing when ratioTo is set (a rule compares with one or the other)');
+  const growingOverMs = duration(rc.growingOver, 'growingOver', fail) ?? 0;
 
   let baseline: BaselineSpec | null = null;
   if (rc.baseline !== undefined && rc.baseline !== null) {
@@ -305,7 +339,7 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
 
   return {
     id: rc.id, selector: sel, comparison: cmp, warning, critical, warningForMs, criticalForMs, warningClear, criticalClear,
-    keepFiringForMs, ratioTo, baseline, whenMissing, minValue, unit, message: message as string, staleAfterMs,
+    keepFiringForMs, ratioTo, baseline, whenMissing, relativeTo, growingOverMs, minValue, unit, message: message as string, staleAfterMs,
   };
 }
 

@@ -42,7 +42,10 @@ export class CollectorModel {
         // hello carries the currently active alerts; anything we had as active that is absent resolved while we were away.
         const active = new Set(msg.alerts.map((a) => a.id));
         for (const [id, a] of this.alerts) {
-          if (a.state !== 'resolved' && !active.has(id)) this.alerts.set(id, { ...a, state: 'resolved', resolvedAt: msg.serverTime });
+          if (a.state === 'resolved' || active.has(id)) continue;
+          // A pending alert that went away never fired: it is not "resolved", just gone.
+          if (a.state === 'pending') this.alerts.delete(id);
+          else this.alerts.set(id, { ...a, state: 'resolved', resolvedAt: msg.serverTime });
         }
         for (const a of msg.alerts) this.alerts.set(a.id, a);
         if (msg.latest && (!this.latest || msg.latest.t >= this.latest.t)) this.latest = msg.latest;
@@ -60,7 +63,11 @@ export class CollectorModel {
         return 'status';
       }
       case 'alert':
-        for (const e of msg.events) this.alerts.set(e.alert.id, e.alert);
+        for (const e of msg.events) {
+          // Pending, then cleared without firing: not news, not listed.
+          if (e.transition === 'resolved' && e.alert.firingSince === undefined) this.alerts.delete(e.alert.id);
+          else this.alerts.set(e.alert.id, e.alert);
+        }
         this.prune(now);
         return 'alerts';
       case 'logging':

@@ -1,7 +1,7 @@
 // Builds the Alerts tree: firing first (critical before warning), then pending, then recently resolved,
 // each with "since" times and acknowledge/mute actions on active ones. Pure.
 
-import type { AlertInstance } from '../../protocol';
+import { formatCompared, type AlertInstance } from '../../protocol';
 import { escapeMarkdown, formatClock } from '../format';
 import type { TreeNode } from './tree-node';
 
@@ -47,7 +47,7 @@ export function alertsTree(list: ConnectionAlert[], now: number, showConnection:
       tooltip: [
         `**${escapeMarkdown(a.message)}**`,
         `${a.state} · ${a.severity} · rule \`${a.ruleId}\` · series \`${a.series}\``,
-        `Value ${a.value ?? '–'} (threshold ${a.threshold})`,
+        `Value ${formatCompared(a.unit ?? a.series, a.value, a.threshold).join(' · threshold ')}`,
         `Active since ${new Date(a.activeSince).toLocaleString()}${a.resolvedAt ? ` · resolved ${new Date(a.resolvedAt).toLocaleString()}` : ''}`,
         showConnection ? `Collector: ${escapeMarkdown(connectionName)}` : '',
       ].filter(Boolean).join('\n\n'),

@@ -14,8 +14,13 @@ function structure(nodes: TreeNode[]): string {
   return nodes.map((n) => `${n.id}(${n.children ? structure(n.children) : ''})`).join(',');
 }
 
+/**
+ * What a row shows without hovering. The tooltip is left out on purpose: refreshing a row closes its
+ * open hover, so a tooltip that changes every tick (live numbers) would never stay up. It is updated
+ * in place instead and read when the hover opens (resolveTreeItem).
+ */
 function ownSignature(n: TreeNode): string {
-  return JSON.stringify([n.label, n.description, n.tooltip, n.icon, n.contextValue, n.command, n.ref]);
+  return JSON.stringify([n.label, n.description, n.icon, n.contextValue, n.command, n.ref]);
 }
 
 /** Renders TreeNodes. */
@@ -63,6 +68,8 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
           const children = o.children;
           Object.assign(o, n, { children });
           changed.push(o);
+        } else if (o.tooltip !== n.tooltip) {
+          o.tooltip = n.tooltip;
         }
         if (o.children && n.children) merge(o.children, n.children);
       });

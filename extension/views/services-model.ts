@@ -2,8 +2,9 @@
 // sources) from connection snapshots and the view adapters (client/views): one adapter per source kind
 // says how its sources look; this file only arranges them. Pure.
 
-import { groupSources, VIEW_ADAPTERS, type SourceViewAdapter, type ViewFormat, type ViewItem } from '../../client/views';
-import { escapeMarkdown, formatBytes, formatNumber, formatPercent, formatSeconds, formatUsedTotal } from '../format';
+import { groupSources, VIEW_ADAPTERS, viewFormat, type SourceViewAdapter, type ViewFormat, type ViewItem } from '../../client/views';
+import { formatSeconds } from '../../protocol';
+import { escapeMarkdown } from '../format';
 import type { ConnectionSnapshot } from './snapshot';
 import type { TreeNode } from './tree-node';
 
@@ -17,14 +18,7 @@ const STATE_ICON: Record<string, TreeNode['icon']> = {
 };
 
 /** The tree's text formatter. */
-const TREE_FORMAT: ViewFormat = {
-  percent: formatPercent,
-  number: formatNumber,
-  bytes: formatBytes,
-  seconds: formatSeconds,
-  usedTotal: formatUsedTotal,
-  markdown: escapeMarkdown,
-};
+const TREE_FORMAT: ViewFormat = viewFormat(escapeMarkdown);
 
 /** The Services tree for every connection. */
 export function servicesTree(conns: ConnectionSnapshot[], adapters: readonly SourceViewAdapter[] = VIEW_ADAPTERS): TreeNode[] {
@@ -81,14 +75,25 @@ function toNode(item: ViewItem, base: string, connectionId: string): TreeNode {
 function sourceGroups(c: ConnectionSnapshot, base: string, adapters: readonly SourceViewAdapter[]): TreeNode[] {
   const ctx = { host: c.hello?.host, sample: c.latest, alerts: c.alerts, fmt: TREE_FORMAT };
   const out: TreeNode[] = [];
+  // Absence is quiet: sources that are simply not on this machine (`unavailable`; a configured source
+  // that fails is `down` and stays loud) fold into one grey "Not found" line at the end.
+  const absent: { label: string; reason?: string }[] = [];
   for (const { group, kinds } of groupSources(c.sources, adapters)) {
-    const items = kinds.flatMap(({ adapter, sources }) => adapter.describe(sources, ctx));
+    const present = kinds
+      .map(({ adapter, sources }) => {
+        const here = sources.filter((x) => x.state !== 'unavailable');
+        for (const x of sources) if (x.state === 'unavailable') absent.push({ label: adapter.label(x), reason: x.reason });
+        return { adapter, sources: here };
+      })
+      .filter((k) => k.sources.length > 0);
+    if (present.length === 0) continue;
+    const items = present.flatMap(({ adapter, sources }) => adapter.describe(sources, ctx));
     const nodes = items.map((it) => toNode(it, base, c.id));
     if (!group.node) {
       out.push(...nodes);
       continue;
     }
-    const sources = kinds.flatMap((k) => k.sources);
+    const sources = present.flatMap((k) => k.sources);
     out.push({
       id: `${base}/${group.id}`,
       label: group.node.label,
@@ -96,6 +101,20 @@ function sourceGroups(c: ConnectionSnapshot, base: string, adapters: readonly So
       children: nodes,
       expanded: group.node.expanded,
       description: group.node.summary?.(sources, items),
+    });
+  }
+  if (absent.length > 0) {
+    out.push({
+      id: `${base}/not-found`,
+      label: 'Not found',
+      description: absent.map((a) => a.label).join(', '),
+      tooltip: [
+        '**Not found on this machine** (auto-detected; not an error)',
+        absent.map((a) => `- ${escapeMarkdown(a.label)}${a.reason ? `: ${escapeMarkdown(a.reason)}` : ''}`).join('\n'),
+        'To watch one, configure it under `rigwatch.localCollector.config` (e.g. `"postgres": [{ "name": "main", "url": "postgres://…" }]`); see docs/services.md.',
+      ].join('\n\n'),
+      icon: { id: 'circle-slash', color: 'disabledForeground' },
+      contextValue: 'rigwatch.notFound',
     });
   }
   return out;

@@ -20,15 +20,20 @@ export interface ConnectionSnapshot {
 /** GPU and host readings live in the client core; re-exported for the extension's view builders. */
 export { gpuDetails, gpuReadings, hostDetails, hostReading, type GpuReading } from '../../client/views/readings';
 
-/** Severity order: higher is worse. */
-export function severityRank(a: AlertInstance): number {
-  if (a.state !== 'firing') return 0;
+/** True for a firing alert nobody has acknowledged or muted: it colours the status bar and counts in the badge. */
+export function needsAttention(a: AlertInstance, now = Date.now()): boolean {
+  return a.state === 'firing' && !a.acknowledged && !(a.mutedUntil !== undefined && a.mutedUntil > now);
+}
+
+/** Severity order: higher is worse; alerts someone acknowledged or muted rank 0. */
+export function severityRank(a: AlertInstance, now = Date.now()): number {
+  if (!needsAttention(a, now)) return 0;
   return a.severity === 'critical' ? 2 : 1;
 }
 
-/** The worst firing severity among alerts, or undefined. */
-export function worstSeverity(alerts: AlertInstance[]): 'warning' | 'critical' | undefined {
+/** The worst severity among alerts that need attention, or undefined. */
+export function worstSeverity(alerts: AlertInstance[], now = Date.now()): 'warning' | 'critical' | undefined {
   let r = 0;
-  for (const a of alerts) r = Math.max(r, severityRank(a));
+  for (const a of alerts) r = Math.max(r, severityRank(a, now));
   return r === 2 ? 'critical' : r === 1 ? 'warning' : undefined;
 }

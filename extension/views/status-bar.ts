@@ -52,6 +52,7 @@ export class StatusBar implements vscode.Disposable {
     const v = statusView(conn ? CM.snapshot(conn) : undefined, s.statusBarGpu);
     const prev = this.last;
     if (!prev || prev.text !== v.text) this.item.text = v.text;
+    if (!prev || prev.accessibilityLabel !== v.accessibilityLabel) this.item.accessibilityInformation = { label: v.accessibilityLabel, role: 'button' };
     if (!prev || prev.tooltip !== v.tooltip) {
       const md = new vscode.MarkdownString(v.tooltip, true);
       md.isTrusted = false;

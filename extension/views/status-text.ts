@@ -1,8 +1,9 @@
 // The status-bar readout, computed from a connection snapshot. Pure: the vscode wrapper only copies
 // text/tooltip/colour onto a StatusBarItem when they changed.
 
-import { escapeMarkdown, formatGiB, formatGiBTotal, formatNumber, formatPercent, formatUsedTotal } from '../format';
-import { gpuReadings, hostReading, worstSeverity, type ConnectionSnapshot, type GpuReading } from './snapshot';
+import { formatPercent, formatUsedTotal, formatValue, hasValue, type AlertInstance } from '../../protocol';
+import { escapeMarkdown } from '../format';
+import { gpuReadings, hostReading, needsAttention, severityRank, worstSeverity, type ConnectionSnapshot, type GpuReading } from './snapshot';
 
 /** Which GPU the status bar shows: the busiest, all of them compactly, or one index. */
 export type GpuChoice = 'busiest' | 'all' | number;
@@ -12,8 +13,10 @@ export interface StatusView {
   text: string;
   /** Markdown. */
   tooltip: string;
-  /** Worst firing alert severity (drives the background colour). */
+  /** Worst severity among alerts that need attention (drives the background colour). */
   severity: 'warning' | 'critical' | undefined;
+  /** What a screen reader says: plain words, no Markdown or icon syntax. */
+  accessibilityLabel: string;
 }
 
 /** Parses the `rigwatch.statusBar.gpu` setting ("busiest", "all", or an index as number or string). */
@@ -42,35 +45,88 @@ const STATE_TEXT: Record<string, string> = {
   disconnected: '$(debug-disconnect) Rigwatch: disconnected',
 };
 
-/** Status text for one GPU: `GPU 42% · 10.2/80 GB`. */
+/** From this many GPUs on, "all" uses one block glyph per GPU instead of numbers. */
+export const COMPACT_ALL_MIN_GPUS = 5;
+const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/** Status text for one GPU, naming it: `GPU3 98 % · 71/80 GiB`. */
 export function gpuText(g: GpuReading): string {
-  return `GPU ${formatPercent(g.util)} · ${formatUsedTotal(g.memUsed, g.memTotal)}`;
+  return `GPU${g.index} ${formatPercent(g.util)} · ${formatUsedTotal(g.memUsed, g.memTotal, true)}`;
+}
+
+/** A utilisation as a block glyph (▁ idle … █ full), `·` when unknown. */
+export function utilGlyph(util: number | null): string {
+  if (!hasValue(util)) return '·';
+  return BLOCKS[Math.min(BLOCKS.length - 1, Math.max(0, Math.round(util * (BLOCKS.length - 1))))] as string;
+}
+
+/** "all" mode: numbers per GPU for a few GPUs; block glyphs plus the fullest VRAM for many. */
+export function allGpusText(gpus: GpuReading[]): string {
+  if (gpus.length < COMPACT_ALL_MIN_GPUS) {
+    return gpus.map((g) => `${g.index}: ${formatPercent(g.util)} ${formatUsedTotal(g.memUsed, g.memTotal, true)}`).join(' · ');
+  }
+  let fullest: GpuReading | undefined;
+  for (const g of gpus) {
+    const r = g.memUsed !== null && g.memTotal ? g.memUsed / g.memTotal : -1;
+    const f = fullest && fullest.memUsed !== null && fullest.memTotal ? fullest.memUsed / fullest.memTotal : -1;
+    if (r > f) fullest = g;
+  }
+  const vram = fullest && fullest.memUsed !== null && fullest.memTotal ? ` · VRAM max ${formatPercent(fullest.memUsed / fullest.memTotal)} (GPU${fullest.index})` : '';
+  return `GPU ${gpus.map((g) => utilGlyph(g.util)).join('')}${vram}`;
+}
+
+/** What is wrong, in a few words, for a firing alert: `GPU3 91 °C`, or its message cut short. */
+export function alertShortText(a: AlertInstance): string {
+  const m = /^gpu\.(\d+)\./.exec(a.series);
+  if (m && a.value !== null) return `GPU${m[1]} ${formatValue(a.unit ?? a.series, a.value)}`;
+  return a.message.length > 40 ? `${a.message.slice(0, 39)}…` : a.message;
 }
 
 /** Computes the status bar view; `undefined` snapshot means no connection at all. */
-export function statusView(snap: ConnectionSnapshot | undefined, choice: GpuChoice): StatusView {
+export function statusView(snap: ConnectionSnapshot | undefined, choice: GpuChoice, now = Date.now()): StatusView {
   if (!snap) {
-    return { text: '$(pulse) Rigwatch', tooltip: 'Rigwatch: no collector connected. Click to open the System Monitor.', severity: undefined };
+    return { text: '$(pulse) Rigwatch', tooltip: 'Rigwatch: no collector connected. Click to open the System Monitor.', severity: undefined, accessibilityLabel: 'Rigwatch: no collector connected' };
   }
   const live = snap.state === 'live' || snap.state === 'polling';
   const sample = snap.latest;
-  const severity = live ? worstSeverity(snap.alerts) : undefined;
+  const severity = live ? worstSeverity(snap.alerts, now) : undefined;
   let text: string;
+  let spoken: string;
   if (!live || !sample) {
     text = STATE_TEXT[snap.state] ?? '$(loading~spin) Rigwatch: waiting for data…';
+    spoken = plainWords(text);
   } else {
     const gpus = gpuReadings(sample);
     if (gpus.length === 0) {
       const h = hostReading(sample);
-      text = `$(pulse) CPU ${formatPercent(h.cpu)} · RAM ${formatUsedTotal(h.memUsed, h.memTotal)}`;
+      text = `$(pulse) CPU ${formatPercent(h.cpu)} · RAM ${formatUsedTotal(h.memUsed, h.memTotal, true)}`;
+      spoken = `CPU ${formatPercent(h.cpu)} busy, RAM ${formatUsedTotal(h.memUsed, h.memTotal, true)} used`;
     } else if (choice === 'all' && gpus.length > 1) {
-      text = '$(pulse) ' + gpus.map((g) => `${g.index}: ${formatPercent(g.util)} ${formatGiB(g.memUsed)}/${formatGiBTotal(g.memTotal)}`).join(' · ') + ' GB';
+      text = `$(pulse) ${allGpusText(gpus)}`;
+      spoken = gpus.map((g) => `GPU ${g.index} ${formatPercent(g.util)} busy, ${formatUsedTotal(g.memUsed, g.memTotal, true)} memory`).join('; ');
     } else {
-      text = `$(pulse) ${gpuText(pickGpu(gpus, choice)!)}`;
+      const g = pickGpu(gpus, choice) as GpuReading;
+      text = `$(pulse) ${gpuText(g)}`;
+      spoken = `GPU ${g.index} ${formatPercent(g.util)} busy, ${formatUsedTotal(g.memUsed, g.memTotal, true)} memory used`;
     }
-    if (snap.state === 'polling') text += ' $(warning)';
+    if (severity) {
+      // Coloured: the text says what is wrong, not only the usual readout.
+      const worst = snap.alerts.filter((a) => needsAttention(a, now)).sort((x, y) => severityRank(y, now) - severityRank(x, now))[0] as AlertInstance;
+      const more = snap.alerts.filter((a) => needsAttention(a, now)).length - 1;
+      text = `$(${severity === 'critical' ? 'error' : 'warning'}) ${alertShortText(worst)}${more > 0 ? ` +${more}` : ''}`;
+      spoken = `${severity} alert: ${worst.message}${more > 0 ? `, and ${more} more` : ''}. ${spoken}`;
+    }
+    if (snap.state === 'polling') {
+      text += ' $(warning)';
+      spoken += '. Polling over HTTP, the live stream is unavailable';
+    }
   }
-  return { text, tooltip: statusTooltip(snap), severity };
+  return { text, tooltip: statusTooltip(snap), severity, accessibilityLabel: `Rigwatch: ${spoken}` };
+}
+
+/** Text without codicon syntax (`$(pulse)`) or Markdown, for screen readers. */
+export function plainWords(text: string): string {
+  return text.replace(/\$\([^)]*\)\s*/g, '').replace(/[*_`|\\]/g, '').trim();
 }
 
 /** The Markdown tooltip: every GPU, host CPU/RAM, active alerts and the connection state. */
@@ -83,8 +139,8 @@ export function statusTooltip(snap: ConnectionSnapshot): string {
   if (sample && gpus.length > 0) {
     lines.push('| GPU | Util | VRAM | Temp | Power |', '|---|---:|---:|---:|---:|');
     for (const g of gpus) {
-      const power = g.power === null ? '–' : `${formatNumber(g.power, 0)}${g.powerLimit !== null ? `/${formatNumber(g.powerLimit, 0)}` : ''} W`;
-      lines.push(`| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} | ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatNumber(g.temp, 0, ' °C')} | ${power} |`);
+      const power = `${formatValue('watts', g.power)}${g.powerLimit !== null && g.power !== null ? ` / ${formatValue('watts', g.powerLimit)}` : ''}`;
+      lines.push(`| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} | ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatValue('celsius', g.temp)} | ${power} |`);
     }
     lines.push('');
   } else if (sample) {
@@ -97,7 +153,7 @@ export function statusTooltip(snap: ConnectionSnapshot): string {
   }
   const active = snap.alerts.filter((a) => a.state === 'firing');
   if (active.length > 0) {
-    lines.push(`$(warning) ${active.length} alert${active.length > 1 ? 's' : ''} firing: ${active.slice(0, 3).map((a) => escapeMarkdown(a.message)).join('; ')}`, '');
+    lines.push(`$(warning) ${active.length} alert${active.length > 1 ? 's' : ''} firing: ${active.slice(0, 3).map((a) => escapeMarkdown(a.message) + (a.acknowledged ? ' (acknowledged)' : '')).join('; ')}`, '');
   }
   const state = snap.state === 'live' ? 'live' : `${snap.state}${snap.reason ? ' — ' + escapeMarkdown(snap.reason) : ''}`;
   lines.push(`Connection: ${state}`, '', 'Click to open the System Monitor.');

@@ -89,6 +89,20 @@ describe('extension collector model', () => {
     m.apply({ type: 'alert', events: [] }, T + 5000 + RESOLVED_KEEP_MS + 1);
     assert.equal(m.alerts.has('a:x'), false);
   });
+
+  it('drops a pending alert that cleared without firing instead of listing it as resolved', () => {
+    const m = new CollectorModel();
+    m.apply(hello(twoGpuSample(T), []), T);
+    const p = alert('t:gpu.0.temperature_celsius', 'pending', 'warning', T);
+    m.apply({ type: 'alert', events: [ev(1, 'pending', p)] }, T);
+    assert.equal(m.alerts.get(p.id)?.state, 'pending');
+    m.apply({ type: 'alert', events: [ev(2, 'resolved', { ...p, state: 'resolved', resolvedAt: T + 1000 })] }, T + 1000);
+    assert.equal(m.alerts.has(p.id), false, 'pending-then-cleared is not listed');
+    // Also across a reconnect: a pending alert missing from hello is gone, not resolved.
+    m.apply({ type: 'alert', events: [ev(3, 'pending', p)] }, T + 2000);
+    m.apply({ ...hello(twoGpuSample(T + 3000), []), serverTime: T + 3000 }, T + 3000);
+    assert.equal(m.alerts.has(p.id), false);
+  });
 });
 
 describe('extension local collector config', () => {

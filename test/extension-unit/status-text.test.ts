@@ -1,37 +1,73 @@
 import { strict as assert } from 'node:assert';
-import { formatGiBTotal, formatPercent, formatUsedTotal } from '../../extension/format';
-import { parseGpuChoice, pickGpu, statusView } from '../../extension/views/status-text';
+import { formatPercent, formatUsedTotal, type SampleMessage } from '../../protocol';
+import { allGpusText, parseGpuChoice, pickGpu, plainWords, statusView } from '../../extension/views/status-text';
 import { gpuReadings } from '../../extension/views/snapshot';
 import { alert, hostOnlySample, liveSnapshot, SOURCES, twoGpuSample } from './fixtures';
 
+const GIB = 1024 ** 3;
+
+/** A busy 8-GPU box: GPU 3 the busiest, GPU 5 the fullest. */
+function eightGpus(): SampleMessage {
+  const series: SampleMessage['series'] = {};
+  const utils = [0.97, 0.96, 0.95, 0.98, 0.0, 0.5, 0.97, 0.97];
+  utils.forEach((u, i) => {
+    series[`gpu.${i}.utilization_ratio`] = u;
+    series[`gpu.${i}.memory_used_bytes`] = (i === 5 ? 79 : 71) * GIB;
+    series[`gpu.${i}.memory_total_bytes`] = 80 * GIB;
+    series[`gpu.${i}.temperature_celsius`] = 63;
+  });
+  return { type: 'sample', t: 1_700_000_000_000, series, details: {} };
+}
+
 describe('extension status text', () => {
-  it('formats percentages and GiB like the spec example', () => {
-    assert.equal(formatPercent(0.424), '42%');
-    assert.equal(formatPercent(null), '–%');
-    assert.equal(formatUsedTotal(10.2 * 1024 ** 3, 80 * 1024 ** 3), '10.2/80 GB');
-    assert.equal(formatGiBTotal(15.6 * 1024 ** 3), '15.6');
-    assert.equal(formatUsedTotal(null, 80 * 1024 ** 3), '–/80 GB');
+  it('formats percentages and GiB with the protocol formatter', () => {
+    assert.equal(formatPercent(0.424), '42 %');
+    assert.equal(formatUsedTotal(10.2 * GIB, 80 * GIB, true), '10/80 GiB');
+    assert.equal(formatUsedTotal(2.5 * GIB, 80 * GIB, true), '2.5/80 GiB');
   });
 
-  it('shows the busiest GPU by default', () => {
+  it('shows the busiest GPU by default and names it', () => {
     const v = statusView(liveSnapshot(twoGpuSample()), 'busiest');
-    assert.equal(v.text, '$(pulse) GPU 42% · 10.2/80 GB');
+    assert.equal(v.text, '$(pulse) GPU1 42 % · 10/80 GiB');
     assert.equal(v.severity, undefined);
+    assert.equal(statusView(liveSnapshot(eightGpus()), 'busiest').text, '$(pulse) GPU3 98 % · 71/80 GiB');
   });
 
   it('shows a chosen index, and falls back to the busiest for a missing index', () => {
-    assert.equal(statusView(liveSnapshot(twoGpuSample()), 0).text, '$(pulse) GPU 12% · 2.5/80 GB');
-    assert.equal(statusView(liveSnapshot(twoGpuSample()), 7).text, '$(pulse) GPU 42% · 10.2/80 GB');
+    assert.equal(statusView(liveSnapshot(twoGpuSample()), 0).text, '$(pulse) GPU0 12 % · 2.5/80 GiB');
+    assert.equal(statusView(liveSnapshot(twoGpuSample()), 7).text, '$(pulse) GPU1 42 % · 10/80 GiB');
   });
 
-  it('shows a compact list for "all"', () => {
-    assert.equal(statusView(liveSnapshot(twoGpuSample()), 'all').text, '$(pulse) 0: 12% 2.5/80 · 1: 42% 10.2/80 GB');
+  it('shows a compact list for "all", and block glyphs plus the fullest VRAM for 8 GPUs', () => {
+    assert.equal(statusView(liveSnapshot(twoGpuSample()), 'all').text, '$(pulse) 0: 12 % 2.5/80 GiB · 1: 42 % 10/80 GiB');
+    const eight = statusView(liveSnapshot(eightGpus()), 'all');
+    assert.equal(eight.text, '$(pulse) GPU ████▁▅██ · VRAM max 99 % (GPU5)');
+    // Short enough for a status bar next to others (the 2-GPU form is the longest "all" text).
+    assert.ok(plainWords(eight.text).length <= 40, eight.text);
+    assert.equal(allGpusText(gpuReadings(eightGpus())).length, eight.text.length - '$(pulse) '.length);
+    // The full table stays in the tooltip.
+    assert.equal((eight.tooltip.match(/^\| \d /gm) ?? []).length, 8);
+  });
+
+  it('says what is wrong when coloured, and leaves acknowledged or muted alerts out', () => {
+    const t = 1_700_000_000_000;
+    const hot = alert('gpu-temperature:gpu.3.temperature_celsius', 'firing', 'critical', t, { value: 91, unit: 'celsius', message: 'GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C)' });
+    const v = statusView(liveSnapshot(eightGpus(), [hot]), 'busiest', t);
+    assert.deepEqual([v.text, v.severity], ['$(error) GPU3 91 °C', 'critical']);
+    assert.equal(v.accessibilityLabel, 'Rigwatch: critical alert: GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C). GPU 3 98 % busy, 71/80 GiB memory used');
+    assert.doesNotMatch(v.accessibilityLabel, /\$\(|\*\*|\|/);
+    const acked = statusView(liveSnapshot(eightGpus(), [{ ...hot, acknowledged: true }]), 'busiest', t);
+    assert.deepEqual([acked.text, acked.severity], ['$(pulse) GPU3 98 % · 71/80 GiB', undefined]);
+    const muted = statusView(liveSnapshot(eightGpus(), [{ ...hot, mutedUntil: t + 60_000 }]), 'busiest', t);
+    assert.equal(muted.severity, undefined);
+    const disk = alert('host-disk:host.mount.root.used_ratio', 'firing', 'warning', t, { message: 'Disk root used 85 % (above 80 %)' });
+    assert.equal(statusView(liveSnapshot(eightGpus(), [disk, hot]), 'busiest', t).text, '$(error) GPU3 91 °C +1');
   });
 
   it('shows host CPU/RAM when there is no GPU', () => {
     const snap = liveSnapshot(hostOnlySample(), [], SOURCES.map((s) => (s.kind === 'gpu' ? { ...s, state: 'unavailable' as const, reason: 'libnvidia-ml.so.1 not found' } : s)));
     const v = statusView(snap, 'busiest');
-    assert.equal(v.text, '$(pulse) CPU 7% · RAM 3.0/23.5 GB');
+    assert.equal(v.text, '$(pulse) CPU 7 % · RAM 3/24 GiB');
     assert.match(v.tooltip, /No GPU: libnvidia\\-ml\\\.so\\\.1 not found/);
   });
 
@@ -41,7 +77,7 @@ describe('extension status text', () => {
     assert.match(statusView({ ...base, state: 'connecting', latest: undefined }, 'busiest').text, /connecting/);
     assert.match(statusView({ ...base, state: 'failed', reason: 'token rejected' }, 'busiest').text, /not connected/);
     assert.match(statusView({ ...base, state: 'failed', reason: 'token rejected' }, 'busiest').tooltip, /failed — token rejected/);
-    assert.match(statusView({ ...base, state: 'polling' }, 'busiest').text, /^\$\(pulse\) GPU 42% .* \$\(warning\)$/);
+    assert.match(statusView({ ...base, state: 'polling' }, 'busiest').text, /^\$\(pulse\) GPU1 42 % .* \$\(warning\)$/);
     assert.equal(statusView(undefined, 'busiest').text, '$(pulse) Rigwatch');
   });
 
@@ -56,9 +92,9 @@ describe('extension status text', () => {
   it('puts every GPU, host CPU/RAM and the connection state in the tooltip table', () => {
     const tip = statusView(liveSnapshot(twoGpuSample()), 'busiest').tooltip;
     assert.match(tip, /\| GPU \| Util \| VRAM \| Temp \| Power \|/);
-    assert.match(tip, /\| 0 NVIDIA A100\\-SXM4\\-80GB \| 12% \| 2\.5\/80 GB \| 41 °C \| 60\/400 W \|/);
-    assert.match(tip, /\| 1 NVIDIA A100\\-SXM4\\-80GB \| 42% \| 10\.2\/80 GB \| 67 °C \| – \|/);
-    assert.match(tip, /Host CPU 25% · RAM 5\.1\/16 GB/);
+    assert.match(tip, /\| 0 NVIDIA A100\\-SXM4\\-80GB \| 12 % \| 2\.5\/80 GiB \| 41 °C \| 60 W \/ 400 W \|/);
+    assert.match(tip, /\| 1 NVIDIA A100\\-SXM4\\-80GB \| 42 % \| 10\.2\/80 GiB \| 67 °C \| n\/a \|/);
+    assert.match(tip, /Host CPU 25 % · RAM 5\.1\/16 GiB/);
     assert.match(tip, /Connection: live/);
   });
 

@@ -11,14 +11,15 @@ describe('extension trees', () => {
     assert.equal(conn.label, 'trainbox (local)');
     assert.equal(conn.description, 'trainbox');
     assert.equal(conn.contextValue, 'rigwatch.connection.local.live');
-    assert.deepEqual(conn.children!.map((c) => c.label), ['GPUs', 'Host: trainbox', 'Databases', 'Containers']);
+    assert.deepEqual(conn.children!.map((c) => c.label), ['GPUs', 'Host: trainbox', 'Databases', 'Not found']);
     const gpus = conn.children![0];
-    assert.deepEqual(gpus.children!.map((g) => g.label), ['GPU 0: NVIDIA A100-SXM4-80GB', 'GPU 1: NVIDIA A100-SXM4-80GB']);
-    assert.equal(gpus.children![1].description, '42% · 10.2/80 GB · 67 °C');
+    // Rows lead with the numbers, so a narrow sidebar cuts the name, not the values.
+    assert.deepEqual(gpus.children!.map((g) => g.label), ['GPU 0 · 12 % · 2.5/80 GiB · 41 °C', 'GPU 1 · 42 % · 10.2/80 GiB · 67 °C']);
+    assert.equal(gpus.children![1].description, 'A100-SXM4-80GB');
     assert.deepEqual(gpus.children![1].ref, { connectionId: 'local', gpuIndex: 1 });
     assert.equal(gpus.children![1].children![0].label, 'python (4242)');
     assert.match(gpus.children![1].tooltip!, /throttled: sw\\_power\\_cap/);
-    assert.equal(conn.children![1].description, 'CPU 25% · RAM 5.1/16 GB');
+    assert.equal(conn.children![1].description, 'CPU 25 % · RAM 5.1/16 GiB');
   });
 
   it('shows sources that are down or unavailable as items with their reason', () => {
@@ -26,11 +27,15 @@ describe('extension trees', () => {
     const redis = find(tree, (n) => n.label === 'Redis cache')!;
     assert.equal(redis.description, 'down: cannot connect to Redis at 127.0.0.1:6379: connection refused');
     assert.equal(redis.icon.id, 'error');
-    const docker = find(tree, (n) => n.label === 'Containers')!;
-    assert.match(docker.description!, /^unavailable: no Docker engine socket/);
-    assert.equal(docker.icon.id, 'circle-slash');
+    // Docker is not on this machine (auto-detected): one grey "Not found" line, not a red source.
+    assert.equal(find(tree, (n) => n.label === 'Containers'), undefined);
+    const absent = find(tree, (n) => n.label === 'Not found')!;
+    assert.equal(absent.description, 'Containers');
+    assert.deepEqual(absent.icon, { id: 'circle-slash', color: 'disabledForeground' });
+    assert.match(absent.tooltip!, /no Docker engine socket/);
+    assert.match(absent.tooltip!, /rigwatch\.localCollector\.config/);
     const pg = find(tree, (n) => n.label === 'PostgreSQL main')!;
-    assert.equal(pg.description, '12/100 conn · hit 99% · 40 tx/s');
+    assert.equal(pg.description, '12/100 conn · hit 99 % · 40 tx/s');
   });
 
   it('shows a failed connection with an error item carrying the reason', () => {
@@ -88,7 +93,7 @@ describe('extension trees: containers whose names clash', () => {
     const tree = servicesTree([snap]);
     const dotted = find(tree, (n) => n.label === 'my.app')!;
     const underscored = find(tree, (n) => n.label === 'my_app')!;
-    assert.equal(dotted.description, 'running · CPU 11% · 1.0 GiB');
-    assert.equal(underscored.description, 'running · CPU 73% · 3.0 GiB');
+    assert.equal(dotted.description, 'running · CPU 11 % · 1 GiB');
+    assert.equal(underscored.description, 'running · CPU 73 % · 3 GiB');
   });
 });

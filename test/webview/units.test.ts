@@ -78,9 +78,9 @@ describe('webview: formatting', () => {
     assert.equal(fmtBytes(10.2 * 2 ** 30), '10.2 GiB');
     assert.equal(fmtPercent(0.423), '42 %');
     assert.equal(fmtSeconds(0.0123), '12.3 ms');
-    assert.equal(fmtSeconds(200), '3 m 20 s');
+    assert.equal(fmtSeconds(200), '3 min 20 s');
     assert.equal(formatterFor('gpu.0.temperature_celsius')(71.6), '72 °C');
-    assert.equal(formatterFor('host.net_rx_bytes_per_second')(2048), '2.0 KiB/s');
+    assert.equal(formatterFor('host.net_rx_bytes_per_second')(2048), '2 KiB/s');
   });
 
   it('places time ticks on round local times, within the limit', () => {

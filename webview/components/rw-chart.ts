@@ -15,6 +15,7 @@ import {
 } from 'chart.js';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { niceTicks, type AxisTicks } from '../../protocol';
 import { fmtClock, fmtTick, has, NA, timeTicks, type Maybe } from '../format';
 import type { ChartPoint, SeriesBuffer } from '../series-buffer';
 import { RANGES, type DashboardStore } from '../state';
@@ -37,6 +38,8 @@ const SUMMARY_EVERY_MS = 5000;
 const OFFSCREEN_REDRAW_MS = 5000;
 /** Pixels per x tick label. */
 const PX_PER_TICK = 90;
+/** Width of every chart's value axis, in px, so stacked charts share one time axis. */
+const Y_AXIS_WIDTH_PX = 64;
 
 let chartSeq = 0;
 
@@ -77,6 +80,8 @@ export class RwChart extends LitElement {
   @property({ attribute: false }) fmt: (v: Maybe) => string = (v) => (has(v) ? String(v) : NA);
   @property({ type: Number }) yMin: number | undefined;
   @property({ type: Number }) yMax: number | undefined;
+  /** The value axis of the last layout (ticks and their labels). */
+  private yAxis: AxisTicks | undefined;
   @query('canvas') private canvas!: HTMLCanvasElement;
   @state() private summary = '';
   @state() private latest: (number | null)[] = [];
@@ -153,6 +158,21 @@ export class RwChart extends LitElement {
     this.buffers = [];
   }
 
+  /** The largest value the charted quantity can take, where known: 100 % for ratios, the memory total for memory. */
+  private physicalMax(): number | null {
+    const first = this.lines[0]?.name;
+    if (!first) return null;
+    if (first.endsWith('_ratio')) return 1;
+    let top: number | null = null;
+    for (const l of this.lines) {
+      if (!l.name.endsWith('memory_used_bytes')) return null;
+      const total = this.store.value(l.name.replace(/memory_used_bytes$/, 'memory_total_bytes'));
+      if (!has(total)) return null;
+      top = Math.max(top ?? 0, total);
+    }
+    return top;
+  }
+
   private config(): ChartConfiguration<'line', ChartPoint[]> {
     const theme = chartTheme();
     this.colors = this.lines.map((_, i) => theme.palette[i % theme.palette.length]);
@@ -210,7 +230,27 @@ export class RwChart extends LitElement {
             min: this.yMin,
             max: this.yMax,
             beginAtZero: true,
-            ticks: { color: theme.foreground, maxTicksLimit: 5, font: { family: theme.font, size: 10 }, callback: (v) => fmt(v) },
+            // Nice ticks in the axis's own unit and one prefix (0/20/40/60 GiB, whole connections),
+            // ending at the physical maximum when one is known (VRAM total, 100 %).
+            afterDataLimits: (scale: Scale) => {
+              const a = niceTicks(this.lines[0]?.name ?? null, scale.min, scale.max, {
+                physicalMax: this.yMax ?? this.physicalMax(), min: this.yMin, maxTicks: Math.max(2, Math.min(6, Math.floor(scale.height / 28) || 5)),
+              });
+              scale.min = a.min;
+              scale.max = a.max;
+              this.yAxis = a;
+            },
+            afterBuildTicks: (scale: Scale) => {
+              if (this.yAxis) scale.ticks = this.yAxis.ticks.map((value) => ({ value }));
+            },
+            // A fixed label width lines up the time axes of stacked charts.
+            afterFit: (scale: Scale) => {
+              scale.width = Y_AXIS_WIDTH_PX;
+            },
+            ticks: {
+              color: theme.foreground, font: { family: theme.font, size: 10 },
+              callback: (v, i) => this.yAxis?.labels[i] ?? fmt(v),
+            },
             grid: { color: theme.grid, lineWidth: 0.5 },
           },
         },

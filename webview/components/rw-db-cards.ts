@@ -42,7 +42,7 @@ export class RwDbCards extends StoreElement {
         text=${`${fmtNumber(active)} active · ${fmtNumber(idle)} idle / ${fmtNumber(max)}`}></rw-meter>
       <dl class="kv">
         <dt>Latency</dt><dd>${fmtSeconds(v('query_latency_seconds') ?? v('connect_latency_seconds'))}</dd>
-        <dt>Cache hit</dt><dd>${fmtPercent(v('cache_hit_ratio'), 1)}</dd>
+        <dt>Cache hit</dt><dd>${fmtPercent(v('cache_hit_ratio'))}</dd>
         <dt>Transactions</dt><dd>${fmtNumber(v('xact_per_second'), '/s')}</dd>
         <dt>Rows returned</dt><dd>${fmtNumber(v('rows_returned_per_second'), '/s')}</dd>
         <dt>Deadlocks</dt><dd>${fmtNumber(v('deadlocks_per_second'), '/s')}</dd>
@@ -75,7 +75,7 @@ export class RwDbCards extends StoreElement {
       <dl class="kv">
         <dt>Latency</dt><dd>${fmtSeconds(v('ping_latency_seconds'))}</dd>
         <dt>Clients</dt><dd>${fmtNumber(v('clients_connected_count'))} · ${fmtNumber(v('clients_blocked_count'))} blocked</dd>
-        <dt>Hit ratio</dt><dd>${has(v('hit_ratio')) ? fmtPercent(v('hit_ratio'), 1) : `${NA} (no traffic)`}</dd>
+        <dt>Hit ratio</dt><dd>${has(v('hit_ratio')) ? fmtPercent(v('hit_ratio')) : `${NA} (no traffic)`}</dd>
         <dt>Ops</dt><dd>${fmtNumber(v('ops_per_second'), '/s')}</dd>
         <dt>Evicted / expired</dt><dd>${fmtNumber(v('evicted_keys_per_second'), '/s')} · ${fmtNumber(v('expired_keys_per_second'), '/s')}</dd>
         <dt>Keys (db0)</dt><dd>${fmtNumber(v('db0_keys_count') ?? (v('up_state') === 1 ? 0 : null))}</dd>

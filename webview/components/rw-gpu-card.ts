@@ -3,7 +3,7 @@
 import { css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { GpuDevice } from '../../protocol/details/gpu';
-import { fmtBytes, fmtCelsius, fmtHertz, fmtPercent, fmtWatts, has, NA } from '../format';
+import { fmtUsedTotal, fmtBytes, fmtCelsius, fmtHertz, fmtPercent, fmtWatts, has, NA } from '../format';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 import './rw-meter';
@@ -49,8 +49,8 @@ export class RwGpuCard extends StoreElement {
         <span class="big" aria-label="utilisation">${fmtPercent(util)}</span>
         <span class="num">${fmtCelsius(v('temperature_celsius'))}</span>
       </div>
-      <rw-meter label="VRAM" .value=${memRatio} text=${`${fmtBytes(used)} / ${fmtBytes(total)}`} warn="0.9" crit="0.95"></rw-meter>
-      <rw-meter label="Power" .value=${powerRatio} text=${`${fmtWatts(power)} / ${fmtWatts(limit)}`} warn="0.9" crit="0.98"></rw-meter>
+      <rw-meter label="VRAM" .value=${memRatio} text=${fmtUsedTotal(used, total)} warn="0.99" crit="2"></rw-meter>
+      <rw-meter label="Power" .value=${powerRatio} text=${`${fmtWatts(power)} / ${fmtWatts(limit)}`} warn="2" crit="2"></rw-meter>
       <dl class="kv">
         <dt>SM clock</dt><dd>${fmtHertz(v('sm_clock_hertz'))}</dd>
         <dt>Mem clock</dt><dd>${fmtHertz(v('memory_clock_hertz'))}</dd>

@@ -1,5 +1,5 @@
-// <rw-gpu-row>: the GPU section — a card per GPU, single/compare toggle, GPU selector, charts and the
-// process table (charts and table in advanced view).
+// <rw-gpu-row>: the GPU section — the dense GPU table first, then (advanced view) a card per GPU,
+// single/compare toggle, GPU selector, charts and the process table.
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -12,6 +12,7 @@ import { StoreElement } from './store-element';
 import './rw-gpu-card';
 import './rw-gpu-charts';
 import './rw-gpu-processes';
+import './rw-gpu-table';
 
 /** The GPU section. */
 @customElement('rw-gpu-row')
@@ -63,9 +64,12 @@ export class RwGpuRow extends StoreElement {
             </span>`
           : nothing}
       </h2>
-      <div class="cards">
-        ${devices.map((x) => html`<rw-gpu-card .store=${s} .index=${x.index} .device=${x} ?selected=${advanced && !compare && indices.length > 1 && x.index === sel}></rw-gpu-card>`)}
-      </div>
+      <rw-gpu-table .store=${s}></rw-gpu-table>
+      ${advanced
+        ? html`<div class="cards">
+            ${devices.map((x) => html`<rw-gpu-card .store=${s} .index=${x.index} .device=${x} ?selected=${!compare && indices.length > 1 && x.index === sel}></rw-gpu-card>`)}
+          </div>`
+        : nothing}
       ${advanced
         ? html`<rw-gpu-charts .store=${s} .gpus=${compare ? indices : [sel]}></rw-gpu-charts>
             <rw-gpu-processes .store=${s}></rw-gpu-processes>`

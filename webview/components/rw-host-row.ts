@@ -4,7 +4,8 @@
 import { css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
 import { mountSeries } from '../../protocol/keys';
-import { fmtBytes, fmtNumber, fmtPercent, fmtRate, has } from '../format';
+import { dfUsedRatio } from '../../protocol';
+import { fmtBytes, fmtNumber, fmtPercent, fmtRate, fmtUsedTotal, has } from '../format';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 import './rw-chart';
@@ -54,8 +55,8 @@ export class RwHostRow extends StoreElement {
         </article>
         <article class="card" aria-label="Memory">
           <h3>Memory</h3>
-          <rw-meter label="RAM" .value=${v('host.memory_used_ratio') ?? ratio(memUsed, memTotal)} text=${`${fmtBytes(memUsed)} / ${fmtBytes(memTotal)}`} warn="0.85" crit="0.95"></rw-meter>
-          <rw-meter label="Swap" .value=${ratio(swapUsed, swapTotal)} text=${has(swapTotal) && swapTotal === 0 ? 'none' : `${fmtBytes(swapUsed)} / ${fmtBytes(swapTotal)}`}></rw-meter>
+          <rw-meter label="RAM" .value=${v('host.memory_used_ratio') ?? ratio(memUsed, memTotal)} text=${fmtUsedTotal(memUsed, memTotal)} warn="0.85" crit="0.95"></rw-meter>
+          <rw-meter label="Swap" .value=${ratio(swapUsed, swapTotal)} text=${has(swapTotal) && swapTotal === 0 ? 'none' : fmtUsedTotal(swapUsed, swapTotal)}></rw-meter>
           <dl class="kv"><dt>Available</dt><dd>${fmtBytes(v('host.memory_available_bytes'))}</dd></dl>
         </article>
         <article class="card" aria-label="Disks">
@@ -63,8 +64,10 @@ export class RwHostRow extends StoreElement {
           ${d.mounts.length === 0 ? html`<div class="muted">no mounts</div>` : nothing}
           ${d.mounts.map((m) => {
             const used = v(mountSeries(m.mount, 'used_bytes')) ?? m.usedBytes;
-            const total = v(mountSeries(m.mount, 'total_bytes')) ?? m.totalBytes;
-            return html`<rw-meter label=${m.mount} .value=${v(mountSeries(m.mount, 'used_ratio')) ?? ratio(used, total)} text=${`${fmtBytes(used)} / ${fmtBytes(total)}`} warn="0.8" crit="0.9"></rw-meter>`;
+            const avail = v(mountSeries(m.mount, 'avail_bytes')) ?? m.availBytes;
+            // As df computes it (used / (used + available)): bar, text, tree and alerts agree with `df`.
+            const r = v(mountSeries(m.mount, 'used_ratio')) ?? dfUsedRatio(used, avail);
+            return html`<rw-meter label=${m.mount} .value=${r} text=${`${fmtPercent(r)} · ${fmtBytes(avail)} free`} warn="0.8" crit="0.9"></rw-meter>`;
           })}
           <dl class="kv"><dt>Read / write</dt><dd>${fmtRate(v('host.disk_read_bytes_per_second'))} · ${fmtRate(v('host.disk_write_bytes_per_second'))}</dd></dl>
         </article>

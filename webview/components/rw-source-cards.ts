@@ -4,23 +4,15 @@
 import { css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { SampleMessage } from '../../protocol';
-import type { SourceViewAdapter, ViewContext, ViewItem } from '../../client/views';
-import { fmtBytes, fmtNumber, fmtPercent, fmtSeconds, formatterFor, has, NA } from '../format';
+import { viewFormat, type SourceViewAdapter, type ViewContext, type ViewItem } from '../../client/views';
+import { fmtNumber, formatterFor } from '../format';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 import { sourceState } from './rw-source-state';
 import './rw-chart';
 
-/** The dashboard's text formatter for adapters. */
-const DASHBOARD_FORMAT: ViewContext['fmt'] = {
-  percent: (v) => fmtPercent(v),
-  number: (v, digits = 1, unit = '') => (has(v) ? `${Number.isInteger(v) ? v : v.toFixed(digits)}${unit}` : NA),
-  bytes: (v) => fmtBytes(v),
-  seconds: (v) => fmtSeconds(v),
-  usedTotal: (u, t) => `${fmtBytes(u)} / ${fmtBytes(t)}`,
-  // Lit renders text as text: nothing to escape.
-  markdown: (t) => t,
-};
+/** The dashboard's text formatter for adapters: the protocol's, and Lit renders text as text (nothing to escape). */
+const DASHBOARD_FORMAT: ViewContext['fmt'] = viewFormat((t) => t);
 
 function rows(items: readonly ViewItem[]): ViewItem[] {
   return items.flatMap((it) => [it, ...rows(it.children ?? [])]);

@@ -21,12 +21,18 @@ export class RwSources extends StoreElement {
       .id { font-weight: 600; white-space: nowrap; flex: none; max-width: 60%; overflow: hidden; text-overflow: ellipsis; }
       .d { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
       .reason { font-size: 0.9em; overflow-wrap: anywhere; }
+      details.absent { margin-top: 6px; }
+      details.absent summary { cursor: pointer; }
+      .num { flex: none; white-space: nowrap; margin-left: auto; font-variant-numeric: tabular-nums; }
     `,
   ];
 
   override render() {
-    const list = [...this.store.sources.values()].sort((a, b) => a.id.localeCompare(b.id));
-    if (list.length === 0) return nothing;
+    const all = [...this.store.sources.values()].sort((a, b) => a.id.localeCompare(b.id));
+    if (all.length === 0) return nothing;
+    // Sources that are simply not on this machine fold into one grey line.
+    const list = all.filter((x) => x.state !== 'unavailable');
+    const absent = all.filter((x) => x.state === 'unavailable');
     return html`<section aria-labelledby="src-h">
       <h2 id="src-h">Sources</h2>
       <ul>
@@ -36,13 +42,21 @@ export class RwSources extends StoreElement {
               <span class="id" title=${x.id}>${x.id}</span>${sourceState(x, null, false)}
               ${x.state === 'ready' && x.description ? html`<span class="d muted" title=${x.description}>${x.description}</span>` : nothing}
               ${x.state === 'ready' && x.lastDurationMs !== undefined && this.store.ui.mode === 'advanced'
-                ? html`<span class="muted">${fmtSeconds(x.lastDurationMs / 1000)}</span>`
+                ? html`<span class="muted num">${fmtSeconds(x.lastDurationMs / 1000)}</span>`
                 : nothing}
             </div>
             ${x.state !== 'ready' && x.reason ? html`<div class="reason muted">${x.reason}</div>` : nothing}
           </li>`,
         )}
       </ul>
+      ${absent.length
+        ? html`<details class="absent muted" data-not-found>
+            <summary>Not found: ${absent.map((x) => x.id).join(', ')}</summary>
+            <ul>${absent.map((x) => html`<li data-source=${x.id}>${x.id}${x.reason ? ` — ${x.reason}` : ''}</li>`)}</ul>
+            <p>Auto-detected sources that are not on this machine. To watch one, add it to the collector's config
+              (in VS Code: <code>rigwatch.localCollector.config</code>).</p>
+          </details>`
+        : nothing}
     </section>`;
   }
 }

@@ -5,6 +5,11 @@ import { GPU_GROUP } from '../groups';
 import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
 
+/** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
+export function shortGpuName(name: string): string {
+  return name.replace(/^NVIDIA\s+/i, '').replace(/^(GeForce|Tesla|Quadro)\s+/i, '').trim();
+}
+
 /** NVIDIA GPUs (NVML or nvidia-smi). */
 export const gpuAdapter: SourceViewAdapter = {
   kind: 'gpu',
@@ -21,15 +26,16 @@ export const gpuAdapter: SourceViewAdapter = {
       const dev = det?.devices.find((d) => d.index === g.index);
       const procs = (det?.processes ?? []).filter((p) => p.gpuIndex === g.index);
       const firing = alerts.some((a) => a.state === 'firing' && a.series.startsWith(`gpu.${g.index}.`));
-      const desc = `${fmt.percent(g.util)} · ${fmt.usedTotal(g.memUsed, g.memTotal)}${g.temp !== null ? ` · ${fmt.number(g.temp, 0)} °C` : ''}`;
+      // The numbers lead: a narrow sidebar cuts the end of a row, and the name is the least news.
+      const label = `GPU ${g.index} · ${fmt.percent(g.util)} · ${fmt.usedTotal(g.memUsed, g.memTotal)}${g.temp !== null ? ` · ${fmt.value('celsius', g.temp)}` : ''}`;
       return {
         key: `gpu/${g.index}`,
-        label: `GPU ${g.index}${g.name ? `: ${g.name}` : ''}`,
-        description: desc,
+        label,
+        description: g.name ? shortGpuName(g.name) : '',
         tooltip: [
           `**GPU ${g.index}${g.name ? ` — ${fmt.markdown(g.name)}` : ''}**`,
           `Utilisation ${fmt.percent(g.util)} · VRAM ${fmt.usedTotal(g.memUsed, g.memTotal)}`,
-          `Temperature ${fmt.number(g.temp, 0, ' °C')} · Power ${fmt.number(g.power, 0)}${g.powerLimit !== null ? `/${fmt.number(g.powerLimit, 0)}` : ''} W`,
+          `Temperature ${fmt.value('celsius', g.temp)} · Power ${fmt.value('watts', g.power)}${g.powerLimit !== null ? ` of ${fmt.value('watts', g.powerLimit)}` : ''}`,
           dev ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}` : '',
           det?.driverVersion ? `Driver ${fmt.markdown(det.driverVersion)}${det.cudaVersion ? ` · CUDA ${fmt.markdown(det.cudaVersion)}` : ''}` : '',
         ]

@@ -1,5 +1,6 @@
 // The host: CPU, memory and one row per mount.
 
+import { dfUsedRatio } from '../../../protocol';
 import { seriesValue, type SourceViewAdapter, type ViewItem } from '../adapter';
 import { HOST_GROUP } from '../groups';
 import { hostDetails, hostReading } from '../readings';
@@ -27,7 +28,8 @@ export const hostAdapter: SourceViewAdapter = {
       },
     ];
     for (const m of d?.mounts ?? []) {
-      const used = m.totalBytes ? m.usedBytes / m.totalBytes : null;
+      // As df computes it: blocks reserved for root are neither used nor available.
+      const used = dfUsedRatio(m.usedBytes, m.availBytes);
       children.push({
         key: `host/mount/${m.mount}`,
         label: m.mount,

@@ -39,6 +39,9 @@ const NVML_ERROR_GPU_IS_LOST = 15;
 const NVML_CLOCK_SM = 1;
 const NVML_CLOCK_MEM = 2;
 const NVML_TEMPERATURE_GPU = 0;
+// nvmlTemperatureThresholds_t.
+const NVML_TEMPERATURE_THRESHOLD_SHUTDOWN = 0;
+const NVML_TEMPERATURE_THRESHOLD_SLOWDOWN = 1;
 const NVML_PCIE_UTIL_TX_BYTES = 0;
 const NVML_PCIE_UTIL_RX_BYTES = 1;
 const NVML_MEMORY_ERROR_TYPE_CORRECTED = 0;
@@ -136,6 +139,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const getMemV2 = optional('int nvmlDeviceGetMemoryInfo_v2(void *, void *)');
   const getMemV1 = getMemV2 ? null : optional('int nvmlDeviceGetMemoryInfo(void *, void *)');
   const getTemp = optional('int nvmlDeviceGetTemperature(void *, int, void *)');
+  const getTempThreshold = optional('int nvmlDeviceGetTemperatureThreshold(void *, int, void *)');
   const getPower = optional('int nvmlDeviceGetPowerUsage(void *, void *)');
   const getLimit = optional('int nvmlDeviceGetEnforcedPowerLimit(void *, void *)');
   const getFan = optional('int nvmlDeviceGetFanSpeed(void *, void *)');
@@ -219,6 +223,11 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const maxClocks = handles.map((h) => {
     const read = (type: number): number | null => (getMaxClock && getMaxClock(h, type, u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) * 1e6 : null);
     return [read(NVML_CLOCK_SM), read(NVML_CLOCK_MEM)] as const;
+  });
+  // The board's own slowdown/shutdown temperatures (static): alerts compare with them, not fixed °C.
+  const tempLimits = handles.map((h) => {
+    const read = (type: number): number | null => (getTempThreshold && getTempThreshold(h, type, u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) : null);
+    return [read(NVML_TEMPERATURE_THRESHOLD_SLOWDOWN), read(NVML_TEMPERATURE_THRESHOLD_SHUTDOWN)] as const;
   });
 
   // (device × call) pairs that answered NOT_SUPPORTED: not asked again (support does not change at run time).
@@ -356,6 +365,9 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       if (v !== null) set('sm_clock_hertz', v * 1e6);
       v = u32x(getClock, 'nvmlDeviceGetClockInfo(MEM)', NVML_CLOCK_MEM);
       if (v !== null) set('memory_clock_hertz', v * 1e6);
+      const [slowdown, shutdown] = tempLimits[d];
+      if (slowdown !== null) set('temperature_slowdown_celsius', slowdown);
+      if (shutdown !== null) set('temperature_shutdown_celsius', shutdown);
       const [smMax, memMax] = maxClocks[d];
       if (smMax !== null) set('sm_clock_max_hertz', smMax);
       if (memMax !== null) set('memory_clock_max_hertz', memMax);

@@ -27,6 +27,8 @@ export const GPU_METRICS = [
   'decoder_utilization_ratio',
   'pstate_count',
   'ecc_volatile_errors_count',
+  'temperature_slowdown_celsius',
+  'temperature_shutdown_celsius',
 ] as const;
 
 /** One per-GPU metric name. */

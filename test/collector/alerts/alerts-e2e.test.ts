@@ -42,7 +42,8 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     postgres: false, redis: false, docker: false, models: false,
     // 2 ticks of 250 ms: exercises `pending` without slowing the test.
     // Host rules off: this shared machine's real CPU/RAM/disk must not add alerts to what we check.
-    alerts: { rules: [{ id: 'gpu-temperature', for: '0.5s' }], disable: ['host-cpu', 'host-memory', 'host-disk'] },
+    // The fake GPU slows down at 87 °C (NVML threshold): warning above 81 °C, critical above 86 °C.
+    alerts: { rules: [{ id: 'gpu-temperature', for: '0.5s', criticalFor: '0.5s' }], disable: ['host-cpu', 'host-memory', 'host-disk'] },
     ...extra,
   });
 
@@ -76,13 +77,13 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     assert.deepEqual(hello.alerts, []);
     await ws.waitFor((m) => m.type === 'sample' && m.series[TEMP] === 60, 10_000, 'a sample with the fake GPU at 60 °C');
 
-    writeFakeState(state.stateFile, { count: 1, 'gpu.0.temp': 80, 'gpu.0.util': 10 });
+    writeFakeState(state.stateFile, { count: 1, 'gpu.0.temp': 83, 'gpu.0.util': 10 });
     const pending = await waitTransition(ws, 'pending');
     const firing = await waitTransition(ws, 'firing');
     assert.equal(firing.alert.severity, 'warning');
     assert.equal(firing.notify, true);
     assert.ok(firing.t - pending.t >= 500, `fired ${firing.t - pending.t} ms after pending; for is 500 ms`);
-    assert.equal(firing.alert.message, 'GPU 0 temperature 80 °C (above 75 °C)');
+    assert.equal(firing.alert.message, 'GPU 0 temperature 83 °C (above 81 °C; slowdown at 87 °C)');
 
     // A late client sees the firing alert in hello; Prometheus sees it in /metrics.
     const late = await c.ws();
@@ -107,7 +108,7 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     const escalated = await waitTransition(ws, 'escalated');
     assert.deepEqual([escalated.alert.severity, escalated.notify, escalated.alert.acknowledged], ['critical', false, false]);
 
-    writeFakeState(state.stateFile, { count: 1, 'gpu.0.temp': 72, 'gpu.0.util': 10 });
+    writeFakeState(state.stateFile, { count: 1, 'gpu.0.temp': 82, 'gpu.0.util': 10 });
     const deesc = await waitTransition(ws, 'deescalated');
     assert.equal(deesc.alert.severity, 'warning');
 

@@ -13,6 +13,26 @@ const SEC = 1000;
 const TEMP = 'gpu.0.temperature_celsius';
 const TEMP_ID = `gpu-temperature:${TEMP}`;
 
+/**
+ * The engine's mechanics are tested on the classic threshold rules (the ones docs/alerts.md shows as
+ * examples, and the pre-0.2 defaults) with no minimum durations; the quiet defaults themselves are
+ * tested in default-rules.test.ts.
+ */
+const CLASSIC = {
+  disable: ['gpu-temperature-fixed'],
+  rules: [
+    { id: 'gpu-temperature', relativeTo: null, warning: 75, critical: 85, clear: 70, criticalClear: null, for: 0, criticalFor: 0,
+      message: 'GPU $1 temperature {value} (above {threshold})' },
+    { id: 'gpu-utilization', selector: 'gpu.*.utilization_ratio', comparison: 'above', warning: 0.9, critical: 0.98, for: '2m', criticalFor: '5m', clear: 0.85,
+      message: 'GPU $1 utilisation {value} (above {threshold} for {for})' },
+    { id: 'gpu-memory', warning: 0.9, critical: 0.95, clear: 0.85, growingOver: 0, for: 0, message: 'GPU $1 VRAM {value} used (above {threshold})' },
+    { id: 'gpu-power', selector: 'gpu.*.power_watts', ratioTo: 'gpu.$1.power_limit_watts', comparison: 'above', warning: 0.9, critical: 0.98, clear: 0.85,
+      message: 'GPU $1 power draw {value} of its limit (above {threshold})' },
+    ...['model-latency', 'postgres-connections', 'postgres-cache-hit', 'redis-memory', 'redis-memory-unbounded', 'redis-hit-ratio', 'host-memory', 'host-disk',
+      'containers-unhealthy', 'containers-restarting'].map((id) => ({ id, for: id === 'postgres-cache-hit' ? '1m' : 0 })),
+  ],
+};
+
 /** A compact view of an event for event-by-event comparisons. */
 function brief(e: AlertEvent): string {
   return `${e.transition} ${e.alert.severity} ${e.alert.state} v=${e.alert.value} notify=${e.notify}`;
@@ -32,8 +52,12 @@ describe('alert engine', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function engine(config: unknown = undefined): Promise<RuleAlertEngine> {
-    const e = await createAlertEngine({ config, file, log: silentLogger });
+  /** An engine on CLASSIC, with `config`'s rules merged over it field by field (and its other keys). */
+  async function engine(config: Record<string, unknown> = {}): Promise<RuleAlertEngine> {
+    const rules = new Map<string, Record<string, unknown>>(CLASSIC.rules.map((r) => [r.id, { ...r }]));
+    for (const r of (config.rules ?? []) as Record<string, unknown>[]) rules.set(r.id as string, { ...(rules.get(r.id as string) ?? {}), ...r });
+    const merged = { ...CLASSIC, ...config, rules: [...rules.values()] };
+    const e = await createAlertEngine({ config: merged, file, log: silentLogger });
     engines.push(e);
     return e;
   }
@@ -200,7 +224,8 @@ describe('alert engine', () => {
     assert.equal(act[0]?.severity, 'critical');
     assert.equal(act[0]?.firingSince, T0 + 2 * SEC);
     assert.equal(act[0]?.mutedUntil, T0 + 4 * SEC + 3_600_000);
-    assert.deepEqual(b.alertHistory().map((x) => x.transition), ['pending', 'firing', 'escalated', 'muted']);
+    // The pending that led to firing is not history (pending alone is not news).
+    assert.deepEqual(b.alertHistory().map((x) => x.transition), ['firing', 'escalated', 'muted']);
     // Same condition after the restart: no duplicate `firing`; falling values resolve it.
     assert.deepEqual(b.evaluate(T0 + 5 * SEC, { [TEMP]: 90 }, []), []);
     const res = b.evaluate(T0 + 6 * SEC, { [TEMP]: 60 }, []);
@@ -240,8 +265,8 @@ describe('alert engine', () => {
     let t = T0 + 25 * 15 * SEC;
     const step = (v: number): string[] => e.evaluate((t += 15 * SEC), { [name]: v }, []).map((x) => `${x.transition} ${x.alert.severity} ${x.alert.message}`);
     assert.deepEqual(step(0.3), []); // median is 0.2 → 1.5×
-    assert.deepEqual(step(0.5), ['firing warning Model server llama p95 latency 2.5× its 1 h median (above 2×)']);
-    assert.deepEqual(step(1.2), ['escalated critical Model server llama p95 latency 6× its 1 h median (above 5×)']);
+    assert.deepEqual(step(0.5), ['firing warning Model server llama p95 latency vs its 1 h median 2.5× (above 2×)']);
+    assert.deepEqual(step(1.2), ['escalated critical Model server llama p95 latency vs its 1 h median 6× (above 5×)']);
     assert.deepEqual(step(0.2).map((s) => s.split(' ')[0]), ['resolved']);
   });
 
@@ -286,7 +311,8 @@ describe('alert engine', () => {
       35: ['firing source-down:collector.postgres.main.down_state'],
       38: ['resolved source-down:collector.postgres.main.down_state'],
     });
-    assert.equal(e.alertHistory()[1]?.alert.message, 'Source postgres.main is down: cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused');
+    assert.equal(e.alertHistory()[0]?.alert.message, 'Source postgres.main is down: cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused');
+    assert.equal(e.alertHistory()[1]?.alert.message, 'Source postgres.main is down: cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused — resolved');
 
     const csvDown: SourceStatus[] = [{ id: 'csv', kind: 'collector', state: 'down', reason: 'CSV logging failed: ENOSPC no space left on device' }];
     const f = e.evaluate(T0 + 50 * SEC, {}, csvDown);
@@ -300,7 +326,7 @@ describe('alert engine', () => {
   it('containers: one unhealthy or restarting warns, two unhealthy is critical', async () => {
     const e = await engine();
     const ev1 = e.evaluate(T0, { 'docker.containers_unhealthy_count': 1, 'docker.containers_restarting_count': 0 }, []);
-    assert.deepEqual(ev1.map((x) => `${x.alert.ruleId} ${x.alert.severity} ${x.alert.message}`), ['containers-unhealthy warning 1 unhealthy container(s)']);
+    assert.deepEqual(ev1.map((x) => `${x.alert.ruleId} ${x.alert.severity} ${x.alert.message}`), ['containers-unhealthy warning Unhealthy containers: 1']);
     const ev2 = e.evaluate(T0 + SEC, { 'docker.containers_unhealthy_count': 2, 'docker.containers_restarting_count': 1 }, []);
     assert.deepEqual(ev2.map((x) => `${x.transition} ${x.alert.ruleId} ${x.alert.severity}`), ['escalated containers-unhealthy critical', 'firing containers-restarting warning']);
   });
@@ -319,7 +345,7 @@ describe('alert engine', () => {
       'postgres-connections:postgres.main.connections_used_ratio warning',
       'redis-memory:redis.cache.memory_used_bytes critical',
     ]);
-    assert.equal(ev.find((x) => x.alert.ruleId === 'host-disk')?.alert.message, 'Disk root 85 % full (above 80 %)');
+    assert.equal(ev.find((x) => x.alert.ruleId === 'host-disk')?.alert.message, 'Disk root used 85 % (above 80 %)');
   });
 
   it('Redis memory: of maxmemory when set; past 1 GiB only while maxmemory is unset', async () => {
@@ -329,7 +355,7 @@ describe('alert engine', () => {
     assert.deepEqual(brief2(e.evaluate(T0, { 'redis.a.memory_used_bytes': 0.9 * GiB, 'redis.a.maxmemory_bytes': null }, [])), []);
     const unb = e.evaluate(T0 + SEC, { 'redis.a.memory_used_bytes': 1.2 * GiB, 'redis.a.maxmemory_bytes': null }, []);
     assert.deepEqual(brief2(unb), ['firing redis-memory-unbounded warning']);
-    assert.equal(unb[0]?.alert.message, 'Redis a uses 1.2 GiB and has no maxmemory set (above 1 GiB)');
+    assert.equal(unb[0]?.alert.message, 'Redis a memory used 1.2 GiB, no maxmemory set (above 1 GiB)');
     // Someone sets maxmemory = 4 GiB: the unbounded rule no longer applies; 30 % of the limit is fine.
     assert.deepEqual(brief2(e.evaluate(T0 + 2 * SEC, { 'redis.a.memory_used_bytes': 1.2 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), ['resolved redis-memory-unbounded warning']);
     assert.deepEqual(brief2(e.evaluate(T0 + 3 * SEC, { 'redis.a.memory_used_bytes': 3.5 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), ['firing redis-memory warning']);

@@ -21,12 +21,21 @@ describe('alert rules config', () => {
     const { rules, historySize } = parseAlertsConfig(undefined);
     assert.equal(historySize, 500);
     assert.deepEqual(rules.map((r) => r.id), DEFAULT_RULE_CONFIGS.map((r) => r.id));
-    const util = rules.find((r) => r.id === 'gpu-utilization');
-    assert.deepEqual([util?.warning, util?.critical, util?.warningForMs, util?.criticalForMs], [0.9, 0.98, 120_000, 300_000]);
+    // A busy box is quiet: no utilisation or power rule; VRAM only when full and growing.
+    assert.ok(!rules.some((r) => /utilization|power/.test(r.selector)), rules.map((r) => r.selector).join());
+    const mem = rules.find((r) => r.id === 'gpu-memory');
+    assert.deepEqual([mem?.warning, mem?.critical, mem?.growingOverMs], [0.99, null, 60_000]);
     const temp = rules.find((r) => r.id === 'gpu-temperature');
-    assert.deepEqual([temp?.warningClear, temp?.criticalClear], [70, 80]);
+    assert.deepEqual([temp?.relativeTo, temp?.warning, temp?.critical, temp?.warningClear, temp?.criticalClear], ['gpu.$1.temperature_slowdown_celsius', -6, -1, -9, -4]);
+    assert.equal(rules.find((r) => r.id === 'gpu-temperature-fixed')?.whenMissing, 'gpu.$1.temperature_slowdown_celsius');
     assert.equal(rules.find((r) => r.id === 'source-down')?.warningForMs, 30_000);
-    assert.equal(rules.find((r) => r.id === 'gpu-power')?.unit, 'ratio');
+    assert.equal(rules.find((r) => r.id === 'redis-memory')?.unit, 'ratio');
+    // Every default holds for a while and has hysteresis, so nothing flaps (collector write errors are at once).
+    for (const r of rules) {
+      if (r.id === 'collector-write-error') continue;
+      assert.ok(r.warningForMs >= 30_000 || r.criticalForMs >= 30_000, `${r.id} has a minimum duration`);
+      if (r.unit !== 'count' && r.unit !== 'state') assert.ok(r.warningClear !== r.warning || r.warning === null, `${r.id} has a clear level`);
+    }
     assert.equal(rules.find((r) => r.id === 'model-latency')?.unit, 'multiple');
   });
 
@@ -37,10 +46,13 @@ describe('alert rules config', () => {
         { id: 'loss-spike', selector: 'train.*.loss_ratio', comparison: 'above', critical: 2, for: 30, message: 'loss $1 at {value}' },
         { id: 'host-cpu', enabled: false },
       ],
-      disable: ['gpu-utilization'],
+      disable: ['gpu-memory'],
     });
     const ids = rules.map((r) => r.id);
-    assert.ok(!ids.includes('host-cpu') && !ids.includes('gpu-utilization'));
+    assert.ok(!ids.includes('host-cpu') && !ids.includes('gpu-memory'));
+    // Levels given without relativeTo are absolute °C, and the fixed fallback would only duplicate them.
+    assert.equal(rules.find((r) => r.id === 'gpu-temperature')?.relativeTo, null);
+    assert.ok(!ids.includes('gpu-temperature-fixed'));
     assert.ok(ids.includes('loss-spike'));
     const t = rules.find((r) => r.id === 'gpu-temperature');
     assert.deepEqual([t?.warning, t?.warningClear, t?.criticalClear], [80, 80, 90]);
@@ -61,17 +73,19 @@ describe('alert rules config', () => {
     rejects({ rules: [{ id: 'gpu-temperature', warning: 'hot' }] }, '/etc/rigwatch.json: alerts.rules[gpu-temperature].warning: expected a number, got "hot"');
     rejects({ rules: [{ id: 'x', comparison: 'above' }] }, /alerts\.rules\[x\]\.selector: expected a series name or pattern \(required for a new rule\), got nothing/);
     rejects({ rules: [{ id: 'x', selector: 'a.b_count', comparison: 'over', warning: 1 }] }, /alerts\.rules\[x\]\.comparison: expected "above" or "below", got "over"/);
-    rejects({ rules: [{ id: 'gpu-temperature', critical: 60 }] }, /alerts\.rules\[gpu-temperature\]\.critical: expected a number at or above warning \(75\)/);
-    rejects({ rules: [{ id: 'gpu-temperature', clear: 80 }] }, /alerts\.rules\[gpu-temperature\]\.clear: expected a number at or below warning \(75\)/);
+    rejects({ rules: [{ id: 'gpu-temperature-fixed', critical: 60 }] }, /alerts\.rules\[gpu-temperature-fixed\]\.critical: expected a number at or above warning \(85\)/);
+    rejects({ rules: [{ id: 'gpu-temperature-fixed', clear: 88 }] }, /alerts\.rules\[gpu-temperature-fixed\]\.clear: expected a number at or below warning \(85\)/);
+    rejects({ rules: [{ id: 'gpu-memory', growingOver: 'soon' }] }, /alerts\.rules\[gpu-memory\]\.growingOver: expected a duration/);
+    rejects({ rules: [{ id: 'redis-memory', relativeTo: 'redis.$1.x_bytes' }] }, /alerts\.rules\[redis-memory\]\.relativeTo: expected nothing when ratioTo is set/);
     rejects({ rules: [{ id: 'gpu-temperature', for: 'a while' }] }, /alerts\.rules\[gpu-temperature\]\.for: expected a duration/);
-    rejects({ rules: [{ id: 'gpu-power', ratioTo: 'gpu.$2.power_limit_watts' }] }, /alerts\.rules\[gpu-power\]\.ratioTo: expected a template using only \$1…\$1/);
+    rejects({ rules: [{ id: 'redis-memory', ratioTo: 'redis.$2.maxmemory_bytes' }] }, /alerts\.rules\[redis-memory\]\.ratioTo: expected a template using only \$1…\$1/);
     rejects({ rules: [{ id: 'redis-memory-unbounded', whenMissing: 'redis.*.maxmemory_bytes' }] }, /alerts\.rules\[redis-memory-unbounded\]\.whenMissing: expected one series name/);
     rejects({ rules: [{ id: 'gpu-temperature', warning: null, critical: null }] }, /alerts\.rules\[gpu-temperature\]\.warning: expected a number \(a rule needs a warning or a critical level\)/);
     rejects({ rules: [{ id: 'gpu-temperature', wraning: 3 }] }, /alerts\.rules\[gpu-temperature\]\.wraning: expected no such field/);
     rejects({ rules: [{ id: 'model-latency', baseline: { window: '1h', minSamples: 0 } }] }, /alerts\.rules\[model-latency\]\.baseline\.minSamples: expected an integer from 1 to 1000, got 0/);
     rejects({ rules: [{ id: 'gpu-memory' }, { selector: 'x' }] }, /alerts\.rules\[1\]\.id: expected a rule id/);
     rejects({ rules: [{ id: 'gpu-memory' }, { id: 'gpu-memory' }] }, /alerts\.rules\[gpu-memory\]\.id: expected a rule id used only once/);
-    rejects({ disable: ['gpu-temp'] }, /alerts\.disable\[0\]: expected the id of a rule \(gpu-utilization, gpu-temperature,/);
+    rejects({ disable: ['gpu-temp'] }, /alerts\.disable\[0\]: expected the id of a rule \(gpu-temperature, gpu-temperature-fixed,/);
     rejects({ rules: {} }, /alerts\.rules: expected an array of rules, got \{\}/);
     rejects({ historySize: 0 }, /alerts\.historySize: expected an integer from 1 to 100000, got 0/);
     rejects({ rulez: [] }, /alerts\.rulez: expected no such key/);

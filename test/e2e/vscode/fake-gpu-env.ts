@@ -22,7 +22,8 @@ export function fakeGpuEnv(intervalSeconds = 0.5): FakeGpuEnv {
     env: { FAKE_NVML_STATE: state.stateFile, RIGWATCH_FAKE_NVML_PATH: nvml, RIGWATCH_FAKE_NVIDIA_SMI: smi },
     settings: {
       'rigwatch.interval': intervalSeconds,
-      'rigwatch.localCollector.config': { gpu: { nvmlPath: nvml, nvidiaSmiPath: smi }, docker: false },
+      // The alerts suite heats GPU 0 near its slowdown temperature (fake: 87 °C) and wants the alert at once.
+      'rigwatch.localCollector.config': { gpu: { nvmlPath: nvml, nvidiaSmiPath: smi }, docker: false, alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } },
     },
     dispose: state.dispose,
   };

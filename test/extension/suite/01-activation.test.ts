@@ -32,29 +32,29 @@ describe('activation and the local collector', () => {
   });
 
   it('shows the fake GPU in the status bar and follows a change', async () => {
-    await waitFor('status text for GPU 0', () => api.statusBar()?.text === '$(pulse) GPU 37% · 12.0/80 GB', 20_000, () => api.statusBar()?.text ?? 'none');
-    assert.match(api.statusBar()!.tooltip, /\| 0 .* \| 37% \| 12\.0\/80 GB \| 50 °C \|/);
-    assert.match(api.statusBar()!.tooltip, /\| 1 .* \| 5% \| 1\.0\/80 GB \| 45 °C \|/);
+    await waitFor('status text for GPU 0', () => api.statusBar()?.text === '$(pulse) GPU0 37 % · 12/80 GiB', 20_000, () => api.statusBar()?.text ?? 'none');
+    assert.match(api.statusBar()!.tooltip, /\| 0 .* \| 37 % \| 12\/80 GiB \| 50 °C \|/);
+    assert.match(api.statusBar()!.tooltip, /\| 1 .* \| 5 % \| 1\/80 GiB \| 45 °C \|/);
     setFakeGpu({ 'gpu.0.util': 64, 'gpu.0.mem_used': 20.5 * 1024 ** 3 });
-    await waitFor('the status bar to follow the change', () => api.statusBar()?.text === '$(pulse) GPU 64% · 20.5/80 GB', 20_000, () => api.statusBar()?.text ?? 'none');
+    await waitFor('the status bar to follow the change', () => api.statusBar()?.text === '$(pulse) GPU0 64 % · 21/80 GiB', 20_000, () => api.statusBar()?.text ?? 'none');
     if (uiAvailable()) {
       // What the user sees: the rendered status bar item in the workbench.
       let texts: string[] = [];
       for (let i = 0; i < 40; i++) {
         texts = (await ui({ op: 'statusbar' })).texts ?? [];
-        if (texts.some((t) => t.includes('GPU 64% · 20.5/80 GB'))) break;
+        if (texts.some((t) => t.includes('GPU0 64 % · 21/80 GiB'))) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      assert.ok(texts.some((t) => t.includes('GPU 64% · 20.5/80 GB')), `status bar items: ${JSON.stringify(texts)}`);
+      assert.ok(texts.some((t) => t.includes('GPU0 64 % · 21/80 GiB')), `status bar items: ${JSON.stringify(texts)}`);
     }
     setFakeGpu();
   });
 
   it('selects "all" GPUs for the status bar, then back to the busiest', async () => {
     await vscode.commands.executeCommand('rigwatch.selectStatusBarGpu', { gpu: 'all' });
-    await waitFor('a per-GPU list', () => /^\$\(pulse\) 0: 37% 12\.0\/80 · 1: 5% 1\.0\/80 GB$/.test(api.statusBar()?.text ?? ''), 10_000, () => api.statusBar()?.text ?? '');
+    await waitFor('a per-GPU list', () => /^\$\(pulse\) 0: 37 % 12\/80 GiB · 1: 5 % 1\/80 GiB$/.test(api.statusBar()?.text ?? ''), 10_000, () => api.statusBar()?.text ?? '');
     await vscode.commands.executeCommand('rigwatch.selectStatusBarGpu', { gpu: 'busiest' });
-    await waitFor('the busiest GPU again', () => api.statusBar()?.text === '$(pulse) GPU 37% · 12.0/80 GB', 10_000, () => api.statusBar()?.text ?? '');
+    await waitFor('the busiest GPU again', () => api.statusBar()?.text === '$(pulse) GPU0 37 % · 12/80 GiB', 10_000, () => api.statusBar()?.text ?? '');
   });
 
   it('lists GPUs, host and sources in the Services tree', async () => {

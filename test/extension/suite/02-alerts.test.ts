@@ -14,9 +14,9 @@ describe('alerts and notifications', () => {
   });
   after(() => setFakeGpu());
 
-  it('notifies once and lists the alert when GPU 0 heats past 75 °C, and resolves it when it cools', async () => {
+  it('notifies once and lists the alert when GPU 0 heats near its slowdown temperature, and resolves it when it cools', async () => {
     const before = api.notifications().length;
-    setFakeGpu({ 'gpu.0.temp': 80 });
+    setFakeGpu({ 'gpu.0.temp': 84 });
     const n = await waitFor('a temperature notification', () => api.notifications().slice(before).find((x) => /GPU 0 temperature/.test(x.message)), 30_000, () => JSON.stringify(api.notifications()));
     assert.equal(n.severity, 'warning');
     const row = await waitFor('a firing alert row', () => api.alertsTree().find((r) => /GPU 0 temperature/.test(r.label) && r.icon.id === 'warning'), 10_000, () => JSON.stringify(api.alertsTree().map((r) => [r.label, r.icon.id])));

@@ -23,7 +23,7 @@ describe('a collector without a GPU', () => {
     const id = await vscode.commands.executeCommand<string>('rigwatch.connectCollector', { name: 'cpu-box', url: col.url, token: col.token! });
     await vscode.workspace.getConfiguration('rigwatch').update('statusBar.connection', 'cpu-box', vscode.ConfigurationTarget.Global);
     await waitFor('live', () => api.manager.get(id)?.state === 'live', 20_000);
-    const text = await waitFor('a host readout', () => /^\$\(pulse\) CPU \d+% · RAM \d+\.\d\/\d+(\.\d)? GB$/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text, 20_000, () => api.statusBar()?.text ?? '');
+    const text = await waitFor('a host readout', () => /^\$\(pulse\) CPU \d+(\.\d+)? % · RAM \d+(\.\d)?\/\d+(\.\d)? GiB$/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text, 20_000, () => api.statusBar()?.text ?? '');
     assert.ok(text);
     assert.match(api.statusBar()!.tooltip, /No GPU/);
     const node = api.servicesTree().find((n) => n.ref?.connectionId === id)!;

@@ -243,6 +243,15 @@ EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, int sensor, unsigne
   *temp = (unsigned int)d->v[F_TEMP];
   return NVML_SUCCESS;
 }
+/* nvmlTemperatureThresholds_t: SHUTDOWN 0, SLOWDOWN 1, MEM_MAX 2, GPU_MAX 3 (others NOT_SUPPORTED here). */
+EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t d, int type, unsigned int *temp) {
+  ENTER_DEV("nvmlDeviceGetTemperatureThreshold", d);
+  if (!temp) return NVML_ERROR_INVALID_ARGUMENT;
+  if (type == 0) { UNSUPPORTED(d, F_TEMP_SHUTDOWN); *temp = (unsigned int)d->v[F_TEMP_SHUTDOWN]; return NVML_SUCCESS; }
+  if (type == 1) { UNSUPPORTED(d, F_TEMP_SLOWDOWN); *temp = (unsigned int)d->v[F_TEMP_SLOWDOWN]; return NVML_SUCCESS; }
+  if (type >= 0 && type <= 7) return NVML_ERROR_NOT_SUPPORTED;
+  return NVML_ERROR_INVALID_ARGUMENT;
+}
 EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *mw) {
   ENTER_DEV("nvmlDeviceGetPowerUsage", d);
   UNSUPPORTED(d, F_POWER_MW);

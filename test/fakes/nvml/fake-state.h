@@ -15,7 +15,7 @@
  *   gpu.<i>.<field>=<value>       a per-GPU value; gpu.*.<field> sets every GPU
  * Per-GPU fields: name uuid busid cc util memutil mem_total mem_used mem_reserved temp power_mw
  *   power_limit_mw fan clock_sm clock_mem clock_sm_max clock_mem_max pcie_rx_kbs pcie_tx_kbs enc dec
- *   pstate reasons ecc_corrected ecc_uncorrected mig
+ *   pstate reasons ecc_corrected ecc_uncorrected mig temp_slowdown temp_shutdown
  *   unsupported=<comma list of field names>  → those calls return NVML_ERROR_NOT_SUPPORTED
  *   compute=<pid>:<bytes|na>;…    running compute processes   graphics=…  (same)
  *   putil=<pid>:<sm%>;…           process utilisation samples
@@ -37,13 +37,13 @@
 enum fake_field {
   F_UTIL, F_MEMUTIL, F_MEM_TOTAL, F_MEM_USED, F_MEM_RESERVED, F_TEMP, F_POWER_MW, F_POWER_LIMIT_MW, F_FAN,
   F_CLOCK_SM, F_CLOCK_MEM, F_CLOCK_SM_MAX, F_CLOCK_MEM_MAX, F_PCIE_RX_KBS, F_PCIE_TX_KBS, F_ENC, F_DEC,
-  F_PSTATE, F_REASONS, F_ECC_CORRECTED, F_ECC_UNCORRECTED, F_MIG, F_COUNT
+  F_PSTATE, F_REASONS, F_ECC_CORRECTED, F_ECC_UNCORRECTED, F_MIG, F_TEMP_SLOWDOWN, F_TEMP_SHUTDOWN, F_COUNT
 };
 
 static const char *const fake_field_names[F_COUNT] = {
   "util", "memutil", "mem_total", "mem_used", "mem_reserved", "temp", "power_mw", "power_limit_mw", "fan",
   "clock_sm", "clock_mem", "clock_sm_max", "clock_mem_max", "pcie_rx_kbs", "pcie_tx_kbs", "enc", "dec",
-  "pstate", "reasons", "ecc_corrected", "ecc_uncorrected", "mig",
+  "pstate", "reasons", "ecc_corrected", "ecc_uncorrected", "mig", "temp_slowdown", "temp_shutdown",
 };
 
 struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value; };
@@ -114,6 +114,7 @@ static void fake_defaults(void) {
     g->v[F_CLOCK_MEM_MAX] = 1593; g->v[F_PCIE_RX_KBS] = 1000; g->v[F_PCIE_TX_KBS] = 2000;
     g->v[F_ENC] = 0; g->v[F_DEC] = 0; g->v[F_PSTATE] = 0; g->v[F_REASONS] = 0x1; g->v[F_ECC_CORRECTED] = 0;
     g->v[F_ECC_UNCORRECTED] = 0; g->v[F_MIG] = 0;
+    g->v[F_TEMP_SLOWDOWN] = 87; g->v[F_TEMP_SHUTDOWN] = 92;
   }
 }
 

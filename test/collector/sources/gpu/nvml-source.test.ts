@@ -50,6 +50,9 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(s['gpu.1.memory_reserved_bytes'], 555745280);
     assert.equal(s['gpu.1.memory_used_ratio'], 12345678912 / (80 * GIB));
     assert.equal(s['gpu.1.temperature_celsius'], 66);
+    // The board's own limits (nvmlDeviceGetTemperatureThreshold SLOWDOWN/SHUTDOWN; fake defaults 87/92 °C).
+    assert.equal(s['gpu.1.temperature_slowdown_celsius'], 87);
+    assert.equal(s['gpu.1.temperature_shutdown_celsius'], 92);
     assert.equal(s['gpu.1.power_watts'], 234.567);
     assert.equal(s['gpu.1.power_limit_watts'], 300);
     assert.equal(s['gpu.1.fan_ratio'], 0.45);

@@ -1,0 +1,154 @@
+// The dashboard in Chromium on a busy 8-GPU box, in Dark/Light Modern, High Contrast and a theme whose
+// badge colour is the fill's blue: meters draw a track that contrasts with their fill (measured from
+// screenshot pixels), and no number is cut or wrapped at 420 or 1400 px. Screenshots go to
+// test-artifacts/layout-<theme>-<width>.png.
+
+import * as assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
+import { startCollector, type RunningCollector } from '../helpers/collector-process';
+import { launchBrowser, screenshot, type TestBrowser } from './browser';
+
+const GIB = 1024 ** 3;
+
+/** The pngjs that playwright-core bundles for its screenshot comparisons: decodes our own screenshots. */
+const { PNG } = createRequire(__filename)('playwright-core/lib/utilsBundle') as {
+  PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } };
+};
+
+/** VS Code theme variables for themes the browser defaults do not cover (set on <html> as VS Code does). */
+const THEMES: Record<string, { scheme: 'dark' | 'light'; vars: Record<string, string> }> = {
+  dark: { scheme: 'dark', vars: {} },
+  light: { scheme: 'light', vars: {} },
+  'high-contrast': {
+    scheme: 'dark',
+    vars: {
+      '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-contrastBorder': '#6fc3df',
+      '--vscode-badge-background': '#000000', '--vscode-charts-blue': '#3794ff', '--vscode-descriptionForeground': '#ffffff',
+    },
+  },
+  // The theme of the bug report: the badge colour is the fill's blue, so a badge-coloured track looked full.
+  'blue-badge': { scheme: 'light', vars: { '--vscode-badge-background': '#0078d4', '--vscode-charts-blue': '#0078d4' } },
+};
+
+/** WCAG relative luminance of an sRGB colour. */
+function luminance([r, g, b]: number[]): number {
+  const lin = (c: number): number => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r as number) + 0.7152 * lin(g as number) + 0.0722 * lin(b as number);
+}
+
+/** WCAG contrast ratio of two colours. */
+function contrast(a: number[], b: number[]): number {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p) as [number, number];
+  return (x + 0.05) / (y + 0.05);
+}
+
+/** Fill and track colours of the first meter filled 2–50 %, read from a screenshot of its track. */
+async function meterColours(page: Page): Promise<{ fill: number[]; track: number[]; page: number[]; label: string }> {
+  const meters = page.locator('rw-meter');
+  const n = await meters.count();
+  for (let i = 0; i < n; i++) {
+    const m = meters.nth(i);
+    const now = Number(await m.locator('[role=meter]').getAttribute('aria-valuenow'));
+    if (!(now >= 2 && now <= 50)) continue;
+    const track = m.locator('.track');
+    await track.scrollIntoViewIfNeeded();
+    const box = await track.boundingBox();
+    if (!box || box.width < 40) continue;
+    // The track plus a margin of page around it.
+    const shot = PNG.sync.read(await page.screenshot({ clip: { x: box.x, y: box.y - 4, width: box.width, height: box.height + 8 } }));
+    const px = (x: number, y: number): number[] => {
+      const o = (Math.round(y) * shot.width + Math.round(x)) * 4;
+      return [shot.data[o] as number, shot.data[o + 1] as number, shot.data[o + 2] as number];
+    };
+    const mid = 4 + box.height / 2;
+    return { fill: px(2, mid), track: px(shot.width - 3, mid), page: px(shot.width / 2, 0), label: (await m.getAttribute('label')) ?? `meter ${i}` };
+  }
+  throw new Error('no meter filled 2–50 % is on the page');
+}
+
+/** Elements whose text starts with a number and that overflow their box or wrap (piercing shadow roots). */
+async function cutNumbers(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const visit = (root: Document | ShadowRoot): void => {
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        if (el.children.length > 0 || !(el instanceof HTMLElement)) continue;
+        const text = (el.textContent ?? '').trim();
+        // A value: starts with a number, short, no word of 4+ letters (`71.3/79.6 GiB`, `3 min 20 s`, not a name).
+        if (!/^[<>~≈]?\d/.test(text) || text.length > 40 || /[A-Za-z]{4}/.test(text) || el.offsetParent === null) continue;
+        const cs = getComputedStyle(el);
+        if (cs.display !== 'inline' && el.scrollWidth > el.clientWidth + 1) out.push(`cut: "${text}" (${el.scrollWidth} > ${el.clientWidth} px) in <${el.tagName.toLowerCase()} class="${el.className}">`);
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+        if (lines.size > 1) out.push(`wrapped: "${text}" over ${lines.size} lines in <${el.tagName.toLowerCase()} class="${el.className}">`);
+      }
+    };
+    visit(document);
+    return out;
+  });
+}
+
+describe('dashboard layout and meters in every theme (Chromium, 8 GPUs)', function () {
+  this.timeout(120_000);
+  let collector: RunningCollector;
+  let gpuState: ReturnType<typeof makeFakeStateDir>;
+
+  before(async function () {
+    this.timeout(60_000);
+    gpuState = makeFakeStateDir();
+    writeFakeState(gpuState.stateFile, {
+      count: 8, 'gpu.*.name': 'NVIDIA H100 80GB HBM3', 'gpu.*.mem_total': 80 * GIB, 'gpu.*.mem_used': Math.round(71.3 * GIB),
+      'gpu.*.util': 97, 'gpu.*.temp': 70, 'gpu.*.power_mw': 700_000, 'gpu.*.power_limit_mw': 700_000,
+      // GPU 0 holds 12 GiB of 80: a meter at 15 % that must not look full.
+      'gpu.0.mem_used': 12 * GIB, 'gpu.0.util': 12,
+    });
+    collector = await startCollector({
+      interval: 0.5,
+      config: { postgres: false, redis: false, docker: false, models: false },
+      env: { RIGWATCH_NVML_PATH: buildFakeNvml(), FAKE_NVML_STATE: gpuState.stateFile },
+    });
+  });
+  after(async () => {
+    await collector?.stop();
+    gpuState?.dispose();
+  });
+
+  for (const [name, theme] of Object.entries(THEMES)) {
+    it(`${name}: meter track contrasts with its fill; no number cut or wrapped at 420 and 1400 px`, async () => {
+      let b: TestBrowser | undefined;
+      try {
+        b = await launchBrowser({ colorScheme: theme.scheme, width: 1400, height: 1000 });
+        const page = b.page;
+        await page.goto(`${collector.url}/#token=${collector.token}`);
+        await page.locator('rw-header .conn[data-state="live"]').waitFor({ timeout: 15_000 });
+        await page.evaluate((vars) => {
+          for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+        }, theme.vars);
+        await page.locator('rw-gpu-card').nth(7).waitFor({ timeout: 15_000 });
+        for (const width of [1400, 420]) {
+          await page.setViewportSize({ width, height: 1000 });
+          await page.waitForTimeout(400);
+          await screenshot(page, `layout-${name}-${width}`);
+          const c = await meterColours(page);
+          const fillTrack = contrast(c.fill, c.track);
+          const trackPage = contrast(c.track, c.page);
+          assert.ok(fillTrack >= 1.8, `${name} ${width} px: ${c.label} fill rgb(${c.fill}) vs track rgb(${c.track}) contrast ${fillTrack.toFixed(2)} (the bar must not look full)`);
+          assert.ok(trackPage >= 1.15, `${name} ${width} px: ${c.label} track rgb(${c.track}) vs page rgb(${c.page}) contrast ${trackPage.toFixed(2)} (the track must show)`);
+          assert.deepEqual(await cutNumbers(page), [], `${name} at ${width} px`);
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          assert.ok(overflow <= 0, `${name} at ${width} px scrolls sideways by ${overflow} px`);
+        }
+        assert.deepEqual(b.problems, []);
+      } finally {
+        await b?.close();
+      }
+    });
+  }
+});
