@@ -10,6 +10,7 @@ export const MAX_LOG_MESSAGE_CHARS = 2000;
 
 // C0/C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides that can fake a new
 // line or reorder what a terminal shows.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
 const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -13,7 +13,6 @@ import { RuleAlertEngine } from '../../collector/alerts/engine';
 import { parseAlertsConfig } from '../../collector/alerts/rules';
 import { silentLogger } from '../../collector/log';
 
-const HOUR_MS = 3_600_000;
 const INTERVAL_MS = 1000;
 const FLUSH_EVERY_TICKS = 10;
 const GPUS = 4;

@@ -617,7 +617,9 @@ export class RuleAlertEngine implements AlertEngine {
     const shift = r.relativeTo !== null ? (inst.offsetBase ?? 0) : 0;
     const threshold = level + shift;
     const shown = inst.value === null ? null : inst.value + shift;
-    let [value, thresholdText] = formatCompared(r.unit, shown, threshold);
+    const compared = formatCompared(r.unit, shown, threshold);
+    const thresholdText = compared[1];
+    let value = compared[0];
     let template = r.message;
     if (resolvedAt !== undefined) {
       // Past tense: what it reached, what it is now; the "(above …)" clause no longer holds.

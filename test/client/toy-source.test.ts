@@ -15,6 +15,7 @@ import { toyFactory } from '../fixtures/toy-source/source';
 import { toyAdapter } from '../fixtures/toy-source/view-adapter';
 import { find, hello } from '../extension-unit/fixtures';
 import { MemoryHistory } from '../fakes/test-sources';
+import { DEFAULT_LIMITS } from '../../collector/server/limits';
 
 /** The one line: the toy kind after the product's kinds. */
 const FACTORIES = [...SOURCE_FACTORIES, toyFactory];
@@ -38,6 +39,7 @@ function config(): CollectorConfig {
     logging: { enabled: false },
     sources,
     configFile: undefined,
+    limits: { ...DEFAULT_LIMITS },
   };
 }
 

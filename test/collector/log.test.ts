@@ -10,6 +10,7 @@ describe('log', () => {
     const log = createLogger('info', (l) => lines.push(l)).child('server');
     log.info('bad type "x\n2026-01-01T00:00:00.000Z error [server] FORGED\r\u001b[2J\u2028\u202e"');
     assert.equal(lines.length, 1);
+    // eslint-disable-next-line no-control-regex -- asserting that no control character is left
     assert.ok(!/[\n\r\u001b\u2028\u202e]/.test(lines[0]!), JSON.stringify(lines[0]));
     assert.match(lines[0]!, /x\\n2026-01-01T00:00:00\.000Z error \[server\] FORGED\\r\\x1b\[2J\\u2028\\u202e/);
   });

@@ -18,6 +18,7 @@ import { escapeMarkdown } from '../../extension/format';
 import { startFakeModelServer } from '../fakes/model-servers/fake-server';
 
 /** How VS Code finds links in a notification message (src/vs/base/common/linkedText.ts). */
+// eslint-disable-next-line no-useless-escape -- copied verbatim from VS Code's link regex
 const VSCODE_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^\)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
 const links = (text: string): string[] => [...text.matchAll(VSCODE_LINK)].map((m) => m[2]);
 const EVIL = '[Fix now](command:workbench.action.terminal.new)';
@@ -54,6 +55,7 @@ describe('untrusted text is plain text', () => {
     const text = notificationText(req);
     assert.deepEqual(links(text), [], `no link VS Code would render in: ${text}`);
     assert.ok(text.includes('Fix now') && text.includes('command:workbench.action.terminal.new'), 'the text itself is still shown');
+    // eslint-disable-next-line no-control-regex -- asserting that no control character is left
     assert.ok(!/[\u0000-\u001f\u007f\u202e]/.test(text), 'no control or bidi characters');
     assert.deepEqual(links(muteFailureText(`no alert ${EVIL}`)), []);
     // With several connections the name is appended: user text, made plain as well.
