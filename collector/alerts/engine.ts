@@ -65,6 +65,8 @@ interface WatchItem {
   inst: Instance | undefined;
   /** Discovery scan that last saw the name (items gone from the map are dropped at a scan). */
   seenScan: number;
+  /** `increase` rules: the previous raw value (undefined before the first). */
+  prev?: number;
 }
 
 interface Instance {
@@ -85,6 +87,8 @@ interface Instance {
   mutedUntil?: number;
   /** Effective mute state last reported to clients (to emit `unmuted` when a mute expires). */
   mutedReported: boolean;
+  /** When the shown value last changed (wall-clock ms). */
+  changedAt?: number;
   lastTick: number;
   /** Set when removed from the instance map, so watch items drop their link. */
   deleted?: boolean;
@@ -424,6 +428,8 @@ export class RuleAlertEngine implements AlertEngine {
       }
       const item: WatchItem = {
         name, id, entry, captures, baseline, inst: this.instances.get(id), seenScan: this.scanCount,
+        // A counter present from the first tick is a baseline; one appearing later counts from 0.
+        prev: entry.rule.increase && this.tick > 1 ? 0 : undefined,
         denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
         requireMissing: entry.rule.whenMissing ? expandCaptures(entry.rule.whenMissing, captures) : null,
       };
@@ -440,6 +446,12 @@ export class RuleAlertEngine implements AlertEngine {
   private evalItem(w: WatchItem, raw: SeriesValue, t: number, lookup: (n: string) => SeriesValue, events: AlertEvent[]): void {
     const rule = w.entry.rule;
     let v: SeriesValue = raw;
+    if (rule.increase) {
+      // Events as counters: compare what was added since the last tick (a drop means a reset).
+      const prev = w.prev;
+      if (raw !== null) w.prev = raw;
+      v = raw === null ? null : prev === undefined ? 0 : raw >= prev ? raw - prev : raw;
+    }
     if (w.denominator !== null && v !== null) {
       const den = lookup(w.denominator);
       v = den === null || den === 0 ? null : v / den;
@@ -467,10 +479,10 @@ export class RuleAlertEngine implements AlertEngine {
       w.inst = inst;
     }
     inst.lastTick = this.tick;
-    this.step(inst, v, allowed, t, events);
+    this.step(inst, v, allowed, t, events, rule.increase ? raw : v);
   }
 
-  private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[]): void {
+  private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[], shown: SeriesValue = v): void {
     const r = inst.entry.rule;
     if (v === null) {
       // Unknown is not "fine": a firing alert holds until the data has been missing for staleAfter.
@@ -483,7 +495,8 @@ export class RuleAlertEngine implements AlertEngine {
       return;
     }
     inst.nullSince = undefined;
-    inst.value = v;
+    if (shown !== inst.value) inst.changedAt = t;
+    inst.value = shown;
     const bw = allowed && r.warning !== null && beyond(r, v, r.warning);
     const bc = allowed && r.critical !== null && beyond(r, v, r.critical);
     inst.warnSince = bw ? (inst.warnSince ?? t) : undefined;
@@ -506,7 +519,7 @@ export class RuleAlertEngine implements AlertEngine {
         }
         return;
       }
-      if (r.keepFiringForMs > 0) {
+      if (r.keepFiringForMs > 0 && !(r.resolveOnAck && inst.acknowledged)) {
         inst.clearingSince ??= t;
         if (t - inst.clearingSince < r.keepFiringForMs) return;
       }
@@ -572,6 +585,8 @@ export class RuleAlertEngine implements AlertEngine {
       for: formatDuration(inst.severity === 'critical' ? r.criticalForMs : r.warningForMs),
       reason: this.reasons.get(inst.series) ?? 'no reason given',
       captures: inst.captures,
+      raw: inst.value,
+      changedAt: inst.changedAt,
     });
     const a: AlertInstance = {
       id: inst.id,
@@ -623,7 +638,7 @@ export class RuleAlertEngine implements AlertEngine {
       instances.push({
         id: i.id, ruleId: i.entry.rule.id, series: i.series, state: i.state, severity: i.severity, value: i.value,
         warnSince: i.warnSince, critSince: i.critSince, activeSince: i.activeSince, firingSince: i.firingSince,
-        clearingSince: i.clearingSince, nullSince: i.nullSince, acknowledged: i.acknowledged, mutedUntil: i.mutedUntil,
+        clearingSince: i.clearingSince, nullSince: i.nullSince, acknowledged: i.acknowledged, mutedUntil: i.mutedUntil, changedAt: i.changedAt,
         mutedReported: i.mutedReported,
       });
     }
@@ -648,7 +663,7 @@ function pickInstance(p: PersistedInstance): Partial<Instance> {
     acknowledged: p.acknowledged === true,
     mutedReported: p.mutedReported === true,
   };
-  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil'] as const) {
+  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil', 'changedAt'] as const) {
     if (typeof p[k] === 'number') out[k] = p[k];
   }
   return out;

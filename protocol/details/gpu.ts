@@ -10,6 +10,35 @@ export interface GpuProcess {
   type: 'compute' | 'graphics' | 'unknown';
 }
 
+/** A GPU's health verdict: healthy, degraded (watch it), or action needed (reset, drain, RMA). */
+export type GpuVerdict = 'healthy' | 'degraded' | 'action-needed';
+
+/** The verdict with its reasons (empty when healthy). */
+export interface GpuHealth {
+  verdict: GpuVerdict;
+  reasons: string[];
+}
+
+/** Repeats of one Xid (or ECC / unavailable / recovery event) on one GPU, folded. */
+export interface GpuXidSummary {
+  /** `45`, or a pseudo code: `dbe`, `unavailable`, `recovery`, `other`. */
+  code: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+  severity: 'warning' | 'critical';
+  meaning: string;
+  action: string;
+}
+
+/** Whether this GPU's Xid events are watched, and the events still within the hold. */
+export interface GpuEventsInfo {
+  /** `nvml`: NVML events; `unavailable`: not watched (see reason). */
+  source: 'nvml' | 'unavailable';
+  reason?: string;
+  recent: GpuXidSummary[];
+}
+
 /** Static and slow-changing facts about one GPU (numbers are in series `gpu.<index>.*`). */
 export interface GpuDevice {
   index: number;
@@ -23,6 +52,10 @@ export interface GpuDevice {
   pstate: string | null;
   /** Notes such as "utilisation not available under MIG". */
   notes: string[];
+  /** Health verdict (NVML backend; absent from older collectors). */
+  health?: GpuHealth;
+  /** Xid / critical events (NVML backend). */
+  events?: GpuEventsInfo;
 }
 
 /** GPU source details. */

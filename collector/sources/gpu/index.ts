@@ -8,6 +8,11 @@ import { SourceError } from '../../source';
 import type { Logger } from '../../log';
 import { parseGpuConfig, type GpuConfig } from './config';
 import { NvmlBackend } from './nvml-backend';
+import { NvmlEventThread } from './nvml-events';
+import { XidStore, xidKey } from './xid-store';
+import { gpuHealth, VERDICT_STATE } from './health';
+import { xidInfo } from '../../../protocol/details/gpu-xid';
+import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu';
 
 export { stuckNvmlWorkers } from './nvml-backend';
 import { SmiBackend } from './smi-backend';
@@ -35,6 +40,12 @@ export class GpuSource implements Source {
   private noGpu: { until: number; result: ProbeResult } | null = null;
   private readonly procs = new ProcessInfoCache();
   private readonly log: Logger;
+  private events: NvmlEventThread | null = null;
+  private closingEvents: Promise<unknown> = Promise.resolve();
+  /** Per PCI bus id: null = events registered, a string = why not; absent = not known yet. */
+  private readonly eventReasons = new Map<string, string | null>();
+  private eventsUnavailable: string | null = null;
+  private readonly xids = new XidStore();
 
   constructor(
     private readonly cfg: GpuConfig,
@@ -82,6 +93,8 @@ export class GpuSource implements Source {
         }
         this.nvml = r.backend;
         this.backendReason = undefined;
+        if (this.cfg.events) this.startEvents(r.backend);
+        else this.eventsUnavailable = 'disabled in the config (gpu.events: false)';
         this.busOrder = sortByPciBusId(r.backend.info.devices.slice()).map((d) => d.pciBusId);
         return { status: 'ready', description: describe(r.backend.info.devices.map((d) => d.name), 'NVML') };
       }
@@ -126,12 +139,70 @@ export class GpuSource implements Source {
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
     const result = buildSample(this.id, reading, (pid) => this.procs.lookup(pid), this.backendReason);
     this.procs.endTick();
-    this.lastDetails = result.details as GpuDetails;
+    const details = result.details as GpuDetails;
+    if (reading.backend === 'nvml') this.addHealth(details, result.series);
+    this.lastDetails = details;
     return result;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closeBackends();
+    await this.closingEvents;
+  }
+
+  /** Starts the event thread; events are folded per GPU (bus id) as they arrive. */
+  private startEvents(backend: NvmlBackend): void {
+    const busIds = backend.info.devices.map((d) => d.pciBusId);
+    this.eventReasons.clear();
+    this.eventsUnavailable = null;
+    this.events = new NvmlEventThread(this.cfg.nvmlPath, {
+      registered: (reasons) => {
+        reasons.forEach((r, i) => {
+          const bus = busIds[i];
+          if (bus === undefined) return;
+          this.eventReasons.set(bus, r);
+          if (r !== null) this.log.info(`GPU ${bus}: Xid events unavailable (${r})`);
+        });
+      },
+      unavailable: (reason) => {
+        this.eventsUnavailable = reason;
+        this.log.info(`GPU events unavailable: ${reason}`);
+      },
+      events: (events) => {
+        for (const e of events) {
+          const bus = busIds[e.device];
+          if (bus !== undefined) this.xids.record(bus, xidKey(e.kind, e.code), e.code, e.count, e.lastSeen);
+        }
+      },
+    }, this.log);
+  }
+
+  /** Xid series, health verdict and events info for every GPU of an NVML sample. */
+  private addHealth(details: GpuDetails, series: SampleResult['series']): void {
+    const now = Date.now();
+    const lostNote = 'GPU is lost';
+    for (const d of details.devices) {
+      const prefix = `${this.id}.${d.index}.`;
+      const recent: GpuXidSummary[] = [];
+      for (const e of this.xids.entries(d.pciBusId)) {
+        series[`${prefix}xid_${e.key}_events_count`] = e.count;
+        if (now - e.lastSeen >= this.cfg.xidHoldMs) continue;
+        const info = xidInfo(e.key);
+        recent.push({ code: e.key, count: e.count, firstSeen: e.firstSeen, lastSeen: e.lastSeen, severity: info.severity, meaning: info.meaning, action: info.action });
+      }
+      const reason = this.eventsUnavailable ?? this.eventReasons.get(d.pciBusId);
+      const events: GpuEventsInfo = reason === undefined || reason === null ? { source: 'nvml', recent } : { source: 'unavailable', reason, recent };
+      if (events.source === 'unavailable') {
+        const note = `Xid events unavailable: ${events.reason}`;
+        if (!d.notes.includes(note)) d.notes = [...d.notes, note];
+      }
+      d.events = events;
+      const pending = series[`${prefix}remap_pending_state`] ?? null;
+      const failed = series[`${prefix}remap_failure_state`] ?? null;
+      series[`${prefix}remap_health_state`] = failed === 1 ? 2 : pending === 1 ? 1 : pending === null && failed === null ? null : 0;
+      d.health = gpuHealth({ series, prefix, lost: d.notes.some((n) => n.startsWith(lostNote)), recentEvents: recent, uncorrectedBaseline: null });
+      series[`${prefix}health_state`] = VERDICT_STATE[d.health.verdict];
+    }
   }
 
   /** `nvidia-smi -q` text of GPU `args.index` (PCI bus id order), served at /api/gpu/<index>/report. */
@@ -154,6 +225,10 @@ export class GpuSource implements Source {
 
   private closeBackends(): void {
     this.lastDetails = null;
+    if (this.events) {
+      this.closingEvents = this.events.close();
+      this.events = null;
+    }
     this.nvml?.close();
     this.nvml = null;
     this.smi?.close();

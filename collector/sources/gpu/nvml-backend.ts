@@ -15,6 +15,9 @@ import {
   NVML_NOTES_OFFSET,
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
+  NVML_NOTE_NO_ENERGY,
+  NVML_NOTE_NO_MEMORY_HEALTH,
+  NVML_NOTE_NO_VIOLATION,
   NVML_PROCESS_ROW,
   NVML_THROTTLE_OFFSET,
   NVML_VALUES_PER_DEVICE,
@@ -35,6 +38,10 @@ const waitAsync = (Atomics as unknown as {
 
 const UTIL_NOTE_MIG = 'utilisation not available under MIG';
 const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
+
+const NO_MEMORY_HEALTH_NOTE = 'row remapping and retired pages not reported (not supported on this GPU or under MIG)';
+const NO_ENERGY_NOTE = 'energy counter not reported; energy is null';
+const NO_VIOLATION_NOTE = 'throttle time counters not supported; slowdown shares come from sampled clock-event reasons';
 
 let stuckWorkers = 0;
 
@@ -222,6 +229,9 @@ export class NvmlBackend {
       const notes: string[] = [];
       if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG);
       if (flags & NVML_NOTE_LOST) notes.push(GPU_LOST_NOTE);
+      if (flags & NVML_NOTE_NO_MEMORY_HEALTH) notes.push(NO_MEMORY_HEALTH_NOTE);
+      if (flags & NVML_NOTE_NO_ENERGY) notes.push(NO_ENERGY_NOTE);
+      if (flags & NVML_NOTE_NO_VIOLATION) notes.push(NO_VIOLATION_NOTE);
       return {
         name: s.name,
         uuid: s.uuid,

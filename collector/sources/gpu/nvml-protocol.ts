@@ -18,6 +18,12 @@ export const NVML_NOTES_OFFSET = GPU_METRICS.length + 1;
 export const NVML_NOTE_MIG = 1;
 /** Note flag: the GPU is lost (fell off the bus). */
 export const NVML_NOTE_LOST = 2;
+/** Note flag: neither row remapping nor retired pages are reported. */
+export const NVML_NOTE_NO_MEMORY_HEALTH = 4;
+/** Note flag: the energy counter is not reported. */
+export const NVML_NOTE_NO_ENERGY = 8;
+/** Note flag: violation (throttle time) counters are not reported; slowdown comes from sampled reasons. */
+export const NVML_NOTE_NO_VIOLATION = 16;
 
 // Shared memory between the threads (one batch per tick without MessagePort round trips):
 // Int32 control words, then the per-device values, then process rows.

@@ -27,6 +27,24 @@ export const GPU_METRICS = [
   'decoder_utilization_ratio',
   'pstate_count',
   'ecc_volatile_errors_count',
+  // Memory health (NVML only; null where the GPU does not report them).
+  'ecc_volatile_corrected_count',
+  'ecc_volatile_uncorrected_count',
+  'ecc_aggregate_corrected_count',
+  'ecc_aggregate_uncorrected_count',
+  'remapped_rows_corrected_count',
+  'remapped_rows_uncorrected_count',
+  'remap_pending_state',
+  'remap_failure_state',
+  'retired_pages_count',
+  'retired_pages_pending_state',
+  // Energy since the driver loaded (nvmlDeviceGetTotalEnergyConsumption), joules.
+  'energy_joules',
+  // Share of the last interval the clocks were held down by power / thermal limits (nvmlDeviceGetViolationStatus).
+  'power_violation_ratio',
+  'thermal_violation_ratio',
+  // Share of the last interval under hardware or thermal slowdown (violation time, else sampled reasons).
+  'hw_slowdown_ratio',
 ] as const;
 
 /** One per-GPU metric name. */

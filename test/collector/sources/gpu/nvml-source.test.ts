@@ -71,6 +71,14 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.deepEqual(d.devices[1], {
       index: 1, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-abc', pciBusId: '00000000:0F:00.0', computeCapability: '9.0',
       migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2', notes: [],
+      events: { source: 'nvml', recent: [] },
+      health: {
+        verdict: 'action-needed',
+        reasons: [
+          '4 uncorrected ECC error(s) since the driver loaded: restart the affected work and reset the GPU',
+          'hardware/thermal slowdown 100 % of the last interval',
+        ],
+      },
     });
     // Values follow the state file at run time.
     h.setState({ count: 2, 'gpu.1.temp': 91 });
