@@ -322,7 +322,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t d, int errorType, i
   ENTER_DEV("nvmlDeviceGetTotalEccErrors", d);
   if (!count || errorType < 0 || errorType > 1 || counterType < 0 || counterType > 1) return NVML_ERROR_INVALID_ARGUMENT;
   if (d->unsupported[F_ECC_CORRECTED] || d->unsupported[F_ECC_UNCORRECTED]) return NVML_ERROR_NOT_SUPPORTED;
-  *count = errorType == 0 ? d->v[F_ECC_CORRECTED] : d->v[F_ECC_UNCORRECTED];
+  if (counterType == 1) *count = errorType == 0 ? d->v[F_ECC_AGG_CORRECTED] : d->v[F_ECC_AGG_UNCORRECTED];
+  else *count = errorType == 0 ? d->v[F_ECC_CORRECTED] : d->v[F_ECC_UNCORRECTED];
   return NVML_SUCCESS;
 }
 

@@ -23,7 +23,7 @@
  *   viol_power_pct viol_thermal_pct (share of time the violation counters grow)
  *   gpm (1 = GPM supported) gpm_sm gpm_occ gpm_tensor gpm_dram (percent) nvlink_rx_mibs nvlink_tx_mibs
  *   nvlinks (number of active links) nvlink_crc nvlink_replay nvlink_recovery (per-link error counters)
- *   events (supported event mask; default 0x800f: SBE, DBE, PState, Xid, recovery action)
+ *   events (supported event mask; default 0xc00f: SBE, DBE, PState, Xid, GPU unavailable, recovery action)
  *   unsupported=…  also takes: procs putil cc events remap retired energy violation gpm nvlink
  *   fail=<fn>:<code>:<gpu> with code 3 NOT_SUPPORTED, 4 NO_PERMISSION, 15 GPU_IS_LOST steers any call
  *   xid_file=<path>               events for nvmlEventSetWait_v2, one per line, appended by tests:
@@ -144,7 +144,7 @@ static void fake_defaults(void) {
     g->v[F_ENC] = 0; g->v[F_DEC] = 0; g->v[F_PSTATE] = 0; g->v[F_REASONS] = 0x1; g->v[F_ECC_CORRECTED] = 0;
     g->v[F_ECC_UNCORRECTED] = 0; g->v[F_MIG] = 0;
     g->v[F_ENERGY_MJ] = 1000000ULL * (unsigned long long)(i + 1);
-    g->v[F_EVENTS] = 0x800f;
+    g->v[F_EVENTS] = 0xc00f;
   }
 }
 
