@@ -33,8 +33,8 @@ export interface GpuXidSummary {
 
 /** Whether this GPU's Xid events are watched, and the events still within the hold. */
 export interface GpuEventsInfo {
-  /** `nvml`: NVML events; `unavailable`: not watched (see reason). */
-  source: 'nvml' | 'unavailable';
+  /** `nvml`: NVML events; `kernel-log`: NVRM Xid lines (NVML events unavailable, see reason); `unavailable`: not watched. */
+  source: 'nvml' | 'kernel-log' | 'unavailable';
   reason?: string;
   recent: GpuXidSummary[];
 }

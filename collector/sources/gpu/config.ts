@@ -24,6 +24,8 @@ export interface GpuConfig {
   events: boolean;
   /** How long a GPU event keeps the GPU's health verdict at "action needed"/"degraded", ms. */
   xidHoldMs: number;
+  /** Kernel log read for `NVRM: Xid` lines where NVML events cannot be registered. */
+  kernelLogPath: string;
 }
 
 /** Default NVML soname. */
@@ -38,7 +40,7 @@ const MIN_SILENCE_TIMEOUT_MS = 5000;
 /** Default hold of a GPU event in the health verdict, ms (the gpu-xid rule's keepFiringFor is the same 1 h). */
 export const DEFAULT_XID_HOLD_MS = 3_600_000;
 
-const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs'];
+const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs', 'kernelLogPath'];
 
 /** Validates `config.gpu` (undefined/true = defaults); env RIGWATCH_NVML_PATH / RIGWATCH_NVIDIA_SMI apply when the key is absent. */
 export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs: number): GpuConfig {
@@ -65,6 +67,7 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
     backend,
     events,
     xidHoldMs: ms('xidHoldMs', DEFAULT_XID_HOLD_MS, 1000),
+    kernelLogPath: str('kernelLogPath', '/dev/kmsg'),
     nvmlPath: str('nvmlPath', env.RIGWATCH_NVML_PATH || DEFAULT_NVML_PATH),
     nvidiaSmiPath: str('nvidiaSmiPath', env.RIGWATCH_NVIDIA_SMI || DEFAULT_NVIDIA_SMI),
     callTimeoutMs: ms('callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS, 50),

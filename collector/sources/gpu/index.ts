@@ -10,6 +10,7 @@ import { parseGpuConfig, type GpuConfig } from './config';
 import { NvmlBackend } from './nvml-backend';
 import { NvmlEventThread } from './nvml-events';
 import { XidStore, xidKey } from './xid-store';
+import { KernelXidWatcher } from './kernel-xid';
 import { gpuHealth, VERDICT_STATE } from './health';
 import { xidInfo } from '../../../protocol/details/gpu-xid';
 import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu';
@@ -46,6 +47,8 @@ export class GpuSource implements Source {
   private readonly eventReasons = new Map<string, string | null>();
   private eventsUnavailable: string | null = null;
   private readonly xids = new XidStore();
+  /** Kernel-log fallback: the watcher, or why it cannot run; null until a GPU needs it. */
+  private kernel: KernelXidWatcher | string | null = null;
 
   constructor(
     private readonly cfg: GpuConfig,
@@ -163,10 +166,12 @@ export class GpuSource implements Source {
           this.eventReasons.set(bus, r);
           if (r !== null) this.log.info(`GPU ${bus}: Xid events unavailable (${r})`);
         });
+        if (reasons.some((r) => r !== null)) this.startKernelLog();
       },
       unavailable: (reason) => {
         this.eventsUnavailable = reason;
         this.log.info(`GPU events unavailable: ${reason}`);
+        this.startKernelLog();
       },
       events: (events) => {
         for (const e of events) {
@@ -175,6 +180,16 @@ export class GpuSource implements Source {
         }
       },
     }, this.log);
+  }
+
+  /** Starts the kernel-log fallback once; it records Xids only for GPUs without NVML events. */
+  private startKernelLog(): void {
+    if (this.kernel !== null) return;
+    this.kernel = KernelXidWatcher.open((x) => {
+      if (this.eventsUnavailable === null && this.eventReasons.get(x.pciBusId) === null) return;
+      this.xids.record(x.pciBusId, String(x.code), x.code, 1, Date.now());
+    }, this.cfg.kernelLogPath);
+    if (typeof this.kernel === 'string') this.log.info(`GPU Xid fallback: ${this.kernel}`);
   }
 
   /** Xid series, health verdict and events info for every GPU of an NVML sample. */
@@ -191,9 +206,12 @@ export class GpuSource implements Source {
         recent.push({ code: e.key, count: e.count, firstSeen: e.firstSeen, lastSeen: e.lastSeen, severity: info.severity, meaning: info.meaning, action: info.action });
       }
       const reason = this.eventsUnavailable ?? this.eventReasons.get(d.pciBusId);
-      const events: GpuEventsInfo = reason === undefined || reason === null ? { source: 'nvml', recent } : { source: 'unavailable', reason, recent };
-      if (events.source === 'unavailable') {
-        const note = `Xid events unavailable: ${events.reason}`;
+      let events: GpuEventsInfo;
+      if (reason === undefined || reason === null) events = { source: 'nvml', recent };
+      else if (this.kernel instanceof KernelXidWatcher) events = { source: 'kernel-log', reason: `NVML events: ${reason}; reading NVRM Xid lines from ${this.cfg.kernelLogPath}`, recent };
+      else events = { source: 'unavailable', reason: typeof this.kernel === 'string' ? `${reason}; ${this.kernel}` : reason, recent };
+      if (events.source !== 'nvml') {
+        const note = `Xid events unavailable: ${reason}`;
         if (!d.notes.includes(note)) d.notes = [...d.notes, note];
       }
       d.events = events;
@@ -229,6 +247,8 @@ export class GpuSource implements Source {
       this.closingEvents = this.events.close();
       this.events = null;
     }
+    if (this.kernel instanceof KernelXidWatcher) this.kernel.close();
+    this.kernel = null;
     this.nvml?.close();
     this.nvml = null;
     this.smi?.close();

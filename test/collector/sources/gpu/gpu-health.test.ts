@@ -153,7 +153,7 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
   });
 
   it('events that cannot be registered (not supported, no permission, MIG) are said once in the notes and the events info', async () => {
-    h = gpuHarness({ nvmlPath: lib }, { count: 3, xid_file: xidFile, 'gpu.0.unsupported': 'events', 'gpu.2.mig': 1, fail: 'nvmlDeviceRegisterEvents:4:1' });
+    h = gpuHarness({ nvmlPath: lib, kernelLogPath: path.join(dir, 'no-such-kmsg') }, { count: 3, xid_file: xidFile, 'gpu.0.unsupported': 'events', 'gpu.2.mig': 1, fail: 'nvmlDeviceRegisterEvents:4:1' });
     await h.source.probe(NEVER);
     const s = await waitFor(async () => {
       const x = await sample();
@@ -161,9 +161,25 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     }, 5000, 'unavailable reasons');
     assert.match(s.devices[0].events?.reason ?? '', /nvmlDeviceGetSupportedEventTypes: Not Supported \(3\)/);
     assert.match(s.devices[1].events?.reason ?? '', /nvmlDeviceRegisterEvents: Insufficient Permissions \(4\)/);
-    assert.match(s.devices[2].events?.reason ?? '', /nvmlDeviceRegisterEvents: Not Supported \(3\)/);
+    assert.match(s.devices[2].events?.reason ?? '', /nvmlDeviceRegisterEvents: Not Supported \(3\); .*no-such-kmsg is not readable \(ENOENT\)/);
     const again = await sample();
     for (const d of again.devices) assert.equal(d.notes.filter((n) => n.startsWith('Xid events unavailable')).length, 1, 'said once');
+  });
+
+  it('kernel-log fallback: NVRM Xid lines count for GPUs without NVML events, not for those with them', async () => {
+    const kmsg = path.join(dir, 'kmsg');
+    fs.writeFileSync(kmsg, '');
+    h = gpuHarness({ nvmlPath: lib, kernelLogPath: kmsg }, { count: 2, xid_file: xidFile, 'gpu.0.unsupported': 'events' });
+    await h.source.probe(NEVER);
+    await waitFor(async () => (await sample()).devices[0].events?.source === 'kernel-log', 5000, 'kernel-log fallback');
+    // GPU 0 is 0000:07:00, GPU 1 is 0000:0f:00 (fake defaults); GPU 1 has NVML events, so its line is ignored.
+    fs.appendFileSync(kmsg, '[ 9021.345678] NVRM: Xid (PCI:0000:07:00): 48, pid=2, name=x, DBE (0x1,0x2)\n[ 9021.4] NVRM: Xid (PCI:0000:0f:00): 13, pid=3, name=y, Graphics Exception\n');
+    (h.source as unknown as { kernel: { poll(): void } }).kernel.poll();
+    const s = await sample();
+    assert.equal(s.series['gpu.0.xid_48_events_count'], 1);
+    assert.equal(s.series['gpu.1.xid_13_events_count'], undefined);
+    assert.match(s.devices[0].events?.reason ?? '', /NVML events: nvmlDeviceGetSupportedEventTypes: Not Supported \(3\); reading NVRM Xid lines from/);
+    assert.equal(s.devices[0].health?.verdict, 'action-needed');
   });
 
   it('every new call answering NOT_SUPPORTED gives null (never 0) with one reason, and no crash', async () => {
