@@ -42,6 +42,8 @@ export class GpuSource implements Source {
   private readonly procs = new ProcessInfoCache();
   private readonly log: Logger;
   private events: NvmlEventThread | null = null;
+  /** CPU the last closed event thread used, ns (benchmarks), or null. */
+  eventThreadCpuNs: number | null = null;
   private closingEvents: Promise<unknown> = Promise.resolve();
   /** Per PCI bus id: null = events registered, a string = why not; absent = not known yet. */
   private readonly eventReasons = new Map<string, string | null>();
@@ -244,7 +246,9 @@ export class GpuSource implements Source {
   private closeBackends(): void {
     this.lastDetails = null;
     if (this.events) {
-      this.closingEvents = this.events.close();
+      this.closingEvents = this.events.close().then((ns) => {
+        this.eventThreadCpuNs = ns;
+      });
       this.events = null;
     }
     if (this.kernel instanceof KernelXidWatcher) this.kernel.close();

@@ -29,7 +29,7 @@ export interface NvmlFoldedEvent {
 
 /** Event thread → main. */
 export type NvmlEventsReply =
-  | { type: 'registered'; reasons: (string | null)[] }
+  | { type: 'registered'; reasons: (string | null)[]; threadCpuNs: number | null }
   | { type: 'unavailable'; reason: string }
   | { type: 'events'; events: NvmlFoldedEvent[] }
   | { type: 'wait-error'; message: string; lost: boolean }

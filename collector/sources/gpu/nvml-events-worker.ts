@@ -121,7 +121,7 @@ function runEventsWorker(data: NvmlEventsWorkerData): void {
     rc = register(h, BigInt(mask), set) as number;
     reasons.push(rc === NVML_SUCCESS ? null : `nvmlDeviceRegisterEvents: ${describe(rc)}`);
   }
-  post({ type: 'registered', reasons });
+  post({ type: 'registered', reasons, threadCpuNs: threadCpuNs() });
 
   const buf = Buffer.alloc(EVENT_DATA_BYTES);
   const folded = new Map<string, NvmlFoldedEvent>();

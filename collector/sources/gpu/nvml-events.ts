@@ -8,7 +8,7 @@ import { NVML_EVENTS_WORKER_KIND, type NvmlEventsReply, type NvmlEventsWorkerDat
 import './nvml-events-worker';
 
 /** Timeout of one nvmlEventSetWait_v2 call, in ms: the longest shutdown waits for the event thread. */
-export const EVENT_WAIT_TIMEOUT_MS = 500;
+export const EVENT_WAIT_TIMEOUT_MS = 1000;
 
 /** Callbacks of the event thread. */
 export interface NvmlEventsHandlers {
@@ -25,6 +25,7 @@ export class NvmlEventThread {
   private readonly worker: Worker;
   private readonly exited: Promise<number | null>;
   private cpuNs: number | null = null;
+  private registeredCpuNs: number | null = null;
   private closed = false;
 
   constructor(libPath: string, handlers: NvmlEventsHandlers, log: Logger, waitTimeoutMs = EVENT_WAIT_TIMEOUT_MS) {
@@ -32,11 +33,16 @@ export class NvmlEventThread {
     this.worker = startWorker(NVML_EVENTS_WORKER_KIND, data);
     this.worker.unref();
     this.worker.on('message', (m: NvmlEventsReply) => {
-      if (m.type === 'registered') handlers.registered(m.reasons);
+      if (m.type === 'registered') {
+        this.registeredCpuNs = m.threadCpuNs;
+        handlers.registered(m.reasons);
+      }
       else if (m.type === 'unavailable') handlers.unavailable(m.reason);
       else if (m.type === 'events') handlers.events(m.events);
       else if (m.type === 'wait-error') log.warnOnce(`nvml-events:${m.message}`, `GPU event thread: ${m.message}`);
-      else if (m.type === 'stopped') this.cpuNs = m.threadCpuNs;
+      else if (m.type === 'stopped') {
+        this.cpuNs = m.threadCpuNs !== null && this.registeredCpuNs !== null ? m.threadCpuNs - this.registeredCpuNs : null;
+      }
     });
     this.worker.on('error', (e) => {
       log.warn(`GPU event thread crashed: ${e.message}`);
@@ -46,8 +52,8 @@ export class NvmlEventThread {
   }
 
   /**
-   * Asks the thread to stop and resolves when it has exited, with the CPU time it used (ns, where
-   * readable). Idempotent.
+   * Asks the thread to stop and resolves when it has exited, with the CPU time it used after
+   * registering its events (ns, where readable; start-up excluded). Idempotent.
    */
   close(): Promise<number | null> {
     if (!this.closed) {
@@ -55,6 +61,8 @@ export class NvmlEventThread {
       const flag = new Int32Array(this.stop);
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);
+      // Keep the process alive until the thread has exited (it is unref'd while running).
+      this.worker.ref();
     }
     return this.exited;
   }

@@ -656,7 +656,7 @@ static int next_event(nvmlEventSet_t set, nvmlEventData_t *ev) {
   return found;
 }
 
-/* Blocks up to timeoutms for the next event (polls the xid file every 100 ms while waiting). */
+/* Blocks up to timeoutms for the next event (polls the xid file every 250 ms while waiting). */
 EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms) {
   nvmlReturn_t rc = enter("nvmlEventSetWait_v2");
   if (rc) return rc;
@@ -666,7 +666,7 @@ EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *dat
     if (next_event(set, data)) return NVML_SUCCESS;
     long long left = end - fake_now_ns();
     if (left <= 0) return NVML_ERROR_TIMEOUT;
-    usleep((useconds_t)((left < 100000000LL ? left : 100000000LL) / 1000));
+    usleep((useconds_t)((left < 250000000LL ? left : 250000000LL) / 1000));
     fake_refresh(0);
     if (S.fail_fn[0] && strcmp(S.fail_fn, "nvmlEventSetWait_v2") == 0) return S.fail_code;
   }
