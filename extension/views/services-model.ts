@@ -144,19 +144,26 @@ function gpuNodes(c: ConnectionSnapshot, base: string, sources: SourceStatus[]):
     const dev = det?.devices.find((d) => d.index === g.index);
     const procs = (det?.processes ?? []).filter((p) => p.gpuIndex === g.index);
     const firing = c.alerts.some((a) => a.state === 'firing' && a.series.startsWith(`gpu.${g.index}.`));
-    const desc = `${formatPercent(g.util)} · ${formatUsedTotal(g.memUsed, g.memTotal)}${g.temp !== null ? ` · ${formatNumber(g.temp, 0)} °C` : ''}`;
+    const health = dev?.health;
+    const verdict = health && health.verdict !== 'healthy' ? `${health.verdict === 'action-needed' ? 'action needed' : 'degraded'} · ` : '';
+    const desc = `${verdict}${formatPercent(g.util)} · ${formatUsedTotal(g.memUsed, g.memTotal)}${g.temp !== null ? ` · ${formatNumber(g.temp, 0)} °C` : ''}`;
     return {
       id: `${base}/gpu/${g.index}`,
       label: `GPU ${g.index}${g.name ? `: ${g.name}` : ''}`,
       description: desc,
       tooltip: [
         `**GPU ${g.index}${g.name ? ` — ${escapeMarkdown(g.name)}` : ''}**`,
+        health ? `Health: **${health.verdict === 'action-needed' ? 'action needed' : health.verdict}**${health.reasons.map((r) => `\n- ${escapeMarkdown(r)}`).join('')}` : '',
+        dev?.events && dev.events.source !== 'nvml' && dev.events.reason ? `Xid events: ${escapeMarkdown(dev.events.source === 'kernel-log' ? 'from the kernel log' : 'unavailable')} (${escapeMarkdown(dev.events.reason)})` : '',
         `Utilisation ${formatPercent(g.util)} · VRAM ${formatUsedTotal(g.memUsed, g.memTotal)}`,
         `Temperature ${formatNumber(g.temp, 0, ' °C')} · Power ${formatNumber(g.power, 0)}${g.powerLimit !== null ? `/${formatNumber(g.powerLimit, 0)}` : ''} W`,
         dev ? `${escapeMarkdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${escapeMarkdown(dev.throttleReasons.join(', '))}` : ''}` : '',
         det?.driverVersion ? `Driver ${escapeMarkdown(det.driverVersion)}${det.cudaVersion ? ` · CUDA ${escapeMarkdown(det.cudaVersion)}` : ''}` : '',
       ].filter(Boolean).join('\n\n'),
-      icon: firing ? { id: 'circuit-board', color: 'list.warningForeground' } : { id: 'circuit-board', color: 'testing.iconPassed' },
+      icon:
+        health?.verdict === 'action-needed' ? { id: 'error', color: 'list.errorForeground' }
+          : health?.verdict === 'degraded' || firing ? { id: 'circuit-board', color: 'list.warningForeground' }
+            : { id: 'circuit-board', color: 'testing.iconPassed' },
       contextValue: 'rigwatch.gpu',
       ref: { connectionId: c.id, gpuIndex: g.index },
       children: procs.length
