@@ -7,6 +7,10 @@ export interface GpuProcess {
   usedMemoryBytes: number | null;
   /** SM utilisation ratio 0..1 where NVML gives it. */
   smUtilRatio: number | null;
+  /** Memory-controller, encoder and decoder utilisation ratios (NVML backend; null where not sampled). */
+  memUtilRatio?: number | null;
+  encoderUtilRatio?: number | null;
+  decoderUtilRatio?: number | null;
   type: 'compute' | 'graphics' | 'unknown';
 }
 

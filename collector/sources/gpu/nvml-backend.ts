@@ -263,7 +263,11 @@ export class NvmlBackend {
         if (prev.usedMemoryBytes === null) prev.usedMemoryBytes = used;
         continue;
       }
-      byPid.set(key, { pciBusId: busId, pid, usedMemoryBytes: used, smUtilRatio: sm === null ? null : sm / 100, type: p[o + 4] === 0 ? 'compute' : 'graphics' });
+      const pct = (x: number): number | null => (Number.isNaN(x) ? null : x / 100);
+      byPid.set(key, {
+        pciBusId: busId, pid, usedMemoryBytes: used, smUtilRatio: sm === null ? null : sm / 100, type: p[o + 4] === 0 ? 'compute' : 'graphics',
+        memUtilRatio: pct(p[o + 5]), encoderUtilRatio: pct(p[o + 6]), decoderUtilRatio: pct(p[o + 7]),
+      });
     }
     return {
       backend: 'nvml',

@@ -39,8 +39,8 @@ export const CTRL_STATUS = 3;
 export const CTRL_BYTES = 16;
 /** Process rows the shared buffer holds; more are dropped with a warning. */
 export const NVML_PROCESS_CAPACITY = 1024;
-/** Numbers per process row: device, pid, used bytes (NaN = null), SM util % (NaN = null), type (0 compute, 1 graphics). */
-export const NVML_PROCESS_ROW = 5;
+/** Numbers per process row: device, pid, used bytes, SM util %, type (0 compute, 1 graphics), memory/encoder/decoder util % (NaN = null). */
+export const NVML_PROCESS_ROW = 8;
 
 /** Bytes of the shared buffer for `devices` GPUs. */
 export function sharedBytes(devices: number): number {
@@ -80,7 +80,10 @@ export interface NvmlStaticInfo {
 }
 
 /** One process row: device position (NVML order), pid, used bytes, SM util %, type code (0 compute, 1 graphics). */
-export type NvmlProcessRow = [device: number, pid: number, usedBytes: number | null, smUtilPercent: number | null, type: 0 | 1];
+export type NvmlProcessRow = [
+  device: number, pid: number, usedBytes: number | null, smUtilPercent: number | null, type: 0 | 1,
+  memUtilPercent: number | null, encUtilPercent: number | null, decUtilPercent: number | null,
+];
 
 /** Main → worker (messages; batches go through the shared buffer). */
 export type NvmlRequest = { type: 'shared'; buffer: SharedArrayBuffer } | { type: 'close' };

@@ -281,7 +281,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       for (let i = 0; i < n; i++) {
         const off = i * stride;
         const bytes = procBuf.readBigUInt64LE(off + 8);
-        out.push([dev, procBuf.readUInt32LE(off), bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes), null, type]);
+        out.push([dev, procBuf.readUInt32LE(off), bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes), null, type, null, null, null]);
       }
       return;
     }
@@ -301,21 +301,29 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       if (!ok(rc, dev, 'nvmlDeviceGetProcessUtilization')) return;
       const n = u32a.readUInt32LE(0);
       // Keep each pid's newest sample.
-      const newest = new Map<number, [number, number]>();
+      // [timestamp µs, sm %, mem %, enc %, dec %]
+      const newest = new Map<number, [number, number, number, number, number]>();
       let maxTs = lastSeenUs[dev];
       for (let i = 0; i < n; i++) {
         const off = i * PROCESS_UTIL_SAMPLE_BYTES;
         const pid = utilBuf.readUInt32LE(off);
         const ts = Number(utilBuf.readBigUInt64LE(off + 8));
-        const sm = utilBuf.readUInt32LE(off + 16);
         const prev = newest.get(pid);
-        if (!prev || ts >= prev[0]) newest.set(pid, [ts, sm]);
+        if (!prev || ts >= prev[0]) {
+          newest.set(pid, [ts, utilBuf.readUInt32LE(off + 16), utilBuf.readUInt32LE(off + 20), utilBuf.readUInt32LE(off + 24), utilBuf.readUInt32LE(off + 28)]);
+        }
         if (ts > maxTs) maxTs = ts;
       }
       lastSeenUs[dev] = maxTs;
       for (let i = from; i < rows.length; i++) {
         const s = newest.get(rows[i][1]);
-        if (s) rows[i][3] = s[1];
+        if (s) {
+          const r = rows[i];
+          r[3] = s[1];
+          r[5] = s[2];
+          r[6] = s[3];
+          r[7] = s[4];
+        }
       }
       return;
     }
@@ -503,6 +511,9 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           v.procs[o + 2] = r[2] ?? NaN;
           v.procs[o + 3] = r[3] ?? NaN;
           v.procs[o + 4] = r[4];
+          v.procs[o + 5] = r[5] ?? NaN;
+          v.procs[o + 6] = r[6] ?? NaN;
+          v.procs[o + 7] = r[7] ?? NaN;
         }
         Atomics.store(v.ctrl, CTRL_NPROCS, n);
         Atomics.store(v.ctrl, CTRL_STATUS, 0);

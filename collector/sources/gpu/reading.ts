@@ -86,6 +86,10 @@ export interface ProcessReading {
   pid: number;
   usedMemoryBytes: number | null;
   smUtilRatio: number | null;
+  /** Per-process memory-controller / encoder / decoder utilisation (nvmlDeviceGetProcessUtilization). */
+  memUtilRatio?: number | null;
+  encoderUtilRatio?: number | null;
+  decoderUtilRatio?: number | null;
   type: GpuProcess['type'];
   /** Name as the backend saw it (nvidia-smi's process_name); /proc wins when visible. */
   name?: string | null;
@@ -248,7 +252,13 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     const gpuIndex = indexByBus.get(normalizePciBusId(p.pciBusId));
     if (gpuIndex === undefined) continue;
     const who = lookup(p.pid);
-    processes.push({ pid: p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type });
+    const row: GpuProcess = { pid: p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type };
+    if (p.memUtilRatio !== undefined) {
+      row.memUtilRatio = p.memUtilRatio;
+      row.encoderUtilRatio = p.encoderUtilRatio ?? null;
+      row.decoderUtilRatio = p.decoderUtilRatio ?? null;
+    }
+    processes.push(row);
   }
   processes.sort((a, b) => a.gpuIndex - b.gpuIndex || (b.usedMemoryBytes ?? -1) - (a.usedMemoryBytes ?? -1) || a.pid - b.pid);
   const details: GpuDetails = {

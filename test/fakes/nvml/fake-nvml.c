@@ -11,6 +11,8 @@
  */
 #include <stdint.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include "fake-state.h"
 
 typedef int nvmlReturn_t;
@@ -390,7 +392,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t d, nvmlProcessU
   if (ts <= lastSeenTimeStamp) ts = lastSeenTimeStamp + 1;
   for (int i = 0; i < d->n_putil; i++) {
     samples[i].pid = d->putil[i].pid; samples[i].timeStamp = ts; samples[i].smUtil = d->putil[i].value;
-    samples[i].memUtil = 0; samples[i].encUtil = 0; samples[i].decUtil = 0;
+    samples[i].memUtil = d->putil[i].mem; samples[i].encUtil = d->putil[i].enc; samples[i].decUtil = d->putil[i].dec;
   }
   *count = (unsigned int)d->n_putil;
   return NVML_SUCCESS;
@@ -656,18 +658,39 @@ static int next_event(nvmlEventSet_t set, nvmlEventData_t *ev) {
   return found;
 }
 
-/* Blocks up to timeoutms for the next event (polls the xid file every 250 ms while waiting). */
+/* Blocks up to timeoutms for the next event: sleeps in poll() on an inotify watch of the xid file (no
+ * polling loop, like the real library's blocking wait), so an idle waiting thread costs ~nothing. */
 EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms) {
   nvmlReturn_t rc = enter("nvmlEventSetWait_v2");
   if (rc) return rc;
   if (!set || !data) return NVML_ERROR_INVALID_ARGUMENT;
   long long end = fake_now_ns() + (long long)timeoutms * 1000000LL;
-  for (;;) {
-    if (next_event(set, data)) return NVML_SUCCESS;
-    long long left = end - fake_now_ns();
-    if (left <= 0) return NVML_ERROR_TIMEOUT;
-    usleep((useconds_t)((left < 250000000LL ? left : 250000000LL) / 1000));
-    fake_refresh(0);
-    if (S.fail_fn[0] && strcmp(S.fail_fn, "nvmlEventSetWait_v2") == 0) return S.fail_code;
+  int ifd = -1;
+  char path[4096];
+  pthread_mutex_lock(&fake_lock);
+  snprintf(path, sizeof path, "%s", S.xid_file);
+  pthread_mutex_unlock(&fake_lock);
+  if (path[0]) {
+    ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (ifd >= 0 && inotify_add_watch(ifd, path, IN_MODIFY | IN_CLOSE_WRITE) < 0) { close(ifd); ifd = -1; }
   }
+  nvmlReturn_t out = NVML_ERROR_TIMEOUT;
+  for (;;) {
+    if (next_event(set, data)) { out = NVML_SUCCESS; break; }
+    long long left = end - fake_now_ns();
+    if (left <= 0) break;
+    if (ifd >= 0) {
+      struct pollfd pfd = { ifd, POLLIN, 0 };
+      if (poll(&pfd, 1, (int)((left + 999999) / 1000000)) > 0) {
+        char ev[4096];
+        while (read(ifd, ev, sizeof ev) > 0) {}
+      }
+    } else if (path[0]) {
+      usleep((useconds_t)((left < 250000000LL ? left : 250000000LL) / 1000)); /* no inotify: poll the file */
+    } else {
+      usleep((useconds_t)(left / 1000)); /* no event source: sleep out the timeout */
+    }
+  }
+  if (ifd >= 0) close(ifd);
+  return out;
 }

@@ -31,7 +31,7 @@
  *                                 `<gpu> recovery <action>`
  *   unsupported=<comma list of field names>  → those calls return NVML_ERROR_NOT_SUPPORTED
  *   compute=<pid>:<bytes|na>;…    running compute processes   graphics=…  (same)
- *   putil=<pid>:<sm%>;…           process utilisation samples
+ *   putil=<pid>:<sm%>[:<mem%>:<enc%>:<dec%>];…   process utilisation samples
  */
 #ifndef FAKE_STATE_H
 #define FAKE_STATE_H
@@ -67,7 +67,7 @@ static const char *const fake_field_names[F_COUNT] = {
   "nvlinks", "nvlink_crc", "nvlink_replay", "nvlink_recovery", "events",
 };
 
-struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value; };
+struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value, mem, enc, dec; };
 
 struct fake_gpu {
   char name[96];
@@ -174,6 +174,10 @@ static int fake_parse_procs(const char *s, struct fake_proc *out) {
       else { val = strtoull(s, &end, 10); s = end; }
     }
     out[n].pid = (unsigned int)pid; out[n].bytes = val; out[n].value = (unsigned int)val;
+    out[n].mem = out[n].enc = out[n].dec = 0;
+    /* putil only: `pid:sm:mem:enc:dec` */
+    unsigned int *extra[3] = { &out[n].mem, &out[n].enc, &out[n].dec };
+    for (int k = 0; k < 3 && *s == ':'; k++) { s++; *extra[k] = (unsigned int)strtoul(s, &end, 10); s = end; }
     n++;
     while (*s == ';' || *s == ',' || *s == ' ') s++;
   }

@@ -282,6 +282,14 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.equal(ev[0]?.alert.ruleId, 'gpu-hw-slowdown');
   });
 
+  it('per-process SM, memory, encoder and decoder utilisation from nvmlDeviceGetProcessUtilization', async () => {
+    h = gpuHarness({ nvmlPath: lib }, { count: 1, 'gpu.0.compute': `${process.pid}:1048576`, 'gpu.0.putil': `${process.pid}:61:22:3:4` });
+    await h.source.probe(NEVER);
+    const r = await h.source.sample(NEVER);
+    const p = (r.details as GpuDetails).processes.find((x) => x.pid === process.pid);
+    assert.deepEqual([p?.smUtilRatio, p?.memUtilRatio, p?.encoderUtilRatio, p?.decoderUtilRatio], [0.61, 0.22, 0.03, 0.04]);
+  });
+
   it('the event thread stops cleanly while it is waiting, freeing the set and shutting NVML down', async () => {
     const log = path.join(dir, 'nvml.log');
     h = gpuHarness({ nvmlPath: lib }, { count: 1, xid_file: xidFile }, { FAKE_NVML_LOG: log });
