@@ -62,6 +62,7 @@ export class RwGpuCard extends StoreElement {
       <rw-meter label="VRAM" .value=${memRatio} text=${`${fmtBytes(used)} / ${fmtBytes(total)}`} warn="0.9" crit="0.95"></rw-meter>
       <rw-meter label="Power" .value=${powerRatio} text=${`${fmtWatts(power)} / ${fmtWatts(limit)}`} warn="0.9" crit="0.98"></rw-meter>
       <dl class="kv">
+        ${has(v('sm_activity_ratio')) ? html`<dt title="GPM: share of SMs busy (kernel time is the share of time any kernel ran)">SM active</dt><dd>${fmtPercent(v('sm_activity_ratio'))} <span class="muted">· kernel time ${fmtPercent(util)}</span></dd>` : nothing}
         <dt>SM clock</dt><dd>${fmtHertz(v('sm_clock_hertz'))}${has(v('sm_clock_max_hertz')) ? html` <span class="muted">/ ${fmtHertz(v('sm_clock_max_hertz'))}</span>` : nothing}</dd>
         <dt>Mem clock</dt><dd>${fmtHertz(v('memory_clock_hertz'))}</dd>
         <dt>Fan</dt><dd>${fmtPercent(v('fan_ratio'))}</dd>

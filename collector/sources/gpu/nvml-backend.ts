@@ -16,6 +16,7 @@ import {
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
   NVML_NOTE_NO_ENERGY,
+  NVML_NOTE_NO_GPM,
   NVML_NOTE_NO_MEMORY_HEALTH,
   NVML_NOTE_NO_VIOLATION,
   NVML_PROCESS_ROW,
@@ -42,6 +43,8 @@ const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it
 const NO_MEMORY_HEALTH_NOTE = 'row remapping and retired pages not reported (not supported on this GPU or under MIG)';
 const NO_ENERGY_NOTE = 'energy counter not reported; energy is null';
 const NO_VIOLATION_NOTE = 'throttle time counters not supported; slowdown shares come from sampled clock-event reasons';
+
+const NO_GPM_NOTE = 'GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null';
 
 let stuckWorkers = 0;
 
@@ -232,6 +235,7 @@ export class NvmlBackend {
       if (flags & NVML_NOTE_NO_MEMORY_HEALTH) notes.push(NO_MEMORY_HEALTH_NOTE);
       if (flags & NVML_NOTE_NO_ENERGY) notes.push(NO_ENERGY_NOTE);
       if (flags & NVML_NOTE_NO_VIOLATION) notes.push(NO_VIOLATION_NOTE);
+      if (flags & NVML_NOTE_NO_GPM) notes.push(NO_GPM_NOTE);
       return {
         name: s.name,
         uuid: s.uuid,

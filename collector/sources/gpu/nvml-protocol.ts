@@ -24,6 +24,8 @@ export const NVML_NOTE_NO_MEMORY_HEALTH = 4;
 export const NVML_NOTE_NO_ENERGY = 8;
 /** Note flag: violation (throttle time) counters are not reported; slowdown comes from sampled reasons. */
 export const NVML_NOTE_NO_VIOLATION = 16;
+/** Note flag: GPM metrics are not supported (before Hopper, or under MIG). */
+export const NVML_NOTE_NO_GPM = 32;
 
 // Shared memory between the threads (one batch per tick without MessagePort round trips):
 // Int32 control words, then the per-device values, then process rows.

@@ -15,6 +15,7 @@ import {
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
   NVML_NOTE_NO_ENERGY,
+  NVML_NOTE_NO_GPM,
   NVML_NOTE_NO_MEMORY_HEALTH,
   NVML_NOTE_NO_VIOLATION,
   NVML_PROCESS_CAPACITY,
@@ -54,6 +55,20 @@ const NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS = 0;
 const NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR = 1;
 /** Clock-event reasons that mean hardware or thermal slowdown: SW thermal, HW, HW thermal, HW power brake. */
 const HW_SLOWDOWN_MASK = 0x20 | 0x8 | 0x40 | 0x80;
+// GPM (nvml.h API 13): nvmlGpmMetricsGet_t = version u32, numMetrics u32, sample1 ptr, sample2 ptr,
+// metrics[NVML_GPM_METRIC_MAX = 333] of nvmlGpmMetric_t (metricId u32, nvmlReturn i32, value f64, 3 ptrs: 40 bytes).
+const GPM_VERSION = 1;
+const GPM_METRIC_BYTES = 40;
+const GPM_METRICS_GET_BYTES = 24 + GPM_METRIC_BYTES * 333;
+/** nvmlGpmMetricId_t → series metric and scale (percent → ratio; MiB/s → bytes/s). */
+const GPM_METRICS: ReadonlyArray<readonly [number, GpuMetric, number]> = [
+  [2, 'sm_activity_ratio', 0.01],
+  [3, 'sm_occupancy_ratio', 0.01],
+  [5, 'tensor_activity_ratio', 0.01],
+  [10, 'dram_bandwidth_ratio', 0.01],
+  [60, 'nvlink_rx_bytes_per_second', 1048576],
+  [61, 'nvlink_tx_bytes_per_second', 1048576],
+];
 const NVML_PSTATE_UNKNOWN = 32;
 const NVML_DEVICE_MIG_ENABLE = 1;
 /** sizeof(nvmlMemory_v2_t) | 2 << 24 (NVML_STRUCT_VERSION(Memory, 2)). */
@@ -159,6 +174,10 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const getRetiredPending = optional('int nvmlDeviceGetRetiredPagesPendingStatus(void *, void *)');
   const getEnergy = optional('int nvmlDeviceGetTotalEnergyConsumption(void *, void *)');
   const getViolation = optional('int nvmlDeviceGetViolationStatus(void *, int, void *)');
+  const gpmSupport = optional('int nvmlGpmQueryDeviceSupport(void *, void *)');
+  const gpmAlloc = optional('int nvmlGpmSampleAlloc(_Out_ void **)');
+  const gpmGet = optional('int nvmlGpmSampleGet(void *, void *)');
+  const gpmMetrics = optional('int nvmlGpmMetricsGet(void *)');
   const getCompute = first(
     'int nvmlDeviceGetComputeRunningProcesses_v3(void *, void *, void *)',
     'int nvmlDeviceGetComputeRunningProcesses_v2(void *, void *, void *)',
@@ -245,6 +264,21 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const lost = new Array<boolean>(count).fill(false);
   // Last violation counters per device and policy (power, thermal): [reference µs, violation ns].
   const lastViolation = handles.map(() => [[NaN, NaN], [NaN, NaN]]);
+  // GPM: two samples per supported device, swapped each tick (metrics need the previous and the current one).
+  const gpm = handles.map((h, d): { samples: [unknown, unknown]; addr: [bigint, bigint]; have: boolean } | null => {
+    if (!gpmSupport || !gpmAlloc || !gpmGet || !gpmMetrics) return null;
+    const sup = Buffer.alloc(8);
+    sup.writeUInt32LE(GPM_VERSION, 0);
+    if (gpmSupport(h, sup) !== NVML_SUCCESS || sup.readUInt32LE(4) !== 1) return null;
+    const a: unknown[] = [null];
+    const b: unknown[] = [null];
+    if (gpmAlloc(a) !== NVML_SUCCESS || gpmAlloc(b) !== NVML_SUCCESS) {
+      warnOnce(`gpm-alloc:${d}`, `GPU ${statics[d].pciBusId}: nvmlGpmSampleAlloc failed; GPM metrics are null`);
+      return null;
+    }
+    return { samples: [a[0], b[0]], addr: [koffi.address(a[0]), koffi.address(b[0])], have: false };
+  });
+  const gpmBuf = Buffer.alloc(GPM_METRICS_GET_BYTES);
   let values: Float64Array<ArrayBufferLike> = new Float64Array(count * NVML_VALUES_PER_DEVICE);
 
   /** True when `rc` is success; otherwise records why the value is null. */
@@ -472,6 +506,28 @@ function runNvmlWorker(data: NvmlWorkerData): void {
         }
       }
       if (getViolation && skip(d, 'nvmlDeviceGetViolationStatus')) noteFlags |= NVML_NOTE_NO_VIOLATION;
+      const g = gpm[d];
+      if (g && gpmGet && gpmMetrics && !lost[d]) {
+        // samples[1] is the newest: read into samples[0] and compare, then swap.
+        if (ok(gpmGet(h, g.samples[0]) as number, d, 'nvmlGpmSampleGet')) {
+          if (g.have) {
+            gpmBuf.writeUInt32LE(GPM_VERSION, 0);
+            gpmBuf.writeUInt32LE(GPM_METRICS.length, 4);
+            gpmBuf.writeBigUInt64LE(g.addr[1], 8);
+            gpmBuf.writeBigUInt64LE(g.addr[0], 16);
+            GPM_METRICS.forEach(([id], k) => gpmBuf.writeUInt32LE(id, 24 + k * GPM_METRIC_BYTES));
+            if (ok(gpmMetrics(gpmBuf) as number, d, 'nvmlGpmMetricsGet')) {
+              GPM_METRICS.forEach(([, metric, scale], k) => {
+                const off = 24 + k * GPM_METRIC_BYTES;
+                if (gpmBuf.readInt32LE(off + 4) === NVML_SUCCESS) set(metric, gpmBuf.readDoubleLE(off + 8) * scale);
+              });
+            }
+          }
+          g.samples.reverse();
+          g.addr.reverse();
+          g.have = true;
+        }
+      } else if (!g) noteFlags |= NVML_NOTE_NO_GPM;
       const mask = values[base + NVML_THROTTLE_OFFSET];
       if (thermal !== null) set('hw_slowdown_ratio', Number.isNaN(mask) || (mask & HW_SLOWDOWN_MASK) === 0 ? thermal : Math.max(thermal, 1));
       else if (!Number.isNaN(mask)) set('hw_slowdown_ratio', (mask & HW_SLOWDOWN_MASK) !== 0 ? 1 : 0);

@@ -45,6 +45,13 @@ export const GPU_METRICS = [
   'thermal_violation_ratio',
   // Share of the last interval under hardware or thermal slowdown (violation time, else sampled reasons).
   'hw_slowdown_ratio',
+  // GPM (Hopper+), over the last interval: what share of the SMs / warps / tensor pipes / DRAM bandwidth was used.
+  'sm_activity_ratio',
+  'sm_occupancy_ratio',
+  'tensor_activity_ratio',
+  'dram_bandwidth_ratio',
+  'nvlink_rx_bytes_per_second',
+  'nvlink_tx_bytes_per_second',
 ] as const;
 
 /** One per-GPU metric name. */

@@ -290,6 +290,25 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.deepEqual([p?.smUtilRatio, p?.memUtilRatio, p?.encoderUtilRatio, p?.decoderUtilRatio], [0.61, 0.22, 0.03, 0.04]);
   });
 
+  it('GPM on a supporting GPU: SM activity, occupancy, tensor, DRAM, NVLink over the interval; null with one note elsewhere', async () => {
+    h = gpuHarness({ nvmlPath: lib }, {
+      count: 2, 'gpu.0.gpm': 1, 'gpu.0.gpm_sm': 37, 'gpu.0.gpm_occ': 21, 'gpu.0.gpm_tensor': 12, 'gpu.0.gpm_dram': 55,
+      'gpu.0.nvlink_rx_mibs': 100, 'gpu.0.nvlink_tx_mibs': 200,
+    });
+    await h.source.probe(NEVER);
+    await new Promise((r) => setTimeout(r, 20));
+    const s = await sample();
+    assert.equal(s.series['gpu.0.sm_activity_ratio'], 0.37);
+    assert.equal(s.series['gpu.0.sm_occupancy_ratio'], 0.21);
+    assert.equal(s.series['gpu.0.tensor_activity_ratio'], 0.12);
+    assert.equal(s.series['gpu.0.dram_bandwidth_ratio'], 0.55);
+    assert.equal(s.series['gpu.0.nvlink_rx_bytes_per_second'], 100 * 1048576);
+    assert.equal(s.series['gpu.0.nvlink_tx_bytes_per_second'], 200 * 1048576);
+    assert.equal(s.series['gpu.1.sm_activity_ratio'], null);
+    assert.equal(s.devices[0].notes.filter((n) => n.startsWith('GPM')).length, 0);
+    assert.equal(s.devices[1].notes.filter((n) => n.startsWith('GPM not supported')).length, 1);
+  });
+
   it('the event thread stops cleanly while it is waiting, freeing the set and shutting NVML down', async () => {
     const log = path.join(dir, 'nvml.log');
     h = gpuHarness({ nvmlPath: lib }, { count: 1, xid_file: xidFile }, { FAKE_NVML_LOG: log });
