@@ -21,7 +21,7 @@ export const BYTES_PER_GIB = 1024 ** 3;
 const BYTE_PREFIXES = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 const DECIMAL_PREFIXES = ['', 'k', 'M', 'G', 'T'] as const;
 const UNIT_NAMES: ReadonlySet<string> = new Set<string>([
-  'bytes', 'seconds', 'ratio', 'celsius', 'watts', 'hertz', 'per_second', 'bytes_per_second', 'count', 'info', 'state', 'total', 'multiple',
+  'bytes', 'seconds', 'ratio', 'celsius', 'watts', 'hertz', 'per_second', 'bytes_per_second', 'count', 'info', 'state', 'total', 'multiple', 'joules',
 ]);
 
 /** True when `v` is a real, finite number. */
@@ -68,6 +68,8 @@ export function formatValue(seriesOrUnit: string | null | undefined, value: Mayb
       return `${formatDecimal(value, x)}/s`;
     case 'multiple':
       return `${sig(value, x)}×`;
+    case 'joules':
+      return formatJoules(value, x);
     case 'count':
     case 'total':
       return formatDecimal(value, x);
@@ -314,6 +316,10 @@ function axisScale(unit: DisplayUnit | null, top: number): { scale: number; labe
       return { scale: 1, label: 'W', integer: false };
     case 'multiple':
       return { scale: 1, label: '×', integer: false };
+    case 'joules':
+      if (top >= JOULES_PER_KWH) return { scale: JOULES_PER_KWH, label: 'kWh', integer: false };
+      if (top >= JOULES_PER_WH) return { scale: JOULES_PER_WH, label: 'Wh', integer: false };
+      return { scale: 1, label: 'J', integer: false };
     case 'per_second':
     case 'count':
     case 'total': {
@@ -336,4 +342,17 @@ function axisScale(unit: DisplayUnit | null, top: number): { scale: number; labe
 export function dfUsedRatio(usedBytes: MaybeNumber, availBytes: MaybeNumber): number | null {
   if (!hasValue(usedBytes) || !hasValue(availBytes) || usedBytes + availBytes <= 0) return null;
   return usedBytes / (usedBytes + availBytes);
+}
+
+/** Joules in one watt-hour. */
+const JOULES_PER_WH = 3600;
+/** Joules in one kilowatt-hour. */
+const JOULES_PER_KWH = 3.6e6;
+
+/** Energy in the unit people pay for: kWh from 1 kWh, Wh from 1 Wh, joules below. */
+function formatJoules(value: number, extraDigits: number): string {
+  const a = Math.abs(value);
+  if (a >= JOULES_PER_KWH) return `${sig(value / JOULES_PER_KWH, extraDigits)} kWh`;
+  if (a >= JOULES_PER_WH) return `${sig(value / JOULES_PER_WH, extraDigits)} Wh`;
+  return `${sig(value, extraDigits)} J`;
 }

@@ -1,10 +1,10 @@
 // Series naming: `<source>.<instance>.<metric>_<unit>` in base units (bytes, seconds, ratio 0..1,
-// celsius, watts, hertz, per_second). Host-wide series omit the instance: `host.cpu_busy_ratio`.
+// celsius, watts, hertz, per_second, joules). Host-wide series omit the instance: `host.cpu_busy_ratio`.
 
 /** Units a series name may end with. */
 export const SERIES_UNITS = [
   'bytes', 'seconds', 'ratio', 'celsius', 'watts', 'hertz', 'per_second', 'bytes_per_second',
-  'count', 'info', 'state', 'total',
+  'count', 'info', 'state', 'total', 'joules',
 ] as const;
 
 /** A unit suffix. */

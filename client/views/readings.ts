@@ -7,6 +7,8 @@ export interface GpuReading {
   index: number;
   name: string | null;
   util: number | null;
+  /** GPM SM activity (Hopper+): the share of SMs busy, not just "a kernel ran"; null elsewhere. */
+  smActivity: number | null;
   memUsed: number | null;
   memTotal: number | null;
   temp: number | null;
@@ -50,6 +52,7 @@ export function gpuReadings(sample: SampleMessage | undefined): GpuReading[] {
     index: i,
     name: names.get(i) ?? null,
     util: v(`gpu.${i}.utilization_ratio`),
+    smActivity: v(`gpu.${i}.sm_activity_ratio`),
     memUsed: v(`gpu.${i}.memory_used_bytes`),
     memTotal: v(`gpu.${i}.memory_total_bytes`),
     temp: v(`gpu.${i}.temperature_celsius`),

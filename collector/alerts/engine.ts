@@ -71,6 +71,8 @@ interface WatchItem {
   inst: Instance | undefined;
   /** Discovery scan that last saw the name (items gone from the map are dropped at a scan). */
   seenScan: number;
+  /** `increase` rules: the previous raw value (undefined before the first). */
+  prev?: number;
 }
 
 interface Instance {
@@ -97,6 +99,8 @@ interface Instance {
   mutedUntil?: number;
   /** Effective mute state last reported to clients (to emit `unmuted` when a mute expires). */
   mutedReported: boolean;
+  /** When the shown value last changed (wall-clock ms). */
+  changedAt?: number;
   lastTick: number;
   /** Set when removed from the instance map, so watch items drop their link. */
   deleted?: boolean;
@@ -439,6 +443,8 @@ export class RuleAlertEngine implements AlertEngine {
       }
       const item: WatchItem = {
         name, id, entry, captures, baseline, inst: this.instances.get(id), seenScan: this.scanCount,
+        // A counter present from the first tick is a baseline; one appearing later counts from 0.
+        prev: entry.rule.increase && this.tick > 1 ? 0 : undefined,
         denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
         requireMissing: entry.rule.whenMissing ? expandCaptures(entry.rule.whenMissing, captures) : null,
         offset: entry.rule.relativeTo ? expandCaptures(entry.rule.relativeTo, captures) : null,
@@ -457,6 +463,12 @@ export class RuleAlertEngine implements AlertEngine {
   private evalItem(w: WatchItem, raw: SeriesValue, t: number, lookup: (n: string) => SeriesValue, events: AlertEvent[]): void {
     const rule = w.entry.rule;
     let v: SeriesValue = raw;
+    if (rule.increase) {
+      // Events as counters: compare what was added since the last tick (a drop means a reset).
+      const prev = w.prev;
+      if (raw !== null) w.prev = raw;
+      v = raw === null ? null : prev === undefined ? 0 : raw >= prev ? raw - prev : raw;
+    }
     if (w.denominator !== null && v !== null) {
       const den = lookup(w.denominator);
       v = den === null || den === 0 ? null : v / den;
@@ -492,7 +504,7 @@ export class RuleAlertEngine implements AlertEngine {
     }
     inst.lastTick = this.tick;
     if (base !== null) inst.offsetBase = base;
-    this.step(inst, v, allowed, t, events, growing);
+    this.step(inst, v, allowed, t, events, growing, rule.increase ? raw : v);
   }
 
   /**
@@ -516,7 +528,7 @@ export class RuleAlertEngine implements AlertEngine {
     return t - t0 >= window && (rule.comparison === 'above' ? v > v0 : v < v0);
   }
 
-  private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[], growing = true): void {
+  private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[], growing = true, shown: SeriesValue = v): void {
     const r = inst.entry.rule;
     if (v === null) {
       // Unknown is not "fine": a firing alert holds until the data has been missing for staleAfter.
@@ -529,7 +541,8 @@ export class RuleAlertEngine implements AlertEngine {
       return;
     }
     inst.nullSince = undefined;
-    inst.value = v;
+    if (shown !== inst.value) inst.changedAt = t;
+    inst.value = shown;
     // A growth condition gates entering (and escalating); holding a firing alert needs only the levels.
     const enter = allowed && (growing || inst.state === 'firing');
     const bw = enter && r.warning !== null && beyond(r, v, r.warning);
@@ -555,7 +568,7 @@ export class RuleAlertEngine implements AlertEngine {
         }
         return;
       }
-      if (r.keepFiringForMs > 0) {
+      if (r.keepFiringForMs > 0 && !(r.resolveOnAck && inst.acknowledged)) {
         inst.clearingSince ??= t;
         if (t - inst.clearingSince < r.keepFiringForMs) return;
       }
@@ -640,6 +653,8 @@ export class RuleAlertEngine implements AlertEngine {
       reason: inst.reason ?? 'no reason given',
       relativeTo: formatValue(r.unit, r.relativeTo !== null ? inst.offsetBase : null),
       captures: inst.captures,
+      raw: inst.value,
+      changedAt: inst.changedAt,
     });
     const a: AlertInstance = {
       id: inst.id,
@@ -692,7 +707,7 @@ export class RuleAlertEngine implements AlertEngine {
       instances.push({
         id: i.id, ruleId: i.entry.rule.id, series: i.series, state: i.state, severity: i.severity, value: i.value, peak: i.peak,
         warnSince: i.warnSince, critSince: i.critSince, activeSince: i.activeSince, firingSince: i.firingSince,
-        clearingSince: i.clearingSince, nullSince: i.nullSince, acknowledged: i.acknowledged, mutedUntil: i.mutedUntil,
+        clearingSince: i.clearingSince, nullSince: i.nullSince, acknowledged: i.acknowledged, mutedUntil: i.mutedUntil, changedAt: i.changedAt,
         mutedReported: i.mutedReported,
       });
     }
@@ -717,7 +732,7 @@ function pickInstance(p: PersistedInstance): Partial<Instance> {
     acknowledged: p.acknowledged === true,
     mutedReported: p.mutedReported === true,
   };
-  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil', 'peak'] as const) {
+  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil', 'peak', 'changedAt'] as const) {
     if (typeof p[k] === 'number') out[k] = p[k];
   }
   return out;

@@ -51,6 +51,10 @@ export interface AlertRule {
   message: string;
   /** A firing instance whose value is missing or null this long resolves. */
   staleAfterMs: number;
+  /** Compare the series' increase since the previous tick (counters of events), not its value. */
+  increase: boolean;
+  /** An acknowledged firing instance resolves once its condition no longer holds (skips keepFiringFor). */
+  resolveOnAck: boolean;
 }
 
 /** Options of the engine besides rules. */
@@ -89,6 +93,8 @@ export interface RuleConfig {
   unit?: ValueUnit | null;
   message?: string;
   staleAfter?: number | string;
+  increase?: boolean;
+  resolveOnAck?: boolean;
 }
 
 /** Message of the fixed-level temperature rule (and of gpu-temperature when configured with absolute levels). */
@@ -115,6 +121,19 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
   { id: 'gpu-memory', selector: 'gpu.*.memory_used_ratio', comparison: 'above', warning: 0.99, critical: null, clear: 0.97,
     growingOver: '1m', for: '1m',
     message: 'GPU $1 VRAM {value} used and growing (above {threshold})' },
+  // GPU health (docs/gpu.md). Event counters compare their increase: any new event fires, and the
+  // alert holds for keepFiringFor (1 h) unless acknowledged. Repeats update one alert's count.
+  { id: 'gpu-xid', selector: 'gpu.*.xid_*_events_count', comparison: 'above', warning: 0, critical: null, increase: true,
+    keepFiringFor: '1h', resolveOnAck: true, unit: 'count', staleAfter: '1h',
+    message: 'GPU $1 {xid:$2} (seen {value}×, last at {changed})' },
+  { id: 'gpu-ecc-uncorrected', selector: 'gpu.*.ecc_volatile_uncorrected_count', comparison: 'above', warning: null, critical: 0, increase: true,
+    keepFiringFor: '1h', resolveOnAck: true, unit: 'count',
+    message: 'GPU $1 has new uncorrected ECC errors ({value} since the driver loaded): restart the affected work and reset the GPU' },
+  // remap_health_state: 1 = remapping pending (needs a reset), 2 = a remapping failed (RMA).
+  { id: 'gpu-row-remap', selector: 'gpu.*.remap_health_state', comparison: 'above', warning: 0.5, critical: 1.5, unit: 'state',
+    message: 'GPU $1 {remap}' },
+  { id: 'gpu-hw-slowdown', selector: 'gpu.*.hw_slowdown_ratio', comparison: 'above', warning: 0.5, critical: null, for: '2m', clear: 0.2,
+    message: 'GPU $1 held in hardware/thermal slowdown {value} of the time for {for}: check cooling, power and the clock-event reasons' },
   { id: 'model-latency', selector: 'models.*.request_latency_p95_seconds', comparison: 'above', warning: 2, critical: 5, clear: 1.5, for: '1m',
     baseline: { window: '1h', minSamples: 20 }, minValue: 0.001,
     message: 'Model server $1 p95 latency vs its 1 h median {value} (above {threshold})' },
@@ -158,7 +177,7 @@ const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_60
 const RULE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const KNOWN_FIELDS = new Set([
   'id', 'enabled', 'selector', 'comparison', 'warning', 'critical', 'for', 'criticalFor', 'clear', 'criticalClear',
-  'keepFiringFor', 'ratioTo', 'baseline', 'whenMissing', 'relativeTo', 'growingOver', 'minValue', 'unit', 'message', 'staleAfter',
+  'keepFiringFor', 'ratioTo', 'baseline', 'whenMissing', 'relativeTo', 'growingOver', 'minValue', 'unit', 'message', 'staleAfter', 'increase', 'resolveOnAck',
 ]);
 const UNITS: readonly string[] = [...SERIES_UNITS, 'multiple'];
 
@@ -337,7 +356,11 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
   if (message === undefined) message = '{rule}: {series} is {value} ({op} {threshold})';
   if (typeof message !== 'string' || message.length > 500) fail('message', message, 'a string of at most 500 characters');
 
+  for (const f of ['increase', 'resolveOnAck'] as const) if (rc[f] !== undefined && typeof rc[f] !== 'boolean') fail(f, rc[f], 'true or false');
+  if (rc.increase === true && (ratioTo !== null || baseline !== null)) fail('increase', rc.increase, 'false when ratioTo or baseline is set');
+
   return {
+    increase: rc.increase === true, resolveOnAck: rc.resolveOnAck === true,
     id: rc.id, selector: sel, comparison: cmp, warning, critical, warningForMs, criticalForMs, warningClear, criticalClear,
     keepFiringForMs, ratioTo, baseline, whenMissing, relativeTo, growingOverMs, minValue, unit, message: message as string, staleAfterMs,
   };

@@ -137,10 +137,13 @@ export function statusTooltip(snap: ConnectionSnapshot): string {
   const sample = snap.latest;
   const gpus = gpuReadings(sample);
   if (sample && gpus.length > 0) {
-    lines.push('| GPU | Util | VRAM | Temp | Power |', '|---|---:|---:|---:|---:|');
+    // "Kernel time" is NVML utilisation (share of time a kernel ran); SM activity (GPM) is how much of the GPU it used.
+    const gpm = gpus.some((g) => g.smActivity !== null);
+    lines.push(gpm ? '| GPU | Kernel time | SM active | VRAM | Temp | Power |' : '| GPU | Kernel time | VRAM | Temp | Power |', gpm ? '|---|---:|---:|---:|---:|---:|' : '|---|---:|---:|---:|---:|');
     for (const g of gpus) {
       const power = `${formatValue('watts', g.power)}${g.powerLimit !== null && g.power !== null ? ` / ${formatValue('watts', g.powerLimit)}` : ''}`;
-      lines.push(`| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} | ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatValue('celsius', g.temp)} | ${power} |`);
+      const sm = gpm ? ` ${formatPercent(g.smActivity)} |` : '';
+      lines.push(`| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} |${sm} ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatValue('celsius', g.temp)} | ${power} |`);
     }
     lines.push('');
   } else if (sample) {

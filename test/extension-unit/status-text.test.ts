@@ -26,6 +26,18 @@ describe('extension status text', () => {
     assert.equal(formatUsedTotal(2.5 * GIB, 80 * GIB, true), '2.5/80 GiB');
   });
 
+  it('tooltip: "kernel time" (NVML utilisation) with GPM SM activity beside it where a GPU reports it', () => {
+    const plain = statusView(liveSnapshot(twoGpuSample()), 'busiest').tooltip;
+    assert.match(plain, /\| GPU \| Kernel time \| VRAM \|/);
+    assert.doesNotMatch(plain, /SM active/);
+    const sample = twoGpuSample();
+    sample.series['gpu.1.sm_activity_ratio'] = 0.17;
+    const tip = statusView(liveSnapshot(sample), 'busiest').tooltip;
+    assert.match(tip, /\| GPU \| Kernel time \| SM active \| VRAM \|/);
+    assert.match(tip, /\| 1 NVIDIA A100\\-SXM4\\-80GB \| 42 % \| 17 % \|/);
+    assert.match(tip, /\| 0 NVIDIA A100\\-SXM4\\-80GB \| 12 % \| n\/a \|/);
+  });
+
   it('shows the busiest GPU by default and names it', () => {
     const v = statusView(liveSnapshot(twoGpuSample()), 'busiest');
     assert.equal(v.text, '$(pulse) GPU1 42 % · 10/80 GiB');
@@ -91,7 +103,7 @@ describe('extension status text', () => {
 
   it('puts every GPU, host CPU/RAM and the connection state in the tooltip table', () => {
     const tip = statusView(liveSnapshot(twoGpuSample()), 'busiest').tooltip;
-    assert.match(tip, /\| GPU \| Util \| VRAM \| Temp \| Power \|/);
+    assert.match(tip, /\| GPU \| Kernel time \| VRAM \| Temp \| Power \|/);
     assert.match(tip, /\| 0 NVIDIA A100\\-SXM4\\-80GB \| 12 % \| 2\.5\/80 GiB \| 41 °C \| 60 W \/ 400 W \|/);
     assert.match(tip, /\| 1 NVIDIA A100\\-SXM4\\-80GB \| 42 % \| 10\.2\/80 GiB \| 67 °C \| n\/a \|/);
     assert.match(tip, /Host CPU 25 % · RAM 5\.1\/16 GiB/);

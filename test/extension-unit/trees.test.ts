@@ -22,6 +22,23 @@ describe('extension trees', () => {
     assert.equal(conn.children![1].description, 'CPU 25 % · RAM 5.1/16 GiB');
   });
 
+  it('a GPU\'s health verdict is its icon, the start of its description and the tooltip\'s first lines', () => {
+    const sample = twoGpuSample();
+    const det = sample.details.gpu as import('../../protocol/details/gpu').GpuDetails;
+    det.devices[0].health = { verdict: 'healthy', reasons: [] };
+    det.devices[1].health = { verdict: 'action-needed', reasons: ['row remapping pending: the GPU needs a reset'] };
+    det.devices[1].events = { source: 'unavailable', reason: 'nvmlDeviceRegisterEvents: Insufficient Permissions (4)', recent: [] };
+    const [conn] = servicesTree([liveSnapshot(sample)]);
+    const [g0, g1] = conn.children![0].children!;
+    assert.deepEqual(g0.icon, { id: 'circuit-board', color: 'testing.iconPassed' });
+    assert.doesNotMatch(g0.description!, /action needed|degraded/);
+    assert.deepEqual(g1.icon, { id: 'error', color: 'list.errorForeground' });
+    assert.match(g1.description!, /^action needed · 42% · /);
+    const lines = g1.tooltip!.split('\n\n');
+    assert.match(lines[1], /^Health: \*\*action needed\*\*\n- row remapping pending: the GPU needs a reset$/);
+    assert.match(lines[2], /^Xid events: unavailable \(nvmlDeviceRegisterEvents: Insufficient Permissions \\\(4\\\)\)$/);
+  });
+
   it('shows sources that are down or unavailable as items with their reason', () => {
     const tree = servicesTree([liveSnapshot(twoGpuSample())]);
     const redis = find(tree, (n) => n.label === 'Redis cache')!;

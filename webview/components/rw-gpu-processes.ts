@@ -7,7 +7,7 @@ import { fmtBytes, fmtPercent, NA } from '../format';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 
-type Key = 'pid' | 'name' | 'user' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio';
+type Key = 'pid' | 'name' | 'user' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio' | 'memUtilRatio' | 'encoderUtilRatio';
 
 const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
   { key: 'pid', label: 'PID', numeric: true },
@@ -15,7 +15,9 @@ const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
   { key: 'user', label: 'User', numeric: false },
   { key: 'gpuIndex', label: 'GPU', numeric: true },
   { key: 'usedMemoryBytes', label: 'VRAM', numeric: true },
-  { key: 'smUtilRatio', label: 'Util', numeric: true },
+  { key: 'smUtilRatio', label: 'SM', numeric: true },
+  { key: 'memUtilRatio', label: 'Mem', numeric: true },
+  { key: 'encoderUtilRatio', label: 'Enc/Dec', numeric: true },
 ];
 
 /** Sorts processes; missing values always sort last. */
@@ -82,7 +84,7 @@ export class RwGpuProcesses extends StoreElement {
         </thead>
         <tbody>
           ${rows.length === 0
-            ? html`<tr><td colspan="6" class="muted">No processes are using a GPU.</td></tr>`
+            ? html`<tr><td colspan="8" class="muted">No processes are using a GPU.</td></tr>`
             : rows.map(
                 (p) => html`<tr>
                   <td class="r">${p.pid}</td>
@@ -91,6 +93,8 @@ export class RwGpuProcesses extends StoreElement {
                   <td class="r">${p.gpuIndex}</td>
                   <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
                   <td class="r">${fmtPercent(p.smUtilRatio)}</td>
+                  <td class="r">${fmtPercent(p.memUtilRatio ?? null)}</td>
+                  <td class="r">${fmtPercent(p.encoderUtilRatio ?? null)} · ${fmtPercent(p.decoderUtilRatio ?? null)}</td>
                 </tr>`,
               )}
         </tbody>

@@ -26,14 +26,20 @@ export const gpuAdapter: SourceViewAdapter = {
       const dev = det?.devices.find((d) => d.index === g.index);
       const procs = (det?.processes ?? []).filter((p) => p.gpuIndex === g.index);
       const firing = alerts.some((a) => a.state === 'firing' && a.series.startsWith(`gpu.${g.index}.`));
+      const health = dev?.health;
+      const verdict = health && health.verdict !== 'healthy' ? ` · ${health.verdict === 'action-needed' ? 'action needed' : 'degraded'}` : '';
       // The numbers lead: a narrow sidebar cuts the end of a row, and the name is the least news.
-      const label = `GPU ${g.index} · ${fmt.percent(g.util)} · ${fmt.usedTotal(g.memUsed, g.memTotal)}${g.temp !== null ? ` · ${fmt.value('celsius', g.temp)}` : ''}`;
+      const label = `GPU ${g.index}${verdict} · ${fmt.percent(g.util)} · ${fmt.usedTotal(g.memUsed, g.memTotal)}${g.temp !== null ? ` · ${fmt.value('celsius', g.temp)}` : ''}`;
       return {
         key: `gpu/${g.index}`,
         label,
         description: g.name ? shortGpuName(g.name) : '',
         tooltip: [
           `**GPU ${g.index}${g.name ? ` — ${fmt.markdown(g.name)}` : ''}**`,
+          health ? `Health: **${health.verdict === 'action-needed' ? 'action needed' : health.verdict}**${health.reasons.map((r) => `\n- ${fmt.markdown(r)}`).join('')}` : '',
+          dev?.events && dev.events.source !== 'nvml' && dev.events.reason
+            ? `Xid events: ${dev.events.source === 'kernel-log' ? 'from the kernel log' : 'unavailable'} (${fmt.markdown(dev.events.reason)})`
+            : '',
           `Utilisation ${fmt.percent(g.util)} · VRAM ${fmt.usedTotal(g.memUsed, g.memTotal)}`,
           `Temperature ${fmt.value('celsius', g.temp)} · Power ${fmt.value('watts', g.power)}${g.powerLimit !== null ? ` of ${fmt.value('watts', g.powerLimit)}` : ''}`,
           dev ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}` : '',
@@ -41,7 +47,12 @@ export const gpuAdapter: SourceViewAdapter = {
         ]
           .filter(Boolean)
           .join('\n\n'),
-        icon: firing ? { id: 'circuit-board', color: 'list.warningForeground' } : { id: 'circuit-board', color: 'testing.iconPassed' },
+        icon:
+          health?.verdict === 'action-needed'
+            ? { id: 'error', color: 'list.errorForeground' }
+            : health?.verdict === 'degraded' || firing
+              ? { id: 'circuit-board', color: 'list.warningForeground' }
+              : { id: 'circuit-board', color: 'testing.iconPassed' },
         contextValue: 'rigwatch.gpu',
         ref: { gpuIndex: g.index },
         children: procs.length

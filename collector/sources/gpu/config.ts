@@ -20,6 +20,12 @@ export interface GpuConfig {
   processIntervalMs: number;
   /** Fallback: kill the streaming child after this long without output, ms. */
   silenceTimeoutMs: number;
+  /** Listen for Xid / ECC / recovery events on their own thread (NVML backend). */
+  events: boolean;
+  /** How long a GPU event keeps the GPU's health verdict at "action needed"/"degraded", ms. */
+  xidHoldMs: number;
+  /** Kernel log read for `NVRM: Xid` lines where NVML events cannot be registered. */
+  kernelLogPath: string;
 }
 
 /** Default NVML soname. */
@@ -31,8 +37,10 @@ const DEFAULT_CALL_TIMEOUT_MS = 2000;
 const DEFAULT_INIT_TIMEOUT_MS = 8000;
 const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 const MIN_SILENCE_TIMEOUT_MS = 5000;
+/** Default hold of a GPU event in the health verdict, ms (the gpu-xid rule's keepFiringFor is the same 1 h). */
+export const DEFAULT_XID_HOLD_MS = 3_600_000;
 
-const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs'];
+const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs', 'kernelLogPath'];
 
 /** Validates `config.gpu` (undefined/true = defaults); env RIGWATCH_NVML_PATH / RIGWATCH_NVIDIA_SMI apply when the key is absent. */
 export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs: number): GpuConfig {
@@ -53,8 +61,13 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
   };
   const backend = section.backend ?? 'auto';
   if (backend !== 'auto' && backend !== 'nvml' && backend !== 'nvidia-smi') throw new ConfigError('gpu.backend', backend, '"auto", "nvml" or "nvidia-smi"');
+  const events = section.events ?? true;
+  if (typeof events !== 'boolean') throw new ConfigError('gpu.events', events, 'true or false');
   return {
     backend,
+    events,
+    xidHoldMs: ms('xidHoldMs', DEFAULT_XID_HOLD_MS, 1000),
+    kernelLogPath: str('kernelLogPath', '/dev/kmsg'),
     nvmlPath: str('nvmlPath', env.RIGWATCH_NVML_PATH || DEFAULT_NVML_PATH),
     nvidiaSmiPath: str('nvidiaSmiPath', env.RIGWATCH_NVIDIA_SMI || DEFAULT_NVIDIA_SMI),
     callTimeoutMs: ms('callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS, 50),

@@ -8,6 +8,12 @@ import { SourceError } from '../../source';
 import type { Logger } from '../../log';
 import { parseGpuConfig, type GpuConfig } from './config';
 import { NvmlBackend } from './nvml-backend';
+import { NvmlEventThread } from './nvml-events';
+import { XidStore, xidKey } from './xid-store';
+import { KernelXidWatcher } from './kernel-xid';
+import { gpuHealth, VERDICT_STATE } from './health';
+import { xidInfo } from '../../../protocol/details/gpu-xid';
+import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu';
 
 export { stuckNvmlWorkers } from './nvml-backend';
 import { SmiBackend } from './smi-backend';
@@ -35,6 +41,16 @@ export class GpuSource implements Source {
   private noGpu: { until: number; result: ProbeResult } | null = null;
   private readonly procs = new ProcessInfoCache();
   private readonly log: Logger;
+  private events: NvmlEventThread | null = null;
+  /** CPU the last closed event thread used, ns (benchmarks), or null. */
+  eventThreadCpuNs: number | null = null;
+  private closingEvents: Promise<unknown> = Promise.resolve();
+  /** Per PCI bus id: null = events registered, a string = why not; absent = not known yet. */
+  private readonly eventReasons = new Map<string, string | null>();
+  private eventsUnavailable: string | null = null;
+  private readonly xids = new XidStore();
+  /** Kernel-log fallback: the watcher, or why it cannot run; null until a GPU needs it. */
+  private kernel: KernelXidWatcher | string | null = null;
 
   constructor(
     private readonly cfg: GpuConfig,
@@ -82,6 +98,8 @@ export class GpuSource implements Source {
         }
         this.nvml = r.backend;
         this.backendReason = undefined;
+        if (this.cfg.events) this.startEvents(r.backend);
+        else this.eventsUnavailable = 'disabled in the config (gpu.events: false)';
         this.busOrder = sortByPciBusId(r.backend.info.devices.slice()).map((d) => d.pciBusId);
         return { status: 'ready', description: describe(r.backend.info.devices.map((d) => d.name), 'NVML') };
       }
@@ -126,12 +144,85 @@ export class GpuSource implements Source {
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
     const result = buildSample(this.id, reading, (pid) => this.procs.lookup(pid), this.backendReason);
     this.procs.endTick();
-    this.lastDetails = result.details as GpuDetails;
+    const details = result.details as GpuDetails;
+    if (reading.backend === 'nvml') this.addHealth(details, result.series);
+    this.lastDetails = details;
     return result;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closeBackends();
+    await this.closingEvents;
+  }
+
+  /** Starts the event thread; events are folded per GPU (bus id) as they arrive. */
+  private startEvents(backend: NvmlBackend): void {
+    const busIds = backend.info.devices.map((d) => d.pciBusId);
+    this.eventReasons.clear();
+    this.eventsUnavailable = null;
+    this.events = new NvmlEventThread(this.cfg.nvmlPath, {
+      registered: (reasons) => {
+        reasons.forEach((r, i) => {
+          const bus = busIds[i];
+          if (bus === undefined) return;
+          this.eventReasons.set(bus, r);
+          if (r !== null) this.log.info(`GPU ${bus}: Xid events unavailable (${r})`);
+        });
+        if (reasons.some((r) => r !== null)) this.startKernelLog();
+      },
+      unavailable: (reason) => {
+        this.eventsUnavailable = reason;
+        this.log.info(`GPU events unavailable: ${reason}`);
+        this.startKernelLog();
+      },
+      events: (events) => {
+        for (const e of events) {
+          const bus = busIds[e.device];
+          if (bus !== undefined) this.xids.record(bus, xidKey(e.kind, e.code), e.code, e.count, e.lastSeen);
+        }
+      },
+    }, this.log);
+  }
+
+  /** Starts the kernel-log fallback once; it records Xids only for GPUs without NVML events. */
+  private startKernelLog(): void {
+    if (this.kernel !== null) return;
+    this.kernel = KernelXidWatcher.open((x) => {
+      if (this.eventsUnavailable === null && this.eventReasons.get(x.pciBusId) === null) return;
+      this.xids.record(x.pciBusId, String(x.code), x.code, 1, Date.now());
+    }, this.cfg.kernelLogPath);
+    if (typeof this.kernel === 'string') this.log.info(`GPU Xid fallback: ${this.kernel}`);
+  }
+
+  /** Xid series, health verdict and events info for every GPU of an NVML sample. */
+  private addHealth(details: GpuDetails, series: SampleResult['series']): void {
+    const now = Date.now();
+    const lostNote = 'GPU is lost';
+    for (const d of details.devices) {
+      const prefix = `${this.id}.${d.index}.`;
+      const recent: GpuXidSummary[] = [];
+      for (const e of this.xids.entries(d.pciBusId)) {
+        series[`${prefix}xid_${e.key}_events_count`] = e.count;
+        if (now - e.lastSeen >= this.cfg.xidHoldMs) continue;
+        const info = xidInfo(e.key);
+        recent.push({ code: e.key, count: e.count, firstSeen: e.firstSeen, lastSeen: e.lastSeen, severity: info.severity, meaning: info.meaning, action: info.action });
+      }
+      const reason = this.eventsUnavailable ?? this.eventReasons.get(d.pciBusId);
+      let events: GpuEventsInfo;
+      if (reason === undefined || reason === null) events = { source: 'nvml', recent };
+      else if (this.kernel instanceof KernelXidWatcher) events = { source: 'kernel-log', reason: `NVML events: ${reason}; reading NVRM Xid lines from ${this.cfg.kernelLogPath}`, recent };
+      else events = { source: 'unavailable', reason: typeof this.kernel === 'string' ? `${reason}; ${this.kernel}` : reason, recent };
+      if (events.source !== 'nvml') {
+        const note = `Xid events unavailable: ${reason}`;
+        if (!d.notes.includes(note)) d.notes = [...d.notes, note];
+      }
+      d.events = events;
+      const pending = series[`${prefix}remap_pending_state`] ?? null;
+      const failed = series[`${prefix}remap_failure_state`] ?? null;
+      series[`${prefix}remap_health_state`] = failed === 1 ? 2 : pending === 1 ? 1 : pending === null && failed === null ? null : 0;
+      d.health = gpuHealth({ series, prefix, lost: d.notes.some((n) => n.startsWith(lostNote)), recentEvents: recent, uncorrectedBaseline: null });
+      series[`${prefix}health_state`] = VERDICT_STATE[d.health.verdict];
+    }
   }
 
   /** `nvidia-smi -q` text of GPU `args.index` (PCI bus id order), served at /api/gpu/<index>/report. */
@@ -154,6 +245,14 @@ export class GpuSource implements Source {
 
   private closeBackends(): void {
     this.lastDetails = null;
+    if (this.events) {
+      this.closingEvents = this.events.close().then((ns) => {
+        this.eventThreadCpuNs = ns;
+      });
+      this.events = null;
+    }
+    if (this.kernel instanceof KernelXidWatcher) this.kernel.close();
+    this.kernel = null;
     this.nvml?.close();
     this.nvml = null;
     this.smi?.close();

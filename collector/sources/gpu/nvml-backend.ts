@@ -15,6 +15,10 @@ import {
   NVML_NOTES_OFFSET,
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
+  NVML_NOTE_NO_ENERGY,
+  NVML_NOTE_NO_GPM,
+  NVML_NOTE_NO_MEMORY_HEALTH,
+  NVML_NOTE_NO_VIOLATION,
   NVML_PROCESS_ROW,
   NVML_THROTTLE_OFFSET,
   NVML_VALUES_PER_DEVICE,
@@ -35,6 +39,12 @@ const waitAsync = (Atomics as unknown as {
 
 const UTIL_NOTE_MIG = 'utilisation not available under MIG';
 const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
+
+const NO_MEMORY_HEALTH_NOTE = 'row remapping and retired pages not reported (not supported on this GPU or under MIG)';
+const NO_ENERGY_NOTE = 'energy counter not reported; energy is null';
+const NO_VIOLATION_NOTE = 'throttle time counters not supported; slowdown shares come from sampled clock-event reasons';
+
+const NO_GPM_NOTE = 'GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null';
 
 let stuckWorkers = 0;
 
@@ -222,6 +232,10 @@ export class NvmlBackend {
       const notes: string[] = [];
       if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG);
       if (flags & NVML_NOTE_LOST) notes.push(GPU_LOST_NOTE);
+      if (flags & NVML_NOTE_NO_MEMORY_HEALTH) notes.push(NO_MEMORY_HEALTH_NOTE);
+      if (flags & NVML_NOTE_NO_ENERGY) notes.push(NO_ENERGY_NOTE);
+      if (flags & NVML_NOTE_NO_VIOLATION) notes.push(NO_VIOLATION_NOTE);
+      if (flags & NVML_NOTE_NO_GPM) notes.push(NO_GPM_NOTE);
       return {
         name: s.name,
         uuid: s.uuid,
@@ -253,7 +267,11 @@ export class NvmlBackend {
         if (prev.usedMemoryBytes === null) prev.usedMemoryBytes = used;
         continue;
       }
-      byPid.set(key, { pciBusId: busId, pid, usedMemoryBytes: used, smUtilRatio: sm === null ? null : sm / 100, type: p[o + 4] === 0 ? 'compute' : 'graphics' });
+      const pct = (x: number): number | null => (Number.isNaN(x) ? null : x / 100);
+      byPid.set(key, {
+        pciBusId: busId, pid, usedMemoryBytes: used, smUtilRatio: sm === null ? null : sm / 100, type: p[o + 4] === 0 ? 'compute' : 'graphics',
+        memUtilRatio: pct(p[o + 5]), encoderUtilRatio: pct(p[o + 6]), decoderUtilRatio: pct(p[o + 7]),
+      });
     }
     return {
       backend: 'nvml',

@@ -18,6 +18,14 @@ export const NVML_NOTES_OFFSET = GPU_METRICS.length + 1;
 export const NVML_NOTE_MIG = 1;
 /** Note flag: the GPU is lost (fell off the bus). */
 export const NVML_NOTE_LOST = 2;
+/** Note flag: neither row remapping nor retired pages are reported. */
+export const NVML_NOTE_NO_MEMORY_HEALTH = 4;
+/** Note flag: the energy counter is not reported. */
+export const NVML_NOTE_NO_ENERGY = 8;
+/** Note flag: violation (throttle time) counters are not reported; slowdown comes from sampled reasons. */
+export const NVML_NOTE_NO_VIOLATION = 16;
+/** Note flag: GPM metrics are not supported (before Hopper, or under MIG). */
+export const NVML_NOTE_NO_GPM = 32;
 
 // Shared memory between the threads (one batch per tick without MessagePort round trips):
 // Int32 control words, then the per-device values, then process rows.
@@ -33,8 +41,8 @@ export const CTRL_STATUS = 3;
 export const CTRL_BYTES = 16;
 /** Process rows the shared buffer holds; more are dropped with a warning. */
 export const NVML_PROCESS_CAPACITY = 1024;
-/** Numbers per process row: device, pid, used bytes (NaN = null), SM util % (NaN = null), type (0 compute, 1 graphics). */
-export const NVML_PROCESS_ROW = 5;
+/** Numbers per process row: device, pid, used bytes, SM util %, type (0 compute, 1 graphics), memory/encoder/decoder util % (NaN = null). */
+export const NVML_PROCESS_ROW = 8;
 
 /** Bytes of the shared buffer for `devices` GPUs. */
 export function sharedBytes(devices: number): number {
@@ -74,7 +82,10 @@ export interface NvmlStaticInfo {
 }
 
 /** One process row: device position (NVML order), pid, used bytes, SM util %, type code (0 compute, 1 graphics). */
-export type NvmlProcessRow = [device: number, pid: number, usedBytes: number | null, smUtilPercent: number | null, type: 0 | 1];
+export type NvmlProcessRow = [
+  device: number, pid: number, usedBytes: number | null, smUtilPercent: number | null, type: 0 | 1,
+  memUtilPercent: number | null, encUtilPercent: number | null, decUtilPercent: number | null,
+];
 
 /** Main → worker (messages; batches go through the shared buffer). */
 export type NvmlRequest = { type: 'shared'; buffer: SharedArrayBuffer } | { type: 'close' };

@@ -14,6 +14,10 @@ import {
   NVML_NOTES_OFFSET,
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
+  NVML_NOTE_NO_ENERGY,
+  NVML_NOTE_NO_GPM,
+  NVML_NOTE_NO_MEMORY_HEALTH,
+  NVML_NOTE_NO_VIOLATION,
   NVML_PROCESS_CAPACITY,
   NVML_PROCESS_ROW,
   NVML_THROTTLE_OFFSET,
@@ -47,6 +51,27 @@ const NVML_PCIE_UTIL_RX_BYTES = 1;
 const NVML_MEMORY_ERROR_TYPE_CORRECTED = 0;
 const NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1;
 const NVML_VOLATILE_ECC = 0;
+const NVML_AGGREGATE_ECC = 1;
+const NVML_PERF_POLICY_POWER = 0;
+const NVML_PERF_POLICY_THERMAL = 1;
+const NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS = 0;
+const NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR = 1;
+/** Clock-event reasons that mean hardware or thermal slowdown: SW thermal, HW, HW thermal, HW power brake. */
+const HW_SLOWDOWN_MASK = 0x20 | 0x8 | 0x40 | 0x80;
+// GPM (nvml.h API 13): nvmlGpmMetricsGet_t = version u32, numMetrics u32, sample1 ptr, sample2 ptr,
+// metrics[NVML_GPM_METRIC_MAX = 333] of nvmlGpmMetric_t (metricId u32, nvmlReturn i32, value f64, 3 ptrs: 40 bytes).
+const GPM_VERSION = 1;
+const GPM_METRIC_BYTES = 40;
+const GPM_METRICS_GET_BYTES = 24 + GPM_METRIC_BYTES * 333;
+/** nvmlGpmMetricId_t → series metric and scale (percent → ratio; MiB/s → bytes/s). */
+const GPM_METRICS: ReadonlyArray<readonly [number, GpuMetric, number]> = [
+  [2, 'sm_activity_ratio', 0.01],
+  [3, 'sm_occupancy_ratio', 0.01],
+  [5, 'tensor_activity_ratio', 0.01],
+  [10, 'dram_bandwidth_ratio', 0.01],
+  [60, 'nvlink_rx_bytes_per_second', 1048576],
+  [61, 'nvlink_tx_bytes_per_second', 1048576],
+];
 const NVML_PSTATE_UNKNOWN = 32;
 const NVML_DEVICE_MIG_ENABLE = 1;
 /** sizeof(nvmlMemory_v2_t) | 2 << 24 (NVML_STRUCT_VERSION(Memory, 2)). */
@@ -149,6 +174,15 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const getPstate = optional('int nvmlDeviceGetPerformanceState(void *, void *)');
   const getReasons = first('int nvmlDeviceGetCurrentClocksEventReasons(void *, void *)', 'int nvmlDeviceGetCurrentClocksThrottleReasons(void *, void *)');
   const getEcc = optional('int nvmlDeviceGetTotalEccErrors(void *, int, int, void *)');
+  const getRemap = optional('int nvmlDeviceGetRemappedRows(void *, void *, void *, void *, void *)');
+  const getRetired = optional('int nvmlDeviceGetRetiredPages(void *, int, void *, void *)');
+  const getRetiredPending = optional('int nvmlDeviceGetRetiredPagesPendingStatus(void *, void *)');
+  const getEnergy = optional('int nvmlDeviceGetTotalEnergyConsumption(void *, void *)');
+  const getViolation = optional('int nvmlDeviceGetViolationStatus(void *, int, void *)');
+  const gpmSupport = optional('int nvmlGpmQueryDeviceSupport(void *, void *)');
+  const gpmAlloc = optional('int nvmlGpmSampleAlloc(_Out_ void **)');
+  const gpmGet = optional('int nvmlGpmSampleGet(void *, void *)');
+  const gpmMetrics = optional('int nvmlGpmMetricsGet(void *)');
   const getCompute = first(
     'int nvmlDeviceGetComputeRunningProcesses_v3(void *, void *, void *)',
     'int nvmlDeviceGetComputeRunningProcesses_v2(void *, void *, void *)',
@@ -186,6 +220,10 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const o64 = new Uint32Array(2);
   const oUtil = new Uint32Array(2);
   const oMem = new Uint32Array(getMemV2 ? 10 : 6);
+  const o32c = new Uint32Array(1);
+  const o32d = new Uint32Array(1);
+  // nvmlViolationTime_t: referenceTime (µs), violationTime (ns), as u32 halves.
+  const oViol = new Uint32Array(4);
   let utilBuf = Buffer.alloc(INITIAL_PROCESS_CAPACITY * PROCESS_UTIL_SAMPLE_BYTES);
   const cstr = (b: Buffer): string => {
     const end = b.indexOf(0);
@@ -234,6 +272,23 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const unsupported = handles.map(() => new Set<string>());
   const lastSeenUs = new Array<number>(count).fill(0);
   const lost = new Array<boolean>(count).fill(false);
+  // Last violation counters per device and policy (power, thermal): [reference µs, violation ns].
+  const lastViolation = handles.map(() => [[NaN, NaN], [NaN, NaN]]);
+  // GPM: two samples per supported device, swapped each tick (metrics need the previous and the current one).
+  const gpm = handles.map((h, d): { samples: [unknown, unknown]; addr: [bigint, bigint]; have: boolean } | null => {
+    if (!gpmSupport || !gpmAlloc || !gpmGet || !gpmMetrics) return null;
+    const sup = Buffer.alloc(8);
+    sup.writeUInt32LE(GPM_VERSION, 0);
+    if (gpmSupport(h, sup) !== NVML_SUCCESS || sup.readUInt32LE(4) !== 1) return null;
+    const a: unknown[] = [null];
+    const b: unknown[] = [null];
+    if (gpmAlloc(a) !== NVML_SUCCESS || gpmAlloc(b) !== NVML_SUCCESS) {
+      warnOnce(`gpm-alloc:${d}`, `GPU ${statics[d].pciBusId}: nvmlGpmSampleAlloc failed; GPM metrics are null`);
+      return null;
+    }
+    return { samples: [a[0], b[0]], addr: [koffi.address(a[0]), koffi.address(b[0])], have: false };
+  });
+  const gpmBuf = Buffer.alloc(GPM_METRICS_GET_BYTES);
   let values: Float64Array<ArrayBufferLike> = new Float64Array(count * NVML_VALUES_PER_DEVICE);
 
   /** True when `rc` is success; otherwise records why the value is null. */
@@ -270,7 +325,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       for (let i = 0; i < n; i++) {
         const off = i * stride;
         const bytes = procBuf.readBigUInt64LE(off + 8);
-        out.push([dev, procBuf.readUInt32LE(off), bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes), null, type]);
+        out.push([dev, procBuf.readUInt32LE(off), bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes), null, type, null, null, null]);
       }
       return;
     }
@@ -290,21 +345,29 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       if (!ok(rc, dev, 'nvmlDeviceGetProcessUtilization')) return;
       const n = u32a.readUInt32LE(0);
       // Keep each pid's newest sample.
-      const newest = new Map<number, [number, number]>();
+      // [timestamp µs, sm %, mem %, enc %, dec %]
+      const newest = new Map<number, [number, number, number, number, number]>();
       let maxTs = lastSeenUs[dev];
       for (let i = 0; i < n; i++) {
         const off = i * PROCESS_UTIL_SAMPLE_BYTES;
         const pid = utilBuf.readUInt32LE(off);
         const ts = Number(utilBuf.readBigUInt64LE(off + 8));
-        const sm = utilBuf.readUInt32LE(off + 16);
         const prev = newest.get(pid);
-        if (!prev || ts >= prev[0]) newest.set(pid, [ts, sm]);
+        if (!prev || ts >= prev[0]) {
+          newest.set(pid, [ts, utilBuf.readUInt32LE(off + 16), utilBuf.readUInt32LE(off + 20), utilBuf.readUInt32LE(off + 24), utilBuf.readUInt32LE(off + 28)]);
+        }
         if (ts > maxTs) maxTs = ts;
       }
       lastSeenUs[dev] = maxTs;
       for (let i = from; i < rows.length; i++) {
         const s = newest.get(rows[i][1]);
-        if (s) rows[i][3] = s[1];
+        if (s) {
+          const r = rows[i];
+          r[3] = s[1];
+          r[5] = s[2];
+          r[6] = s[3];
+          r[7] = s[4];
+        }
       }
       return;
     }
@@ -388,16 +451,99 @@ function runNvmlWorker(data: NvmlWorkerData): void {
         values[base + NVML_THROTTLE_OFFSET] = o64[0] + o64[1] * TWO_32;
       }
       if (getEcc && !skip(d, 'nvmlDeviceGetTotalEccErrors') && !lost[d]) {
-        let total: number | null = 0;
-        for (const type of [NVML_MEMORY_ERROR_TYPE_CORRECTED, NVML_MEMORY_ERROR_TYPE_UNCORRECTED]) {
-          if (ok(getEcc(h, type, NVML_VOLATILE_ECC, o64) as number, d, 'nvmlDeviceGetTotalEccErrors')) total += o64[0] + o64[1] * TWO_32;
+        // Volatile (since the driver loaded) and aggregate (lifetime) counts, corrected and uncorrected.
+        const ecc = (type: number, counter: number): number | null =>
+          ok(getEcc(h, type, counter, o64) as number, d, 'nvmlDeviceGetTotalEccErrors') ? o64[0] + o64[1] * TWO_32 : null;
+        const vc = ecc(NVML_MEMORY_ERROR_TYPE_CORRECTED, NVML_VOLATILE_ECC);
+        const vu = vc === null ? null : ecc(NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_VOLATILE_ECC);
+        if (vc !== null && vu !== null) {
+          set('ecc_volatile_errors_count', vc + vu);
+          set('ecc_volatile_corrected_count', vc);
+          set('ecc_volatile_uncorrected_count', vu);
+          const ac = ecc(NVML_MEMORY_ERROR_TYPE_CORRECTED, NVML_AGGREGATE_ECC);
+          const au = ac === null ? null : ecc(NVML_MEMORY_ERROR_TYPE_UNCORRECTED, NVML_AGGREGATE_ECC);
+          if (ac !== null && au !== null) {
+            set('ecc_aggregate_corrected_count', ac);
+            set('ecc_aggregate_uncorrected_count', au);
+          }
+        }
+      }
+      // Row remapping (Ampere+), else retired pages (Kepler–Turing): one of the two answers.
+      let memoryHealth = false;
+      if (getRemap && !skip(d, 'nvmlDeviceGetRemappedRows') && !lost[d] && ok(getRemap(h, o32, o32b, o32c, o32d) as number, d, 'nvmlDeviceGetRemappedRows')) {
+        set('remapped_rows_corrected_count', o32[0]);
+        set('remapped_rows_uncorrected_count', o32b[0]);
+        set('remap_pending_state', o32c[0] ? 1 : 0);
+        set('remap_failure_state', o32d[0] ? 1 : 0);
+        memoryHealth = true;
+      }
+      if (!memoryHealth && getRetired && !skip(d, 'nvmlDeviceGetRetiredPages') && !lost[d]) {
+        let pages: number | null = 0;
+        for (const cause of [NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS, NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR]) {
+          o32[0] = 0;
+          // A zero-sized query answers the count (INSUFFICIENT_SIZE when there are pages).
+          const rc = getRetired(h, cause, o32, null) as number;
+          if (rc === NVML_SUCCESS || rc === NVML_ERROR_INSUFFICIENT_SIZE) pages += o32[0];
           else {
-            total = null;
+            ok(rc, d, 'nvmlDeviceGetRetiredPages');
+            pages = null;
             break;
           }
         }
-        if (total !== null) set('ecc_volatile_errors_count', total);
+        if (pages !== null) {
+          set('retired_pages_count', pages);
+          memoryHealth = true;
+          const p = u32(getRetiredPending, 'nvmlDeviceGetRetiredPagesPendingStatus');
+          if (p !== null) set('retired_pages_pending_state', p ? 1 : 0);
+        }
       }
+      if (!memoryHealth && !lost[d]) noteFlags |= NVML_NOTE_NO_MEMORY_HEALTH;
+      if (getEnergy && !skip(d, 'nvmlDeviceGetTotalEnergyConsumption') && !lost[d] && ok(getEnergy(h, o64) as number, d, 'nvmlDeviceGetTotalEnergyConsumption')) {
+        set('energy_joules', (o64[0] + o64[1] * TWO_32) / 1000);
+      } else if (!lost[d]) noteFlags |= NVML_NOTE_NO_ENERGY;
+      let thermal: number | null = null;
+      if (getViolation && !skip(d, 'nvmlDeviceGetViolationStatus') && !lost[d]) {
+        for (const policy of [NVML_PERF_POLICY_POWER, NVML_PERF_POLICY_THERMAL]) {
+          if (!ok(getViolation(h, policy, oViol) as number, d, 'nvmlDeviceGetViolationStatus')) break;
+          const refUs = oViol[0] + oViol[1] * TWO_32;
+          const violNs = oViol[2] + oViol[3] * TWO_32;
+          const last = lastViolation[d][policy];
+          // The counters are cumulative: the share of the interval is the growth over the elapsed time.
+          if (refUs > last[0]) {
+            const r = Math.min(1, Math.max(0, (violNs - last[1]) / ((refUs - last[0]) * 1000)));
+            set(policy === NVML_PERF_POLICY_POWER ? 'power_violation_ratio' : 'thermal_violation_ratio', r);
+            if (policy === NVML_PERF_POLICY_THERMAL) thermal = r;
+          }
+          last[0] = refUs;
+          last[1] = violNs;
+        }
+      }
+      if (getViolation && skip(d, 'nvmlDeviceGetViolationStatus')) noteFlags |= NVML_NOTE_NO_VIOLATION;
+      const g = gpm[d];
+      if (g && gpmGet && gpmMetrics && !lost[d]) {
+        // samples[1] is the newest: read into samples[0] and compare, then swap.
+        if (ok(gpmGet(h, g.samples[0]) as number, d, 'nvmlGpmSampleGet')) {
+          if (g.have) {
+            gpmBuf.writeUInt32LE(GPM_VERSION, 0);
+            gpmBuf.writeUInt32LE(GPM_METRICS.length, 4);
+            gpmBuf.writeBigUInt64LE(g.addr[1], 8);
+            gpmBuf.writeBigUInt64LE(g.addr[0], 16);
+            GPM_METRICS.forEach(([id], k) => gpmBuf.writeUInt32LE(id, 24 + k * GPM_METRIC_BYTES));
+            if (ok(gpmMetrics(gpmBuf) as number, d, 'nvmlGpmMetricsGet')) {
+              GPM_METRICS.forEach(([, metric, scale], k) => {
+                const off = 24 + k * GPM_METRIC_BYTES;
+                if (gpmBuf.readInt32LE(off + 4) === NVML_SUCCESS) set(metric, gpmBuf.readDoubleLE(off + 8) * scale);
+              });
+            }
+          }
+          g.samples.reverse();
+          g.addr.reverse();
+          g.have = true;
+        }
+      } else if (!g) noteFlags |= NVML_NOTE_NO_GPM;
+      const mask = values[base + NVML_THROTTLE_OFFSET];
+      if (thermal !== null) set('hw_slowdown_ratio', Number.isNaN(mask) || (mask & HW_SLOWDOWN_MASK) === 0 ? thermal : Math.max(thermal, 1));
+      else if (!Number.isNaN(mask)) set('hw_slowdown_ratio', (mask & HW_SLOWDOWN_MASK) !== 0 ? 1 : 0);
       if (!lost[d]) {
         const from = processes.length;
         readProcesses(d, h, getCompute, computeStride, 0, processes);
@@ -434,6 +580,9 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           v.procs[o + 2] = r[2] ?? NaN;
           v.procs[o + 3] = r[3] ?? NaN;
           v.procs[o + 4] = r[4];
+          v.procs[o + 5] = r[5] ?? NaN;
+          v.procs[o + 6] = r[6] ?? NaN;
+          v.procs[o + 7] = r[7] ?? NaN;
         }
         Atomics.store(v.ctrl, CTRL_NPROCS, n);
         Atomics.store(v.ctrl, CTRL_STATUS, 0);

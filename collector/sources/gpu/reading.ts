@@ -29,6 +29,31 @@ export const GPU_METRICS = [
   'ecc_volatile_errors_count',
   'temperature_slowdown_celsius',
   'temperature_shutdown_celsius',
+  // Memory health (NVML only; null where the GPU does not report them).
+  'ecc_volatile_corrected_count',
+  'ecc_volatile_uncorrected_count',
+  'ecc_aggregate_corrected_count',
+  'ecc_aggregate_uncorrected_count',
+  'remapped_rows_corrected_count',
+  'remapped_rows_uncorrected_count',
+  'remap_pending_state',
+  'remap_failure_state',
+  'retired_pages_count',
+  'retired_pages_pending_state',
+  // Energy since the driver loaded (nvmlDeviceGetTotalEnergyConsumption), joules.
+  'energy_joules',
+  // Share of the last interval the clocks were held down by power / thermal limits (nvmlDeviceGetViolationStatus).
+  'power_violation_ratio',
+  'thermal_violation_ratio',
+  // Share of the last interval under hardware or thermal slowdown (violation time, else sampled reasons).
+  'hw_slowdown_ratio',
+  // GPM (Hopper+), over the last interval: what share of the SMs / warps / tensor pipes / DRAM bandwidth was used.
+  'sm_activity_ratio',
+  'sm_occupancy_ratio',
+  'tensor_activity_ratio',
+  'dram_bandwidth_ratio',
+  'nvlink_rx_bytes_per_second',
+  'nvlink_tx_bytes_per_second',
 ] as const;
 
 /** One per-GPU metric name. */
@@ -70,6 +95,10 @@ export interface ProcessReading {
   pid: number;
   usedMemoryBytes: number | null;
   smUtilRatio: number | null;
+  /** Per-process memory-controller / encoder / decoder utilisation (nvmlDeviceGetProcessUtilization). */
+  memUtilRatio?: number | null;
+  encoderUtilRatio?: number | null;
+  decoderUtilRatio?: number | null;
   type: GpuProcess['type'];
   /** Name as the backend saw it (nvidia-smi's process_name); /proc wins when visible. */
   name?: string | null;
@@ -232,7 +261,13 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     const gpuIndex = indexByBus.get(normalizePciBusId(p.pciBusId));
     if (gpuIndex === undefined) continue;
     const who = lookup(p.pid);
-    processes.push({ pid: p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type });
+    const row: GpuProcess = { pid: p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type };
+    if (p.memUtilRatio !== undefined) {
+      row.memUtilRatio = p.memUtilRatio;
+      row.encoderUtilRatio = p.encoderUtilRatio ?? null;
+      row.decoderUtilRatio = p.decoderUtilRatio ?? null;
+    }
+    processes.push(row);
   }
   processes.sort((a, b) => a.gpuIndex - b.gpuIndex || (b.usedMemoryBytes ?? -1) - (a.usedMemoryBytes ?? -1) || a.pid - b.pid);
   const details: GpuDetails = {

@@ -4,9 +4,15 @@
  * Build: gcc -shared -fPIC -O2 -o libnvidia-ml.so.1 fake-nvml.c   (see build.ts)
  * -DFAKE_DRIVER_470 leaves out the entry points a 470 driver lacks (the _v3 process calls,
  * nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetCurrentClocksEventReasons) so callers' fallbacks run.
+ * Layouts and enum values follow NVIDIA's nvml.h, NVML_API_VERSION 13 (as vendored by NVIDIA/go-nvml,
+ * pkg/nvml/nvml.h at commit 2f9e261f, July 2026): nvmlEventData_t, nvmlEventType*, nvmlViolationTime_t,
+ * nvmlPerfPolicyType_t, nvmlPageRetirementCause_t, nvmlGpmSupport_t, nvmlGpmMetric_t, nvmlGpmMetricsGet_t,
+ * nvmlNvLinkErrorCounter_t, nvmlDeviceGpuRecoveryAction_t.
  */
 #include <stdint.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include "fake-state.h"
 
 typedef int nvmlReturn_t;
@@ -16,6 +22,8 @@ typedef int nvmlReturn_t;
 #define NVML_ERROR_NOT_SUPPORTED 3
 #define NVML_ERROR_NOT_FOUND 6
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
+#define NVML_ERROR_NO_PERMISSION 4
+#define NVML_ERROR_TIMEOUT 10
 #define NVML_ERROR_GPU_IS_LOST 15
 #define NVML_ERROR_ARGUMENT_VERSION_MISMATCH 25
 #define NVML_ERROR_UNKNOWN 999
@@ -325,7 +333,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t d, int errorType, i
   ENTER_DEV("nvmlDeviceGetTotalEccErrors", d);
   if (!count || errorType < 0 || errorType > 1 || counterType < 0 || counterType > 1) return NVML_ERROR_INVALID_ARGUMENT;
   if (d->unsupported[F_ECC_CORRECTED] || d->unsupported[F_ECC_UNCORRECTED]) return NVML_ERROR_NOT_SUPPORTED;
-  *count = errorType == 0 ? d->v[F_ECC_CORRECTED] : d->v[F_ECC_UNCORRECTED];
+  if (counterType == 1) *count = errorType == 0 ? d->v[F_ECC_AGG_CORRECTED] : d->v[F_ECC_AGG_UNCORRECTED];
+  else *count = errorType == 0 ? d->v[F_ECC_CORRECTED] : d->v[F_ECC_UNCORRECTED];
   return NVML_SUCCESS;
 }
 
@@ -392,8 +401,305 @@ EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t d, nvmlProcessU
   if (ts <= lastSeenTimeStamp) ts = lastSeenTimeStamp + 1;
   for (int i = 0; i < d->n_putil; i++) {
     samples[i].pid = d->putil[i].pid; samples[i].timeStamp = ts; samples[i].smUtil = d->putil[i].value;
-    samples[i].memUtil = 0; samples[i].encUtil = 0; samples[i].decUtil = 0;
+    samples[i].memUtil = d->putil[i].mem; samples[i].encUtil = d->putil[i].enc; samples[i].decUtil = d->putil[i].dec;
   }
   *count = (unsigned int)d->n_putil;
   return NVML_SUCCESS;
+}
+
+/* ---------- memory health (ECC aggregate, row remapping, retired pages) ---------- */
+
+EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t d, unsigned int *corrRows, unsigned int *uncRows,
+                                              unsigned int *isPending, unsigned int *failureOccurred) {
+  ENTER_DEV("nvmlDeviceGetRemappedRows", d);
+  /* nvml.h: NOT_SUPPORTED when MIG is enabled or the device lacks row remapping (pre-Ampere). */
+  if (d->unsupported[U_REMAP] || d->v[F_MIG]) return NVML_ERROR_NOT_SUPPORTED;
+  if (!corrRows || !uncRows || !isPending || !failureOccurred) return NVML_ERROR_INVALID_ARGUMENT;
+  *corrRows = (unsigned int)d->v[F_REMAP_CORR]; *uncRows = (unsigned int)d->v[F_REMAP_UNC];
+  *isPending = (unsigned int)d->v[F_REMAP_PENDING]; *failureOccurred = (unsigned int)d->v[F_REMAP_FAILURE];
+  return NVML_SUCCESS;
+}
+/* nvmlPageRetirementCause_t: MULTIPLE_SINGLE_BIT_ECC_ERRORS 0, DOUBLE_BIT_ECC_ERROR 1. */
+EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t d, int cause, unsigned int *pageCount, unsigned long long *addresses) {
+  ENTER_DEV("nvmlDeviceGetRetiredPages", d);
+  UNSUPPORTED(d, U_RETIRED);
+  if (!pageCount || cause < 0 || cause > 1) return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int n = (unsigned int)(cause == 0 ? d->v[F_RETIRED_SBE] : d->v[F_RETIRED_DBE]);
+  if (*pageCount < n) { *pageCount = n; return *pageCount == 0 ? NVML_SUCCESS : NVML_ERROR_INSUFFICIENT_SIZE; }
+  for (unsigned int i = 0; i < n && addresses; i++) addresses[i] = 0x100000ULL * (i + 1);
+  *pageCount = n;
+  return NVML_SUCCESS;
+}
+/* nvmlEnableState_t: DISABLED 0, ENABLED 1. */
+EXPORT nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t d, int *isPending) {
+  ENTER_DEV("nvmlDeviceGetRetiredPagesPendingStatus", d);
+  UNSUPPORTED(d, U_RETIRED);
+  if (!isPending) return NVML_ERROR_INVALID_ARGUMENT;
+  *isPending = d->v[F_RETIRED_PENDING] ? 1 : 0;
+  return NVML_SUCCESS;
+}
+
+/* ---------- counters that grow with time: energy, violation time ---------- */
+
+static unsigned long long energy_mj[FAKE_MAX_GPUS], energy_base[FAKE_MAX_GPUS];
+static long long energy_at_ns[FAKE_MAX_GPUS];
+static double viol_ns[FAKE_MAX_GPUS][2];
+static long long viol_at_ns[FAKE_MAX_GPUS];
+
+/* Energy in mJ since the driver loaded: the configured start plus power integrated over time. */
+EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *energy) {
+  ENTER_DEV("nvmlDeviceGetTotalEnergyConsumption", d);
+  UNSUPPORTED(d, U_ENERGY);
+  if (!energy) return NVML_ERROR_INVALID_ARGUMENT;
+  int i = dev_index(d);
+  long long now = fake_now_ns();
+  pthread_mutex_lock(&fake_lock);
+  if (energy_at_ns[i] == 0 || energy_base[i] != d->v[F_ENERGY_MJ]) {
+    energy_base[i] = d->v[F_ENERGY_MJ]; energy_mj[i] = d->v[F_ENERGY_MJ];
+  } else {
+    energy_mj[i] += (unsigned long long)((double)d->v[F_POWER_MW] * (double)(now - energy_at_ns[i]) / 1e9);
+  }
+  energy_at_ns[i] = now;
+  *energy = energy_mj[i];
+  pthread_mutex_unlock(&fake_lock);
+  return NVML_SUCCESS;
+}
+
+typedef struct { unsigned long long referenceTime, violationTime; } nvmlViolationTime_t;
+_Static_assert(sizeof(nvmlViolationTime_t) == 16, "nvmlViolationTime_t is 16 bytes");
+/* nvmlPerfPolicyType_t: POWER 0, THERMAL 1, SYNC_BOOST 2, BOARD_LIMIT 3, LOW_UTILIZATION 4, RELIABILITY 5. */
+EXPORT nvmlReturn_t nvmlDeviceGetViolationStatus(nvmlDevice_t d, int policy, nvmlViolationTime_t *t) {
+  ENTER_DEV("nvmlDeviceGetViolationStatus", d);
+  UNSUPPORTED(d, U_VIOLATION);
+  if (!t || policy < 0 || policy > 11) return NVML_ERROR_INVALID_ARGUMENT;
+  int i = dev_index(d);
+  long long now = fake_now_ns();
+  pthread_mutex_lock(&fake_lock);
+  if (viol_at_ns[i] != 0) {
+    double dt = (double)(now - viol_at_ns[i]);
+    viol_ns[i][0] += dt * (double)d->v[F_VIOL_POWER_PCT] / 100.0;
+    viol_ns[i][1] += dt * (double)d->v[F_VIOL_THERMAL_PCT] / 100.0;
+  }
+  viol_at_ns[i] = now;
+  t->referenceTime = now_us();
+  t->violationTime = policy <= 1 ? (unsigned long long)viol_ns[i][policy] : 0;
+  pthread_mutex_unlock(&fake_lock);
+  return NVML_SUCCESS;
+}
+
+/* ---------- NVLink ---------- */
+
+EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t d, unsigned int link, int *isActive) {
+  ENTER_DEV("nvmlDeviceGetNvLinkState", d);
+  UNSUPPORTED(d, U_NVLINK);
+  if (!isActive) return NVML_ERROR_INVALID_ARGUMENT;
+  if (d->v[F_NVLINKS] == 0) return NVML_ERROR_NOT_SUPPORTED;
+  if (link >= 18) return NVML_ERROR_INVALID_ARGUMENT;
+  *isActive = link < d->v[F_NVLINKS] ? 1 : 0;
+  return NVML_SUCCESS;
+}
+/* nvmlNvLinkErrorCounter_t: DL_REPLAY 0, DL_RECOVERY 1, DL_CRC_FLIT 2, DL_CRC_DATA 3, DL_ECC_DATA 4. */
+EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t d, unsigned int link, int counter, unsigned long long *value) {
+  ENTER_DEV("nvmlDeviceGetNvLinkErrorCounter", d);
+  UNSUPPORTED(d, U_NVLINK);
+  if (!value || counter < 0 || counter > 4) return NVML_ERROR_INVALID_ARGUMENT;
+  if (link >= d->v[F_NVLINKS]) return NVML_ERROR_INVALID_ARGUMENT;
+  *value = counter == 0 ? d->v[F_NVLINK_REPLAY] : counter == 1 ? d->v[F_NVLINK_RECOVERY] : counter == 2 ? d->v[F_NVLINK_CRC] : 0;
+  return NVML_SUCCESS;
+}
+
+/* ---------- GPM (Hopper+) ---------- */
+
+typedef struct nvmlGpmSample_st { int dev; long long at_ns; } fake_gpm_sample;
+typedef struct { struct nvmlGpmSample_st *handle; } nvmlGpmSample_t;
+typedef struct { char *shortName, *longName, *unit; } nvmlGpmMetricMetricInfo_t;
+typedef struct { unsigned int metricId; nvmlReturn_t nvmlReturn; double value; nvmlGpmMetricMetricInfo_t metricInfo; } nvmlGpmMetric_t;
+#define NVML_GPM_METRIC_MAX 333
+typedef struct {
+  unsigned int version, numMetrics;
+  nvmlGpmSample_t sample1, sample2;
+  nvmlGpmMetric_t metrics[NVML_GPM_METRIC_MAX];
+} nvmlGpmMetricsGet_t;
+typedef struct { unsigned int version, isSupportedDevice; } nvmlGpmSupport_t;
+#define NVML_GPM_METRICS_GET_VERSION 1
+#define NVML_GPM_SUPPORT_VERSION 1
+_Static_assert(sizeof(nvmlGpmMetric_t) == 40, "nvmlGpmMetric_t is 40 bytes");
+_Static_assert(sizeof(nvmlGpmMetricsGet_t) == 24 + 40 * NVML_GPM_METRIC_MAX, "nvmlGpmMetricsGet_t layout");
+
+EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t d, nvmlGpmSupport_t *s) {
+  ENTER_DEV("nvmlGpmQueryDeviceSupport", d);
+  if (!s) return NVML_ERROR_INVALID_ARGUMENT;
+  if (s->version != NVML_GPM_SUPPORT_VERSION) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+  s->isSupportedDevice = d->v[F_GPM] && !d->unsupported[F_GPM] ? 1 : 0;
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlGpmSampleAlloc(nvmlGpmSample_t *s) {
+  nvmlReturn_t rc = enter("nvmlGpmSampleAlloc");
+  if (rc) return rc;
+  if (!s) return NVML_ERROR_INVALID_ARGUMENT;
+  s->handle = calloc(1, sizeof(fake_gpm_sample));
+  if (!s->handle) return 20; /* NVML_ERROR_MEMORY */
+  s->handle->dev = -1;
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t s) {
+  if (!s.handle) return NVML_ERROR_INVALID_ARGUMENT;
+  free(s.handle);
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t d, nvmlGpmSample_t s) {
+  ENTER_DEV("nvmlGpmSampleGet", d);
+  if (!s.handle) return NVML_ERROR_INVALID_ARGUMENT;
+  if (!d->v[F_GPM] || d->unsupported[F_GPM]) return NVML_ERROR_NOT_SUPPORTED;
+  s.handle->dev = dev_index(d);
+  s.handle->at_ns = fake_now_ns();
+  return NVML_SUCCESS;
+}
+/* nvmlGpmMetricId_t: SM_UTIL 2, SM_OCCUPANCY 3, ANY_TENSOR_UTIL 5, DRAM_BW_UTIL 10, NVLINK_TOTAL_RX_PER_SEC 60, TX 61. */
+EXPORT nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *m) {
+  nvmlReturn_t rc = enter("nvmlGpmMetricsGet");
+  if (rc) return rc;
+  if (!m) return NVML_ERROR_INVALID_ARGUMENT;
+  if (m->version != NVML_GPM_METRICS_GET_VERSION) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+  if (!m->sample1.handle || !m->sample2.handle || m->numMetrics > NVML_GPM_METRIC_MAX) return NVML_ERROR_INVALID_ARGUMENT;
+  int i = m->sample1.handle->dev;
+  if (i < 0 || i != m->sample2.handle->dev || m->sample2.handle->at_ns <= m->sample1.handle->at_ns) return NVML_ERROR_INVALID_ARGUMENT;
+  struct fake_gpu *g = &S.gpu[i];
+  for (unsigned int k = 0; k < m->numMetrics; k++) {
+    nvmlGpmMetric_t *e = &m->metrics[k];
+    e->nvmlReturn = NVML_SUCCESS;
+    memset(&e->metricInfo, 0, sizeof e->metricInfo);
+    switch (e->metricId) {
+      case 2: e->value = (double)g->v[F_GPM_SM]; break;
+      case 3: e->value = (double)g->v[F_GPM_OCC]; break;
+      case 5: e->value = (double)g->v[F_GPM_TENSOR]; break;
+      case 10: e->value = (double)g->v[F_GPM_DRAM]; break;
+      case 60: e->value = (double)g->v[F_NVLINK_RX_MIBS]; break;
+      case 61: e->value = (double)g->v[F_NVLINK_TX_MIBS]; break;
+      default: e->nvmlReturn = NVML_ERROR_NOT_SUPPORTED; e->value = 0;
+    }
+  }
+  return NVML_SUCCESS;
+}
+
+/* ---------- events (Xid, ECC, GPU unavailable, recovery action) ---------- */
+
+typedef struct {
+  nvmlDevice_t device;
+  unsigned long long eventType, eventData;
+  unsigned int gpuInstanceId, computeInstanceId;
+} nvmlEventData_t;
+_Static_assert(sizeof(nvmlEventData_t) == 32, "nvmlEventData_t is 32 bytes");
+#define nvmlEventTypeSingleBitEccError 0x1ULL
+#define nvmlEventTypeDoubleBitEccError 0x2ULL
+#define nvmlEventTypeXidCriticalError 0x8ULL
+#define nvmlEventTypeGpuUnavailableError 0x4000ULL
+#define nvmlEventTypeGpuRecoveryAction 0x8000ULL
+
+struct nvmlEventSet_st { long offset; unsigned long long mask[FAKE_MAX_GPUS]; };
+typedef struct nvmlEventSet_st *nvmlEventSet_t;
+
+EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t d, unsigned long long *types) {
+  ENTER_DEV("nvmlDeviceGetSupportedEventTypes", d);
+  UNSUPPORTED(d, F_EVENTS);
+  if (!types) return NVML_ERROR_INVALID_ARGUMENT;
+  *types = d->v[F_EVENTS];
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
+  nvmlReturn_t rc = enter("nvmlEventSetCreate");
+  if (rc) return rc;
+  if (!set) return NVML_ERROR_INVALID_ARGUMENT;
+  *set = calloc(1, sizeof(struct nvmlEventSet_st));
+  fake_log("event-set-create");
+  return *set ? NVML_SUCCESS : 20;
+}
+EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t d, unsigned long long types, nvmlEventSet_t set) {
+  ENTER_DEV("nvmlDeviceRegisterEvents", d);
+  UNSUPPORTED(d, F_EVENTS);
+  if (!set) return NVML_ERROR_INVALID_ARGUMENT;
+  /* MIG-enabled GPUs: NVML answers NOT_SUPPORTED for device-level registration in this fake. */
+  if (d->v[F_MIG]) return NVML_ERROR_NOT_SUPPORTED;
+  if (types & ~d->v[F_EVENTS]) return NVML_ERROR_NOT_SUPPORTED;
+  set->mask[dev_index(d)] |= types;
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
+  if (!set) return NVML_ERROR_INVALID_ARGUMENT;
+  free(set);
+  fake_log("event-set-free");
+  return NVML_SUCCESS;
+}
+
+/* Reads the next complete line after set->offset into ev; 1 when an event for a registered type was found. */
+static int next_event(nvmlEventSet_t set, nvmlEventData_t *ev) {
+  char path[4096];
+  pthread_mutex_lock(&fake_lock);
+  snprintf(path, sizeof path, "%s", S.xid_file);
+  pthread_mutex_unlock(&fake_lock);
+  if (!path[0]) return 0;
+  struct stat st;
+  if (stat(path, &st) != 0 || st.st_size <= set->offset) return 0;
+  FILE *fp = fopen(path, "r");
+  if (!fp) return 0;
+  int found = 0;
+  char line[256];
+  if (fseek(fp, set->offset, SEEK_SET) == 0) {
+    while (!found && fgets(line, sizeof line, fp)) {
+      size_t n = strlen(line);
+      if (n == 0 || line[n - 1] != '\n') break; /* partial line: read it next time */
+      set->offset += (long)n;
+      int gpu = -1; char kind[32] = ""; unsigned long long arg = 0;
+      if (sscanf(line, "%d %31s %llu", &gpu, kind, &arg) < 2 || gpu < 0 || gpu >= S.count) continue;
+      unsigned long long type = 0, data = 0;
+      if (strcmp(kind, "xid") == 0) { type = nvmlEventTypeXidCriticalError; data = arg; }
+      else if (strcmp(kind, "dbe") == 0) type = nvmlEventTypeDoubleBitEccError;
+      else if (strcmp(kind, "sbe") == 0) type = nvmlEventTypeSingleBitEccError;
+      else if (strcmp(kind, "unavailable") == 0) type = nvmlEventTypeGpuUnavailableError;
+      else if (strcmp(kind, "recovery") == 0) { type = nvmlEventTypeGpuRecoveryAction; data = arg; }
+      if (!(set->mask[gpu] & type)) continue;
+      ev->device = &S.gpu[gpu]; ev->eventType = type; ev->eventData = data;
+      ev->gpuInstanceId = 0xFFFFFFFFu; ev->computeInstanceId = 0xFFFFFFFFu;
+      found = 1;
+    }
+  }
+  fclose(fp);
+  return found;
+}
+
+/* Blocks up to timeoutms for the next event: sleeps in poll() on an inotify watch of the xid file (no
+ * polling loop, like the real library's blocking wait), so an idle waiting thread costs ~nothing. */
+EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms) {
+  nvmlReturn_t rc = enter("nvmlEventSetWait_v2");
+  if (rc) return rc;
+  if (!set || !data) return NVML_ERROR_INVALID_ARGUMENT;
+  long long end = fake_now_ns() + (long long)timeoutms * 1000000LL;
+  int ifd = -1;
+  char path[4096];
+  pthread_mutex_lock(&fake_lock);
+  snprintf(path, sizeof path, "%s", S.xid_file);
+  pthread_mutex_unlock(&fake_lock);
+  if (path[0]) {
+    ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (ifd >= 0 && inotify_add_watch(ifd, path, IN_MODIFY | IN_CLOSE_WRITE) < 0) { close(ifd); ifd = -1; }
+  }
+  nvmlReturn_t out = NVML_ERROR_TIMEOUT;
+  for (;;) {
+    if (next_event(set, data)) { out = NVML_SUCCESS; break; }
+    long long left = end - fake_now_ns();
+    if (left <= 0) break;
+    if (ifd >= 0) {
+      struct pollfd pfd = { ifd, POLLIN, 0 };
+      if (poll(&pfd, 1, (int)((left + 999999) / 1000000)) > 0) {
+        char ev[4096];
+        while (read(ifd, ev, sizeof ev) > 0) {}
+      }
+    } else if (path[0]) {
+      usleep((useconds_t)((left < 250000000LL ? left : 250000000LL) / 1000)); /* no inotify: poll the file */
+    } else {
+      usleep((useconds_t)(left / 1000)); /* no event source: sleep out the timeout */
+    }
+  }
+  if (ifd >= 0) close(ifd);
+  return out;
 }

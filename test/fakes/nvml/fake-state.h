@@ -16,9 +16,22 @@
  * Per-GPU fields: name uuid busid cc util memutil mem_total mem_used mem_reserved temp power_mw
  *   power_limit_mw fan clock_sm clock_mem clock_sm_max clock_mem_max pcie_rx_kbs pcie_tx_kbs enc dec
  *   pstate reasons ecc_corrected ecc_uncorrected mig temp_slowdown temp_shutdown
+ *   ecc_agg_corrected ecc_agg_uncorrected (aggregate counters)
+ *   remap_corr remap_unc remap_pending remap_failure (nvmlDeviceGetRemappedRows)
+ *   retired_sbe retired_dbe retired_pending (retired pages, pre-Ampere)
+ *   energy_mj (start of the energy counter; it then grows with power_mw over time)
+ *   viol_power_pct viol_thermal_pct (share of time the violation counters grow)
+ *   gpm (1 = GPM supported) gpm_sm gpm_occ gpm_tensor gpm_dram (percent) nvlink_rx_mibs nvlink_tx_mibs
+ *   nvlinks (number of active links) nvlink_crc nvlink_replay nvlink_recovery (per-link error counters)
+ *   events (supported event mask; default 0xc00f: SBE, DBE, PState, Xid, GPU unavailable, recovery action)
+ *   unsupported=…  also takes: procs putil cc events remap retired energy violation gpm nvlink
+ *   fail=<fn>:<code>:<gpu> with code 3 NOT_SUPPORTED, 4 NO_PERMISSION, 15 GPU_IS_LOST steers any call
+ *   xid_file=<path>               events for nvmlEventSetWait_v2, one per line, appended by tests:
+ *                                 `<gpu> xid <code>`, `<gpu> dbe`, `<gpu> sbe`, `<gpu> unavailable`,
+ *                                 `<gpu> recovery <action>`
  *   unsupported=<comma list of field names>  → those calls return NVML_ERROR_NOT_SUPPORTED
  *   compute=<pid>:<bytes|na>;…    running compute processes   graphics=…  (same)
- *   putil=<pid>:<sm%>;…           process utilisation samples
+ *   putil=<pid>:<sm%>[:<mem%>:<enc%>:<dec%>];…   process utilisation samples
  */
 #ifndef FAKE_STATE_H
 #define FAKE_STATE_H
@@ -37,16 +50,24 @@
 enum fake_field {
   F_UTIL, F_MEMUTIL, F_MEM_TOTAL, F_MEM_USED, F_MEM_RESERVED, F_TEMP, F_POWER_MW, F_POWER_LIMIT_MW, F_FAN,
   F_CLOCK_SM, F_CLOCK_MEM, F_CLOCK_SM_MAX, F_CLOCK_MEM_MAX, F_PCIE_RX_KBS, F_PCIE_TX_KBS, F_ENC, F_DEC,
-  F_PSTATE, F_REASONS, F_ECC_CORRECTED, F_ECC_UNCORRECTED, F_MIG, F_TEMP_SLOWDOWN, F_TEMP_SHUTDOWN, F_COUNT
+  F_PSTATE, F_REASONS, F_ECC_CORRECTED, F_ECC_UNCORRECTED, F_MIG, F_TEMP_SLOWDOWN, F_TEMP_SHUTDOWN,
+  F_ECC_AGG_CORRECTED, F_ECC_AGG_UNCORRECTED, F_REMAP_CORR, F_REMAP_UNC, F_REMAP_PENDING, F_REMAP_FAILURE,
+  F_RETIRED_SBE, F_RETIRED_DBE, F_RETIRED_PENDING, F_ENERGY_MJ, F_VIOL_POWER_PCT, F_VIOL_THERMAL_PCT,
+  F_GPM, F_GPM_SM, F_GPM_OCC, F_GPM_TENSOR, F_GPM_DRAM, F_NVLINK_RX_MIBS, F_NVLINK_TX_MIBS,
+  F_NVLINKS, F_NVLINK_CRC, F_NVLINK_REPLAY, F_NVLINK_RECOVERY, F_EVENTS, F_COUNT
 };
 
 static const char *const fake_field_names[F_COUNT] = {
   "util", "memutil", "mem_total", "mem_used", "mem_reserved", "temp", "power_mw", "power_limit_mw", "fan",
   "clock_sm", "clock_mem", "clock_sm_max", "clock_mem_max", "pcie_rx_kbs", "pcie_tx_kbs", "enc", "dec",
   "pstate", "reasons", "ecc_corrected", "ecc_uncorrected", "mig", "temp_slowdown", "temp_shutdown",
+  "ecc_agg_corrected", "ecc_agg_uncorrected", "remap_corr", "remap_unc", "remap_pending", "remap_failure",
+  "retired_sbe", "retired_dbe", "retired_pending", "energy_mj", "viol_power_pct", "viol_thermal_pct",
+  "gpm", "gpm_sm", "gpm_occ", "gpm_tensor", "gpm_dram", "nvlink_rx_mibs", "nvlink_tx_mibs",
+  "nvlinks", "nvlink_crc", "nvlink_replay", "nvlink_recovery", "events",
 };
 
-struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value; };
+struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value, mem, enc, dec; };
 
 struct fake_gpu {
   char name[96];
@@ -54,7 +75,7 @@ struct fake_gpu {
   char busid[32];
   int cc_major, cc_minor;
   unsigned long long v[F_COUNT];
-  unsigned char unsupported[F_COUNT + 8];
+  unsigned char unsupported[F_COUNT + 16];
   int n_compute, n_graphics, n_putil;
   struct fake_proc compute[FAKE_MAX_PROCS], graphics[FAKE_MAX_PROCS], putil[FAKE_MAX_PROCS];
 };
@@ -63,6 +84,13 @@ struct fake_gpu {
 #define U_PROCS (F_COUNT + 0)
 #define U_PUTIL (F_COUNT + 1)
 #define U_CC (F_COUNT + 2)
+#define U_EVENTS (F_COUNT + 3)
+#define U_REMAP (F_COUNT + 4)
+#define U_RETIRED (F_COUNT + 5)
+#define U_ENERGY (F_COUNT + 6)
+#define U_VIOLATION (F_COUNT + 7)
+#define U_GPM (F_COUNT + 8)
+#define U_NVLINK (F_COUNT + 9)
 
 struct fake_state {
   int count;
@@ -75,6 +103,7 @@ struct fake_state {
   int smi_silent;
   int smi_legacy;
   int smi_nohelp;
+  char xid_file[4096];
   struct fake_gpu gpu[FAKE_MAX_GPUS];
 };
 
@@ -115,6 +144,8 @@ static void fake_defaults(void) {
     g->v[F_ENC] = 0; g->v[F_DEC] = 0; g->v[F_PSTATE] = 0; g->v[F_REASONS] = 0x1; g->v[F_ECC_CORRECTED] = 0;
     g->v[F_ECC_UNCORRECTED] = 0; g->v[F_MIG] = 0;
     g->v[F_TEMP_SLOWDOWN] = 87; g->v[F_TEMP_SHUTDOWN] = 92;
+    g->v[F_ENERGY_MJ] = 1000000ULL * (unsigned long long)(i + 1);
+    g->v[F_EVENTS] = 0xc00f;
   }
 }
 
@@ -124,6 +155,9 @@ static int fake_field_index(const char *name, size_t len) {
   if (len == 5 && strncmp(name, "procs", 5) == 0) return U_PROCS;
   if (len == 5 && strncmp(name, "putil", 5) == 0) return U_PUTIL;
   if (len == 2 && strncmp(name, "cc", 2) == 0) return U_CC;
+  static const char *const extra[] = { "events", "remap", "retired", "energy", "violation", "gpm", "nvlink" };
+  for (int i = 0; i < 7; i++)
+    if (strlen(extra[i]) == len && strncmp(extra[i], name, len) == 0) return U_EVENTS + i;
   return -1;
 }
 
@@ -141,6 +175,10 @@ static int fake_parse_procs(const char *s, struct fake_proc *out) {
       else { val = strtoull(s, &end, 10); s = end; }
     }
     out[n].pid = (unsigned int)pid; out[n].bytes = val; out[n].value = (unsigned int)val;
+    out[n].mem = out[n].enc = out[n].dec = 0;
+    /* putil only: `pid:sm:mem:enc:dec` */
+    unsigned int *extra[3] = { &out[n].mem, &out[n].enc, &out[n].dec };
+    for (int k = 0; k < 3 && *s == ':'; k++) { s++; *extra[k] = (unsigned int)strtoul(s, &end, 10); s = end; }
     n++;
     while (*s == ';' || *s == ',' || *s == ' ') s++;
   }
@@ -201,6 +239,7 @@ static void fake_load(void) {
     else if (strcmp(key, "smi_silent") == 0) S.smi_silent = atoi(val);
     else if (strcmp(key, "smi_legacy") == 0) S.smi_legacy = atoi(val);
     else if (strcmp(key, "smi_nohelp") == 0) S.smi_nohelp = atoi(val);
+    else if (strcmp(key, "xid_file") == 0) snprintf(S.xid_file, sizeof S.xid_file, "%s", val);
     else if (strncmp(key, "gpu.", 4) == 0) {
       const char *rest = key + 4;
       const char *dot = strchr(rest, '.');

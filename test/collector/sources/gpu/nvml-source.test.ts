@@ -73,7 +73,16 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(d.cudaVersion, '12.4');
     assert.deepEqual(d.devices[1], {
       index: 1, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-abc', pciBusId: '00000000:0F:00.0', computeCapability: '9.0',
-      migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2', notes: [],
+      migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2',
+      notes: ['GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null'],
+      events: { source: 'nvml', recent: [] },
+      health: {
+        verdict: 'action-needed',
+        reasons: [
+          '4 uncorrected ECC error(s) since the driver loaded: restart the affected work and reset the GPU',
+          'hardware/thermal slowdown 100 % of the last interval',
+        ],
+      },
     });
     // Values follow the state file at run time.
     h.setState({ count: 2, 'gpu.1.temp': 91 });
@@ -130,11 +139,11 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     await h.source.probe(NEVER);
     const d = (await h.source.sample(NEVER)).details as GpuDetails;
     const me = os.userInfo().username;
-    assert.deepEqual(d.processes.find((p) => p.pid === a.pid), { pid: a.pid, name: 'sleep', user: me, gpuIndex: 0, usedMemoryBytes: 3 * GIB, smUtilRatio: 0.37, type: 'compute' });
+    assert.deepEqual(d.processes.find((p) => p.pid === a.pid), { pid: a.pid, name: 'sleep', user: me, gpuIndex: 0, usedMemoryBytes: 3 * GIB, smUtilRatio: 0.37, type: 'compute', memUtilRatio: 0, encoderUtilRatio: 0, decoderUtilRatio: 0 });
     // In both lists (C+G): shown once as compute; memory taken from the list that has it.
-    assert.deepEqual(d.processes.find((p) => p.pid === b.pid), { pid: b.pid, name: 'sleep', user: me, gpuIndex: 1, usedMemoryBytes: GIB, smUtilRatio: null, type: 'compute' });
+    assert.deepEqual(d.processes.find((p) => p.pid === b.pid), { pid: b.pid, name: 'sleep', user: me, gpuIndex: 1, usedMemoryBytes: GIB, smUtilRatio: null, type: 'compute', memUtilRatio: null, encoderUtilRatio: null, decoderUtilRatio: null });
     // A pid not visible here (another container): listed without name/user.
-    assert.deepEqual(d.processes.find((p) => p.pid === 4194303), { pid: 4194303, name: null, user: null, gpuIndex: 1, usedMemoryBytes: 1048576, smUtilRatio: null, type: 'graphics' });
+    assert.deepEqual(d.processes.find((p) => p.pid === 4194303), { pid: 4194303, name: null, user: null, gpuIndex: 1, usedMemoryBytes: 1048576, smUtilRatio: null, type: 'graphics', memUtilRatio: null, encoderUtilRatio: null, decoderUtilRatio: null });
   });
 
   it('grows the process buffer on INSUFFICIENT_SIZE (100 processes on one GPU)', async () => {
@@ -170,7 +179,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(r.series['gpu.0.memory_used_bytes'], GIB);
     const d = r.details as GpuDetails;
     assert.equal(d.devices[0].migMode, true);
-    assert.deepEqual(d.devices[0].notes, ['utilisation not available under MIG']);
+    assert.deepEqual(d.devices[0].notes, ['utilisation not available under MIG', 'GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null']);
   });
 
   it('a GPU that fell off the bus: its values are null with a note, the other GPU keeps reading', async () => {
