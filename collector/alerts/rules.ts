@@ -125,7 +125,7 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
     message: '{value} container(s) restarting' },
   // Training runs (collector/sources/runs, docs/runs.md). The source measures "no progress" itself
   // (GPUs idle or metrics not advancing), so stalls fire on its seconds-without-progress series.
-  { id: 'run-stalled', selector: 'run.*.stalled_seconds', comparison: 'above', warning: 600, critical: null, clear: 0, unit: 'seconds',
+  { id: 'run-stalled', selector: 'run.*.stalled_seconds', comparison: 'above', warning: 600, critical: null, clear: 60, unit: 'seconds',
     message: 'Run $1 made no progress for {value} (GPUs idle or metrics not advancing)' },
   { id: 'run-loss-nonfinite', selector: 'run.*.loss_nonfinite_state', comparison: 'above', warning: null, critical: 0.5, unit: 'state',
     message: 'Run $1: loss is NaN or infinite' },
