@@ -27,6 +27,10 @@ export const RESCAN_INTERVAL_MS = 15_000;
 export const START_SLACK_MS = 5_000;
 /** Longest line accepted in a text log, bytes (longer: skipped). */
 export const MAX_LINE_BYTES = 1024 * 1024;
+/** Per-run read buffer for the common small read, bytes. */
+const SCRATCH_BYTES = 64 * 1024;
+/** Most bytes one read takes from one file, bytes. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
 /** Largest trainer_state.json read, bytes. */
 export const MAX_STATE_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -62,6 +66,10 @@ interface Tracked {
   lastStep: number;
   lastSig: string;
   reported: boolean;
+  /** TensorBoard: length of the record cut off at the end of the last read (read whole next time). */
+  pending: number;
+  /** Kept open between ticks: one read per tick, no open/stat/close. */
+  fh: fs.FileHandle | null;
 }
 
 /** What a file reader reports besides points. */
@@ -81,8 +89,9 @@ export class MetricFiles {
   private dirsVisited = 0;
   private walking = false;
   private nextWalkAt = 0;
-  private candidates = new Map<string, { mtimeMs: number; ino: number }>();
+  private candidates = new Map<string, { mtimeMs: number; ino: number; size: number }>();
   private closed = false;
+  private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   /** Entries looked at in all walks (for tests and the bench). */
   entriesSeen = 0;
   /** Walks completed. */
@@ -176,7 +185,7 @@ export class MetricFiles {
       left -= 4; // a stat costs more than a name
       try {
         const st = await fs.stat(p);
-        if (this.startMs === null || st.mtimeMs >= this.startMs - START_SLACK_MS) this.candidates.set(p, { mtimeMs: st.mtimeMs, ino: st.ino });
+        if (this.startMs === null || st.mtimeMs >= this.startMs - START_SLACK_MS) this.candidates.set(p, { mtimeMs: st.mtimeMs, ino: st.ino, size: st.size });
       } catch {
         // vanished between readdir and stat
       }
@@ -194,14 +203,18 @@ export class MetricFiles {
     const keep = new Map(newest.slice(0, MAX_FILES_PER_RUN));
     for (const [path, f] of this.tracked) {
       const c = keep.get(path);
-      // A file replaced under the same name starts over.
-      if (c === undefined || c.ino !== f.ino) this.tracked.delete(path);
+      // A file replaced under the same name, or truncated (Lightning rewrites metrics.csv when a
+      // column appears), starts over.
+      if (c === undefined || c.ino !== f.ino || (f.format !== 'hf-trainer-state' && c.size < f.offset)) {
+        void f.fh?.close().catch(() => undefined);
+        this.tracked.delete(path);
+      }
     }
     for (const [path, c] of keep) {
       if (this.tracked.has(path)) continue;
       this.tracked.set(path, {
         path, format: formatOf(path) as MetricFormat, mtimeMs: c.mtimeMs, ino: c.ino, offset: 0, header: null, plugins: new Map(),
-        corrupt: 0, broken: null, lastStep: -Infinity, lastSig: '', reported: false,
+        corrupt: 0, broken: null, lastStep: -Infinity, lastSig: '', reported: false, fh: null, pending: 0,
       });
     }
   }
@@ -209,28 +222,26 @@ export class MetricFiles {
   /** Reads what is new in one file; returns bytes read. */
   private async readFile(f: Tracked, budget: number, now: number, sink: (points: MetricPoint[], format: MetricFormat, path: string) => void): Promise<number> {
     if (f.broken !== null) return 0;
-    let st;
-    try {
-      st = await fs.stat(f.path);
-    } catch {
-      this.tracked.delete(f.path);
-      return 0;
+    if (f.fh === null) {
+      try {
+        f.fh = await fs.open(f.path, 'r');
+      } catch {
+        this.tracked.delete(f.path);
+        return 0;
+      }
     }
-    if (f.format === 'hf-trainer-state') return this.readTrainerState(f, st.size, st.mtimeMs, sink);
-    if (st.size < f.offset || st.ino !== f.ino) {
-      // Truncated or replaced (Lightning rewrites metrics.csv when a new column appears): start over.
-      f.offset = 0;
-      f.header = null;
-      f.ino = st.ino;
-    }
-    if (st.size === f.offset) return 0;
-    let want = Math.min(st.size - f.offset, budget);
-    const buf = await readAt(f.path, f.offset, f.format === 'tensorboard' ? Math.max(want, Math.min(st.size - f.offset, MAX_RECORD_BYTES + 16)) : want);
-    if (buf === null) return 0;
-    want = buf.length;
+    if (f.format === 'hf-trainer-state') return this.readTrainerState(f, sink);
+    // One read from the last offset; a TensorBoard record longer than the chunk is read whole next time.
+    let want = Math.min(budget, READ_CHUNK_BYTES);
+    if (f.format === 'tensorboard' && f.pending > want) want = Math.min(f.pending, MAX_RECORD_BYTES + 16);
+    // Most ticks bring a few lines: read into this run's scratch buffer, a full-size buffer only
+    // when the scratch fills (the points keep no reference to either).
+    let buf = await readInto(f.fh, f.offset, this.scratch.subarray(0, Math.min(want, this.scratch.length)));
+    if (buf !== null && buf.length === this.scratch.length && want > this.scratch.length) buf = await readAt(f.fh, f.offset, want);
+    if (buf === null || buf.length === 0) return 0;
     if (f.format === 'tensorboard') this.takeRecords(f, buf, sink);
     else this.takeLines(f, buf, now, sink);
-    return want;
+    return buf.length;
   }
 
   private takeRecords(f: Tracked, buf: Buffer, sink: (points: MetricPoint[], format: MetricFormat, path: string) => void): void {
@@ -254,6 +265,7 @@ export class MetricFiles {
       }
     }
     f.offset += split.consumed;
+    f.pending = pendingRecordBytes(buf.subarray(split.consumed)) + (buf.length - split.consumed);
     if (split.corrupt > 0) {
       f.corrupt += split.corrupt;
       if (!f.reported) {
@@ -303,20 +315,26 @@ export class MetricFiles {
     if (points.length > 0) sink(points, f.format, f.path);
   }
 
-  private async readTrainerState(f: Tracked, size: number, mtimeMs: number, sink: (points: MetricPoint[], format: MetricFormat, path: string) => void): Promise<number> {
-    const sig = `${size}:${mtimeMs}`;
+  private async readTrainerState(f: Tracked, sink: (points: MetricPoint[], format: MetricFormat, path: string) => void): Promise<number> {
+    let st;
+    try {
+      st = await (f.fh as fs.FileHandle).stat();
+    } catch {
+      return 0;
+    }
+    const sig = `${st.size}:${st.mtimeMs}`;
     if (sig === f.lastSig) return 0;
     f.lastSig = sig;
-    if (size > MAX_STATE_FILE_BYTES) {
+    if (st.size > MAX_STATE_FILE_BYTES) {
       f.broken = `larger than ${MAX_STATE_FILE_BYTES} bytes`;
       return 0;
     }
-    const buf = await readAt(f.path, 0, size);
+    const buf = await readAt(f.fh as fs.FileHandle, 0, st.size);
     if (buf === null) return 0;
     const r = parseTrainerState(buf.toString('utf8'), f.lastStep);
     if (r === null) return buf.length; // mid-write: the next change is read again
     f.lastStep = r.lastStep;
-    for (const p of r.points) if (p.t === null) p.t = mtimeMs;
+    for (const p of r.points) if (p.t === null) p.t = st.mtimeMs;
     if (r.points.length > 0) sink(r.points, f.format, f.path);
     return buf.length;
   }
@@ -327,21 +345,27 @@ export class MetricFiles {
     const d = this.dir;
     this.dir = null;
     await d?.close().catch(() => undefined);
+    for (const f of this.tracked.values()) await f.fh?.close().catch(() => undefined);
     this.tracked.clear();
   }
 }
 
-async function readAt(path: string, offset: number, length: number): Promise<Buffer | null> {
-  let fh: fs.FileHandle | undefined;
+async function readInto(fh: fs.FileHandle, offset: number, buf: Buffer): Promise<Buffer | null> {
   try {
-    fh = await fs.open(path, 'r');
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    return buf.subarray(0, bytesRead);
+  } catch {
+    return null;
+  }
+}
+
+async function readAt(fh: fs.FileHandle, offset: number, length: number): Promise<Buffer | null> {
+  try {
     const buf = Buffer.allocUnsafe(length);
     const { bytesRead } = await fh.read(buf, 0, length, offset);
     return buf.subarray(0, bytesRead);
   } catch {
     return null;
-  } finally {
-    await fh?.close().catch(() => undefined);
   }
 }
 
