@@ -6,6 +6,7 @@ import type { DockerDetails, ModelsDetails, PostgresDetails, RedisDetails } from
 import { escapeMarkdown, formatBytes, formatNumber, formatPercent, formatSeconds, formatUsedTotal } from '../format';
 import { gpuDetails, gpuReadings, hostDetails, hostReading, type ConnectionSnapshot } from './snapshot';
 import type { TreeNode } from './tree-node';
+import { runsNode } from './runs-model';
 
 const STATE_ICON: Record<string, TreeNode['icon']> = {
   live: { id: 'vm-active', color: 'testing.iconPassed' },
@@ -16,7 +17,7 @@ const STATE_ICON: Record<string, TreeNode['icon']> = {
   disconnected: { id: 'debug-disconnect' },
 };
 
-const GROUP_ORDER = ['gpu', 'host', 'databases', 'models', 'docker', 'other'] as const;
+const GROUP_ORDER = ['gpu', 'runs', 'host', 'databases', 'models', 'docker', 'other'] as const;
 
 /** Icon for a source's state. */
 function sourceIcon(s: SourceStatus | undefined, readyIcon: string): TreeNode['icon'] {
@@ -85,7 +86,7 @@ export function connectionNode(c: ConnectionSnapshot): TreeNode {
 }
 
 function groupOf(kind: string): (typeof GROUP_ORDER)[number] {
-  if (kind === 'gpu' || kind === 'host' || kind === 'docker' || kind === 'models') return kind;
+  if (kind === 'gpu' || kind === 'host' || kind === 'docker' || kind === 'models' || kind === 'runs') return kind;
   if (kind === 'postgres' || kind === 'redis') return 'databases';
   return 'other';
 }
@@ -113,6 +114,11 @@ function sourceGroups(c: ConnectionSnapshot, base: string): TreeNode[] {
       case 'models':
         out.push(modelsNode(c, base, sources));
         break;
+      case 'runs': {
+        const node = runsNode(c, base, sources);
+        if (node) out.push(node);
+        break;
+      }
       case 'docker':
         out.push(dockerNode(c, base, sources[0]));
         break;
