@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { AlertEvent, SampleMessage, SeriesMap, SourceDetails, SourceStatus } from '../protocol';
 import { seriesName } from '../protocol';
+import { Backoff, type BackoffOptions } from '../client/backoff';
 import type { AlertEngine, CsvLogger, HistoryStore } from './contracts';
 import type { Logger } from './log';
 import type { SampleResult, Source } from './source';
@@ -14,6 +15,8 @@ import { SourceError } from './source';
 export const PROBE_BACKOFF_MIN_MS = 1000;
 /** Longest re-probe delay, in ms. */
 export const PROBE_BACKOFF_MAX_MS = 60_000;
+/** Re-probe backoff of a failing source: 1 s, 2 s, 4 s … 60 s, no jitter (one collector, no herd). */
+export const PROBE_BACKOFF: BackoffOptions = { initialMs: PROBE_BACKOFF_MIN_MS, maxMs: PROBE_BACKOFF_MAX_MS, factor: 2, jitter: 0 };
 /** Re-probe delay for sources that said "absent, retry" (e.g. no GPU), in ms. */
 export const ABSENT_RETRY_MS = 60_000;
 /** Default per-sample timeout when a source does not set one, in ms. */
@@ -28,7 +31,7 @@ interface Slot {
   status: SourceStatus;
   /** The in-flight sample or probe; a source never has two at once. */
   busy: Promise<unknown> | null;
-  backoffMs: number;
+  backoff: Backoff;
   details?: SourceDetails;
   /** Whether a "probe again" may ever happen (false after e.g. bad credentials). */
   retry: boolean;
@@ -69,7 +72,7 @@ export class Collector extends EventEmitter {
       source,
       status: { id: source.id, kind: source.kind, state: 'probing' },
       busy: null,
-      backoffMs: PROBE_BACKOFF_MIN_MS,
+      backoff: new Backoff(PROBE_BACKOFF),
       retry: true,
     }));
   }
@@ -175,10 +178,10 @@ export class Collector extends EventEmitter {
       .then((r) => {
         if (r.status === 'ready') {
           this.setState(slot, { state: 'ready', description: r.description, reason: undefined, nextProbe: undefined });
-          slot.backoffMs = PROBE_BACKOFF_MIN_MS;
+          slot.backoff.reset();
         } else {
           slot.retry = r.retry;
-          const wait = r.retry ? Math.max(ABSENT_RETRY_MS, slot.backoffMs) : undefined;
+          const wait = r.retry ? ABSENT_RETRY_MS : undefined;
           this.setState(slot, { state: 'unavailable', reason: r.reason, nextProbe: wait === undefined ? undefined : this.now() + wait });
         }
       })
@@ -195,8 +198,7 @@ export class Collector extends EventEmitter {
   }
 
   private backoff(slot: Slot, reason: string): void {
-    const nextProbe = slot.retry ? this.now() + slot.backoffMs : undefined;
-    slot.backoffMs = Math.min(PROBE_BACKOFF_MAX_MS, slot.backoffMs * 2);
+    const nextProbe = slot.retry ? this.now() + slot.backoff.next() : undefined;
     this.setState(slot, { state: 'down', reason: slot.retry ? reason : `${reason} (not retrying until the configuration changes)`, nextProbe });
   }
 
@@ -347,7 +349,7 @@ export class Collector extends EventEmitter {
     if (slot.details) details[slot.source.id] = slot.details;
     series[seriesName('collector', slot.source.id, 'up_state')] = 1;
     series[seriesName('collector', slot.source.id, 'sample_duration_seconds')] = durationS;
-    slot.backoffMs = PROBE_BACKOFF_MIN_MS;
+    slot.backoff.reset();
     slot.status.lastSuccess = this.now();
     slot.status.lastDurationMs = Math.round(durationS * 1e4) / 10;
   }

@@ -7,40 +7,23 @@ import type { HostInfo } from '../protocol';
 import { runWorkerIfRequested } from './workers';
 import { SOURCE_FACTORIES } from './sources/index';
 import { stuckNvmlWorkers } from './sources/gpu';
-import { HELP_TEXT, isLoopback, parseCli, type CollectorConfig } from './config';
+import { HELP_TEXT, isLoopback, parseCli } from './config';
 import { ConfigError } from './config-error';
-import { createLogger, type Logger } from './log';
+import { createLogger } from './log';
 import type { Source } from './source';
+import { createSources } from './create-sources';
 import { Collector } from './collector';
 import { CollectorServer } from './server/server';
 import { openParts } from './parts';
 import { runSshCommand } from '../remote/cli';
 import { hostInventory } from './sources/host';
+import { STATE_FILE_NAME } from '../protocol/state-file';
 import { acquireLock, readStateFile, releaseLock, removeStateFile, writeStateFile } from './state-file';
 import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';
 
 declare const RIGWATCH_VERSION: string;
 /** The collector's version (from package.json at build time). */
 export const VERSION = typeof RIGWATCH_VERSION === 'string' ? RIGWATCH_VERSION : '0.0.0-dev';
-
-/** Builds every enabled source; a factory's ConfigError is re-thrown naming the config file. */
-export function createSources(config: CollectorConfig, log: Logger, latest: () => ReturnType<Collector['latest']>): Source[] {
-  const out: Source[] = [];
-  for (const f of SOURCE_FACTORIES) {
-    const section = config.sources[f.kind];
-    if (section === false) {
-      log.info(`${f.kind}: disabled by configuration`);
-      continue;
-    }
-    try {
-      out.push(...f.create({ config: section, env: process.env, intervalMs: config.intervalMs, dataDir: config.dataDir, log: log.child(f.kind), latest }));
-    } catch (e) {
-      if (e instanceof ConfigError && !e.file) throw new ConfigError(e.key.startsWith(f.kind) ? e.key : `${f.kind}.${e.key}`, e.value, e.expected, config.configFile ?? 'configuration');
-      throw e;
-    }
-  }
-  return out;
-}
 
 async function hostInfo(): Promise<HostInfo> {
   const inv = await hostInventory();
@@ -77,7 +60,7 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(new ConfigError('dataDir', config.dataDir, `a directory that can be created (${(e as NodeJS.ErrnoException).code})`, config.configFile ?? 'configuration'));
   }
-  const stateFile = path.join(config.dataDir, 'collector.json');
+  const stateFile = path.join(config.dataDir, STATE_FILE_NAME);
   const lockFile = path.join(config.dataDir, 'collector.lock');
   const lock = acquireLock(lockFile);
   if (!lock.ok) {

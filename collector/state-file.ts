@@ -2,17 +2,10 @@
 // deploys find and reuse a collector already running for this user.
 
 import * as fs from 'node:fs';
+import { parseCollectorState, type CollectorState } from '../protocol/state-file';
 
-/** Contents of the state file. */
-export interface CollectorState {
-  pid: number;
-  port: number;
-  host: string;
-  url: string;
-  token: string | null;
-  version: string;
-  startedAt: number;
-}
+/** Contents of the state file (the contract lives in protocol/state-file.ts). */
+export type { CollectorState } from '../protocol/state-file';
 
 /** Writes the state file atomically with mode 0600 (it holds the token). */
 export function writeStateFile(file: string, state: CollectorState): void {
@@ -25,9 +18,7 @@ export function writeStateFile(file: string, state: CollectorState): void {
 /** Reads a state file; undefined when missing, unreadable or not ours. */
 export function readStateFile(file: string): CollectorState | undefined {
   try {
-    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<CollectorState>;
-    if (typeof s.pid !== 'number' || typeof s.port !== 'number' || typeof s.url !== 'string') return undefined;
-    return s as CollectorState;
+    return parseCollectorState(fs.readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }

@@ -5,3 +5,4 @@ export * from './series';
 export * from './guards';
 export * from './bridge';
 export * from './compact';
+export * from './keys';

@@ -10,6 +10,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
+import { parseCollectorState, type CollectorState } from '../protocol/state-file';
+import { Backoff, type BackoffOptions } from '../client/backoff';
 
 /** Oldest Node the collector bundle runs on. */
 export const MIN_REMOTE_NODE_MAJOR = 18;
@@ -21,6 +23,8 @@ export const REMOTE_START_TIMEOUT_MS = 15_000;
 export const RECONNECT_MIN_MS = 1000;
 /** Longest reconnect delay, in ms. */
 export const RECONNECT_MAX_MS = 60_000;
+/** Reconnect backoff: 1 s doubling to 60 s, up to 20 % shorter at random. */
+export const RECONNECT_BACKOFF: BackoffOptions = { initialMs: RECONNECT_MIN_MS, maxMs: RECONNECT_MAX_MS, factor: 2, jitter: 0.2 };
 
 /** Where a remote host is. */
 export interface SshTarget {
@@ -174,21 +178,8 @@ fi
 echo "RW_NOT_RUNNING"
 `;
 
-interface RemoteState {
-  pid: number;
-  port: number;
-  token: string | null;
-  version: string;
-}
-
-function parseState(line: string | undefined): RemoteState | null {
-  if (!line) return null;
-  try {
-    const s = JSON.parse(line) as Partial<RemoteState>;
-    return typeof s.pid === 'number' && typeof s.port === 'number' ? (s as RemoteState) : null;
-  } catch {
-    return null;
-  }
+function parseState(line: string | undefined): CollectorState | null {
+  return (line && parseCollectorState(line)) || null;
 }
 
 /**
@@ -201,7 +192,8 @@ export class SshRemote extends EventEmitter {
   private readonly controlPath: string;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private backoffMs = RECONNECT_MIN_MS;
+  private readonly backoff = new Backoff(RECONNECT_BACKOFF);
+  private reconnectDelayMs = 0;
   private current: RemoteCollector | null = null;
 
   constructor(private readonly opts: SshOptions) {
@@ -299,9 +291,8 @@ export class SshRemote extends EventEmitter {
   /** Schedules a reconnect; returns its delay in ms, or null when none will happen. */
   private scheduleReconnect(): number | null {
     if (this.closed) return null;
-    if (this.reconnectTimer) return this.backoffMs;
-    const wait = this.backoffMs * (0.8 + Math.random() * 0.4);
-    this.backoffMs = Math.min(RECONNECT_MAX_MS, this.backoffMs * 2);
+    if (this.reconnectTimer) return this.reconnectDelayMs;
+    const wait = (this.reconnectDelayMs = this.backoff.next());
     this.log(`reconnecting to ${this.opts.target.destination} in ${Math.round(wait / 100) / 10} s`);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -359,7 +350,7 @@ export class SshRemote extends EventEmitter {
       await this.forward(localPort, this.current.remotePort, 'cancel').catch(() => undefined);
     }
     await this.forward(localPort, state.port);
-    this.backoffMs = RECONNECT_MIN_MS;
+    this.backoff.reset();
     this.current = {
       nodeVersion, copied, reused, remotePid: state.pid, remotePort: state.port, token: state.token, localPort,
       url: `http://127.0.0.1:${localPort}/`,

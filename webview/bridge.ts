@@ -1,11 +1,13 @@
 // One bridge, two transports. Inside VS Code the extension relays ServerMessages to the webview over
 // postMessage (wrapped in protocol/bridge.ts envelopes); in a browser the page holds the collector's
-// WebSocket itself. Components only ever see the Bridge interface.
+// WebSocket itself, driven by the client core (client/connection-core.ts) like the extension's client.
+// Components only ever see the Bridge interface.
 
+import { ClientCore, type ClientTransport, type SocketEvents, type SocketLink } from '../client/connection-core';
+import { historyQuery } from '../client/history-query';
 import type { ConnectionState, HostToWebview } from '../protocol/bridge';
-import { decodeServerMessage, parseServerMessage } from '../protocol/guards';
-import type { ClientMessage, ServerMessage } from '../protocol/messages';
-import { HttpPoller } from './http-poller';
+import { parseServerMessage } from '../protocol/guards';
+import type { ClientMessage, HistorySeries, ServerMessage } from '../protocol/messages';
 
 /** What a bridge reports to the dashboard. */
 export interface BridgeHandlers {
@@ -35,7 +37,6 @@ export interface VsCodeApi {
 
 declare global {
   // Injected by VS Code into webviews; callable once per page.
-  // eslint-disable-next-line no-var
   var acquireVsCodeApi: (() => VsCodeApi) | undefined;
 }
 
@@ -105,16 +106,6 @@ export class VsCodeBridge implements Bridge {
   }
 }
 
-/** Reconnect delays: first retry quickly, then back off to this ceiling. */
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 10_000;
-/** A connection silent for this many sample intervals (or at least WATCHDOG_MIN_MS) is presumed dead. */
-const WATCHDOG_INTERVALS = 5;
-const WATCHDOG_MIN_MS = 15_000;
-/** Socket attempts that never open before the page falls back to HTTP polling (if HTTP answers). */
-const POLL_AFTER_FAILURES = 3;
-/** While polling, how often the socket is tried again, at most, in ms. */
-const RECONNECT_WHILE_POLLING_MS = 30_000;
 const TOKEN_KEY = 'rigwatch.token';
 const UI_KEY = 'rigwatch.ui';
 
@@ -139,149 +130,94 @@ export function takeToken(win: Window): string | null {
   }
 }
 
-/** WebSocket transport for a page served by the collector. */
+/** WebSocket transport for a page served by the collector; the client core does the rest. */
 export class BrowserBridge implements Bridge {
   readonly mode = 'browser' as const;
   private handlers: BridgeHandlers | undefined;
-  private ws: WebSocket | undefined;
   private token: string | null = null;
-  private delayMs = RECONNECT_MIN_MS;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private watchdog: ReturnType<typeof setInterval> | undefined;
-  private lastMessageAt = 0;
-  private watchdogMs = WATCHDOG_MIN_MS;
-  private disposed = false;
-  private attempted = false;
-  private failuresWithoutOpen = 0;
-  private poller: HttpPoller | undefined;
+  private core: ClientCore | undefined;
 
   constructor(private readonly win: Window) {}
 
   start(h: BridgeHandlers): void {
     this.handlers = h;
     this.token = takeToken(this.win);
-    this.connect();
-    this.watchdog = setInterval(() => this.checkAlive(), 1000);
+    const transport: ClientTransport = {
+      openSocket: (events) => this.openSocket(events),
+      httpAlive: async () => (await this.get('/healthz')).ok,
+      fetchCurrent: async () => {
+        const res = await this.get('/api/current');
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        return (await res.json()) as unknown;
+      },
+    };
+    this.core = new ClientCore(transport, { message: (m) => this.handlers?.message(m), state: (state, reason) => this.report(state, reason) }, { name: this.win.location.host });
+    h.connection('connecting', undefined, this.win.location.host);
+    this.core.start();
   }
 
-  private url(): string {
+  private report(state: ConnectionState, reason: string | undefined): void {
+    // Live or polling: named by the collector's host; otherwise by the address the page came from.
+    const name = state === 'live' || state === 'polling' ? (this.core?.hello?.host.hostname ?? this.win.location.host) : this.win.location.host;
+    this.handlers?.connection(state, reason, name);
+  }
+
+  private get(path: string): Promise<Response> {
+    const base = `${this.win.location.protocol}//${this.win.location.host}`;
+    return fetch(`${base}${path}`, { cache: 'no-store', headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+  }
+
+  private openSocket(events: SocketEvents): SocketLink {
     const loc = this.win.location;
     const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
     const q = this.token ? `?token=${encodeURIComponent(this.token)}` : '';
-    return `${proto}//${loc.host}/ws${q}`;
-  }
-
-  private connect(): void {
-    if (this.disposed) return;
-    // Later attempts keep showing "reconnecting" with the reason of the last failure.
-    if (!this.attempted) this.handlers?.connection('connecting', undefined, this.win.location.host);
-    this.attempted = true;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url());
+      ws = new WebSocket(`${proto}//${loc.host}/ws${q}`);
     } catch (e) {
-      this.scheduleReconnect(`cannot open a WebSocket: ${(e as Error).message}`);
-      return;
+      const reason = `cannot open a WebSocket: ${(e as Error).message}`;
+      queueMicrotask(() => events.failed(reason));
+      return { send: () => undefined, close: () => undefined };
     }
-    this.ws = ws;
-    this.lastMessageAt = Date.now();
-    ws.onmessage = (e) => {
-      if (ws !== this.ws) return;
-      this.lastMessageAt = Date.now();
-      if (typeof e.data !== 'string') return warn('ignored a binary WebSocket message');
-      let m: ServerMessage;
-      try {
-        m = decodeServerMessage(e.data);
-      } catch (err) {
-        return warn(`ignored a message from the collector: ${(err as Error).message}`);
-      }
-      if (m.type === 'hello') {
-        this.delayMs = RECONNECT_MIN_MS;
-        this.failuresWithoutOpen = 0;
-        this.stopPolling();
-        this.watchdogMs = Math.max(WATCHDOG_MIN_MS, m.intervalMs * WATCHDOG_INTERVALS);
-        this.handlers?.connection('live', undefined, m.host.hostname);
-      }
-      this.handlers?.message(m);
-    };
     let opened = false;
     ws.onopen = () => {
       opened = true;
+      events.opened();
+    };
+    ws.onmessage = (e) => {
+      if (typeof e.data !== 'string') return warn('ignored a binary WebSocket message');
+      events.text(e.data);
     };
     ws.onclose = (e) => {
-      if (ws !== this.ws) return;
-      this.ws = undefined;
       // A refused upgrade (bad or missing token, wrong Origin) looks like any failed connection to a page.
       const hint = this.token ? '' : ' — no token: open the address the collector printed (it ends in #token=…)';
-      const why = !opened ? `cannot connect${hint}` : e.code === 1006 ? 'connection lost' : `closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`;
-      this.failuresWithoutOpen = opened ? 0 : this.failuresWithoutOpen + 1;
-      if (this.poller) {
-        // Already polling: keep trying the socket, quietly and rarely.
-        clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.connect(), RECONNECT_WHILE_POLLING_MS);
-        return;
-      }
-      if (this.failuresWithoutOpen >= POLL_AFTER_FAILURES) void this.maybePoll();
-      this.scheduleReconnect(why);
+      events.failed(!opened ? `cannot connect${hint}` : e.code === 1006 ? 'connection lost' : `closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
     };
     // onerror is always followed by onclose, which does the reporting.
     ws.onerror = () => undefined;
-  }
-
-  private scheduleReconnect(reason: string): void {
-    if (this.disposed) return;
-    const delay = this.delayMs;
-    this.delayMs = Math.min(RECONNECT_MAX_MS, this.delayMs * 2);
-    this.handlers?.connection('reconnecting', `${reason}; retrying in ${Math.round(delay / 100) / 10} s`, this.win.location.host);
-    clearTimeout(this.retryTimer);
-    // Jitter so many tabs do not reconnect in lockstep after a collector restart.
-    this.retryTimer = setTimeout(() => this.connect(), delay * (0.8 + Math.random() * 0.4));
-  }
-
-  /** Falls back to HTTP polling when the socket keeps failing but the collector answers HTTP. */
-  private async maybePoll(): Promise<void> {
-    const base = `${this.win.location.protocol}//${this.win.location.host}`;
-    try {
-      const res = await fetch(`${base}/healthz`, { cache: 'no-store', headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
-      if (!res.ok || this.poller || this.disposed || this.ws?.readyState === WebSocket.OPEN) return;
-    } catch {
-      return; // The collector is not reachable at all: keep reconnecting.
-    }
-    this.poller = new HttpPoller(
-      base,
-      this.token,
-      (m) => {
-        if (m.type === 'hello') this.handlers?.connection('polling', 'WebSocket unavailable; polling over HTTP', m.host.hostname);
-        this.handlers?.message(m);
+    return {
+      send: (text) => ws.send(text),
+      close: () => {
+        ws.onclose = null;
+        ws.onmessage = null;
+        ws.close();
       },
-      (reason) => {
-        // HTTP failed too: back to reconnecting (polling resumes if HTTP comes back without the socket).
-        this.stopPolling();
-        this.scheduleReconnect(reason);
-      },
-    );
-    this.poller.start();
-  }
-
-  private stopPolling(): void {
-    this.poller?.stop();
-    this.poller = undefined;
-  }
-
-  private checkAlive(): void {
-    const ws = this.ws;
-    if (ws && ws.readyState === WebSocket.OPEN && Date.now() - this.lastMessageAt > this.watchdogMs) {
-      this.ws = undefined;
-      ws.onclose = null;
-      ws.close();
-      this.scheduleReconnect('no data from the collector');
-    }
+    };
   }
 
   send(m: ClientMessage): boolean {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return this.poller?.send(m) ?? false;
-    ws.send(JSON.stringify(m));
+    const core = this.core;
+    if (!core) return false;
+    if (core.send(m)) return true;
+    // Polling: history is answered over HTTP; everything else needs the socket.
+    if (core.state !== 'polling' || m.type !== 'history') return false;
+    void this.get(`/api/history?${historyQuery(m)}`)
+      .then(async (res) => {
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const a = (await res.json()) as { from: number; to: number; series: HistorySeries[] };
+        this.handlers?.message(parseServerMessage({ type: 'history', id: m.id, from: a.from, to: a.to, series: a.series }));
+      })
+      .catch((e: Error) => this.handlers?.message({ type: 'result', id: m.id, ok: false, error: `history over HTTP failed: ${e.message}` }));
     return true;
   }
 
@@ -303,16 +239,8 @@ export class BrowserBridge implements Bridge {
   }
 
   dispose(): void {
-    this.disposed = true;
-    this.stopPolling();
-    clearTimeout(this.retryTimer);
-    clearInterval(this.watchdog);
-    const ws = this.ws;
-    this.ws = undefined;
-    if (ws) {
-      ws.onclose = null;
-      ws.close();
-    }
+    // The core reports `disconnected` on dispose; a page going away has nobody to tell.
     this.handlers = undefined;
+    this.core?.dispose();
   }
 }

@@ -11,6 +11,7 @@ import { RollingMedian, type BaselineState } from './baseline';
 import { formatDuration, formatValue, renderMessage } from './format';
 import { parseAlertsConfig, type AlertRule } from './rules';
 import { compileSelector, expandCaptures, type CompiledSelector } from './selector';
+import { escapeLabelValue as esc } from '../../protocol/prometheus';
 
 /** Version of the persisted state file layout. */
 export const ALERT_STATE_VERSION = 1;
@@ -652,8 +653,4 @@ function pickInstance(p: PersistedInstance): Partial<Instance> {
     if (typeof p[k] === 'number') out[k] = p[k];
   }
   return out;
-}
-
-function esc(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

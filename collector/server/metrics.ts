@@ -1,48 +1,8 @@
 // Prometheus text exposition of the latest sample: `gpu.0.temperature_celsius` becomes
-// `rigwatch_gpu_temperature_celsius{gpu="0"}`; see docs/api.md for the mapping.
+// `rigwatch_gpu_temperature_celsius{gpu="0"}` by the mapping in protocol/prometheus.ts (docs/api.md).
 
 import type { SampleMessage, SourceStatus } from '../../protocol';
-
-/** A Prometheus metric family: name, labels per sample. */
-interface Mapped {
-  name: string;
-  labels: Record<string, string>;
-}
-
-const cache = new Map<string, Mapped>();
-
-/** Maps a series name to a metric name and labels (memoised: names repeat every tick). */
-export function mapSeries(series: string): Mapped {
-  let m = cache.get(series);
-  if (m) return m;
-  const parts = series.split('.');
-  const source = parts[0];
-  const metric = parts[parts.length - 1];
-  const middle = parts.slice(1, -1);
-  let name: string;
-  const labels: Record<string, string> = {};
-  if (middle.length === 0) {
-    name = `${source}_${metric}`;
-  } else if (source === 'collector') {
-    name = `${source}_${metric}`;
-    labels.source = middle.join('.');
-  } else if (source === 'host' && middle.length > 1) {
-    // host.<category>.<id>.<metric>: the category is part of the name (host_cpu_busy_ratio{cpu="3"}).
-    name = `${source}_${middle[0]}_${metric}`;
-    labels[middle[0]] = middle.slice(1).join('.');
-  } else {
-    name = `${source}_${metric}`;
-    labels[source] = middle[0];
-    if (middle.length > 1) labels.sub = middle.slice(1).join('.');
-  }
-  m = { name: 'rigwatch_' + name.replace(/[^a-zA-Z0-9_]/g, '_'), labels };
-  if (cache.size < 100_000) cache.set(series, m);
-  return m;
-}
-
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
+import { escapeLabelValue as escapeLabel, formatLabels, mapSeries } from '../../protocol/prometheus';
 
 function fmt(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
@@ -65,10 +25,9 @@ export function renderMetrics(sample: SampleMessage | undefined, sources: Source
     for (const [series, v] of Object.entries(sample.series)) {
       if (v === null) continue;
       const m = mapSeries(series);
-      const labelText = Object.entries(m.labels).map(([k, lv]) => `${k.replace(/[^a-zA-Z0-9_]/g, '_')}="${escapeLabel(lv)}"`).join(',');
       let fam = families.get(m.name);
       if (!fam) families.set(m.name, (fam = []));
-      fam.push(`${m.name}${labelText ? `{${labelText}}` : ''} ${fmt(v)}`);
+      fam.push(`${m.name}${formatLabels(m.labels)} ${fmt(v)}`);
     }
     for (const [name, lines] of families) {
       out.push(`# HELP ${name} Rigwatch series ${name.slice('rigwatch_'.length)} (see docs/series.md).`);

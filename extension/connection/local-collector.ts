@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pidAlive, readStateFile } from '../../collector/state-file';
+import * as fs from 'node:fs';
+import { parseCollectorState, STATE_FILE_NAME, type CollectorState } from '../../protocol/state-file';
 
 /** Time allowed for a started collector to print its URL, in ms. */
 export const LOCAL_START_TIMEOUT_MS = 20_000;
@@ -29,10 +30,27 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'rigwatch');
 }
 
+function readState(file: string): CollectorState | undefined {
+  try {
+    return parseCollectorState(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // No state file: no collector to reuse.
+  }
+}
+
+// Signal 0 probes without signalling; EPERM means the pid exists under another user.
+function processExists(pid: number): boolean {
+  try {
+    return process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A collector already running for this user, if its state file is current and it answers with its token. */
 export async function discoverCollector(dataDir: string): Promise<CollectorEndpoint | undefined> {
-  const st = readStateFile(path.join(dataDir, 'collector.json'));
-  if (!st || !pidAlive(st.pid)) return undefined;
+  const st = readState(path.join(dataDir, STATE_FILE_NAME));
+  if (!st || !processExists(st.pid)) return undefined;
   const headers: Record<string, string> = {};
   if (st.token) headers.authorization = `Bearer ${st.token}`;
   try {

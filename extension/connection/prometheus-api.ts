@@ -3,7 +3,7 @@
 // `/api/v1/query_range`) with Node's fetch. Free of the vscode module.
 
 import type { HistorySeries } from '../../protocol';
-import { mapSeries } from '../../collector/server/metrics';
+import { formatLabels, mapSeries } from '../../protocol/prometheus';
 
 /** Longest a Prometheus call may take, in ms. */
 export const PROMETHEUS_TIMEOUT_MS = 10_000;
@@ -97,15 +97,10 @@ export function stepFor(rangeMs: number, points: number, minStepSeconds = 1): nu
   return Math.max(minStepSeconds, Math.ceil(rangeMs / 1000 / Math.max(1, points)));
 }
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
 /** PromQL selector for one Rigwatch series on one scraped instance (the inverse of /metrics naming). */
 export function seriesSelector(series: string, instance: string): string {
   const m = mapSeries(series);
-  const labels = { ...m.labels, instance };
-  return `${m.name}{${Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+  return `${m.name}${formatLabels({ ...m.labels, instance })}`;
 }
 
 /** Lists the scraped targets that are Rigwatch collectors, with GPU numbers and firing alerts. */

@@ -10,7 +10,7 @@
 import type { ConnectionState } from '../../protocol/bridge';
 import type { ClientMessage, ServerMessage } from '../../protocol/messages';
 import { RemoteError, SshRemote, type DownInfo, type RemoteCollector, type SshOptions, type SshTarget } from '../../remote/ssh';
-import { Backoff, type BackoffOptions } from './backoff';
+import { Backoff, type BackoffOptions } from '../../client/backoff';
 import { CollectorClient } from './collector-client';
 import { CollectorModel } from './collector-model';
 import type { ClientRequest, Connection, ConnectionStateChange, RequestReply } from './connection';

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import type { SampleMessage } from '../../protocol';
 import { CollectorClient } from '../../extension/connection/collector-client';
-import { CompactStream, withCompact } from '../../extension/connection/compact-stream';
+import { CompactStream, withCompact } from '../../client/compact-stream';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
 import { startCollector, stopAllCollectors } from '../helpers/collector-process';
 

@@ -2,6 +2,7 @@
 
 import type { AlertInstance, HelloMessage, SampleMessage, SourceStatus } from '../../protocol';
 import type { ConnectionSnapshot } from '../../extension/views/snapshot';
+import type { TreeNode } from '../../extension/views/tree-node';
 
 const GIB = 1024 ** 3;
 
@@ -100,4 +101,14 @@ export function alert(id: string, state: AlertInstance['state'], severity: Alert
 /** A live snapshot built from a sample. */
 export function liveSnapshot(latest: SampleMessage, alerts: AlertInstance[] = [], sources = SOURCES): ConnectionSnapshot {
   return { id: 'local', name: 'trainbox (local)', kind: 'local', state: 'live', hello: hello(latest), latest, sources, alerts };
+}
+
+/** The first tree node (depth first) that matches. */
+export function find(nodes: TreeNode[], pred: (n: TreeNode) => boolean): TreeNode | undefined {
+  for (const n of nodes) {
+    if (pred(n)) return n;
+    const c = find(n.children ?? [], pred);
+    if (c) return c;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { AlertEvent } from '../../protocol';
-import { Backoff } from '../../extension/connection/backoff';
+import { Backoff } from '../../client/backoff';
 import { CollectorModel, RESOLVED_KEEP_MS } from '../../extension/connection/collector-model';
 import { localCollectorConfig } from '../../extension/connection/local-config';
 import { NotificationPolicy } from '../../extension/notification-policy';

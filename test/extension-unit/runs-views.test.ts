@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import type { RunInfo } from '../../protocol/details/runs';
 import { servicesTree } from '../../extension/views/services-model';
 import { runAlertMessage, runDescription } from '../../extension/views/runs-model';
+import { formatNumber } from '../../extension/format';
 import { statusTooltip } from '../../extension/views/status-text';
 import type { TreeNode } from '../../extension/views/tree-node';
 import { liveSnapshot, SOURCES, twoGpuSample } from './fixtures';
@@ -58,13 +59,15 @@ describe('runs in the extension views', () => {
     assert.equal(find(tree, `conn/${snap.id}/run/eval-7`)?.description, 'finished · 5 min');
   });
 
-  it('no Runs group without runs', () => {
+  it('without runs the group says how runs are found', () => {
     const snap = snapshotWith([]);
-    assert.equal(find(servicesTree([snap]), `conn/${snap.id}/runs`), undefined);
+    const tree = servicesTree([snap]);
+    assert.equal(find(tree, `conn/${snap.id}/runs`)?.description, '0 active');
+    assert.equal(find(tree, `conn/${snap.id}/runs/none`)?.label, 'No training runs');
   });
 
   it('gone runs say how they ended', () => {
-    assert.equal(runDescription(run({ state: 'gone', exit: 'exit code 1', gpus: [], throughput: null })), 'ended (exit code 1) · 3 h 12 min · step 5000 · loss 0.41');
+    assert.equal(runDescription(run({ state: 'gone', exit: 'exit code 1', gpus: [], throughput: null }), { number: formatNumber }), 'ended (exit code 1) · 3 h 12 min · step 5000 · loss 0.41');
   });
 
   it('the status-bar tooltip names runs on the shown GPUs with their last loss', () => {

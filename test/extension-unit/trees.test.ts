@@ -2,16 +2,8 @@ import { strict as assert } from 'node:assert';
 import { alertsTree, sortAlerts } from '../../extension/views/alerts-model';
 import { servicesTree } from '../../extension/views/services-model';
 import type { TreeNode } from '../../extension/views/tree-node';
-import { alert, liveSnapshot, twoGpuSample } from './fixtures';
-
-function find(nodes: TreeNode[], pred: (n: TreeNode) => boolean): TreeNode | undefined {
-  for (const n of nodes) {
-    if (pred(n)) return n;
-    const c = find(n.children ?? [], pred);
-    if (c) return c;
-  }
-  return undefined;
-}
+import { clashingDocker } from '../helpers/clashing-containers';
+import { alert, find, liveSnapshot, twoGpuSample } from './fixtures';
 
 describe('extension trees', () => {
   it('builds connection → GPUs, Host, Databases, Containers from a snapshot', () => {
@@ -82,5 +74,21 @@ describe('extension trees', () => {
     assert.match(n.description!, /acknowledged · muted until \d\d:\d\d:\d\d · gpu-box$/);
     assert.equal(n.contextValue, 'rigwatch.alert.active.acked');
     assert.deepEqual(n.ref, { connectionId: 'collector:gpu-box', alertId: 'w:c' });
+  });
+});
+
+describe('extension trees: containers whose names clash', () => {
+  it('shows my.app and my_app each with its own CPU and memory (read by the published seriesKey)', () => {
+    const { details, series } = clashingDocker();
+    const sample = twoGpuSample();
+    Object.assign(sample.series, series);
+    sample.details.docker = details;
+    const snap = liveSnapshot(sample);
+    snap.sources = snap.sources.map((s) => (s.kind === 'docker' ? { ...s, state: 'ready', reason: undefined } : s));
+    const tree = servicesTree([snap]);
+    const dotted = find(tree, (n) => n.label === 'my.app')!;
+    const underscored = find(tree, (n) => n.label === 'my_app')!;
+    assert.equal(dotted.description, 'running · CPU 11% · 1.0 GiB');
+    assert.equal(underscored.description, 'running · CPU 73% · 3.0 GiB');
   });
 });

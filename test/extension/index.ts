@@ -24,6 +24,7 @@ async function applyTestSettings(): Promise<void> {
   const raw = process.env.RIGWATCH_TEST_SETTINGS;
   if (!raw) return;
   // Loaded lazily: only the extension host has the vscode module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the extension host has it
   const vscode = require('vscode') as typeof import('vscode');
   for (const [key, value] of Object.entries(JSON.parse(raw) as Record<string, unknown>)) {
     const i = key.indexOf('.');

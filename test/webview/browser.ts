@@ -1,10 +1,13 @@
 // Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, with every console error,
 // page error and CSP violation recorded so tests can fail on them.
 
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { dashboardHtml } from '../../webview/html';
 
 /** Debian's Chromium. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -77,4 +80,34 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   });
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * Serves the panel page the way the extension's WebviewPanel would (VS Code mode, no connect-src), with
+ * `js` as its script (default: the built dist/webview.js).
+ */
+export function servePanel(js = path.resolve(__dirname, '..', '..', 'dist', 'webview.js')): Promise<{ url: string; close(): Promise<void> }> {
+  const css = path.join(path.dirname(js), 'webview.css');
+  const server = http.createServer((req, res) => {
+    const p = new URL(req.url ?? '/', 'http://x').pathname;
+    if (p === '/') {
+      const nonce = randomBytes(16).toString('base64');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(dashboardHtml({ nonce, scriptUri: '/webview.js', styleUri: '/webview.css', cspSource: "'self'", mode: 'vscode' }));
+    } else if (p === '/webview.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(fs.readFileSync(js));
+    } else if (p === '/webview.css') {
+      res.writeHead(200, { 'content-type': 'text/css' });
+      res.end(fs.existsSync(css) ? fs.readFileSync(css) : '');
+    } else res.writeHead(404).end();
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      }),
+    ),
+  );
 }

@@ -8,7 +8,7 @@ import { SeriesBuffer } from '../../webview/series-buffer';
 import { parseUiState } from '../../webview/state';
 import { sortProcesses } from '../../webview/components/rw-gpu-processes';
 import { trackRuns } from '../../webview/components/rw-container-timeline';
-import { alertChanges } from '../../webview/http-poller';
+import { alertChanges } from '../../client/http-poll';
 
 describe('webview: SeriesBuffer', () => {
   it('averages samples that fall in the same bucket and starts a new point per bucket', () => {

@@ -1,8 +1,10 @@
 // <rw-app>: the dashboard page. Lays out the sections for whatever sources exist; each section
 // renders nothing until its source has data.
 
-import { css, html, nothing } from 'lit';
-import { customElement } from 'lit/decorators.js';
+import { css, html, nothing, type TemplateResult } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { html as staticHtml, unsafeStatic } from 'lit/static-html.js';
+import { VIEW_ADAPTERS, type SourceViewAdapter } from '../../client/views';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 import './rw-alert-callouts';
@@ -12,7 +14,26 @@ import './rw-gpu-row';
 import './rw-header';
 import './rw-host-row';
 import './rw-model-cards';
+import './rw-source-cards';
 import './rw-sources';
+
+/**
+ * The sections in view order, one per adapter group and element: an adapter's own element (`rw-gpu-row`)
+ * once, or generic cards for an adapter without one.
+ */
+export function dashboardSections(adapters: readonly SourceViewAdapter[]): ({ tag: string } | { adapter: SourceViewAdapter })[] {
+  const out: ({ tag: string } | { adapter: SourceViewAdapter })[] = [];
+  const seen = new Set<string>();
+  const ordered = [...adapters].sort((a, b) => a.group.order - b.group.order);
+  for (const a of ordered) {
+    if (!a.section) out.push({ adapter: a });
+    else if (!seen.has(a.section)) {
+      seen.add(a.section);
+      out.push({ tag: a.section });
+    }
+  }
+  return out;
+}
 
 /** The dashboard root. */
 @customElement('rw-app')
@@ -28,6 +49,9 @@ export class RwApp extends StoreElement {
       main.stale { opacity: 0.55; }
     `,
   ];
+
+  /** The view adapters the page lays out (the product's list; tests may add a toy source's). */
+  @property({ attribute: false }) adapters: readonly SourceViewAdapter[] = VIEW_ADAPTERS;
 
   private lastReplies = -1;
   private settled = false;
@@ -54,6 +78,12 @@ export class RwApp extends StoreElement {
     }
   }
 
+  private section(x: { tag: string } | { adapter: SourceViewAdapter }): TemplateResult {
+    if ('adapter' in x) return html`<rw-source-cards .store=${this.store} .adapter=${x.adapter}></rw-source-cards>`;
+    const tag = unsafeStatic(x.tag);
+    return staticHtml`<${tag} .store=${this.store}></${tag}>`;
+  }
+
   override render() {
     const s = this.store;
     const gpuSources = s.sourcesOf('gpu');
@@ -68,11 +98,7 @@ export class RwApp extends StoreElement {
               ${!hasGpuDetails && gpuSources.length > 0
                 ? html`<div class="nogpu muted" data-section="nogpu">No GPU: ${gpuSources.map((g) => g.reason ?? g.state).join('; ')}</div>`
                 : nothing}
-              <rw-gpu-row .store=${s}></rw-gpu-row>
-              <rw-host-row .store=${s}></rw-host-row>
-              <rw-db-cards .store=${s}></rw-db-cards>
-              <rw-model-cards .store=${s}></rw-model-cards>
-              <rw-container-timeline .store=${s}></rw-container-timeline>
+              ${dashboardSections(this.adapters).map((x) => this.section(x))}
               <rw-sources .store=${s}></rw-sources>
             `}
       </main>`;

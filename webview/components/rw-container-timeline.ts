@@ -4,7 +4,7 @@
 import { css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
 import type { DockerContainer } from '../../protocol/details/docker';
-import { seriesName } from '../../protocol/series';
+import { containerSeries } from '../../protocol/keys';
 import { fmtBytes, fmtCount, fmtPercent, fmtSeconds, has } from '../format';
 import type { SeriesBuffer } from '../series-buffer';
 import { styleProps } from '../style-props';
@@ -93,18 +93,19 @@ export class RwContainerTimeline extends StoreElement {
     this.watched.clear();
   }
 
+  // Keyed by the collector's published series key: names that sanitise alike have different keys.
   private sync(containers: DockerContainer[]): void {
-    const names = new Set(containers.map((c) => c.name));
-    for (const [n, w] of this.watched) {
-      if (!names.has(n)) {
+    const keys = new Set(containers.map((c) => c.seriesKey));
+    for (const [k, w] of this.watched) {
+      if (!keys.has(k)) {
         w.unwatch();
-        this.watched.delete(n);
+        this.watched.delete(k);
       }
     }
-    for (const n of names) {
-      if (this.watched.has(n)) continue;
-      const r = this.store.watch([seriesName('docker', n, 'running_state'), seriesName('docker', n, 'health_state')]);
-      this.watched.set(n, { running: r.buffers[0], health: r.buffers[1], unwatch: r.unwatch });
+    for (const c of containers) {
+      if (this.watched.has(c.seriesKey)) continue;
+      const r = this.store.watch([containerSeries(c, 'running_state'), containerSeries(c, 'health_state')]);
+      this.watched.set(c.seriesKey, { running: r.buffers[0], health: r.buffers[1], unwatch: r.unwatch });
     }
   }
 
@@ -126,7 +127,7 @@ export class RwContainerTimeline extends StoreElement {
       ${containers.length === 0 ? html`<div class="muted">No containers.</div>` : nothing}
       <div class="rows">
         ${containers.map((c) => {
-          const w = this.watched.get(c.name);
+          const w = this.watched.get(c.seriesKey);
           const runs = w ? trackRuns(w.running, w.health, start, end) : [];
           const share = (st: TrackState) => runs.filter((r) => r.state === st).reduce((a, r) => a + r.to - r.from, 0);
           const summary = (['ok', 'starting', 'unhealthy', 'stopped'] as TrackState[])
@@ -134,8 +135,7 @@ export class RwContainerTimeline extends StoreElement {
             .filter(([, x]) => x > 0)
             .map(([st, x]) => `${LABEL[st]} ${Math.round(x * 100)} %`)
             .join(', ');
-          const p = seriesName('docker', c.name) + '.';
-          const v = (m: string) => s.value(p + m);
+          const v = (m: string) => s.value(containerSeries(c, m));
           const health = c.health ?? (c.state === 'running' ? 'no health check' : '');
           return html`<div class="row" data-container=${c.name}>
             <div>

@@ -2,16 +2,13 @@
 
 import { css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
+import { instanceOf } from '../../protocol/keys';
 import { fmtBytes, fmtCount, fmtNumber, fmtPercent, fmtPerSecond, fmtSeconds, has, NA } from '../format';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 import { sourceState } from './rw-source-state';
 import './rw-chart';
 import './rw-meter';
-
-function instanceOf(id: string): string {
-  return id.slice(id.indexOf('.') + 1);
-}
 
 /** Database cards. */
 @customElement('rw-db-cards')
@@ -30,7 +27,7 @@ export class RwDbCards extends StoreElement {
   private postgres(id: string) {
     const s = this.store;
     const name = instanceOf(id);
-    const p = `postgres.${name}.`;
+    const p = `${id}.`;
     const v = (m: string) => s.value(p + m);
     const d = s.detailsOf('postgres').find(([sid]) => sid === id)?.[1];
     const active = v('connections_active_count');
@@ -65,7 +62,7 @@ export class RwDbCards extends StoreElement {
   private redis(id: string) {
     const s = this.store;
     const name = instanceOf(id);
-    const p = `redis.${name}.`;
+    const p = `${id}.`;
     const v = (m: string) => s.value(p + m);
     const d = s.detailsOf('redis').find(([sid]) => sid === id)?.[1];
     const used = v('memory_used_bytes');

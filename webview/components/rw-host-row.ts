@@ -3,6 +3,7 @@
 
 import { css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
+import { mountSeries } from '../../protocol/keys';
 import { fmtBytes, fmtNumber, fmtPercent, fmtRate, has } from '../format';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
@@ -10,11 +11,6 @@ import './rw-chart';
 import './rw-heat-strip';
 import './rw-meter';
 
-/** Series segment for a mount point (the host source's rule): `/` → `root`, `/data/x` → `data_x`. */
-export function mountId(mount: string): string {
-  if (mount === '/') return 'root';
-  return mount.replace(/^\/+/, '').replace(/\/+$/, '').replace(/[^A-Za-z0-9_:@-]/g, '_');
-}
 
 const CPU_LINES = [{ name: 'host.cpu_busy_ratio', label: 'CPU busy' }];
 const MEM_LINES = [
@@ -66,10 +62,9 @@ export class RwHostRow extends StoreElement {
           <h3>Disks</h3>
           ${d.mounts.length === 0 ? html`<div class="muted">no mounts</div>` : nothing}
           ${d.mounts.map((m) => {
-            const id = mountId(m.mount);
-            const used = v(`host.mount.${id}.used_bytes`) ?? m.usedBytes;
-            const total = v(`host.mount.${id}.total_bytes`) ?? m.totalBytes;
-            return html`<rw-meter label=${m.mount} .value=${v(`host.mount.${id}.used_ratio`) ?? ratio(used, total)} text=${`${fmtBytes(used)} / ${fmtBytes(total)}`} warn="0.8" crit="0.9"></rw-meter>`;
+            const used = v(mountSeries(m.mount, 'used_bytes')) ?? m.usedBytes;
+            const total = v(mountSeries(m.mount, 'total_bytes')) ?? m.totalBytes;
+            return html`<rw-meter label=${m.mount} .value=${v(mountSeries(m.mount, 'used_ratio')) ?? ratio(used, total)} text=${`${fmtBytes(used)} / ${fmtBytes(total)}`} warn="0.8" crit="0.9"></rw-meter>`;
           })}
           <dl class="kv"><dt>Read / write</dt><dd>${fmtRate(v('host.disk_read_bytes_per_second'))} · ${fmtRate(v('host.disk_write_bytes_per_second'))}</dd></dl>
         </article>

@@ -7,6 +7,7 @@
 import type { SeriesMap } from '../../../protocol';
 import type { DockerContainer, DockerDetails } from '../../../protocol/details/docker';
 import { seriesName } from '../../../protocol/series';
+import { containerSeriesKeys } from '../../../protocol/keys';
 import type { Logger } from '../../log';
 import { SourceError, type ProbeResult, type SampleResult, type Source } from '../../source';
 import type { EndpointOrigin } from './config';
@@ -343,16 +344,14 @@ export class DockerSource implements Source {
     const rows = listed.filter((c) => byId.has(c.id)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     const series: SeriesMap = {};
     const containers: DockerContainer[] = [];
-    const usedKeys = new Set<string>();
+    const keys = containerSeriesKeys(rows);
     let unhealthy = 0;
     let restarting = 0;
     let running = 0;
-    for (const l of rows) {
+    for (const [i, l] of rows.entries()) {
       const c = byId.get(l.id) as InspectedContainer;
       // Series keys are sanitised names; two names that sanitise alike keep apart by short id.
-      let key = seriesName('docker', l.name).slice('docker.'.length);
-      if (usedKeys.has(key)) key = `${key}_${l.id.slice(0, 12)}`;
-      usedKeys.add(key);
+      const key = keys[i];
       const state = l.state;
       const isRunning = state === 'running';
       const track = this.restarts.get(l.id);

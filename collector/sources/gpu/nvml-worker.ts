@@ -77,6 +77,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   let koffi: typeof KoffiModule;
   try {
     // Resolved at run time: koffi is external to the bundle (a native module next to it or in node_modules).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native module resolved at run time, not bundled
     koffi = require('koffi') as typeof KoffiModule;
   } catch (e) {
     return fail('koffi', `koffi could not be loaded: ${errMsg(e)}`);

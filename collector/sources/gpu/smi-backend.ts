@@ -6,14 +6,15 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
 import { SourceError } from '../../source';
+import { Backoff, type BackoffOptions } from '../../../client/backoff';
 import type { Logger } from '../../log';
 import type { GpuReading, ProcessReading } from './reading';
 import { buildSmiQuery, parseComputeApps, parseHelpQueryGpu, parseQueryGpuLine, parseSmiQ, parseUnknownField, SMI_APPS_FIELDS, type SmiQuery, type SmiRow } from './smi-parse';
 
 /** Longest a one-shot nvidia-smi call (help, apps, -q) may run. */
 export const SMI_ONESHOT_TIMEOUT_MS = 10_000;
-const RESTART_BACKOFF_MIN_MS = 500;
-const RESTART_BACKOFF_MAX_MS = 30_000;
+/** Restart backoff of the nvidia-smi stream: 0.5 s doubling to 30 s, no jitter (one child per collector). */
+const RESTART_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0 };
 const MAX_FIELD_RETRIES = 8;
 const FIRST_BATCH_SETTLE_MS = 50;
 
@@ -48,7 +49,7 @@ export class SmiBackend {
   private rows = new Map<string, { row: SmiRow; at: number }>();
   private lastLineAt = 0;
   private startedAt = 0;
-  private backoffMs = RESTART_BACKOFF_MIN_MS;
+  private readonly backoff = new Backoff(RESTART_BACKOFF);
   private restartTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private appsTimer: NodeJS.Timeout | null = null;
@@ -216,7 +217,7 @@ export class SmiBackend {
     }
     const now = Date.now();
     this.lastLineAt = now;
-    this.backoffMs = RESTART_BACKOFF_MIN_MS;
+    this.backoff.reset();
     this.lastError = '';
     this.rows.set(row.device.pciBusId, { row, at: now });
     this.onFirstData?.();
@@ -258,8 +259,7 @@ export class SmiBackend {
 
   private scheduleRestart(): void {
     if (this.closed || this.restartTimer) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, RESTART_BACKOFF_MAX_MS);
+    const delay = this.backoff.next();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       this.restarts++;

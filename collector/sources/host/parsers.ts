@@ -249,11 +249,8 @@ function better(a: MountEntry, b: MountEntry): boolean {
   return a.mount.length < b.mount.length;
 }
 
-/** Series segment for a mount point: `/` → `root`, `/data/x` → `data_x`. */
-export function mountId(mount: string): string {
-  if (mount === '/') return 'root';
-  return mount.replace(/^\/+/, '').replace(/\/+$/, '').replace(/[^A-Za-z0-9_:@-]/g, '_');
-}
+/** Series segment for a mount point (the contract lives in protocol/keys.ts). */
+export { mountId } from '../../../protocol/keys';
 
 /** The fields of /proc/<pid>/stat the top-process lists need. */
 export interface PidStat {

@@ -8,6 +8,7 @@ import type { Client } from 'pg';
 // pg is loaded on first connect, not at start: a collector without PostgreSQL never pays its memory.
 let pgModule: typeof import('pg') | undefined;
 function loadPg(): typeof import('pg') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first connect (startup memory)
   return (pgModule ??= require('pg') as typeof import('pg'));
 }
 import type { PostgresDetails } from '../../../protocol';

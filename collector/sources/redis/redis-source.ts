@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 // ioredis is loaded on first connect, not at start: a collector without Redis never pays its memory.
 let ioredisModule: typeof import('ioredis') | undefined;
 function loadIoredis(): typeof import('ioredis') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first connect (startup memory)
   return (ioredisModule ??= require('ioredis') as typeof import('ioredis'));
 }
 import type { RedisDetails } from '../../../protocol';

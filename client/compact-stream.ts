@@ -1,11 +1,10 @@
 // Client side of the compact sample stream (protocol/compact.ts) for one WebSocket: turns each text
-// frame back into an ordinary ServerMessage, so a client in compact mode hands the rest of the extension
+// frame back into an ordinary ServerMessage, so a client in compact mode hands the rest of its program
 // the same messages as in full mode. One instance per socket (the key dictionary is per connection).
-// Free of the vscode module.
 
-import { CompactDecoder, isCompactMessage } from '../../protocol/compact';
-import { parseServerMessage, ProtocolError } from '../../protocol/guards';
-import type { ServerMessage } from '../../protocol/messages';
+import { CompactDecoder, isCompactMessage } from '../protocol/compact';
+import { parseServerMessage, ProtocolError } from '../protocol/guards';
+import type { ServerMessage } from '../protocol/messages';
 
 /** Query parameter that asks a collector for the compact stream. */
 export const COMPACT_PARAM = 'compact';

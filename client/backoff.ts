@@ -1,4 +1,5 @@
-// Jittered exponential backoff for reconnects. Pure (the random source is injectable for tests).
+// Jittered exponential backoff: one module for everything that retries (client reconnects, source
+// re-probes, the SSH launcher, nvidia-smi restarts). Pure (the random source is injectable for tests).
 
 /** Backoff tuning. */
 export interface BackoffOptions {
