@@ -15,7 +15,7 @@ import { createRunsSource } from '../../../../collector/sources/runs';
 import type { RunsSource } from '../../../../collector/sources/runs';
 import type { Source } from '../../../../collector/source';
 import type { SampleMessage } from '../../../../protocol';
-import type { RunInfo, RunsDetails } from '../../../../protocol/details/runs';
+import type { RunInfo } from '../../../../protocol/details/runs';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../../../fakes/nvml/build';
 import { MemoryHistory } from '../../../fakes/test-sources';
 import { PYTHON, TRAIN_PY, requireTorch, runsOf, waitReady } from './helpers';
