@@ -53,7 +53,7 @@ const CORE_KEYS = ['port', 'host', 'interval', 'dataDir', 'token', 'logLevel', '
 export const HELP_TEXT = `Usage: rigwatch-collector [options]
        rigwatch-collector ssh [user@]host[:port] [options]   (see: rigwatch-collector ssh --help)
 
-Samples NVIDIA GPUs, the host, PostgreSQL, Redis, model servers and Docker containers,
+Samples NVIDIA GPUs, the host, PostgreSQL, Redis, model servers, Docker containers and training runs,
 keeps history, evaluates alerts, and serves a dashboard, WebSocket and HTTP API.
 
 Options (each also settable by environment variable or config file key):
@@ -68,7 +68,7 @@ Options (each also settable by environment variable or config file key):
   --help                  show this help
   --version               print the version
 
-Source sections in the config file: host, gpu, postgres, redis, docker, models (false disables one).
+Source sections in the config file: host, gpu, postgres, redis, docker, models, runs (false disables one).
 Documentation: README.md and docs/ in the Rigwatch repository.`;
 
 /** Default data directory: $XDG_STATE_HOME/rigwatch or ~/.local/state/rigwatch. */

@@ -109,7 +109,7 @@ export class ConnectionManager implements vscode.Disposable {
     const before = this.settings;
     this.settings = readSettings((m) => this.log.warn(m));
     if (e.affectsConfiguration(`${SECTION}.collectors`)) await this.syncConfigured();
-    const localKeys = ['localCollector', 'interval', 'alerts'].map((k) => `${SECTION}.${k}`);
+    const localKeys = ['localCollector', 'interval', 'alerts', 'runs'].map((k) => `${SECTION}.${k}`);
     if (localKeys.some((k) => e.affectsConfiguration(k))) {
       if (!this.settings.localEnabled) await this.stopLocal();
       else if (!before.localEnabled || this.localEndpoint?.owned) {

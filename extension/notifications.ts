@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionManager } from './connection-manager';
 import { NotificationPolicy, muteFailureText, notificationText, type NotificationRequest } from './notification-policy';
+import { runAlertMessage, runsOf } from './views/runs-model';
 
 /** Duration of the notification's "Mute 1 h" action, in ms. */
 export const MUTE_ONE_HOUR_MS = 60 * 60_000;
@@ -25,7 +26,10 @@ export class Notifier implements vscode.Disposable {
     this.sub = manager.onDidChangeConnection((e) => {
       if (e.message?.type !== 'alert') return;
       const s = manager.currentSettings;
-      const reqs = this.policy.decide(e.connection.id, manager.list().length > 1 ? e.connection.name : '', e.message.events, { enabled: s.notificationsEnabled, minSeverity: s.minSeverity });
+      // Run alerts read as sentences about the run ("Run train.py finished after 3 h 12 min — loss 0.41").
+      const runs = runsOf(e.connection.model);
+      const events = runs.length === 0 ? e.message.events : e.message.events.map((ev) => ({ ...ev, alert: { ...ev.alert, message: runAlertMessage(ev.alert.ruleId, ev.alert.series, ev.alert.message, runs) } }));
+      const reqs = this.policy.decide(e.connection.id, manager.list().length > 1 ? e.connection.name : '', events, { enabled: s.notificationsEnabled, minSeverity: s.minSeverity });
       for (const r of reqs) this.show(e.connection.id, r);
     });
   }

@@ -23,6 +23,8 @@ export interface RigwatchSettings {
   intervalSeconds: number;
   alertRules: Record<string, unknown>[];
   alertDisable: string[];
+  /** `rigwatch.runs`: training runs to watch, passed to the local collector as `runs.watch`. */
+  runs: Record<string, unknown>[];
   notificationsEnabled: boolean;
   minSeverity: AlertSeverity;
   statusBarEnabled: boolean;
@@ -55,6 +57,7 @@ export function readSettings(warn: (msg: string) => void = () => {}): RigwatchSe
   const localConfig = c.get<unknown>('localCollector.config', {});
   const rules = c.get<unknown>('alerts.rules', []);
   const disable = c.get<unknown>('alerts.disable', []);
+  const runs = c.get<unknown>('runs', []);
   return {
     collectors,
     localEnabled: c.get<boolean>('localCollector.enabled', true),
@@ -63,6 +66,7 @@ export function readSettings(warn: (msg: string) => void = () => {}): RigwatchSe
     intervalSeconds: typeof interval === 'number' && interval >= 0.25 && interval <= 60 ? interval : 1,
     alertRules: Array.isArray(rules) ? rules.filter(isObj) : [],
     alertDisable: Array.isArray(disable) ? disable.filter((x): x is string => typeof x === 'string') : [],
+    runs: Array.isArray(runs) ? runs.filter(isObj) : [],
     notificationsEnabled: c.get<boolean>('notifications.enabled', true),
     minSeverity: sev === 'critical' ? 'critical' : 'warning',
     statusBarEnabled: c.get<boolean>('statusBar.enabled', true),

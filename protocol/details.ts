@@ -7,8 +7,9 @@ import type { PostgresDetails } from './details/postgres';
 import type { RedisDetails } from './details/redis';
 import type { DockerDetails } from './details/docker';
 import type { ModelsDetails } from './details/models';
+import type { RunsDetails } from './details/runs';
 
-export type { HostDetails, GpuDetails, PostgresDetails, RedisDetails, DockerDetails, ModelsDetails };
+export type { HostDetails, GpuDetails, PostgresDetails, RedisDetails, DockerDetails, ModelsDetails, RunsDetails };
 
 /** Any source's details; switch on `kind`. */
-export type SourceDetails = HostDetails | GpuDetails | PostgresDetails | RedisDetails | DockerDetails | ModelsDetails;
+export type SourceDetails = HostDetails | GpuDetails | PostgresDetails | RedisDetails | DockerDetails | ModelsDetails | RunsDetails;

@@ -8,11 +8,12 @@ import { dockerAdapter } from './adapters/docker';
 import { gpuAdapter } from './adapters/gpu';
 import { hostAdapter } from './adapters/host';
 import { modelsAdapter } from './adapters/models';
+import { runsAdapter } from './adapters/runs';
 import { OTHER_GROUP } from './groups';
 import { notReadyItem, sourceIcon } from './source-items';
 
 /** Every source kind's view adapter. */
-export const VIEW_ADAPTERS: readonly SourceViewAdapter[] = [gpuAdapter, hostAdapter, postgresAdapter, redisAdapter, modelsAdapter, dockerAdapter];
+export const VIEW_ADAPTERS: readonly SourceViewAdapter[] = [gpuAdapter, hostAdapter, postgresAdapter, redisAdapter, modelsAdapter, dockerAdapter, runsAdapter];
 
 /** The adapter for a kind no adapter describes: a row per source with its description, under "Other sources". */
 export function fallbackAdapter(kind: string): SourceViewAdapter {

@@ -163,6 +163,17 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
     message: 'Unhealthy containers: {value}' },
   { id: 'containers-restarting', selector: 'docker.containers_restarting_count', comparison: 'above', warning: 0, critical: null, unit: 'count', for: '30s',
     message: 'Restarting containers: {value}' },
+  // Training runs (collector/sources/runs, docs/runs.md). The source measures "no progress" itself
+  // (GPUs idle or metrics not advancing), so stalls fire on its seconds-without-progress series.
+  { id: 'run-stalled', selector: 'run.*.stalled_seconds', comparison: 'above', warning: 600, critical: null, clear: 60, unit: 'seconds',
+    message: 'Run $1 made no progress for {value} (GPUs idle or metrics not advancing)' },
+  { id: 'run-loss-nonfinite', selector: 'run.*.loss_nonfinite_state', comparison: 'above', warning: null, critical: 0.5, unit: 'state',
+    message: 'Run $1: loss is NaN or infinite' },
+  { id: 'run-ended', selector: 'run.*.ended_state', comparison: 'above', warning: 0.5, critical: null, unit: 'state',
+    message: 'Run $1 ended' },
+  { id: 'run-throughput-drop', selector: 'run.*.throughput_per_second', comparison: 'below', warning: 0.5, critical: null, clear: 0.6, for: '5m',
+    baseline: { window: '1h', minSamples: 20 },
+    message: 'Run $1 throughput at {value} its 1 h median (below {threshold} for {for})' },
   // Virtual series computed by the engine from the SourceStatus list: 1 while a source is `down`.
   { id: 'source-down', selector: 'collector.**.down_state', comparison: 'above', warning: 0.5, critical: null, for: '30s',
     unit: 'state', message: 'Source $1 is down: {reason}' },

@@ -7,6 +7,7 @@ import { gpuFactory } from './gpu';
 import { modelsFactory } from './models';
 import { postgresFactory } from './postgres';
 import { redisFactory } from './redis';
+import { runsFactory } from './runs';
 
 /** Every source kind the collector knows, in sampling order. */
 export const SOURCE_FACTORIES: SourceFactory[] = [
@@ -16,4 +17,5 @@ export const SOURCE_FACTORIES: SourceFactory[] = [
   modelsFactory,
   postgresFactory,
   redisFactory,
+  runsFactory,
 ];

@@ -10,6 +10,8 @@ export interface LocalConfigSettings {
   localConfig: Record<string, unknown>;
   alertRules: Record<string, unknown>[];
   alertDisable: string[];
+  /** Training runs to watch (`rigwatch.runs`), appended to the config's `runs.watch`. */
+  runs?: Record<string, unknown>[];
 }
 
 /** The config file for the local collector: extra source config from settings plus alert overrides. */
@@ -20,6 +22,10 @@ export function localCollectorConfig(s: LocalConfigSettings): Record<string, unk
   if (s.alertRules.length > 0 || s.alertDisable.length > 0) {
     const base = isObj(cfg.alerts) ? cfg.alerts : {};
     cfg.alerts = { ...base, rules: [...(Array.isArray(base.rules) ? base.rules : []), ...s.alertRules], ...(s.alertDisable.length ? { disable: s.alertDisable } : {}) };
+  }
+  if (s.runs !== undefined && s.runs.length > 0 && cfg.runs !== false) {
+    const base = isObj(cfg.runs) ? cfg.runs : Array.isArray(cfg.runs) ? { watch: cfg.runs } : {};
+    cfg.runs = { ...base, watch: [...(Array.isArray(base.watch) ? base.watch : []), ...s.runs] };
   }
   return cfg;
 }

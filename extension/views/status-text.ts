@@ -1,6 +1,7 @@
 // The status-bar readout, computed from a connection snapshot. Pure: the vscode wrapper only copies
 // text/tooltip/colour onto a StatusBarItem when they changed.
 
+import { runsOf } from './runs-model';
 import { formatPercent, formatUsedTotal, formatValue, hasValue, type AlertInstance } from '../../protocol';
 import { escapeMarkdown } from '../format';
 import { gpuReadings, hostReading, needsAttention, severityRank, worstSeverity, type ConnectionSnapshot, type GpuReading } from './snapshot';
@@ -146,6 +147,12 @@ export function statusTooltip(snap: ConnectionSnapshot): string {
       lines.push(`| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} |${sm} ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatValue('celsius', g.temp)} | ${power} |`);
     }
     lines.push('');
+    // Runs on the shown GPUs, with their last loss.
+    const shown = new Set(gpus.map((g) => g.index));
+    const onGpus = runsOf(snap).filter((r) => (r.state === 'running' || r.state === 'stalled') && r.gpus.some((g) => shown.has(g.index)));
+    for (const r of onGpus.slice(0, 5)) {
+      lines.push(`$(beaker) ${escapeMarkdown(r.name)} on GPU ${r.gpus.map((g) => g.index).join(',')}: ${r.state}${r.loss ? ` · loss ${r.loss.text}` : ''}${r.lastStep !== null ? ` · step ${r.lastStep}` : ''}`, '');
+    }
   } else if (sample) {
     const gpuSource = snap.sources.find((s) => s.kind === 'gpu');
     lines.push(`No GPU${gpuSource?.reason ? ': ' + escapeMarkdown(gpuSource.reason) : ''}`, '');
