@@ -92,7 +92,11 @@ export class GpuSource implements Source {
     let nvmlWhy: string | null = null;
     let nvmlNotFound = false;
     if (this.cfg.backend !== 'nvidia-smi') {
-      const r = await NvmlBackend.open({ libPath: this.cfg.nvmlPath, initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+      let r = await NvmlBackend.open({ libPath: this.cfg.nvmlPaths[0], initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+      // Windows: System32 first, then the NVSMI folder of older drivers.
+      for (let i = 1; i < this.cfg.nvmlPaths.length && !r.ok && r.stage === 'load' && !signal.aborted; i++) {
+        r = await NvmlBackend.open({ libPath: this.cfg.nvmlPaths[i], initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+      }
       if (signal.aborted) {
         if (r.ok) r.backend.close();
         return { status: 'unavailable', reason: 'probe aborted', retry: true };
