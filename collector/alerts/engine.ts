@@ -133,6 +133,9 @@ export class RuleAlertEngine implements AlertEngine {
   private loadedAt: number | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly reasons = new Map<string, string>();
+  private notes: ReadonlyMap<string, string> | undefined;
+  /** Last known `{subject}` per series, kept while its instance is active. */
+  private readonly subjects = new Map<string, string>();
   private readonly virtualValues = new Map<string, number>();
   private readonly virtualNames = new Map<string, string>();
   private readonly prevSourceKeys: string[] = [];
@@ -162,8 +165,10 @@ export class RuleAlertEngine implements AlertEngine {
     return this.history.slice(this.history.length - n);
   }
 
-  evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[] {
+  evaluate(t: number, series: SeriesMap, sources: SourceStatus[], notes?: ReadonlyMap<string, string>): AlertEvent[] {
     this.tick++;
+    // Subjects are kept per firing instance (below): the text names what held when the value breached.
+    this.notes = notes;
     this.now = t;
     const events: AlertEvent[] = [];
     if (this.loadedAt !== null) {
@@ -571,6 +576,7 @@ export class RuleAlertEngine implements AlertEngine {
       op: r.comparison,
       for: formatDuration(inst.severity === 'critical' ? r.criticalForMs : r.warningForMs),
       reason: this.reasons.get(inst.series) ?? 'no reason given',
+      subject: this.subjectOf(inst.series),
       captures: inst.captures,
     });
     const a: AlertInstance = {
@@ -590,6 +596,16 @@ export class RuleAlertEngine implements AlertEngine {
     const mu = this.mutedUntil(inst);
     if (mu !== undefined && mu > t) a.mutedUntil = mu;
     return a;
+  }
+
+  private subjectOf(series: string): string {
+    const now = this.notes?.get(series);
+    if (now !== undefined) {
+      this.subjects.set(series, now);
+      if (this.subjects.size > 4096) this.subjects.delete(this.subjects.keys().next().value as string);
+      return now;
+    }
+    return this.subjects.get(series) ?? 'n/a';
   }
 
   private newInstance(entry: RuleEntry, series: string, captures: string[]): Instance {

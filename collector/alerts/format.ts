@@ -43,16 +43,19 @@ export interface MessageVars {
   op: string;
   for: string;
   reason: string;
+  /** What the value is about, from the source (`{subject}`), e.g. `pid 42 python train.py (alice, container trainer)`. */
+  subject?: string;
   captures: readonly string[];
 }
 
 /**
  * Renders a message template: `{value}`, `{threshold}`, `{series}`, `{rule}`, `{severity}`,
- * `{op}` (above/below), `{for}`, `{reason}` (source-down only) and `$1`…`$9` (selector captures).
+ * `{op}` (above/below), `{for}`, `{reason}` (source-down only), `{subject}` (what a value is about,
+ * from the source) and `$1`…`$9` (selector captures).
  */
 export function renderMessage(template: string, vars: MessageVars): string {
   return template
-    .replace(/\{(value|threshold|series|rule|severity|op|for|reason)\}/g, (_, k: keyof MessageVars) => String(vars[k]))
+    .replace(/\{(value|threshold|series|rule|severity|op|for|reason|subject)\}/g, (_, k: keyof MessageVars) => String(vars[k] ?? 'n/a'))
     .replace(/\$([1-9])/g, (_, d: string) => vars.captures[Number(d) - 1] ?? '');
 }
 

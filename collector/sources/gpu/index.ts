@@ -16,6 +16,7 @@ import { buildSample, sortByPciBusId, type GpuReading, type ProcessAttribution, 
 import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo, type ProcIdentity } from '../proc-owner';
 import type { DockerDetails } from '../../../protocol/details/docker';
 import type { ProcessOwner } from '../../../protocol/details/gpu';
+import { addWasteSeries } from './waste';
 import { fetchReport, findExecutable, type GpuReport } from './report';
 
 /** After "no GPU here", probes within this window answer from memory (a long backoff that costs nothing). */
@@ -159,6 +160,9 @@ export class GpuSource implements Source {
     else throw new SourceError('GPU source not probed');
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
     const result = buildSample(this.id, reading, this.lookup, this.backendReason);
+    const notes: Record<string, string> = {};
+    addWasteSeries(this.id, result.details as GpuDetails, result.series, notes);
+    result.notes = notes;
     if (this.owners) this.owners.endTick();
     else this.procs.endTick();
     this.lastDetails = result.details as GpuDetails;
