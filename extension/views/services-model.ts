@@ -6,6 +6,7 @@ import type { DockerDetails, ModelsDetails, PostgresDetails, RedisDetails } from
 import { escapeMarkdown, formatBytes, formatNumber, formatPercent, formatSeconds, formatUsedTotal } from '../format';
 import { gpuDetails, gpuReadings, hostDetails, hostReading, type ConnectionSnapshot } from './snapshot';
 import type { TreeNode } from './tree-node';
+import { ownerLabel } from '../../protocol/owner-label';
 
 const STATE_ICON: Record<string, TreeNode['icon']> = {
   live: { id: 'vm-active', color: 'testing.iconPassed' },
@@ -160,12 +161,25 @@ function gpuNodes(c: ConnectionSnapshot, base: string, sources: SourceStatus[]):
       contextValue: 'rigwatch.gpu',
       ref: { connectionId: c.id, gpuIndex: g.index },
       children: procs.length
-        ? procs.map((p) => ({
-            id: `${base}/gpu/${g.index}/pid/${p.pid}`,
-            label: `${p.name ?? 'process'} (${p.pid})`,
-            description: `${formatBytes(p.usedMemoryBytes)}${p.user ? ` · ${p.user}` : ''}`,
-            icon: { id: 'symbol-event' },
-          }))
+        ? procs.map((p): TreeNode => {
+            const owner = ownerLabel(p.owner);
+            const idle = p.smUtilRatio === 0 || (p.smUtilRatio === null && g.util === 0);
+            return {
+              id: `${base}/gpu/${g.index}/pid/${p.pid}`,
+              label: `${p.name ?? 'process'} (${p.pid})`,
+              description: [formatBytes(p.usedMemoryBytes), p.smUtilRatio !== null ? `SM ${formatPercent(p.smUtilRatio)}` : null, p.user, owner, p.alive === false ? 'exited' : null].filter(Boolean).join(' · '),
+              tooltip: [
+                `**${escapeMarkdown(p.name ?? 'process')}** · pid ${p.pid}${p.nvmlPid !== undefined ? ` (NVML pid ${p.nvmlPid})` : ''}${p.user ? ` · ${escapeMarkdown(p.user)}` : ''}`,
+                p.command ? `\`${p.command.replace(/`/g, "'")}\`` : '',
+                `VRAM ${formatBytes(p.usedMemoryBytes)} · SM ${formatPercent(p.smUtilRatio)}${p.startTime ? ` · started ${new Date(p.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`,
+                owner ? escapeMarkdown(owner) : '',
+                p.owner?.note ? escapeMarkdown(p.owner.note) : '',
+              ].filter(Boolean).join('\n\n'),
+              icon: p.alive === false ? { id: 'warning', color: 'list.warningForeground' } : idle ? { id: 'debug-pause' } : { id: 'symbol-event' },
+              contextValue: p.alive === false ? 'rigwatch.gpuProcess.gone' : 'rigwatch.gpuProcess',
+              ref: { connectionId: c.id, gpuIndex: g.index, pid: p.pid },
+            };
+          })
         : undefined,
       expanded: false,
     };
@@ -269,4 +283,9 @@ function dockerNode(c: ConnectionSnapshot, base: string, s: SourceStatus): TreeN
     };
   });
   return { id: `${base}/containers`, label: 'Containers', description: `${containers.filter((x) => x.state === 'running').length}/${containers.length} running`, icon: sourceIcon(s, 'package'), children, expanded: children.length <= 10 };
+}
+
+/** The command "Copy Kill Command" copies for a GPU process: a plain `kill` (SIGTERM) of its pid on the box. */
+export function killCommand(pid: number): string {
+  return `kill ${pid}`;
 }

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { alertsTree, sortAlerts } from '../../extension/views/alerts-model';
-import { servicesTree } from '../../extension/views/services-model';
+import { killCommand, servicesTree } from '../../extension/views/services-model';
 import type { TreeNode } from '../../extension/views/tree-node';
 import { alert, liveSnapshot, twoGpuSample } from './fixtures';
+import type { GpuDetails } from '../../protocol/details/gpu';
 
 function find(nodes: TreeNode[], pred: (n: TreeNode) => boolean): TreeNode | undefined {
   for (const n of nodes) {
@@ -27,6 +28,27 @@ describe('extension trees', () => {
     assert.equal(gpus.children![1].children![0].label, 'python (4242)');
     assert.match(gpus.children![1].tooltip!, /throttled: sw\\_power\\_cap/);
     assert.equal(conn.children![1].description, 'CPU 25% · RAM 5.1/16 GB');
+  });
+
+  it('GPU process rows carry owner, SM %, command and start in plain text, and offer Copy Kill Command', () => {
+    const s = twoGpuSample();
+    const det = s.details.gpu as GpuDetails;
+    det.processes = [
+      { pid: 4242, name: 'python', user: 'ana', gpuIndex: 1, usedMemoryBytes: 9 * 1024 ** 3, smUtilRatio: 0, type: 'compute', command: 'python train.py [x](command:evil)',
+        startTime: Date.UTC(2026, 0, 2, 3, 4, 5), owner: { kind: 'container', runtime: 'docker', containerId: 'a'.repeat(64), containerName: 'trainer', image: 'pytorch:2.3' } },
+      { pid: 77, name: null, user: null, gpuIndex: 1, usedMemoryBytes: 1024 ** 3, smUtilRatio: null, type: 'compute', alive: false },
+    ];
+    const gpu1 = servicesTree([liveSnapshot(s)])[0].children![0].children![1];
+    const [holder, gone] = gpu1.children!;
+    assert.equal(holder.description, '9.0 GiB · SM 0% · ana · container trainer (pytorch:2.3)');
+    assert.equal(holder.contextValue, 'rigwatch.gpuProcess');
+    assert.deepEqual(holder.ref, { connectionId: 'local', gpuIndex: 1, pid: 4242 });
+    assert.equal(holder.icon.id, 'debug-pause', 'idle holder marked');
+    assert.match(holder.tooltip!, /`python train\.py \[x\]\(command:evil\)`/, 'the command is code, not a link');
+    assert.match(holder.tooltip!, /started 2026-01-02 03:04:05 UTC/);
+    assert.equal(gone.contextValue, 'rigwatch.gpuProcess.gone');
+    assert.match(gone.description!, /exited$/);
+    assert.equal(killCommand(4242), 'kill 4242');
   });
 
   it('shows sources that are down or unavailable as items with their reason', () => {
