@@ -38,7 +38,7 @@ export class GpuSource implements Source {
   private lastDetails: GpuDetails | null = null;
   private noGpu: { until: number; result: ProbeResult } | null = null;
   /** Name and user only (gpu.attribution: false). */
-  private readonly procs = new ProcessInfoCache();
+  private readonly procs: ProcessInfoCache;
   /** Full attribution (default). */
   private readonly owners: ProcOwnerReader | null;
   private readonly names: ContainerNames | null;
@@ -53,6 +53,7 @@ export class GpuSource implements Source {
     this.log = ctx.log;
     this.sampleTimeoutMs = cfg.callTimeoutMs + SAMPLE_TIMEOUT_MARGIN_MS;
     this.actions = { report: (args) => this.report(args) };
+    this.procs = new ProcessInfoCache(procRootOf(ctx.env));
     if (cfg.attribution) {
       const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env) });
       const names = new ContainerNames(() => dockerContainers(ctx), cfg.kubeletUrl ? new KubeletPods(cfg.kubeletUrl) : null);

@@ -63,9 +63,11 @@ export class ContainerNames {
 
   private reindex(): void {
     const t = this.now();
-    const list = this.containers();
-    if (list === this.lastList || (t - this.indexedAt < REINDEX_MS && this.lastList !== null)) return;
+    // At most once per REINDEX_MS: enrich() runs per process per tick.
+    if (t - this.indexedAt < REINDEX_MS) return;
     this.indexedAt = t;
+    const list = this.containers();
+    if (list === this.lastList && this.version > 0) return;
     this.lastList = list;
     let sig = '';
     for (const c of list ?? []) sig += `${c.id}\u0000${c.name}\u0000${c.image}\u0001`;

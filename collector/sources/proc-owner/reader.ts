@@ -10,7 +10,7 @@ import { parseCgroupOwner } from './cgroup';
 import { parseBootTime, parseCmdline, parseNsPid, parsePasswd, parseStartTicks, parseUid, shortName } from './proc-parse';
 
 /** Cached pids whose start time is re-read per tick (the rest wait their turn). */
-export const REVALIDATE_PER_TICK = 16;
+export const REVALIDATE_PER_TICK = 4;
 /** Shortest interval between two scans of every /proc/<pid>/status for NSpid, in ms. */
 export const NSPID_SCAN_INTERVAL_MS = 10_000;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux ABI). */

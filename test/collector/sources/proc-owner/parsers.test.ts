@@ -159,10 +159,13 @@ describe('proc-owner: cached reader on a fake /proc', () => {
 
   it('container names and images are joined from the Docker list; missing sources are said', () => {
     let list: { id: string; name: string; image: string }[] | null = null;
-    const names = new ContainerNames(() => list);
+    let now = 0;
+    const names = new ContainerNames(() => list, null, () => now);
     const raw = parseCgroupOwner(fx('docker-20.10-cgroupv1-cgroupfs-cgroup.txt'));
     assert.match(names.enrich(raw)!.note!, /Docker source is not running/);
     list = [{ id: raw.containerId!, name: 'trainer', image: 'rw-busybox:test' }];
+    assert.match(names.enrich(raw)!.note!, /not running/, 're-read at most every 2 s');
+    now += 2000;
     const e = names.enrich(raw)!;
     assert.equal(e.containerName, 'trainer');
     assert.equal(e.image, 'rw-busybox:test');
