@@ -1,7 +1,9 @@
 // Builds the three programs with esbuild: the extension (cjs, vscode external), the self-contained
 // collector (runs with plain node, copied to remote boxes) and the webview bundle.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -62,4 +64,37 @@ await Promise.all([
   }),
 ]);
 chmodSync('dist/collector.js', 0o755);
+koffiPrebuilds();
+
+/**
+ * koffi's prebuilt native modules that ship next to the collector (dist/koffi/<platform>_<arch>/koffi.node):
+ * the remote deploy copies the one for the box's platform, and a packaged local collector loads its own.
+ * Taken from the installed @koromix/koffi-* package, else fetched once with `npm pack` (the registry's
+ * integrity check applies) into node_modules/.cache. Copied only when the bytes differ.
+ */
+function koffiPrebuilds() {
+  const version = JSON.parse(readFileSync('node_modules/koffi/package.json', 'utf8')).version;
+  for (const [pkg, triplet] of [['linux-x64', 'linux_x64'], ['linux-arm64', 'linux_arm64'], ['win32-x64', 'win32_x64']]) {
+    let src = join('node_modules', '@koromix', `koffi-${pkg}`, triplet, 'koffi.node');
+    if (!existsSync(src) || JSON.parse(readFileSync(join('node_modules', '@koromix', `koffi-${pkg}`, 'package.json'), 'utf8')).version !== version) {
+      const cache = join('node_modules', '.cache', 'rigwatch-koffi', `${pkg}-${version}`);
+      src = join(cache, 'package', triplet, 'koffi.node');
+      if (!existsSync(src)) {
+        try {
+          mkdirSync(cache, { recursive: true });
+          const tgz = execFileSync('npm', ['pack', '--silent', `@koromix/koffi-${pkg}@${version}`, '--pack-destination', cache], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop();
+          execFileSync('tar', ['xzf', join(cache, tgz), '-C', cache, `package/${triplet}/koffi.node`]);
+        } catch (e) {
+          console.warn(`koffi ${pkg} prebuilt not available (${e.message.split('\n')[0]}): remote ${pkg} boxes will use nvidia-smi`);
+          continue;
+        }
+      }
+    }
+    const out = join('dist', 'koffi', triplet, 'koffi.node');
+    const bytes = readFileSync(src);
+    if (existsSync(out) && readFileSync(out).equals(bytes)) continue;
+    mkdirSync(join('dist', 'koffi', triplet), { recursive: true });
+    copyFileSync(src, out);
+  }
+}
 if (watch) console.log('watch mode is not implemented; rerun npm run build');

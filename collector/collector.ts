@@ -71,6 +71,8 @@ export class Collector extends EventEmitter {
   private ticking = false;
   private nextTickAt = 0;
   private latestSample: SampleMessage | undefined;
+  /** This tick's series notes from the sources (`{subject}` in alert messages). */
+  private readonly notes = new Map<string, string>();
   private pseudo = new Map<string, SourceStatus>();
 
   constructor(
@@ -245,6 +247,7 @@ export class Collector extends EventEmitter {
     this.watchClock(t, monoT);
     const series: SeriesMap = {};
     const details: Record<string, SourceDetails> = {};
+    if (this.notes.size) this.notes.clear();
     try {
       const runs: Promise<void>[] = [];
       for (const slot of this.slots) {
@@ -277,7 +280,7 @@ export class Collector extends EventEmitter {
       let events: AlertEvent[] = [];
       if (this.deps.alerts) {
         try {
-          events = this.deps.alerts.evaluate(t, series, this.statuses());
+          events = this.deps.alerts.evaluate(t, series, this.statuses(), this.notes);
         } catch (e) {
           this.deps.log.error(`alert evaluation failed: ${(e as Error).stack ?? e}`);
         }
@@ -378,6 +381,7 @@ export class Collector extends EventEmitter {
   /** Puts a successful sample's values into this tick. */
   private deliver(slot: Slot, r: SampleResult, durationS: number, series: SeriesMap, details: Record<string, SourceDetails>): void {
     Object.assign(series, r.series);
+    if (r.notes) for (const k in r.notes) this.notes.set(k, r.notes[k]);
     if (r.details) slot.details = r.details;
     if (slot.details) details[slot.source.id] = slot.details;
     series[seriesName('collector', slot.source.id, 'up_state')] = 1;

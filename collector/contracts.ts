@@ -35,8 +35,8 @@ export interface HistoryStore {
 
 /** Alert evaluation (SPEC §3; issue "Alerts and CSV"). */
 export interface AlertEngine {
-  /** Evaluates every rule on one tick; returns the transitions it caused, in order. */
-  evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[];
+  /** Evaluates every rule on one tick (`notes`: the sources' per-series subjects, `{subject}` in messages); returns the transitions. */
+  evaluate(t: number, series: SeriesMap, sources: SourceStatus[], notes?: ReadonlyMap<string, string>): AlertEvent[];
   /** Pending and firing instances. */
   active(): AlertInstance[];
   /** Acknowledges an instance. Throws with a clear message for an unknown id. */

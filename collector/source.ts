@@ -14,6 +14,9 @@ export interface SampleResult {
   series: SeriesMap;
   /** Structured data for clients (lists, names); keyed under the source id in the snapshot. */
   details?: SourceDetails;
+  /** Plain text per series name naming what a value is about (e.g. the process an idle-holder value
+   *  belongs to); alert messages show it as `{subject}`. Only for series that carry one this tick. */
+  notes?: Record<string, string>;
 }
 
 /** An error from `sample()` that says whether probing again can help (bad password: no). */

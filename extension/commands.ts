@@ -2,6 +2,7 @@
 // argument object (for keybindings, tests and other extensions), or nothing (then it asks).
 
 import * as vscode from 'vscode';
+import { killCommand } from './views/services-model';
 import type { Connection } from './connection/connection';
 import { LOCAL_ID, type ConnectionManager } from './connection-manager';
 import { parseCollectorUrl } from './connection/collector-client';
@@ -26,6 +27,7 @@ export interface CommandArgs {
   connectionId?: string;
   gpuIndex?: number;
   alertId?: string;
+  pid?: number;
   name?: string;
   url?: string;
   token?: string;
@@ -190,6 +192,16 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
     void vscode.window.showInformationMessage(`Rigwatch: exported ${range} of ${c.name} to ${uri.fsPath}`);
     return uri.toString();
+  });
+
+  // A GPU process row (e.g. an idle holder): copies `kill <pid>` for the user to run where they choose;
+  // nothing is killed from the UI.
+  reg('rigwatch.copyKillCommand', async (a) => {
+    if (typeof a.pid !== 'number' || !Number.isInteger(a.pid) || a.pid < 2) throw new Error('pick a GPU process in the Services view');
+    const text = killCommand(a.pid);
+    await vscode.env.clipboard.writeText(text);
+    void vscode.window.showInformationMessage(`Rigwatch: copied "${text}" (run it on the GPU box; add sudo if the process belongs to another user)`);
+    return text;
   });
 
   reg('rigwatch.showGpuDetails', async (a) => {

@@ -71,14 +71,22 @@ export interface SshOptions {
   idleTimeoutHours?: number;
   /** Remote sample interval in seconds. */
   interval?: number;
+  /** Extra folders searched for koffi prebuilts (`<dir>/<platform>_<arch>/koffi.node`), before the defaults. */
+  koffiSearchDirs?: string[];
   log?: (line: string) => void;
 }
 
 /** What a deploy found and did. */
 export interface RemoteCollector {
   nodeVersion: string;
-  /** True when the bundle was copied this time (absent or different hash). */
+  /** `process.platform-process.arch` of the remote node, e.g. `linux-arm64`. */
+  platform: string;
+  /** True when anything was copied this time (absent or different hash). */
   copied: boolean;
+  /** Names of the files copied this time (`collector.js`, `koffi-linux-x64.node`). */
+  copiedFiles: string[];
+  /** True when koffi's native module for the remote platform was deployed (NVML instead of nvidia-smi). */
+  nvmlNative: boolean;
   /** True when an already running collector was reused. */
   reused: boolean;
   remotePid: number;
@@ -121,44 +129,107 @@ export function freePort(): Promise<number> {
   });
 }
 
-// The remote side. `$HOME/.cache/rigwatch` holds the bundle, its state dir and its log.
-const PROBE_SCRIPT = `
+// The remote side. `$HOME/.cache/rigwatch` holds the bundle, its state dir and its log. Every script
+// first runs the guard below (plain node, so it works wherever the collector can): the cache must be a
+// real directory (not a symlink) owned by this user with mode 0700, inside a parent nobody else can
+// write to; it is created so when missing, and refused with the exact reason otherwise.
+// `RW_JS cache` checks/creates the cache; `RW_JS hash FILE` prints a sha256; `RW_JS pid` prints the
+// state file's pid only when that process is a Rigwatch collector of this user started with this
+// cache (its cmdline names our bundle and data dir, its start time matches the state file's startedAt).
+const GUARD_JS = [
+  'const fs=require("fs"),path=require("path"),crypto=require("crypto");',
+  'const H=process.env.HOME,D=path.join(H,".cache","rigwatch"),uid=process.getuid(),[verb,arg]=process.argv.slice(1);',
+  'const fail=(m)=>{process.stdout.write("RW_UNSAFE "+m+"\\n");process.exit(0)};',
+  'if(verb==="cache"){',
+  ' const P=path.dirname(D);',
+  ' try{fs.mkdirSync(P,{recursive:true,mode:0o700})}catch(e){fail("cannot create "+P+": "+e.code)}',
+  ' const ps=fs.lstatSync(P);',
+  ' if(!ps.isDirectory())fail(P+" is not a directory");',
+  ' if(ps.uid!==uid&&ps.uid!==0)fail(P+" is owned by uid "+ps.uid+", not by you (uid "+uid+")");',
+  ' if((ps.mode&0o022)&&!(ps.mode&0o1000))fail(P+" is writable by other users (mode "+(ps.mode&0o7777).toString(8)+"); run chmod go-w "+P);',
+  ' let st;try{st=fs.lstatSync(D)}catch(e){if(e.code!=="ENOENT")fail("cannot inspect "+D+": "+e.code);fs.mkdirSync(D,{mode:0o700});st=fs.lstatSync(D)}',
+  ' if(st.isSymbolicLink())fail(D+" is a symbolic link (to "+fs.readlinkSync(D)+"); remove it and connect again");',
+  ' if(!st.isDirectory())fail(D+" is not a directory; remove it and connect again");',
+  ' if(st.uid!==uid)fail(D+" is owned by uid "+st.uid+", not by you (uid "+uid+"); remove it and connect again");',
+  ' if((st.mode&0o777)!==0o700)fail(D+" has mode "+(st.mode&0o777).toString(8)+", expected 700; run chmod 700 "+D);',
+  ' const S=path.join(D,"state");try{fs.mkdirSync(S,{mode:0o700})}catch(e){if(e.code!=="EEXIST")fail("cannot create "+S+": "+e.code)}',
+  ' const ss=fs.lstatSync(S);if(!ss.isDirectory()||ss.isSymbolicLink()||ss.uid!==uid)fail(S+" is not a directory of yours");fs.chmodSync(S,0o700);',
+  ' process.stdout.write("RW_CACHE_OK\\n");',
+  '}else if(verb==="hash"){',
+  ' try{process.stdout.write(crypto.createHash("sha256").update(fs.readFileSync(arg)).digest("hex"))}catch(e){}',
+  '}else if(verb==="pid"){',
+  ' let s;try{s=JSON.parse(fs.readFileSync(path.join(D,"state","collector.json"),"utf8"))}catch(e){process.exit(0)}',
+  ' const pid=s.pid;if(!Number.isInteger(pid)||pid<2||typeof s.startedAt!=="number")process.exit(0);',
+  ' try{',
+  '  if(fs.statSync("/proc/"+pid).uid!==uid)process.exit(0);',
+  '  const argv=fs.readFileSync("/proc/"+pid+"/cmdline","utf8").split("\\0");',
+  '  if(!argv.includes(path.join(D,"collector.js"))||!argv.includes(path.join(D,"state")))process.exit(0);',
+  '  const st=fs.readFileSync("/proc/"+pid+"/stat","utf8");const f=st.slice(st.lastIndexOf(")")+2).split(" ");',
+  '  const bt=Number(/^btime\\s+(\\d+)/m.exec(fs.readFileSync("/proc/stat","utf8"))[1]);',
+  '  const started=bt*1000+Number(f[19])*10;',
+  // The state file is written after start: the process began at most 2 min before it, and not after (1 s of rounding).
+  '  if(started>s.startedAt+1000||started<s.startedAt-120000)process.exit(0);',
+  '  process.stdout.write(String(pid));',
+  ' }catch(e){}',
+  '}',
+].join('');
+
+/** Shell lines that define `rwjs` (the guard above) and stop the script unless the cache is safe. */
+const GUARD = `
 D="$HOME/.cache/rigwatch"
+umask 077
+rwjs() { node -e '${GUARD_JS}' "$@"; }
+G=$(rwjs cache)
+case "$G" in RW_CACHE_OK*) ;; *) echo "$G"; [ -n "$G" ] || echo "RW_UNSAFE cannot check $D"; exit 0;; esac
+`;
+
+const PROBE_SCRIPT = `
 if ! command -v node >/dev/null 2>&1; then echo "RW_NO_NODE"; exit 0; fi
 echo "RW_NODE $(node -v)"
-mkdir -p "$D/state" && chmod 700 "$D" "$D/state"
-if [ -f "$D/collector.js" ]; then
-  echo "RW_HASH $(node -e 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(process.argv[1])).digest("hex"))' "$D/collector.js")"
-fi
-if [ -f "$D/state/collector.json" ]; then
-  PID=$(node -e 'try{process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).pid))}catch(e){}' "$D/state/collector.json")
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then echo "RW_STATE $(tr -d '\\n' < "$D/state/collector.json")"; fi
-fi
+echo "RW_PLATFORM $(node -p 'process.platform+"-"+process.arch')"
+${GUARD}
+if [ -f "$D/collector.js" ]; then echo "RW_HASH $(rwjs hash "$D/collector.js")"; fi
+for f in "$D"/koffi-*.node; do [ -f "$f" ] && echo "RW_FILE_HASH $(basename "$f") $(rwjs hash "$f")"; done
+PID=$(rwjs pid)
+if [ -n "$PID" ]; then echo "RW_STATE $(tr -d '\\n' < "$D/state/collector.json")"; fi
 echo "RW_END"
 `;
 
-const UPLOAD_SCRIPT = `
-D="$HOME/.cache/rigwatch"
-umask 077
-cat > "$D/collector.js.tmp" && mv -f "$D/collector.js.tmp" "$D/collector.js" && echo "RW_UPLOADED"
-`;
+/** File names the deploy may write into the cache. */
+const UPLOAD_NAME_RE = /^(collector\.js|koffi-[a-z0-9]+-[a-z0-9]+\.node)$/;
 
-function startScript(token: string, idleHours: number, interval: number, stopPid: number | null): string {
+/**
+ * Script run as `sh -c '<script>'` with the file on standard input: written to a temp file inside the
+ * checked cache, its sha256 compared with the expected one, then renamed into place.
+ */
+function uploadScript(name: string, hash: string): string {
+  if (!UPLOAD_NAME_RE.test(name) || !/^[0-9a-f]{64}$/.test(hash)) throw new Error('bad upload parameters');
+  return `${GUARD}
+T=$(mktemp "$D/.upload.XXXXXX") || { echo "RW_UNSAFE cannot create a temp file in $D"; exit 0; }
+cat > "$T"
+H=$(rwjs hash "$T")
+if [ "$H" != "${hash}" ]; then rm -f "$T"; echo "RW_HASH_MISMATCH $H"; exit 0; fi
+chmod 700 "$T" && mv -f "$T" "$D/${name}" && echo "RW_UPLOADED"
+`;
+}
+
+function startScript(token: string, idleHours: number, interval: number, deployId: string): string {
   // Values are generated here: a hex token and numbers. The token goes through the environment so it
   // never shows in the remote `ps`.
-  if (!/^[0-9a-f]+$/.test(token) || !Number.isFinite(idleHours) || !Number.isFinite(interval)) throw new Error('bad start parameters');
+  if (!/^[0-9a-f]+$/.test(token) || !/^[0-9a-f]{64}$/.test(deployId) || !Number.isFinite(idleHours) || !Number.isFinite(interval)) throw new Error('bad start parameters');
   // One start at a time per remote user (two editor windows may connect at once); after taking the
-  // lock, a collector another start just launched is reused instead of starting a second one.
-  return `
-D="$HOME/.cache/rigwatch"
+  // lock, a collector another start just launched is reused instead of starting a second one. Only a
+  // pid that `rwjs pid` verified (a collector of this user from this cache) is ever signalled.
+  return `${GUARD}
 n=0; until mkdir "$D/start.lock" 2>/dev/null; do n=$((n+1)); [ $n -gt 100 ] && rm -rf "$D/start.lock"; sleep 0.2; done
 trap 'rmdir "$D/start.lock" 2>/dev/null' EXIT
-if [ -f "$D/state/collector.json" ]; then
-  P=$(node -e 'try{process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).pid))}catch(e){}' "$D/state/collector.json")
-  if [ -n "$P" ] && [ "$P" != "${stopPid ?? ''}" ] && kill -0 "$P" 2>/dev/null; then echo "RW_STATE $(tr -d '\\n' < "$D/state/collector.json")"; exit 0; fi
+P=$(rwjs pid)
+if [ -n "$P" ]; then
+  if [ "$(cat "$D/state/deploy.id" 2>/dev/null)" = "${deployId}" ]; then echo "RW_STATE $(tr -d '\\n' < "$D/state/collector.json")"; exit 0; fi
+  kill "$P" 2>/dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$P" 2>/dev/null || break; sleep 0.2; done
 fi
-${stopPid ? `kill ${stopPid} 2>/dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 ${stopPid} 2>/dev/null || break; sleep 0.2; done` : ''}
-rm -f "$D/state/collector.json"
+rm -f "$D/state/collector.json" "$D/collector.log"
+echo "${deployId}" > "$D/state/deploy.id"
 RIGWATCH_TOKEN=${token} nohup node "$D/collector.js" --port 0 --host 127.0.0.1 --data-dir "$D/state" --idle-timeout ${idleHours} --interval ${interval} > "$D/collector.log" 2>&1 < /dev/null &
 i=0
 while [ $i -lt ${Math.ceil(REMOTE_START_TIMEOUT_MS / 200)} ]; do
@@ -169,14 +240,17 @@ echo "RW_START_FAILED $(tail -c 400 "$D/collector.log" | tr '\\n' ' ')"
 `;
 }
 
-const STOP_SCRIPT = `
-D="$HOME/.cache/rigwatch"
-if [ -f "$D/state/collector.json" ]; then
-  PID=$(node -e 'try{process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).pid))}catch(e){}' "$D/state/collector.json")
-  if [ -n "$PID" ] && kill "$PID" 2>/dev/null; then echo "RW_STOPPED $PID"; exit 0; fi
-fi
+const STOP_SCRIPT = `${GUARD}
+PID=$(rwjs pid)
+if [ -n "$PID" ] && kill "$PID" 2>/dev/null; then echo "RW_STOPPED $PID"; exit 0; fi
 echo "RW_NOT_RUNNING"
 `;
+
+/** The message for an `RW_UNSAFE` line (the cache or a file in it is not safe to use). */
+function unsafeError(dest: string, out: string): RemoteError | null {
+  const line = out.split('\n').find((l) => l.startsWith('RW_UNSAFE '));
+  return line ? new RemoteError(`refusing the remote cache on ${dest}: ${line.slice(10).trim()}`, false) : null;
+}
 
 function parseState(line: string | undefined): CollectorState | null {
   return (line && parseCollectorState(line)) || null;
@@ -219,10 +293,13 @@ export class SshRemote extends EventEmitter {
     return [...a, ...(this.opts.sshArgs ?? [])];
   }
 
-  /** Runs `ssh … destination sh -s` with `script` (then `stdin`, if any) on standard input. */
+  /**
+   * Runs `script` remotely: on standard input (`sh -s`), or — when `stdin` carries a file — as the
+   * argument of `sh -c` (quoted for the remote login shell) with the file on standard input.
+   */
   private run(script: string, stdin?: Buffer): Promise<string> {
     return new Promise((resolve, reject) => {
-      const args = [...this.baseArgs(), '--', this.opts.target.destination, stdin ? `/bin/sh -c '${UPLOAD_SCRIPT_INLINE}'` : '/bin/sh -s'];
+      const args = [...this.baseArgs(), '--', this.opts.target.destination, stdin ? `/bin/sh -c ${shellQuote(script)}` : '/bin/sh -s'];
       const p = spawn(this.opts.sshPath ?? 'ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
@@ -320,26 +397,48 @@ export class SshRemote extends EventEmitter {
     if (major < MIN_REMOTE_NODE_MAJOR) {
       throw new RemoteError(`Node.js on ${this.opts.target.destination} is ${nodeVersion || 'unknown'}; Rigwatch needs ${MIN_REMOTE_NODE_MAJOR} or newer. Upgrade it there and connect again.`, false);
     }
-    const ourHash = fileHash(this.opts.bundlePath);
-    const theirHash = get('RW_HASH');
-    let copied = false;
-    if (theirHash !== ourHash) {
-      this.log(`copying the collector bundle to ${this.opts.target.destination} (${theirHash ? 'outdated' : 'absent'})`);
-      const out = await this.run('', fs.readFileSync(this.opts.bundlePath));
-      if (!out.includes('RW_UPLOADED')) throw new RemoteError(`copying the collector to ${this.opts.target.destination} failed: ${out.slice(0, 200)}`, true);
-      copied = true;
+    const dest = this.opts.target.destination;
+    const unsafe = unsafeError(dest, probe);
+    if (unsafe) throw unsafe;
+    const platform = get('RW_PLATFORM') ?? '';
+    // What goes into the cache: the bundle, and koffi's native module for the box's platform (NVML).
+    const files: { name: string; path: string; hash: string; what: string }[] = [{ name: 'collector.js', path: this.opts.bundlePath, hash: fileHash(this.opts.bundlePath), what: 'the collector bundle' }];
+    const native = findKoffiPrebuilt(path.dirname(this.opts.bundlePath), platform, this.opts.koffiSearchDirs);
+    if (native) files.push({ name: koffiRemoteName(platform), path: native, hash: fileHash(native), what: `koffi's native module for ${platform}` });
+    else this.log(`no koffi prebuilt for ${platform || 'this platform'} ships with Rigwatch: the remote GPU source will use nvidia-smi`);
+    const theirs = new Map<string, string>();
+    for (const l of lines) {
+      const m = /^RW_FILE_HASH (\S+) ([0-9a-f]{64})$/.exec(l.trim());
+      if (m) theirs.set(m[1], m[2]);
     }
+    const theirBundle = get('RW_HASH');
+    if (theirBundle) theirs.set('collector.js', theirBundle);
+    const copiedFiles: string[] = [];
+    for (const f of files) {
+      if (theirs.get(f.name) === f.hash) continue;
+      this.log(`copying ${f.what} to ${dest} (${theirs.has(f.name) ? 'outdated' : 'absent'})`);
+      const out = await this.run(uploadScript(f.name, f.hash), fs.readFileSync(f.path));
+      const refused = unsafeError(dest, out);
+      if (refused) throw refused;
+      if (!out.includes('RW_UPLOADED')) throw new RemoteError(`copying ${f.what} to ${dest} failed: ${out.slice(0, 200)}`, true);
+      copiedFiles.push(f.name);
+    }
+    const copied = copiedFiles.length > 0;
+    // One id for everything deployed: a collector started from other files is replaced.
+    const deployId = createHash('sha256').update(files.map((f) => `${f.name}=${f.hash}`).join('\n')).digest('hex');
     let state = parseState(get('RW_STATE'));
     let reused = false;
     if (state && !copied && state.token) {
       reused = true;
     } else {
       const token = randomBytes(24).toString('hex');
-      const out = await this.run(startScript(token, this.opts.idleTimeoutHours ?? 0, this.opts.interval ?? 1, state?.pid ?? null));
+      const out = await this.run(startScript(token, this.opts.idleTimeoutHours ?? 0, this.opts.interval ?? 1, deployId));
+      const refused = unsafeError(dest, out);
+      if (refused) throw refused;
       const started = parseState(out.split('\n').find((l) => l.startsWith('RW_STATE '))?.slice(9));
       if (!started) {
         const why = out.split('\n').find((l) => l.startsWith('RW_START_FAILED'))?.slice(16) ?? out.slice(0, 200);
-        throw new RemoteError(`the collector did not start on ${this.opts.target.destination}: ${why.trim()}`, true);
+        throw new RemoteError(`the collector did not start on ${dest}: ${why.trim()}`, true);
       }
       state = started;
     }
@@ -352,7 +451,7 @@ export class SshRemote extends EventEmitter {
     await this.forward(localPort, state.port);
     this.backoff.reset();
     this.current = {
-      nodeVersion, copied, reused, remotePid: state.pid, remotePort: state.port, token: state.token, localPort,
+      nodeVersion, platform, copied, copiedFiles, nvmlNative: native !== null, reused, remotePid: state.pid, remotePort: state.port, token: state.token, localPort,
       url: `http://127.0.0.1:${localPort}/`,
     };
     this.emit('up', this.current);
@@ -406,8 +505,32 @@ export class SshRemote extends EventEmitter {
   }
 }
 
-// The upload runs `sh -c '<this>'` so that the bundle itself can be standard input.
-const UPLOAD_SCRIPT_INLINE = UPLOAD_SCRIPT.trim().replace(/\n/g, '; ').replace(/; ;/g, ';');
+/** Quotes `s` as one single-quoted word for a POSIX shell. */
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Name of koffi's native module in the remote cache for a `platform-arch`. */
+export function koffiRemoteName(platform: string): string {
+  return `koffi-${platform}.node`;
+}
+
+/**
+ * koffi's prebuilt native module for a remote `platform-arch` (e.g. `linux-arm64`), or null when none
+ * ships: `dist/koffi/<platform>_<arch>/koffi.node` next to the bundle (copied there by build.mjs), then
+ * the installed `@koromix/koffi-<platform-arch>` package.
+ */
+export function findKoffiPrebuilt(bundleDir: string, platform: string, extraDirs: string[] = []): string | null {
+  const m = /^([a-z0-9]+)-([a-z0-9]+)$/.exec(platform);
+  if (!m) return null;
+  const triplet = `${m[1]}_${m[2]}`;
+  const roots = [...extraDirs, path.join(bundleDir, 'koffi'), path.join(bundleDir, '..', 'node_modules', '@koromix', `koffi-${platform}`), path.join(__dirname, '..', 'node_modules', '@koromix', `koffi-${platform}`)];
+  for (const r of roots) {
+    const f = path.join(r, triplet, 'koffi.node');
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}
 
 function lastLine(s: string): string {
   const lines = s.trim().split('\n').filter(Boolean);

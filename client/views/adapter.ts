@@ -22,7 +22,7 @@ export interface ViewItem {
   /** Drives tree menus (`view/item/context` when-clauses). */
   contextValue?: string;
   /** What the row refers to, for commands; the view adds the connection. */
-  ref?: { gpuIndex?: number };
+  ref?: { gpuIndex?: number; pid?: number };
   children?: ViewItem[];
   /** Initial expansion when it has children. */
   expanded?: boolean;

@@ -149,6 +149,9 @@ export class RuleAlertEngine implements AlertEngine {
   private loadedAt: number | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly reasons = new Map<string, string>();
+  private notes: ReadonlyMap<string, string> | undefined;
+  /** Last known `{subject}` per series, kept while its instance is active. */
+  private readonly subjects = new Map<string, string>();
   private readonly virtualValues = new Map<string, number>();
   private readonly virtualNames = new Map<string, string>();
   private readonly prevSourceKeys: string[] = [];
@@ -178,11 +181,13 @@ export class RuleAlertEngine implements AlertEngine {
     return this.history.slice(this.history.length - n);
   }
 
-  evaluate(t: number, series: SeriesMap, sources: SourceStatus[]): AlertEvent[] {
+  evaluate(t: number, series: SeriesMap, sources: SourceStatus[], notes?: ReadonlyMap<string, string>): AlertEvent[] {
     this.tick++;
     // The wall clock stepped back (tick times come from it): move the running timers with it so a
     // `for` keeps the time it already counted instead of waiting out the step.
     if (this.tick > 1 && t < this.now) shiftTimers(this.instances.values(), t - this.now);
+    // Subjects are kept per firing instance (below): the text names what held when the value breached.
+    this.notes = notes;
     this.now = t;
     const events: AlertEvent[] = [];
     if (this.loadedAt !== null) {
@@ -650,7 +655,8 @@ export class RuleAlertEngine implements AlertEngine {
       threshold: thresholdText,
       op: r.comparison,
       for: formatDuration(inst.severity === 'critical' ? r.criticalForMs : r.warningForMs),
-      reason: inst.reason ?? 'no reason given',
+      reason: inst.reason ?? this.reasons.get(inst.series) ?? 'no reason given',
+      subject: this.subjectOf(inst.series),
       relativeTo: formatValue(r.unit, r.relativeTo !== null ? inst.offsetBase : null),
       captures: inst.captures,
       raw: inst.value,
@@ -674,6 +680,16 @@ export class RuleAlertEngine implements AlertEngine {
     const mu = this.mutedUntil(inst);
     if (mu !== undefined && mu > t) a.mutedUntil = mu;
     return a;
+  }
+
+  private subjectOf(series: string): string {
+    const now = this.notes?.get(series);
+    if (now !== undefined) {
+      this.subjects.set(series, now);
+      if (this.subjects.size > 4096) this.subjects.delete(this.subjects.keys().next().value as string);
+      return now;
+    }
+    return this.subjects.get(series) ?? 'n/a';
   }
 
   private newInstance(entry: RuleEntry, series: string, captures: string[]): Instance {

@@ -19,6 +19,8 @@ export interface MessageVars {
   reason: string;
   /** The companion value of a relative rule (`relativeTo`), formatted. */
   relativeTo: string;
+  /** What the value is about, from the source (`{subject}`), e.g. `pid 42 python train.py (alice, container trainer)`. */
+  subject?: string;
   captures: readonly string[];
   /** The compared series' raw value (for lookups such as `{remap}`). */
   raw?: number | null;
@@ -39,11 +41,11 @@ const LOOKUPS: Record<string, (arg: string, vars: MessageVars) => string> = {
 
 /**
  * Renders a message template: `{value}`, `{threshold}`, `{series}`, `{rule}`, `{severity}`,
- * `{op}` (above/below), `{for}`, `{reason}` (source-down only), `{relativeTo}` (the companion's value) and `$1`…`$9` (selector captures).
+ * `{op}` (above/below), `{for}`, `{reason}` (source-down only), `{relativeTo}` (the companion's value), `{subject}` (what a value is about, from the source) and `$1`…`$9` (selector captures).
  */
 export function renderMessage(template: string, vars: MessageVars): string {
   return template
-    .replace(/\{(value|threshold|series|rule|severity|op|for|reason|relativeTo)\}/g, (_, k: keyof MessageVars) => String(vars[k]))
+    .replace(/\{(value|threshold|series|rule|severity|op|for|reason|relativeTo|subject)\}/g, (_, k: keyof MessageVars) => String(vars[k] ?? 'n/a'))
     .replace(/\{changed\}/g, () => (vars.changedAt === undefined ? 'n/a' : new Date(vars.changedAt).toISOString().slice(11, 19) + ' UTC'))
     .replace(/\$([1-9])/g, (_, d: string) => vars.captures[Number(d) - 1] ?? '')
     .replace(/\{([a-z]+)(?::([^}]*))?\}/g, (whole, name: string, arg: string | undefined) => {

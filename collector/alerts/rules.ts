@@ -134,6 +134,13 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
     message: 'GPU $1 {remap}' },
   { id: 'gpu-hw-slowdown', selector: 'gpu.*.hw_slowdown_ratio', comparison: 'above', warning: 0.5, critical: null, for: '2m', clear: 0.2,
     message: 'GPU $1 held in hardware/thermal slowdown {value} of the time for {for}: check cooling, power and the clock-event reasons' },
+  // Waste (attribution issue): the source computes per-GPU values and names who ({subject}).
+  { id: 'gpu-idle-holder', selector: 'gpu.*.idle_holder_memory_bytes', comparison: 'above', warning: 1024 ** 3 - 1, critical: null, for: '10m', clear: 512 * 1024 ** 2,
+    message: 'GPU $1: {subject} holds {value} of VRAM at 0 % SM for {for}' },
+  { id: 'gpu-orphaned-memory', selector: 'gpu.*.orphaned_memory_bytes', comparison: 'above', warning: 0, critical: null, for: '2m', clear: 0,
+    message: 'GPU $1: {value} of VRAM held without a live process for {for} ({subject})' },
+  { id: 'gpu-idle-allocated', selector: 'gpu.*.idle_processes_count', comparison: 'above', warning: 0, critical: null, for: '15m', clear: 0, unit: 'count',
+    message: 'GPU $1 at 0 % for {for} with {value} process(es) on it: {subject}' },
   { id: 'model-latency', selector: 'models.*.request_latency_p95_seconds', comparison: 'above', warning: 2, critical: 5, clear: 1.5, for: '1m',
     baseline: { window: '1h', minSamples: 20 }, minValue: 0.001,
     message: 'Model server $1 p95 latency vs its 1 h median {value} (above {threshold})' },

@@ -119,3 +119,7 @@ function sourceGroups(c: ConnectionSnapshot, base: string, adapters: readonly So
   }
   return out;
 }
+/** The command "Copy Kill Command" copies for a GPU process: a plain `kill` (SIGTERM) of its pid on the box. */
+export function killCommand(pid: number): string {
+  return `kill ${pid}`;
+}

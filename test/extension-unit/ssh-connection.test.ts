@@ -72,7 +72,7 @@ class FakeClient implements Connection {
 }
 
 const rc = (over: Partial<RemoteCollector> = {}): RemoteCollector => ({
-  nodeVersion: 'v20.1.0', copied: false, reused: true, remotePid: 4242, remotePort: 40000, token: 'abc123', localPort: 51000, url: 'http://127.0.0.1:51000/', ...over,
+  nodeVersion: 'v20.1.0', platform: 'linux-x64', copied: false, copiedFiles: [], nvmlNative: true, reused: true, remotePid: 4242, remotePort: 40000, token: 'abc123', localPort: 51000, url: 'http://127.0.0.1:51000/', ...over,
 });
 
 const hello = (t: number): HelloMessage => ({

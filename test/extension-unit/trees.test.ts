@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { alertsTree, sortAlerts } from '../../extension/views/alerts-model';
-import { servicesTree } from '../../extension/views/services-model';
+import { killCommand, servicesTree } from '../../extension/views/services-model';
 import type { TreeNode } from '../../extension/views/tree-node';
 import { clashingDocker } from '../helpers/clashing-containers';
 import { alert, find, liveSnapshot, twoGpuSample } from './fixtures';
+import type { GpuDetails } from '../../protocol/details/gpu';
 
 describe('extension trees', () => {
   it('builds connection → GPUs, Host, Databases, Containers from a snapshot', () => {
@@ -31,12 +32,33 @@ describe('extension trees', () => {
     const [conn] = servicesTree([liveSnapshot(sample)]);
     const [g0, g1] = conn.children![0].children!;
     assert.deepEqual(g0.icon, { id: 'circuit-board', color: 'testing.iconPassed' });
-    assert.doesNotMatch(g0.description!, /action needed|degraded/);
+    assert.doesNotMatch(g0.label, /action needed|degraded/);
     assert.deepEqual(g1.icon, { id: 'error', color: 'list.errorForeground' });
-    assert.match(g1.description!, /^action needed · 42% · /);
+    assert.match(g1.label, /^GPU 1 · action needed · 42 % · /);
     const lines = g1.tooltip!.split('\n\n');
-    assert.match(lines[1], /^Health: \*\*action needed\*\*\n- row remapping pending: the GPU needs a reset$/);
-    assert.match(lines[2], /^Xid events: unavailable \(nvmlDeviceRegisterEvents: Insufficient Permissions \\\(4\\\)\)$/);
+    assert.match(lines[1], /^Health: \*\*action needed\*\*\n- row remapping pending\\?: the GPU needs a reset$/);
+    assert.match(lines[2], /^Xid events: unavailable \(nvmlDeviceRegisterEvents\\?: Insufficient Permissions \\\(4\\\)\)$/);
+  });
+
+  it('GPU process rows carry owner, SM %, command and start in plain text, and offer Copy Kill Command', () => {
+    const s = twoGpuSample();
+    const det = s.details.gpu as GpuDetails;
+    det.processes = [
+      { pid: 4242, name: 'python', user: 'ana', gpuIndex: 1, usedMemoryBytes: 9 * 1024 ** 3, smUtilRatio: 0, type: 'compute', command: 'python train.py [x](command:evil)',
+        startTime: Date.UTC(2026, 0, 2, 3, 4, 5), owner: { kind: 'container', runtime: 'docker', containerId: 'a'.repeat(64), containerName: 'trainer', image: 'pytorch:2.3' } },
+      { pid: 77, name: null, user: null, gpuIndex: 1, usedMemoryBytes: 1024 ** 3, smUtilRatio: null, type: 'compute', alive: false },
+    ];
+    const gpu1 = servicesTree([liveSnapshot(s)])[0].children![0].children![1];
+    const [holder, gone] = gpu1.children!;
+    assert.equal(holder.description, '9 GiB · SM 0 % · ana · container trainer (pytorch:2.3)');
+    assert.equal(holder.contextValue, 'rigwatch.gpuProcess');
+    assert.deepEqual(holder.ref, { connectionId: 'local', gpuIndex: 1, pid: 4242 });
+    assert.equal(holder.icon.id, 'debug-pause', 'idle holder marked');
+    assert.match(holder.tooltip!, /`python train\.py \[x\]\(command:evil\)`/, 'the command is code, not a link');
+    assert.match(holder.tooltip!, /started 2026-01-02 03:04:05 UTC/);
+    assert.equal(gone.contextValue, 'rigwatch.gpuProcess.gone');
+    assert.match(gone.description!, /exited$/);
+    assert.equal(killCommand(4242), 'kill 4242');
   });
 
   it('shows sources that are down or unavailable as items with their reason', () => {

@@ -1,18 +1,31 @@
-// <rw-gpu-processes>: who is using the GPUs — pid, name, user, GPU, VRAM, utilisation; sortable.
+// <rw-gpu-processes>: who is using the GPUs — pid, name (full command on hover), user, owner (container,
+// pod, unit, session), start time, GPU, VRAM, SM utilisation; sortable.
 
 import { css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { GpuProcess } from '../../protocol/details/gpu';
 import { fmtBytes, fmtPercent, NA } from '../format';
+import { ownerLabel } from '../../protocol/owner-label';
+
+/** `HH:MM` today, else `YYYY-MM-DD`, in local time. */
+function fmtStart(t: number | null | undefined): string {
+  if (t === null || t === undefined) return NA;
+  const d = new Date(t);
+  const now = new Date();
+  if (d.toDateString() === now.toDateString()) return d.toTimeString().slice(0, 5);
+  return d.toISOString().slice(0, 10);
+}
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 
-type Key = 'pid' | 'name' | 'user' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio' | 'memUtilRatio' | 'encoderUtilRatio';
+type Key = 'pid' | 'name' | 'user' | 'owner' | 'startTime' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio' | 'memUtilRatio' | 'encoderUtilRatio';
 
 const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
   { key: 'pid', label: 'PID', numeric: true },
   { key: 'name', label: 'Process', numeric: false },
   { key: 'user', label: 'User', numeric: false },
+  { key: 'owner', label: 'Owner', numeric: false },
+  { key: 'startTime', label: 'Started', numeric: true },
   { key: 'gpuIndex', label: 'GPU', numeric: true },
   { key: 'usedMemoryBytes', label: 'VRAM', numeric: true },
   { key: 'smUtilRatio', label: 'SM', numeric: true },
@@ -22,9 +35,10 @@ const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
 
 /** Sorts processes; missing values always sort last. */
 export function sortProcesses(list: GpuProcess[], key: Key, dir: 1 | -1): GpuProcess[] {
+  const val = (p: GpuProcess): string | number | null | undefined => (key === 'owner' ? ownerLabel(p.owner) : p[key]);
   return [...list].sort((a, b) => {
-    const x = a[key];
-    const y = b[key];
+    const x = val(a);
+    const y = val(b);
     if (x === null || x === undefined) return y === null || y === undefined ? a.pid - b.pid : 1;
     if (y === null || y === undefined) return -1;
     const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
@@ -84,12 +98,14 @@ export class RwGpuProcesses extends StoreElement {
         </thead>
         <tbody>
           ${rows.length === 0
-            ? html`<tr><td colspan="8" class="muted">No processes are using a GPU.</td></tr>`
+            ? html`<tr><td colspan=${COLUMNS.length} class="muted">No processes are using a GPU.</td></tr>`
             : rows.map(
                 (p) => html`<tr>
                   <td class="r">${p.pid}</td>
-                  <td class="name" title=${p.name ?? ''}>${p.name ?? NA}</td>
+                  <td class="name" title=${p.command ?? p.name ?? ''}>${p.name ?? NA}${p.alive === false ? html` <span class="muted">(exited)</span>` : nothing}</td>
                   <td>${p.user ?? NA}</td>
+                  <td class="name" title=${p.owner?.note ?? ownerLabel(p.owner) ?? ''}>${ownerLabel(p.owner) ?? NA}</td>
+                  <td class="r" title=${p.startTime ? new Date(p.startTime).toString() : ''}>${fmtStart(p.startTime)}</td>
                   <td class="r">${p.gpuIndex}</td>
                   <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
                   <td class="r">${fmtPercent(p.smUtilRatio)}</td>

@@ -4,6 +4,7 @@ import type { SourceViewAdapter, ViewItem } from '../adapter';
 import { GPU_GROUP } from '../groups';
 import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
+import { ownerLabel } from '../../../protocol/owner-label';
 
 /** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
 export function shortGpuName(name: string): string {
@@ -56,12 +57,30 @@ export const gpuAdapter: SourceViewAdapter = {
         contextValue: 'rigwatch.gpu',
         ref: { gpuIndex: g.index },
         children: procs.length
-          ? procs.map((p) => ({
-              key: `gpu/${g.index}/pid/${p.pid}`,
-              label: `${p.name ?? 'process'} (${p.pid})`,
-              description: `${fmt.bytes(p.usedMemoryBytes)}${p.user ? ` · ${p.user}` : ''}`,
-              icon: { id: 'symbol-event' },
-            }))
+          ? procs.map((p): ViewItem => {
+              const owner = ownerLabel(p.owner);
+              const idle = p.smUtilRatio === 0 || (p.smUtilRatio === null && g.util === 0);
+              return {
+                key: `gpu/${g.index}/pid/${p.pid}`,
+                label: `${p.name ?? 'process'} (${p.pid})`,
+                description: [fmt.bytes(p.usedMemoryBytes), p.smUtilRatio !== null ? `SM ${fmt.percent(p.smUtilRatio)}` : null, p.user, owner, p.alive === false ? 'exited' : null]
+                  .filter(Boolean)
+                  .join(' · '),
+                tooltip: [
+                  `**${fmt.markdown(p.name ?? 'process')}** · pid ${p.pid}${p.nvmlPid !== undefined ? ` (NVML pid ${p.nvmlPid})` : ''}${p.user ? ` · ${fmt.markdown(p.user)}` : ''}`,
+                  // Code span: a command line is shown verbatim and never renders as a link.
+                  p.command ? `\`${p.command.replace(/`/g, "'")}\`` : '',
+                  `VRAM ${fmt.bytes(p.usedMemoryBytes)} · SM ${fmt.percent(p.smUtilRatio)}${p.startTime ? ` · started ${new Date(p.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`,
+                  owner ? fmt.markdown(owner) : '',
+                  p.owner?.note ? fmt.markdown(p.owner.note) : '',
+                ]
+                  .filter(Boolean)
+                  .join('\n\n'),
+                icon: p.alive === false ? { id: 'warning', color: 'list.warningForeground' } : idle ? { id: 'debug-pause' } : { id: 'symbol-event' },
+                contextValue: p.alive === false ? 'rigwatch.gpuProcess.gone' : 'rigwatch.gpuProcess',
+                ref: { gpuIndex: g.index, pid: p.pid },
+              };
+            })
           : undefined,
         expanded: false,
       };

@@ -1,6 +1,7 @@
 // The `gpu` section of the config file, validated.
 
 import { ConfigError } from '../../config-error';
+import { nvmlLibraryCandidates } from './koffi-load';
 
 /** Which backend to use. */
 export type GpuBackendChoice = 'auto' | 'nvml' | 'nvidia-smi';
@@ -10,6 +11,8 @@ export interface GpuConfig {
   backend: GpuBackendChoice;
   /** dlopen name or path of NVML; `libnvidia-ml.so.1` searches the loader path. */
   nvmlPath: string;
+  /** Every NVML library tried, in order (Windows: System32, then the NVSMI folder). */
+  nvmlPaths: string[];
   /** nvidia-smi command or path. */
   nvidiaSmiPath: string;
   /** Watchdog for one tick's NVML calls, ms. */
@@ -26,6 +29,10 @@ export interface GpuConfig {
   xidHoldMs: number;
   /** Kernel log read for `NVRM: Xid` lines where NVML events cannot be registered. */
   kernelLogPath: string;
+  /** Attribute processes to containers, pods, units and sessions (false: pid, name and user only). */
+  attribution: boolean;
+  /** Kubelet read-only `/pods` URL for pod names, or null to not ask. */
+  kubeletUrl: string | null;
 }
 
 /** Default NVML soname. */
@@ -40,10 +47,12 @@ const MIN_SILENCE_TIMEOUT_MS = 5000;
 /** Default hold of a GPU event in the health verdict, ms (the gpu-xid rule's keepFiringFor is the same 1 h). */
 export const DEFAULT_XID_HOLD_MS = 3_600_000;
 
-const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs', 'kernelLogPath'];
+const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs', 'kernelLogPath', 'attribution', 'kubeletUrl'];
+/** Default kubelet read-only pod list (for pod names). */
+export const DEFAULT_KUBELET_URL = 'http://127.0.0.1:10255/pods';
 
 /** Validates `config.gpu` (undefined/true = defaults); env RIGWATCH_NVML_PATH / RIGWATCH_NVIDIA_SMI apply when the key is absent. */
-export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs: number): GpuConfig {
+export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs: number, platform: string = process.platform): GpuConfig {
   const section: Record<string, unknown> = raw === undefined || raw === null || raw === true ? {} : (raw as Record<string, unknown>);
   if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError('gpu', raw, 'an object, true or false');
   for (const k of Object.keys(section)) if (!KEYS.includes(k)) throw new ConfigError(`gpu.${k}`, section[k], `one of the keys ${KEYS.join(', ')}`);
@@ -63,12 +72,21 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
   if (backend !== 'auto' && backend !== 'nvml' && backend !== 'nvidia-smi') throw new ConfigError('gpu.backend', backend, '"auto", "nvml" or "nvidia-smi"');
   const events = section.events ?? true;
   if (typeof events !== 'boolean') throw new ConfigError('gpu.events', events, 'true or false');
+  const attribution = section.attribution ?? true;
+  if (typeof attribution !== 'boolean') throw new ConfigError('gpu.attribution', attribution, 'true or false');
+  const kubelet = section.kubeletUrl === undefined ? env.RIGWATCH_KUBELET_URL || DEFAULT_KUBELET_URL : section.kubeletUrl;
+  if (kubelet !== false && (typeof kubelet !== 'string' || !/^http:\/\/[^\s]+$/.test(kubelet))) throw new ConfigError('gpu.kubeletUrl', kubelet, 'an http:// URL of the kubelet read-only /pods, or false');
+  const configuredNvml = section.nvmlPath !== undefined ? str('nvmlPath', DEFAULT_NVML_PATH) : env.RIGWATCH_NVML_PATH || undefined;
+  const nvmlPaths = nvmlLibraryCandidates(platform, env, configuredNvml);
   return {
+    nvmlPaths,
+    attribution,
+    kubeletUrl: kubelet === false ? null : kubelet,
     backend,
     events,
     xidHoldMs: ms('xidHoldMs', DEFAULT_XID_HOLD_MS, 1000),
     kernelLogPath: str('kernelLogPath', '/dev/kmsg'),
-    nvmlPath: str('nvmlPath', env.RIGWATCH_NVML_PATH || DEFAULT_NVML_PATH),
+    nvmlPath: nvmlPaths[0],
     nvidiaSmiPath: str('nvidiaSmiPath', env.RIGWATCH_NVIDIA_SMI || DEFAULT_NVIDIA_SMI),
     callTimeoutMs: ms('callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS, 50),
     initTimeoutMs: ms('initTimeoutMs', DEFAULT_INIT_TIMEOUT_MS, 100),

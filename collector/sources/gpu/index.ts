@@ -18,7 +18,11 @@ import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu
 export { stuckNvmlWorkers } from './nvml-backend';
 import { SmiBackend } from './smi-backend';
 import { ProcessInfoCache } from './proc-info';
-import { buildSample, sortByPciBusId, type GpuReading } from './reading';
+import { buildSample, sortByPciBusId, type GpuReading, type ProcessAttribution, type ProcessLookup } from './reading';
+import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo, type ProcIdentity } from '../proc-owner';
+import type { DockerDetails } from '../../../protocol/details/docker';
+import type { ProcessOwner } from '../../../protocol/details/gpu';
+import { addWasteSeries } from './waste';
 import { fetchReport, findExecutable, type GpuReport } from './report';
 
 /** After "no GPU here", probes within this window answer from memory (a long backoff that costs nothing). */
@@ -39,7 +43,13 @@ export class GpuSource implements Source {
   /** Details of the last sample: the report maps an index to a PCI bus id from it (lazily, not per tick). */
   private lastDetails: GpuDetails | null = null;
   private noGpu: { until: number; result: ProbeResult } | null = null;
-  private readonly procs = new ProcessInfoCache();
+  /** Name and user only (gpu.attribution: false). */
+  private readonly procs: ProcessInfoCache;
+  /** Full attribution (default). */
+  private readonly owners: ProcOwnerReader | null;
+  private readonly names: ContainerNames | null;
+  private readonly joined = new WeakMap<ProcIdentity, { owner: ProcessOwner | null; out: ProcessAttribution }>();
+  private readonly lookup: ProcessLookup;
   private readonly log: Logger;
   private events: NvmlEventThread | null = null;
   /** CPU the last closed event thread used, ns (benchmarks), or null. */
@@ -59,6 +69,28 @@ export class GpuSource implements Source {
     this.log = ctx.log;
     this.sampleTimeoutMs = cfg.callTimeoutMs + SAMPLE_TIMEOUT_MARGIN_MS;
     this.actions = { report: (args) => this.report(args) };
+    this.procs = new ProcessInfoCache(procRootOf(ctx.env));
+    if (cfg.attribution) {
+      const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env) });
+      const names = new ContainerNames(() => dockerContainers(ctx), cfg.kubeletUrl ? new KubeletPods(cfg.kubeletUrl) : null);
+      this.owners = owners;
+      this.names = names;
+      this.lookup = (pid) => {
+        const id = owners.lookup(pid);
+        const owner = names.enrich(id.owner);
+        if (owner === id.owner) return id;
+        // One joined object per (identity, enriched owner): nothing allocated per tick in the steady state.
+        const hit = this.joined.get(id);
+        if (hit && hit.owner === owner) return hit.out;
+        const out = { ...id, owner };
+        this.joined.set(id, { owner, out });
+        return out;
+      };
+    } else {
+      this.owners = null;
+      this.names = null;
+      this.lookup = (pid) => this.procs.lookup(pid);
+    }
   }
 
   /** Which backend is active (tests, status). */
@@ -78,7 +110,11 @@ export class GpuSource implements Source {
     let nvmlWhy: string | null = null;
     let nvmlNotFound = false;
     if (this.cfg.backend !== 'nvidia-smi') {
-      const r = await NvmlBackend.open({ libPath: this.cfg.nvmlPath, initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+      let r = await NvmlBackend.open({ libPath: this.cfg.nvmlPaths[0], initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+      // Windows: System32 first, then the NVSMI folder of older drivers.
+      for (let i = 1; i < this.cfg.nvmlPaths.length && !r.ok && r.stage === 'load' && !signal.aborted; i++) {
+        r = await NvmlBackend.open({ libPath: this.cfg.nvmlPaths[i], initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+      }
       if (signal.aborted) {
         if (r.ok) r.backend.close();
         return { status: 'unavailable', reason: 'probe aborted', retry: true };
@@ -142,9 +178,13 @@ export class GpuSource implements Source {
     else if (this.smi) reading = this.smi.read();
     else throw new SourceError('GPU source not probed');
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
-    const result = buildSample(this.id, reading, (pid) => this.procs.lookup(pid), this.backendReason);
-    this.procs.endTick();
+    const result = buildSample(this.id, reading, this.lookup, this.backendReason);
     const details = result.details as GpuDetails;
+    const notes: Record<string, string> = {};
+    addWasteSeries(this.id, details, result.series, notes);
+    result.notes = notes;
+    if (this.owners) this.owners.endTick();
+    else this.procs.endTick();
     if (reading.backend === 'nvml') this.addHealth(details, result.series);
     this.lastDetails = details;
     return result;
@@ -265,6 +305,17 @@ function describe(names: string[], via: string): string {
   const unique = [...new Set(names)];
   if (unique.length === 1) return `${names.length} × ${unique[0]} via ${via}`;
   return `${names.length} GPUs (${unique.join(', ')}) via ${via}`;
+}
+
+/** Containers of the Docker source's latest details (the collector's snapshot is the seam: no source imports another). */
+function dockerContainers(ctx: SourceContext): readonly ContainerInfo[] | null {
+  const details = ctx.latest()?.details;
+  if (!details) return null;
+  for (const k in details) {
+    const d = details[k];
+    if (d.kind === 'docker') return (d as DockerDetails).containers;
+  }
+  return null;
 }
 
 /** Factory of the `gpu` kind: one source. */

@@ -2,7 +2,9 @@
 // event loop. Loads libnvidia-ml through koffi, calls nvmlInit_v2 once, caches device handles and
 // reads every device in one batch per request into preallocated buffers.
 
+import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { loadKoffi } from './koffi-load';
 import type * as KoffiModule from 'koffi';
 import { registerWorker } from '../../workers';
 import { GPU_METRICS, formatCudaVersion, type GpuMetric } from './reading';
@@ -105,8 +107,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   let koffi: typeof KoffiModule;
   try {
     // Resolved at run time: koffi is external to the bundle (a native module next to it or in node_modules).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native module resolved at run time, not bundled
-    koffi = require('koffi') as typeof KoffiModule;
+    koffi = loadKoffi(path.dirname(__filename)).koffi;
   } catch (e) {
     return fail('koffi', `koffi could not be loaded: ${errMsg(e)}`);
   }
