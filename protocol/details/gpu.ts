@@ -23,12 +23,22 @@ export interface GpuDevice {
   pstate: string | null;
   /** Notes such as "utilisation not available under MIG". */
   notes: string[];
+  /** Who made it (absent from older collectors: NVIDIA). */
+  vendor?: GpuVendor;
+  /** Kernel driver or library that reads it: `nvml`, `nvidia-smi`, `amdgpu`, `i915`, `xe`. */
+  driver?: string;
+  /** Why a series of this GPU is null (metric suffix → reason), where the backend knows. */
+  unavailable?: Record<string, string>;
 }
+
+/** GPU vendors the collector reads. */
+export type GpuVendor = 'nvidia' | 'amd' | 'intel';
 
 /** GPU source details. */
 export interface GpuDetails {
   kind: 'gpu';
-  backend: 'nvml' | 'nvidia-smi';
+  /** The NVIDIA backend when NVIDIA GPUs are present, else `drm` (AMD/Intel through sysfs and fdinfo only). */
+  backend: 'nvml' | 'nvidia-smi' | 'drm';
   /** Why the slower nvidia-smi backend is in use (e.g. "koffi could not be loaded: …"). */
   backendReason?: string;
   driverVersion: string | null;

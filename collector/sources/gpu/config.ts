@@ -20,6 +20,13 @@ export interface GpuConfig {
   processIntervalMs: number;
   /** Fallback: kill the streaming child after this long without output, ms. */
   silenceTimeoutMs: number;
+  /** Read AMD/Intel GPUs through DRM sysfs and fdinfo (default true). */
+  drm: boolean;
+  /** DRM: how often every process's fds are walked to find new GPU clients, ms. */
+  drmDiscoveryIntervalMs: number;
+  /** Stand-ins for /sys and /proc (RIGWATCH_SYSFS_ROOT, RIGWATCH_PROC_ROOT): tests point them at captured trees. */
+  sysRoot: string;
+  procRoot: string;
 }
 
 /** Default NVML soname. */
@@ -32,7 +39,8 @@ const DEFAULT_INIT_TIMEOUT_MS = 8000;
 const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 const MIN_SILENCE_TIMEOUT_MS = 5000;
 
-const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs'];
+const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'drm', 'drmDiscoveryIntervalMs'];
+const DEFAULT_DRM_DISCOVERY_MS = 5000;
 
 /** Validates `config.gpu` (undefined/true = defaults); env RIGWATCH_NVML_PATH / RIGWATCH_NVIDIA_SMI apply when the key is absent. */
 export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs: number): GpuConfig {
@@ -51,6 +59,7 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`gpu.${key}`, v, `a number of milliseconds ≥ ${min}`);
     return v;
   };
+  if (section.drm !== undefined && typeof section.drm !== 'boolean') throw new ConfigError('gpu.drm', section.drm, 'true or false');
   const backend = section.backend ?? 'auto';
   if (backend !== 'auto' && backend !== 'nvml' && backend !== 'nvidia-smi') throw new ConfigError('gpu.backend', backend, '"auto", "nvml" or "nvidia-smi"');
   return {
@@ -61,5 +70,9 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
     initTimeoutMs: ms('initTimeoutMs', DEFAULT_INIT_TIMEOUT_MS, 100),
     processIntervalMs: ms('processIntervalMs', DEFAULT_PROCESS_INTERVAL_MS, 500),
     silenceTimeoutMs: ms('silenceTimeoutMs', Math.max(MIN_SILENCE_TIMEOUT_MS, 3 * intervalMs), 200),
+    drm: section.drm !== false,
+    drmDiscoveryIntervalMs: ms('drmDiscoveryIntervalMs', DEFAULT_DRM_DISCOVERY_MS, 100),
+    sysRoot: env.RIGWATCH_SYSFS_ROOT || '/sys',
+    procRoot: env.RIGWATCH_PROC_ROOT || '/proc',
   };
 }

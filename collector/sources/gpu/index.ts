@@ -11,6 +11,7 @@ import { NvmlBackend } from './nvml-backend';
 
 export { stuckNvmlWorkers } from './nvml-backend';
 import { SmiBackend } from './smi-backend';
+import { DrmBackend } from './drm/drm-backend';
 import { ProcessInfoCache } from './proc-info';
 import { buildSample, sortByPciBusId, type GpuReading } from './reading';
 import { fetchReport, findExecutable, type GpuReport } from './report';
@@ -33,7 +34,9 @@ export class GpuSource implements Source {
   /** Details of the last sample: the report maps an index to a PCI bus id from it (lazily, not per tick). */
   private lastDetails: GpuDetails | null = null;
   private noGpu: { until: number; result: ProbeResult } | null = null;
-  private readonly procs = new ProcessInfoCache();
+  private readonly procs: ProcessInfoCache;
+  /** AMD/Intel GPUs through DRM sysfs + fdinfo, alongside (or instead of) NVIDIA's backend. */
+  private drm: DrmBackend | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -41,6 +44,7 @@ export class GpuSource implements Source {
     private readonly ctx: SourceContext,
   ) {
     this.log = ctx.log;
+    this.procs = new ProcessInfoCache(cfg.procRoot);
     this.sampleTimeoutMs = cfg.callTimeoutMs + SAMPLE_TIMEOUT_MARGIN_MS;
     this.actions = { report: (args) => this.report(args) };
   }
@@ -55,7 +59,24 @@ export class GpuSource implements Source {
     return this.smi;
   }
 
+  /** Probes NVIDIA (NVML, else nvidia-smi) and the DRM GPUs; ready when either finds a GPU. */
   async probe(signal: AbortSignal): Promise<ProbeResult> {
+    this.drm = null;
+    const drm = this.cfg.drm ? DrmBackend.open({ sysRoot: this.cfg.sysRoot, procRoot: this.cfg.procRoot, log: this.log.child('drm'), discoveryIntervalMs: this.cfg.drmDiscoveryIntervalMs }) : null;
+    if (!drm) return this.probeNvidia(signal);
+    let nv: ProbeResult;
+    try {
+      nv = await this.probeNvidia(signal);
+    } catch (e) {
+      nv = { status: 'unavailable', reason: (e as Error).message, retry: true };
+    }
+    this.drm = drm;
+    drm.read(); // primes the engine-time and energy baselines
+    if (nv.status === 'ready') return { status: 'ready', description: `${nv.description ?? 'NVIDIA'}; ${drm.describe()}` };
+    return { status: 'ready', description: drm.describe() };
+  }
+
+  private async probeNvidia(signal: AbortSignal): Promise<ProbeResult> {
     this.closeBackends();
     if (this.noGpu && Date.now() < this.noGpu.until) return this.noGpu.result;
     this.noGpu = null;
@@ -122,7 +143,13 @@ export class GpuSource implements Source {
     let reading: GpuReading;
     if (this.nvml) reading = await this.nvml.read(signal);
     else if (this.smi) reading = this.smi.read();
+    else if (this.drm) reading = { backend: 'drm', driverVersion: null, cudaVersion: null, devices: [], processes: [] };
     else throw new SourceError('GPU source not probed');
+    if (this.drm) {
+      // NVIDIA and DRM GPUs side by side: buildSample orders them all by PCI bus id.
+      const d = this.drm.read();
+      reading = { ...reading, devices: reading.devices.concat(d.devices), processes: reading.processes.concat(d.processes) };
+    }
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
     const result = buildSample(this.id, reading, (pid) => this.procs.lookup(pid), this.backendReason);
     this.procs.endTick();
@@ -132,6 +159,7 @@ export class GpuSource implements Source {
 
   close(): void {
     this.closeBackends();
+    this.drm = null;
   }
 
   /** `nvidia-smi -q` text of GPU `args.index` (PCI bus id order), served at /api/gpu/<index>/report. */
@@ -142,6 +170,8 @@ export class GpuSource implements Source {
     if (this.lastDetails) this.busOrder = this.lastDetails.devices.map((d) => d.pciBusId);
     if (this.busOrder.length === 0) throw new Error('no GPU is known yet');
     if (index >= this.busOrder.length) throw new Error(`index: expected 0..${this.busOrder.length - 1}, got ${index}`);
+    const dev = this.lastDetails?.devices[index];
+    if (dev?.vendor && dev.vendor !== 'nvidia') throw new Error(`GPU ${index} (${dev.name}) is not an NVIDIA GPU: the nvidia-smi report covers NVIDIA GPUs only`);
     const r: GpuReport = await fetchReport(this.cfg.nvidiaSmiPath, this.ctx.env, index, this.busOrder[index]);
     return r.text;
   }
