@@ -228,10 +228,11 @@ export class DrmBackend {
       return reading;
     }
     const r = new DeviceReads(this.io, why, notes);
-    if (d.vendor === 'amd') this.readAmd(d, r, m, extra, notes, clients);
+    if (d.vendor === 'amd') this.readAmd(d, r, m, extra, notes, clients, why);
     else this.readIntel(d, r, m, extra, notes, clients, t);
     m.memory_used_ratio = m.memory_used_bytes !== null && m.memory_total_bytes ? m.memory_used_bytes / m.memory_total_bytes : null;
     if (m.memory_used_ratio === null && !why.memory_used_ratio) why.memory_used_ratio = why.memory_used_bytes ?? why.memory_total_bytes ?? 'memory total not known';
+    for (const [k, v] of Object.entries(extra)) if (v !== null) delete why[k];
     for (const k of Object.keys(m) as GpuMetric[]) {
       if (m[k] !== null) delete why[k];
       else if (!why[k]) why[k] = `not exposed by ${d.driver}`;
@@ -259,7 +260,7 @@ export class DrmBackend {
     return reading;
   }
 
-  private readAmd(d: DrmDevice, r: DeviceReads, m: MetricRecord, extra: Record<string, number | null>, notes: string[], clients: DrmClientUse[]): void {
+  private readAmd(d: DrmDevice, r: DeviceReads, m: MetricRecord, extra: Record<string, number | null>, notes: string[], clients: DrmClientUse[], why: Partial<Record<string, string>>): void {
     const dir = d.dir;
     m.utilization_ratio = r.ratio(path.join(dir, 'gpu_busy_percent'), 'utilization_ratio');
     m.memory_utilization_ratio = r.ratio(path.join(dir, 'mem_busy_percent'), 'memory_utilization_ratio');
@@ -273,6 +274,8 @@ export class DrmBackend {
     m.sm_clock_max_hertz = sclk ? sclk.maxHz : null;
     m.memory_clock_hertz = mclk?.currentHz ?? null;
     m.memory_clock_max_hertz = mclk ? mclk.maxHz : null;
+    if (!sclk) r.absent('sm_clock_max_hertz', why.sm_clock_hertz ?? 'no pp_dpm_sclk');
+    if (!mclk) r.absent('memory_clock_max_hertz', why.memory_clock_hertz ?? 'no pp_dpm_mclk');
     extra.pcie_link_width_count = r.num(path.join(dir, 'current_link_width'), 'pcie_link_width_count');
     extra.pcie_link_transfers_per_second = r.text(path.join(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
     const hw = d.hwmon;
