@@ -70,7 +70,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(d.cudaVersion, '12.4');
     assert.deepEqual(d.devices[1], {
       index: 1, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-abc', pciBusId: '00000000:0F:00.0', computeCapability: '9.0',
-      migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2', notes: [],
+      migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2', notes: [], vendor: 'nvidia', driver: 'nvml',
     });
     // Values follow the state file at run time.
     h.setState({ count: 2, 'gpu.1.temp': 91 });
