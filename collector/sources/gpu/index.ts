@@ -61,6 +61,7 @@ export class GpuSource implements Source {
 
   /** Probes NVIDIA (NVML, else nvidia-smi) and the DRM GPUs; ready when either finds a GPU. */
   async probe(signal: AbortSignal): Promise<ProbeResult> {
+    this.drm?.close();
     this.drm = null;
     const drm = this.cfg.drm ? DrmBackend.open({ sysRoot: this.cfg.sysRoot, procRoot: this.cfg.procRoot, log: this.log.child('drm'), discoveryIntervalMs: this.cfg.drmDiscoveryIntervalMs }) : null;
     if (!drm) return this.probeNvidia(signal);
@@ -159,6 +160,7 @@ export class GpuSource implements Source {
 
   close(): void {
     this.closeBackends();
+    this.drm?.close();
     this.drm = null;
   }
 

@@ -14,6 +14,10 @@ import { FdinfoScanner, type DrmClientUse } from './fdinfo';
 export const DRM_DRIVERS: ReadonlySet<string> = new Set(['amdgpu', 'i915', 'xe']);
 /** Default cadence of the full /proc fd walk that finds new DRM clients, ms. */
 export const DRM_DISCOVERY_INTERVAL_MS = 5000;
+/** Default cadence of the per-process scan on AMD-only boxes, ms (Intel GPU busy needs it every tick). */
+export const DRM_PROCESS_INTERVAL_MS = 2000;
+/** How often slow-changing files (VRAM size, power cap, DPM top levels, link, RAS counts) are re-read, ms. */
+export const SLOW_REFRESH_MS = 10_000;
 
 // Names of common data-centre and desktop parts by PCI vendor:device, for drivers without product_name.
 const PCI_NAMES: Record<string, string> = {
@@ -42,6 +46,8 @@ interface Hwmon {
   temps: Map<string, number> | null;
   /** Every temp*_input index (for the no-label case). */
   tempIdx: number[];
+  /** File names in the hwmon directory (so absent files are never opened). */
+  files: ReadonlySet<string>;
 }
 
 /** One DRM GPU as discovered at open. */
@@ -73,6 +79,10 @@ export interface DrmBackendOptions {
   /** false: no per-process scan (and no fdinfo-derived engine busy). */
   processes?: boolean;
   discoveryIntervalMs?: number;
+  /** Walk over every process's fds, ms (default DRM_FULL_WALK_MS). */
+  fullWalkIntervalMs?: number;
+  /** Per-process scan cadence where no Intel GPU needs it every tick, ms (default DRM_PROCESS_INTERVAL_MS). */
+  processIntervalMs?: number;
   /** Monotonic clock, ms. */
   now?: () => number;
 }
@@ -90,6 +100,13 @@ export class DrmBackend {
   private readonly scanner: FdinfoScanner | null;
   private readonly prevEnergy = new Map<string, { t: number; uj: number }>();
   private readonly gone = new Set<string>();
+  private readonly processIntervalMs: number;
+  private lastScan = -Infinity;
+  private clients: DrmClientUse[] = [];
+  private scannedLast = false;
+  /** Files found missing, per device: not tried again (each costs a failed open) until the GPU is re-probed. */
+  private readonly missing = new Map<string, Map<string, string>>();
+  private readonly slowCache = new Map<string, { t: number; values: Record<string, number | null>; why: Partial<Record<string, string>>; notes: string[] }>();
   /** Metrics whose absence was already logged, per device. */
   private readonly told = new Map<string, Set<string>>();
 
@@ -109,7 +126,10 @@ export class DrmBackend {
             drivers: DRM_DRIVERS,
             pdevs: new Set(devices.map((d) => d.pdev)),
             discoveryIntervalMs: opts.discoveryIntervalMs ?? DRM_DISCOVERY_INTERVAL_MS,
+            fullWalkIntervalMs: opts.fullWalkIntervalMs,
           });
+    // Intel's GPU busy exists only as the sum of its clients' engine time: scan every tick there.
+    this.processIntervalMs = devices.some((d) => d.vendor === 'intel') ? 0 : (opts.processIntervalMs ?? DRM_PROCESS_INTERVAL_MS);
   }
 
   /** Finds amdgpu/i915/xe devices under <sysRoot>/class/drm; null when there are none (absent, not an error). */
@@ -168,15 +188,26 @@ export class DrmBackend {
     return unique.length === 1 ? `${names.length} × ${unique[0]} via ${drivers} sysfs` : `${names.length} GPUs (${unique.join(', ')}) via ${drivers} sysfs`;
   }
 
+  /** Releases the held fdinfo files. Idempotent. */
+  close(): void {
+    this.scanner?.close();
+  }
+
   /** The DRM clients the last read saw, per process and device (tests, bench). */
-  get scannerStats(): { filesRead: number; unreadablePids: number } | null {
-    return this.scanner ? { filesRead: this.scanner.filesRead, unreadablePids: this.scanner.unreadablePids } : null;
+  get scannerStats(): { filesRead: number; unreadablePids: number; scanned: boolean; walk: 'none' | 'discovery' | 'full' } | null {
+    return this.scanner ? { filesRead: this.scanner.filesRead, unreadablePids: this.scanner.unreadablePids, scanned: this.scannedLast, walk: this.scannedLast ? this.scanner.lastWalkKind : 'none' } : null;
   }
 
   /** One tick: every device's sysfs values and every DRM client's use. */
   read(): GpuReading {
     const t = this.now();
-    const clients = this.scanner ? this.scanner.scan(t) : [];
+    this.scannedLast = false;
+    if (this.scanner && (t - this.lastScan >= this.processIntervalMs || t < this.lastScan)) {
+      this.clients = this.scanner.scan(t);
+      this.lastScan = t;
+      this.scannedLast = true;
+    }
+    const clients = this.clients;
     const byDev = new Map<string, DrmClientUse[]>();
     for (const c of clients) {
       let l = byDev.get(c.pdev);
@@ -214,22 +245,28 @@ export class DrmBackend {
     const notes: string[] = [];
     const extra: Record<string, number | null> = {};
     const reading: DeviceReading = { name: d.name, uuid: d.uuid, pciBusId: d.pciBusId, computeCapability: null, migMode: null, throttleMask: null, metrics: m, notes, vendor: d.vendor, driver: d.driver, extra };
-    // A GPU that fell off the bus (or was unbound) keeps its index with every value null, so the
-    // series of the GPUs after it do not shift.
-    try {
-      this.io.readText(path.join(d.dir, 'uevent'));
-      if (this.gone.delete(d.pdev)) this.log.warn(`GPU ${d.pciBusId} (${d.name}) is back`);
-    } catch (e) {
-      const reason = `GPU disappeared: ${readFailure(path.join(d.dir, 'uevent'), e)}`;
-      if (!this.gone.has(d.pdev)) this.log.warn(`GPU ${d.pciBusId} (${d.name}): ${reason}; its values are null until it returns`);
-      this.gone.add(d.pdev);
-      notes.push(reason);
-      reading.unavailable = Object.fromEntries(Object.keys(m).map((k) => [k, reason]));
-      return reading;
-    }
-    const r = new DeviceReads(this.io, why, notes);
-    if (d.vendor === 'amd') this.readAmd(d, r, m, extra, notes, clients, why);
+    const r = new DeviceReads(this.io, why, notes, this.missingOf(d));
+    if (d.vendor === 'amd') this.readAmd(d, r, m, extra, clients, t);
     else this.readIntel(d, r, m, extra, notes, clients, t);
+    // A read that failed may mean the GPU fell off the bus (or was unbound): only then is uevent checked.
+    // A vanished GPU keeps its index with every value null, so the series of the GPUs after it do not shift.
+    if (r.failed || this.gone.has(d.pdev)) {
+      try {
+        this.io.readText(path.join(d.dir, 'uevent'));
+        if (this.gone.delete(d.pdev)) {
+          this.log.warn(`GPU ${d.pciBusId} (${d.name}) is back`);
+          this.forget(d);
+          return this.readDevice(d, t, clients);
+        }
+      } catch (e) {
+        const reason = `GPU disappeared: ${readFailure(path.join(d.dir, 'uevent'), e)}`;
+        if (!this.gone.has(d.pdev)) this.log.warn(`GPU ${d.pciBusId} (${d.name}): ${reason}; its values are null until it returns`);
+        this.gone.add(d.pdev);
+        this.forget(d);
+        const empty = emptyMetrics();
+        return { ...reading, metrics: empty, extra: {}, notes: [reason], unavailable: Object.fromEntries(Object.keys(empty).map((k) => [k, reason])) };
+      }
+    }
     m.memory_used_ratio = m.memory_used_bytes !== null && m.memory_total_bytes ? m.memory_used_bytes / m.memory_total_bytes : null;
     if (m.memory_used_ratio === null && !why.memory_used_ratio) why.memory_used_ratio = why.memory_used_bytes ?? why.memory_total_bytes ?? 'memory total not known';
     for (const [k, v] of Object.entries(extra)) if (v !== null) delete why[k];
@@ -260,77 +297,89 @@ export class DrmBackend {
     return reading;
   }
 
-  private readAmd(d: DrmDevice, r: DeviceReads, m: MetricRecord, extra: Record<string, number | null>, notes: string[], clients: DrmClientUse[], why: Partial<Record<string, string>>): void {
+  private readAmd(d: DrmDevice, r: DeviceReads, m: MetricRecord, extra: Record<string, number | null>, clients: DrmClientUse[], t: number): void {
     const dir = d.dir;
-    m.utilization_ratio = r.ratio(path.join(dir, 'gpu_busy_percent'), 'utilization_ratio');
-    m.memory_utilization_ratio = r.ratio(path.join(dir, 'mem_busy_percent'), 'memory_utilization_ratio');
-    m.memory_used_bytes = r.num(path.join(dir, 'mem_info_vram_used'), 'memory_used_bytes');
-    m.memory_total_bytes = r.num(path.join(dir, 'mem_info_vram_total'), 'memory_total_bytes');
-    extra.gtt_used_bytes = r.num(path.join(dir, 'mem_info_gtt_used'), 'gtt_used_bytes');
-    extra.gtt_total_bytes = r.num(path.join(dir, 'mem_info_gtt_total'), 'gtt_total_bytes');
-    const sclk = r.dpm(path.join(dir, 'pp_dpm_sclk'), 'sm_clock_hertz');
-    const mclk = r.dpm(path.join(dir, 'pp_dpm_mclk'), 'memory_clock_hertz');
-    m.sm_clock_hertz = sclk?.currentHz ?? null;
-    m.sm_clock_max_hertz = sclk ? sclk.maxHz : null;
-    m.memory_clock_hertz = mclk?.currentHz ?? null;
-    m.memory_clock_max_hertz = mclk ? mclk.maxHz : null;
-    if (!sclk) r.absent('sm_clock_max_hertz', why.sm_clock_hertz ?? 'no pp_dpm_sclk');
-    if (!mclk) r.absent('memory_clock_max_hertz', why.memory_clock_hertz ?? 'no pp_dpm_mclk');
-    extra.pcie_link_width_count = r.num(path.join(dir, 'current_link_width'), 'pcie_link_width_count');
-    extra.pcie_link_transfers_per_second = r.text(path.join(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
     const hw = d.hwmon;
-    let edge: number | null = null;
-    let junction: number | null = null;
-    let mem: number | null = null;
+    // Slow-changing values (sizes, caps, DPM tables' top levels, link, RAS) are read every SLOW_REFRESH_MS.
+    const slow = this.slow(d, t, r, (s) => {
+      const v: Record<string, number | null> = {};
+      v.memory_total_bytes = s.num(path.join(dir, 'mem_info_vram_total'), 'memory_total_bytes');
+      v.gtt_total_bytes = s.num(path.join(dir, 'mem_info_gtt_total'), 'gtt_total_bytes');
+      const sclk = s.dpm(path.join(dir, 'pp_dpm_sclk'), 'sm_clock_max_hertz');
+      const mclk = s.dpm(path.join(dir, 'pp_dpm_mclk'), 'memory_clock_max_hertz');
+      v.sm_clock_max_hertz = sclk ? sclk.maxHz : null;
+      v.memory_clock_max_hertz = mclk ? mclk.maxHz : null;
+      v.pcie_link_width_count = s.num(path.join(dir, 'current_link_width'), 'pcie_link_width_count');
+      v.pcie_link_transfers_per_second = s.text(path.join(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
+      v.power_limit_watts = hw?.files.has('power1_cap') ? s.microWatts(path.join(hw.dir, 'power1_cap'), 'power_limit_watts') : s.absent('power_limit_watts', hw ? `no power1_cap under ${hw.dir}` : `no hwmon directory under ${dir}`);
+      const ras = s.optionalText(path.join(dir, 'ras', 'umc_err_count'));
+      if (ras !== null) {
+        const ue = /ue:\s*(\d+)/.exec(ras);
+        const ce = /ce:\s*(\d+)/.exec(ras);
+        v.ecc_volatile_errors_count = ue || ce ? Number(ue?.[1] ?? 0) + Number(ce?.[1] ?? 0) : null;
+      } else v.ecc_volatile_errors_count = s.absent('ecc_volatile_errors_count', 'no ras/umc_err_count (RAS not enabled on this GPU)');
+      return v;
+    });
+    m.memory_total_bytes = slow.memory_total_bytes;
+    m.sm_clock_max_hertz = slow.sm_clock_max_hertz;
+    m.memory_clock_max_hertz = slow.memory_clock_max_hertz;
+    m.power_limit_watts = slow.power_limit_watts;
+    m.ecc_volatile_errors_count = slow.ecc_volatile_errors_count;
+    extra.gtt_total_bytes = slow.gtt_total_bytes;
+    m.memory_used_bytes = r.num(path.join(dir, 'mem_info_vram_used'), 'memory_used_bytes');
+    extra.gtt_used_bytes = r.num(path.join(dir, 'mem_info_gtt_used'), 'gtt_used_bytes');
+
+    // The binary table carries in one read what half a dozen files would: use it first where it decodes.
+    const gm = this.gpuMetrics(d, r);
+    let edge: number | null = gm?.edgeC ?? null;
+    let junction: number | null = gm?.hotspotC ?? null;
+    let mem: number | null = gm?.memC ?? null;
+    if (gm) {
+      m.utilization_ratio = gm.gfxActivityRatio;
+      m.memory_utilization_ratio = gm.umcActivityRatio;
+      m.power_watts = gm.socketPowerW;
+      m.sm_clock_hertz = gm.gfxClkHz;
+      m.memory_clock_hertz = gm.uclkHz;
+      extra.pcie_link_width_count = gm.pcieWidth;
+      extra.pcie_link_transfers_per_second = gm.pcieSpeed;
+      if (gm.throttleStatus !== null) extra.throttle_status_mask = gm.throttleStatus;
+    }
+    // Files fill what the table lacks (or everything, on GPUs without one).
+    if (m.utilization_ratio === null) m.utilization_ratio = r.ratio(path.join(dir, 'gpu_busy_percent'), 'utilization_ratio');
+    if (m.memory_utilization_ratio === null) m.memory_utilization_ratio = r.ratio(path.join(dir, 'mem_busy_percent'), 'memory_utilization_ratio');
+    if (m.sm_clock_hertz === null) m.sm_clock_hertz = r.dpm(path.join(dir, 'pp_dpm_sclk'), 'sm_clock_hertz')?.currentHz ?? null;
+    if (m.memory_clock_hertz === null) m.memory_clock_hertz = r.dpm(path.join(dir, 'pp_dpm_mclk'), 'memory_clock_hertz')?.currentHz ?? null;
+    extra.pcie_link_width_count ??= slow.pcie_link_width_count;
+    extra.pcie_link_transfers_per_second ??= slow.pcie_link_transfers_per_second;
     if (hw) {
+      const temp = (label: string, key: string): number | null => {
+        const i = hw.temps?.get(label);
+        return i === undefined ? r.absent(key, `hwmon has no "${label}" sensor`) : r.milli(path.join(hw.dir, `temp${i}_input`), key);
+      };
       if (hw.temps) {
-        const at = (label: string, key: string): number | null => {
-          const i = hw.temps?.get(label);
-          return i === undefined ? r.absent(key, `hwmon has no "${label}" sensor`) : r.milli(path.join(hw.dir, `temp${i}_input`), key);
-        };
-        edge = at('edge', 'temperature_celsius');
-        junction = at('junction', 'temperature_junction_celsius');
-        mem = at('mem', 'temperature_memory_celsius');
-      } else if (hw.tempIdx.length > 0) {
+        if (edge === null) edge = temp('edge', 'temperature_celsius');
+        if (junction === null) junction = temp('junction', 'temperature_junction_celsius');
+        if (mem === null) mem = temp('mem', 'temperature_memory_celsius');
+      } else if (edge === null && hw.tempIdx.length > 0) {
         // Without labels the first sensor is amdgpu's edge sensor (temp1 is always edge where it exists).
         edge = r.milli(path.join(hw.dir, `temp${hw.tempIdx[0]}_input`), 'temperature_celsius');
-        notes.push(`hwmon has no temperature labels: temp${hw.tempIdx[0]} is taken as the GPU temperature`);
+        r.note(`hwmon has no temperature labels: temp${hw.tempIdx[0]} is taken as the GPU temperature`);
       }
-      let power = r.microWatts(path.join(hw.dir, 'power1_average'), 'power_watts', true);
-      if (power === null) power = r.microWatts(path.join(hw.dir, 'power1_input'), 'power_watts');
-      m.power_watts = power;
-      m.power_limit_watts = r.microWatts(path.join(hw.dir, 'power1_cap'), 'power_limit_watts');
-      m.fan_ratio = r.fan(hw.dir);
+      if (m.power_watts === null) {
+        const f = hw.files.has('power1_average') ? 'power1_average' : hw.files.has('power1_input') ? 'power1_input' : null;
+        m.power_watts = f ? r.microWatts(path.join(hw.dir, f), 'power_watts') : r.absent('power_watts', `no power1_average or power1_input under ${hw.dir}`);
+      }
+      m.fan_ratio = r.fan(hw);
     } else {
-      for (const k of ['temperature_celsius', 'power_watts', 'power_limit_watts', 'fan_ratio']) r.absent(k, `no hwmon directory under ${dir}`);
-    }
-    // The binary table fills what the files lack (MI300 has no edge sensor and no hwmon clocks).
-    const gm = this.gpuMetrics(d, r);
-    if (gm) {
-      junction ??= gm.hotspotC;
-      mem ??= gm.memC;
-      edge ??= gm.edgeC;
-      m.utilization_ratio ??= gm.gfxActivityRatio;
-      m.memory_utilization_ratio ??= gm.umcActivityRatio;
-      m.power_watts ??= gm.socketPowerW;
-      m.sm_clock_hertz ??= gm.gfxClkHz;
-      m.memory_clock_hertz ??= gm.uclkHz;
-      extra.pcie_link_width_count ??= gm.pcieWidth;
-      extra.pcie_link_transfers_per_second ??= gm.pcieSpeed;
+      for (const k of ['temperature_celsius', 'power_watts', 'fan_ratio']) r.absent(k, `no hwmon directory under ${dir}`);
     }
     if (edge === null && junction !== null) {
-      notes.push('no edge sensor: temperature_celsius is the junction (hotspot) temperature');
+      r.note('no edge sensor: temperature_celsius is the junction (hotspot) temperature');
       edge = junction;
     }
     m.temperature_celsius = edge;
     extra.temperature_junction_celsius = junction;
     extra.temperature_memory_celsius = mem;
-    const ras = r.optionalText(path.join(dir, 'ras', 'umc_err_count'));
-    if (ras !== null) {
-      const ue = /ue:\s*(\d+)/.exec(ras);
-      const ce = /ce:\s*(\d+)/.exec(ras);
-      m.ecc_volatile_errors_count = ue || ce ? Number(ue?.[1] ?? 0) + Number(ce?.[1] ?? 0) : null;
-    } else r.absent('ecc_volatile_errors_count', 'no ras/umc_err_count (RAS not enabled on this GPU)');
     r.absent('pstate_count', 'amdgpu has no P-states (see power_dpm_force_performance_level)');
     r.absent('memory_reserved_bytes', 'amdgpu does not report reserved VRAM separately');
     // pcie_bw samples for a whole second inside the read: far too slow for a tick.
@@ -339,7 +388,34 @@ export class DrmBackend {
     const eng = engineBusy(clients);
     m.decoder_utilization_ratio = this.scanner ? maxOf(eng, /^(dec|vcn|jpeg)/) ?? 0 : r.absent('decoder_utilization_ratio', 'per-process scan is off');
     m.encoder_utilization_ratio = this.scanner ? maxOf(eng, /^enc/) ?? 0 : r.absent('encoder_utilization_ratio', 'per-process scan is off');
-    if (gm?.throttleStatus !== null && gm?.throttleStatus !== undefined) extra.throttle_status_mask = gm.throttleStatus;
+  }
+
+  private missingOf(d: DrmDevice): Map<string, string> {
+    let m = this.missing.get(d.pdev);
+    if (!m) this.missing.set(d.pdev, (m = new Map()));
+    return m;
+  }
+
+  /** Drops what was remembered about a device's files (it vanished or came back). */
+  private forget(d: DrmDevice): void {
+    this.missing.delete(d.pdev);
+    this.slowCache.delete(d.pdev);
+    this.prevEnergy.delete(d.pdev);
+  }
+
+  /** The slow-changing values of a device, re-read every SLOW_REFRESH_MS; their reasons are merged every tick. */
+  private slow(d: DrmDevice, t: number, cur: DeviceReads, read: (s: DeviceReads) => Record<string, number | null>): Record<string, number | null> {
+    let c = this.slowCache.get(d.pdev);
+    if (!c || t - c.t >= SLOW_REFRESH_MS || t < c.t) {
+      const why: Partial<Record<string, string>> = {};
+      const notes: string[] = [];
+      const s = new DeviceReads(this.io, why, notes, this.missingOf(d));
+      c = { t, values: read(s), why, notes };
+      this.slowCache.set(d.pdev, c);
+    }
+    for (const [k, v] of Object.entries(c.why)) if (v !== undefined) cur.absent(k, v);
+    for (const n of c.notes) cur.note(n);
+    return c.values;
   }
 
   private readIntel(d: DrmDevice, r: DeviceReads, m: MetricRecord, extra: Record<string, number | null>, notes: string[], clients: DrmClientUse[], t: number): void {
@@ -414,11 +490,14 @@ export class DrmBackend {
 
   private gpuMetrics(d: DrmDevice, r: DeviceReads): GpuMetrics | null {
     const file = path.join(d.dir, 'gpu_metrics');
+    const missing = this.missingOf(d);
+    if (missing.has(file)) return null;
     let b: Buffer;
     try {
       b = this.io.readBytes(file);
     } catch (e) {
-      if (errCode(e) !== 'ENOENT') this.log.warnOnce(`gpu_metrics:${d.pdev}`, `GPU ${d.pciBusId}: ${readFailure(file, e)}; values it would fill stay null`);
+      if (errCode(e) === 'ENOENT') missing.set(file, readFailure(file, e));
+      else this.log.warnOnce(`gpu_metrics:${d.pdev}`, `GPU ${d.pciBusId}: ${readFailure(file, e)}; values it would fill stay null`);
       return null;
     }
     const g = decodeGpuMetrics(b);
@@ -477,15 +556,18 @@ function findHwmon(io: DrmIo, dir: string): Hwmon | null {
     const label = tryText(io, path.join(hdir, `temp${i}_label`));
     if (label) temps.set(label.toLowerCase(), i);
   }
-  return { dir: hdir, temps: temps.size > 0 ? temps : null, tempIdx };
+  return { dir: hdir, temps: temps.size > 0 ? temps : null, tempIdx, files: new Set(files) };
 }
 
 /** One device's reads within one tick, recording why a value is null. */
 class DeviceReads {
+  /** A read failed for a reason other than a file remembered as missing. */
+  failed = false;
   constructor(
     private readonly io: DrmIo,
     private readonly why: Partial<Record<string, string>>,
     private readonly notes: string[],
+    private readonly missing: Map<string, string>,
   ) {}
 
   /** Marks `key` unavailable with `reason` (first reason wins); returns null. */
@@ -507,13 +589,25 @@ class DeviceReads {
     }
   }
 
-  text(p: string, key: string, parse: (s: string) => number | null): number | null {
+  /** Text of a file, or null with the reason recorded (a missing file is remembered and not opened again). */
+  raw(p: string, key: string): string | null {
+    const known = this.missing.get(p);
+    if (known !== undefined) return this.absent(key, known);
     try {
-      const v = parse(this.io.readText(p));
-      return v === null ? this.absent(key, `${p}: unexpected contents`) : v;
+      return this.io.readText(p);
     } catch (e) {
-      return this.absent(key, readFailure(p, e));
+      const reason = readFailure(p, e);
+      if (errCode(e) === 'ENOENT') this.missing.set(p, reason);
+      this.failed = true;
+      return this.absent(key, reason);
     }
+  }
+
+  text(p: string, key: string, parse: (s: string) => number | null): number | null {
+    const s = this.raw(p, key);
+    if (s === null) return null;
+    const v = parse(s);
+    return v === null ? this.absent(key, `${p}: unexpected contents`) : v;
   }
 
   num(p: string, key: string): number | null {
@@ -533,12 +627,8 @@ class DeviceReads {
     return v === null ? null : v / 1000;
   }
 
-  /** µW → W; `quiet` leaves no reason when the file is missing (a fallback follows). */
-  microWatts(p: string, key: string, quiet = false): number | null {
-    if (quiet) {
-      const s = this.optionalText(p);
-      if (s === null) return null;
-    }
+  /** µW → W. */
+  microWatts(p: string, key: string): number | null {
     const v = this.num(p, key);
     return v === null ? null : v / 1e6;
   }
@@ -549,27 +639,26 @@ class DeviceReads {
   }
 
   dpm(p: string, key: string): ReturnType<typeof parseDpmClock> {
-    try {
-      const c = parseDpmClock(this.io.readText(p));
-      if (!c) this.absent(key, `${p}: no clock levels`);
-      return c;
-    } catch (e) {
-      this.absent(key, readFailure(p, e));
-      return null;
-    }
+    const s = this.raw(p, key);
+    if (s === null) return null;
+    const c = parseDpmClock(s);
+    if (!c) this.absent(key, `${p}: no clock levels`);
+    return c;
   }
 
   /** amdgpu fan: pwm1 (0–255 of pwm1_max), else fan1_input / fan1_max RPM. */
-  fan(hw: string): number | null {
-    const pwm = this.optionalText(path.join(hw, 'pwm1'));
-    if (pwm !== null) {
-      const max = Number(this.optionalText(path.join(hw, 'pwm1_max')) ?? 255) || 255;
-      const v = Number(pwm.trim());
-      return Number.isFinite(v) ? Math.min(1, v / max) : this.absent('fan_ratio', `${path.join(hw, 'pwm1')}: unexpected contents`);
+  fan(hw: Hwmon): number | null {
+    if (hw.files.has('pwm1')) {
+      const v = this.num(path.join(hw.dir, 'pwm1'), 'fan_ratio');
+      const max = hw.files.has('pwm1_max') ? Number(this.optionalText(path.join(hw.dir, 'pwm1_max'))) || 255 : 255;
+      return v === null ? null : Math.min(1, v / max);
     }
-    const rpm = this.optionalText(path.join(hw, 'fan1_input'));
-    const max = this.optionalText(path.join(hw, 'fan1_max'));
-    if (rpm !== null && max !== null && Number(max) > 0) return Math.min(1, Number(rpm) / Number(max));
-    return this.absent('fan_ratio', `no fan sensor under ${hw} (passively cooled GPU?)`);
+    if (hw.files.has('fan1_input') && hw.files.has('fan1_max')) {
+      const rpm = this.num(path.join(hw.dir, 'fan1_input'), 'fan_ratio');
+      const max = this.num(path.join(hw.dir, 'fan1_max'), 'fan_ratio');
+      return rpm !== null && max !== null && max > 0 ? Math.min(1, rpm / max) : null;
+    }
+    return this.absent('fan_ratio', `no fan sensor under ${hw.dir} (passively cooled GPU?)`);
   }
+
 }

@@ -46,45 +46,67 @@ export function parseFdinfo(text: string): DrmFdinfo | null {
   const capacity = new Map<string, number>();
   const cycles = new Map<string, number>();
   const totalCycles = new Map<string, number>();
-  const resident = new Map<string, number>();
-  const total = new Map<string, number>();
-  const legacy = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('drm-')) continue;
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const key = line.slice(4, colon);
-    const val = line.slice(colon + 1).trim();
-    if (key === 'driver') driver = val;
-    else if (key === 'pdev') pdev = val;
-    else if (key === 'client-id') clientId = val;
-    else if (key.startsWith('engine-capacity-')) {
-      const n = Number(val);
-      if (Number.isInteger(n) && n > 0) capacity.set(key.slice(16), n);
-    } else if (key.startsWith('engine-')) {
-      const n = parseQuantity(val);
-      if (n !== null) engineNs.set(key.slice(7), n);
-    } else if (key.startsWith('total-cycles-')) {
-      const n = parseQuantity(val);
-      if (n !== null) totalCycles.set(key.slice(13), n);
-    } else if (key.startsWith('cycles-')) {
-      const n = parseQuantity(val);
-      if (n !== null) cycles.set(key.slice(7), n);
-    } else if (key.startsWith('resident-')) {
-      const n = parseQuantity(val);
-      if (n !== null) resident.set(key.slice(9), n);
-    } else if (key.startsWith('total-')) {
-      const n = parseQuantity(val);
-      if (n !== null) total.set(key.slice(6), n);
-    } else if (key.startsWith('memory-')) {
-      const n = parseQuantity(val);
-      if (n !== null) legacy.set(key.slice(7), n);
+  const memory = new Map<string, number>();
+  // Rank of the memory key that set each region: resident (3) > total (2) > legacy drm-memory- (1).
+  const rank = new Map<string, number>();
+  const setMem = (region: string, r: number, v: string): void => {
+    if ((rank.get(region) ?? 0) > r) return;
+    const n = parseQuantity(v);
+    if (n === null) return;
+    memory.set(region, n);
+    rank.set(region, r);
+  };
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    // Only drm- keys matter; amd-/pos/flags lines are skipped on their first character.
+    if (text.charCodeAt(pos) === 100 /* d */ && text.startsWith('drm-', pos)) {
+      const colon = text.indexOf(':', pos);
+      if (colon > 0 && colon < end) {
+        const key = text.slice(pos + 4, colon);
+        const val = text.slice(colon + 1, end).trim();
+        switch (key.charCodeAt(0)) {
+          case 100: // d
+            if (key === 'driver') driver = val;
+            break;
+          case 112: // p
+            if (key === 'pdev') pdev = val;
+            break;
+          case 99: // c
+            if (key === 'client-id') clientId = val;
+            else if (key.startsWith('cycles-')) {
+              const n = parseQuantity(val);
+              if (n !== null) cycles.set(key.slice(7), n);
+            }
+            break;
+          case 101: // e
+            if (key.startsWith('engine-capacity-')) {
+              const n = Number(val);
+              if (Number.isInteger(n) && n > 0) capacity.set(key.slice(16), n);
+            } else if (key.startsWith('engine-')) {
+              const n = parseQuantity(val);
+              if (n !== null) engineNs.set(key.slice(7), n);
+            }
+            break;
+          case 116: // t
+            if (key.startsWith('total-cycles-')) {
+              const n = parseQuantity(val);
+              if (n !== null) totalCycles.set(key.slice(13), n);
+            } else if (key.startsWith('total-')) setMem(key.slice(6), 2, val);
+            break;
+          case 114: // r
+            if (key.startsWith('resident-')) setMem(key.slice(9), 3, val);
+            break;
+          case 109: // m
+            if (key.startsWith('memory-')) setMem(key.slice(7), 1, val);
+            break;
+        }
+      }
     }
+    pos = end + 1;
   }
   if (!driver || !clientId) return null;
-  const memory = new Map(legacy);
-  for (const [k, v] of total) memory.set(k, v);
-  for (const [k, v] of resident) memory.set(k, v);
   return { driver, pdev, clientId, engineNs, capacity, cycles, totalCycles, memory };
 }
 
@@ -139,49 +161,105 @@ export interface FdinfoScannerOptions {
   drivers: ReadonlySet<string>;
   /** PCI slots of the devices we report; a client on another device is ignored. */
   pdevs: ReadonlySet<string>;
-  /** How often every process's fd list is walked to find new DRM clients, ms. */
+  /** How often young processes' (and known GPU users') fd lists are walked to find new DRM clients, ms. */
   discoveryIntervalMs: number;
+  /** How often every process's fd list is walked, ms (default DRM_FULL_WALK_MS). */
+  fullWalkIntervalMs?: number;
 }
+
+/** Default cadence of the walk over every process's fds, ms: old processes rarely start using a GPU. */
+export const DRM_FULL_WALK_MS = 30_000;
+/** A process first seen less than this long ago is walked at every discovery, ms (frameworks open the GPU seconds after start). */
+export const YOUNG_PROCESS_MS = 60_000;
 
 /** Cap on DRM file descriptors followed per tick (data from others is bounded). */
 export const MAX_DRM_FDS = 8192;
 
 /**
- * Finds DRM clients under <procRoot>/<pid>/fdinfo. A full walk (readdir + readlink of every fd of every
- * process) runs every `discoveryIntervalMs`; between walks only the fdinfo files already known to be
- * DRM clients are read, which keeps a tick to a few hundred small reads on a busy box.
+ * Finds DRM clients under <procRoot>/<pid>/fdinfo. Every `discoveryIntervalMs` the fd tables of young
+ * processes and known GPU users are walked (readdir + readlink of each fd); every `fullWalkIntervalMs`
+ * every process's are. Between walks only the fdinfo files already known to be DRM clients are read,
+ * one per client, which keeps a tick to a few hundred small reads on a busy box.
  */
 export class FdinfoScanner {
-  private known = new Map<number, string[]>(); // pid → fd names that point at /dev/dri
+  /** pid → its DRM fds grouped by client (dup'd fds share one): the first of a group is read, the rest are spares. */
+  private known = new Map<number, string[][]>();
+  /** fdinfo texts the walk already read this tick. */
+  private walked = new Map<string, string>();
   private lastWalk = -Infinity;
+  private lastFullWalk = -Infinity;
+  private firstSeen = new Map<number, number>();
   private prev = new Map<string, ClientPrev>();
   /** Processes whose fd table could not be read in the last walk (another user's, without privileges). */
   unreadablePids = 0;
   /** fdinfo files visited in the last scan (bench, tests). */
   filesRead = 0;
+  /** What the last scan did besides reading known clients (bench). */
+  lastWalkKind: 'none' | 'discovery' | 'full' = 'none';
 
   constructor(private readonly opts: FdinfoScannerOptions) {}
 
+  /** Open fdinfo files of the clients' representative fds, re-read in place every scan. */
+  private held = new Map<string, number>();
+
+  private readInfo(file: string): string | null {
+    const w = this.walked.get(file);
+    if (w !== undefined) return w;
+    this.filesRead++;
+    const { io } = this.opts;
+    let fd = this.held.get(file);
+    try {
+      if (fd === undefined) {
+        fd = io.open(file);
+        this.held.set(file, fd);
+      }
+      return io.reread(fd);
+    } catch {
+      // fd closed or process gone: the held file is dead for good (a reused pid is another process).
+      if (fd !== undefined) this.release(file);
+      return null;
+    }
+  }
+
+  private release(file: string): void {
+    const fd = this.held.get(file);
+    if (fd === undefined) return;
+    this.held.delete(file);
+    try {
+      this.opts.io.close(fd);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /** Closes every held fdinfo file. Idempotent. */
+  close(): void {
+    for (const f of [...this.held.keys()]) this.release(f);
+    this.known.clear();
+  }
+
   /** One tick: every DRM client of our devices, deduplicated by (device, client id); `t` is monotonic ms. */
   scan(t: number): DrmClientUse[] {
-    if (t - this.lastWalk >= this.opts.discoveryIntervalMs) {
-      this.walk();
+    this.filesRead = 0;
+    this.walked.clear();
+    this.lastWalkKind = 'none';
+    if (t - this.lastWalk >= this.opts.discoveryIntervalMs || t < this.lastWalk) {
+      const full = t - this.lastFullWalk >= (this.opts.fullWalkIntervalMs ?? DRM_FULL_WALK_MS) || t < this.lastFullWalk;
+      this.walk(t, full);
+      this.lastWalkKind = full ? 'full' : 'discovery';
       this.lastWalk = t;
+      if (full) this.lastFullWalk = t;
     }
     const seen = new Map<string, DrmClientUse>();
     const nextPrev = new Map<string, ClientPrev>();
-    this.filesRead = 0;
-    for (const [pid, fds] of this.known) {
-      const keep: string[] = [];
-      for (const fd of fds) {
-        let text: string;
-        try {
-          text = this.opts.io.readText(path.join(this.opts.procRoot, String(pid), 'fdinfo', fd));
-        } catch {
-          continue; // fd closed or process gone: dropped until the next walk finds it again
-        }
-        this.filesRead++;
-        keep.push(fd);
+    for (const [pid, groups] of this.known) {
+      const dir = path.join(this.opts.procRoot, String(pid), 'fdinfo');
+      for (let g = 0; g < groups.length; g++) {
+        const fds = groups[g];
+        let text: string | null = null;
+        // The first fd of the group that is still open speaks for the client; closed ones are dropped.
+        while (fds.length > 0 && (text = this.readInfo(path.join(dir, fds[0]))) === null) fds.shift();
+        if (text === null) continue;
         const f = parseFdinfo(text);
         if (!f || !this.opts.drivers.has(f.driver) || f.pdev === null || !this.opts.pdevs.has(f.pdev)) continue;
         const key = `${f.pdev}|${f.clientId}`;
@@ -214,19 +292,20 @@ export class FdinfoScanner {
         nextPrev.set(key, { t, engineNs: f.engineNs, cycles: f.cycles, totalCycles: f.totalCycles });
         seen.set(key, use);
       }
-      if (keep.length !== fds.length) {
-        if (keep.length === 0) this.known.delete(pid);
-        else this.known.set(pid, keep);
-      }
+      const left = groups.filter((x) => x.length > 0);
+      if (left.length === 0) this.known.delete(pid);
+      else if (left.length !== groups.length) this.known.set(pid, left);
     }
+    this.walked.clear();
     this.prev = nextPrev;
     return [...seen.values()];
   }
 
-  /** Walks every process's fd table for links into /dev/dri. */
-  private walk(): void {
+  /** Walks every process's fd table for links into /dev/dri, reading each one's fdinfo to group dup'd fds by client. */
+  private walk(t: number, full: boolean): void {
     const { io, procRoot } = this.opts;
-    const known = new Map<number, string[]>();
+    const known = new Map<number, string[][]>();
+    const firstSeen = new Map<number, number>();
     let unreadable = 0;
     let total = 0;
     let pids: number[];
@@ -236,6 +315,14 @@ export class FdinfoScanner {
       pids = [];
     }
     for (const pid of pids) {
+      const seenAt = this.firstSeen.get(pid) ?? t;
+      firstSeen.set(pid, seenAt);
+      // Known GPU users keep their groups until the full walk (a second device opened later waits for it).
+      if (!full && t - seenAt > YOUNG_PROCESS_MS) {
+        const k = this.known.get(pid);
+        if (k) known.set(pid, k);
+        continue;
+      }
       let fds: string[];
       const fdDir = path.join(procRoot, String(pid), 'fd');
       try {
@@ -258,9 +345,34 @@ export class FdinfoScanner {
           total++;
         }
       }
-      if (drm.length > 0) known.set(pid, drm);
+      if (drm.length === 0) continue;
+      const groups = new Map<string, string[]>();
+      for (const fd of drm) {
+        const file = path.join(procRoot, String(pid), 'fdinfo', fd);
+        let text: string | null;
+        try {
+          this.filesRead++;
+          text = io.readText(file);
+        } catch {
+          text = null;
+        }
+        if (text === null) continue;
+        this.walked.set(file, text);
+        const id = /^drm-client-id:\s*(\S+)/m.exec(text)?.[1] ?? `fd${fd}`;
+        const pdev = /^drm-pdev:\s*(\S+)/m.exec(text)?.[1] ?? '';
+        const k = `${pdev}|${id}`;
+        const l = groups.get(k);
+        if (l) l.push(fd);
+        else groups.set(k, [fd]);
+      }
+      if (groups.size > 0) known.set(pid, [...groups.values()]);
     }
     this.known = known;
-    this.unreadablePids = unreadable;
+    this.firstSeen = firstSeen;
+    // Held files of fds that are no longer a client's representative are closed.
+    const keep = new Set<string>();
+    for (const [pid, groups] of known) for (const g of groups) if (g.length > 0) keep.add(path.join(procRoot, String(pid), 'fdinfo', g[0]));
+    for (const f of [...this.held.keys()]) if (!keep.has(f)) this.release(f);
+    if (full) this.unreadablePids = unreadable;
   }
 }

@@ -28,11 +28,11 @@ interface Rig {
   clock: { t: number };
 }
 
-function open(root: string, io?: DrmIo, discoveryIntervalMs = 5000): Rig {
+function open(root: string, io?: DrmIo, discoveryIntervalMs = 5000, processIntervalMs = 0): Rig {
   const logs: string[] = [];
   const log: Logger = createLogger('debug', (l) => logs.push(l));
   const clock = { t: 1000 };
-  const backend = DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log, io, now: () => clock.t, discoveryIntervalMs });
+  const backend = DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log, io, now: () => clock.t, discoveryIntervalMs, processIntervalMs });
   assert.ok(backend, `no DRM GPU found under ${root}`);
   return { backend, root, logs, clock };
 }
@@ -242,6 +242,7 @@ describe('drm backend on captured trees', () => {
     const denied = (p: string): boolean => /power1_input$|pp_dpm_sclk$|\/proc\/5151\/fd$/.test(p);
     const eacces = (p: string): Error => Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' });
     const io: DrmIo = {
+      ...realDrmIo,
       readText: (p) => {
         if (denied(p)) throw eacces(p);
         return realDrmIo.readText(p);
@@ -268,16 +269,47 @@ describe('drm backend on captured trees', () => {
 
   it('new clients are found at the discovery cadence; between walks only known fdinfo files are read', () => {
     const root = tree('amdgpu-6.8-rx7900xtx');
-    const { backend, clock } = open(root, undefined, 5000);
+    const { backend, clock } = open(root, undefined, 5000, 2000);
     assert.equal(backend.read().processes.length, 2);
     assert.equal(backend.scannerStats?.filesRead, 2);
+    // AMD only: processes are rescanned every 2 s, not every tick.
+    const f = path.join(root, 'proc/2411/fdinfo/8');
+    bump(f, 'drm-engine-compute', 500_000_000);
+    clock.t += 1000;
+    assert.equal(backend.read().processes.find((p) => p.pid === 2411)?.smUtilRatio, null, 'not rescanned yet');
+    clock.t += 1000;
+    assert.equal(backend.read().processes.find((p) => p.pid === 2411)?.smUtilRatio, 0.25, '0.5 s over 2 s');
     const src = path.join(root, 'proc/2411');
     fs.cpSync(src, path.join(root, 'proc/2999'), { recursive: true, verbatimSymlinks: true });
     fs.writeFileSync(path.join(root, 'proc/2999/fdinfo/8'), fs.readFileSync(path.join(src, 'fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t8'));
-    clock.t += 1000;
+    clock.t += 2000;
     assert.equal(backend.read().processes.length, 2, 'not walked yet');
-    clock.t += 4000;
-    assert.equal(backend.read().processes.length, 3);
+    clock.t += 2000;
+    assert.equal(backend.read().processes.length, 3, 'a young process is walked at the 5 s discovery');
+  });
+
+  it('old processes are walked only at the full walk; young ones and known GPU users at every discovery', () => {
+    const root = tree('amdgpu-6.8-rx7900xtx');
+    const logs: string[] = [];
+    const clock = { t: 0 };
+    const b = DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log: createLogger('error', (l) => logs.push(l)), now: () => clock.t, discoveryIntervalMs: 5000, fullWalkIntervalMs: 30_000, processIntervalMs: 0 });
+    assert.ok(b);
+    assert.equal(b.read().processes.length, 2);
+    // A process that existed at the first walk without a GPU fd opens one 90 s later.
+    fs.mkdirSync(path.join(root, 'proc/3100/fd'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'proc/3100/fdinfo'));
+    clock.t = 1000;
+    b.read(); // not a walk: 3100 is first seen at the 5 s walk below
+    clock.t = 5000;
+    b.read();
+    clock.t = 90_000; // past the full walk (30 s after the last) — and 3100 is no longer young
+    b.read();
+    fs.symlinkSync('/dev/dri/renderD128', path.join(root, 'proc/3100/fd/4'));
+    fs.writeFileSync(path.join(root, 'proc/3100/fdinfo/4'), fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t9'));
+    clock.t = 95_000;
+    assert.equal(b.read().processes.length, 2, 'an old process is not walked at a discovery');
+    clock.t = 120_000;
+    assert.equal(b.read().processes.length, 3, 'the full walk finds it');
   });
 
   it('no DRM GPU (no class/drm, or only other drivers) is absence: open returns null', () => {
