@@ -32,13 +32,13 @@ export interface GpuDevice {
 }
 
 /** GPU vendors the collector reads. */
-export type GpuVendor = 'nvidia' | 'amd' | 'intel';
+export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple';
 
 /** GPU source details. */
 export interface GpuDetails {
   kind: 'gpu';
-  /** The NVIDIA backend when NVIDIA GPUs are present, else `drm` (AMD/Intel through sysfs and fdinfo only). */
-  backend: 'nvml' | 'nvidia-smi' | 'drm';
+  /** The NVIDIA backend when NVIDIA GPUs are present, else `drm` (AMD/Intel through sysfs and fdinfo) or `ioreg` (Apple). */
+  backend: 'nvml' | 'nvidia-smi' | 'drm' | 'ioreg';
   /** Why the slower nvidia-smi backend is in use (e.g. "koffi could not be loaded: …"). */
   backendReason?: string;
   driverVersion: string | null;

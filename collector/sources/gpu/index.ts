@@ -12,6 +12,14 @@ import { NvmlBackend } from './nvml-backend';
 export { stuckNvmlWorkers } from './nvml-backend';
 import { SmiBackend } from './smi-backend';
 import { DrmBackend } from './drm/drm-backend';
+import { AppleGpuBackend } from './apple/ioreg';
+
+/** A GPU backend read beside (or instead of) NVIDIA's: DRM (AMD/Intel on Linux) or ioreg (Apple). */
+interface ExtraGpuBackend {
+  read(): GpuReading;
+  describe(): string;
+  close(): void;
+}
 import { ProcessInfoCache } from './proc-info';
 import { buildSample, sortByPciBusId, type GpuReading } from './reading';
 import { fetchReport, findExecutable, type GpuReport } from './report';
@@ -36,7 +44,7 @@ export class GpuSource implements Source {
   private noGpu: { until: number; result: ProbeResult } | null = null;
   private readonly procs: ProcessInfoCache;
   /** AMD/Intel GPUs through DRM sysfs + fdinfo, alongside (or instead of) NVIDIA's backend. */
-  private drm: DrmBackend | null = null;
+  private drm: ExtraGpuBackend | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -63,7 +71,9 @@ export class GpuSource implements Source {
   async probe(signal: AbortSignal): Promise<ProbeResult> {
     this.drm?.close();
     this.drm = null;
-    const drm = this.cfg.drm ? DrmBackend.open({ sysRoot: this.cfg.sysRoot, procRoot: this.cfg.procRoot, log: this.log.child('drm'), discoveryIntervalMs: this.cfg.drmDiscoveryIntervalMs }) : null;
+    let drm: ExtraGpuBackend | null = this.cfg.drm ? DrmBackend.open({ sysRoot: this.cfg.sysRoot, procRoot: this.cfg.procRoot, log: this.log.child('drm'), discoveryIntervalMs: this.cfg.drmDiscoveryIntervalMs }) : null;
+    // Macs: the accelerator statistics ioreg prints (RIGWATCH_IOREG names a stand-in command for tests).
+    if (!drm && (process.platform === 'darwin' || this.ctx.env.RIGWATCH_IOREG)) drm = await AppleGpuBackend.open(this.ctx.env.RIGWATCH_IOREG || 'ioreg', this.log.child('apple'));
     if (!drm) return this.probeNvidia(signal);
     let nv: ProbeResult;
     try {
@@ -144,9 +154,9 @@ export class GpuSource implements Source {
     let reading: GpuReading;
     if (this.nvml) reading = await this.nvml.read(signal);
     else if (this.smi) reading = this.smi.read();
-    else if (this.drm) reading = { backend: 'drm', driverVersion: null, cudaVersion: null, devices: [], processes: [] };
+    else if (this.drm) reading = this.drm.read();
     else throw new SourceError('GPU source not probed');
-    if (this.drm) {
+    if (this.drm && (this.nvml || this.smi)) {
       // NVIDIA and DRM GPUs side by side: buildSample orders them all by PCI bus id.
       const d = this.drm.read();
       reading = { ...reading, devices: reading.devices.concat(d.devices), processes: reading.processes.concat(d.processes) };
