@@ -49,7 +49,8 @@ export interface SiProcess {
   command: string;
 }
 
-async function round(data: SiWorkerData): Promise<SiRound> {
+/** One round of systeminformation calls (exported for the bench). */
+export async function round(data: SiWorkerData): Promise<SiRound> {
   const si = await import('systeminformation');
   const t = Date.now();
   const start = performance.now();
