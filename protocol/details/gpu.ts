@@ -1,8 +1,47 @@
+/** What a process belongs to, read from `/proc/<pid>/cgroup` (v1 or v2). */
+export interface ProcessOwner {
+  /** `container` (Docker, containerd, CRI-O, Podman outside Kubernetes), `pod` (Kubernetes), `unit` (a systemd system or user service), `session` (a login session), `host` (none of these). */
+  kind: 'container' | 'pod' | 'unit' | 'session' | 'host';
+  /** Container runtime named by the cgroup path. */
+  runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
+  /** Full container id (64 hex digits) where the path names one. */
+  containerId?: string;
+  /** Container name (from the Docker source when it runs). */
+  containerName?: string;
+  /** Image of the container (from the Docker source when it runs). */
+  image?: string;
+  /** Kubernetes pod UID (dashed form). */
+  podUid?: string;
+  /** Kubernetes QoS class from the cgroup path: guaranteed, burstable, besteffort. */
+  qos?: string;
+  /** Pod namespace and name, where the kubelet's read-only API could be read. */
+  podNamespace?: string;
+  /** Pod name. */
+  podName?: string;
+  /** systemd unit (`nginx.service`, `user@1000.service`'s `app.service`). */
+  unit?: string;
+  /** Login session (`session-3.scope` → `3`). */
+  session?: string;
+  /** What could not be found out, e.g. why a pod has no name. */
+  note?: string;
+}
+
 /** One process using a GPU. */
 export interface GpuProcess {
+  /** Pid in the collector's pid namespace (NVML's pid when it could not be mapped). */
   pid: number;
+  /** Pid as NVML reported it, when it differs (the process lives in another pid namespace). */
+  nvmlPid?: number;
   name: string | null;
   user: string | null;
+  /** Full command line (arguments joined by spaces, control characters removed, capped), null when not visible. */
+  command?: string | null;
+  /** Epoch ms the process started, null when not visible. */
+  startTime?: number | null;
+  /** What the process belongs to (container, pod, unit, session), null when not visible. */
+  owner?: ProcessOwner | null;
+  /** False when NVML lists a pid that no longer exists (orphaned VRAM); absent/true otherwise. */
+  alive?: boolean;
   gpuIndex: number;
   usedMemoryBytes: number | null;
   /** SM utilisation ratio 0..1 where NVML gives it. */

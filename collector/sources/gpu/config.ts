@@ -27,6 +27,10 @@ export interface GpuConfig {
   /** Stand-ins for /sys and /proc (RIGWATCH_SYSFS_ROOT, RIGWATCH_PROC_ROOT): tests point them at captured trees. */
   sysRoot: string;
   procRoot: string;
+  /** Attribute processes to containers, pods, units and sessions (false: pid, name and user only). */
+  attribution: boolean;
+  /** Kubelet read-only `/pods` URL for pod names, or null to not ask. */
+  kubeletUrl: string | null;
 }
 
 /** Default NVML soname. */
@@ -39,8 +43,10 @@ const DEFAULT_INIT_TIMEOUT_MS = 8000;
 const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 const MIN_SILENCE_TIMEOUT_MS = 5000;
 
-const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'drm', 'drmDiscoveryIntervalMs'];
+const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'attribution', 'kubeletUrl', 'drm', 'drmDiscoveryIntervalMs'];
 const DEFAULT_DRM_DISCOVERY_MS = 5000;
+/** Default kubelet read-only pod list (for pod names). */
+export const DEFAULT_KUBELET_URL = 'http://127.0.0.1:10255/pods';
 
 /** Validates `config.gpu` (undefined/true = defaults); env RIGWATCH_NVML_PATH / RIGWATCH_NVIDIA_SMI apply when the key is absent. */
 export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs: number): GpuConfig {
@@ -62,7 +68,13 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
   if (section.drm !== undefined && typeof section.drm !== 'boolean') throw new ConfigError('gpu.drm', section.drm, 'true or false');
   const backend = section.backend ?? 'auto';
   if (backend !== 'auto' && backend !== 'nvml' && backend !== 'nvidia-smi') throw new ConfigError('gpu.backend', backend, '"auto", "nvml" or "nvidia-smi"');
+  const attribution = section.attribution ?? true;
+  if (typeof attribution !== 'boolean') throw new ConfigError('gpu.attribution', attribution, 'true or false');
+  const kubelet = section.kubeletUrl === undefined ? env.RIGWATCH_KUBELET_URL || DEFAULT_KUBELET_URL : section.kubeletUrl;
+  if (kubelet !== false && (typeof kubelet !== 'string' || !/^http:\/\/[^\s]+$/.test(kubelet))) throw new ConfigError('gpu.kubeletUrl', kubelet, 'an http:// URL of the kubelet read-only /pods, or false');
   return {
+    attribution,
+    kubeletUrl: kubelet === false ? null : kubelet,
     backend,
     nvmlPath: str('nvmlPath', env.RIGWATCH_NVML_PATH || DEFAULT_NVML_PATH),
     nvidiaSmiPath: str('nvidiaSmiPath', env.RIGWATCH_NVIDIA_SMI || DEFAULT_NVIDIA_SMI),

@@ -21,7 +21,10 @@ interface ExtraGpuBackend {
   close(): void;
 }
 import { ProcessInfoCache } from './proc-info';
-import { buildSample, sortByPciBusId, type GpuReading } from './reading';
+import { buildSample, sortByPciBusId, type GpuReading, type ProcessAttribution, type ProcessLookup } from './reading';
+import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo, type ProcIdentity } from '../proc-owner';
+import type { DockerDetails } from '../../../protocol/details/docker';
+import type { ProcessOwner } from '../../../protocol/details/gpu';
 import { fetchReport, findExecutable, type GpuReport } from './report';
 
 /** After "no GPU here", probes within this window answer from memory (a long backoff that costs nothing). */
@@ -42,9 +45,15 @@ export class GpuSource implements Source {
   /** Details of the last sample: the report maps an index to a PCI bus id from it (lazily, not per tick). */
   private lastDetails: GpuDetails | null = null;
   private noGpu: { until: number; result: ProbeResult } | null = null;
+  /** Name and user only (gpu.attribution: false). */
   private readonly procs: ProcessInfoCache;
-  /** AMD/Intel GPUs through DRM sysfs + fdinfo, alongside (or instead of) NVIDIA's backend. */
+  /** AMD/Intel GPUs through DRM sysfs + fdinfo (or Apple's through ioreg), alongside or instead of NVIDIA's backend. */
   private drm: ExtraGpuBackend | null = null;
+  /** Full attribution (default). */
+  private readonly owners: ProcOwnerReader | null;
+  private readonly names: ContainerNames | null;
+  private readonly joined = new WeakMap<ProcIdentity, { owner: ProcessOwner | null; out: ProcessAttribution }>();
+  private readonly lookup: ProcessLookup;
   private readonly log: Logger;
 
   constructor(
@@ -55,6 +64,27 @@ export class GpuSource implements Source {
     this.procs = new ProcessInfoCache(cfg.procRoot);
     this.sampleTimeoutMs = cfg.callTimeoutMs + SAMPLE_TIMEOUT_MARGIN_MS;
     this.actions = { report: (args) => this.report(args) };
+    if (cfg.attribution) {
+      const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env) });
+      const names = new ContainerNames(() => dockerContainers(ctx), cfg.kubeletUrl ? new KubeletPods(cfg.kubeletUrl) : null);
+      this.owners = owners;
+      this.names = names;
+      this.lookup = (pid) => {
+        const id = owners.lookup(pid);
+        const owner = names.enrich(id.owner);
+        if (owner === id.owner) return id;
+        // One joined object per (identity, enriched owner): nothing allocated per tick in the steady state.
+        const hit = this.joined.get(id);
+        if (hit && hit.owner === owner) return hit.out;
+        const out = { ...id, owner };
+        this.joined.set(id, { owner, out });
+        return out;
+      };
+    } else {
+      this.owners = null;
+      this.names = null;
+      this.lookup = (pid) => this.procs.lookup(pid);
+    }
   }
 
   /** Which backend is active (tests, status). */
@@ -162,8 +192,9 @@ export class GpuSource implements Source {
       reading = { ...reading, devices: reading.devices.concat(d.devices), processes: reading.processes.concat(d.processes) };
     }
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
-    const result = buildSample(this.id, reading, (pid) => this.procs.lookup(pid), this.backendReason);
-    this.procs.endTick();
+    const result = buildSample(this.id, reading, this.lookup, this.backendReason);
+    if (this.owners) this.owners.endTick();
+    else this.procs.endTick();
     this.lastDetails = result.details as GpuDetails;
     return result;
   }
@@ -208,6 +239,17 @@ function describe(names: string[], via: string): string {
   const unique = [...new Set(names)];
   if (unique.length === 1) return `${names.length} × ${unique[0]} via ${via}`;
   return `${names.length} GPUs (${unique.join(', ')}) via ${via}`;
+}
+
+/** Containers of the Docker source's latest details (the collector's snapshot is the seam: no source imports another). */
+function dockerContainers(ctx: SourceContext): readonly ContainerInfo[] | null {
+  const details = ctx.latest()?.details;
+  if (!details) return null;
+  for (const k in details) {
+    const d = details[k];
+    if (d.kind === 'docker') return (d as DockerDetails).containers;
+  }
+  return null;
 }
 
 /** Factory of the `gpu` kind: one source. */

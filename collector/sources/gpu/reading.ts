@@ -1,6 +1,6 @@
 // Backend-neutral GPU readings (NVML or nvidia-smi) and their conversion to series and details.
 
-import type { GpuDetails, GpuDevice, GpuProcess } from '../../../protocol/details/gpu';
+import type { GpuDetails, GpuDevice, GpuProcess, ProcessOwner } from '../../../protocol/details/gpu';
 import type { SeriesMap } from '../../../protocol';
 import { seriesName } from '../../../protocol/series';
 import type { SampleResult } from '../../source';
@@ -171,8 +171,22 @@ export function sortByPciBusId<T extends { pciBusId: string }>(devices: T[]): T[
     .map((x) => x.d);
 }
 
-/** Name and user of a process, looked up by the caller (e.g. from /proc). */
-export type ProcessLookup = (pid: number) => { name: string | null; user: string | null };
+/** Who a process is, looked up by the caller (from /proc: see sources/proc-owner). */
+export interface ProcessAttribution {
+  /** Pid in the collector's namespace when it differs from the backend's. */
+  pid?: number;
+  nvmlPid?: number;
+  name: string | null;
+  user: string | null;
+  command?: string | null;
+  startTime?: number | null;
+  owner?: ProcessOwner | null;
+  /** false: the pid no longer exists; null: cannot tell. */
+  alive?: boolean | null;
+}
+
+/** Attribution of a pid, looked up by the caller. */
+export type ProcessLookup = (pid: number) => ProcessAttribution;
 
 // Series names per (source, GPU index), built once: naming 160 series every tick would cost more
 // than reading the GPUs.
@@ -243,7 +257,13 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     const gpuIndex = indexByBus.get(normalizePciBusId(p.pciBusId));
     if (gpuIndex === undefined) continue;
     const who = lookup(p.pid);
-    processes.push({ pid: p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type });
+    const row: GpuProcess = { pid: who.pid ?? p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type };
+    if (who.nvmlPid !== undefined) row.nvmlPid = who.nvmlPid;
+    if (who.command !== undefined) row.command = who.command;
+    if (who.startTime !== undefined) row.startTime = who.startTime;
+    if (who.owner !== undefined) row.owner = who.owner;
+    if (who.alive === false) row.alive = false;
+    processes.push(row);
   }
   processes.sort((a, b) => a.gpuIndex - b.gpuIndex || (b.usedMemoryBytes ?? -1) - (a.usedMemoryBytes ?? -1) || a.pid - b.pid);
   const details: GpuDetails = {

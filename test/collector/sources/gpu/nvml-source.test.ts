@@ -127,11 +127,18 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     await h.source.probe(NEVER);
     const d = (await h.source.sample(NEVER)).details as GpuDetails;
     const me = os.userInfo().username;
-    assert.deepEqual(d.processes.find((p) => p.pid === a.pid), { pid: a.pid, name: 'sleep', user: me, gpuIndex: 0, usedMemoryBytes: 3 * GIB, smUtilRatio: 0.37, type: 'compute' });
+    const pa = d.processes.find((p) => p.pid === a.pid)!;
+    const { command, startTime, owner, ...rest } = pa;
+    assert.deepEqual(rest, { pid: a.pid, name: 'sleep', user: me, gpuIndex: 0, usedMemoryBytes: 3 * GIB, smUtilRatio: 0.37, type: 'compute' });
+    // Attribution: full command, start time (within the last minute), owner from /proc/<pid>/cgroup.
+    assert.equal(command, 'sleep 60');
+    assert.ok(startTime !== null && startTime !== undefined && Math.abs(startTime - Date.now()) < 60_000, `start time ${startTime}`);
+    assert.ok(owner && typeof owner.kind === 'string', 'owner read from cgroup');
     // In both lists (C+G): shown once as compute; memory taken from the list that has it.
-    assert.deepEqual(d.processes.find((p) => p.pid === b.pid), { pid: b.pid, name: 'sleep', user: me, gpuIndex: 1, usedMemoryBytes: GIB, smUtilRatio: null, type: 'compute' });
-    // A pid not visible here (another container): listed without name/user.
-    assert.deepEqual(d.processes.find((p) => p.pid === 4194303), { pid: 4194303, name: null, user: null, gpuIndex: 1, usedMemoryBytes: 1048576, smUtilRatio: null, type: 'graphics' });
+    const pb = d.processes.find((p) => p.pid === b.pid)!;
+    assert.deepEqual([pb.gpuIndex, pb.usedMemoryBytes, pb.smUtilRatio, pb.type, pb.name], [1, GIB, null, 'compute', 'sleep']);
+    // A pid that exists nowhere (exited, VRAM orphaned): listed without name/user, marked not alive.
+    assert.deepEqual(d.processes.find((p) => p.pid === 4194303), { pid: 4194303, name: null, user: null, command: null, startTime: null, owner: null, alive: false, gpuIndex: 1, usedMemoryBytes: 1048576, smUtilRatio: null, type: 'graphics' });
   });
 
   it('grows the process buffer on INSUFFICIENT_SIZE (100 processes on one GPU)', async () => {

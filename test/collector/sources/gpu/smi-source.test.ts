@@ -116,7 +116,11 @@ describe('gpu source: nvidia-smi fallback (fake nvidia-smi)', function () {
       const det = (await h!.source.sample(NEVER)).details as GpuDetails;
       return det.processes.length > 0 ? det : null;
     }, 4000, 'process list');
-    assert.deepEqual(d.processes, [{ pid: a.pid, name: 'sleep', user: os.userInfo().username, gpuIndex: 1, usedMemoryBytes: 300 * MIB, smUtilRatio: null, type: 'compute' }]);
+    assert.equal(d.processes.length, 1);
+    const { command, startTime, owner, ...rest } = d.processes[0];
+    assert.deepEqual(rest, { pid: a.pid, name: 'sleep', user: os.userInfo().username, gpuIndex: 1, usedMemoryBytes: 300 * MIB, smUtilRatio: null, type: 'compute' });
+    assert.equal(command, 'sleep 60');
+    assert.ok(typeof startTime === 'number' && owner, 'the fallback backend gets the same attribution');
   });
 
   it('report action: nvidia-smi -q text of one GPU (by PCI order), clear errors for bad indexes', async () => {

@@ -36,6 +36,8 @@ describe('gpu source with DRM GPUs', function () {
     const p = det.processes.find((x) => x.pid === 4242);
     assert.deepEqual(p && { name: p.name, gpuIndex: p.gpuIndex, type: p.type }, { name: 'python3 train.py', gpuIndex: 0, type: 'unknown' });
     assert.ok(p?.user, 'user from /proc/<pid>/status under RIGWATCH_PROC_ROOT');
+    // The shared attribution (cgroup → owner) applies to DRM processes as to NVIDIA's.
+    assert.deepEqual(p?.owner && [p.owner.kind, p.owner.runtime], ['container', 'docker']);
     await assert.rejects(h.source.actions?.report({ index: '0' }, NEVER) ?? Promise.resolve(), /not an NVIDIA GPU/);
   });
 
