@@ -172,8 +172,10 @@ export const DRM_FULL_WALK_MS = 30_000;
 /** A process first seen less than this long ago is walked at every discovery, ms (frameworks open the GPU seconds after start). */
 export const YOUNG_PROCESS_MS = 60_000;
 
-/** Cap on DRM file descriptors followed per tick (data from others is bounded). */
+/** Cap on DRM file descriptors followed (data from others is bounded). */
 export const MAX_DRM_FDS = 8192;
+/** fd links read per scan at most; the rest of a walk continues at the next scans. */
+export const WALK_BUDGET_LINKS = 2000;
 
 /**
  * Finds DRM clients under <procRoot>/<pid>/fdinfo. Every `discoveryIntervalMs` the fd tables of young
@@ -189,6 +191,11 @@ export class FdinfoScanner {
   private lastWalk = -Infinity;
   private lastFullWalk = -Infinity;
   private firstSeen = new Map<number, number>();
+  /** pids whose fd tables are still to be walked (a walk spread over scans). */
+  private pending: number[] = [];
+  /** Entries of `pending` that belong to the current full walk (its unreadable count is published when they are done). */
+  private fullEndsAt = 0;
+  private unreadableCount = 0;
   private prev = new Map<string, ClientPrev>();
   /** Processes whose fd table could not be read in the last walk (another user's, without privileges). */
   unreadablePids = 0;
@@ -245,11 +252,12 @@ export class FdinfoScanner {
     this.lastWalkKind = 'none';
     if (t - this.lastWalk >= this.opts.discoveryIntervalMs || t < this.lastWalk) {
       const full = t - this.lastFullWalk >= (this.opts.fullWalkIntervalMs ?? DRM_FULL_WALK_MS) || t < this.lastFullWalk;
-      this.walk(t, full);
+      this.startWalk(t, full);
       this.lastWalkKind = full ? 'full' : 'discovery';
       this.lastWalk = t;
       if (full) this.lastFullWalk = t;
     }
+    if (this.pending.length > 0) this.continueWalk();
     const seen = new Map<string, DrmClientUse>();
     const nextPrev = new Map<string, ClientPrev>();
     for (const [pid, groups] of this.known) {
@@ -301,62 +309,80 @@ export class FdinfoScanner {
     return [...seen.values()];
   }
 
-  /** Walks every process's fd table for links into /dev/dri, reading each one's fdinfo to group dup'd fds by client. */
-  private walk(t: number, full: boolean): void {
-    const { io, procRoot } = this.opts;
-    const known = new Map<number, string[][]>();
-    const firstSeen = new Map<number, number>();
-    let unreadable = 0;
-    let total = 0;
+  /** Lists the processes, drops the gone, and queues the fd tables to walk: every process on a full walk, else the young. */
+  private startWalk(t: number, full: boolean): void {
     let pids: number[];
     try {
-      pids = io.readdir(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+      pids = this.opts.io.readdir(this.opts.procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
     } catch {
       pids = [];
     }
+    const firstSeen = new Map<number, number>();
+    const queue: number[] = [];
+    // Processes already running at the first walk are not young: they are walked with the full walks.
+    const first = this.lastWalk === -Infinity;
     for (const pid of pids) {
-      const seenAt = this.firstSeen.get(pid) ?? t;
+      const seenAt = this.firstSeen.get(pid) ?? (first ? -Infinity : t);
       firstSeen.set(pid, seenAt);
       // Known GPU users keep their groups until the full walk (a second device opened later waits for it).
-      if (!full && t - seenAt > YOUNG_PROCESS_MS) {
-        const k = this.known.get(pid);
-        if (k) known.set(pid, k);
-        continue;
-      }
+      if (full || t - seenAt <= YOUNG_PROCESS_MS) queue.push(pid);
+    }
+    for (const pid of [...this.known.keys()]) if (!firstSeen.has(pid)) this.forgetPid(pid);
+    this.firstSeen = firstSeen;
+    // A walk still under way keeps its place; the new one's pids follow.
+    const queued = new Set(this.pending);
+    for (const pid of queue) if (!queued.has(pid)) this.pending.push(pid);
+    if (full) {
+      this.fullEndsAt = this.pending.length;
+      this.unreadableCount = 0;
+    }
+  }
+
+  /**
+   * Walks queued fd tables for links into /dev/dri, reading each DRM fd's fdinfo to group dup'd fds by
+   * client, until WALK_BUDGET_LINKS links were read: a full walk of a busy box is spread over a few scans
+   * rather than stalling one tick (the reads are synchronous).
+   */
+  private continueWalk(): void {
+    const { io, procRoot } = this.opts;
+    let links = 0;
+    let walked = 0;
+    let total = 0;
+    for (const groups of this.known.values()) for (const g of groups) total += g.length;
+    while (walked < this.pending.length && links < WALK_BUDGET_LINKS) {
+      const pid = this.pending[walked++];
       let fds: string[];
       const fdDir = path.join(procRoot, String(pid), 'fd');
       try {
         fds = io.readdir(fdDir);
       } catch (e) {
-        if (errCode(e) === 'EACCES' || errCode(e) === 'EPERM') unreadable++;
+        if (errCode(e) === 'EACCES' || errCode(e) === 'EPERM') this.unreadableCount++;
+        this.forgetPid(pid);
         continue;
       }
       const drm: string[] = [];
       for (const fd of fds) {
-        if (total >= MAX_DRM_FDS) break;
+        links++;
         let target: string;
         try {
           target = io.readlink(path.join(fdDir, fd));
         } catch {
           continue;
         }
-        if (target.startsWith('/dev/dri/')) {
-          drm.push(fd);
-          total++;
-        }
+        if (target.startsWith('/dev/dri/')) drm.push(fd);
       }
-      if (drm.length === 0) continue;
       const groups = new Map<string, string[]>();
       for (const fd of drm) {
+        if (total >= MAX_DRM_FDS) break;
         const file = path.join(procRoot, String(pid), 'fdinfo', fd);
-        let text: string | null;
+        let text: string;
         try {
           this.filesRead++;
           text = io.readText(file);
         } catch {
-          text = null;
+          continue;
         }
-        if (text === null) continue;
+        total++;
         this.walked.set(file, text);
         const id = /^drm-client-id:\s*(\S+)/m.exec(text)?.[1] ?? `fd${fd}`;
         const pdev = /^drm-pdev:\s*(\S+)/m.exec(text)?.[1] ?? '';
@@ -365,14 +391,21 @@ export class FdinfoScanner {
         if (l) l.push(fd);
         else groups.set(k, [fd]);
       }
-      if (groups.size > 0) known.set(pid, [...groups.values()]);
+      this.forgetPid(pid);
+      if (groups.size > 0) this.known.set(pid, [...groups.values()]);
     }
-    this.known = known;
-    this.firstSeen = firstSeen;
-    // Held files of fds that are no longer a client's representative are closed.
-    const keep = new Set<string>();
-    for (const [pid, groups] of known) for (const g of groups) if (g.length > 0) keep.add(path.join(procRoot, String(pid), 'fdinfo', g[0]));
-    for (const f of [...this.held.keys()]) if (!keep.has(f)) this.release(f);
-    if (full) this.unreadablePids = unreadable;
+    this.pending.splice(0, walked);
+    if (this.fullEndsAt > 0) {
+      this.fullEndsAt = Math.max(0, this.fullEndsAt - walked);
+      if (this.fullEndsAt === 0) this.unreadablePids = this.unreadableCount;
+    }
+  }
+
+  /** Drops a pid's groups and closes its held files. */
+  private forgetPid(pid: number): void {
+    const groups = this.known.get(pid);
+    if (!groups) return;
+    this.known.delete(pid);
+    for (const g of groups) for (const fd of g) this.release(path.join(this.opts.procRoot, String(pid), 'fdinfo', fd));
   }
 }
