@@ -6,6 +6,8 @@ import { createLogger } from '../../../../collector/log';
 import { ConfigError } from '../../../../collector/config-error';
 import { HostSource, PortableHostSource, hostFactory, parseHostConfig } from '../../../../collector/sources/host';
 import type { HostDetails } from '../../../../protocol';
+import { SOURCE_FACTORIES } from '../../../../collector/sources/index';
+import { startCollector } from '../../../helpers/collector-process';
 
 const NEVER = new AbortController().signal;
 const log = createLogger('error', () => {});
@@ -84,5 +86,32 @@ describe('host: portable backend against the /proc backend on this machine', fun
     assert.ok(db.topMem && db.topMem.length > 0 && db.topMem.length <= 10);
     assert.ok(db.topMem.every((p) => p.pid > 0 && typeof p.name === 'string' && (p.rssBytes ?? 0) >= 0));
     assert.ok(portable.lastRoundCostMs !== null && portable.lastRoundCostMs > 0);
+  });
+});
+
+describe('host: portable backend in the real collector process (bundled worker)', function () {
+  this.timeout(150_000);
+  it('host.backend "portable": /api/current carries CPU, memory, mounts and network from the worker', async () => {
+    const config: Record<string, unknown> = { host: { backend: 'portable' } };
+    for (const f of SOURCE_FACTORIES) if (f.kind !== 'host') config[f.kind] = false;
+    const c = await startCollector({ config, interval: 0.5 });
+    try {
+      let latest: { series: Record<string, number | null>; details: Record<string, unknown> } | undefined;
+      const end = Date.now() + 120_000;
+      while (Date.now() < end) {
+        const body = (await (await c.get('/api/current')).json()) as { latest?: typeof latest; sources: { id: string; description?: string }[] };
+        latest = body.latest;
+        if (latest && ((latest.details.host as HostDetails | undefined)?.mounts.length ?? 0) > 0 && typeof latest.series['host.net_rx_bytes_per_second'] === 'number') break;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.ok(latest, `no sample; stderr: ${c.stderr()}`);
+      assert.equal(typeof latest.series['host.cpu_busy_ratio'], 'number');
+      assert.equal(typeof latest.series['host.memory_used_bytes'], 'number');
+      assert.ok((latest.details.host as HostDetails).mounts.some((m) => m.mount === '/'), JSON.stringify(latest.details.host));
+      assert.equal(typeof latest.series['host.net_rx_bytes_per_second'], 'number', c.stderr());
+      assert.doesNotMatch(c.stderr(), /unknown worker kind/);
+    } finally {
+      await c.stop();
+    }
   });
 });
