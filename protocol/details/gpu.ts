@@ -99,12 +99,22 @@ export interface GpuDevice {
   health?: GpuHealth;
   /** Xid / critical events (NVML backend). */
   events?: GpuEventsInfo;
+  /** Who made it (absent from older collectors: NVIDIA). */
+  vendor?: GpuVendor;
+  /** Kernel driver or library that reads it: `nvml`, `nvidia-smi`, `amdgpu`, `i915`, `xe`. */
+  driver?: string;
+  /** Why a series of this GPU is null (metric suffix → reason), where the backend knows. */
+  unavailable?: Record<string, string>;
 }
+
+/** GPU vendors the collector reads. */
+export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple';
 
 /** GPU source details. */
 export interface GpuDetails {
   kind: 'gpu';
-  backend: 'nvml' | 'nvidia-smi';
+  /** The NVIDIA backend when NVIDIA GPUs are present, else `drm` (AMD/Intel through sysfs and fdinfo) or `ioreg` (Apple). */
+  backend: 'nvml' | 'nvidia-smi' | 'drm' | 'ioreg';
   /** Why the slower nvidia-smi backend is in use (e.g. "koffi could not be loaded: …"). */
   backendReason?: string;
   driverVersion: string | null;

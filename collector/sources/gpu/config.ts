@@ -29,6 +29,13 @@ export interface GpuConfig {
   xidHoldMs: number;
   /** Kernel log read for `NVRM: Xid` lines where NVML events cannot be registered. */
   kernelLogPath: string;
+  /** Read AMD/Intel GPUs through DRM sysfs and fdinfo (default true). */
+  drm: boolean;
+  /** DRM: how often every process's fds are walked to find new GPU clients, ms. */
+  drmDiscoveryIntervalMs: number;
+  /** Stand-ins for /sys and /proc (RIGWATCH_SYSFS_ROOT, RIGWATCH_PROC_ROOT): tests point them at captured trees. */
+  sysRoot: string;
+  procRoot: string;
   /** Attribute processes to containers, pods, units and sessions (false: pid, name and user only). */
   attribution: boolean;
   /** Kubelet read-only `/pods` URL for pod names, or null to not ask. */
@@ -47,7 +54,8 @@ const MIN_SILENCE_TIMEOUT_MS = 5000;
 /** Default hold of a GPU event in the health verdict, ms (the gpu-xid rule's keepFiringFor is the same 1 h). */
 export const DEFAULT_XID_HOLD_MS = 3_600_000;
 
-const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs', 'kernelLogPath', 'attribution', 'kubeletUrl'];
+const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs', 'kernelLogPath', 'attribution', 'kubeletUrl', 'drm', 'drmDiscoveryIntervalMs'];
+const DEFAULT_DRM_DISCOVERY_MS = 5000;
 /** Default kubelet read-only pod list (for pod names). */
 export const DEFAULT_KUBELET_URL = 'http://127.0.0.1:10255/pods';
 
@@ -68,6 +76,7 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`gpu.${key}`, v, `a number of milliseconds ≥ ${min}`);
     return v;
   };
+  if (section.drm !== undefined && typeof section.drm !== 'boolean') throw new ConfigError('gpu.drm', section.drm, 'true or false');
   const backend = section.backend ?? 'auto';
   if (backend !== 'auto' && backend !== 'nvml' && backend !== 'nvidia-smi') throw new ConfigError('gpu.backend', backend, '"auto", "nvml" or "nvidia-smi"');
   const events = section.events ?? true;
@@ -92,5 +101,9 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
     initTimeoutMs: ms('initTimeoutMs', DEFAULT_INIT_TIMEOUT_MS, 100),
     processIntervalMs: ms('processIntervalMs', DEFAULT_PROCESS_INTERVAL_MS, 500),
     silenceTimeoutMs: ms('silenceTimeoutMs', Math.max(MIN_SILENCE_TIMEOUT_MS, 3 * intervalMs), 200),
+    drm: section.drm !== false,
+    drmDiscoveryIntervalMs: ms('drmDiscoveryIntervalMs', DEFAULT_DRM_DISCOVERY_MS, 100),
+    sysRoot: env.RIGWATCH_SYSFS_ROOT || '/sys',
+    procRoot: env.RIGWATCH_PROC_ROOT || '/proc',
   };
 }

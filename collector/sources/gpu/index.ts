@@ -17,6 +17,15 @@ import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu
 
 export { stuckNvmlWorkers } from './nvml-backend';
 import { SmiBackend } from './smi-backend';
+import { DrmBackend } from './drm/drm-backend';
+import { AppleGpuBackend } from './apple/ioreg';
+
+/** A GPU backend read beside (or instead of) NVIDIA's: DRM (AMD/Intel on Linux) or ioreg (Apple). */
+interface ExtraGpuBackend {
+  read(): GpuReading;
+  describe(): string;
+  close(): void;
+}
 import { ProcessInfoCache } from './proc-info';
 import { buildSample, sortByPciBusId, type GpuReading, type ProcessAttribution, type ProcessLookup } from './reading';
 import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo, type ProcIdentity } from '../proc-owner';
@@ -45,6 +54,8 @@ export class GpuSource implements Source {
   private noGpu: { until: number; result: ProbeResult } | null = null;
   /** Name and user only (gpu.attribution: false). */
   private readonly procs: ProcessInfoCache;
+  /** AMD/Intel GPUs through DRM sysfs + fdinfo (or Apple's through ioreg), alongside or instead of NVIDIA's backend. */
+  private drm: ExtraGpuBackend | null = null;
   /** Full attribution (default). */
   private readonly owners: ProcOwnerReader | null;
   private readonly names: ContainerNames | null;
@@ -67,6 +78,7 @@ export class GpuSource implements Source {
     private readonly ctx: SourceContext,
   ) {
     this.log = ctx.log;
+    this.procs = new ProcessInfoCache(cfg.procRoot);
     this.sampleTimeoutMs = cfg.callTimeoutMs + SAMPLE_TIMEOUT_MARGIN_MS;
     this.actions = { report: (args) => this.report(args) };
     this.procs = new ProcessInfoCache(procRootOf(ctx.env));
@@ -103,7 +115,27 @@ export class GpuSource implements Source {
     return this.smi;
   }
 
+  /** Probes NVIDIA (NVML, else nvidia-smi) and the DRM GPUs; ready when either finds a GPU. */
   async probe(signal: AbortSignal): Promise<ProbeResult> {
+    this.drm?.close();
+    this.drm = null;
+    let drm: ExtraGpuBackend | null = this.cfg.drm ? DrmBackend.open({ sysRoot: this.cfg.sysRoot, procRoot: this.cfg.procRoot, log: this.log.child('drm'), discoveryIntervalMs: this.cfg.drmDiscoveryIntervalMs }) : null;
+    // Macs: the accelerator statistics ioreg prints (RIGWATCH_IOREG names a stand-in command for tests).
+    if (!drm && (process.platform === 'darwin' || this.ctx.env.RIGWATCH_IOREG)) drm = await AppleGpuBackend.open(this.ctx.env.RIGWATCH_IOREG || 'ioreg', this.log.child('apple'));
+    if (!drm) return this.probeNvidia(signal);
+    let nv: ProbeResult;
+    try {
+      nv = await this.probeNvidia(signal);
+    } catch (e) {
+      nv = { status: 'unavailable', reason: (e as Error).message, retry: true };
+    }
+    this.drm = drm;
+    drm.read(); // primes the engine-time and energy baselines
+    if (nv.status === 'ready') return { status: 'ready', description: `${nv.description ?? 'NVIDIA'}; ${drm.describe()}` };
+    return { status: 'ready', description: drm.describe() };
+  }
+
+  private async probeNvidia(signal: AbortSignal): Promise<ProbeResult> {
     this.closeBackends();
     if (this.noGpu && Date.now() < this.noGpu.until) return this.noGpu.result;
     this.noGpu = null;
@@ -176,7 +208,13 @@ export class GpuSource implements Source {
     let reading: GpuReading;
     if (this.nvml) reading = await this.nvml.read(signal);
     else if (this.smi) reading = this.smi.read();
+    else if (this.drm) reading = this.drm.read();
     else throw new SourceError('GPU source not probed');
+    if (this.drm && (this.nvml || this.smi)) {
+      // NVIDIA and DRM GPUs side by side: buildSample orders them all by PCI bus id.
+      const d = this.drm.read();
+      reading = { ...reading, devices: reading.devices.concat(d.devices), processes: reading.processes.concat(d.processes) };
+    }
     if (reading.devices.length === 0) throw new SourceError('no GPU reported');
     const result = buildSample(this.id, reading, this.lookup, this.backendReason);
     const details = result.details as GpuDetails;
@@ -192,6 +230,8 @@ export class GpuSource implements Source {
 
   async close(): Promise<void> {
     this.closeBackends();
+    this.drm?.close();
+    this.drm = null;
     await this.closingEvents;
   }
 
@@ -273,6 +313,8 @@ export class GpuSource implements Source {
     if (this.lastDetails) this.busOrder = this.lastDetails.devices.map((d) => d.pciBusId);
     if (this.busOrder.length === 0) throw new Error('no GPU is known yet');
     if (index >= this.busOrder.length) throw new Error(`index: expected 0..${this.busOrder.length - 1}, got ${index}`);
+    const dev = this.lastDetails?.devices[index];
+    if (dev?.vendor && dev.vendor !== 'nvidia') throw new Error(`GPU ${index} (${dev.name}) is not an NVIDIA GPU: the nvidia-smi report covers NVIDIA GPUs only`);
     const r: GpuReport = await fetchReport(this.cfg.nvidiaSmiPath, this.ctx.env, index, this.busOrder[index]);
     return r.text;
   }

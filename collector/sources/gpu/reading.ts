@@ -75,6 +75,13 @@ export interface DeviceReading {
   /** Values by metric; or, from NVML (zero-copy), a Float64Array in GPU_METRICS order with NaN for null. */
   metrics: MetricRecord | Float64Array;
   notes: string[];
+  /** Vendor and driver (DRM devices; NVIDIA backends may leave them out). */
+  vendor?: GpuDevice['vendor'];
+  driver?: string;
+  /** Vendor-specific series beyond GPU_METRICS (suffix after `gpu.<i>.` → value), e.g. AMD junction temperature. */
+  extra?: Record<string, number | null>;
+  /** Why a null metric is null (metric or extra name → reason). */
+  unavailable?: Record<string, string>;
 }
 
 /** Values by metric name; null = not available. */
@@ -257,8 +264,9 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     } else {
       for (let i = 0; i < names.length; i++) series[names[i]] = mv[GPU_METRICS[i]];
     }
+    if (d.extra) for (const k of Object.keys(d.extra)) series[seriesName(sourceId, index, k)] = d.extra[k];
     const pstate = metricOf(d, 'pstate_count');
-    devices.push({
+    const dev: GpuDevice = {
       index,
       name: d.name,
       uuid: d.uuid,
@@ -268,7 +276,12 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
       throttleReasons: decodeThrottleReasons(d.throttleMask),
       pstate: pstate === null ? null : `P${pstate}`,
       notes: d.notes,
-    });
+    };
+    // NVIDIA backends leave vendor/driver out: every GPU they read is NVIDIA's, read by that backend.
+    dev.vendor = d.vendor ?? 'nvidia';
+    dev.driver = d.driver ?? reading.backend;
+    if (d.unavailable && Object.keys(d.unavailable).length > 0) dev.unavailable = d.unavailable;
+    devices.push(dev);
   });
   const processes: GpuProcess[] = [];
   for (const p of reading.processes) {

@@ -32,6 +32,7 @@ import {
   type ProcStat,
 } from './parsers';
 import { TopProcessSampler, type TopProcesses } from './top-processes';
+import { PortableHostSource } from './portable/portable-source';
 
 /** How often the top-process lists are refreshed. */
 export const TOP_PROCESSES_INTERVAL_MS = 5000;
@@ -75,7 +76,12 @@ export interface HostSourceOptions {
 export interface HostConfig extends MountFilter {
   /** Set false to leave out the top-process lists. */
   processes?: boolean;
+  /** `proc` (/proc + statfs), `portable` (os + statfs + systeminformation) or `auto` (proc where /proc exists). */
+  backend?: HostBackendChoice;
 }
+
+/** Which host backend reads the machine. */
+export type HostBackendChoice = 'auto' | 'proc' | 'portable';
 
 /** Validates `config.host` (`undefined`/`true` mean defaults). */
 export function parseHostConfig(raw: unknown): HostConfig {
@@ -88,11 +94,15 @@ export function parseHostConfig(raw: unknown): HostConfig {
       const v = r[key];
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)) throw new ConfigError(`host.${key}`, v, 'an array of non-empty strings');
       out[key] = v as string[];
+    } else if (key === 'backend') {
+      const v = r[key];
+      if (v !== 'auto' && v !== 'proc' && v !== 'portable') throw new ConfigError('host.backend', v, '"auto", "proc" or "portable"');
+      out.backend = v;
     } else if (key === 'processes') {
       if (typeof r[key] !== 'boolean') throw new ConfigError('host.processes', r[key], 'true or false');
       out.processes = r[key] as boolean;
     } else {
-      throw new ConfigError(`host.${key}`, r[key], 'one of includeFsTypes, excludeMounts, processes');
+      throw new ConfigError(`host.${key}`, r[key], 'one of includeFsTypes, excludeMounts, processes, backend');
     }
   }
   return out;
@@ -352,6 +362,10 @@ export const hostFactory: SourceFactory = {
   kind: 'host',
   create(ctx: SourceContext): Source[] {
     const cfg = parseHostConfig(ctx.config);
-    return [new HostSource({ log: ctx.log.child('host'), filter: cfg, processes: cfg.processes })];
+    const log = ctx.log.child('host');
+    // auto: /proc where it exists (Linux), the portable backend elsewhere (macOS, Windows).
+    const portable = cfg.backend === 'portable' || (cfg.backend !== 'proc' && !fs.existsSync('/proc/stat'));
+    if (portable) return [new PortableHostSource({ log, filter: cfg, processes: cfg.processes })];
+    return [new HostSource({ log, filter: cfg, processes: cfg.processes })];
   },
 };

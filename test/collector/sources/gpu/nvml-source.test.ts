@@ -73,7 +73,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(d.cudaVersion, '12.4');
     assert.deepEqual(d.devices[1], {
       index: 1, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-abc', pciBusId: '00000000:0F:00.0', computeCapability: '9.0',
-      migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2',
+      migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2', vendor: 'nvidia', driver: 'nvml',
       notes: ['GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null'],
       events: { source: 'nvml', recent: [] },
       health: {

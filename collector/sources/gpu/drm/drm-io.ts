@@ -1,0 +1,59 @@
+// The file-system calls the DRM backend makes, behind an interface so tests can put faults (EACCES,
+// a GPU that vanishes) in front of a captured tree. Every call is a small synchronous read of a
+// kernel file: sysfs and procfs never touch a disk, and the async versions cost several times more.
+
+import * as fs from 'node:fs';
+import { readProcFile } from '../../host/read-proc';
+
+/** What the DRM backend reads with. */
+export interface DrmIo {
+  /** The whole file as text; throws like fs.readFileSync (err.code ENOENT, EACCES, …). */
+  readText(path: string): string;
+  /** The whole file as bytes (the binary gpu_metrics table). */
+  readBytes(path: string): Buffer;
+  /** Entry names of a directory. */
+  readdir(path: string): string[];
+  /** Target of a symbolic link. */
+  readlink(path: string): string;
+  /** Opens a file to re-read with `reread` (a held fdinfo costs one pread a tick instead of open+read+close). */
+  open(path: string): number;
+  /** The whole file again from offset 0, as text; throws when the file is gone. */
+  reread(fd: number): string;
+  close(fd: number): void;
+}
+
+let rbuf = Buffer.allocUnsafe(16 * 1024);
+
+/** The real file system. */
+export const realDrmIo: DrmIo = {
+  readText: readProcFile,
+  // Through the reused buffer too: readFileSync allocates per call and costs twice as much here.
+  readBytes: (p) => Buffer.from(readProcFile(p), 'latin1'),
+  readdir: (p) => fs.readdirSync(p),
+  readlink: (p) => fs.readlinkSync(p),
+  open: (p) => fs.openSync(p, 'r'),
+  reread: (fd) => {
+    // procfs seq_files and sysfs attributes regenerate their text on a read at offset 0.
+    for (;;) {
+      const n = fs.readSync(fd, rbuf, 0, rbuf.length, 0);
+      if (n < rbuf.length) return rbuf.toString('latin1', 0, n);
+      rbuf = Buffer.allocUnsafe(rbuf.length * 2);
+    }
+  },
+  close: (fd) => fs.closeSync(fd),
+};
+
+/** The error code of a failed call (`ENOENT`, `EACCES`, …), or `EIO` when there is none. */
+export function errCode(e: unknown): string {
+  const c = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof c === 'string' ? c : 'EIO';
+}
+
+/** A short reason for a failed read: "permission denied" reads better in a tooltip than EACCES. */
+export function readFailure(path: string, e: unknown): string {
+  const code = errCode(e);
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied reading ${path}`;
+  if (code === 'ENOENT') return `${path} is missing`;
+  if (code === 'ENODEV' || code === 'ENXIO') return `the device behind ${path} is gone`;
+  return `cannot read ${path}: ${(e as Error).message}`;
+}

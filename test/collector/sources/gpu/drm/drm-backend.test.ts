@@ -1,0 +1,322 @@
+// The DRM backend on captured sysfs/procfs trees: every reader per driver, deltas, deduplication,
+// a GPU that disappears, unreadable files and a hwmon without labels.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createLogger, type Logger } from '../../../../../collector/log';
+import { DrmBackend } from '../../../../../collector/sources/gpu/drm/drm-backend';
+import { realDrmIo, type DrmIo } from '../../../../../collector/sources/gpu/drm/drm-io';
+import { metricOf, type DeviceReading, type GpuReading } from '../../../../../collector/sources/gpu/reading';
+
+const FIX = path.resolve(__dirname, '../../../../fixtures/gpu/drm');
+const GIB = 1024 ** 3;
+const KIB = 1024;
+
+/** A writable copy of a fixture tree (symlinks kept), removed after the test. */
+function copyTree(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-drm-'));
+  fs.cpSync(path.join(FIX, name), dir, { recursive: true, verbatimSymlinks: true });
+  return dir;
+}
+
+interface Rig {
+  backend: DrmBackend;
+  root: string;
+  logs: string[];
+  clock: { t: number };
+}
+
+function open(root: string, io?: DrmIo, discoveryIntervalMs = 5000, processIntervalMs = 0): Rig {
+  const logs: string[] = [];
+  const log: Logger = createLogger('debug', (l) => logs.push(l));
+  const clock = { t: 1000 };
+  const backend = DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log, io, now: () => clock.t, discoveryIntervalMs, processIntervalMs });
+  assert.ok(backend, `no DRM GPU found under ${root}`);
+  return { backend, root, logs, clock };
+}
+
+const m = (d: DeviceReading, k: Parameters<typeof metricOf>[1]): number | null => metricOf(d, k);
+
+/** Rewrites `key:\t<n> ns` (or cycles) in an fdinfo file, adding `add`. */
+function bump(file: string, key: string, add: number): void {
+  const text = fs.readFileSync(file, 'utf8');
+  const re = new RegExp(`^(${key}:\\s*)(\\d+)`, 'm');
+  assert.match(text, re, `${key} in ${file}`);
+  fs.writeFileSync(file, text.replace(re, (_all, pre: string, n: string) => `${pre}${Number(n) + add}`));
+}
+
+describe('drm backend on captured trees', () => {
+  const dirs: string[] = [];
+  const tree = (name: string): string => {
+    const d = copyTree(name);
+    dirs.push(d);
+    return d;
+  };
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('amdgpu 6.8 MI300X: two GPUs (the BMC display is skipped), sysfs + gpu_metrics v1.4, nulls with reasons', () => {
+    const { backend, logs } = open(tree('amdgpu-6.8-mi300x'));
+    assert.equal(backend.describe(), '2 × AMD Instinct MI300X OAM via amdgpu sysfs');
+    const r = backend.read();
+    assert.equal(r.backend, 'drm');
+    assert.deepEqual(r.devices.map((d) => d.pciBusId), ['00000000:11:00.0', '00000000:2F:00.0']);
+    const d = r.devices[0];
+    assert.equal(d.vendor, 'amd');
+    assert.equal(d.driver, 'amdgpu');
+    assert.equal(d.uuid, 'AMD-7d1e40c17b1e5dd1');
+    assert.equal(m(d, 'utilization_ratio'), 0.87);
+    assert.equal(m(d, 'memory_utilization_ratio'), 0.35);
+    assert.equal(m(d, 'memory_total_bytes'), 206141652992);
+    assert.equal(m(d, 'memory_used_bytes'), 291782656 + 120 * GIB);
+    assert.equal(m(d, 'memory_used_ratio'), (291782656 + 120 * GIB) / 206141652992);
+    assert.equal(m(d, 'temperature_celsius'), 52, 'no edge sensor: the junction temperature stands in');
+    assert.ok(d.notes.includes('no edge sensor: temperature_celsius is the junction (hotspot) temperature'), d.notes.join('; '));
+    assert.ok(d.notes.includes('gpu_metrics v1.4'));
+    assert.equal(d.extra?.temperature_junction_celsius, 52);
+    assert.equal(d.extra?.temperature_memory_celsius, 44);
+    assert.equal(m(d, 'power_watts'), 312, 'power1_input when there is no power1_average');
+    assert.equal(m(d, 'power_limit_watts'), 750);
+    assert.equal(m(d, 'sm_clock_hertz'), 1302e6);
+    assert.equal(m(d, 'sm_clock_max_hertz'), 2100e6);
+    assert.equal(m(d, 'memory_clock_hertz'), 1300e6);
+    assert.equal(m(d, 'memory_clock_max_hertz'), 1300e6);
+    assert.equal(m(d, 'ecc_volatile_errors_count'), 0);
+    assert.equal(d.extra?.gtt_used_bytes, 21032960);
+    assert.equal(d.extra?.pcie_link_width_count, 16);
+    assert.equal(d.extra?.pcie_link_transfers_per_second, 32e9);
+    // What the driver does not expose is null, never 0, with a reason.
+    assert.equal(m(d, 'fan_ratio'), null);
+    assert.match(d.unavailable?.fan_ratio ?? '', /no fan sensor/);
+    assert.equal(m(d, 'pstate_count'), null);
+    assert.match(d.unavailable?.pstate_count ?? '', /no P-states/);
+    assert.equal(m(d, 'pcie_rx_bytes_per_second'), null);
+    assert.match(d.unavailable?.pcie_rx_bytes_per_second ?? '', /1 s blocking read/);
+    assert.equal(d.unavailable?.utilization_ratio, undefined);
+    // Once-only: the first read lists the absences in one line per GPU; a second read adds nothing.
+    const lines = logs.filter((l) => l.includes('null:'));
+    assert.equal(lines.length, 2, lines.join('\n'));
+    backend.read();
+    assert.equal(logs.filter((l) => l.includes('null:')).length, 2);
+  });
+
+  it('amdgpu: processes from fdinfo, deduplicated by client id (dup and inherited fds), utilisation from engine deltas', () => {
+    const root = tree('amdgpu-6.8-mi300x');
+    const { backend, clock } = open(root);
+    const first = backend.read();
+    const p0 = first.processes.find((p) => p.pid === 4242);
+    assert.ok(p0, JSON.stringify(first.processes));
+    assert.equal(p0.pciBusId, '00000000:11:00.0');
+    assert.equal(p0.usedMemoryBytes, 125829120 * KIB, 'client 12 counted once although fds 5, 6 and pid 4243 all hold it');
+    assert.equal(p0.smUtilRatio, null, 'no utilisation before a second look');
+    assert.equal(first.processes.find((p) => p.pid === 4243), undefined, 'the inherited fd is the same client');
+    assert.equal(first.processes.find((p) => p.pid === 5151)?.pciBusId, '00000000:2F:00.0');
+    assert.equal(first.processes.length, 2);
+    // 0.75 s of compute in 1 s.
+    for (const f of ['4242/fdinfo/5', '4242/fdinfo/6', '4243/fdinfo/5']) bump(path.join(root, 'proc', f), 'drm-engine-compute', 750_000_000);
+    clock.t += 1000;
+    const second = backend.read();
+    const p1 = second.processes.find((p) => p.pid === 4242);
+    assert.equal(p1?.smUtilRatio, 0.75);
+    assert.equal(p1?.type, 'compute');
+  });
+
+  it('amdgpu 6.8 RX 7900 XTX: labelled hwmon, power1_average, fan from pwm1, decode engine from fdinfo', () => {
+    const root = tree('amdgpu-6.8-rx7900xtx');
+    const { backend, clock } = open(root);
+    const d = backend.read().devices[0];
+    assert.equal(d.name, 'AMD Radeon RX 7900 XTX / XT', 'named from its PCI id (no product_name on Radeons)');
+    assert.equal(d.uuid, 'PCI-00000000:03:00.0');
+    assert.equal(m(d, 'temperature_celsius'), 48);
+    assert.equal(d.extra?.temperature_junction_celsius, 61);
+    assert.equal(d.extra?.temperature_memory_celsius, 58);
+    assert.equal(m(d, 'power_watts'), 212);
+    assert.equal(m(d, 'power_limit_watts'), 327);
+    assert.equal(m(d, 'fan_ratio'), 97 / 255);
+    assert.equal(m(d, 'sm_clock_hertz'), 2410e6);
+    assert.equal(m(d, 'ecc_volatile_errors_count'), null);
+    assert.match(d.unavailable?.ecc_volatile_errors_count ?? '', /RAS/);
+    assert.ok(d.notes.includes('gpu_metrics v1.3'));
+    bump(path.join(root, 'proc/2411/fdinfo/8'), 'drm-engine-dec', 250_000_000);
+    bump(path.join(root, 'proc/2300/fdinfo/14'), 'drm-engine-gfx', 500_000_000);
+    clock.t += 1000;
+    const r = backend.read();
+    assert.equal(m(r.devices[0], 'decoder_utilization_ratio'), 0.25);
+    assert.equal(m(r.devices[0], 'encoder_utilization_ratio'), 0);
+    assert.equal(r.processes.find((p) => p.pid === 2300)?.type, 'graphics');
+    assert.equal(r.processes.find((p) => p.pid === 2300)?.smUtilRatio, 0.5);
+  });
+
+  it('amdgpu 5.4 RX 580: a hwmon without labels gives temp1 as the GPU temperature, with a note; no gpu_metrics', () => {
+    const { backend, logs } = open(tree('amdgpu-5.4-rx580'));
+    const d = backend.read().devices[0];
+    assert.equal(m(d, 'temperature_celsius'), 37);
+    assert.ok(d.notes.some((n) => /no temperature labels: temp1/.test(n)), d.notes.join('; '));
+    assert.equal(d.extra?.temperature_junction_celsius, null);
+    assert.equal(m(d, 'memory_utilization_ratio'), null);
+    assert.match(d.unavailable?.memory_utilization_ratio ?? '', /mem_busy_percent is missing/);
+    assert.equal(m(d, 'power_watts'), 33.173);
+    assert.ok(!logs.some((l) => /gpu_metrics/.test(l)), 'a missing gpu_metrics is not worth a warning');
+  });
+
+  it('i915 6.8 Tiger Lake (integrated): frequencies from sysfs, busy from fdinfo (video capacity 2), memory null with a reason', () => {
+    const root = tree('i915-6.8-tgl-iris-xe');
+    const { backend, clock } = open(root);
+    let d = backend.read().devices[0];
+    assert.equal(d.name, 'Intel Iris Xe Graphics (Tiger Lake)');
+    assert.equal(d.vendor, 'intel');
+    assert.equal(m(d, 'sm_clock_hertz'), 1100e6);
+    assert.equal(m(d, 'sm_clock_max_hertz'), 1350e6);
+    assert.equal(m(d, 'memory_used_bytes'), null);
+    assert.match(d.unavailable?.memory_used_bytes ?? '', /integrated GPU/);
+    assert.match(d.unavailable?.temperature_celsius ?? '', /integrated GPU: no hwmon/);
+    const f = path.join(root, 'proc/1900/fdinfo/41');
+    bump(f, 'drm-engine-render', 400_000_000);
+    bump(f, 'drm-engine-video', 1_200_000_000); // two video engines: 1.2 s of 2 s capacity
+    clock.t += 1000;
+    const r = backend.read();
+    d = r.devices[0];
+    assert.equal(m(d, 'utilization_ratio'), 0.6);
+    assert.equal(m(d, 'decoder_utilization_ratio'), 0.6);
+    assert.equal(r.processes[0].pid, 1900);
+    assert.equal(r.processes[0].usedMemoryBytes, 184320 * KIB, 'integrated: the client’s system memory');
+    assert.equal(r.processes[0].type, 'graphics');
+  });
+
+  it('xe 6.12 Arc B580 (discrete): busy from cycles, VRAM used from clients, power from the energy counter', () => {
+    const root = tree('xe-6.12-arc-b580');
+    const { backend, clock } = open(root);
+    let d = backend.read().devices[0];
+    assert.equal(d.name, 'Intel Arc B580');
+    assert.equal(d.driver, 'xe');
+    assert.equal(m(d, 'sm_clock_hertz'), 2850e6);
+    assert.equal(m(d, 'memory_used_bytes'), 3932160 * KIB);
+    assert.equal(m(d, 'memory_total_bytes'), null);
+    assert.match(d.unavailable?.memory_total_bytes ?? '', /ioctl/);
+    assert.equal(m(d, 'power_watts'), null, 'no energy delta yet');
+    assert.equal(m(d, 'power_limit_watts'), 190);
+    assert.match(d.unavailable?.temperature_celsius ?? '', /no temperature sensor/);
+    assert.equal(d.extra?.pcie_link_width_count, 8);
+    const f = path.join(root, 'proc/3001/fdinfo/6');
+    // ccs: 4 engines; 2e9 busy cycles of 1e9 elapsed → 2 of 4 engines' worth = 0.5.
+    bump(f, 'drm-cycles-ccs', 2_000_000_000);
+    for (const c of ['rcs', 'bcs', 'vcs', 'vecs', 'ccs']) bump(f, `drm-total-cycles-${c}`, 1_000_000_000);
+    const e = path.join(root, 'sys/class/drm/card0/device/hwmon/hwmon2/energy1_input');
+    fs.writeFileSync(e, String(Number(fs.readFileSync(e, 'utf8')) + 95_000_000));
+    clock.t += 500;
+    const r = backend.read();
+    d = r.devices[0];
+    assert.equal(m(d, 'utilization_ratio'), 0.5);
+    assert.equal(m(d, 'power_watts'), 190);
+    assert.equal(r.processes[0].smUtilRatio, 0.5);
+    assert.equal(r.processes[0].type, 'compute');
+  });
+
+  it('a GPU that disappears keeps its place with every value null and a note, and comes back', () => {
+    const root = tree('amdgpu-6.8-mi300x');
+    const { backend, logs } = open(root);
+    backend.read();
+    const dev = path.join(root, 'sys/class/drm/card1/device');
+    fs.renameSync(dev, dev + '.gone');
+    const r: GpuReading = backend.read();
+    assert.equal(r.devices.length, 2);
+    const d = r.devices[0];
+    assert.equal(d.pciBusId, '00000000:11:00.0');
+    assert.equal(m(d, 'utilization_ratio'), null);
+    assert.equal(m(d, 'memory_used_bytes'), null);
+    assert.match(d.notes[0], /GPU disappeared: .*uevent is missing/);
+    assert.equal(m(r.devices[1], 'utilization_ratio'), 0, 'the other GPU is unaffected');
+    assert.equal(logs.filter((l) => /disappeared/.test(l)).length, 1);
+    backend.read();
+    assert.equal(logs.filter((l) => /disappeared/.test(l)).length, 1, 'warned once');
+    fs.renameSync(dev + '.gone', dev);
+    assert.equal(m(backend.read().devices[0], 'utilization_ratio'), 0.87);
+    assert.ok(logs.some((l) => /is back/.test(l)));
+  });
+
+  it('unreadable files (permission denied) are null with that reason; the rest of the GPU still reads', () => {
+    // Tests run as root, which chmod cannot stop: the fault sits in front of the real file system.
+    const denied = (p: string): boolean => /power1_input$|pp_dpm_sclk$|\/proc\/5151\/fd$/.test(p);
+    const eacces = (p: string): Error => Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' });
+    const io: DrmIo = {
+      ...realDrmIo,
+      readText: (p) => {
+        if (denied(p)) throw eacces(p);
+        return realDrmIo.readText(p);
+      },
+      readBytes: realDrmIo.readBytes,
+      readdir: (p) => {
+        if (denied(p)) throw eacces(p);
+        return realDrmIo.readdir(p);
+      },
+      readlink: realDrmIo.readlink,
+    };
+    const { backend } = open(tree('amdgpu-6.8-mi300x'), io);
+    const r = backend.read();
+    const d = r.devices[1];
+    assert.match(d.unavailable?.sm_clock_max_hertz ?? '', /permission denied reading .*pp_dpm_sclk/);
+    assert.equal(m(d, 'sm_clock_max_hertz'), null);
+    // gpu_metrics still gives the power and clock when the files cannot be read.
+    assert.equal(m(d, 'power_watts'), 141);
+    assert.equal(m(d, 'sm_clock_hertz'), 140e6);
+    assert.equal(m(d, 'memory_used_bytes'), 291782656);
+    assert.equal(r.processes.find((p) => p.pid === 5151), undefined, 'another user’s process: not visible');
+    assert.equal(backend.scannerStats?.unreadablePids, 1);
+  });
+
+  it('new clients are found at the discovery cadence; between walks only known fdinfo files are read', () => {
+    const root = tree('amdgpu-6.8-rx7900xtx');
+    const { backend, clock } = open(root, undefined, 5000, 2000);
+    assert.equal(backend.read().processes.length, 2);
+    assert.equal(backend.scannerStats?.filesRead, 2);
+    // AMD only: processes are rescanned every 2 s, not every tick.
+    const f = path.join(root, 'proc/2411/fdinfo/8');
+    bump(f, 'drm-engine-compute', 500_000_000);
+    clock.t += 1000;
+    assert.equal(backend.read().processes.find((p) => p.pid === 2411)?.smUtilRatio, null, 'not rescanned yet');
+    clock.t += 1000;
+    assert.equal(backend.read().processes.find((p) => p.pid === 2411)?.smUtilRatio, 0.25, '0.5 s over 2 s');
+    const src = path.join(root, 'proc/2411');
+    fs.cpSync(src, path.join(root, 'proc/2999'), { recursive: true, verbatimSymlinks: true });
+    fs.writeFileSync(path.join(root, 'proc/2999/fdinfo/8'), fs.readFileSync(path.join(src, 'fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t8'));
+    clock.t += 2000;
+    assert.equal(backend.read().processes.length, 2, 'not walked yet');
+    clock.t += 2000;
+    assert.equal(backend.read().processes.length, 3, 'a young process is walked at the 5 s discovery');
+  });
+
+  it('old processes are walked only at the full walk; young ones and known GPU users at every discovery', () => {
+    const root = tree('amdgpu-6.8-rx7900xtx');
+    const logs: string[] = [];
+    const clock = { t: 0 };
+    const b = DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log: createLogger('error', (l) => logs.push(l)), now: () => clock.t, discoveryIntervalMs: 5000, fullWalkIntervalMs: 30_000, processIntervalMs: 0 });
+    assert.ok(b);
+    assert.equal(b.read().processes.length, 2);
+    // A process that existed at the first walk without a GPU fd opens one 90 s later.
+    fs.mkdirSync(path.join(root, 'proc/3100/fd'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'proc/3100/fdinfo'));
+    clock.t = 1000;
+    b.read(); // not a walk: 3100 is first seen at the 5 s walk below
+    clock.t = 5000;
+    b.read();
+    clock.t = 90_000; // past the full walk (30 s after the last) — and 3100 is no longer young
+    b.read();
+    fs.symlinkSync('/dev/dri/renderD128', path.join(root, 'proc/3100/fd/4'));
+    fs.writeFileSync(path.join(root, 'proc/3100/fdinfo/4'), fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t9'));
+    clock.t = 95_000;
+    assert.equal(b.read().processes.length, 2, 'an old process is not walked at a discovery');
+    clock.t = 120_000;
+    assert.equal(b.read().processes.length, 3, 'the full walk finds it');
+  });
+
+  it('no DRM GPU (no class/drm, or only other drivers) is absence: open returns null', () => {
+    const log = createLogger('error', () => {});
+    assert.equal(DrmBackend.open({ sysRoot: '/nonexistent', procRoot: '/proc', log }), null);
+    const root = tree('amdgpu-6.8-mi300x');
+    for (const c of ['card1', 'card2']) fs.rmSync(path.join(root, 'sys/class/drm', c), { recursive: true });
+    assert.equal(DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log }), null);
+  });
+});

@@ -1,0 +1,103 @@
+// End to end: the real collector (dist/collector.js) with RIGWATCH_SYSFS_ROOT/RIGWATCH_PROC_ROOT at a
+// captured amdgpu tree (two MI300X) shows the GPUs in /api/current, /metrics and the dashboard (Chromium).
+
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import type { SampleMessage } from '../../protocol';
+import type { GpuDetails } from '../../protocol/details/gpu';
+import { SOURCE_FACTORIES } from '../../collector/sources/index';
+import { startCollector, ROOT, type RunningCollector } from '../helpers/collector-process';
+import type { Locator } from 'playwright-core';
+import { launchBrowser, screenshot, type TestBrowser } from './browser';
+
+/** Text of an element including nested shadow roots (innerText stops at them). */
+function deepText(loc: Locator): Promise<string> {
+  return loc.evaluate((root) => {
+    const parts: string[] = [];
+    const walk = (n: Node): void => {
+      if (n.nodeType === Node.TEXT_NODE) {
+        const t = (n.textContent ?? '').trim();
+        if (t) parts.push(t);
+        return;
+      }
+      const el = n as Element;
+      if (el.shadowRoot) walk(el.shadowRoot);
+      n.childNodes.forEach(walk);
+    };
+    walk(root);
+    return parts.join(' ');
+  });
+}
+
+const TREE = path.join(ROOT, 'test/fixtures/gpu/drm/amdgpu-6.8-mi300x');
+
+describe('AMD GPUs through DRM sysfs, end to end (collector + HTTP + /metrics + dashboard)', function () {
+  this.timeout(60_000);
+  let c: RunningCollector | undefined;
+  let b: TestBrowser | undefined;
+
+  before(async () => {
+    const config: Record<string, unknown> = {};
+    for (const f of SOURCE_FACTORIES) if (f.kind !== 'host' && f.kind !== 'gpu') config[f.kind] = false;
+    c = await startCollector({
+      config,
+      interval: 0.5,
+      env: {
+        RIGWATCH_SYSFS_ROOT: path.join(TREE, 'sys'),
+        RIGWATCH_PROC_ROOT: path.join(TREE, 'proc'),
+        RIGWATCH_NVML_PATH: '/nonexistent/libnvidia-ml.so.1',
+        RIGWATCH_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+      },
+    });
+  });
+  after(async () => {
+    await b?.close();
+    await c?.stop();
+  });
+
+  it('/api/current: both MI300X with vendor, values and null reasons', async () => {
+    const col = c as RunningCollector;
+    let latest: SampleMessage | undefined;
+    for (let i = 0; i < 50; i++) {
+      const body = (await (await col.get('/api/current')).json()) as { latest?: SampleMessage };
+      latest = body.latest;
+      if (latest?.series['gpu.1.memory_used_bytes'] !== undefined) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(latest, `no sample; stderr: ${col.stderr()}`);
+    assert.equal(latest.series['gpu.0.utilization_ratio'], 0.87);
+    assert.equal(latest.series['gpu.0.temperature_celsius'], 52);
+    assert.equal(latest.series['gpu.0.memory_total_bytes'], 206141652992);
+    assert.equal(latest.series['gpu.1.power_watts'], 141);
+    assert.equal(latest.series['gpu.0.fan_ratio'], null);
+    const det = latest.details.gpu as GpuDetails;
+    assert.equal(det.backend, 'drm');
+    assert.deepEqual(det.devices.map((d) => [d.vendor, d.pciBusId]), [['amd', '00000000:11:00.0'], ['amd', '00000000:2F:00.0']]);
+    assert.match(det.devices[0].unavailable?.fan_ratio ?? '', /no fan sensor/);
+    assert.ok(det.processes.some((p) => p.pid === 4242 && p.name === 'python3 train.py' && p.gpuIndex === 0), JSON.stringify(det.processes));
+    assert.match(col.stderr(), /GPU 00000000:11:00\.0 \(AMD Instinct MI300X OAM, amdgpu\): null: .*fan_ratio/);
+  });
+
+  it('/metrics: the AMD GPUs as rigwatch_gpu_* families; null values are left out, not 0', async () => {
+    const text = await (await (c as RunningCollector).get('/metrics')).text();
+    assert.match(text, /^rigwatch_gpu_utilization_ratio\{gpu="0"\} 0\.87$/m);
+    assert.match(text, /^rigwatch_gpu_temperature_junction_celsius\{gpu="1"\} 41$/m);
+    assert.match(text, /^rigwatch_gpu_memory_total_bytes\{gpu="1"\} 206141652992$/m);
+    assert.doesNotMatch(text, /rigwatch_gpu_fan_ratio/);
+    assert.match(text, /^rigwatch_source_up\{source="gpu",kind="gpu",state="ready"\} 1$/m);
+  });
+
+  it('the dashboard shows both GPUs with their names and values', async () => {
+    const col = c as RunningCollector;
+    b = await launchBrowser({ colorScheme: 'dark', width: 1400 });
+    await b.page.goto(`${col.url}/#token=${col.token}`);
+    const cards = b.page.locator('rw-gpu-card');
+    await cards.nth(1).waitFor({ timeout: 15_000 });
+    const first = await deepText(cards.nth(0));
+    assert.match(first, /AMD Instinct MI300X OAM/);
+    assert.match(first, /87\s*%/);
+    assert.match(await deepText(b.page.locator('rw-gpu-row')), /GPUs 2 · drm/);
+    await screenshot(b.page, 'drm-mi300x-dark-1400');
+    assert.deepEqual(b.problems, []);
+  });
+});
