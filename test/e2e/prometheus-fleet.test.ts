@@ -18,7 +18,7 @@ describe('fleet through Prometheus (real Prometheus, two collectors)', function 
     writeFakeState(states[0].stateFile, { count: 2, 'gpu.0.util': 35, 'gpu.1.util': 80, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 10737418240 });
     writeFakeState(states[1].stateFile, { count: 1, 'gpu.0.util': 5, 'gpu.0.mem_total': 25769803776, 'gpu.0.mem_used': 1073741824, 'gpu.0.temp': 90 });
     for (const s of states) {
-      collectors.push(await startCollector({ interval: 0.5, env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile } }));
+      collectors.push(await startCollector({ interval: 0.5, config: { alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } }, env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile } }));
     }
     const jobs = collectors.map((c, i) => `
   - job_name: rigwatch-${i}
@@ -55,7 +55,7 @@ describe('fleet through Prometheus (real Prometheus, two collectors)', function 
       ['1', 0.8, 85899345920, 10737418240],
     ]);
     assert.deepEqual(b.gpus.map((g) => [g.index, g.utilization, g.memoryTotal]), [['0', 0.05, 25769803776]]);
-    // 90 °C is over the critical level of the default GPU temperature rule (which has no `for`).
+    // 90 °C is over the fake board's 87 °C slowdown threshold: critical for the GPU temperature rule (its `for` set to 0 here).
     for (let i = 0; i < 50 && !b.firingAlerts.length; i++) {
       await new Promise((r) => setTimeout(r, 200));
       Object.assign(b, (await listFleet(api)).find((h) => h.instance === b.instance));

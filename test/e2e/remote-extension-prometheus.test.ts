@@ -42,7 +42,7 @@ describe('extension Prometheus connection (real Prometheus, two collectors)', fu
     const lib = buildFakeNvml();
     writeFakeState(states[0].stateFile, { count: 2, 'gpu.0.util': 35, 'gpu.1.util': 80, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 10737418240 });
     writeFakeState(states[1].stateFile, { count: 1, 'gpu.0.util': 5, 'gpu.0.mem_total': 25769803776, 'gpu.0.mem_used': 1073741824, 'gpu.0.temp': 90 });
-    for (const s of states) collectors.push(await startCollector({ interval: 0.5, config: { docker: false }, env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile } }));
+    for (const s of states) collectors.push(await startCollector({ interval: 0.5, config: { docker: false, alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } }, env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile } }));
     const jobs = collectors.map((c, i) => `
   - job_name: rigwatch-${i}
     scrape_interval: 1s

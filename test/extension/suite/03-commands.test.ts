@@ -56,7 +56,7 @@ describe('commands', () => {
     }
     await vscode.commands.executeCommand('rigwatch.startLocalCollector');
     await waitFor('local live again', () => api.manager.get('local')?.state === 'live', 30_000);
-    await waitFor('GPU numbers in the status bar', () => /GPU \d+%/.test(api.statusBar()?.text ?? ''), 30_000, () => `${api.statusBar()?.text}; settings: ${JSON.stringify(vscode.workspace.getConfiguration('rigwatch').inspect('localCollector.config'))} / ${JSON.stringify(api.manager.currentSettings.localConfig)}`);
+    await waitFor('GPU numbers in the status bar', () => /GPU\d+ \d+ %/.test(api.statusBar()?.text ?? ''), 30_000, () => `${api.statusBar()?.text}; settings: ${JSON.stringify(vscode.workspace.getConfiguration('rigwatch').inspect('localCollector.config'))} / ${JSON.stringify(api.manager.currentSettings.localConfig)}`);
   });
 
   it('exports metrics as CSV and JSON files', async () => {

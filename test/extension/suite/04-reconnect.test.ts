@@ -27,7 +27,7 @@ describe('reconnecting', () => {
     const id = await vscode.commands.executeCommand<string>('rigwatch.connectCollector', { name: 'e2e', url: `${col.url}/#token=${col.token}` });
     await vscode.workspace.getConfiguration('rigwatch').update('statusBar.connection', 'e2e', vscode.ConfigurationTarget.Global);
     const conn = await waitFor('e2e live', () => api.manager.get(id)?.state === 'live' && api.manager.get(id), 20_000);
-    await waitFor('the status bar on e2e', () => /GPU \d+%/.test(api.statusBar()?.text ?? '') && api.statusBar()!.tooltip.includes('e2e'), 15_000, () => api.statusBar()?.text ?? '');
+    await waitFor('the status bar on e2e', () => /GPU\d+ \d+ %/.test(api.statusBar()?.text ?? '') && api.statusBar()!.tooltip.includes('e2e'), 15_000, () => api.statusBar()?.text ?? '');
     const messages: ServerMessage[] = [];
     const sub = api.manager.onDidChangeConnection((e) => e.connection.id === id && e.message && messages.push(e.message));
     try {
@@ -42,7 +42,7 @@ describe('reconnecting', () => {
       const backfill = await waitFor('the backfill reply', () => messages.find((m): m is Extract<ServerMessage, { type: 'history' }> => m.type === 'history' && m.id.startsWith('backfill')), 10_000);
       assert.equal(backfill.from, lastBefore);
       for (const s of backfill.series) for (const p of s.points) assert.ok(p[0] > lastBefore);
-      await waitFor('numbers back in the status bar', () => /GPU \d+%/.test(api.statusBar()?.text ?? ''), 10_000, () => api.statusBar()?.text ?? '');
+      await waitFor('numbers back in the status bar', () => /GPU\d+ \d+ %/.test(api.statusBar()?.text ?? ''), 10_000, () => api.statusBar()?.text ?? '');
     } finally {
       sub.dispose();
     }

@@ -22,7 +22,8 @@ describe('docker source in the running collector', function () {
     ]);
     collector = await startCollector({
       env: { DOCKER_HOST: engine.host },
-      config: { docker: { statsIntervalMs: 1000 } },
+      // The default holds 30 s before firing; the test is about the health check reaching the alert.
+      config: { docker: { statsIntervalMs: 1000 }, alerts: { rules: [{ id: 'containers-unhealthy', for: 0 }] } },
       interval: 0.25,
     });
     ws = await collector.ws();
