@@ -29,7 +29,8 @@ const webviewAssets = {
   setup(b) {
     b.onResolve({ filter: /^rigwatch:webview-assets$/ }, () => ({ path: 'webview-assets', namespace: 'rigwatch' }));
     b.onLoad({ filter: /.*/, namespace: 'rigwatch' }, () => ({
-      contents: `export const WEBVIEW_JS = ${JSON.stringify(readFileSync('dist/webview.js', 'utf8'))};\n` +
+      contents:
+        `export const WEBVIEW_JS = ${JSON.stringify(readFileSync('dist/webview.js', 'utf8'))};\n` +
         `export const WEBVIEW_CSS = ${JSON.stringify(readFileSync('dist/webview.css', 'utf8'))};\n`,
       loader: 'js',
     }));
@@ -74,7 +75,11 @@ koffiPrebuilds();
  */
 function koffiPrebuilds() {
   const version = JSON.parse(readFileSync('node_modules/koffi/package.json', 'utf8')).version;
-  for (const [pkg, triplet] of [['linux-x64', 'linux_x64'], ['linux-arm64', 'linux_arm64'], ['win32-x64', 'win32_x64']]) {
+  for (const [pkg, triplet] of [
+    ['linux-x64', 'linux_x64'],
+    ['linux-arm64', 'linux_arm64'],
+    ['win32-x64', 'win32_x64'],
+  ]) {
     let src = join('node_modules', '@koromix', `koffi-${pkg}`, triplet, 'koffi.node');
     if (!existsSync(src) || JSON.parse(readFileSync(join('node_modules', '@koromix', `koffi-${pkg}`, 'package.json'), 'utf8')).version !== version) {
       const cache = join('node_modules', '.cache', 'rigwatch-koffi', `${pkg}-${version}`);
@@ -82,7 +87,13 @@ function koffiPrebuilds() {
       if (!existsSync(src)) {
         try {
           mkdirSync(cache, { recursive: true });
-          const tgz = execFileSync('npm', ['pack', '--silent', `@koromix/koffi-${pkg}@${version}`, '--pack-destination', cache], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop();
+          const tgz = execFileSync('npm', ['pack', '--silent', `@koromix/koffi-${pkg}@${version}`, '--pack-destination', cache], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+            .trim()
+            .split('\n')
+            .pop();
           execFileSync('tar', ['xzf', join(cache, tgz), '-C', cache, `package/${triplet}/koffi.node`]);
         } catch (e) {
           console.warn(`koffi ${pkg} prebuilt not available (${e.message.split('\n')[0]}): remote ${pkg} boxes will use nvidia-smi`);

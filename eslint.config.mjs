@@ -5,9 +5,15 @@ import tseslint from 'typescript-eslint';
 
 // Import boundaries, with eslint's own `no-restricted-imports` (no plugin: the rules are a handful of
 // path patterns per folder, and a violation names the rule it breaks).
-const COLLECTOR_INTERNALS = { group: ['**/collector/**', '!**/collector/source'], message: 'extension/ and webview/ never import collector internals: share it through protocol/ or client/.' };
+const COLLECTOR_INTERNALS = {
+  group: ['**/collector/**', '!**/collector/source'],
+  message: 'extension/ and webview/ never import collector internals: share it through protocol/ or client/.',
+};
 const COLLECTOR_RULES = [
-  { group: ['**/extension/**', '**/webview/**', '!**/webview/html'], message: 'the collector never imports a client (it serves the dashboard page from webview/html).' },
+  {
+    group: ['**/extension/**', '**/webview/**', '!**/webview/html'],
+    message: 'the collector never imports a client (it serves the dashboard page from webview/html).',
+  },
   { group: ['**/client/**', '!**/client/backoff'], message: 'the collector uses only client/backoff from the client core.' },
 ];
 // Each block sets the whole rule for its files; a later matching block replaces an earlier one.
@@ -21,7 +27,7 @@ export default tseslint.config(
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     rules: {
       // Bugs worth catching.
-      'eqeqeq': ['error', 'always', { null: 'ignore' }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-constant-binary-expression': 'error',
       'no-template-curly-in-string': 'error',
       // A `let` read in a closure before its one assignment (main.ts's collector) must stay a `let`.
@@ -49,19 +55,65 @@ export default tseslint.config(
     },
   },
   // protocol/ imports nothing of ours.
-  boundary(['protocol/**/*.ts'], [{ group: ['**/collector/**', '**/client/**', '**/extension/**', '**/webview/**', '**/remote/**', '**/test/**'], message: 'protocol/ imports nothing of ours.' }, { group: ['node:*', 'vscode', 'ws'], message: 'protocol/ has no Node, DOM or vscode dependency.' }]),
+  boundary(
+    ['protocol/**/*.ts'],
+    [
+      {
+        group: ['**/collector/**', '**/client/**', '**/extension/**', '**/webview/**', '**/remote/**', '**/test/**'],
+        message: 'protocol/ imports nothing of ours.',
+      },
+      { group: ['node:*', 'vscode', 'ws'], message: 'protocol/ has no Node, DOM or vscode dependency.' },
+    ],
+  ),
   // client/ imports only protocol/ (and no Node or vscode).
-  boundary(['client/**/*.ts'], [{ group: ['**/collector/**', '**/extension/**', '**/webview/**', '**/remote/**', '**/test/**'], message: 'client/ imports only protocol/.' }, { group: ['node:*', 'vscode', 'ws', 'lit', 'lit/*'], message: 'client/ has no Node, DOM or vscode dependency.' }]),
+  boundary(
+    ['client/**/*.ts'],
+    [
+      { group: ['**/collector/**', '**/extension/**', '**/webview/**', '**/remote/**', '**/test/**'], message: 'client/ imports only protocol/.' },
+      { group: ['node:*', 'vscode', 'ws', 'lit', 'lit/*'], message: 'client/ has no Node, DOM or vscode dependency.' },
+    ],
+  ),
   // The collector never imports a client; of the client core it uses only the one backoff.
   boundary(['collector/**/*.ts'], COLLECTOR_RULES),
   // Sources never import server, alerts, history or export (a later block replaces the rule: repeat the collector's).
-  boundary(['collector/sources/**/*.ts'], [...COLLECTOR_RULES, { group: ['**/server/**', '**/alerts/**', '**/history/**', '**/export/**'], message: 'sources never import server/alerts/history/export: they only sample.' }]),
+  boundary(
+    ['collector/sources/**/*.ts'],
+    [
+      ...COLLECTOR_RULES,
+      {
+        group: ['**/server/**', '**/alerts/**', '**/history/**', '**/export/**'],
+        message: 'sources never import server/alerts/history/export: they only sample.',
+      },
+    ],
+  ),
   // remote/ (the SSH launcher) serves the CLI and the extension: it imports neither.
-  boundary(['remote/**/*.ts'], [{ group: ['**/extension/**', '**/webview/**', '**/collector/**', '!**/collector/source'], message: 'remote/ is used by the collector CLI and the extension; it imports neither.' }, { group: ['**/client/**', '!**/client/backoff'], message: 'remote/ uses only client/backoff.' }]),
+  boundary(
+    ['remote/**/*.ts'],
+    [
+      {
+        group: ['**/extension/**', '**/webview/**', '**/collector/**', '!**/collector/source'],
+        message: 'remote/ is used by the collector CLI and the extension; it imports neither.',
+      },
+      { group: ['**/client/**', '!**/client/backoff'], message: 'remote/ uses only client/backoff.' },
+    ],
+  ),
   // The extension never imports collector internals or the webview's code.
-  boundary(['extension/**/*.ts'], [COLLECTOR_INTERNALS, { group: ['**/webview/**', '!**/webview/html'], message: 'the extension never imports the webview (only its page template webview/html).' }]),
+  boundary(
+    ['extension/**/*.ts'],
+    [
+      COLLECTOR_INTERNALS,
+      { group: ['**/webview/**', '!**/webview/html'], message: 'the extension never imports the webview (only its page template webview/html).' },
+    ],
+  ),
   // The webview never imports the extension or collector internals, and nothing of Node.
-  boundary(['webview/**/*.ts'], [COLLECTOR_INTERNALS, { group: ['**/extension/**', '**/remote/**'], message: 'the webview never imports the extension.' }, { group: ['node:*', 'vscode', 'ws'], message: 'the webview runs in a browser.' }]),
+  boundary(
+    ['webview/**/*.ts'],
+    [
+      COLLECTOR_INTERNALS,
+      { group: ['**/extension/**', '**/remote/**'], message: 'the webview never imports the extension.' },
+      { group: ['node:*', 'vscode', 'ws'], message: 'the webview runs in a browser.' },
+    ],
+  ),
   // Tests and benchmarks may reach anywhere, and use what test code needs.
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -306,7 +306,9 @@ export class Collector extends EventEmitter {
     if (prev === undefined) return;
     const step = offset - prev;
     if (Math.abs(step) <= Math.max(CLOCK_STEP_TOLERANCE_MS, this.intervalMs)) return;
-    this.deps.log.warn(`the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatStep(Math.abs(step))}; sampling goes on every ${this.intervalMs} ms (sample times follow the new clock)`);
+    this.deps.log.warn(
+      `the wall clock stepped ${step < 0 ? 'back' : 'forward'} by ${formatStep(Math.abs(step))}; sampling goes on every ${this.intervalMs} ms (sample times follow the new clock)`,
+    );
   }
 
   /**
@@ -325,14 +327,15 @@ export class Collector extends EventEmitter {
     slot.busy = work;
     let tickOpen = true;
     return new Promise<void>((resolve) => {
-      const deadline = deadlineMs < timeoutMs
-        ? setTimeout(() => {
-            // Missed this tick; the answer (if it comes in time) goes out with the next one.
-            tickOpen = false;
-            this.deps.log.debug(`${slot.source.id}: sample slower than ${deadlineMs} ms; it misses this tick`);
-            resolve();
-          }, deadlineMs)
-        : undefined;
+      const deadline =
+        deadlineMs < timeoutMs
+          ? setTimeout(() => {
+              // Missed this tick; the answer (if it comes in time) goes out with the next one.
+              tickOpen = false;
+              this.deps.log.debug(`${slot.source.id}: sample slower than ${deadlineMs} ms; it misses this tick`);
+              resolve();
+            }, deadlineMs)
+          : undefined;
       const timeout = setTimeout(() => {
         ac.abort(new Error(`sample timed out after ${timeoutMs} ms`));
         if (slot.busy === work) slot.busy = null;
@@ -404,8 +407,14 @@ function withAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
     );
   });
 }

@@ -41,10 +41,7 @@ export interface CollectorConfig {
 }
 
 /** What the command line asked for. */
-export type CliRequest =
-  | { kind: 'run'; config: CollectorConfig }
-  | { kind: 'help' }
-  | { kind: 'version' };
+export type CliRequest = { kind: 'run'; config: CollectorConfig } | { kind: 'help' } | { kind: 'version' };
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const CORE_KEYS = ['port', 'host', 'interval', 'dataDir', 'token', 'logLevel', 'idleTimeoutHours', 'allowedOrigins', 'alerts', 'logging', 'limits'];
@@ -128,15 +125,26 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, knownKinds: rea
   const layers: Raw[] = [];
   if (configFile) layers.push({ where: configFile, values: readConfigFile(configFile, knownKinds) });
   const envMap: Record<string, string> = {
-    RIGWATCH_PORT: 'port', RIGWATCH_HOST: 'host', RIGWATCH_INTERVAL: 'interval', RIGWATCH_DATA_DIR: 'dataDir',
-    RIGWATCH_TOKEN: 'token', RIGWATCH_LOG_LEVEL: 'logLevel', RIGWATCH_IDLE_TIMEOUT: 'idleTimeoutHours',
+    RIGWATCH_PORT: 'port',
+    RIGWATCH_HOST: 'host',
+    RIGWATCH_INTERVAL: 'interval',
+    RIGWATCH_DATA_DIR: 'dataDir',
+    RIGWATCH_TOKEN: 'token',
+    RIGWATCH_LOG_LEVEL: 'logLevel',
+    RIGWATCH_IDLE_TIMEOUT: 'idleTimeoutHours',
   };
   for (const [name, key] of Object.entries(envMap)) {
     const v = env[name];
     if (v !== undefined && v !== '') layers.push({ where: `environment variable ${name}`, values: { [key]: v } });
   }
   const flagMap: Record<string, string> = {
-    port: 'port', host: 'host', interval: 'interval', 'data-dir': 'dataDir', token: 'token', 'log-level': 'logLevel', 'idle-timeout': 'idleTimeoutHours',
+    port: 'port',
+    host: 'host',
+    interval: 'interval',
+    'data-dir': 'dataDir',
+    token: 'token',
+    'log-level': 'logLevel',
+    'idle-timeout': 'idleTimeoutHours',
   };
   for (const [flag, key] of Object.entries(flagMap)) {
     if (flags[flag] !== undefined) layers.push({ where: `command line --${flag}`, values: { [key]: flags[flag] } });
@@ -192,7 +200,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, knownKinds: rea
           config.idleTimeoutMs = Math.round(num(key, v, where, 0, 24 * 365, 'hours, 0 or more') * 3600_000);
           break;
         case 'allowedOrigins':
-          if (!Array.isArray(v) || v.some((o) => typeof o !== 'string')) throw new ConfigError(key, v, 'an array of origins such as "https://example.com"', where);
+          if (!Array.isArray(v) || v.some((o) => typeof o !== 'string'))
+            throw new ConfigError(key, v, 'an array of origins such as "https://example.com"', where);
           config.allowedOrigins = v as string[];
           break;
         case 'alerts':
@@ -206,7 +215,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, knownKinds: rea
           if (l.maxFileBytes !== undefined) out.maxFileBytes = num('logging.maxFileBytes', l.maxFileBytes, where, 1024, 1e12, 'bytes, at least 1024');
           if (l.maxFiles !== undefined) out.maxFiles = num('logging.maxFiles', l.maxFiles, where, 1, 10_000, 'a count from 1 to 10000');
           for (const k of Object.keys(l)) {
-            if (!['enabled', 'maxFileBytes', 'maxFiles'].includes(k)) throw new ConfigError(`logging.${k}`, l[k], 'no such key (enabled, maxFileBytes, maxFiles)', where);
+            if (!['enabled', 'maxFileBytes', 'maxFiles'].includes(k))
+              throw new ConfigError(`logging.${k}`, l[k], 'no such key (enabled, maxFileBytes, maxFiles)', where);
           }
           config.logging = out;
           break;

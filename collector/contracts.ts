@@ -1,15 +1,7 @@
 // The interfaces the tick loop and the server use to reach history, alerts and CSV logging.
 // Each is implemented in its own folder (history/, alerts/, export/); the collector wires them.
 
-import type {
-  AlertEvent,
-  AlertInstance,
-  HistoryQuery,
-  HistorySeries,
-  LoggingStatus,
-  SeriesMap,
-  SourceStatus,
-} from '../protocol';
+import type { AlertEvent, AlertInstance, HistoryQuery, HistorySeries, LoggingStatus, SeriesMap, SourceStatus } from '../protocol';
 
 /** Answer to a history query. */
 export interface HistoryAnswer {

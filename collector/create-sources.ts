@@ -24,7 +24,8 @@ export function createSources(
     try {
       out.push(...f.create({ config: section, env: process.env, intervalMs: config.intervalMs, dataDir: config.dataDir, log: log.child(f.kind), latest }));
     } catch (e) {
-      if (e instanceof ConfigError && !e.file) throw new ConfigError(e.key.startsWith(f.kind) ? e.key : `${f.kind}.${e.key}`, e.value, e.expected, config.configFile ?? 'configuration');
+      if (e instanceof ConfigError && !e.file)
+        throw new ConfigError(e.key.startsWith(f.kind) ? e.key : `${f.kind}.${e.key}`, e.value, e.expected, config.configFile ?? 'configuration');
       throw e;
     }
   }

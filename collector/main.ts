@@ -41,7 +41,11 @@ async function main(): Promise<void> {
   }
   let req;
   try {
-    req = parseCli(process.argv.slice(2), process.env, SOURCE_FACTORIES.map((f) => f.kind));
+    req = parseCli(
+      process.argv.slice(2),
+      process.env,
+      SOURCE_FACTORIES.map((f) => f.kind),
+    );
   } catch (e) {
     fail(e);
   }
@@ -60,7 +64,14 @@ async function main(): Promise<void> {
   try {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    fail(new ConfigError('dataDir', config.dataDir, `a directory that can be created (${(e as NodeJS.ErrnoException).code})`, config.configFile ?? 'configuration'));
+    fail(
+      new ConfigError(
+        'dataDir',
+        config.dataDir,
+        `a directory that can be created (${(e as NodeJS.ErrnoException).code})`,
+        config.configFile ?? 'configuration',
+      ),
+    );
   }
   checkWritable(config.dataDir);
   const stateFile = path.join(config.dataDir, STATE_FILE_NAME);
@@ -69,7 +80,11 @@ async function main(): Promise<void> {
   if (!lock.ok) {
     const other = readStateFile(stateFile);
     const where = other && other.pid === lock.pid ? ` at ${other.url}` : '';
-    fail(new Error(`another collector (pid ${Number.isNaN(lock.pid) ? 'unknown' : lock.pid}) is already running with data dir ${config.dataDir}${where}; reuse it, stop it, or pass a different --data-dir`));
+    fail(
+      new Error(
+        `another collector (pid ${Number.isNaN(lock.pid) ? 'unknown' : lock.pid}) is already running with data dir ${config.dataDir}${where}; reuse it, stop it, or pass a different --data-dir`,
+      ),
+    );
   }
   process.on('exit', () => releaseLock(lockFile));
   let collector: Collector | undefined;
@@ -115,12 +130,15 @@ async function main(): Promise<void> {
 
   let idleTimer: NodeJS.Timeout | undefined;
   if (config.idleTimeoutMs > 0) {
-    idleTimer = setInterval(() => {
-      if (server.clientCount === 0 && Date.now() - server.lastClientAt() >= config.idleTimeoutMs) {
-        log.info(`no clients for ${config.idleTimeoutMs / 3600_000} h; stopping (idle timeout)`);
-        void shutdown('idle timeout');
-      }
-    }, Math.min(60_000, config.idleTimeoutMs));
+    idleTimer = setInterval(
+      () => {
+        if (server.clientCount === 0 && Date.now() - server.lastClientAt() >= config.idleTimeoutMs) {
+          log.info(`no clients for ${config.idleTimeoutMs / 3600_000} h; stopping (idle timeout)`);
+          void shutdown('idle timeout');
+        }
+      },
+      Math.min(60_000, config.idleTimeoutMs),
+    );
     idleTimer.unref();
   }
 
@@ -153,7 +171,16 @@ function checkWritable(dir: string): void {
     fs.unlinkSync(probe);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'EROFS' ? 'it is on a read-only filesystem' : err.code === 'EACCES' || err.code === 'EPERM' ? 'this user may not write in it' : err.code === 'ENOTDIR' ? 'it is not a directory' : err.code === 'ENOSPC' ? 'its disk is full' : 'it cannot be written';
+    const why =
+      err.code === 'EROFS'
+        ? 'it is on a read-only filesystem'
+        : err.code === 'EACCES' || err.code === 'EPERM'
+          ? 'this user may not write in it'
+          : err.code === 'ENOTDIR'
+            ? 'it is not a directory'
+            : err.code === 'ENOSPC'
+              ? 'its disk is full'
+              : 'it cannot be written';
     fail(new Error(`data dir ${dir} is not usable: ${why} (${err.code ?? err.message}); fix it or pass another with --data-dir`));
   }
 }

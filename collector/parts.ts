@@ -18,8 +18,19 @@ export interface Parts {
 
 /** Opens history, alerts and CSV for `config`; throws ConfigError for bad alert rules. */
 export async function openParts(config: CollectorConfig, log: Logger): Promise<Parts> {
-  const alerts = await createAlertEngine({ config: config.alerts, file: path.join(config.dataDir, 'alerts.json'), log: log.child('alerts'), configFile: config.configFile });
+  const alerts = await createAlertEngine({
+    config: config.alerts,
+    file: path.join(config.dataDir, 'alerts.json'),
+    log: log.child('alerts'),
+    configFile: config.configFile,
+  });
   const history = await TieredHistory.open({ file: path.join(config.dataDir, 'history.bin'), intervalMs: config.intervalMs, log: log.child('history') });
-  const csv = createCsvLogger({ dir: path.join(config.dataDir, 'csv'), enabled: config.logging.enabled, maxFileBytes: config.logging.maxFileBytes, maxFiles: config.logging.maxFiles, log: log.child('csv') });
+  const csv = createCsvLogger({
+    dir: path.join(config.dataDir, 'csv'),
+    enabled: config.logging.enabled,
+    maxFileBytes: config.logging.maxFileBytes,
+    maxFiles: config.logging.maxFiles,
+    log: log.child('csv'),
+  });
   return { history, alerts, csv, exporters: { csv: (a) => exportCsvChunks(a), json: (a) => exportJsonChunks(a) } };
 }

@@ -4,9 +4,7 @@ import type { SampleMessage, SeriesMap, SourceDetails } from '../protocol';
 import type { Logger } from './log';
 
 /** What a probe found: ready to sample, or unavailable with a reason and whether to retry. */
-export type ProbeResult =
-  | { status: 'ready'; description?: string }
-  | { status: 'unavailable'; reason: string; retry: boolean };
+export type ProbeResult = { status: 'ready'; description?: string } | { status: 'unavailable'; reason: string; retry: boolean };
 
 /** One tick's output of a source. */
 export interface SampleResult {
@@ -21,7 +19,10 @@ export interface SampleResult {
 
 /** An error from `sample()` that says whether probing again can help (bad password: no). */
 export class SourceError extends Error {
-  constructor(message: string, readonly retry: boolean = true) {
+  constructor(
+    message: string,
+    readonly retry: boolean = true,
+  ) {
     super(message);
     this.name = 'SourceError';
   }

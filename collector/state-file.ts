@@ -71,7 +71,9 @@ export function acquireLock(file: string): { ok: true } | { ok: false; pid: numb
     // pause lets a racer's write land, then a stale file is removed and creation retried.
     if (!Number.isInteger(pid) || pid <= 0) {
       const until = Date.now() + 100;
-      while (Date.now() < until) { /* brief wait for a concurrent writer */ }
+      while (Date.now() < until) {
+        /* brief wait for a concurrent writer */
+      }
       continue;
     }
     try {

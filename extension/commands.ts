@@ -18,9 +18,22 @@ import { plainText } from '../protocol/plain-text';
 const QUICK_PICK_MAX_CHARS = 200;
 
 /** Time ranges offered by Export Metrics, in ms. */
-export const EXPORT_RANGES_MS: Record<string, number> = { '5m': 5 * 60_000, '15m': 15 * 60_000, '1h': 3600_000, '6h': 6 * 3600_000, '24h': 24 * 3600_000, '7d': 7 * 24 * 3600_000 };
+export const EXPORT_RANGES_MS: Record<string, number> = {
+  '5m': 5 * 60_000,
+  '15m': 15 * 60_000,
+  '1h': 3600_000,
+  '6h': 6 * 3600_000,
+  '24h': 24 * 3600_000,
+  '7d': 7 * 24 * 3600_000,
+};
 /** Mute durations offered by Mute Alert…, in ms. */
-const MUTE_CHOICES: [string, number][] = [['15 minutes', 15 * 60_000], ['1 hour', 3600_000], ['4 hours', 4 * 3600_000], ['24 hours', 24 * 3600_000], ['Unmute', 0]];
+const MUTE_CHOICES: [string, number][] = [
+  ['15 minutes', 15 * 60_000],
+  ['1 hour', 3600_000],
+  ['4 hours', 4 * 3600_000],
+  ['24 hours', 24 * 3600_000],
+  ['Unmute', 0],
+];
 
 /** Arguments commands accept instead of a tree row. */
 export interface CommandArgs {
@@ -75,7 +88,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     const all = manager.list().filter(filter);
     if (all.length === 0) throw new Error('no collector is connected (run "Rigwatch: Start Local Collector" or "Rigwatch: Connect to Collector…")');
     if (all.length === 1) return all[0];
-    const pick = await vscode.window.showQuickPick(all.map((c) => ({ label: c.name, description: c.state, c })), { placeHolder });
+    const pick = await vscode.window.showQuickPick(
+      all.map((c) => ({ label: c.name, description: c.state, c })),
+      { placeHolder },
+    );
     return pick?.c;
   };
 
@@ -103,12 +119,23 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     const parsed = parseCollectorUrl(url);
     let name = a.name;
     if (!name) {
-      name = await vscode.window.showInputBox({ title: 'Connect to Collector', prompt: 'Name shown in Rigwatch', value: parsed.base.host, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a name is required') });
+      name = await vscode.window.showInputBox({
+        title: 'Connect to Collector',
+        prompt: 'Name shown in Rigwatch',
+        value: parsed.base.host,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'a name is required'),
+      });
       if (!name) return undefined;
     }
     let token = a.token ?? parsed.token;
     if (token === undefined && a.url === undefined) {
-      token = await vscode.window.showInputBox({ title: 'Connect to Collector', prompt: 'Token (leave empty if the collector has none); stored in VS Code\'s secret storage', password: true, ignoreFocusOut: true });
+      token = await vscode.window.showInputBox({
+        title: 'Connect to Collector',
+        prompt: "Token (leave empty if the collector has none); stored in VS Code's secret storage",
+        password: true,
+        ignoreFocusOut: true,
+      });
       if (token === undefined) return undefined;
       if (token === '') token = undefined;
     }
@@ -135,7 +162,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
   reg('rigwatch.stopLocalCollector', async () => {
     const owned = manager.localCollector?.owned;
     await manager.stopLocal();
-    if (owned === false) void vscode.window.showInformationMessage('Rigwatch: disconnected from the shared local collector (another window or process started it, so it keeps running).');
+    if (owned === false)
+      void vscode.window.showInformationMessage(
+        'Rigwatch: disconnected from the shared local collector (another window or process started it, so it keeps running).',
+      );
   });
 
   reg('rigwatch.toggleLogging', async (a) => {
@@ -165,7 +195,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     if (!c) return undefined;
     let range = a.range;
     if (!range) {
-      const p = await vscode.window.showQuickPick(Object.keys(EXPORT_RANGES_MS).map((r) => ({ label: `Last ${r}`, r })), { placeHolder: 'Time range to export' });
+      const p = await vscode.window.showQuickPick(
+        Object.keys(EXPORT_RANGES_MS).map((r) => ({ label: `Last ${r}`, r })),
+        { placeHolder: 'Time range to export' },
+      );
       if (!p) return undefined;
       range = p.r;
     }
@@ -173,7 +206,13 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     if (!span) throw new Error(`unknown range "${range}" (use one of ${Object.keys(EXPORT_RANGES_MS).join(', ')})`);
     let format = a.format;
     if (!format) {
-      const p = await vscode.window.showQuickPick([{ label: 'CSV', f: 'csv' as const }, { label: 'JSON', f: 'json' as const }], { placeHolder: 'File format' });
+      const p = await vscode.window.showQuickPick(
+        [
+          { label: 'CSV', f: 'csv' as const },
+          { label: 'JSON', f: 'json' as const },
+        ],
+        { placeHolder: 'File format' },
+      );
       if (!p) return undefined;
       format = p.f;
     }
@@ -182,12 +221,17 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const dir = vscode.workspace.workspaceFolders?.[0]?.uri;
       const file = `rigwatch-${c.name.replace(/[^A-Za-z0-9_-]+/g, '_')}-${stamp}.${format}`;
-      uri = await vscode.window.showSaveDialog({ defaultUri: dir ? vscode.Uri.joinPath(dir, file) : undefined, filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] }, saveLabel: 'Export' });
+      uri = await vscode.window.showSaveDialog({
+        defaultUri: dir ? vscode.Uri.joinPath(dir, file) : undefined,
+        filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+        saveLabel: 'Export',
+      });
       if (!uri) return undefined;
     }
     const to = Date.now();
     const reply = await c.request({ type: 'export', format, series: a.series ?? ['*'], from: to - span, to });
-    if (reply.type !== 'result' || !reply.ok) throw new Error(`export failed: ${reply.type === 'result' ? reply.error ?? 'unknown error' : 'unexpected reply'}`);
+    if (reply.type !== 'result' || !reply.ok)
+      throw new Error(`export failed: ${reply.type === 'result' ? (reply.error ?? 'unknown error') : 'unexpected reply'}`);
     const text = typeof reply.data === 'string' ? reply.data : JSON.stringify(reply.data, null, 2);
     await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
     void vscode.window.showInformationMessage(`Rigwatch: exported ${range} of ${c.name} to ${uri.fsPath}`);
@@ -213,7 +257,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
       if (gpus.length === 0) throw new Error(`${c.name} reports no GPU`);
       if (gpus.length === 1) index = gpus[0].index;
       else {
-        const p = await vscode.window.showQuickPick(gpus.map((g) => ({ label: `GPU ${g.index}`, description: plainText(g.name ?? '', QUICK_PICK_MAX_CHARS), i: g.index })), { placeHolder: 'Which GPU?' });
+        const p = await vscode.window.showQuickPick(
+          gpus.map((g) => ({ label: `GPU ${g.index}`, description: plainText(g.name ?? '', QUICK_PICK_MAX_CHARS), i: g.index })),
+          { placeHolder: 'Which GPU?' },
+        );
         if (!p) return undefined;
         index = p.i;
       }
@@ -231,7 +278,15 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
       return { c, alertId: a.alertId };
     }
     const items = manager.list().flatMap((c) =>
-      c.model.alertList().filter((x) => x.state !== 'resolved').map((x) => ({ label: plainText(x.message, QUICK_PICK_MAX_CHARS), description: `${x.severity} · since ${formatClock(x.firingSince ?? x.activeSince)}${manager.list().length > 1 ? ` · ${c.name}` : ''}`, c, alertId: x.id })),
+      c.model
+        .alertList()
+        .filter((x) => x.state !== 'resolved')
+        .map((x) => ({
+          label: plainText(x.message, QUICK_PICK_MAX_CHARS),
+          description: `${x.severity} · since ${formatClock(x.firingSince ?? x.activeSince)}${manager.list().length > 1 ? ` · ${c.name}` : ''}`,
+          c,
+          alertId: x.id,
+        })),
     );
     if (items.length === 0) throw new Error('there are no active alerts');
     return vscode.window.showQuickPick(items, { placeHolder: `${verb} which alert?` });
@@ -257,7 +312,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     }
     let durationMs = a.durationMs;
     if (durationMs === undefined) {
-      const p = await vscode.window.showQuickPick(MUTE_CHOICES.map(([label, ms]) => ({ label, ms })), { placeHolder: 'Mute notifications for…' });
+      const p = await vscode.window.showQuickPick(
+        MUTE_CHOICES.map(([label, ms]) => ({ label, ms })),
+        { placeHolder: 'Mute notifications for…' },
+      );
       if (!p) return undefined;
       durationMs = p.ms;
     }
@@ -266,7 +324,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
     if (reply.type === 'result' && !reply.ok) throw new Error(`could not mute: ${reply.error ?? 'unknown error'}`);
     // Confirm where the user is looking; the row itself shows "muted until …" once the event arrives.
     const what = scope === 'rule' ? `every "${ruleId}" alert` : (alert?.message ?? t.alertId);
-    vscode.window.setStatusBarMessage(durationMs > 0 ? `$(bell-slash) Muted ${what} until ${formatClock(Date.now() + durationMs)}` : `$(bell) Unmuted ${what}`, 5000);
+    vscode.window.setStatusBarMessage(
+      durationMs > 0 ? `$(bell-slash) Muted ${what} until ${formatClock(Date.now() + durationMs)}` : `$(bell) Unmuted ${what}`,
+      5000,
+    );
     return true;
   });
 

@@ -233,7 +233,8 @@ export class ConnectionManager implements vscode.Disposable {
     }
     this.restarts.push(now);
     setTimeout(() => {
-      if (!this.disposed && !this.closedByUser.has(LOCAL_ID)) this.startLocal().catch((e: Error) => this.log.error(`restarting the local collector failed: ${e.message}`));
+      if (!this.disposed && !this.closedByUser.has(LOCAL_ID))
+        this.startLocal().catch((e: Error) => this.log.error(`restarting the local collector failed: ${e.message}`));
     }, RESTART_DELAY_MS);
   }
 
@@ -343,7 +344,12 @@ export class FailedConnection implements Connection {
   readonly onDidChangeState: Connection['onDidChangeState'] = () => ({ dispose() {} });
   readonly onDidReceive: Connection['onDidReceive'] = () => ({ dispose() {} });
 
-  constructor(readonly id: string, readonly name: string, readonly kind: string, readonly reason: string) {}
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly kind: string,
+    readonly reason: string,
+  ) {}
 
   request(): Promise<never> {
     return Promise.reject(new Error(`${this.name}: ${this.reason}`));

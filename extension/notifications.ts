@@ -28,8 +28,17 @@ export class Notifier implements vscode.Disposable {
       const s = manager.currentSettings;
       // Run alerts read as sentences about the run ("Run train.py finished after 3 h 12 min — loss 0.41").
       const runs = runsOf(e.connection.model);
-      const events = runs.length === 0 ? e.message.events : e.message.events.map((ev) => ({ ...ev, alert: { ...ev.alert, message: runAlertMessage(ev.alert.ruleId, ev.alert.series, ev.alert.message, runs) } }));
-      const reqs = this.policy.decide(e.connection.id, manager.list().length > 1 ? e.connection.name : '', events, { enabled: s.notificationsEnabled, minSeverity: s.minSeverity });
+      const events =
+        runs.length === 0
+          ? e.message.events
+          : e.message.events.map((ev) => ({
+              ...ev,
+              alert: { ...ev.alert, message: runAlertMessage(ev.alert.ruleId, ev.alert.series, ev.alert.message, runs) },
+            }));
+      const reqs = this.policy.decide(e.connection.id, manager.list().length > 1 ? e.connection.name : '', events, {
+        enabled: s.notificationsEnabled,
+        minSeverity: s.minSeverity,
+      });
       for (const r of reqs) this.show(e.connection.id, r);
     });
   }

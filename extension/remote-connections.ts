@@ -203,13 +203,15 @@ export class RemoteConnections implements vscode.Disposable {
     this.settings = readRemoteSettings((m) => this.log.warn(m));
     if (e.affectsConfiguration(`${SECTION}.remoteHosts`)) {
       // Only what the edit changed: a host the user disconnected this session is not brought back by an unrelated edit.
-      for (const h of this.settings.remoteHosts) if (!before.remoteHosts.includes(h) && !this.manager.get(sshConnectionId(parseTarget(h)))) this.connectSsh(h, false);
+      for (const h of this.settings.remoteHosts)
+        if (!before.remoteHosts.includes(h) && !this.manager.get(sshConnectionId(parseTarget(h)))) this.connectSsh(h, false);
       for (const h of before.remoteHosts) if (!this.settings.remoteHosts.includes(h)) this.manager.remove(sshConnectionId(parseTarget(h)));
     }
     if (e.affectsConfiguration(`${SECTION}.prometheus`)) {
       const p = this.settings.prometheus;
       if (!p) this.dropPrometheus();
-      else if (!this.prom || this.prom.conn.id !== prometheusConnectionId(p.url) || p.pollSeconds !== before.prometheus?.pollSeconds) await this.connectPrometheus(p.url, undefined, false);
+      else if (!this.prom || this.prom.conn.id !== prometheusConnectionId(p.url) || p.pollSeconds !== before.prometheus?.pollSeconds)
+        await this.connectPrometheus(p.url, undefined, false);
     }
   }
 
@@ -289,14 +291,24 @@ export class RemoteConnections implements vscode.Disposable {
     else {
       const ssh = this.manager.list().filter((c) => c.kind === SSH_KIND);
       if (ssh.length === 0) throw new Error('no remote host is connected (run "Rigwatch: Connect to Remote Host…")');
-      conn = ssh.length === 1 ? ssh[0] : (await vscode.window.showQuickPick(ssh.map((c) => ({ label: c.name, description: c.state, c })), { placeHolder: 'Stop the collector on which host?' }))?.c;
+      conn =
+        ssh.length === 1
+          ? ssh[0]
+          : (
+              await vscode.window.showQuickPick(
+                ssh.map((c) => ({ label: c.name, description: c.state, c })),
+                { placeHolder: 'Stop the collector on which host?' },
+              )
+            )?.c;
     }
     if (!conn) return undefined;
     if (!(conn instanceof SshConnection)) throw new Error(`${conn.name} is not a remote host connected over SSH`);
     const stopped = await conn.stopRemoteCollector();
     this.manager.remove(conn.id);
     await this.rememberHost(conn.name, false);
-    void vscode.window.showInformationMessage(stopped ? `Rigwatch: stopped the collector on ${conn.name} (its history stays there).` : `Rigwatch: no collector was running on ${conn.name}.`);
+    void vscode.window.showInformationMessage(
+      stopped ? `Rigwatch: stopped the collector on ${conn.name} (its history stays there).` : `Rigwatch: no collector was running on ${conn.name}.`,
+    );
     return stopped;
   }
 
@@ -315,7 +327,12 @@ export class RemoteConnections implements vscode.Disposable {
     }
     let token = a.token;
     if (token === undefined && a.url === undefined) {
-      token = await vscode.window.showInputBox({ title: 'Connect to Prometheus', prompt: 'Bearer token (leave empty if Prometheus needs none); stored in VS Code\'s secret storage', password: true, ignoreFocusOut: true });
+      token = await vscode.window.showInputBox({
+        title: 'Connect to Prometheus',
+        prompt: "Bearer token (leave empty if Prometheus needs none); stored in VS Code's secret storage",
+        password: true,
+        ignoreFocusOut: true,
+      });
       if (token === undefined) return undefined;
     }
     const conn = await this.connectPrometheus(url, token || undefined, true);

@@ -74,4 +74,3 @@ export function readSettings(warn: (msg: string) => void = () => {}): RigwatchSe
     statusBarConnection: c.get<string>('statusBar.connection', '') || undefined,
   };
 }
-

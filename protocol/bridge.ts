@@ -8,14 +8,10 @@ import type { ClientMessage, ServerMessage } from './messages';
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'failed' | 'disconnected';
 
 /** Extension → webview. */
-export type HostToWebview =
-  | { kind: 'server'; message: ServerMessage }
-  | { kind: 'connection'; state: ConnectionState; reason?: string; name: string };
+export type HostToWebview = { kind: 'server'; message: ServerMessage } | { kind: 'connection'; state: ConnectionState; reason?: string; name: string };
 
 /** Webview → extension. */
-export type WebviewToHost =
-  | { kind: 'ready' }
-  | { kind: 'client'; message: ClientMessage };
+export type WebviewToHost = { kind: 'ready' } | { kind: 'client'; message: ClientMessage };
 
 /** Guards a webview → host envelope (the extension validates everything it receives). */
 export function isWebviewToHost(x: unknown): x is WebviewToHost {

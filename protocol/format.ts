@@ -21,7 +21,20 @@ export const BYTES_PER_GIB = 1024 ** 3;
 const BYTE_PREFIXES = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 const DECIMAL_PREFIXES = ['', 'k', 'M', 'G', 'T'] as const;
 const UNIT_NAMES: ReadonlySet<string> = new Set<string>([
-  'bytes', 'seconds', 'ratio', 'celsius', 'watts', 'hertz', 'per_second', 'bytes_per_second', 'count', 'info', 'state', 'total', 'multiple', 'joules',
+  'bytes',
+  'seconds',
+  'ratio',
+  'celsius',
+  'watts',
+  'hertz',
+  'per_second',
+  'bytes_per_second',
+  'count',
+  'info',
+  'state',
+  'total',
+  'multiple',
+  'joules',
 ]);
 
 /** True when `v` is a real, finite number. */

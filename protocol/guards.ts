@@ -1,16 +1,14 @@
 // Runtime guards: turn `unknown` (parsed JSON from a socket, HTTP body or postMessage) into a typed
 // message, or throw a ProtocolError naming the field that is wrong.
 
-import {
-  PROTOCOL_VERSION,
-  type ClientMessage,
-  type ServerMessage,
-  type HistoryQuery,
-} from './messages';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage, type HistoryQuery } from './messages';
 
 /** A message that does not match the protocol; `field` names what was wrong. */
 export class ProtocolError extends Error {
-  constructor(readonly field: string, readonly problem: string) {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
     super(`invalid message: ${field} ${problem}`);
     this.name = 'ProtocolError';
   }
@@ -102,7 +100,8 @@ export function parseClientMessage(raw: unknown): ClientMessage {
       return { type, id, format: oneOf(o, 'format', 'message', ['csv', 'json'] as const), ...parseHistoryQuery(o) };
     case 'alerts': {
       const limit = num(o, 'limit', 'message', true);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100_000)) throw new ProtocolError('message.limit', `must be an integer from 1 to 100000, got ${limit}`);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100_000))
+        throw new ProtocolError('message.limit', `must be an integer from 1 to 100000, got ${limit}`);
       return limit === undefined ? { type, id } : { type, id, limit };
     }
     case 'action': {

@@ -7,7 +7,10 @@ import { seriesName } from './series';
 /** Series segment for a mount point: `/` → `root`, `/data/x` → `data_x`. */
 export function mountId(mount: string): string {
   if (mount === '/') return 'root';
-  return mount.replace(/^\/+/, '').replace(/\/+$/, '').replace(/[^A-Za-z0-9_:@-]/g, '_');
+  return mount
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/[^A-Za-z0-9_:@-]/g, '_');
 }
 
 /** A mount point's series: `host.mount.<mountId>.<metric>`. */

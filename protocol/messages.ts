@@ -207,15 +207,7 @@ export interface ErrorMessage {
 }
 
 /** Everything a collector sends. */
-export type ServerMessage =
-  | HelloMessage
-  | SampleMessage
-  | StatusMessage
-  | AlertMessage
-  | HistoryReplyMessage
-  | ResultMessage
-  | LoggingMessage
-  | ErrorMessage;
+export type ServerMessage = HelloMessage | SampleMessage | StatusMessage | AlertMessage | HistoryReplyMessage | ResultMessage | LoggingMessage | ErrorMessage;
 
 // ---------- client → server ----------
 
@@ -273,14 +265,7 @@ export interface AlertHistoryRequest {
 }
 
 /** Everything a client may send. */
-export type ClientMessage =
-  | AlertHistoryRequest
-  | HistoryRequest
-  | LoggingRequest
-  | AckRequest
-  | MuteRequest
-  | ExportRequest
-  | ActionRequest;
+export type ClientMessage = AlertHistoryRequest | HistoryRequest | LoggingRequest | AckRequest | MuteRequest | ExportRequest | ActionRequest;
 
 /** Exhaustiveness check for switches over message unions. */
 export function assertNever(x: never): never {

@@ -3,8 +3,19 @@
 
 /** Units a series name may end with. */
 export const SERIES_UNITS = [
-  'bytes', 'seconds', 'ratio', 'celsius', 'watts', 'hertz', 'per_second', 'bytes_per_second',
-  'count', 'info', 'state', 'total', 'joules',
+  'bytes',
+  'seconds',
+  'ratio',
+  'celsius',
+  'watts',
+  'hertz',
+  'per_second',
+  'bytes_per_second',
+  'count',
+  'info',
+  'state',
+  'total',
+  'joules',
 ] as const;
 
 /** A unit suffix. */

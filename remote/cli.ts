@@ -40,7 +40,8 @@ export async function runSshCommand(argv: string[], bundlePath: string): Promise
     };
     if (a === '--local-port') {
       localPort = Number(val());
-      if (!Number.isInteger(localPort) || localPort < 1 || localPort > 65535) throw new Error(`--local-port: expected a port from 1 to 65535, got "${argv[i]}"`);
+      if (!Number.isInteger(localPort) || localPort < 1 || localPort > 65535)
+        throw new Error(`--local-port: expected a port from 1 to 65535, got "${argv[i]}"`);
     } else if (a === '--idle-timeout') {
       idle = Number(val());
       if (!(idle >= 0)) throw new Error(`--idle-timeout: expected hours, 0 or more, got "${argv[i]}"`);
@@ -63,7 +64,15 @@ export async function runSshCommand(argv: string[], bundlePath: string): Promise
   }
   if (!targetText) throw new Error('no host given (see rigwatch-collector ssh --help)');
   const target = parseTarget(targetText);
-  const remote = new SshRemote({ target, bundlePath, sshArgs, localPort, idleTimeoutHours: idle, interval, log: (l) => process.stderr.write(`rigwatch ssh: ${l}\n`) });
+  const remote = new SshRemote({
+    target,
+    bundlePath,
+    sshArgs,
+    localPort,
+    idleTimeoutHours: idle,
+    interval,
+    log: (l) => process.stderr.write(`rigwatch ssh: ${l}\n`),
+  });
   if (stop) {
     try {
       const stopped = await remote.stopRemote();
@@ -77,7 +86,9 @@ export async function runSshCommand(argv: string[], bundlePath: string): Promise
     await remote.close();
     throw e;
   });
-  process.stdout.write(`Rigwatch remote collector on ${target.destination} (${r.reused ? 'reused' : 'started'}${r.copied ? ', bundle copied' : ''}, Node ${r.nodeVersion}) listening on ${r.url}#token=${r.token}\n`);
+  process.stdout.write(
+    `Rigwatch remote collector on ${target.destination} (${r.reused ? 'reused' : 'started'}${r.copied ? ', bundle copied' : ''}, Node ${r.nodeVersion}) listening on ${r.url}#token=${r.token}\n`,
+  );
   remote.on('up', (u: typeof r) => process.stderr.write(`rigwatch ssh: tunnel to ${target.destination} is back on ${u.url}\n`));
   await new Promise<void>((resolve) => {
     const done = (): void => resolve();

@@ -106,7 +106,10 @@ export interface DownInfo {
 
 /** A failure with a message for users (no secrets). */
 export class RemoteError extends Error {
-  constructor(message: string, readonly retry: boolean) {
+  constructor(
+    message: string,
+    readonly retry: boolean,
+  ) {
     super(message);
     this.name = 'RemoteError';
   }
@@ -216,7 +219,8 @@ chmod 700 "$T" && mv -f "$T" "$D/${name}" && echo "RW_UPLOADED"
 function startScript(token: string, idleHours: number, interval: number, deployId: string): string {
   // Values are generated here: a hex token and numbers. The token goes through the environment so it
   // never shows in the remote `ps`.
-  if (!/^[0-9a-f]+$/.test(token) || !/^[0-9a-f]{64}$/.test(deployId) || !Number.isFinite(idleHours) || !Number.isFinite(interval)) throw new Error('bad start parameters');
+  if (!/^[0-9a-f]+$/.test(token) || !/^[0-9a-f]{64}$/.test(deployId) || !Number.isFinite(idleHours) || !Number.isFinite(interval))
+    throw new Error('bad start parameters');
   // One start at a time per remote user (two editor windows may connect at once); after taking the
   // lock, a collector another start just launched is reused instead of starting a second one. Only a
   // pid that `rwjs pid` verified (a collector of this user from this cache) is ever signalled.
@@ -388,21 +392,33 @@ export class SshRemote extends EventEmitter {
     if (!this.master) await this.startMaster();
     const probe = await this.run(PROBE_SCRIPT);
     const lines = probe.split('\n');
-    const get = (tag: string): string | undefined => lines.find((l) => l.startsWith(tag + ' '))?.slice(tag.length + 1).trim();
+    const get = (tag: string): string | undefined =>
+      lines
+        .find((l) => l.startsWith(tag + ' '))
+        ?.slice(tag.length + 1)
+        .trim();
     if (lines.some((l) => l.trim() === 'RW_NO_NODE')) {
-      throw new RemoteError(`Node.js is not installed on ${this.opts.target.destination} (or not on its PATH for non-interactive ssh). Install Node ${MIN_REMOTE_NODE_MAJOR} or newer there, e.g. "sudo apt-get install nodejs" or from https://nodejs.org, then connect again.`, false);
+      throw new RemoteError(
+        `Node.js is not installed on ${this.opts.target.destination} (or not on its PATH for non-interactive ssh). Install Node ${MIN_REMOTE_NODE_MAJOR} or newer there, e.g. "sudo apt-get install nodejs" or from https://nodejs.org, then connect again.`,
+        false,
+      );
     }
     const nodeVersion = get('RW_NODE') ?? '';
     const major = Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0);
     if (major < MIN_REMOTE_NODE_MAJOR) {
-      throw new RemoteError(`Node.js on ${this.opts.target.destination} is ${nodeVersion || 'unknown'}; Rigwatch needs ${MIN_REMOTE_NODE_MAJOR} or newer. Upgrade it there and connect again.`, false);
+      throw new RemoteError(
+        `Node.js on ${this.opts.target.destination} is ${nodeVersion || 'unknown'}; Rigwatch needs ${MIN_REMOTE_NODE_MAJOR} or newer. Upgrade it there and connect again.`,
+        false,
+      );
     }
     const dest = this.opts.target.destination;
     const unsafe = unsafeError(dest, probe);
     if (unsafe) throw unsafe;
     const platform = get('RW_PLATFORM') ?? '';
     // What goes into the cache: the bundle, and koffi's native module for the box's platform (NVML).
-    const files: { name: string; path: string; hash: string; what: string }[] = [{ name: 'collector.js', path: this.opts.bundlePath, hash: fileHash(this.opts.bundlePath), what: 'the collector bundle' }];
+    const files: { name: string; path: string; hash: string; what: string }[] = [
+      { name: 'collector.js', path: this.opts.bundlePath, hash: fileHash(this.opts.bundlePath), what: 'the collector bundle' },
+    ];
     const native = findKoffiPrebuilt(path.dirname(this.opts.bundlePath), platform, this.opts.koffiSearchDirs);
     if (native) files.push({ name: koffiRemoteName(platform), path: native, hash: fileHash(native), what: `koffi's native module for ${platform}` });
     else this.log(`no koffi prebuilt for ${platform || 'this platform'} ships with Rigwatch: the remote GPU source will use nvidia-smi`);
@@ -425,7 +441,9 @@ export class SshRemote extends EventEmitter {
     }
     const copied = copiedFiles.length > 0;
     // One id for everything deployed: a collector started from other files is replaced.
-    const deployId = createHash('sha256').update(files.map((f) => `${f.name}=${f.hash}`).join('\n')).digest('hex');
+    const deployId = createHash('sha256')
+      .update(files.map((f) => `${f.name}=${f.hash}`).join('\n'))
+      .digest('hex');
     let state = parseState(get('RW_STATE'));
     let reused = false;
     if (state && !copied && state.token) {
@@ -435,9 +453,18 @@ export class SshRemote extends EventEmitter {
       const out = await this.run(startScript(token, this.opts.idleTimeoutHours ?? 0, this.opts.interval ?? 1, deployId));
       const refused = unsafeError(dest, out);
       if (refused) throw refused;
-      const started = parseState(out.split('\n').find((l) => l.startsWith('RW_STATE '))?.slice(9));
+      const started = parseState(
+        out
+          .split('\n')
+          .find((l) => l.startsWith('RW_STATE '))
+          ?.slice(9),
+      );
       if (!started) {
-        const why = out.split('\n').find((l) => l.startsWith('RW_START_FAILED'))?.slice(16) ?? out.slice(0, 200);
+        const why =
+          out
+            .split('\n')
+            .find((l) => l.startsWith('RW_START_FAILED'))
+            ?.slice(16) ?? out.slice(0, 200);
         throw new RemoteError(`the collector did not start on ${dest}: ${why.trim()}`, true);
       }
       state = started;
@@ -451,7 +478,16 @@ export class SshRemote extends EventEmitter {
     await this.forward(localPort, state.port);
     this.backoff.reset();
     this.current = {
-      nodeVersion, platform, copied, copiedFiles, nvmlNative: native !== null, reused, remotePid: state.pid, remotePort: state.port, token: state.token, localPort,
+      nodeVersion,
+      platform,
+      copied,
+      copiedFiles,
+      nvmlNative: native !== null,
+      reused,
+      remotePid: state.pid,
+      remotePort: state.port,
+      token: state.token,
+      localPort,
       url: `http://127.0.0.1:${localPort}/`,
     };
     this.emit('up', this.current);
@@ -465,7 +501,9 @@ export class SshRemote extends EventEmitter {
       let err = '';
       p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
       p.on('error', (e) => reject(new RemoteError(`cannot run ssh: ${e.message}`, false)));
-      p.on('close', (code) => (code === 0 ? resolve() : reject(new RemoteError(`cannot forward local port ${localPort} to ${this.opts.target.destination}: ${lastLine(err)}`, true))));
+      p.on('close', (code) =>
+        code === 0 ? resolve() : reject(new RemoteError(`cannot forward local port ${localPort} to ${this.opts.target.destination}: ${lastLine(err)}`, true)),
+      );
     });
   }
 
@@ -524,7 +562,12 @@ export function findKoffiPrebuilt(bundleDir: string, platform: string, extraDirs
   const m = /^([a-z0-9]+)-([a-z0-9]+)$/.exec(platform);
   if (!m) return null;
   const triplet = `${m[1]}_${m[2]}`;
-  const roots = [...extraDirs, path.join(bundleDir, 'koffi'), path.join(bundleDir, '..', 'node_modules', '@koromix', `koffi-${platform}`), path.join(__dirname, '..', 'node_modules', '@koromix', `koffi-${platform}`)];
+  const roots = [
+    ...extraDirs,
+    path.join(bundleDir, 'koffi'),
+    path.join(bundleDir, '..', 'node_modules', '@koromix', `koffi-${platform}`),
+    path.join(__dirname, '..', 'node_modules', '@koromix', `koffi-${platform}`),
+  ];
   for (const r of roots) {
     const f = path.join(r, triplet, 'koffi.node');
     if (fs.existsSync(f)) return f;
@@ -540,10 +583,16 @@ function lastLine(s: string): string {
 function sshFailure(dest: string, code: number | null, stderr: string): RemoteError {
   const msg = lastLine(stderr);
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
-    return new RemoteError(`ssh ${dest}: host key verification failed. Connect once with "ssh ${dest}" in a terminal to check and accept its key; Rigwatch never disables host-key checking.`, false);
+    return new RemoteError(
+      `ssh ${dest}: host key verification failed. Connect once with "ssh ${dest}" in a terminal to check and accept its key; Rigwatch never disables host-key checking.`,
+      false,
+    );
   }
   if (/Permission denied/.test(stderr)) {
-    return new RemoteError(`ssh ${dest}: permission denied (${msg}). Rigwatch uses your ssh keys and agent and never asks for passwords; make sure "ssh ${dest}" works without a prompt.`, false);
+    return new RemoteError(
+      `ssh ${dest}: permission denied (${msg}). Rigwatch uses your ssh keys and agent and never asks for passwords; make sure "ssh ${dest}" works without a prompt.`,
+      false,
+    );
   }
   if (/Could not resolve hostname/.test(stderr)) return new RemoteError(`ssh ${dest}: ${msg}`, false);
   return new RemoteError(`ssh ${dest} failed (exit ${code}): ${msg || 'no message'}`, true);

@@ -57,7 +57,10 @@ export class VsCodeBridge implements Bridge {
   private handlers: BridgeHandlers | undefined;
   private readonly onMessage = (e: MessageEvent): void => this.receive(e.data);
 
-  constructor(private readonly api: VsCodeApi, private readonly win: Window) {}
+  constructor(
+    private readonly api: VsCodeApi,
+    private readonly win: Window,
+  ) {}
 
   start(h: BridgeHandlers): void {
     this.handlers = h;
@@ -79,11 +82,7 @@ export class VsCodeBridge implements Bridge {
     } else if (env.kind === 'connection') {
       const c = env as { state?: unknown; reason?: unknown; name?: unknown };
       if (typeof c.state !== 'string') return warn('ignored a connection envelope without a state');
-      h.connection(
-        c.state as ConnectionState,
-        typeof c.reason === 'string' ? c.reason : undefined,
-        typeof c.name === 'string' ? c.name : undefined,
-      );
+      h.connection(c.state as ConnectionState, typeof c.reason === 'string' ? c.reason : undefined, typeof c.name === 'string' ? c.name : undefined);
     }
   }
 
@@ -151,7 +150,11 @@ export class BrowserBridge implements Bridge {
         return (await res.json()) as unknown;
       },
     };
-    this.core = new ClientCore(transport, { message: (m) => this.handlers?.message(m), state: (state, reason) => this.report(state, reason) }, { name: this.win.location.host });
+    this.core = new ClientCore(
+      transport,
+      { message: (m) => this.handlers?.message(m), state: (state, reason) => this.report(state, reason) },
+      { name: this.win.location.host },
+    );
     h.connection('connecting', undefined, this.win.location.host);
     this.core.start();
   }

@@ -3,7 +3,15 @@
 // for the components and keeps the time-axis helpers. A missing value is NO_DATA, never 0.
 
 import {
-  formatBytes, formatDecimal, formatHertz, formatPercent, formatSeconds, formatUsedTotal, formatValue, hasValue, NO_DATA,
+  formatBytes,
+  formatDecimal,
+  formatHertz,
+  formatPercent,
+  formatSeconds,
+  formatUsedTotal,
+  formatValue,
+  hasValue,
+  NO_DATA,
   type MaybeNumber,
 } from '../protocol';
 
@@ -108,8 +116,8 @@ export function fmtAgo(t: number, now: number): string {
 
 // Tick steps a human reads well on a time axis, in ms.
 const TICK_STEPS_MS = [
-  1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000,
-  3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 172_800_000,
+  1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000,
+  86_400_000, 172_800_000,
 ];
 
 /** Tick positions aligned to whole seconds/minutes/hours in local time, at most `maxTicks` of them. */

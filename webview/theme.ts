@@ -134,11 +134,24 @@ export const shared: CSSResult = css`
     font-family: var(--vscode-font-family);
     font-size: var(--vscode-font-size);
   }
-  *, *::before, *::after { box-sizing: inherit; }
-  .muted { color: var(--vscode-descriptionForeground); }
+  *,
+  *::before,
+  *::after {
+    box-sizing: inherit;
+  }
+  .muted {
+    color: var(--vscode-descriptionForeground);
+  }
   .sr-only {
-    position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
-    clip: rect(0 0 0 0); white-space: nowrap; border: 0;
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    padding: 0;
+    margin: -1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
   }
   .card {
     background: var(--vscode-editorWidget-background);
@@ -148,27 +161,100 @@ export const shared: CSSResult = css`
     padding: 10px 12px;
     min-width: 0;
   }
-  .card h3 { margin: 0 0 6px; font-size: 1em; font-weight: 600; display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap; }
-  .cards { display: grid; gap: 10px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 260px), 1fr)); }
-  .kv { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; margin: 0; }
-  .kv dt { color: var(--vscode-descriptionForeground); }
-  .kv dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-  .num { font-variant-numeric: tabular-nums; }
-  .big { font-size: 1.6em; font-weight: 600; font-variant-numeric: tabular-nums; }
-  .charts { display: grid; gap: 10px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 300px), 1fr)); margin-top: 10px; }
-  .state { display: inline-flex; align-items: center; gap: 4px; font-size: 0.9em; }
-  .dot { width: 8px; height: 8px; border-radius: 50%; display: inline-block; background: var(--vscode-descriptionForeground, #888); flex: none; }
-  .dot.ok { background: var(--vscode-testing-iconPassed, #73c991); }
-  .dot.warn { background: var(--vscode-editorWarning-foreground, #cca700); }
-  .dot.bad { background: var(--vscode-editorError-foreground, #f14c4c); }
-  .dot.off { background: var(--vscode-disabledForeground, #8888); }
-  button.link {
-    background: none; border: none; padding: 0; color: var(--vscode-textLink-foreground); cursor: pointer; font: inherit;
+  .card h3 {
+    margin: 0 0 6px;
+    font-size: 1em;
+    font-weight: 600;
+    display: flex;
+    gap: 6px;
+    align-items: baseline;
+    flex-wrap: wrap;
   }
-  :focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
+  .cards {
+    display: grid;
+    gap: 10px;
+    grid-template-columns: repeat(auto-fill, minmax(min(100%, 260px), 1fr));
+  }
+  .kv {
+    display: grid;
+    grid-template-columns: auto 1fr;
+    gap: 2px 10px;
+    margin: 0;
+  }
+  .kv dt {
+    color: var(--vscode-descriptionForeground);
+  }
+  .kv dd {
+    margin: 0;
+    text-align: right;
+    font-variant-numeric: tabular-nums;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .num {
+    font-variant-numeric: tabular-nums;
+  }
+  .big {
+    font-size: 1.6em;
+    font-weight: 600;
+    font-variant-numeric: tabular-nums;
+  }
+  .charts {
+    display: grid;
+    gap: 10px;
+    grid-template-columns: repeat(auto-fill, minmax(min(100%, 300px), 1fr));
+    margin-top: 10px;
+  }
+  .state {
+    display: inline-flex;
+    align-items: center;
+    gap: 4px;
+    font-size: 0.9em;
+  }
+  .dot {
+    width: 8px;
+    height: 8px;
+    border-radius: 50%;
+    display: inline-block;
+    background: var(--vscode-descriptionForeground, #888);
+    flex: none;
+  }
+  .dot.ok {
+    background: var(--vscode-testing-iconPassed, #73c991);
+  }
+  .dot.warn {
+    background: var(--vscode-editorWarning-foreground, #cca700);
+  }
+  .dot.bad {
+    background: var(--vscode-editorError-foreground, #f14c4c);
+  }
+  .dot.off {
+    background: var(--vscode-disabledForeground, #8888);
+  }
+  button.link {
+    background: none;
+    border: none;
+    padding: 0;
+    color: var(--vscode-textLink-foreground);
+    cursor: pointer;
+    font: inherit;
+  }
+  :focus-visible {
+    outline: 1px solid var(--vscode-focusBorder);
+    outline-offset: 1px;
+  }
   section > h2 {
-    font-size: 0.85em; text-transform: uppercase; letter-spacing: 0.06em; font-weight: 600;
-    color: var(--vscode-descriptionForeground); margin: 18px 0 8px; display: flex; align-items: center; gap: 8px; flex-wrap: wrap;
+    font-size: 0.85em;
+    text-transform: uppercase;
+    letter-spacing: 0.06em;
+    font-weight: 600;
+    color: var(--vscode-descriptionForeground);
+    margin: 18px 0 8px;
+    display: flex;
+    align-items: center;
+    gap: 8px;
+    flex-wrap: wrap;
   }
 `;
 
@@ -216,7 +302,10 @@ export function onThemeChange(fn: () => void): () => void {
 /** A colour with opacity `a`, as rgba() (canvas fill styles do not take color-mix). */
 export function alpha(color: string, a: number): string {
   const c = color.trim();
-  let r = 128, g = 128, b = 128, base = 1;
+  let r = 128,
+    g = 128,
+    b = 128,
+    base = 1;
   const hex = /^#([0-9a-f]{3,8})$/i.exec(c);
   const rgb = /^rgba?\(([^)]+)\)$/i.exec(c);
   if (hex) {
@@ -227,7 +316,10 @@ export function alpha(color: string, a: number): string {
     b = parseInt(h.slice(4, 6), 16);
     if (h.length === 8) base = parseInt(h.slice(6, 8), 16) / 255;
   } else if (rgb) {
-    const parts = rgb[1].split(/[,\s/]+/).filter(Boolean).map(Number);
+    const parts = rgb[1]
+      .split(/[,\s/]+/)
+      .filter(Boolean)
+      .map(Number);
     [r, g, b] = parts;
     if (parts.length > 3) base = parts[3];
   }

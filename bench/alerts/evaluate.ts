@@ -21,22 +21,90 @@ const PREEMPTED_US = 1000;
 /** A realistic 500-series tick: 8 GPUs, host with many cores/mounts, 2 PG, 2 Redis, containers, models. */
 function seriesNames(): string[] {
   const n: string[] = [];
-  const gpu = ['utilization_ratio', 'memory_utilization_ratio', 'memory_used_bytes', 'memory_total_bytes', 'memory_used_ratio', 'temperature_celsius',
-    'power_watts', 'power_limit_watts', 'fan_ratio', 'sm_clock_hertz', 'memory_clock_hertz', 'pcie_rx_bytes_per_second', 'pcie_tx_bytes_per_second',
-    'encoder_utilization_ratio', 'decoder_utilization_ratio', 'pstate_count', 'ecc_volatile_errors_count'];
+  const gpu = [
+    'utilization_ratio',
+    'memory_utilization_ratio',
+    'memory_used_bytes',
+    'memory_total_bytes',
+    'memory_used_ratio',
+    'temperature_celsius',
+    'power_watts',
+    'power_limit_watts',
+    'fan_ratio',
+    'sm_clock_hertz',
+    'memory_clock_hertz',
+    'pcie_rx_bytes_per_second',
+    'pcie_tx_bytes_per_second',
+    'encoder_utilization_ratio',
+    'decoder_utilization_ratio',
+    'pstate_count',
+    'ecc_volatile_errors_count',
+  ];
   for (let i = 0; i < 8; i++) for (const m of gpu) n.push(`gpu.${i}.${m}`);
-  n.push('host.cpu_busy_ratio', 'host.load1_count', 'host.load5_count', 'host.load15_count', 'host.memory_total_bytes', 'host.memory_used_bytes',
-    'host.memory_available_bytes', 'host.memory_used_ratio', 'host.swap_total_bytes', 'host.swap_used_bytes', 'host.uptime_seconds');
+  n.push(
+    'host.cpu_busy_ratio',
+    'host.load1_count',
+    'host.load5_count',
+    'host.load15_count',
+    'host.memory_total_bytes',
+    'host.memory_used_bytes',
+    'host.memory_available_bytes',
+    'host.memory_used_ratio',
+    'host.swap_total_bytes',
+    'host.swap_used_bytes',
+    'host.uptime_seconds',
+  );
   for (let c = 0; c < 64; c++) n.push(`host.cpu.${c}.busy_ratio`);
-  for (const m of ['root', 'data', 'scratch', 'home']) for (const k of ['total_bytes', 'used_bytes', 'avail_bytes', 'used_ratio']) n.push(`host.mount.${m}.${k}`);
+  for (const m of ['root', 'data', 'scratch', 'home'])
+    for (const k of ['total_bytes', 'used_bytes', 'avail_bytes', 'used_ratio']) n.push(`host.mount.${m}.${k}`);
   for (const d of ['nvme0n1', 'nvme1n1', 'sda']) n.push(`host.disk.${d}.read_bytes_per_second`, `host.disk.${d}.write_bytes_per_second`);
-  for (const pg of ['main', 'analytics']) for (const m of ['up_state', 'connections_active_count', 'connections_idle_count', 'connections_total_count', 'max_connections_count',
-    'connections_used_ratio', 'cache_hit_ratio', 'xact_per_second', 'rows_returned_per_second', 'deadlocks_per_second', 'database_size_bytes', 'longest_query_seconds', 'blocked_count']) n.push(`postgres.${pg}.${m}`);
-  for (const r of ['cache', 'queue']) for (const m of ['up_state', 'ping_latency_seconds', 'clients_connected_count', 'memory_used_bytes', 'maxmemory_bytes', 'memory_used_ratio', 'hit_ratio', 'ops_per_second', 'evicted_keys_per_second']) n.push(`redis.${r}.${m}`);
-  for (const md of ['llama', 'vllm', 'triton']) for (const m of ['up_state', 'latency_seconds', 'requests_running_count', 'requests_waiting_count', 'kv_cache_usage_ratio',
-    'request_latency_p50_seconds', 'request_latency_p95_seconds', 'request_latency_p99_seconds', 'generation_tokens_per_second']) n.push(`models.${md}.${m}`);
+  for (const pg of ['main', 'analytics'])
+    for (const m of [
+      'up_state',
+      'connections_active_count',
+      'connections_idle_count',
+      'connections_total_count',
+      'max_connections_count',
+      'connections_used_ratio',
+      'cache_hit_ratio',
+      'xact_per_second',
+      'rows_returned_per_second',
+      'deadlocks_per_second',
+      'database_size_bytes',
+      'longest_query_seconds',
+      'blocked_count',
+    ])
+      n.push(`postgres.${pg}.${m}`);
+  for (const r of ['cache', 'queue'])
+    for (const m of [
+      'up_state',
+      'ping_latency_seconds',
+      'clients_connected_count',
+      'memory_used_bytes',
+      'maxmemory_bytes',
+      'memory_used_ratio',
+      'hit_ratio',
+      'ops_per_second',
+      'evicted_keys_per_second',
+    ])
+      n.push(`redis.${r}.${m}`);
+  for (const md of ['llama', 'vllm', 'triton'])
+    for (const m of [
+      'up_state',
+      'latency_seconds',
+      'requests_running_count',
+      'requests_waiting_count',
+      'kv_cache_usage_ratio',
+      'request_latency_p50_seconds',
+      'request_latency_p95_seconds',
+      'request_latency_p99_seconds',
+      'generation_tokens_per_second',
+    ])
+      n.push(`models.${md}.${m}`);
   n.push('docker.containers_unhealthy_count', 'docker.containers_restarting_count', 'docker.containers_running_count');
-  for (let c = 0; n.length < SERIES; c++) for (const m of ['cpu_ratio', 'memory_used_bytes', 'memory_limit_bytes', 'restart_count', 'running_state', 'health_state']) if (n.length < SERIES) n.push(`docker.c${c}.${m}`);
+  for (let c = 0; n.length < SERIES; c++)
+    for (const m of ['cpu_ratio', 'memory_used_bytes', 'memory_limit_bytes', 'restart_count', 'running_state', 'health_state'])
+      if (n.length < SERIES) n.push(`docker.c${c}.${m}`);
   return n;
 }
 
@@ -61,12 +129,22 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   let seed = 42;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const names = seriesNames();
   const dir = mkdtempSync(join(tmpdir(), 'rw-bench-alerts-'));
   const engine = await createAlertEngine({ config: undefined, file: join(dir, 'alerts.json'), log: silentLogger });
-  const sources: SourceStatus[] = ['host', 'gpu', 'postgres.main', 'postgres.analytics', 'redis.cache', 'redis.queue', 'docker', 'models.llama', 'models.vllm', 'models.triton']
-    .map((id) => ({ id, kind: id.split('.')[0] as string, state: 'ready' as const }));
+  const sources: SourceStatus[] = [
+    'host',
+    'gpu',
+    'postgres.main',
+    'postgres.analytics',
+    'redis.cache',
+    'redis.queue',
+    'docker',
+    'models.llama',
+    'models.vllm',
+    'models.triton',
+  ].map((id) => ({ id, kind: id.split('.')[0] as string, state: 'ready' as const }));
   // Pre-computed values; each tick's map is built fresh (like the collector does) outside the timed call.
   const values: number[][] = [];
   for (let i = 0; i < 600; i++) values.push(names.map((n) => value(n, i, rnd) as number));
@@ -96,11 +174,14 @@ async function main(): Promise<void> {
   const hostUs: Record<string, number[]> = { default: [], noProcesses: [] };
   const hostCpuUs: Record<string, number[]> = { default: [], noProcesses: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [label, h] of [['default', hostDefault], ['noProcesses', hostNoProc]] as const) {
+    for (const [label, h] of [
+      ['default', hostDefault],
+      ['noProcesses', hostNoProc],
+    ] as const) {
       const c0 = process.cpuUsage();
       const w0 = performance.now();
       for (let i = 0; i < HOST_SAMPLES_PER_ROUND; i++) await h.sample(ac.signal);
-      const w = (performance.now() - w0) * 1000 / HOST_SAMPLES_PER_ROUND;
+      const w = ((performance.now() - w0) * 1000) / HOST_SAMPLES_PER_ROUND;
       const c = process.cpuUsage(c0);
       (hostUs[label] as number[]).push(w);
       (hostCpuUs[label] as number[]).push((c.user + c.system) / HOST_SAMPLES_PER_ROUND);
@@ -125,17 +206,25 @@ async function main(): Promise<void> {
   const trimmed = kept.reduce((x, y) => x + y, 0) / kept.length;
   const byRule: Record<string, number> = {};
   for (const ev of engine.alertHistory()) byRule[`${ev.alert.ruleId}/${ev.transition}`] = (byRule[`${ev.alert.ruleId}/${ev.transition}`] ?? 0) + 1;
-  console.log(`series per tick: ${names.length}; rules: ${engine.rules().length}; active alerts at end: ${engine.active().length}; events over ${tick} ticks: ${events}`);
+  console.log(
+    `series per tick: ${names.length}; rules: ${engine.rules().length}; active alerts at end: ${engine.active().length}; events over ${tick} ticks: ${events}`,
+  );
   console.log(`last ${engine.alertHistory().length} events by rule/transition: ${JSON.stringify(byRule)}`);
-  console.log(`alert evaluate per tick: mean ${a.toFixed(2)} µs (median of ${ROUNDS} rounds × ${ALERT_TICKS_PER_ROUND} ticks, each call timed, map built outside); ` +
-    `mean without ${perCall.length - kept.length} preempted calls (> ${PREEMPTED_US / 1000} ms): ${trimmed.toFixed(2)} µs`);
+  console.log(
+    `alert evaluate per tick: mean ${a.toFixed(2)} µs (median of ${ROUNDS} rounds × ${ALERT_TICKS_PER_ROUND} ticks, each call timed, map built outside); ` +
+      `mean without ${perCall.length - kept.length} preempted calls (> ${PREEMPTED_US / 1000} ms): ${trimmed.toFixed(2)} µs`,
+  );
   console.log(`  per call: p50 ${pct(0.5)} µs, p99 ${pct(0.99)} µs, max ${pct(1)} µs (the full-name discovery scan runs every 30 s of tick time)`);
   for (const label of ['default', 'noProcesses'] as const) {
     const h = median(hostUs[label] as number[]);
     const hc = median(hostCpuUs[label] as number[]);
-    console.log(`host source sample (${label.padEnd(11)}): ${h.toFixed(1)} µs wall, ${hc.toFixed(1)} µs CPU (median of ${ROUNDS} rounds × ${HOST_SAMPLES_PER_ROUND} samples)`);
-    console.log(`  ratio alerts/host (${label}): ${(100 * trimmed / h).toFixed(2)} % of its wall time, ${(100 * trimmed / hc).toFixed(2)} % of its CPU time ` +
-      `[untrimmed mean: ${(100 * a / h).toFixed(2)} % / ${(100 * a / hc).toFixed(2)} %]   (target < 2 %)`);
+    console.log(
+      `host source sample (${label.padEnd(11)}): ${h.toFixed(1)} µs wall, ${hc.toFixed(1)} µs CPU (median of ${ROUNDS} rounds × ${HOST_SAMPLES_PER_ROUND} samples)`,
+    );
+    console.log(
+      `  ratio alerts/host (${label}): ${((100 * trimmed) / h).toFixed(2)} % of its wall time, ${((100 * trimmed) / hc).toFixed(2)} % of its CPU time ` +
+        `[untrimmed mean: ${((100 * a) / h).toFixed(2)} % / ${((100 * a) / hc).toFixed(2)} %]   (target < 2 %)`,
+    );
   }
   await hostDefault.close();
   await hostNoProc.close();

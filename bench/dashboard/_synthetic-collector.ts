@@ -24,10 +24,23 @@ export interface SyntheticOptions {
 }
 
 const GPU_METRICS = [
-  'utilization_ratio', 'memory_utilization_ratio', 'memory_used_bytes', 'memory_total_bytes', 'memory_used_ratio',
-  'temperature_celsius', 'power_watts', 'power_limit_watts', 'fan_ratio', 'sm_clock_hertz', 'memory_clock_hertz',
-  'pcie_rx_bytes_per_second', 'pcie_tx_bytes_per_second', 'encoder_utilization_ratio', 'decoder_utilization_ratio',
-  'pstate_count', 'ecc_volatile_errors_count',
+  'utilization_ratio',
+  'memory_utilization_ratio',
+  'memory_used_bytes',
+  'memory_total_bytes',
+  'memory_used_ratio',
+  'temperature_celsius',
+  'power_watts',
+  'power_limit_watts',
+  'fan_ratio',
+  'sm_clock_hertz',
+  'memory_clock_hertz',
+  'pcie_rx_bytes_per_second',
+  'pcie_tx_bytes_per_second',
+  'encoder_utilization_ratio',
+  'decoder_utilization_ratio',
+  'pstate_count',
+  'ecc_volatile_errors_count',
 ];
 
 /** A deterministic, smooth-ish value for a series at time t. */
@@ -61,9 +74,11 @@ export class SyntheticCollector {
     for (let i = 0; i < o.gpus; i++) for (const m of GPU_METRICS) this.names.push(`gpu.${i}.${m}`);
     this.names.push('host.cpu_busy_ratio', 'host.load1_count', 'host.load5_count', 'host.load15_count', 'host.uptime_seconds');
     for (let c = 0; c < o.cores; c++) this.names.push(`host.cpu.${c}.busy_ratio`);
-    for (const m of ['memory_total_bytes', 'memory_used_bytes', 'memory_available_bytes', 'memory_used_ratio', 'swap_total_bytes', 'swap_used_bytes']) this.names.push(`host.${m}`);
+    for (const m of ['memory_total_bytes', 'memory_used_bytes', 'memory_available_bytes', 'memory_used_ratio', 'swap_total_bytes', 'swap_used_bytes'])
+      this.names.push(`host.${m}`);
     for (const id of ['root', 'data']) for (const m of ['total_bytes', 'used_bytes', 'avail_bytes', 'used_ratio']) this.names.push(`host.mount.${id}.${m}`);
-    for (const m of ['disk_read_bytes_per_second', 'disk_write_bytes_per_second', 'net_rx_bytes_per_second', 'net_tx_bytes_per_second']) this.names.push(`host.${m}`);
+    for (const m of ['disk_read_bytes_per_second', 'disk_write_bytes_per_second', 'net_rx_bytes_per_second', 'net_tx_bytes_per_second'])
+      this.names.push(`host.${m}`);
     this.server.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== '/ws' || url.searchParams.get('token') !== this.token) return socket.destroy();
@@ -100,23 +115,40 @@ export class SyntheticCollector {
   private details(): { gpu: GpuDetails; host: HostDetails } {
     return {
       gpu: {
-        kind: 'gpu', backend: 'nvml', driverVersion: '550.54.15', cudaVersion: '12.4',
+        kind: 'gpu',
+        backend: 'nvml',
+        driverVersion: '550.54.15',
+        cudaVersion: '12.4',
         devices: Array.from({ length: this.o.gpus }, (_, i) => ({
-          index: i, name: 'NVIDIA H100 80GB HBM3', uuid: `GPU-${i}`, pciBusId: `00000000:${(i + 16).toString(16)}:00.0`,
-          computeCapability: '9.0', migMode: false, throttleReasons: [], pstate: 'P0', notes: [],
+          index: i,
+          name: 'NVIDIA H100 80GB HBM3',
+          uuid: `GPU-${i}`,
+          pciBusId: `00000000:${(i + 16).toString(16)}:00.0`,
+          computeCapability: '9.0',
+          migMode: false,
+          throttleReasons: [],
+          pstate: 'P0',
+          notes: [],
         })),
         processes: Array.from({ length: this.o.gpus * 2 }, (_, k) => ({
-          pid: 1000 + k, name: `python train_${k}.py`, user: 'ml', gpuIndex: k % this.o.gpus,
-          usedMemoryBytes: (k + 1) * 2 ** 30, smUtilRatio: null, type: 'compute' as const,
+          pid: 1000 + k,
+          name: `python train_${k}.py`,
+          user: 'ml',
+          gpuIndex: k % this.o.gpus,
+          usedMemoryBytes: (k + 1) * 2 ** 30,
+          smUtilRatio: null,
+          type: 'compute' as const,
         })),
       },
       host: {
-        kind: 'host', cores: this.o.cores,
+        kind: 'host',
+        cores: this.o.cores,
         mounts: [
           { mount: '/', device: '/dev/nvme0n1p2', fsType: 'ext4', totalBytes: 2e12, usedBytes: 1e12, availBytes: 1e12 },
           { mount: '/data', device: '/dev/nvme1n1', fsType: 'xfs', totalBytes: 8e12, usedBytes: 6e12, availBytes: 2e12 },
         ],
-        interfaces: ['eth0'], disks: ['nvme0n1', 'nvme1n1'],
+        interfaces: ['eth0'],
+        disks: ['nvme0n1', 'nvme1n1'],
       },
     };
   }
@@ -133,13 +165,26 @@ export class SyntheticCollector {
     ws.on('close', () => this.clients.delete(ws));
     const now = Date.now();
     const hello: HelloMessage = {
-      type: 'hello', protocol: PROTOCOL_VERSION, intervalMs: this.o.intervalMs, serverTime: now,
-      host: { hostname: 'bench-box', platform: 'linux', arch: 'x64', collectorVersion: 'bench', pid: process.pid, startedAt: now - 86_400_000, cpuCores: this.o.cores },
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      intervalMs: this.o.intervalMs,
+      serverTime: now,
+      host: {
+        hostname: 'bench-box',
+        platform: 'linux',
+        arch: 'x64',
+        collectorVersion: 'bench',
+        pid: process.pid,
+        startedAt: now - 86_400_000,
+        cpuCores: this.o.cores,
+      },
       sources: [
         { id: 'host', kind: 'host', state: 'ready', description: 'synthetic' },
         { id: 'gpu', kind: 'gpu', state: 'ready', description: `${this.o.gpus} × synthetic` },
       ],
-      alerts: [], logging: { enabled: false }, latest: this.sample(now),
+      alerts: [],
+      logging: { enabled: false },
+      latest: this.sample(now),
     };
     ws.send(JSON.stringify(hello));
     ws.on('message', (data) => {

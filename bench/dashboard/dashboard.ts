@@ -111,10 +111,17 @@ async function heapGrowth(): Promise<{ at5m: number; at1h: number; seconds: numb
         await sc.push(t);
         // Let the page keep up (the simulated clock runs as fast as the page can take it).
         if (i % 200 === 199) {
-          await page.waitForFunction((want) => (document.querySelector('rw-app') as unknown as { store: { lastSampleT: number } }).store.lastSampleT >= want, t, { polling: 50, timeout: 60_000 });
+          await page.waitForFunction(
+            (want) => (document.querySelector('rw-app') as unknown as { store: { lastSampleT: number } }).store.lastSampleT >= want,
+            t,
+            { polling: 50, timeout: 60_000 },
+          );
         }
       }
-      await page.waitForFunction((want) => (document.querySelector('rw-app') as unknown as { store: { lastSampleT: number } }).store.lastSampleT >= want, t, { polling: 50, timeout: 60_000 });
+      await page.waitForFunction((want) => (document.querySelector('rw-app') as unknown as { store: { lastSampleT: number } }).store.lastSampleT >= want, t, {
+        polling: 50,
+        timeout: 60_000,
+      });
       // Two frames so charts and cards have drawn the last samples.
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     };
@@ -149,16 +156,22 @@ async function main(): Promise<void> {
   }
   const mw = median(withH);
   const mo = median(without);
-  console.log(`first render, ${GPUS} GPUs (compare view) + host, 24h range: no history ${mo.toFixed(0)} ms, ` +
-    `with 24 h history (${points} points drawn) ${mw.toFixed(0)} ms → ratio ${(mw / mo).toFixed(2)}× (target < 2×; medians of ${RUNS})`);
+  console.log(
+    `first render, ${GPUS} GPUs (compare view) + host, 24h range: no history ${mo.toFixed(0)} ms, ` +
+      `with 24 h history (${points} points drawn) ${mw.toFixed(0)} ms → ratio ${(mw / mo).toFixed(2)}× (target < 2×; medians of ${RUNS})`,
+  );
 
   const live = await liveCost();
-  console.log(`live 1 Hz, ${live.series} series per sample, ${GPUS}-GPU compare view: render thread busy ${(live.live * 100).toFixed(2)} % ` +
-    `(idle page ${(live.idle * 100).toFixed(2)} %; target < 5 %; ${LIVE_SECONDS} s)`);
+  console.log(
+    `live 1 Hz, ${live.series} series per sample, ${GPUS}-GPU compare view: render thread busy ${(live.live * 100).toFixed(2)} % ` +
+      `(idle page ${(live.idle * 100).toFixed(2)} %; target < 5 %; ${LIVE_SECONDS} s)`,
+  );
 
   const heap = await heapGrowth();
-  console.log(`heap after 5 min of 10 Hz samples ${(heap.at5m / 1048576).toFixed(1)} MiB, after 1 h ${(heap.at1h / 1048576).toFixed(1)} MiB → ` +
-    `${(((heap.at1h - heap.at5m) / heap.at5m) * 100).toFixed(1)} % (target within 10 %; simulated in ${heap.seconds.toFixed(0)} s)`);
+  console.log(
+    `heap after 5 min of 10 Hz samples ${(heap.at5m / 1048576).toFixed(1)} MiB, after 1 h ${(heap.at1h / 1048576).toFixed(1)} MiB → ` +
+      `${(((heap.at1h - heap.at5m) / heap.at5m) * 100).toFixed(1)} % (target within 10 %; simulated in ${heap.seconds.toFixed(0)} s)`,
+  );
 }
 
 main().catch((e) => {

@@ -16,7 +16,8 @@ const FIRST_PID = 100000;
 function cgroupOf(i: number): string {
   const id = i.toString(16).padStart(64, 'a');
   if (i % 3 === 0) return `0::/system.slice/docker-${id}.scope\n`;
-  if (i % 3 === 1) return `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0c4a7d2e_9b1f_4e3a_8c6d_${i.toString(16).padStart(12, '0')}.slice/cri-containerd-${id}.scope\n`;
+  if (i % 3 === 1)
+    return `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0c4a7d2e_9b1f_4e3a_8c6d_${i.toString(16).padStart(12, '0')}.slice/cri-containerd-${id}.scope\n`;
   return `0::/user.slice/user-1000.slice/user@1000.service/app.slice/job-${i}.service\n`;
 }
 
@@ -58,7 +59,14 @@ async function main(): Promise<void> {
   const log = createLogger('error');
   const signal = new AbortController().signal;
   const make = async (attribution: boolean): Promise<GpuSource> => {
-    const [s] = gpuFactory.create({ config: { nvmlPath: process.env.GPU_BENCH_NVML, attribution, kubeletUrl: false }, env, intervalMs: 1000, dataDir: st.dir, log, latest: () => undefined }) as GpuSource[];
+    const [s] = gpuFactory.create({
+      config: { nvmlPath: process.env.GPU_BENCH_NVML, attribution, kubeletUrl: false },
+      env,
+      intervalMs: 1000,
+      dataDir: st.dir,
+      log,
+      latest: () => undefined,
+    }) as GpuSource[];
     const p = await s.probe(signal);
     if (p.status !== 'ready') throw new Error(JSON.stringify(p));
     return s;
@@ -105,4 +113,11 @@ async function main(): Promise<void> {
   console.log(`  on / off: median ${median(ratios).toFixed(3)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}; target ≤ 1.20×)`);
 }
 
-if (!runWorkerIfRequested()) main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+if (!runWorkerIfRequested())
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

@@ -55,16 +55,31 @@ function parseSmiXml(xml: string): Record<string, number | string | null>[] {
       return Number.isFinite(n) ? n : null;
     };
     out.push({
-      bus: m[1], name: leaf('product_name'), uuid: leaf('uuid'), total: num('total'), used: num('used'), util: num('gpu_util'),
-      memUtil: num('memory_util'), temp: num('gpu_temp'), power: num('power_draw'), limit: num('current_power_limit'),
-      sm: num('sm_clock'), mem: num('mem_clock'), fan: num('fan_speed'), pstate: leaf('performance_state'),
+      bus: m[1],
+      name: leaf('product_name'),
+      uuid: leaf('uuid'),
+      total: num('total'),
+      used: num('used'),
+      util: num('gpu_util'),
+      memUtil: num('memory_util'),
+      temp: num('gpu_temp'),
+      power: num('power_draw'),
+      limit: num('current_power_limit'),
+      sm: num('sm_clock'),
+      mem: num('mem_clock'),
+      fan: num('fan_speed'),
+      pstate: leaf('performance_state'),
     });
   }
   return out;
 }
 
 /** Measures `fn` over `ticks` calls: CPU µs per tick (self + children) and wall ms per tick. */
-async function measure(ticks: number, fn: () => Promise<void>, childUs: () => number = childrenCpuUs): Promise<{ cpu: number; self: number; child: number; wall: number }> {
+async function measure(
+  ticks: number,
+  fn: () => Promise<void>,
+  childUs: () => number = childrenCpuUs,
+): Promise<{ cpu: number; self: number; child: number; wall: number }> {
   gc();
   const s0 = selfCpuUs();
   const c0 = childUs();
@@ -111,7 +126,10 @@ async function main(): Promise<void> {
   };
   const spawnCsv = async (): Promise<void> => {
     const out = await run(smi, csvArgs, env);
-    const parsed = out.trim().split('\n').map((l) => parseQueryGpuLine(l, q));
+    const parsed = out
+      .trim()
+      .split('\n')
+      .map((l) => parseQueryGpuLine(l, q));
     if (parsed.length !== GPUS || parsed.some((r) => r === null)) throw new Error('bad csv');
   };
   const spawnXml = async (): Promise<void> => {
@@ -130,7 +148,12 @@ async function main(): Promise<void> {
   }
 
   // Interleaved rounds: every path sees the same machine load; the median round is reported.
-  const names = ['NVML sample() (koffi, worker, 1 batch/tick)', '  of which: NVML batch only (no series)', 'spawn nvidia-smi --query-gpu per sample', 'spawn nvidia-smi -q -x per sample + XML'];
+  const names = [
+    'NVML sample() (koffi, worker, 1 batch/tick)',
+    '  of which: NVML batch only (no series)',
+    'spawn nvidia-smi --query-gpu per sample',
+    'spawn nvidia-smi -q -x per sample + XML',
+  ];
   const results: { cpu: number; self: number; child: number; wall: number }[][] = names.map(() => []);
   const ratios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -144,7 +167,14 @@ async function main(): Promise<void> {
   await nvml.close();
 
   // The shipped fallback: one streaming child (its CPU read from /proc), measured once.
-  const [fallback] = gpuFactory.create({ config: { backend: 'nvidia-smi', nvidiaSmiPath: smi, processIntervalMs: 60_000 }, env, intervalMs: STREAM_INTERVAL_MS, dataDir: st.dir, log, latest: () => undefined }) as GpuSource[];
+  const [fallback] = gpuFactory.create({
+    config: { backend: 'nvidia-smi', nvidiaSmiPath: smi, processIntervalMs: 60_000 },
+    env,
+    intervalMs: STREAM_INTERVAL_MS,
+    dataDir: st.dir,
+    log,
+    latest: () => undefined,
+  }) as GpuSource[];
   const fp = await fallback.probe(signal);
   if (fp.status !== 'ready') throw new Error(`smi probe: ${JSON.stringify(fp)}`);
   const tickStream = async (): Promise<void> => {
@@ -161,7 +191,15 @@ async function main(): Promise<void> {
   console.log(`GPU per-tick cost, ${GPUS} fake GPUs, same driver state for every path; median of ${ROUNDS} interleaved rounds\n`);
   console.log(['path'.padEnd(46), 'CPU µs/tick'.padStart(12), 'self+child'.padStart(13), 'wall µs/tick'.padStart(13), 'vs NVML'.padStart(9)].join(''));
   const line = (name: string, cpu: number, self: number, child: number, wall: number | null): void =>
-    console.log([name.padEnd(46), cpu.toFixed(1).padStart(12), `${self.toFixed(0)}+${child.toFixed(0)}`.padStart(13), (wall === null ? '—' : wall.toFixed(0)).padStart(13), `${(cpu / base).toFixed(2)}×`.padStart(9)].join(''));
+    console.log(
+      [
+        name.padEnd(46),
+        cpu.toFixed(1).padStart(12),
+        `${self.toFixed(0)}+${child.toFixed(0)}`.padStart(13),
+        (wall === null ? '—' : wall.toFixed(0)).padStart(13),
+        `${(cpu / base).toFixed(2)}×`.padStart(9),
+      ].join(''),
+    );
   names.forEach((n, i) => {
     const rs = results[i];
     line(n, median(rs.map((r) => r.cpu)), median(rs.map((r) => r.self)), median(rs.map((r) => r.child)), median(rs.map((r) => r.wall)) * 1000);
@@ -169,17 +207,20 @@ async function main(): Promise<void> {
   line(`nvidia-smi -lms ${STREAM_INTERVAL_MS} stream (the fallback), per tick`, stream.cpu, stream.self, stream.child, null);
   const xmlRatios = results[3].map((r, i) => r.cpu / results[0][i].cpu);
   const batchRatios = results[2].map((r, i) => r.cpu / results[1][i].cpu);
-  console.log(`\nspawn --query-gpu / NVML sample(): median ${median(ratios).toFixed(0)}× (rounds: ${ratios.map((r) => r.toFixed(0)).join(', ')}; target ≥ 50×)`);
+  console.log(
+    `\nspawn --query-gpu / NVML sample(): median ${median(ratios).toFixed(0)}× (rounds: ${ratios.map((r) => r.toFixed(0)).join(', ')}; target ≥ 50×)`,
+  );
   console.log(`spawn -q -x + XML / NVML sample(): median ${median(xmlRatios).toFixed(0)}×`);
   console.log(`spawn --query-gpu / NVML batch alone: median ${median(batchRatios).toFixed(0)}×`);
   console.log('Child CPU comes from /proc clock ticks (10 ms resolution), averaged over each round; wall time includes waiting.');
 }
 
 // In the bundle, NVML worker threads run this same file: serve them first.
-if (!runWorkerIfRequested()) main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+if (!runWorkerIfRequested())
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

@@ -11,6 +11,15 @@ import { buildFakeNvml } from '../../test/fakes/nvml/build';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.join(ROOT, 'bench', 'out', 'gpu-attribution.js');
-buildSync({ entryPoints: [path.join(__dirname, '_attribution-main.ts')], outfile: OUT, bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['koffi'], logLevel: 'warning' });
+buildSync({
+  entryPoints: [path.join(__dirname, '_attribution-main.ts')],
+  outfile: OUT,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18',
+  external: ['koffi'],
+  logLevel: 'warning',
+});
 const r = spawnSync(process.execPath, ['--expose-gc', OUT], { stdio: 'inherit', env: { ...process.env, GPU_BENCH_NVML: buildFakeNvml() } });
 process.exit(r.status ?? 1);

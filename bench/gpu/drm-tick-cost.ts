@@ -96,10 +96,16 @@ async function main(): Promise<void> {
   }
   const h = median(hostT);
   const m = mean(all);
-  console.log(`DRM backend: ${GPUS} × MI300X, ${procs} GPU processes (${GPU_PROCS * 2} DRM fds), ${GPU_PROCS + OTHER_PROCS} processes, ${(GPU_PROCS + OTHER_PROCS) * OTHER_FDS + GPU_PROCS * 2} fds`);
-  console.log(`cadences: tick ${INTERVAL_MS} ms, process scan ${DRM_PROCESS_INTERVAL_MS} ms, discovery (young + known) ${DRM_DISCOVERY_INTERVAL_MS} ms, full walk ${DRM_FULL_WALK_MS} ms`);
+  console.log(
+    `DRM backend: ${GPUS} × MI300X, ${procs} GPU processes (${GPU_PROCS * 2} DRM fds), ${GPU_PROCS + OTHER_PROCS} processes, ${(GPU_PROCS + OTHER_PROCS) * OTHER_FDS + GPU_PROCS * 2} fds`,
+  );
+  console.log(
+    `cadences: tick ${INTERVAL_MS} ms, process scan ${DRM_PROCESS_INTERVAL_MS} ms, discovery (young + known) ${DRM_DISCOVERY_INTERVAL_MS} ms, full walk ${DRM_FULL_WALK_MS} ms`,
+  );
   for (const [k, xs] of Object.entries(kinds)) console.log(`  ${k.padEnd(18)} median ${median(xs).toFixed(3)} ms  (${xs.length} ticks)`);
-  console.log(`  mean per tick: ${m.toFixed(3)} ms, max ${Math.max(...all).toFixed(3)} ms (a full walk is spread over scans: ${WALK_BUDGET_LINKS} fd links per scan at most)`);
+  console.log(
+    `  mean per tick: ${m.toFixed(3)} ms, max ${Math.max(...all).toFixed(3)} ms (a full walk is spread over scans: ${WALK_BUDGET_LINKS} fd links per scan at most)`,
+  );
   console.log(`  host source tick (real /proc, same run): median ${h.toFixed(3)} ms`);
   console.log(`  ratio mean / target ${TARGET_MS} ms: ${(m / TARGET_MS).toFixed(2)}   ratio mean / host tick: ${(m / h).toFixed(2)}`);
   // DRM_BENCH_KEEP=1 keeps the tree (to poke at it) and prints where.

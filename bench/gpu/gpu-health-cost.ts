@@ -20,7 +20,13 @@ const IDLE_S = Number(process.env.GPU_BENCH_IDLE_S ?? 60);
 function bundle(root: string, out: string): void {
   buildSync({
     entryPoints: [path.join(root, 'bench', 'gpu', '_health-cost-main.ts')],
-    outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['koffi'], logLevel: 'warning',
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    external: ['koffi'],
+    logLevel: 'warning',
     nodePaths: [path.join(ROOT, 'node_modules')],
   });
 }
@@ -37,11 +43,18 @@ const headJs = path.join(OUT_DIR, 'gpu-health-head.js');
 bundle(baseDir, baseJs);
 bundle(ROOT, headJs);
 // The base fake is built from the base sources; koffi resolves from this tree's node_modules.
-const baseLib = execFileSync(process.execPath, ['-r', 'esbuild-register', '-e', `process.stdout.write(require(${JSON.stringify(path.join(baseDir, 'test/fakes/nvml/build.ts'))}).buildFakeNvml())`], { cwd: ROOT }).toString();
+const baseLib = execFileSync(
+  process.execPath,
+  ['-r', 'esbuild-register', '-e', `process.stdout.write(require(${JSON.stringify(path.join(baseDir, 'test/fakes/nvml/build.ts'))}).buildFakeNvml())`],
+  { cwd: ROOT },
+).toString();
 const headLib = buildFakeNvml();
 
 function run(js: string, lib: string, idleS = 0): Record<string, number> {
-  const r = spawnSync(process.execPath, [js], { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), GPU_BENCH_NVML: lib, GPU_BENCH_IDLE_S: String(idleS) }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [js], {
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), GPU_BENCH_NVML: lib, GPU_BENCH_IDLE_S: String(idleS) },
+    encoding: 'utf8',
+  });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) throw new Error(`${js} failed (status ${r.status}, signal ${r.signal}): ${r.stderr}${r.stdout}`);
   return JSON.parse(last) as Record<string, number>;
@@ -63,6 +76,9 @@ if (IDLE_S > 0) {
   const r = run(headJs, headLib, IDLE_S);
   const ns = r.eventThreadCpuNs;
   if (ns === null || ns === undefined) console.log('event thread CPU: not readable (/proc/thread-self/schedstat)');
-  else console.log(`event thread CPU over ${IDLE_S} s idle (after registration): ${(ns / 1e6).toFixed(1)} ms = ${((ns / 1e9 / IDLE_S) * 100).toFixed(3)} % of a core (target < 0.1 %)`);
+  else
+    console.log(
+      `event thread CPU over ${IDLE_S} s idle (after registration): ${(ns / 1e6).toFixed(1)} ms = ${((ns / 1e9 / IDLE_S) * 100).toFixed(3)} % of a core (target < 0.1 %)`,
+    );
 }
 fs.rmSync(baseDir, { recursive: true, force: true });

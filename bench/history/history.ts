@@ -39,7 +39,14 @@ function timeQueries(label: string, n: number, fn: () => unknown): number {
 /** RSS of a plain-node process holding 7 days of `series` series. */
 function memoryChild(dir: string, series: number): { rss0: number; rss1: number; ticks: number; fillMs: number; held: number } {
   const out = path.join(dir, 'history-memory-child.js');
-  buildSync({ entryPoints: [path.join(__dirname, 'history-memory-child.ts')], bundle: true, platform: 'node', target: 'node18', outfile: out, logLevel: 'error' });
+  buildSync({
+    entryPoints: [path.join(__dirname, 'history-memory-child.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    outfile: out,
+    logLevel: 'error',
+  });
   return JSON.parse(execFileSync(process.execPath, ['--expose-gc', out, String(series)], { encoding: 'utf8' })) as ReturnType<typeof memoryChild>;
 }
 
@@ -49,7 +56,9 @@ async function main(): Promise<void> {
     const node0 = memoryChild(dir, 0);
     for (const n of [SERIES, 1000]) {
       const m = memoryChild(dir, n);
-      console.log(`plain node, ${String(m.held).padStart(4)} series × 7 d: RSS ${mb(m.rss1)} (empty process ${mb(node0.rss1)}; history ${mb(m.rss1 - node0.rss1)}, ${((m.rss1 - node0.rss1) / n / 1024).toFixed(0)} KB per series)${n === SERIES ? ' (target < 100 MB)' : ''}`);
+      console.log(
+        `plain node, ${String(m.held).padStart(4)} series × 7 d: RSS ${mb(m.rss1)} (empty process ${mb(node0.rss1)}; history ${mb(m.rss1 - node0.rss1)}, ${((m.rss1 - node0.rss1) / n / 1024).toFixed(0)} KB per series)${n === SERIES ? ' (target < 100 MB)' : ''}`,
+      );
     }
     gc();
     const rss0 = process.memoryUsage().rss;
@@ -70,7 +79,9 @@ async function main(): Promise<void> {
     for (let t = start; t < now - HOUR; t += 10_000) tick(t);
     for (let t = now - HOUR; t <= now; t += INTERVAL_MS) tick(t);
     const fillMs = performance.now() - fill0;
-    console.log(`filled ${SERIES} series × 7 days: ${ticks} ticks in ${(fillMs / 1000).toFixed(1)} s (${((fillMs * 1000) / ticks / SERIES).toFixed(2)} µs per value)`);
+    console.log(
+      `filled ${SERIES} series × 7 days: ${ticks} ticks in ${(fillMs / 1000).toFixed(1)} s (${((fillMs * 1000) / ticks / SERIES).toFixed(2)} µs per value)`,
+    );
     gc();
     const rss1 = process.memoryUsage().rss;
     console.log(`(this process, under esbuild-register: RSS ${mb(rss1)}, history's share ${mb(rss1 - rss0)})`);

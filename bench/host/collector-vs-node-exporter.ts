@@ -47,7 +47,10 @@ async function main(): Promise<void> {
   try {
     // Let both settle (module loading, first probe, first scrape) before the window opens.
     for (let i = 0; i < 50; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -75,8 +78,12 @@ async function main(): Promise<void> {
     const current = (await (await collector.get('/api/current')).json()) as { latest?: { series?: Record<string, unknown> } };
     const series = Object.keys(current.latest?.series ?? {}).filter((k) => k.startsWith('host.')).length;
     console.log(`window: ${SECONDS} s, both at 1 Hz`);
-    console.log(`rigwatch collector (host only, ${series} host series): ${c.toFixed(0)} ms CPU (${((c / SECONDS / 1000) * 100).toFixed(2)} % of a core), RSS now ${rssMb(cpid).toFixed(1)} MB, max ${cMax.toFixed(1)} MB (target < 60 MB)`);
-    console.log(`prometheus-node-exporter (${scrapes} scrapes, ${(scrapeBytes / scrapes / 1024).toFixed(0)} KB each): ${n.toFixed(0)} ms CPU (${((n / SECONDS / 1000) * 100).toFixed(2)} % of a core), RSS now ${rssMb(npid).toFixed(1)} MB, max ${nMax.toFixed(1)} MB`);
+    console.log(
+      `rigwatch collector (host only, ${series} host series): ${c.toFixed(0)} ms CPU (${((c / SECONDS / 1000) * 100).toFixed(2)} % of a core), RSS now ${rssMb(cpid).toFixed(1)} MB, max ${cMax.toFixed(1)} MB (target < 60 MB)`,
+    );
+    console.log(
+      `prometheus-node-exporter (${scrapes} scrapes, ${(scrapeBytes / scrapes / 1024).toFixed(0)} KB each): ${n.toFixed(0)} ms CPU (${((n / SECONDS / 1000) * 100).toFixed(2)} % of a core), RSS now ${rssMb(npid).toFixed(1)} MB, max ${nMax.toFixed(1)} MB`,
+    );
     console.log(`ratio collector / node_exporter CPU: ${(c / n).toFixed(2)}× (target ≤ 1×)`);
   } finally {
     ne.kill('SIGTERM');

@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     for (const f of files) fs.readFileSync(f, 'latin1');
     fs.statfsSync('/');
   });
-  await measure('fs.promises.readFile + statfs (parallel)', 2000, () => Promise.all([...files.map((f) => fs.promises.readFile(f, 'latin1')), fs.promises.statfs('/')]));
+  await measure('fs.promises.readFile + statfs (parallel)', 2000, () =>
+    Promise.all([...files.map((f) => fs.promises.readFile(f, 'latin1')), fs.promises.statfs('/')]),
+  );
 
   console.log('-- one host sample');
   const ours = await measure('rigwatch host sample (no top lists)', 2000, () => plain.sample(signal));

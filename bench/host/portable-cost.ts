@@ -53,8 +53,12 @@ async function main(): Promise<void> {
     spawned.push(spawns - s0);
   }
   console.log(`systeminformation round (fsSize + fsStats + networkStats + mem + processes), ${ROUNDS} rounds, Linux:`);
-  console.log(`  wall median ${median(wall).toFixed(1)} ms, own CPU median ${median(cpu).toFixed(1)} ms, children CPU median ${median(child).toFixed(1)} ms, spawns per round ${median(spawned)}`);
-  console.log(`  at the default 5 s cadence: ${(median(cpu) / 5).toFixed(1)} ms CPU per second in the worker thread + ${(median(child) / 5).toFixed(1)} ms in spawned processes`);
+  console.log(
+    `  wall median ${median(wall).toFixed(1)} ms, own CPU median ${median(cpu).toFixed(1)} ms, children CPU median ${median(child).toFixed(1)} ms, spawns per round ${median(spawned)}`,
+  );
+  console.log(
+    `  at the default 5 s cadence: ${(median(cpu) / 5).toFixed(1)} ms CPU per second in the worker thread + ${(median(child) / 5).toFixed(1)} ms in spawned processes`,
+  );
 
   const proc = new HostSource({ log, processes: false });
   const port = new PortableHostSource({ log, processes: false, slowIntervalMs: 60_000 });
@@ -72,7 +76,9 @@ async function main(): Promise<void> {
     b.push(performance.now() - t0);
   }
   port.close();
-  console.log(`main-thread tick: /proc backend median ${median(a).toFixed(3)} ms, portable median ${median(b).toFixed(3)} ms, ratio portable / proc ${(median(b) / median(a)).toFixed(2)}`);
+  console.log(
+    `main-thread tick: /proc backend median ${median(a).toFixed(3)} ms, portable median ${median(b).toFixed(3)} ms, ratio portable / proc ${(median(b) / median(a)).toFixed(2)}`,
+  );
   process.exit(0);
 }
 

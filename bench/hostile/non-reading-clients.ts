@@ -78,7 +78,9 @@ async function run(label: string, hostile: boolean, requests = REQUESTS): Promis
   const alive = c.proc.exitCode === null && c.proc.signalCode === null;
   const why = new Map<string, number>();
   for (const k of closes) why.set(k, (why.get(k) ?? 0) + 1);
-  console.log(`${label.padEnd(52)} peak RSS ${(peak / 1048576).toFixed(0).padStart(5)} MB (start ${(start / 1048576).toFixed(0)} MB)  longest gap ${gap} ms = ${(gap / INTERVAL_MS).toFixed(2)} intervals  samples ${times.length}  ${alive ? 'alive' : 'DIED'}${why.size ? `  closes: ${[...why].map(([k, n]) => `${n}x ${k}`).join('; ')}` : ''}`);
+  console.log(
+    `${label.padEnd(52)} peak RSS ${(peak / 1048576).toFixed(0).padStart(5)} MB (start ${(start / 1048576).toFixed(0)} MB)  longest gap ${gap} ms = ${(gap / INTERVAL_MS).toFixed(2)} intervals  samples ${times.length}  ${alive ? 'alive' : 'DIED'}${why.size ? `  closes: ${[...why].map(([k, n]) => `${n}x ${k}`).join('; ')}` : ''}`,
+  );
   await stopAllCollectors();
   fs.rmSync(dataDir, { recursive: true, force: true });
   return void [peak, gap];

@@ -116,7 +116,9 @@ function median(xs: number[]): number {
  * cannot be compared — they are counted and reported instead. Everything else is compared.
  */
 function labelledHistograms(fams: Normal[]): Set<unknown> {
-  return new Set(fams.filter((f) => f.type === 'HISTOGRAM' && (f.metrics as Normal[]).some((m) => Object.keys(m.labels as object).length > 0)).map((f) => f.name));
+  return new Set(
+    fams.filter((f) => f.type === 'HISTOGRAM' && (f.metrics as Normal[]).some((m) => Object.keys(m.labels as object).length > 0)).map((f) => f.name),
+  );
 }
 function shared(fams: Normal[], exclude: Set<unknown>): Normal[] {
   return fams.filter((f) => !exclude.has(f.name));
@@ -170,9 +172,15 @@ for (let r = 0; r < ROUNDS; r++) {
 const o = median(oursMs);
 const b = median(baseMs);
 console.log(`page: ${lines} lines, ${samples} samples, ${oursAll.length} families (vLLM 0.6 fixture, vllm: families × models)`);
-console.log(`same result on the shared subset (${ours.length} counter/gauge/untyped families: names, HELP, types, labels, values): ${same ? 'yes' : 'NO — ' + firstDiff}`);
-console.log(`labelled histograms (${labelledHist.length} families): ours ${oursSeries} series with labels, _count and _sum; the package ${baseSeries} (label sets merged, labels and _count/_sum lost) — not comparable, and why the package cannot serve vLLM pages`);
+console.log(
+  `same result on the shared subset (${ours.length} counter/gauge/untyped families: names, HELP, types, labels, values): ${same ? 'yes' : 'NO — ' + firstDiff}`,
+);
+console.log(
+  `labelled histograms (${labelledHist.length} families): ours ${oursSeries} series with labels, _count and _sum; the package ${baseSeries} (label sets merged, labels and _count/_sum lost) — not comparable, and why the package cannot serve vLLM pages`,
+);
 console.log(`ours (collector/prometheus-text):   ${(o * 1000).toFixed(0)} µs per parse (median of ${ROUNDS} rounds)`);
 console.log(`parse-prometheus-text-format 1.1.1: ${(b * 1000).toFixed(0)} µs per parse`);
-console.log(`ratio: ours is ${median(ratios).toFixed(1)}× faster (median of ${ROUNDS} paired rounds; range ${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}×; target ≥ 3×)`);
+console.log(
+  `ratio: ours is ${median(ratios).toFixed(1)}× faster (median of ${ROUNDS} paired rounds; range ${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}×; target ≥ 3×)`,
+);
 if (!same) process.exitCode = 1;

@@ -31,7 +31,9 @@ function eventsOfSize(bytes: number, fromStep: number): Buffer {
   let n = 0;
   let step = fromStep;
   while (n < bytes) {
-    const rec = tfrecord(event(step, 1.7e9 + step, [simpleValue('train/loss', 1 / step), simpleValue('lr', 1e-4), tensorValue('tokens_per_sec', 5000, 'float_val')]));
+    const rec = tfrecord(
+      event(step, 1.7e9 + step, [simpleValue('train/loss', 1 / step), simpleValue('lr', 1e-4), tensorValue('tokens_per_sec', 5000, 'float_val')]),
+    );
     parts.push(rec);
     n += rec.length;
     step++;
@@ -70,7 +72,11 @@ async function tickCost(dir: string): Promise<void> {
   }
   let clock = Date.now();
   const now = (): number => clock;
-  const mk = (pattern: string) => createRunsSource({ config: { auto: false, watch: [{ command: pattern }] }, env: {}, intervalMs: 1000, dataDir: dir, log, latest: () => undefined }, { now });
+  const mk = (pattern: string) =>
+    createRunsSource(
+      { config: { auto: false, watch: [{ command: pattern }] }, env: {}, intervalMs: 1000, dataDir: dir, log, latest: () => undefined },
+      { now },
+    );
   const active = mk('rwbench-run');
   const none = mk('no-such-command-rwbench');
   await active.probe();

@@ -63,8 +63,11 @@ async function main(): Promise<void> {
   // Rigwatch server: serialises each tick once and sends the same buffer to all clients.
   const collector = new Collector([], 1000, { history: new MemoryHistory(), log: silentLogger });
   const server = new CollectorServer({
-    collector, history: new MemoryHistory(), hostInfo: { hostname: 'bench', platform: 'linux', arch: 'x64', collectorVersion: 'bench', pid: process.pid, startedAt: Date.now() },
-    policy: { token: undefined, loopbackOnly: true, allowedOrigins: [] }, log: silentLogger,
+    collector,
+    history: new MemoryHistory(),
+    hostInfo: { hostname: 'bench', platform: 'linux', arch: 'x64', collectorVersion: 'bench', pid: process.pid, startedAt: Date.now() },
+    policy: { token: undefined, loopbackOnly: true, allowedOrigins: [] },
+    log: silentLogger,
     assets: { js: '', css: '' },
   });
   const p2 = await server.listen(0, '127.0.0.1');
@@ -77,13 +80,25 @@ async function main(): Promise<void> {
     await new Promise((res) => setTimeout(res, 300));
     const base = await run(`round ${r + 1} baseline: ws, pre-serialised buffer`, sendBaseline, await clients(`ws://127.0.0.1:${port}`, TICKS));
     await new Promise((res) => setTimeout(res, 300));
-    const ours = await run(`round ${r + 1} rigwatch broadcast (serialise once)`, (i) => server.broadcast(msgs[i]), await clients(`ws://127.0.0.1:${p2}/ws`, TICKS + 1 /* hello */));
+    const ours = await run(
+      `round ${r + 1} rigwatch broadcast (serialise once)`,
+      (i) => server.broadcast(msgs[i]),
+      await clients(`ws://127.0.0.1:${p2}/ws`, TICKS + 1 /* hello */),
+    );
     ratios.push(ours / base);
   }
   wss.close();
   await server.close();
   ratios.sort((a, b) => a - b);
-  console.log(`ratio rigwatch/baseline per round: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}x (target <= 1.5x)`);
+  console.log(
+    `ratio rigwatch/baseline per round: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}x (target <= 1.5x)`,
+  );
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -67,7 +67,7 @@ interface Servers {
 async function startServers(): Promise<Servers> {
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   // Some traffic-free but realistic content: a table and a few keys.
-  await pg.query("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 10000) g");
+  await pg.query('CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 10000) g');
   await redis.cli('DEBUG', 'POPULATE', '1000');
   let docker: DockerEngine | null = null;
   let dockerReason: string | null = null;
@@ -163,7 +163,12 @@ async function main(): Promise<void> {
 
     console.log(`\n-- in-process CPU per sample of each source object (n=${IN_PROCESS_SAMPLES})`);
     const ctx = (config: unknown, extraEnv: Record<string, string> = {}): SourceContext => ({
-      config, env: { ...extraEnv }, intervalMs: INTERVAL_S * 1000, dataDir: '/tmp', log: silentLogger, latest: () => undefined,
+      config,
+      env: { ...extraEnv },
+      intervalMs: INTERVAL_S * 1000,
+      dataDir: '/tmp',
+      log: silentLogger,
+      latest: () => undefined,
     });
     const rows: [string, Source | null][] = [
       ['host', hostFactory.create(ctx({}))[0]],

@@ -18,23 +18,44 @@ function main(): void {
   const hours = process.argv[2] ?? '24';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-soak-bundle-'));
   const out = path.join(dir, 'soak-child.js');
-  buildSync({ entryPoints: [path.join(__dirname, 'soak-child.ts')], bundle: true, platform: 'node', target: 'node18', outfile: out, logLevel: 'error', external: ['koffi', 'pg', 'ioredis', 'dockerode', 'ws'] });
+  buildSync({
+    entryPoints: [path.join(__dirname, 'soak-child.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    outfile: out,
+    logLevel: 'error',
+    external: ['koffi', 'pg', 'ioredis', 'dockerode', 'ws'],
+  });
   const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', out, hours], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
-    hours: number; ticks: number; wallS: number; events: number; series: number;
-    start: { rss: number; heapUsed: number }; end: { rss: number; heapUsed: number };
-    marks: { hour: number; rss: number; heapUsed: number }[]; sizes: Record<string, number>;
+    hours: number;
+    ticks: number;
+    wallS: number;
+    events: number;
+    series: number;
+    start: { rss: number; heapUsed: number };
+    end: { rss: number; heapUsed: number };
+    marks: { hour: number; rss: number; heapUsed: number }[];
+    sizes: Record<string, number>;
   };
   fs.rmSync(dir, { recursive: true, force: true });
   const f = (b: number): string => (b / MB).toFixed(1);
-  console.log(`soak: ${r.hours} h = ${r.ticks} ticks of ${r.series} series in ${r.wallS.toFixed(0)} s (${(r.ticks / r.wallS).toFixed(0)} ticks/s), ${r.events} alert events`);
+  console.log(
+    `soak: ${r.hours} h = ${r.ticks} ticks of ${r.series} series in ${r.wallS.toFixed(0)} s (${(r.ticks / r.wallS).toFixed(0)} ticks/s), ${r.events} alert events`,
+  );
   for (const m of r.marks) console.log(`  hour ${String(m.hour).padStart(2)}: RSS ${f(m.rss)} MB, heap ${f(m.heapUsed)} MB`);
   console.log(`  RSS hour 1 → end: ${f(r.start.rss)} → ${f(r.end.rss)} MB (${((r.end.rss / r.start.rss - 1) * 100).toFixed(1)} %, target within 10 %)`);
   // The history rings are preallocated typed arrays whose pages become resident as they fill: the
   // 10 s tier covers 6 h, so hour 6 → end is the figure that shows a leak (hour 1 → end includes the fill).
   const h6 = r.marks.find((m) => m.hour >= 6);
-  if (h6) console.log(`  RSS hour ${h6.hour} → end: ${f(h6.rss)} → ${f(r.end.rss)} MB (${((r.end.rss / h6.rss - 1) * 100).toFixed(1)} %; rings filled by then)`);
+  if (h6)
+    console.log(`  RSS hour ${h6.hour} → end: ${f(h6.rss)} → ${f(r.end.rss)} MB (${((r.end.rss / h6.rss - 1) * 100).toFixed(1)} %; rings filled by then)`);
   console.log(`  heap hour 1 → end: ${f(r.start.heapUsed)} → ${f(r.end.heapUsed)} MB (${((r.end.heapUsed / r.start.heapUsed - 1) * 100).toFixed(1)} %)`);
-  console.log(`  files: ${Object.entries(r.sizes).map(([n, s]) => `${n} ${(s / 1024).toFixed(0)} KB`).join(', ')}`);
+  console.log(
+    `  files: ${Object.entries(r.sizes)
+      .map(([n, s]) => `${n} ${(s / 1024).toFixed(0)} KB`)
+      .join(', ')}`,
+  );
 }
 
 main();

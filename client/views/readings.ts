@@ -48,17 +48,19 @@ export function gpuReadings(sample: SampleMessage | undefined): GpuReading[] {
   }
   const s = sample.series;
   const v = (k: string): number | null => (typeof s[k] === 'number' ? (s[k] as number) : null);
-  return [...indices].sort((a, b) => a - b).map((i) => ({
-    index: i,
-    name: names.get(i) ?? null,
-    util: v(`gpu.${i}.utilization_ratio`),
-    smActivity: v(`gpu.${i}.sm_activity_ratio`),
-    memUsed: v(`gpu.${i}.memory_used_bytes`),
-    memTotal: v(`gpu.${i}.memory_total_bytes`),
-    temp: v(`gpu.${i}.temperature_celsius`),
-    power: v(`gpu.${i}.power_watts`),
-    powerLimit: v(`gpu.${i}.power_limit_watts`),
-  }));
+  return [...indices]
+    .sort((a, b) => a - b)
+    .map((i) => ({
+      index: i,
+      name: names.get(i) ?? null,
+      util: v(`gpu.${i}.utilization_ratio`),
+      smActivity: v(`gpu.${i}.sm_activity_ratio`),
+      memUsed: v(`gpu.${i}.memory_used_bytes`),
+      memTotal: v(`gpu.${i}.memory_total_bytes`),
+      temp: v(`gpu.${i}.temperature_celsius`),
+      power: v(`gpu.${i}.power_watts`),
+      powerLimit: v(`gpu.${i}.power_limit_watts`),
+    }));
 }
 
 /** Host CPU and RAM numbers of a sample. */

@@ -19,7 +19,10 @@ export class RollingMedian {
   private readonly sorted: number[] = [];
   private readonly spacingMs: number;
 
-  constructor(readonly windowMs: number, state?: BaselineState) {
+  constructor(
+    readonly windowMs: number,
+    state?: BaselineState,
+  ) {
     this.spacingMs = windowMs / BASELINE_MAX_SAMPLES;
     if (state && Array.isArray(state.t) && Array.isArray(state.v) && state.t.length === state.v.length) {
       for (let i = 0; i < state.t.length; i++) {

@@ -5,7 +5,16 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { writePrivateFile } from '../private-file';
 import { dirname } from 'node:path';
-import { formatCompared, formatValue, type AlertEvent, type AlertInstance, type AlertSeverity, type SeriesMap, type SeriesValue, type SourceStatus } from '../../protocol';
+import {
+  formatCompared,
+  formatValue,
+  type AlertEvent,
+  type AlertInstance,
+  type AlertSeverity,
+  type SeriesMap,
+  type SeriesValue,
+  type SourceStatus,
+} from '../../protocol';
 import type { AlertEngine } from '../contracts';
 import type { Logger } from '../log';
 import { RollingMedian, type BaselineState } from './baseline';
@@ -165,7 +174,12 @@ export class RuleAlertEngine implements AlertEngine {
   };
   private now = 0;
 
-  constructor(rules: AlertRule[], private readonly historySize: number, private readonly file: string, private readonly log: Logger) {
+  constructor(
+    rules: AlertRule[],
+    private readonly historySize: number,
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {
     this.entries = rules.map((rule, index) => ({ rule, index, sel: compileSelector(rule.selector) }));
     for (const e of this.entries) this.byId.set(e.rule.id, e);
   }
@@ -295,7 +309,9 @@ export class RuleAlertEngine implements AlertEngine {
       const seriesName = colon > 0 ? target.slice(colon + 1) : '';
       const captures = entry ? entry.sel.match(seriesName) : null;
       if (!entry || !captures) {
-        throw new Error(`cannot mute "${target}": not a rule id (${this.entries.map((e) => e.rule.id).join(', ')}) nor an alert id "<rule>:<series>" whose series matches the rule`);
+        throw new Error(
+          `cannot mute "${target}": not a rule id (${this.entries.map((e) => e.rule.id).join(', ')}) nor an alert id "<rule>:<series>" whose series matches the rule`,
+        );
       }
       let inst = this.instances.get(target);
       if (!inst) {
@@ -315,10 +331,7 @@ export class RuleAlertEngine implements AlertEngine {
   }
 
   prometheusLines(): string[] {
-    const lines = [
-      '# HELP rigwatch_alerts Rigwatch alert instances that are pending or firing (one series per instance).',
-      '# TYPE rigwatch_alerts gauge',
-    ];
+    const lines = ['# HELP rigwatch_alerts Rigwatch alert instances that are pending or firing (one series per instance).', '# TYPE rigwatch_alerts gauge'];
     const act = this.active();
     for (const a of act) {
       lines.push(`rigwatch_alerts{alertname="${esc(a.ruleId)}",alertstate="${a.state}",severity="${a.severity}",series="${esc(a.series)}"} 1`);
@@ -367,7 +380,8 @@ export class RuleAlertEngine implements AlertEngine {
     let st: PersistedState;
     try {
       st = JSON.parse(text) as PersistedState;
-      if (st.version !== ALERT_STATE_VERSION || !Array.isArray(st.instances) || !Array.isArray(st.history)) throw new Error(`unsupported layout (version ${String(st.version)})`);
+      if (st.version !== ALERT_STATE_VERSION || !Array.isArray(st.instances) || !Array.isArray(st.history))
+        throw new Error(`unsupported layout (version ${String(st.version)})`);
     } catch (e) {
       this.log.warn(`alert state ${this.file} is unreadable (${(e as Error).message}); starting fresh`);
       return;
@@ -447,7 +461,13 @@ export class RuleAlertEngine implements AlertEngine {
         this.baselines.set(id, baseline);
       }
       const item: WatchItem = {
-        name, id, entry, captures, baseline, inst: this.instances.get(id), seenScan: this.scanCount,
+        name,
+        id,
+        entry,
+        captures,
+        baseline,
+        inst: this.instances.get(id),
+        seenScan: this.scanCount,
         // A counter present from the first tick is a baseline; one appearing later counts from 0.
         prev: entry.rule.increase && this.tick > 1 ? 0 : undefined,
         denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
@@ -630,7 +650,7 @@ export class RuleAlertEngine implements AlertEngine {
 
   private view(inst: Instance, t: number, resolvedAt?: number): AlertInstance {
     const r = inst.entry.rule;
-    const level = (inst.severity === 'critical' ? r.critical : r.warning) ?? (r.warning ?? r.critical) as number;
+    const level = (inst.severity === 'critical' ? r.critical : r.warning) ?? ((r.warning ?? r.critical) as number);
     // Relative rules show absolute values: the temperature and the GPU's own limit, not their difference.
     const shift = r.relativeTo !== null ? (inst.offsetBase ?? 0) : 0;
     const threshold = level + shift;
@@ -642,7 +662,10 @@ export class RuleAlertEngine implements AlertEngine {
     if (resolvedAt !== undefined) {
       // Past tense: what it reached, what it is now; the "(above …)" clause no longer holds.
       const peak = inst.peak === undefined ? null : inst.peak + shift;
-      value = peak !== null && peak !== shown ? `was ${formatCompared(r.unit, peak, threshold)[0]}, now ${formatValue(r.unit, shown)}` : `now ${formatValue(r.unit, shown)}`;
+      value =
+        peak !== null && peak !== shown
+          ? `was ${formatCompared(r.unit, peak, threshold)[0]}, now ${formatValue(r.unit, shown)}`
+          : `now ${formatValue(r.unit, shown)}`;
       template = template.includes('{value}') ? template.replace(/\s*\((above|below|slowdown|at|near)\b[^)]*\)\s*$/, '') : `${template} — resolved`;
     }
     const reason = this.reasons.get(inst.series);
@@ -694,8 +717,16 @@ export class RuleAlertEngine implements AlertEngine {
 
   private newInstance(entry: RuleEntry, series: string, captures: string[]): Instance {
     return {
-      id: `${entry.rule.id}:${series}`, entry, series, captures, state: 'inactive', severity: 'warning', value: null,
-      acknowledged: false, mutedReported: false, lastTick: 0,
+      id: `${entry.rule.id}:${series}`,
+      entry,
+      series,
+      captures,
+      state: 'inactive',
+      severity: 'warning',
+      value: null,
+      acknowledged: false,
+      mutedReported: false,
+      lastTick: 0,
     };
   }
 
@@ -721,17 +752,35 @@ export class RuleAlertEngine implements AlertEngine {
     const instances: PersistedInstance[] = [];
     for (const i of this.instances.values()) {
       instances.push({
-        id: i.id, ruleId: i.entry.rule.id, series: i.series, state: i.state, severity: i.severity, value: i.value, peak: i.peak,
-        warnSince: i.warnSince, critSince: i.critSince, activeSince: i.activeSince, firingSince: i.firingSince,
-        clearingSince: i.clearingSince, nullSince: i.nullSince, acknowledged: i.acknowledged, mutedUntil: i.mutedUntil, changedAt: i.changedAt,
+        id: i.id,
+        ruleId: i.entry.rule.id,
+        series: i.series,
+        state: i.state,
+        severity: i.severity,
+        value: i.value,
+        peak: i.peak,
+        warnSince: i.warnSince,
+        critSince: i.critSince,
+        activeSince: i.activeSince,
+        firingSince: i.firingSince,
+        clearingSince: i.clearingSince,
+        nullSince: i.nullSince,
+        acknowledged: i.acknowledged,
+        mutedUntil: i.mutedUntil,
+        changedAt: i.changedAt,
         mutedReported: i.mutedReported,
       });
     }
     const baselines: Record<string, BaselineState> = {};
     for (const [id, b] of this.baselines) baselines[id] = b.toJSON();
     return {
-      version: ALERT_STATE_VERSION, savedAt: this.now, seq: this.seq, instances,
-      ruleMutes: Object.fromEntries(this.ruleMutes), history: this.alertHistory(), baselines,
+      version: ALERT_STATE_VERSION,
+      savedAt: this.now,
+      seq: this.seq,
+      instances,
+      ruleMutes: Object.fromEntries(this.ruleMutes),
+      history: this.alertHistory(),
+      baselines,
     };
   }
 }

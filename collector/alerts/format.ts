@@ -35,8 +35,11 @@ export interface MessageVars {
 const LOOKUPS: Record<string, (arg: string, vars: MessageVars) => string> = {
   xid: (arg) => describeXid(arg),
   remap: (_arg, vars) =>
-    vars.raw === 2 ? 'row remapping failed: contact NVIDIA support / RMA the GPU'
-      : vars.raw === 1 ? 'has a row remapping pending: the GPU needs a reset (no new work until then)' : 'row remapping is fine',
+    vars.raw === 2
+      ? 'row remapping failed: contact NVIDIA support / RMA the GPU'
+      : vars.raw === 1
+        ? 'has a row remapping pending: the GPU needs a reset (no new work until then)'
+        : 'row remapping is fine',
 };
 
 /**

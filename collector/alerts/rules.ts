@@ -109,93 +109,319 @@ const ABSOLUTE_TEMPERATURE_MESSAGE = 'GPU $1 temperature {value} (above {thresho
 export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
   // Relative to the GPU's own slowdown threshold (NVML), in whole °C: warning from 5 °C below it
   // (`above -6`), critical at it (`above -1`), each clearing 3 °C lower.
-  { id: 'gpu-temperature', selector: 'gpu.*.temperature_celsius', relativeTo: 'gpu.$1.temperature_slowdown_celsius', comparison: 'above',
-    warning: -6, critical: -1, clear: -9, criticalClear: -4, for: '1m', criticalFor: '30s', unit: 'celsius',
-    message: 'GPU $1 temperature {value} (above {threshold}; slowdown at {relativeTo})' },
+  {
+    id: 'gpu-temperature',
+    selector: 'gpu.*.temperature_celsius',
+    relativeTo: 'gpu.$1.temperature_slowdown_celsius',
+    comparison: 'above',
+    warning: -6,
+    critical: -1,
+    clear: -9,
+    criticalClear: -4,
+    for: '1m',
+    criticalFor: '30s',
+    unit: 'celsius',
+    message: 'GPU $1 temperature {value} (above {threshold}; slowdown at {relativeTo})',
+  },
   // Without an NVML slowdown threshold (nvidia-smi backend, old boards): fixed levels that data-centre
   // and consumer boards only reach when cooling fails.
-  { id: 'gpu-temperature-fixed', selector: 'gpu.*.temperature_celsius', whenMissing: 'gpu.$1.temperature_slowdown_celsius', comparison: 'above',
-    warning: 85, critical: 90, clear: 80, for: '1m', criticalFor: '30s',
-    message: ABSOLUTE_TEMPERATURE_MESSAGE },
+  {
+    id: 'gpu-temperature-fixed',
+    selector: 'gpu.*.temperature_celsius',
+    whenMissing: 'gpu.$1.temperature_slowdown_celsius',
+    comparison: 'above',
+    warning: 85,
+    critical: 90,
+    clear: 80,
+    for: '1m',
+    criticalFor: '30s',
+    message: ABSOLUTE_TEMPERATURE_MESSAGE,
+  },
   // Held VRAM is healthy (vLLM and the PyTorch caching allocator pre-allocate); full and still growing is not.
-  { id: 'gpu-memory', selector: 'gpu.*.memory_used_ratio', comparison: 'above', warning: 0.99, critical: null, clear: 0.97,
-    growingOver: '1m', for: '1m',
-    message: 'GPU $1 VRAM {value} used and growing (above {threshold})' },
+  {
+    id: 'gpu-memory',
+    selector: 'gpu.*.memory_used_ratio',
+    comparison: 'above',
+    warning: 0.99,
+    critical: null,
+    clear: 0.97,
+    growingOver: '1m',
+    for: '1m',
+    message: 'GPU $1 VRAM {value} used and growing (above {threshold})',
+  },
   // GPU health (docs/gpu.md). Event counters compare their increase: any new event fires, and the
   // alert holds for keepFiringFor (1 h) unless acknowledged. Repeats update one alert's count.
-  { id: 'gpu-xid', selector: 'gpu.*.xid_*_events_count', comparison: 'above', warning: 0, critical: null, increase: true,
-    keepFiringFor: '1h', resolveOnAck: true, unit: 'count', staleAfter: '1h',
-    message: 'GPU $1 {xid:$2} (seen {value}×, last at {changed})' },
-  { id: 'gpu-ecc-uncorrected', selector: 'gpu.*.ecc_volatile_uncorrected_count', comparison: 'above', warning: null, critical: 0, increase: true,
-    keepFiringFor: '1h', resolveOnAck: true, unit: 'count',
-    message: 'GPU $1 has new uncorrected ECC errors ({value} since the driver loaded): restart the affected work and reset the GPU' },
+  {
+    id: 'gpu-xid',
+    selector: 'gpu.*.xid_*_events_count',
+    comparison: 'above',
+    warning: 0,
+    critical: null,
+    increase: true,
+    keepFiringFor: '1h',
+    resolveOnAck: true,
+    unit: 'count',
+    staleAfter: '1h',
+    message: 'GPU $1 {xid:$2} (seen {value}×, last at {changed})',
+  },
+  {
+    id: 'gpu-ecc-uncorrected',
+    selector: 'gpu.*.ecc_volatile_uncorrected_count',
+    comparison: 'above',
+    warning: null,
+    critical: 0,
+    increase: true,
+    keepFiringFor: '1h',
+    resolveOnAck: true,
+    unit: 'count',
+    message: 'GPU $1 has new uncorrected ECC errors ({value} since the driver loaded): restart the affected work and reset the GPU',
+  },
   // remap_health_state: 1 = remapping pending (needs a reset), 2 = a remapping failed (RMA).
-  { id: 'gpu-row-remap', selector: 'gpu.*.remap_health_state', comparison: 'above', warning: 0.5, critical: 1.5, unit: 'state',
-    message: 'GPU $1 {remap}' },
-  { id: 'gpu-hw-slowdown', selector: 'gpu.*.hw_slowdown_ratio', comparison: 'above', warning: 0.5, critical: null, for: '2m', clear: 0.2,
-    message: 'GPU $1 held in hardware/thermal slowdown {value} of the time for {for}: check cooling, power and the clock-event reasons' },
+  { id: 'gpu-row-remap', selector: 'gpu.*.remap_health_state', comparison: 'above', warning: 0.5, critical: 1.5, unit: 'state', message: 'GPU $1 {remap}' },
+  {
+    id: 'gpu-hw-slowdown',
+    selector: 'gpu.*.hw_slowdown_ratio',
+    comparison: 'above',
+    warning: 0.5,
+    critical: null,
+    for: '2m',
+    clear: 0.2,
+    message: 'GPU $1 held in hardware/thermal slowdown {value} of the time for {for}: check cooling, power and the clock-event reasons',
+  },
   // Waste (attribution issue): the source computes per-GPU values and names who ({subject}).
-  { id: 'gpu-idle-holder', selector: 'gpu.*.idle_holder_memory_bytes', comparison: 'above', warning: 1024 ** 3 - 1, critical: null, for: '10m', clear: 512 * 1024 ** 2,
-    message: 'GPU $1: {subject} holds {value} of VRAM at 0 % SM for {for}' },
-  { id: 'gpu-orphaned-memory', selector: 'gpu.*.orphaned_memory_bytes', comparison: 'above', warning: 0, critical: null, for: '2m', clear: 0,
-    message: 'GPU $1: {value} of VRAM held without a live process for {for} ({subject})' },
-  { id: 'gpu-idle-allocated', selector: 'gpu.*.idle_processes_count', comparison: 'above', warning: 0, critical: null, for: '15m', clear: 0, unit: 'count',
-    message: 'GPU $1 at 0 % for {for} with {value} process(es) on it: {subject}' },
-  { id: 'model-latency', selector: 'models.*.request_latency_p95_seconds', comparison: 'above', warning: 2, critical: 5, clear: 1.5, for: '1m',
-    baseline: { window: '1h', minSamples: 20 }, minValue: 0.001,
-    message: 'Model server $1 p95 latency vs its 1 h median {value} (above {threshold})' },
-  { id: 'postgres-connections', selector: 'postgres.*.connections_used_ratio', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75, for: '1m',
-    message: 'PostgreSQL $1 share of max_connections in use {value} (above {threshold})' },
+  {
+    id: 'gpu-idle-holder',
+    selector: 'gpu.*.idle_holder_memory_bytes',
+    comparison: 'above',
+    warning: 1024 ** 3 - 1,
+    critical: null,
+    for: '10m',
+    clear: 512 * 1024 ** 2,
+    message: 'GPU $1: {subject} holds {value} of VRAM at 0 % SM for {for}',
+  },
+  {
+    id: 'gpu-orphaned-memory',
+    selector: 'gpu.*.orphaned_memory_bytes',
+    comparison: 'above',
+    warning: 0,
+    critical: null,
+    for: '2m',
+    clear: 0,
+    message: 'GPU $1: {value} of VRAM held without a live process for {for} ({subject})',
+  },
+  {
+    id: 'gpu-idle-allocated',
+    selector: 'gpu.*.idle_processes_count',
+    comparison: 'above',
+    warning: 0,
+    critical: null,
+    for: '15m',
+    clear: 0,
+    unit: 'count',
+    message: 'GPU $1 at 0 % for {for} with {value} process(es) on it: {subject}',
+  },
+  {
+    id: 'model-latency',
+    selector: 'models.*.request_latency_p95_seconds',
+    comparison: 'above',
+    warning: 2,
+    critical: 5,
+    clear: 1.5,
+    for: '1m',
+    baseline: { window: '1h', minSamples: 20 },
+    minValue: 0.001,
+    message: 'Model server $1 p95 latency vs its 1 h median {value} (above {threshold})',
+  },
+  {
+    id: 'postgres-connections',
+    selector: 'postgres.*.connections_used_ratio',
+    comparison: 'above',
+    warning: 0.8,
+    critical: 0.95,
+    clear: 0.75,
+    for: '1m',
+    message: 'PostgreSQL $1 share of max_connections in use {value} (above {threshold})',
+  },
   // The ratio is per interval: a new connection's first reads dip it for a tick, so it must hold a minute.
-  { id: 'postgres-cache-hit', selector: 'postgres.*.cache_hit_ratio', comparison: 'below', warning: 0.9, critical: 0.8, clear: 0.92, for: '1m',
-    message: 'PostgreSQL $1 cache hit ratio {value} (below {threshold})' },
-  { id: 'redis-memory', selector: 'redis.*.memory_used_bytes', ratioTo: 'redis.$1.maxmemory_bytes', comparison: 'above', warning: 0.8, critical: 0.95, clear: 0.75, for: '1m',
-    message: 'Redis $1 share of maxmemory used {value} (above {threshold})' },
+  {
+    id: 'postgres-cache-hit',
+    selector: 'postgres.*.cache_hit_ratio',
+    comparison: 'below',
+    warning: 0.9,
+    critical: 0.8,
+    clear: 0.92,
+    for: '1m',
+    message: 'PostgreSQL $1 cache hit ratio {value} (below {threshold})',
+  },
+  {
+    id: 'redis-memory',
+    selector: 'redis.*.memory_used_bytes',
+    ratioTo: 'redis.$1.maxmemory_bytes',
+    comparison: 'above',
+    warning: 0.8,
+    critical: 0.95,
+    clear: 0.75,
+    for: '1m',
+    message: 'Redis $1 share of maxmemory used {value} (above {threshold})',
+  },
   // Without maxmemory there is no limit to compare with: warn past 1 GiB (SPEC §3).
-  { id: 'redis-memory-unbounded', selector: 'redis.*.memory_used_bytes', whenMissing: 'redis.$1.maxmemory_bytes', comparison: 'above',
-    warning: 1024 ** 3, critical: null, clear: 0.95 * 1024 ** 3, for: '1m',
-    message: 'Redis $1 memory used {value}, no maxmemory set (above {threshold})' },
+  {
+    id: 'redis-memory-unbounded',
+    selector: 'redis.*.memory_used_bytes',
+    whenMissing: 'redis.$1.maxmemory_bytes',
+    comparison: 'above',
+    warning: 1024 ** 3,
+    critical: null,
+    clear: 0.95 * 1024 ** 3,
+    for: '1m',
+    message: 'Redis $1 memory used {value}, no maxmemory set (above {threshold})',
+  },
   // "Only with traffic" is approximated by the minute it must hold (an idle cache has no ratio).
-  { id: 'redis-hit-ratio', selector: 'redis.*.hit_ratio', comparison: 'below', warning: 0.5, critical: 0.1, clear: 0.55, for: '1m',
-    message: 'Redis $1 hit ratio {value} (below {threshold})' },
-  { id: 'host-cpu', selector: 'host.cpu_busy_ratio', comparison: 'above', warning: 0.8, critical: 0.95, for: '5m', clear: 0.75,
-    message: 'Host CPU busy {value} (above {threshold} for {for})' },
-  { id: 'host-memory', selector: 'host.memory_used_ratio', comparison: 'above', warning: 0.85, critical: 0.95, clear: 0.8, for: '1m',
-    message: 'Host RAM used {value} (above {threshold})' },
-  { id: 'host-disk', selector: 'host.mount.*.used_ratio', comparison: 'above', warning: 0.8, critical: 0.9, clear: 0.78, for: '1m',
-    message: 'Disk $1 used {value} (above {threshold})' },
+  {
+    id: 'redis-hit-ratio',
+    selector: 'redis.*.hit_ratio',
+    comparison: 'below',
+    warning: 0.5,
+    critical: 0.1,
+    clear: 0.55,
+    for: '1m',
+    message: 'Redis $1 hit ratio {value} (below {threshold})',
+  },
+  {
+    id: 'host-cpu',
+    selector: 'host.cpu_busy_ratio',
+    comparison: 'above',
+    warning: 0.8,
+    critical: 0.95,
+    for: '5m',
+    clear: 0.75,
+    message: 'Host CPU busy {value} (above {threshold} for {for})',
+  },
+  {
+    id: 'host-memory',
+    selector: 'host.memory_used_ratio',
+    comparison: 'above',
+    warning: 0.85,
+    critical: 0.95,
+    clear: 0.8,
+    for: '1m',
+    message: 'Host RAM used {value} (above {threshold})',
+  },
+  {
+    id: 'host-disk',
+    selector: 'host.mount.*.used_ratio',
+    comparison: 'above',
+    warning: 0.8,
+    critical: 0.9,
+    clear: 0.78,
+    for: '1m',
+    message: 'Disk $1 used {value} (above {threshold})',
+  },
   // "1 unhealthy or restarting" → warning; "2+ unhealthy" → critical. Counts compare strictly, so
   // `above 0` means "at least one".
-  { id: 'containers-unhealthy', selector: 'docker.containers_unhealthy_count', comparison: 'above', warning: 0, critical: 1, unit: 'count', for: '30s',
-    message: 'Unhealthy containers: {value}' },
-  { id: 'containers-restarting', selector: 'docker.containers_restarting_count', comparison: 'above', warning: 0, critical: null, unit: 'count', for: '30s',
-    message: 'Restarting containers: {value}' },
+  {
+    id: 'containers-unhealthy',
+    selector: 'docker.containers_unhealthy_count',
+    comparison: 'above',
+    warning: 0,
+    critical: 1,
+    unit: 'count',
+    for: '30s',
+    message: 'Unhealthy containers: {value}',
+  },
+  {
+    id: 'containers-restarting',
+    selector: 'docker.containers_restarting_count',
+    comparison: 'above',
+    warning: 0,
+    critical: null,
+    unit: 'count',
+    for: '30s',
+    message: 'Restarting containers: {value}',
+  },
   // Training runs (collector/sources/runs, docs/runs.md). The source measures "no progress" itself
   // (GPUs idle or metrics not advancing), so stalls fire on its seconds-without-progress series.
-  { id: 'run-stalled', selector: 'run.*.stalled_seconds', comparison: 'above', warning: 600, critical: null, clear: 60, unit: 'seconds',
-    message: 'Run $1 made no progress for {value} (GPUs idle or metrics not advancing)' },
-  { id: 'run-loss-nonfinite', selector: 'run.*.loss_nonfinite_state', comparison: 'above', warning: null, critical: 0.5, unit: 'state',
-    message: 'Run $1: loss is NaN or infinite' },
-  { id: 'run-ended', selector: 'run.*.ended_state', comparison: 'above', warning: 0.5, critical: null, unit: 'state',
-    message: 'Run $1 ended' },
-  { id: 'run-throughput-drop', selector: 'run.*.throughput_per_second', comparison: 'below', warning: 0.5, critical: null, clear: 0.6, for: '5m',
+  {
+    id: 'run-stalled',
+    selector: 'run.*.stalled_seconds',
+    comparison: 'above',
+    warning: 600,
+    critical: null,
+    clear: 60,
+    unit: 'seconds',
+    message: 'Run $1 made no progress for {value} (GPUs idle or metrics not advancing)',
+  },
+  {
+    id: 'run-loss-nonfinite',
+    selector: 'run.*.loss_nonfinite_state',
+    comparison: 'above',
+    warning: null,
+    critical: 0.5,
+    unit: 'state',
+    message: 'Run $1: loss is NaN or infinite',
+  },
+  { id: 'run-ended', selector: 'run.*.ended_state', comparison: 'above', warning: 0.5, critical: null, unit: 'state', message: 'Run $1 ended' },
+  {
+    id: 'run-throughput-drop',
+    selector: 'run.*.throughput_per_second',
+    comparison: 'below',
+    warning: 0.5,
+    critical: null,
+    clear: 0.6,
+    for: '5m',
     baseline: { window: '1h', minSamples: 20 },
-    message: 'Run $1 throughput at {value} its 1 h median (below {threshold} for {for})' },
+    message: 'Run $1 throughput at {value} its 1 h median (below {threshold} for {for})',
+  },
   // Virtual series computed by the engine from the SourceStatus list: 1 while a source is `down`.
-  { id: 'source-down', selector: 'collector.**.down_state', comparison: 'above', warning: 0.5, critical: null, for: '30s',
-    unit: 'state', message: 'Source $1 is down: {reason}' },
+  {
+    id: 'source-down',
+    selector: 'collector.**.down_state',
+    comparison: 'above',
+    warning: 0.5,
+    critical: null,
+    for: '30s',
+    unit: 'state',
+    message: 'Source $1 is down: {reason}',
+  },
   // Virtual series for the collector's own parts (csv, history) from their `collector`-kind status,
   // or recorded as a series (`collector.csv.error_state`): 1 while writes fail.
-  { id: 'collector-write-error', selector: 'collector.*.error_state', comparison: 'above', warning: 0.5, critical: null,
-    unit: 'state', message: 'Collector $1: {reason}' },
+  {
+    id: 'collector-write-error',
+    selector: 'collector.*.error_state',
+    comparison: 'above',
+    warning: 0.5,
+    critical: null,
+    unit: 'state',
+    message: 'Collector $1: {reason}',
+  },
 ];
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const RULE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const KNOWN_FIELDS = new Set([
-  'id', 'enabled', 'selector', 'comparison', 'warning', 'critical', 'for', 'criticalFor', 'clear', 'criticalClear',
-  'keepFiringFor', 'ratioTo', 'baseline', 'whenMissing', 'relativeTo', 'growingOver', 'minValue', 'unit', 'message', 'staleAfter', 'increase', 'resolveOnAck',
+  'id',
+  'enabled',
+  'selector',
+  'comparison',
+  'warning',
+  'critical',
+  'for',
+  'criticalFor',
+  'clear',
+  'criticalClear',
+  'keepFiringFor',
+  'ratioTo',
+  'baseline',
+  'whenMissing',
+  'relativeTo',
+  'growingOver',
+  'minValue',
+  'unit',
+  'message',
+  'staleAfter',
+  'increase',
+  'resolveOnAck',
 ]);
 const UNITS: readonly string[] = [...SERIES_UNITS, 'multiple'];
 
@@ -209,7 +435,8 @@ export function parseAlertsConfig(raw: unknown, file?: string): AlertOptions {
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('alerts', raw, 'an object or false', file);
   const cfg = raw as Record<string, unknown>;
   for (const k of Object.keys(cfg)) {
-    if (!['rules', 'disable', 'historySize'].includes(k)) throw new ConfigError(`alerts.${k}`, cfg[k], 'no such key (known: rules, disable, historySize)', file);
+    if (!['rules', 'disable', 'historySize'].includes(k))
+      throw new ConfigError(`alerts.${k}`, cfg[k], 'no such key (known: rules, disable, historySize)', file);
   }
   let historySize = DEFAULT_HISTORY_SIZE;
   if (cfg.historySize !== undefined) {
@@ -241,7 +468,13 @@ export function parseAlertsConfig(raw: unknown, file?: string): AlertOptions {
       const base = merged.get(id);
       if (!base) {
         for (const req of ['selector', 'comparison'] as const) {
-          if (o[req] === undefined) throw new ConfigError(`alerts.rules[${id}].${req}`, undefined, `${req === 'selector' ? 'a series name or pattern' : '"above" or "below"'} (required for a new rule)`, file);
+          if (o[req] === undefined)
+            throw new ConfigError(
+              `alerts.rules[${id}].${req}`,
+              undefined,
+              `${req === 'selector' ? 'a series name or pattern' : '"above" or "below"'} (required for a new rule)`,
+              file,
+            );
         }
       }
       const next: RuleConfig = { ...(base ?? { id }), ...(o as unknown as RuleConfig) };
@@ -293,7 +526,8 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
   if (rc.enabled === false) return null;
 
   const selector = rc.selector;
-  if (typeof selector !== 'string' || selector.length === 0 || /\s/.test(selector)) fail('selector', selector, 'a series name or pattern such as "gpu.*.temperature_celsius"');
+  if (typeof selector !== 'string' || selector.length === 0 || /\s/.test(selector))
+    fail('selector', selector, 'a series name or pattern such as "gpu.*.temperature_celsius"');
   const sel = selector as string;
   const comparison = rc.comparison;
   if (comparison !== 'above' && comparison !== 'below') fail('comparison', comparison, '"above" or "below"');
@@ -315,7 +549,11 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
   const lowest = warning ?? (critical as number);
   const clear = level(rc.clear, 'clear', fail);
   if (clear !== null && beyond(clear, lowest)) {
-    fail('clear', rc.clear, `a number ${cmp === 'above' ? 'at or below' : 'at or above'} ${warning !== null ? 'warning' : 'critical'} (${lowest}) for an "${cmp}" rule`);
+    fail(
+      'clear',
+      rc.clear,
+      `a number ${cmp === 'above' ? 'at or below' : 'at or above'} ${warning !== null ? 'warning' : 'critical'} (${lowest}) for an "${cmp}" rule`,
+    );
   }
   let criticalClear = level(rc.criticalClear, 'criticalClear', fail);
   if (critical === null && criticalClear !== null) fail('criticalClear', rc.criticalClear, 'nothing (the rule has no critical level)');
@@ -336,7 +574,7 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
     const n = captureCount(sel);
     const refs = [...(v as string).matchAll(/\$([1-9])/g)].map((m) => Number(m[1]));
     if (refs.some((r) => r > n)) fail(field, v, `a template using only $1…$${n} (the selector has ${n} wildcard${n === 1 ? '' : 's'})`);
-    if ((v as string).includes('*')) fail(field, v, 'one series name (use $1… for the selector\'s wildcards, not *)');
+    if ((v as string).includes('*')) fail(field, v, "one series name (use $1… for the selector's wildcards, not *)");
     return v as string;
   };
   const ratioTo = template('ratioTo', rc.ratioTo);
@@ -378,9 +616,27 @@ export function resolveRule(rc: RuleConfig, file?: string): AlertRule | null {
   if (rc.increase === true && (ratioTo !== null || baseline !== null)) fail('increase', rc.increase, 'false when ratioTo or baseline is set');
 
   return {
-    increase: rc.increase === true, resolveOnAck: rc.resolveOnAck === true,
-    id: rc.id, selector: sel, comparison: cmp, warning, critical, warningForMs, criticalForMs, warningClear, criticalClear,
-    keepFiringForMs, ratioTo, baseline, whenMissing, relativeTo, growingOverMs, minValue, unit, message: message as string, staleAfterMs,
+    increase: rc.increase === true,
+    resolveOnAck: rc.resolveOnAck === true,
+    id: rc.id,
+    selector: sel,
+    comparison: cmp,
+    warning,
+    critical,
+    warningForMs,
+    criticalForMs,
+    warningClear,
+    criticalClear,
+    keepFiringForMs,
+    ratioTo,
+    baseline,
+    whenMissing,
+    relativeTo,
+    growingOverMs,
+    minValue,
+    unit,
+    message: message as string,
+    staleAfterMs,
   };
 }
 

@@ -38,7 +38,14 @@ export interface ColumnSeries {
 /** Converts a series' point tuples to columns. */
 export function toColumns(s: HistorySeries): ColumnSeries {
   const n = s.points.length;
-  const c: ColumnSeries = { name: s.name, stepMs: s.stepMs, t: new Float64Array(n), min: new Float64Array(n), avg: new Float64Array(n), max: new Float64Array(n) };
+  const c: ColumnSeries = {
+    name: s.name,
+    stepMs: s.stepMs,
+    t: new Float64Array(n),
+    min: new Float64Array(n),
+    avg: new Float64Array(n),
+    max: new Float64Array(n),
+  };
   for (let i = 0; i < n; i++) {
     const [t, mn, av, mx] = s.points[i]!;
     c.t[i] = t;

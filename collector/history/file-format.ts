@@ -176,7 +176,8 @@ function num(o: Record<string, unknown>, k: string, what: string, allowNull = fa
 export function decodeHistory(buf: Buffer): DecodedHistory {
   if (buf.length < 12 || buf.toString('latin1', 0, 8) !== HISTORY_MAGIC) throw new Error('not a Rigwatch history file (bad magic)');
   const version = buf.readUInt32LE(8);
-  if (version < OLDEST_READABLE_VERSION || version > HISTORY_FILE_VERSION) throw new Error(`unsupported history file version ${version} (this collector reads ${OLDEST_READABLE_VERSION} to ${HISTORY_FILE_VERSION})`);
+  if (version < OLDEST_READABLE_VERSION || version > HISTORY_FILE_VERSION)
+    throw new Error(`unsupported history file version ${version} (this collector reads ${OLDEST_READABLE_VERSION} to ${HISTORY_FILE_VERSION})`);
   const summed = version >= 2;
   const r = new Reader(buf);
   const verify = (from: number, what: string): void => {
@@ -213,7 +214,15 @@ export function decodeHistory(buf: Buffer): DecodedHistory {
       const n = num(t, 'n', what);
       if (!Number.isInteger(n) || n <= 0 || n > 10_000_000) throw new Error(`${what}: bad tier size`);
       const head = num(t, 'head', what, true);
-      tiers.push({ stepMs: num(t, 'stepMs', what), n, head: Number.isNaN(head) ? -Infinity : head, min: r.f32(n, what), max: r.f32(n, what), sum: r.f64(n, what), count: r.u16(n, what) });
+      tiers.push({
+        stepMs: num(t, 'stepMs', what),
+        n,
+        head: Number.isNaN(head) ? -Infinity : head,
+        min: r.f32(n, what),
+        max: r.f32(n, what),
+        sum: r.f64(n, what),
+        count: r.u16(n, what),
+      });
     }
     verify(blockStart, `${what} (${m.name.slice(0, 80)})`);
     series.push({ name: m.name, lastValueT: num(m, 'lastValueT', what), rawT, rawV, tiers });

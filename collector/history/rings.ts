@@ -95,7 +95,10 @@ export class RawRing {
   start = 0;
   len = 0;
 
-  constructor(readonly cap: number, mem = new Arena(cap * 16)) {
+  constructor(
+    readonly cap: number,
+    mem = new Arena(cap * 16),
+  ) {
     this.t = mem.f64(cap);
     this.v = mem.f64(cap);
   }
@@ -162,7 +165,11 @@ export class AggRing {
   /** Newest bucket number written (floor(t / stepMs)); buckets older than head - n + 1 are gone. */
   head = -Infinity;
 
-  constructor(readonly stepMs: number, spanMs: number, mem?: Arena) {
+  constructor(
+    readonly stepMs: number,
+    spanMs: number,
+    mem?: Arena,
+  ) {
     this.n = Math.ceil(spanMs / stepMs);
     const m = mem ?? new Arena(AggRing.bytes(stepMs, spanMs));
     this.sum = m.f64(this.n);

@@ -110,7 +110,9 @@ export class TieredHistory implements HistoryStore {
       h.adopt(loaded);
       h.generation = loaded.generation;
       if (loaded.version < HISTORY_FILE_VERSION) {
-        opts.log.info(`history file ${opts.file} is format version ${loaded.version} (no checksums); loaded it, the next snapshot rewrites it as version ${HISTORY_FILE_VERSION}`);
+        opts.log.info(
+          `history file ${opts.file} is format version ${loaded.version} (no checksums); loaded it, the next snapshot rewrites it as version ${HISTORY_FILE_VERSION}`,
+        );
         h.needSnapshot = true;
       }
     } catch (e) {
@@ -148,7 +150,10 @@ export class TieredHistory implements HistoryStore {
       for (const [n, v] of tick.values) values[n] = v;
       this.apply(tick.t, values);
     }
-    if (j.tornBytes > 0) this.log.warn(`history journal ${this.journalFile} ends with ${j.tornBytes} bytes of a partly written flush (crash or full disk?); that flush is lost, the rest is loaded`);
+    if (j.tornBytes > 0)
+      this.log.warn(
+        `history journal ${this.journalFile} ends with ${j.tornBytes} bytes of a partly written flush (crash or full disk?); that flush is lost, the rest is loaded`,
+      );
   }
 
   private adopt(loaded: ReturnType<typeof decodeHistory>): void {

@@ -53,13 +53,28 @@ export interface ParsedMetrics {
 export const MAX_ISSUES = 10;
 
 const TYPES: Record<string, MetricType> = {
-  counter: 'counter', gauge: 'gauge', histogram: 'histogram', summary: 'summary', untyped: 'untyped',
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  summary: 'summary',
+  untyped: 'untyped',
   // OpenMetrics spellings seen on mixed pages: read as their closest 0.0.4 type.
-  unknown: 'untyped', gaugehistogram: 'histogram', info: 'gauge', stateset: 'gauge',
+  unknown: 'untyped',
+  gaugehistogram: 'histogram',
+  info: 'gauge',
+  stateset: 'gauge',
 };
 
-const C_CR = 13, C_SP = 32, C_TAB = 9, C_HASH = 35, C_LBRACE = 123, C_RBRACE = 125;
-const C_EQ = 61, C_QUOTE = 34, C_BSLASH = 92, C_COMMA = 44;
+const C_CR = 13,
+  C_SP = 32,
+  C_TAB = 9,
+  C_HASH = 35,
+  C_LBRACE = 123,
+  C_RBRACE = 125;
+const C_EQ = 61,
+  C_QUOTE = 34,
+  C_BSLASH = 92,
+  C_COMMA = 44;
 
 function isNameStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58;
@@ -78,9 +93,17 @@ export function parseValue(s: string): number {
     if (n === n) return n;
   }
   switch (s) {
-    case '+Inf': case 'Inf': case '+inf': case 'inf': return Infinity;
-    case '-Inf': case '-inf': return -Infinity;
-    case 'NaN': case 'nan': return NaN;
+    case '+Inf':
+    case 'Inf':
+    case '+inf':
+    case 'inf':
+      return Infinity;
+    case '-Inf':
+    case '-inf':
+      return -Infinity;
+    case 'NaN':
+    case 'nan':
+      return NaN;
   }
   return Number(s);
 }
@@ -99,7 +122,10 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 function fastDecimal(text: string, start: number, end: number): number {
   let i = start;
   let neg = false;
-  if (i < end && text.charCodeAt(i) === 45) { neg = true; i++; }
+  if (i < end && text.charCodeAt(i) === 45) {
+    neg = true;
+    i++;
+  }
   if (i >= end) return NaN;
   let m = 0;
   let digits = 0;
@@ -179,7 +205,10 @@ class PageParser {
   private readonly sets = new Map<MetricFamily, Set<string>>();
   private readonly droppedSets = new Map<MetricFamily, Set<string>>();
 
-  constructor(private readonly text: string, opts: ParseOptions) {
+  constructor(
+    private readonly text: string,
+    opts: ParseOptions,
+  ) {
     this.maxSets = opts.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC;
   }
 
@@ -283,7 +312,10 @@ class PageParser {
       while (j < lineEnd && text.charCodeAt(j) === C_SP) j++;
       const ns = j;
       while (j < lineEnd && isNameChar(text.charCodeAt(j))) j++;
-      if (j === ns) { this.issue(`${isHelp ? 'HELP' : 'TYPE'} without a metric name`); return; }
+      if (j === ns) {
+        this.issue(`${isHelp ? 'HELP' : 'TYPE'} without a metric name`);
+        return;
+      }
       const name = text.slice(ns, j);
       while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
       const rest = text.slice(j, lineEnd);
@@ -301,7 +333,10 @@ class PageParser {
     }
 
     // A sample: name [labels] value [timestamp] [# exemplar]
-    if (!isNameStart(c0)) { this.issue('expected a metric name'); return; }
+    if (!isNameStart(c0)) {
+      this.issue('expected a metric name');
+      return;
+    }
     let j: number;
     let name: string;
     // Consecutive lines usually repeat the previous sample name: reuse it instead of slicing.
@@ -317,7 +352,10 @@ class PageParser {
     let labelled = false;
     if (j < lineEnd && text.charCodeAt(j) === C_LBRACE) {
       const r = readLabels(text, j + 1, lineEnd);
-      if (typeof r === 'string') { this.issue(`${name}: ${r}`); return; }
+      if (typeof r === 'string') {
+        this.issue(`${name}: ${r}`);
+        return;
+      }
       labels = r.labels;
       labelled = true;
       j = r.next;
@@ -325,14 +363,20 @@ class PageParser {
     // Value.
     const ws = j;
     while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
-    if (j === ws || j >= lineEnd) { this.issue(`${name}: missing value`); return; }
+    if (j === ws || j >= lineEnd) {
+      this.issue(`${name}: missing value`);
+      return;
+    }
     const vs = j;
     while (j < lineEnd && text.charCodeAt(j) !== C_SP && text.charCodeAt(j) !== C_TAB) j++;
     let value = fastDecimal(text, vs, j);
     if (value !== value) {
       const vtext = text.slice(vs, j);
       value = parseValue(vtext);
-      if (!isValidNumberToken(vtext, value)) { this.issue(`${name}: bad value "${vtext.slice(0, 20)}"`); return; }
+      if (!isValidNumberToken(vtext, value)) {
+        this.issue(`${name}: bad value "${vtext.slice(0, 20)}"`);
+        return;
+      }
     }
     const sample: Sample = { name, labels, value };
     // Optional timestamp, then an optional exemplar introduced by `#`; both tolerated.
@@ -341,11 +385,17 @@ class PageParser {
       const ts = j;
       while (j < lineEnd && text.charCodeAt(j) !== C_SP && text.charCodeAt(j) !== C_TAB) j++;
       const t = Number(text.slice(ts, j));
-      if (!Number.isFinite(t)) { this.issue(`${name}: bad timestamp "${text.slice(ts, j).slice(0, 20)}"`); return; }
+      if (!Number.isFinite(t)) {
+        this.issue(`${name}: bad timestamp "${text.slice(ts, j).slice(0, 20)}"`);
+        return;
+      }
       sample.timestampMs = t;
       while (j < lineEnd && (text.charCodeAt(j) === C_SP || text.charCodeAt(j) === C_TAB)) j++;
     }
-    if (j < lineEnd && text.charCodeAt(j) !== C_HASH) { this.issue(`${name}: unexpected text after value`); return; }
+    if (j < lineEnd && text.charCodeAt(j) !== C_HASH) {
+      this.issue(`${name}: unexpected text after value`);
+      return;
+    }
     const f = name === this.lastName && this.last !== undefined ? this.last : this.familyFor(name);
     if (labelled && !this.admit(f, labels)) return;
     f.samples.push(sample);
@@ -368,10 +418,14 @@ function belongs(f: MetricFamily, name: string): boolean {
   if (!name.startsWith(f.name)) return false;
   const suffix = name.slice(f.name.length);
   switch (f.type) {
-    case 'histogram': return suffix === '_bucket' || suffix === '_sum' || suffix === '_count' || suffix === '_created' || suffix === '_gcount' || suffix === '_gsum';
-    case 'summary': return suffix === '_sum' || suffix === '_count' || suffix === '_created';
-    case 'counter': return suffix === '_total' || suffix === '_created';
-    default: return false;
+    case 'histogram':
+      return suffix === '_bucket' || suffix === '_sum' || suffix === '_count' || suffix === '_created' || suffix === '_gcount' || suffix === '_gsum';
+    case 'summary':
+      return suffix === '_sum' || suffix === '_count' || suffix === '_created';
+    case 'counter':
+      return suffix === '_total' || suffix === '_created';
+    default:
+      return false;
   }
 }
 
@@ -397,7 +451,11 @@ function readLabels(text: string, start: number, end: number): { labels: Labels;
     while (j < end) {
       const c = text.charCodeAt(j);
       if (c === C_QUOTE) break;
-      if (c === C_BSLASH) { escaped = true; j += 2; continue; }
+      if (c === C_BSLASH) {
+        escaped = true;
+        j += 2;
+        continue;
+      }
       j++;
     }
     if (j >= end) return `unterminated value of label ${lname}`;
@@ -405,7 +463,10 @@ function readLabels(text: string, start: number, end: number): { labels: Labels;
     j++;
     while (j < end && text.charCodeAt(j) === C_SP) j++;
     const c = text.charCodeAt(j);
-    if (c === C_COMMA) { j++; continue; }
+    if (c === C_COMMA) {
+      j++;
+      continue;
+    }
     if (c === C_RBRACE) return { labels, next: j + 1 };
     return `expected , or } after label ${lname}`;
   }

@@ -71,7 +71,9 @@ export function histogramsOf(parsed: ParsedMetrics, family: string, match: Label
     }
     return h;
   };
-  const bucketName = family + '_bucket', sumName = family + '_sum', countName = family + '_count';
+  const bucketName = family + '_bucket',
+    sumName = family + '_sum',
+    countName = family + '_count';
   for (const s of f.samples) {
     if (!labelsMatch(s.labels, match)) continue;
     if (s.name === bucketName) {

@@ -46,7 +46,8 @@ const BOUNDS: Record<keyof ServerLimits, [number, number, string]> = {
  * `limits.replyStallMs must be ms from 100 to 3600000, got -1`.
  */
 export function parseLimits(v: unknown): ServerLimits | { key: string; value: unknown; expected: string } {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { key: 'limits', value: v, expected: `an object with any of ${Object.keys(BOUNDS).join(', ')}` };
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { key: 'limits', value: v, expected: `an object with any of ${Object.keys(BOUNDS).join(', ')}` };
   const out: ServerLimits = { ...DEFAULT_LIMITS };
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (!Object.hasOwn(BOUNDS, k)) return { key: `limits.${k}`, value: x, expected: `no such key (${Object.keys(BOUNDS).join(', ')})` };

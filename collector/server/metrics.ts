@@ -19,7 +19,8 @@ export function renderMetrics(sample: SampleMessage | undefined, sources: Source
   out.push(`rigwatch_build_info{version="${escapeLabel(version)}",hostname="${escapeLabel(hostname)}"} 1`);
   out.push('# HELP rigwatch_source_up Whether a source is ready and sampling (1) or not (0).');
   out.push('# TYPE rigwatch_source_up gauge');
-  for (const s of sources) out.push(`rigwatch_source_up{source="${escapeLabel(s.id)}",kind="${escapeLabel(s.kind)}",state="${s.state}"} ${s.state === 'ready' ? 1 : 0}`);
+  for (const s of sources)
+    out.push(`rigwatch_source_up{source="${escapeLabel(s.id)}",kind="${escapeLabel(s.kind)}",state="${s.state}"} ${s.state === 'ready' ? 1 : 0}`);
   if (sample) {
     const families = new Map<string, string[]>();
     for (const [series, v] of Object.entries(sample.series)) {

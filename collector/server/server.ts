@@ -100,7 +100,10 @@ class GoneError extends Error {}
 
 /** A request was refused for lack of room (too many waiting); `status` is the HTTP status to answer. */
 class BusyError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -109,7 +112,11 @@ class BusyError extends Error {
 class Gate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number, private readonly maxWaiting: number, private readonly what: string) {}
+  constructor(
+    private readonly size: number,
+    private readonly maxWaiting: number,
+    private readonly what: string,
+  ) {}
 
   /** Resolves with a release function once a slot is free; throws BusyError when the queue is full. */
   async acquire(): Promise<() => void> {
@@ -170,16 +177,22 @@ export class CollectorServer {
     this.http.on('timeout', (socket: Socket) => {
       if ((this.httpInFlight.get(socket) ?? 0) === 0) socket.destroy();
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false,
-      handleProtocols: (protocols) => (protocols.has('rigwatch') ? 'rigwatch' : false) });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has('rigwatch') ? 'rigwatch' : false),
+    });
     this.http.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const denied = url.pathname === '/ws' ? checkRequest(req, url, deps.policy, true) : [404, 'no WebSocket here; use /ws'] as [number, string];
+      const denied = url.pathname === '/ws' ? checkRequest(req, url, deps.policy, true) : ([404, 'no WebSocket here; use /ws'] as [number, string]);
       if (denied) {
         // As ws itself refuses a handshake: a complete response (with its length), then close once sent.
         const body = `${denied[1]}\n`;
         socket.once('finish', () => socket.destroy());
-        socket.end(`HTTP/1.1 ${denied[0]} ${http.STATUS_CODES[denied[0]]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${denied[0]} ${http.STATUS_CODES[denied[0]]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
         deps.log.info(`WebSocket refused (${denied[0]}): ${denied[1]}`);
         return;
       }
@@ -317,7 +330,11 @@ export class CollectorServer {
         return this.refuse(cl, (e as Error).message);
       }
       if (cl.inFlight >= this.limits.requestsInFlight) {
-        return this.dismiss(cl, CLOSE_TOO_MANY_REQUESTS, `more than ${this.limits.requestsInFlight} requests waiting for an answer; read the replies before sending more`);
+        return this.dismiss(
+          cl,
+          CLOSE_TOO_MANY_REQUESTS,
+          `more than ${this.limits.requestsInFlight} requests waiting for an answer; read the replies before sending more`,
+        );
       }
       cl.inFlight++;
       const done = (): void => {
@@ -328,10 +345,12 @@ export class CollectorServer {
         cl.chain = cl.chain.then(() => this.streamToClient(cl, m)).finally(done);
         return;
       }
-      this.handleClient(msg).then(
-        (reply) => this.sendTo(cl, reply),
-        (e: unknown) => this.sendTo(cl, { type: 'result', id: msg.id, ok: false, error: (e as Error).message }),
-      ).finally(done);
+      this.handleClient(msg)
+        .then(
+          (reply) => this.sendTo(cl, reply),
+          (e: unknown) => this.sendTo(cl, { type: 'result', id: msg.id, ok: false, error: (e as Error).message }),
+        )
+        .finally(done);
     });
     const hello = this.hello();
     this.sendTo(cl, hello);
@@ -433,7 +452,13 @@ export class CollectorServer {
       } else {
         release = await this.exportGate.acquire();
         if (cl.dismissed) return;
-        pieces = this.exportPieces(msg, msg.format, (s) => JSON.stringify(s).slice(1, -1), `{"type":"result","id":${JSON.stringify(msg.id)},"ok":true,"data":"`, '"}');
+        pieces = this.exportPieces(
+          msg,
+          msg.format,
+          (s) => JSON.stringify(s).slice(1, -1),
+          `{"type":"result","id":${JSON.stringify(msg.id)},"ok":true,"data":"`,
+          '"}',
+        );
       }
       await this.pump(pieces, (chunk, last) => this.fragment(cl, chunk, last));
     } catch (e) {
@@ -451,8 +476,11 @@ export class CollectorServer {
   private fragment(cl: Client, chunk: Buffer, last: boolean): Promise<void> {
     if (cl.dismissed || cl.ws.readyState !== WebSocket.OPEN) return Promise.reject(new GoneError('client gone'));
     const q = this.queued(cl);
-    if (q > this.limits.clientQueuedBytes) return Promise.reject(new OverBudgetError(`${q} bytes unsent (over ${this.limits.clientQueuedBytes}): the client is not reading`));
-    const sent = this.drained(`a reply made no progress for ${this.limits.replyStallMs} ms: the client is not reading`, (cb) => cl.ws.send(chunk, { binary: false, fin: last }, cb));
+    if (q > this.limits.clientQueuedBytes)
+      return Promise.reject(new OverBudgetError(`${q} bytes unsent (over ${this.limits.clientQueuedBytes}): the client is not reading`));
+    const sent = this.drained(`a reply made no progress for ${this.limits.replyStallMs} ms: the client is not reading`, (cb) =>
+      cl.ws.send(chunk, { binary: false, fin: last }, cb),
+    );
     if (last) {
       cl.streaming = false;
       const held = cl.held;
@@ -507,7 +535,10 @@ export class CollectorServer {
     const now = Date.now();
     const query: HistoryQuery = { series: q.series };
     for (const k of ['from', 'to', 'points', 'since'] as const) if (q[k] !== undefined) query[k] = q[k];
-    const names = h.seriesNames().filter((n) => q.series.some((sel) => matchesSelector(n, sel))).sort();
+    const names = h
+      .seriesNames()
+      .filter((n) => q.series.some((sel) => matchesSelector(n, sel)))
+      .sort();
     const head = h.query({ ...query, series: [] }, now);
     function* series(): Generator<HistorySeries> {
       for (const name of names) for (const s of h.query({ ...query, series: [name] }, now).series) if (s.name === name) yield s;
@@ -606,7 +637,14 @@ export class CollectorServer {
    * Streams a reply over HTTP (chunked), each chunk after the previous one drained. Pipelined requests
    * wait for their turn on the socket first, so nothing is produced for a response Node would only queue.
    */
-  private async streamHttp(req: http.IncomingMessage, res: http.ServerResponse, type: string, headers: Record<string, string>, pieces: () => Iterable<string>, gate?: Gate): Promise<void> {
+  private async streamHttp(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    type: string,
+    headers: Record<string, string>,
+    pieces: () => Iterable<string>,
+    gate?: Gate,
+  ): Promise<void> {
     if (!res.socket) {
       const turn = await new Promise<boolean>((resolve) => {
         const gone = (): void => resolve(false);
@@ -627,7 +665,8 @@ export class CollectorServer {
       const stall = `an HTTP reply made no progress for ${this.limits.replyStallMs} ms: the client is not reading`;
       await this.pump(pieces(), async (chunk, last) => {
         if (res.destroyed) throw new GoneError('client gone');
-        if (res.writableLength > this.limits.clientQueuedBytes) throw new OverBudgetError(`${res.writableLength} bytes unsent (over ${this.limits.clientQueuedBytes})`);
+        if (res.writableLength > this.limits.clientQueuedBytes)
+          throw new OverBudgetError(`${res.writableLength} bytes unsent (over ${this.limits.clientQueuedBytes})`);
         this.enforceGlobalBudget();
         if (!this.httpStreams.has(res)) throw new GoneError('cut for the global budget');
         await this.drained(stall, (cb) => res.write(chunk, cb));
@@ -658,7 +697,10 @@ export class CollectorServer {
         case '/index.html': {
           const nonce = randomBytes(16).toString('base64');
           const html = dashboardHtml({ nonce, scriptUri: '/webview.js', styleUri: '/webview.css', cspSource: "'self'", connectSrc: "'self'", mode: 'browser' });
-          res.setHeader('Content-Security-Policy', `default-src 'none'; img-src 'self' data:; style-src 'self' 'nonce-${nonce}'; font-src 'self'; script-src 'nonce-${nonce}'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`);
+          res.setHeader(
+            'Content-Security-Policy',
+            `default-src 'none'; img-src 'self' data:; style-src 'self' 'nonce-${nonce}'; font-src 'self'; script-src 'nonce-${nonce}'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+          );
           res.setHeader('Referrer-Policy', 'no-referrer');
           return sendText(res, 200, html, 'text/html; charset=utf-8');
         }
@@ -668,7 +710,13 @@ export class CollectorServer {
           return sendText(res, 200, this.deps.assets.css, 'text/css; charset=utf-8');
         case '/healthz': {
           const sources = this.deps.collector.statuses();
-          return send(res, 200, { ok: true, version: this.deps.hostInfo.collectorVersion, protocol: PROTOCOL_VERSION, clients: this.clients.size, sources: sources.map((s) => ({ id: s.id, state: s.state })) });
+          return send(res, 200, {
+            ok: true,
+            version: this.deps.hostInfo.collectorVersion,
+            protocol: PROTOCOL_VERSION,
+            clients: this.clients.size,
+            sources: sources.map((s) => ({ id: s.id, state: s.state })),
+          });
         }
         case '/api/current':
           return send(res, 200, this.hello());
@@ -683,15 +731,35 @@ export class CollectorServer {
           if (typeof q === 'string') return send(res, 400, { error: q });
           const csv = p.endsWith('.csv');
           const disposition = `attachment; filename="rigwatch-${new Date().toISOString().replace(/[:.]/g, '-')}.${csv ? 'csv' : 'json'}"`;
-          return this.streamHttp(req, res, csv ? 'text/csv; charset=utf-8' : 'application/json', { 'Content-Disposition': disposition },
-            () => this.exportPieces(q, csv ? 'csv' : 'json', (s) => s, '', ''), this.exportGate);
+          return this.streamHttp(
+            req,
+            res,
+            csv ? 'text/csv; charset=utf-8' : 'application/json',
+            { 'Content-Disposition': disposition },
+            () => this.exportPieces(q, csv ? 'csv' : 'json', (s) => s, '', ''),
+            this.exportGate,
+          );
         }
         case '/api/alerts':
-          return send(res, 200, { active: this.deps.alerts?.active() ?? [], history: this.deps.alerts?.alertHistory(Number(url.searchParams.get('limit')) || 100) ?? [] });
+          return send(res, 200, {
+            active: this.deps.alerts?.active() ?? [],
+            history: this.deps.alerts?.alertHistory(Number(url.searchParams.get('limit')) || 100) ?? [],
+          });
         case '/api/logging':
           return send(res, 200, this.deps.csv?.status() ?? { enabled: false });
         case '/metrics':
-          return sendText(res, 200, renderMetrics(this.deps.collector.latest(), this.deps.collector.statuses(), this.deps.hostInfo.collectorVersion, this.deps.hostInfo.hostname, this.deps.alerts?.prometheusLines() ?? []), 'text/plain; version=0.0.4; charset=utf-8');
+          return sendText(
+            res,
+            200,
+            renderMetrics(
+              this.deps.collector.latest(),
+              this.deps.collector.statuses(),
+              this.deps.hostInfo.collectorVersion,
+              this.deps.hostInfo.hostname,
+              this.deps.alerts?.prometheusLines() ?? [],
+            ),
+            'text/plain; version=0.0.4; charset=utf-8',
+          );
       }
       const gpu = /^\/api\/gpu\/(\d{1,3})\/report$/.exec(p);
       if (gpu) {
@@ -769,7 +837,11 @@ function truncateUtf8(s: string, max: number): string {
 /** Parses `/api/history` style query parameters; returns an error string when invalid. */
 export function queryFromUrl(url: URL): HistoryQuery | string {
   const o: Record<string, unknown> = {};
-  const series = url.searchParams.getAll('series').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const series = url.searchParams
+    .getAll('series')
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   o.series = series;
   for (const k of ['from', 'to', 'points', 'since']) {
     const v = url.searchParams.get(k);

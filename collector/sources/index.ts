@@ -10,12 +10,4 @@ import { redisFactory } from './redis';
 import { runsFactory } from './runs';
 
 /** Every source kind the collector knows, in sampling order. */
-export const SOURCE_FACTORIES: SourceFactory[] = [
-  hostFactory,
-  dockerFactory,
-  gpuFactory,
-  modelsFactory,
-  postgresFactory,
-  redisFactory,
-  runsFactory,
-];
+export const SOURCE_FACTORIES: SourceFactory[] = [hostFactory, dockerFactory, gpuFactory, modelsFactory, postgresFactory, redisFactory, runsFactory];

@@ -236,7 +236,12 @@ export class CollectorClient implements Connection {
       const code = res.statusCode ?? 0;
       res.resume();
       if (code === 401 || code === 403) {
-        fail(this.token ? `the collector at ${where} rejected the token (HTTP ${code})` : `the collector at ${where} requires a token (HTTP ${code}); run "Rigwatch: Connect to Collector…" to set it`, true);
+        fail(
+          this.token
+            ? `the collector at ${where} rejected the token (HTTP ${code})`
+            : `the collector at ${where} requires a token (HTTP ${code}); run "Rigwatch: Connect to Collector…" to set it`,
+          true,
+        );
       } else if (code === 404) {
         fail(`no Rigwatch collector at ${this.base.origin} (HTTP 404 for /ws)`, true);
       } else {
@@ -266,7 +271,13 @@ export class CollectorClient implements Connection {
     ws.on('close', (code, reasonBuf) => {
       if (failed) return;
       const reason = reasonBuf.toString();
-      fail(reason ? `connection closed by the collector: ${reason} (code ${code})` : opened ? `connection to ${where} lost` : `the collector at ${where} closed the connection (code ${code})`);
+      fail(
+        reason
+          ? `connection closed by the collector: ${reason} (code ${code})`
+          : opened
+            ? `connection to ${where} lost`
+            : `the collector at ${where} closed the connection (code ${code})`,
+      );
     });
     return {
       send: (text) => ws.send(text),
@@ -297,7 +308,12 @@ export class CollectorClient implements Connection {
       const res = await this.http('/api/current', { timeoutMs: 3_000 });
       await res.body?.cancel().catch(() => {});
       if (res.status === 401 || res.status === 403) {
-        return [this.token ? `the collector at ${this.base.host} rejected the token (HTTP ${res.status})` : `the collector at ${this.base.host} requires a token (HTTP ${res.status}); run "Rigwatch: Connect to Collector…" to set it`, true];
+        return [
+          this.token
+            ? `the collector at ${this.base.host} rejected the token (HTTP ${res.status})`
+            : `the collector at ${this.base.host} requires a token (HTTP ${res.status}); run "Rigwatch: Connect to Collector…" to set it`,
+          true,
+        ];
       }
       if (res.status === 404) return [`no Rigwatch collector at ${this.base.origin} (HTTP 404 for /api/current)`, true];
     } catch {
@@ -338,9 +354,19 @@ export class CollectorClient implements Connection {
       case 'logging':
         return { type: 'result', id: msg.id, ok: true, data: await json(await this.http('/api/logging', { body: { enabled: msg.enabled } })) };
       case 'ack':
-        return { type: 'result', id: msg.id, ok: true, data: await json(await this.http(`/api/alerts/${encodeURIComponent(msg.alertId)}/ack`, { method: 'POST', body: {} })) };
+        return {
+          type: 'result',
+          id: msg.id,
+          ok: true,
+          data: await json(await this.http(`/api/alerts/${encodeURIComponent(msg.alertId)}/ack`, { method: 'POST', body: {} })),
+        };
       case 'mute':
-        return { type: 'result', id: msg.id, ok: true, data: await json(await this.http('/api/alerts/mute', { body: { target: msg.target, durationMs: msg.durationMs } })) };
+        return {
+          type: 'result',
+          id: msg.id,
+          ok: true,
+          data: await json(await this.http('/api/alerts/mute', { body: { target: msg.target, durationMs: msg.durationMs } })),
+        };
       case 'action': {
         if (msg.source === 'gpu' && msg.action === 'report') {
           const res = await this.http(`/api/gpu/${encodeURIComponent(msg.args.index ?? '0')}/report`);

@@ -1,14 +1,7 @@
 // What a client knows about one collector, built only from ServerMessages: hello, latest sample,
 // source statuses, alert instances (active and recently resolved) and logging state. Pure.
 
-import type {
-  AlertInstance,
-  HelloMessage,
-  LoggingStatus,
-  SampleMessage,
-  ServerMessage,
-  SourceStatus,
-} from '../../protocol/messages';
+import type { AlertInstance, HelloMessage, LoggingStatus, SampleMessage, ServerMessage, SourceStatus } from '../../protocol/messages';
 
 /** How long a resolved alert stays in the "recent" list, in ms. */
 export const RESOLVED_KEEP_MS = 60 * 60_000;

@@ -21,7 +21,11 @@ export function localCollectorConfig(s: LocalConfigSettings): Record<string, unk
   for (const k of ['port', 'host', 'token', 'dataDir', 'interval']) delete cfg[k];
   if (s.alertRules.length > 0 || s.alertDisable.length > 0) {
     const base = isObj(cfg.alerts) ? cfg.alerts : {};
-    cfg.alerts = { ...base, rules: [...(Array.isArray(base.rules) ? base.rules : []), ...s.alertRules], ...(s.alertDisable.length ? { disable: s.alertDisable } : {}) };
+    cfg.alerts = {
+      ...base,
+      rules: [...(Array.isArray(base.rules) ? base.rules : []), ...s.alertRules],
+      ...(s.alertDisable.length ? { disable: s.alertDisable } : {}),
+    };
   }
   if (s.runs !== undefined && s.runs.length > 0 && cfg.runs !== false) {
     const base = isObj(cfg.runs) ? cfg.runs : Array.isArray(cfg.runs) ? { watch: cfg.runs } : {};

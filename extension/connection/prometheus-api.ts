@@ -85,7 +85,10 @@ export class PrometheusApi {
   /** Range query; times in epoch ms, step in seconds. */
   async queryRange(expr: string, startMs: number, endMs: number, stepSeconds: number): Promise<MatrixSeries[]> {
     const data = (await this.get('api/v1/query_range', {
-      query: expr, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepSeconds),
+      query: expr,
+      start: String(startMs / 1000),
+      end: String(endMs / 1000),
+      step: String(stepSeconds),
     })) as { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
     if (data.resultType !== 'matrix') throw new Error(`expected a matrix from "${expr}", got ${data.resultType}`);
     return data.result.map((r) => ({ labels: r.metric, values: r.values.map(([t, v]) => [t * 1000, Number(v)] as [number, number]) }));
@@ -135,7 +138,11 @@ export async function listFleet(api: PrometheusApi): Promise<FleetHost[]> {
     if (!g) h.gpus.push((g = { index, utilization: null, memoryUsed: null, memoryTotal: null }));
     return g;
   };
-  for (const [list, key] of [[util, 'utilization'], [used, 'memoryUsed'], [total, 'memoryTotal']] as const) {
+  for (const [list, key] of [
+    [util, 'utilization'],
+    [used, 'memoryUsed'],
+    [total, 'memoryTotal'],
+  ] as const) {
     for (const s of list) {
       const h = hosts.get(s.labels.instance ?? '');
       if (h && s.labels.gpu !== undefined) gpu(h, s.labels.gpu)[key] = s.value;
@@ -150,7 +157,14 @@ export async function listFleet(api: PrometheusApi): Promise<FleetHost[]> {
 }
 
 /** A host's history for the given Rigwatch series from Prometheus, in the collector's history shape. */
-export async function fleetHistory(api: PrometheusApi, instance: string, series: string[], fromMs: number, toMs: number, points: number): Promise<HistorySeries[]> {
+export async function fleetHistory(
+  api: PrometheusApi,
+  instance: string,
+  series: string[],
+  fromMs: number,
+  toMs: number,
+  points: number,
+): Promise<HistorySeries[]> {
   const step = stepFor(toMs - fromMs, points);
   return Promise.all(
     series.map(async (name) => {

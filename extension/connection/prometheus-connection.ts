@@ -297,7 +297,14 @@ export class PrometheusHostConnection implements Connection {
       driverVersion: null,
       cudaVersion: null,
       devices: h.gpus.map((g) => ({
-        index: Number(g.index), name: '', uuid: '', pciBusId: '', computeCapability: null, migMode: null, throttleReasons: [], pstate: null,
+        index: Number(g.index),
+        name: '',
+        uuid: '',
+        pciBusId: '',
+        computeCapability: null,
+        migMode: null,
+        throttleReasons: [],
+        pstate: null,
         notes: ['via Prometheus: utilisation and VRAM only'],
       })),
       processes: [],
@@ -343,9 +350,11 @@ export class PrometheusHostConnection implements Connection {
       this.deliver(sample);
       const events: AlertEvent[] = [];
       const firing = new Set(alerts.map((a) => a.id));
-      for (const a of alerts) if (this.model.alerts.get(a.id)?.state !== 'firing') events.push({ seq: ++this.seq, t: now, transition: 'firing', alert: a, notify: false });
+      for (const a of alerts)
+        if (this.model.alerts.get(a.id)?.state !== 'firing') events.push({ seq: ++this.seq, t: now, transition: 'firing', alert: a, notify: false });
       for (const a of this.model.alertList()) {
-        if (a.state === 'firing' && !firing.has(a.id)) events.push({ seq: ++this.seq, t: now, transition: 'resolved', alert: { ...a, state: 'resolved', resolvedAt: now }, notify: false });
+        if (a.state === 'firing' && !firing.has(a.id))
+          events.push({ seq: ++this.seq, t: now, transition: 'resolved', alert: { ...a, state: 'resolved', resolvedAt: now }, notify: false });
       }
       if (events.length) this.deliver({ type: 'alert', events });
     }
@@ -394,7 +403,12 @@ export class PrometheusHostConnection implements Connection {
       const known = Object.keys(this.model.latest?.series ?? {});
       return this.parent.history(this.instance, msg, known);
     }
-    return { type: 'result', id: msg.id, ok: false, error: `"${msg.type}" is not available through Prometheus; connect to the collector on ${this.instance} directly` };
+    return {
+      type: 'result',
+      id: msg.id,
+      ok: false,
+      error: `"${msg.type}" is not available through Prometheus; connect to the collector on ${this.instance} directly`,
+    };
   }
 
   private deliver(msg: ServerMessage): void {

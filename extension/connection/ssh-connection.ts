@@ -28,7 +28,14 @@ export const CLIENT_STUCK_RESTART_MS = 15_000;
 export type SshRemoteLike = Pick<SshRemote, 'connect' | 'stopRemote' | 'close' | 'on' | 'removeAllListeners'>;
 
 /** How the client behind the tunnel is made (tests pass a fake). */
-export type TunnelClientFactory = (o: { id: string; name: string; kind: string; url: string; token: string; log: (level: 'info' | 'warn' | 'error', m: string) => void }) => Connection;
+export type TunnelClientFactory = (o: {
+  id: string;
+  name: string;
+  kind: string;
+  url: string;
+  token: string;
+  log: (level: 'info' | 'warn' | 'error', m: string) => void;
+}) => Connection;
 
 /** Options of an SSH connection. */
 export interface SshConnectionOptions {
@@ -263,7 +270,10 @@ export class SshConnection implements Connection {
     this.everUp = true;
     this._remoteInfo = rc;
     this.backoff.reset();
-    this.log('info', `${this.name}: ${rc.reused ? 'reusing the running collector' : 'started the collector'} (remote pid ${rc.remotePid}, node ${rc.nodeVersion}${rc.copied ? ', bundle copied' : ''}), tunnel on 127.0.0.1:${rc.localPort}`);
+    this.log(
+      'info',
+      `${this.name}: ${rc.reused ? 'reusing the running collector' : 'started the collector'} (remote pid ${rc.remotePid}, node ${rc.nodeVersion}${rc.copied ? ', bundle copied' : ''}), tunnel on 127.0.0.1:${rc.localPort}`,
+    );
     const key = `${rc.url}\u0000${rc.token}`;
     this.setPhase('up', undefined, false);
     if (this.client && key === this.clientKey) {

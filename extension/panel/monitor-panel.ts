@@ -29,7 +29,11 @@ export class MonitorPanel implements vscode.Disposable {
   /** Messages posted to the webview (count, for tests). */
   posted = 0;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly manager: ConnectionManager, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly manager: ConnectionManager,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.subs.push(
       vscode.window.registerWebviewPanelSerializer(MONITOR_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {

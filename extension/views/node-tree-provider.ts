@@ -82,7 +82,12 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
-    const state = n.children && n.children.length > 0 ? (n.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None;
+    const state =
+      n.children && n.children.length > 0
+        ? n.expanded
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed
+        : vscode.TreeItemCollapsibleState.None;
     // Labels and descriptions quote monitored text (process, container, model names): one inert line each.
     const item = new vscode.TreeItem(plainText(n.label, TREE_LABEL_MAX_CHARS), state);
     item.id = n.id;
@@ -103,7 +108,7 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getChildren(n?: TreeNode): TreeNode[] {
-    return n ? n.children ?? [] : this.roots;
+    return n ? (n.children ?? []) : this.roots;
   }
 
   getParent(n: TreeNode): TreeNode | undefined {

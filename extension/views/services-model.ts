@@ -50,9 +50,13 @@ export function connectionNode(c: ConnectionSnapshot, adapters: readonly SourceV
     tooltip: [
       `**${escapeMarkdown(c.name)}** — ${c.state}`,
       c.reason ? escapeMarkdown(c.reason) : '',
-      host ? `${escapeMarkdown(host.hostname)} · ${host.platform}/${host.arch}${host.cpuCores ? ` · ${host.cpuCores} cores` : ''} · collector ${host.collectorVersion}` : '',
+      host
+        ? `${escapeMarkdown(host.hostname)} · ${host.platform}/${host.arch}${host.cpuCores ? ` · ${host.cpuCores} cores` : ''} · collector ${host.collectorVersion}`
+        : '',
       c.hello ? `Interval ${formatSeconds(c.hello.intervalMs / 1000)}` : '',
-    ].filter(Boolean).join('\n\n'),
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
     icon: STATE_ICON[c.state] ?? { id: 'circle' },
     contextValue: `rigwatch.connection.${c.kind}.${c.state}`,
     ref: { connectionId: c.id },

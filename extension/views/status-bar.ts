@@ -16,7 +16,10 @@ export class StatusBar implements vscode.Disposable {
   /** Number of times the item was actually changed (for tests and the benchmark). */
   updates = 0;
 
-  constructor(private readonly manager: ConnectionManager, private readonly onFirstData?: () => void) {
+  constructor(
+    private readonly manager: ConnectionManager,
+    private readonly onFirstData?: () => void,
+  ) {
     this.item = vscode.window.createStatusBarItem('rigwatch.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Rigwatch GPU';
     this.item.command = 'rigwatch.openMonitor';
@@ -59,7 +62,12 @@ export class StatusBar implements vscode.Disposable {
       this.item.tooltip = md;
     }
     if (!prev || prev.severity !== v.severity) {
-      this.item.backgroundColor = v.severity === 'critical' ? new vscode.ThemeColor('statusBarItem.errorBackground') : v.severity === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.backgroundColor =
+        v.severity === 'critical'
+          ? new vscode.ThemeColor('statusBarItem.errorBackground')
+          : v.severity === 'warning'
+            ? new vscode.ThemeColor('statusBarItem.warningBackground')
+            : undefined;
     }
     if (!prev || prev.text !== v.text || prev.tooltip !== v.tooltip || prev.severity !== v.severity) this.updates++;
     this.last = v;

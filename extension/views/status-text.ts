@@ -72,7 +72,8 @@ export function allGpusText(gpus: GpuReading[]): string {
     const f = fullest && fullest.memUsed !== null && fullest.memTotal ? fullest.memUsed / fullest.memTotal : -1;
     if (r > f) fullest = g;
   }
-  const vram = fullest && fullest.memUsed !== null && fullest.memTotal ? ` · VRAM max ${formatPercent(fullest.memUsed / fullest.memTotal)} (GPU${fullest.index})` : '';
+  const vram =
+    fullest && fullest.memUsed !== null && fullest.memTotal ? ` · VRAM max ${formatPercent(fullest.memUsed / fullest.memTotal)} (GPU${fullest.index})` : '';
   return `GPU ${gpus.map((g) => utilGlyph(g.util)).join('')}${vram}`;
 }
 
@@ -86,7 +87,12 @@ export function alertShortText(a: AlertInstance): string {
 /** Computes the status bar view; `undefined` snapshot means no connection at all. */
 export function statusView(snap: ConnectionSnapshot | undefined, choice: GpuChoice, now = Date.now()): StatusView {
   if (!snap) {
-    return { text: '$(pulse) Rigwatch', tooltip: 'Rigwatch: no collector connected. Click to open the System Monitor.', severity: undefined, accessibilityLabel: 'Rigwatch: no collector connected' };
+    return {
+      text: '$(pulse) Rigwatch',
+      tooltip: 'Rigwatch: no collector connected. Click to open the System Monitor.',
+      severity: undefined,
+      accessibilityLabel: 'Rigwatch: no collector connected',
+    };
   }
   const live = snap.state === 'live' || snap.state === 'polling';
   const sample = snap.latest;
@@ -127,7 +133,10 @@ export function statusView(snap: ConnectionSnapshot | undefined, choice: GpuChoi
 
 /** Text without codicon syntax (`$(pulse)`) or Markdown, for screen readers. */
 export function plainWords(text: string): string {
-  return text.replace(/\$\([^)]*\)\s*/g, '').replace(/[*_`|\\]/g, '').trim();
+  return text
+    .replace(/\$\([^)]*\)\s*/g, '')
+    .replace(/[*_`|\\]/g, '')
+    .trim();
 }
 
 /** The Markdown tooltip: every GPU, host CPU/RAM, active alerts and the connection state. */
@@ -140,18 +149,26 @@ export function statusTooltip(snap: ConnectionSnapshot): string {
   if (sample && gpus.length > 0) {
     // "Kernel time" is NVML utilisation (share of time a kernel ran); SM activity (GPM) is how much of the GPU it used.
     const gpm = gpus.some((g) => g.smActivity !== null);
-    lines.push(gpm ? '| GPU | Kernel time | SM active | VRAM | Temp | Power |' : '| GPU | Kernel time | VRAM | Temp | Power |', gpm ? '|---|---:|---:|---:|---:|---:|' : '|---|---:|---:|---:|---:|');
+    lines.push(
+      gpm ? '| GPU | Kernel time | SM active | VRAM | Temp | Power |' : '| GPU | Kernel time | VRAM | Temp | Power |',
+      gpm ? '|---|---:|---:|---:|---:|---:|' : '|---|---:|---:|---:|---:|',
+    );
     for (const g of gpus) {
       const power = `${formatValue('watts', g.power)}${g.powerLimit !== null && g.power !== null ? ` / ${formatValue('watts', g.powerLimit)}` : ''}`;
       const sm = gpm ? ` ${formatPercent(g.smActivity)} |` : '';
-      lines.push(`| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} |${sm} ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatValue('celsius', g.temp)} | ${power} |`);
+      lines.push(
+        `| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} |${sm} ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatValue('celsius', g.temp)} | ${power} |`,
+      );
     }
     lines.push('');
     // Runs on the shown GPUs, with their last loss.
     const shown = new Set(gpus.map((g) => g.index));
     const onGpus = runsOf(snap).filter((r) => (r.state === 'running' || r.state === 'stalled') && r.gpus.some((g) => shown.has(g.index)));
     for (const r of onGpus.slice(0, 5)) {
-      lines.push(`$(beaker) ${escapeMarkdown(r.name)} on GPU ${r.gpus.map((g) => g.index).join(',')}: ${r.state}${r.loss ? ` · loss ${r.loss.text}` : ''}${r.lastStep !== null ? ` · step ${r.lastStep}` : ''}`, '');
+      lines.push(
+        `$(beaker) ${escapeMarkdown(r.name)} on GPU ${r.gpus.map((g) => g.index).join(',')}: ${r.state}${r.loss ? ` · loss ${r.loss.text}` : ''}${r.lastStep !== null ? ` · step ${r.lastStep}` : ''}`,
+        '',
+      );
     }
   } else if (sample) {
     const gpuSource = snap.sources.find((s) => s.kind === 'gpu');
@@ -163,7 +180,13 @@ export function statusTooltip(snap: ConnectionSnapshot): string {
   }
   const active = snap.alerts.filter((a) => a.state === 'firing');
   if (active.length > 0) {
-    lines.push(`$(warning) ${active.length} alert${active.length > 1 ? 's' : ''} firing: ${active.slice(0, 3).map((a) => escapeMarkdown(a.message) + (a.acknowledged ? ' (acknowledged)' : '')).join('; ')}`, '');
+    lines.push(
+      `$(warning) ${active.length} alert${active.length > 1 ? 's' : ''} firing: ${active
+        .slice(0, 3)
+        .map((a) => escapeMarkdown(a.message) + (a.acknowledged ? ' (acknowledged)' : ''))
+        .join('; ')}`,
+      '',
+    );
   }
   const state = snap.state === 'live' ? 'live' : `${snap.state}${snap.reason ? ' — ' + escapeMarkdown(snap.reason) : ''}`;
   lines.push(`Connection: ${state}`, '', 'Click to open the System Monitor.');

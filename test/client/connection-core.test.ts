@@ -50,13 +50,26 @@ function make(t: ScriptedTransport) {
   const got: ServerMessage[] = [];
   const states: [ConnectionState, string | undefined][] = [];
   const lost: string[] = [];
-  const core = new ClientCore(t, { message: (m) => got.push(m), state: (s, r) => states.push([s, r]), lost: (r) => lost.push(r) }, { name: 'test', backoff: FAST, backfill: true });
+  const core = new ClientCore(
+    t,
+    { message: (m) => got.push(m), state: (s, r) => states.push([s, r]), lost: (r) => lost.push(r) },
+    { name: 'test', backoff: FAST, backfill: true },
+  );
   core.start();
   return { core, got, states, lost };
 }
 
 const alert = (id: string, state: 'pending' | 'firing'): AlertInstance => ({
-  id, ruleId: id, series: `gpu.0.${id}_ratio`, state, severity: 'warning', value: 1, threshold: 0.5, message: id, activeSince: 0, acknowledged: false,
+  id,
+  ruleId: id,
+  series: `gpu.0.${id}_ratio`,
+  state,
+  severity: 'warning',
+  value: 1,
+  threshold: 0.5,
+  message: id,
+  activeSince: 0,
+  acknowledged: false,
 });
 
 describe('client core', () => {
@@ -72,7 +85,11 @@ describe('client core', () => {
     assert.equal(c.core.state, 'live');
     t.last().events.text(JSON.stringify(twoGpuSample(2000)));
     t.last().events.text('{"type":"nonsense"}');
-    assert.deepEqual(c.got.map((m) => m.type), ['hello', 'sample'], 'the malformed frame is skipped');
+    assert.deepEqual(
+      c.got.map((m) => m.type),
+      ['hello', 'sample'],
+      'the malformed frame is skipped',
+    );
     t.last().events.failed('connection lost');
     assert.deepEqual(c.lost, ['connection lost']);
     assert.equal(c.core.state, 'reconnecting');
@@ -82,7 +99,10 @@ describe('client core', () => {
     t.last().events.text(JSON.stringify(hello(twoGpuSample(5000))));
     assert.equal(c.core.state, 'live');
     assert.deepEqual(t.last().sent, [{ type: 'history', id: 'backfill1', series: ['*'], since: 2000 }]);
-    assert.deepEqual(c.states.map(([s]) => s), ['live', 'reconnecting', 'live']);
+    assert.deepEqual(
+      c.states.map(([s]) => s),
+      ['live', 'reconnecting', 'live'],
+    );
   });
 
   it('backfills from where the socket was lost even when polling delivered newer samples meanwhile', async () => {
@@ -136,10 +156,22 @@ describe('client core', () => {
     await until('polling', () => c.core.state === 'polling');
     assert.match(c.core.reason!, /WebSocket unavailable \(.*HTTP 502\)\); polling over HTTP/);
     await until('a second poll', () => c.got.some((m) => m.type === 'alert'), 3000);
-    assert.deepEqual(c.got.slice(0, 3).map((m) => m.type), ['hello', 'status', 'alert']);
+    assert.deepEqual(
+      c.got.slice(0, 3).map((m) => m.type),
+      ['hello', 'status', 'alert'],
+    );
     const ev = c.got.find((m): m is Extract<ServerMessage, { type: 'alert' }> => m.type === 'alert')!;
-    assert.deepEqual(ev.events.map((e) => [e.alert.id, e.transition]), [['a', 'firing'], ['b', 'pending']]);
-    assert.ok(c.got.some((m) => m.type === 'sample' && m.t === 1500), 'the newer sample is delivered');
+    assert.deepEqual(
+      ev.events.map((e) => [e.alert.id, e.transition]),
+      [
+        ['a', 'firing'],
+        ['b', 'pending'],
+      ],
+    );
+    assert.ok(
+      c.got.some((m) => m.type === 'sample' && m.t === 1500),
+      'the newer sample is delivered',
+    );
     assert.equal(c.core.send({ type: 'alerts', id: 'x' }), false, 'nothing goes over a socket while polling');
   });
 

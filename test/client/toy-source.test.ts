@@ -52,7 +52,10 @@ describe('adding a source: the toy source across the stack', () => {
 
   it('is sampled by the collector and shown in the Services tree through its adapter', async () => {
     const sources = createSources(config(), silentLogger, () => c?.latest(), FACTORIES);
-    assert.deepEqual(sources.map((s) => s.id), ['toy.red', 'toy.blue']);
+    assert.deepEqual(
+      sources.map((s) => s.id),
+      ['toy.red', 'toy.blue'],
+    );
     c = new Collector(sources, 60_000, { log: silentLogger, history: new MemoryHistory() });
     c.start();
     await new Promise((r) => setImmediate(r));
@@ -61,10 +64,19 @@ describe('adding a source: the toy source across the stack', () => {
     assert.ok(sample);
     assert.equal(sample.series['toy.red.roll_count'], 2);
     const statuses = c.statuses();
-    assert.deepEqual(statuses.map((s) => [s.id, s.kind, s.state]), [['toy.red', 'toy', 'ready'], ['toy.blue', 'toy', 'ready']]);
+    assert.deepEqual(
+      statuses.map((s) => [s.id, s.kind, s.state]),
+      [
+        ['toy.red', 'toy', 'ready'],
+        ['toy.blue', 'toy', 'ready'],
+      ],
+    );
 
     const h = { ...hello(sample), sources: statuses };
-    const [conn] = servicesTree([{ id: 'local', name: 'local', kind: 'local', state: 'live', hello: h, latest: sample, sources: statuses, alerts: [] }], ADAPTERS);
+    const [conn] = servicesTree(
+      [{ id: 'local', name: 'local', kind: 'local', state: 'live', hello: h, latest: sample, sources: statuses, alerts: [] }],
+      ADAPTERS,
+    );
     const red = find([conn], (n) => n.label === 'Die red');
     assert.ok(red, 'the toy adapter names the die');
     assert.equal(red.description, 'rolled 2 · 2 rolls');

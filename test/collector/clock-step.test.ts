@@ -82,6 +82,9 @@ describe('collector clock steps', function () {
     t -= HOUR_MS; // source-down needs 30 s: 20 counted before the step, 15 after
     for (let i = 0; i < 15; i++, t += 1000) events.push(...engine.evaluate(t, {}, down));
     fs.rmSync(dir, { recursive: true, force: true });
-    assert.ok(events.some((e) => e.transition === 'firing' && e.alert.ruleId === 'source-down'), 'fires 30 s after the source went down, step or not');
+    assert.ok(
+      events.some((e) => e.transition === 'firing' && e.alert.ruleId === 'source-down'),
+      'fires 30 s after the source went down, step or not',
+    );
   });
 });

@@ -66,7 +66,10 @@ describe('collector tick loop', () => {
     const down = col.statuses().find((s) => s.id === 'bad')!;
     assert.equal(down.state, 'down');
     assert.match(down.reason!, /bad refused/);
-    assert.ok(statuses.some((l) => l.some((s) => s.id === 'bad' && s.state === 'down')), 'a status event announced it');
+    assert.ok(
+      statuses.some((l) => l.some((s) => s.id === 'bad' && s.state === 'down')),
+      'a status event announced it',
+    );
     // Before the backoff elapses there is no probe.
     const probesBefore = bad.probes;
     now += 500;
@@ -136,7 +139,10 @@ describe('collector tick loop', () => {
     await new Promise((r) => setTimeout(r, 2600));
     const withSlow = got.filter((m) => m.series['slow.value_count'] === 42);
     assert.ok(got.length >= 8, `ticks kept coming (${got.length})`);
-    assert.ok(got.every((m) => m.series['fast.value_count'] === 1 || m.t === got[0].t), 'the fast source is in every tick');
+    assert.ok(
+      got.every((m) => m.series['fast.value_count'] === 1 || m.t === got[0].t),
+      'the fast source is in every tick',
+    );
     assert.ok(withSlow.length >= 2, `late answers were delivered (${withSlow.length})`);
     assert.ok(withSlow.length < got.length, 'and some ticks went without one');
     assert.equal(col.statuses().find((s) => s.id === 'slow')!.state, 'ready');
@@ -157,7 +163,10 @@ describe('collector tick loop', () => {
     assert.equal(h.rows.length, 2);
     h.failFlush = null;
     await col.flush();
-    assert.equal(col.statuses().find((s) => s.id === 'history'), undefined);
+    assert.equal(
+      col.statuses().find((s) => s.id === 'history'),
+      undefined,
+    );
   });
 
   it('stop closes every source once, and is idempotent', async () => {

@@ -34,7 +34,11 @@ describe('collector data dir', function () {
   it('writes CSV files (and everything else it writes) 0600 inside a pre-existing 0755 data dir', async () => {
     const csvDir = path.join(dir, 'csv');
     fs.mkdirSync(csvDir, { mode: 0o755 });
-    collector = await startCollector({ dataDir: dir, config: { gpu: false, docker: false, postgres: false, redis: false, models: false, logging: { enabled: true } }, interval: 0.25 });
+    collector = await startCollector({
+      dataDir: dir,
+      config: { gpu: false, docker: false, postgres: false, redis: false, models: false, logging: { enabled: true } },
+      interval: 0.25,
+    });
     const deadline = Date.now() + 20_000;
     let files: string[] = [];
     while ((files = fs.readdirSync(csvDir).filter((f) => f.endsWith('.csv'))).length === 0) {

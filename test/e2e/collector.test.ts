@@ -18,7 +18,7 @@ describe('collector process (e2e)', function () {
   this.timeout(60_000);
   let c: RunningCollector;
   before(async () => {
-    c = await startCollector({ interval: 0.25, });
+    c = await startCollector({ interval: 0.25 });
   });
   after(async () => c?.stop());
 
@@ -29,10 +29,16 @@ describe('collector process (e2e)', function () {
     assert.equal(hello.intervalMs, 250);
     assert.equal(hello.host.hostname, os.hostname());
     assert.equal(hello.host.cpuCores, os.cpus().length);
-    assert.ok(hello.sources.some((s) => s.id === 'host' && s.kind === 'host'), JSON.stringify(hello.sources));
+    assert.ok(
+      hello.sources.some((s) => s.id === 'host' && s.kind === 'host'),
+      JSON.stringify(hello.sources),
+    );
     const samples: SampleMessage[] = [];
     for (let i = 0; i < 5; i++) samples.push(await ws.next('sample'));
-    const deltas = samples.slice(1).map((s, i) => s.t - samples[i].t).sort((a, b) => a - b);
+    const deltas = samples
+      .slice(1)
+      .map((s, i) => s.t - samples[i].t)
+      .sort((a, b) => a - b);
     const median = deltas[Math.floor(deltas.length / 2)];
     assert.ok(Math.abs(median - 250) <= 50, `sample spacing ${deltas.join(',')} should be the 250 ms interval`);
     const last = samples[samples.length - 1];
@@ -54,7 +60,10 @@ describe('collector process (e2e)', function () {
     assert.equal(reply.type, 'history');
     const pts = reply.series.find((s) => s.name === 'host.memory_total_bytes')!.points;
     assert.ok(pts.length >= 3, `expected the ~4 missed samples, got ${pts.length}`);
-    assert.ok(pts.every((p) => p[0] > seen.t), 'only samples strictly after since');
+    assert.ok(
+      pts.every((p) => p[0] > seen.t),
+      'only samples strictly after since',
+    );
     assert.ok(pts[pts.length - 1][0] <= hello.serverTime + 1000);
     await ws.close();
   });
@@ -67,7 +76,10 @@ describe('collector process (e2e)', function () {
     assert.ok(cur.latest && typeof cur.latest.series['host.cpu_busy_ratio'] !== 'undefined');
     const hist = await (await c.get(`/api/history?series=host.*&from=${Date.now() - 60_000}&points=3`)).json();
     assert.ok(hist.series.length > 5, 'a prefix selects many host series');
-    assert.ok(hist.series.every((s: { points: unknown[] }) => s.points.length <= 3), 'the point budget is respected');
+    assert.ok(
+      hist.series.every((s: { points: unknown[] }) => s.points.length <= 3),
+      'the point budget is respected',
+    );
     const bad = await c.get('/api/history?series=host.cpu_busy_ratio&points=abc');
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error, /points must be a number/);
@@ -90,14 +102,21 @@ describe('collector process (e2e)', function () {
 
   it('refuses WebSocket upgrades from a foreign Origin or a rebinding Host, accepts its own and VS Code webviews', async () => {
     await assert.rejects(c.ws({ headers: { Origin: 'https://evil.example' } }), /403/);
-    await assert.rejects(openWs(`ws://127.0.0.1:${c.port}/ws?token=${c.token}`, { Host: `evil.example:${c.port}`, Origin: `http://evil.example:${c.port}` }), /421/);
+    await assert.rejects(
+      openWs(`ws://127.0.0.1:${c.port}/ws?token=${c.token}`, { Host: `evil.example:${c.port}`, Origin: `http://evil.example:${c.port}` }),
+      /421/,
+    );
     const own = await c.ws({ headers: { Origin: `http://127.0.0.1:${c.port}` } });
     await own.next('hello');
     await own.close();
     const webview = await c.ws({ headers: { Origin: 'vscode-webview://1abc2def' } });
     await webview.next('hello');
     await webview.close();
-    const post = await c.get('/api/logging', { method: 'POST', headers: { Origin: 'https://evil.example', 'content-type': 'text/plain' }, body: '{"enabled":true}' });
+    const post = await c.get('/api/logging', {
+      method: 'POST',
+      headers: { Origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: '{"enabled":true}',
+    });
     assert.equal(post.status, 403, 'a cross-site POST is refused');
   });
 
@@ -309,4 +328,3 @@ describe('collector persistence', function () {
     }
   });
 });
-

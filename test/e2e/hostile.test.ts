@@ -110,14 +110,21 @@ describe('hostile clients against the collector process (e2e)', function () {
       for (let i = 0; i < 20; i++) b.ws.send(JSON.stringify({ type: 'history', id: `h${i}`, series: ['*'], points: 5000, from: 0 }));
     }
     const q = `series=*&points=5000&from=0`;
-    const http = Array.from({ length: 4 }, (_, i) => nonReadingHttp(c, Array.from({ length: 5 }, () => (i % 2 ? `/api/export.csv?${q}` : `/api/history?${q}`))));
+    const http = Array.from({ length: 4 }, (_, i) =>
+      nonReadingHttp(
+        c,
+        Array.from({ length: 5 }, () => (i % 2 ? `/api/export.csv?${q}` : `/api/history?${q}`)),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 8000));
     // The reading client still gets answers while the others sit on theirs.
     const reply = await reader.request({ type: 'history', id: 'ok', series: ['gpu.0.fake_metric_0_ratio'], points: 10 });
     assert.equal(reply.type, 'history');
     const { peakRss, maxGapMs, samples } = w.stop();
     for (const b of bad) (b.ws as unknown as { _socket: net.Socket })._socket.resume();
-    const closes = await Promise.all(bad.map((b) => Promise.race([b.closed, new Promise<[number, string]>((r) => setTimeout(() => r([0, 'still open']), 5000))])));
+    const closes = await Promise.all(
+      bad.map((b) => Promise.race([b.closed, new Promise<[number, string]>((r) => setTimeout(() => r([0, 'still open']), 5000))])),
+    );
     for (const s of http) s.destroy();
     assert.equal(c.proc.exitCode, null, `the collector died: ${c.stderr().slice(-2000)}`);
     assert.ok(peakRss < baseline + 150 * 1024 * 1024, `RSS went from ${(baseline / 1048576).toFixed(0)} MB to ${(peakRss / 1048576).toFixed(0)} MB`);
@@ -146,10 +153,18 @@ describe('hostile clients against the collector process (e2e)', function () {
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error, /malformed %-escape/);
     assert.equal((await c.get('/api/sources/%ZZ/actions/x')).status, 400);
-    const big = await c.get('/api/alerts/mute', { method: 'POST', body: JSON.stringify({ target: 'x', pad: 'y'.repeat(200 * 1024) }), headers: { 'content-type': 'application/json' } });
+    const big = await c.get('/api/alerts/mute', {
+      method: 'POST',
+      body: JSON.stringify({ target: 'x', pad: 'y'.repeat(200 * 1024) }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(big.status, 413);
     assert.match((await big.json()).error, /over 65536 bytes/);
-    const inf = await c.get('/api/alerts/mute', { method: 'POST', body: '{"target":"gpu-hot","durationMs":1e999}', headers: { 'content-type': 'application/json' } });
+    const inf = await c.get('/api/alerts/mute', {
+      method: 'POST',
+      body: '{"target":"gpu-hot","durationMs":1e999}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(inf.status, 400);
     assert.match((await inf.json()).error, /finite number/);
     assert.equal(c.proc.exitCode, null);
@@ -166,17 +181,28 @@ describe('hostile clients against the collector process (e2e)', function () {
     const lines = c.stderr().split('\n');
     assert.ok(!lines.some((l) => l.startsWith('2026-01-01T00:00:00.000Z error')), 'a forged line was written');
     assert.ok(!c.stderr().includes('\u001b'), 'an escape code reached the log');
-    assert.ok(lines.some((l) => l.includes('"x\\n2026-01-01T00:00:00.000Z error')), `the client text is logged escaped:\n${c.stderr().slice(-1500)}`);
+    assert.ok(
+      lines.some((l) => l.includes('"x\\n2026-01-01T00:00:00.000Z error')),
+      `the client text is logged escaped:\n${c.stderr().slice(-1500)}`,
+    );
   });
 
   it('closes connections that send nothing once the header timeout passes', async () => {
     const sockets = Array.from({ length: 50 }, () => net.connect(c.port, '127.0.0.1'));
-    const closedAt = await Promise.all(sockets.map((s) => new Promise<number>((resolve) => {
-      s.on('error', () => {});
-      s.on('close', () => resolve(Date.now()));
-      setTimeout(() => resolve(-1), 6000);
-    })));
+    const closedAt = await Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<number>((resolve) => {
+            s.on('error', () => {});
+            s.on('close', () => resolve(Date.now()));
+            setTimeout(() => resolve(-1), 6000);
+          }),
+      ),
+    );
     for (const s of sockets) s.destroy();
-    assert.ok(closedAt.every((t) => t > 0), `${closedAt.filter((t) => t < 0).length} of 50 idle connections still open after 6 s (header timeout 1 s)`);
+    assert.ok(
+      closedAt.every((t) => t > 0),
+      `${closedAt.filter((t) => t < 0).length} of 50 idle connections still open after 6 s (header timeout 1 s)`,
+    );
   });
 });

@@ -18,16 +18,26 @@ describe('fleet through Prometheus (real Prometheus, two collectors)', function 
     writeFakeState(states[0].stateFile, { count: 2, 'gpu.0.util': 35, 'gpu.1.util': 80, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 10737418240 });
     writeFakeState(states[1].stateFile, { count: 1, 'gpu.0.util': 5, 'gpu.0.mem_total': 25769803776, 'gpu.0.mem_used': 1073741824, 'gpu.0.temp': 90 });
     for (const s of states) {
-      collectors.push(await startCollector({ interval: 0.5, config: { alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } }, env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile } }));
+      collectors.push(
+        await startCollector({
+          interval: 0.5,
+          config: { alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } },
+          env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile },
+        }),
+      );
     }
-    const jobs = collectors.map((c, i) => `
+    const jobs = collectors
+      .map(
+        (c, i) => `
   - job_name: rigwatch-${i}
     scrape_interval: 1s
     scrape_timeout: 900ms
     authorization:
       credentials: ${c.token}
     static_configs:
-      - targets: ['127.0.0.1:${c.port}']`).join('');
+      - targets: ['127.0.0.1:${c.port}']`,
+      )
+      .join('');
     prom = await startPrometheus(`global:\n  scrape_interval: 1s\nscrape_configs:${jobs}\n`);
   });
 
@@ -50,17 +60,29 @@ describe('fleet through Prometheus (real Prometheus, two collectors)', function 
     assert.ok(a && b);
     assert.equal(a.up, true);
     assert.match(a.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(a.gpus.map((g) => [g.index, g.utilization, g.memoryTotal, g.memoryUsed]), [
-      ['0', 0.35, 85899345920, 10737418240],
-      ['1', 0.8, 85899345920, 10737418240],
-    ]);
-    assert.deepEqual(b.gpus.map((g) => [g.index, g.utilization, g.memoryTotal]), [['0', 0.05, 25769803776]]);
+    assert.deepEqual(
+      a.gpus.map((g) => [g.index, g.utilization, g.memoryTotal, g.memoryUsed]),
+      [
+        ['0', 0.35, 85899345920, 10737418240],
+        ['1', 0.8, 85899345920, 10737418240],
+      ],
+    );
+    assert.deepEqual(
+      b.gpus.map((g) => [g.index, g.utilization, g.memoryTotal]),
+      [['0', 0.05, 25769803776]],
+    );
     // 90 °C is over the fake board's 87 °C slowdown threshold: critical for the GPU temperature rule (its `for` set to 0 here).
     for (let i = 0; i < 50 && !b.firingAlerts.length; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      Object.assign(b, (await listFleet(api)).find((h) => h.instance === b.instance));
+      Object.assign(
+        b,
+        (await listFleet(api)).find((h) => h.instance === b.instance),
+      );
     }
-    assert.ok(b.firingAlerts.some((al) => al.series === 'gpu.0.temperature_celsius' && al.severity === 'critical'), JSON.stringify(b.firingAlerts));
+    assert.ok(
+      b.firingAlerts.some((al) => al.series === 'gpu.0.temperature_celsius' && al.severity === 'critical'),
+      JSON.stringify(b.firingAlerts),
+    );
     assert.equal(a.firingAlerts.filter((al) => al.series.includes('temperature')).length, 0);
   });
 

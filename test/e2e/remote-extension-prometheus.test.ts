@@ -15,7 +15,17 @@ import { startPrometheus, type TestPrometheus } from '../helpers/prometheus-serv
 
 /** What ConnectionManager.snapshot builds (that module imports vscode). */
 function snapshot(c: Connection): ConnectionSnapshot {
-  return { id: c.id, name: c.name, kind: c.kind, state: c.state, reason: c.reason, hello: c.model.hello, latest: c.model.latest, sources: c.model.sources, alerts: c.model.alertList() };
+  return {
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    state: c.state,
+    reason: c.reason,
+    hello: c.model.hello,
+    latest: c.model.latest,
+    sources: c.model.sources,
+    alerts: c.model.alertList(),
+  };
 }
 
 function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
@@ -42,15 +52,26 @@ describe('extension Prometheus connection (real Prometheus, two collectors)', fu
     const lib = buildFakeNvml();
     writeFakeState(states[0].stateFile, { count: 2, 'gpu.0.util': 35, 'gpu.1.util': 80, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 10737418240 });
     writeFakeState(states[1].stateFile, { count: 1, 'gpu.0.util': 5, 'gpu.0.mem_total': 25769803776, 'gpu.0.mem_used': 1073741824, 'gpu.0.temp': 90 });
-    for (const s of states) collectors.push(await startCollector({ interval: 0.5, config: { docker: false, alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } }, env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile } }));
-    const jobs = collectors.map((c, i) => `
+    for (const s of states)
+      collectors.push(
+        await startCollector({
+          interval: 0.5,
+          config: { docker: false, alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } },
+          env: { RIGWATCH_NVML_PATH: lib, FAKE_NVML_STATE: s.stateFile },
+        }),
+      );
+    const jobs = collectors
+      .map(
+        (c, i) => `
   - job_name: rigwatch-${i}
     scrape_interval: 1s
     scrape_timeout: 900ms
     authorization:
       credentials: ${c.token}
     static_configs:
-      - targets: ['127.0.0.1:${c.port}']`).join('');
+      - targets: ['127.0.0.1:${c.port}']`,
+      )
+      .join('');
     prom = await startPrometheus(`global:\n  scrape_interval: 1s\nscrape_configs:${jobs}\n`);
   });
 
@@ -83,8 +104,12 @@ describe('extension Prometheus connection (real Prometheus, two collectors)', fu
     assert.equal(a.kind, 'prometheus-host');
     assert.equal(a.state, 'live');
     assert.deepEqual(a.model.latest!.series, {
-      'gpu.0.utilization_ratio': 0.35, 'gpu.0.memory_used_bytes': 10737418240, 'gpu.0.memory_total_bytes': 85899345920,
-      'gpu.1.utilization_ratio': 0.8, 'gpu.1.memory_used_bytes': 10737418240, 'gpu.1.memory_total_bytes': 85899345920,
+      'gpu.0.utilization_ratio': 0.35,
+      'gpu.0.memory_used_bytes': 10737418240,
+      'gpu.0.memory_total_bytes': 85899345920,
+      'gpu.1.utilization_ratio': 0.8,
+      'gpu.1.memory_used_bytes': 10737418240,
+      'gpu.1.memory_total_bytes': 85899345920,
     });
     assert.match(a.model.hello!.host.collectorVersion, /^\d+\.\d+\.\d+/);
     assert.equal(b.model.latest!.series['gpu.0.memory_total_bytes'], 25769803776);
@@ -96,7 +121,13 @@ describe('extension Prometheus connection (real Prometheus, two collectors)', fu
     // What the Services tree builds from it: the GPUs with their numbers.
     const node = connectionNode(snapshot(a));
     const gpus = node.children!.find((n) => n.label === 'GPUs')!;
-    assert.deepEqual(gpus.children!.map((g) => [g.label, g.description]), [['GPU 0', '35% · 10.0/80 GB'], ['GPU 1', '80% · 10.0/80 GB']]);
+    assert.deepEqual(
+      gpus.children!.map((g) => [g.label, g.description]),
+      [
+        ['GPU 0', '35% · 10.0/80 GB'],
+        ['GPU 1', '80% · 10.0/80 GB'],
+      ],
+    );
   });
 
   it('answers a chart history request (send → onDidReceive, and request) from range queries', async () => {
@@ -113,7 +144,12 @@ describe('extension Prometheus connection (real Prometheus, two collectors)', fu
       if ((reply.series.find((s) => s.name === 'gpu.1.utilization_ratio')?.points.length ?? 0) >= 3 || i > 40) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.deepEqual(reply.series.map((s) => s.name).sort(), ['gpu.1.memory_total_bytes', 'gpu.1.memory_used_bytes', 'gpu.1.utilization_ratio', 'host.memory_total_bytes']);
+    assert.deepEqual(reply.series.map((s) => s.name).sort(), [
+      'gpu.1.memory_total_bytes',
+      'gpu.1.memory_used_bytes',
+      'gpu.1.utilization_ratio',
+      'host.memory_total_bytes',
+    ]);
     const util = reply.series.find((s) => s.name === 'gpu.1.utilization_ratio')!;
     assert.equal(util.stepMs, 2000, '60 s over 30 points');
     assert.ok(util.points.length >= 2, `points: ${util.points.length}`);
@@ -122,7 +158,7 @@ describe('extension Prometheus connection (real Prometheus, two collectors)', fu
     assert.ok(mem.points.length >= 2 && mem.points.every((p) => (p[1] ?? 0) > 0));
     const r2 = await a.request({ type: 'ack', alertId: 'x' });
     assert.equal(r2.type === 'result' && r2.ok, false);
-    assert.match(r2.type === 'result' ? r2.error ?? '' : '', /not available through Prometheus/);
+    assert.match(r2.type === 'result' ? (r2.error ?? '') : '', /not available through Prometheus/);
   });
 
   it('a collector Prometheus cannot scrape stays listed as failed with the reason', async () => {

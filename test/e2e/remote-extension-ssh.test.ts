@@ -83,7 +83,10 @@ describe('extension SSH connection (real sshd)', function () {
     assert.equal(typeof c.model.latest!.series['host.memory_total_bytes'], 'number');
     assert.equal(c.model.hello?.host.pid, c.remoteInfo?.remotePid);
     assert.equal(c.remoteInfo?.copied, true);
-    assert.ok(states.some((s) => s.state === 'connecting' && /copying the collector bundle to rwtest/.test(s.reason ?? '')), JSON.stringify(states));
+    assert.ok(
+      states.some((s) => s.state === 'connecting' && /copying the collector bundle to rwtest/.test(s.reason ?? '')),
+      JSON.stringify(states),
+    );
     // Requests go through the tunnel too.
     const reply = await c.request({ type: 'history', series: ['host.memory_total_bytes'], since: t0 - 2000 });
     assert.equal(reply.type, 'history');
@@ -100,15 +103,28 @@ describe('extension SSH connection (real sshd)', function () {
     const pid = c.remoteInfo!.remotePid;
     process.kill(remote.masterPid!, 'SIGKILL');
     // The client may notice the dead forward a moment before ssh reports the link; the ssh reason follows.
-    const down = await waitFor('reconnecting with the ssh reason', () => seenStates.find((s) => s.state === 'reconnecting' && /^SSH connection to rwtest closed/.test(s.reason ?? '')));
+    const down = await waitFor('reconnecting with the ssh reason', () =>
+      seenStates.find((s) => s.state === 'reconnecting' && /^SSH connection to rwtest closed/.test(s.reason ?? '')),
+    );
     assert.equal(down.reason, 'SSH connection to rwtest closed');
-    await waitFor('the retry delay in the reason', () => seenStates.find((s) => s.state === 'reconnecting' && /^SSH connection to rwtest closed; retrying in \d+ s$/.test(s.reason ?? '')));
+    await waitFor('the retry delay in the reason', () =>
+      seenStates.find((s) => s.state === 'reconnecting' && /^SSH connection to rwtest closed; retrying in \d+ s$/.test(s.reason ?? '')),
+    );
     await waitFor('live again', () => c.state === 'live' && seenStates.some((s) => s.state === 'reconnecting'));
     const reply = await waitFor('the backfill reply', () => backfills[0]);
     const mem = reply.series.find((s) => s.name === 'host.memory_total_bytes');
-    assert.ok(mem, `backfill names ${reply.series.map((s) => s.name).slice(0, 5).join(', ')}…`);
+    assert.ok(
+      mem,
+      `backfill names ${reply.series
+        .map((s) => s.name)
+        .slice(0, 5)
+        .join(', ')}…`,
+    );
     assert.ok(mem.points.length >= 2, `samples taken while the tunnel was down came back (${mem.points.length})`);
-    assert.ok(mem.points.every((p) => p[0] > before), 'only the gap');
+    assert.ok(
+      mem.points.every((p) => p[0] > before),
+      'only the gap',
+    );
     assert.equal(c.remoteInfo!.remotePid, pid, 'the same remote collector was reused');
     assert.equal(c.remoteInfo!.reused, true);
   });
@@ -122,13 +138,18 @@ describe('extension SSH connection (real sshd)', function () {
     c.onDidReceive((m: ServerMessage) => m.type === 'history' && m.id.startsWith('backfill') && backfills.push(m));
     const lastBefore = c.model.lastSampleTime!;
     process.kill(old.remotePid, 'SIGKILL');
-    await waitFor('the check of the remote side', () => seen.find((s) => s.state === 'reconnecting' && /does not answer through the tunnel.*checking it and restarting it if needed…$/.test(s.reason ?? '')));
+    await waitFor('the check of the remote side', () =>
+      seen.find((s) => s.state === 'reconnecting' && /does not answer through the tunnel.*checking it and restarting it if needed…$/.test(s.reason ?? '')),
+    );
     await waitFor('live on a new collector', () => c.state === 'live' && c.remoteInfo!.remotePid !== old.remotePid);
     assert.equal(c.remoteInfo!.reused, false);
     assert.equal(c.remoteInfo!.localPort, old.localPort, 'same local port');
     // Nothing is sampled between the kill and the restart, so the answer may be empty; it never repeats what we had.
     const reply = await waitFor('the backfill reply from the new collector', () => backfills[0]);
-    assert.ok(reply.series.every((s) => s.points.every((p) => p[0] > lastBefore)), 'only samples after our last one');
+    assert.ok(
+      reply.series.every((s) => s.points.every((p) => p[0] > lastBefore)),
+      'only samples after our last one',
+    );
     const t0 = c.model.lastSampleTime!;
     await waitFor('samples from the new collector', () => (c.model.lastSampleTime ?? 0) > t0);
   });
@@ -192,7 +213,16 @@ describe('extension SSH connection (real sshd)', function () {
     const b = new SshConnection({
       target: { destination: `${sshd.user}@127.0.0.1`, port: sshd.port },
       bundlePath: COLLECTOR_JS,
-      sshArgs: ['-i', path.join(dir, 'client_key'), '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes'],
+      sshArgs: [
+        '-i',
+        path.join(dir, 'client_key'),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+      ],
       interval: 0.5,
     });
     conns.push(b);

@@ -77,7 +77,11 @@ describe('remote NVML and the remote cache (real sshd)', function () {
     assert.equal(d.devices.length, 2);
     assert.equal((fs.statSync(cache()).mode & 0o777).toString(8), '700');
     assert.equal((fs.statSync(path.join(cache(), 'collector.log')).mode & 0o777).toString(8), '600', 'the log (it holds the URL with the token) is private');
-    assert.deepEqual(fs.readdirSync(cache()).filter((f) => f.startsWith('.upload')), [], 'no temp files left');
+    assert.deepEqual(
+      fs.readdirSync(cache()).filter((f) => f.startsWith('.upload')),
+      [],
+      'no temp files left',
+    );
   });
 
   it('a second connect copies nothing and reuses the collector', async () => {
@@ -114,7 +118,10 @@ describe('remote NVML and the remote cache (real sshd)', function () {
     const pid = Number(execFileSync('pgrep', ['-u', sshd.user, '-x', 'sleep'], { encoding: 'utf8' }).trim().split('\n')[0]);
     assert.ok(pid > 0);
     const stateFile = path.join(cache(), 'state', 'collector.json');
-    fs.writeFileSync(stateFile, JSON.stringify({ pid, port: 1, host: '127.0.0.1', url: 'http://127.0.0.1:1/', token: 'aa', version: '0', startedAt: Date.now() }));
+    fs.writeFileSync(
+      stateFile,
+      JSON.stringify({ pid, port: 1, host: '127.0.0.1', url: 'http://127.0.0.1:1/', token: 'aa', version: '0', startedAt: Date.now() }),
+    );
     execFileSync('chown', [`${sshd.user}:${sshd.user}`, stateFile]);
     assert.equal(await remote().stopRemote(), false, 'nothing stopped');
     const r = await remote().connect();

@@ -31,8 +31,19 @@ function message(rand: () => number, i: number): string | Buffer {
   const r = rand();
   if (r < 0.05) return Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)));
   if (r < 0.07) return 'x'.repeat(70 * 1024); // over the 64 KiB message cap
-  if (r < 0.15) return pick(['{', 'null', '[]', '"str"', '42', '{"type":', String.fromCharCode(...Array.from({ length: 20 }, () => Math.floor(rand() * 0xffff)))]);
-  const value = (): unknown => pick<() => unknown>([() => pick(NASTY), () => rand() * 1e6 - 5e5, () => null, () => [pick(NASTY)], () => ({ a: pick(NASTY) }), () => true, () => -1, () => 1e308 * 10])();
+  if (r < 0.15)
+    return pick(['{', 'null', '[]', '"str"', '42', '{"type":', String.fromCharCode(...Array.from({ length: 20 }, () => Math.floor(rand() * 0xffff)))]);
+  const value = (): unknown =>
+    pick<() => unknown>([
+      () => pick(NASTY),
+      () => rand() * 1e6 - 5e5,
+      () => null,
+      () => [pick(NASTY)],
+      () => ({ a: pick(NASTY) }),
+      () => true,
+      () => -1,
+      () => 1e308 * 10,
+    ])();
   const m: Record<string, unknown> = { type: pick(TYPES), id: rand() < 0.9 ? `f${i}` : value() };
   switch (m.type) {
     case 'history':

@@ -77,12 +77,18 @@ describe('extension collector client (real collector)', function () {
     const lastBefore = c.model.lastSampleTime!;
     await col.restart();
     await waitFor('live again', () => c.state === 'live', 15_000);
-    const backfill = await waitFor('the backfill reply', () => received.find((m): m is Extract<ServerMessage, { type: 'history' }> => m.type === 'history' && m.id.startsWith('backfill')));
+    const backfill = await waitFor('the backfill reply', () =>
+      received.find((m): m is Extract<ServerMessage, { type: 'history' }> => m.type === 'history' && m.id.startsWith('backfill')),
+    );
     // The restarted collector only has what it persisted plus samples since its start; all of it is after the gap start.
-    for (const s of backfill.series) for (const p of s.points) assert.ok(p[0] > lastBefore, `backfilled ${s.name} point ${p[0]} is after the last sample ${lastBefore}`);
+    for (const s of backfill.series)
+      for (const p of s.points) assert.ok(p[0] > lastBefore, `backfilled ${s.name} point ${p[0]} is after the last sample ${lastBefore}`);
     assert.equal(backfill.from, lastBefore);
     // The reason (retry delay) may change while reconnecting; the states themselves go live → reconnecting → live.
-    assert.deepEqual(states.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]), ['live', 'reconnecting', 'live']);
+    assert.deepEqual(
+      states.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]),
+      ['live', 'reconnecting', 'live'],
+    );
   });
 
   it('backfills the samples it missed while the network path was down', async () => {
@@ -113,9 +119,17 @@ describe('extension collector client (real collector)', function () {
       await new Promise((r) => setTimeout(r, 1500)); // ≈6 samples at 0.25 s happen while we are away
       open = true;
       await waitFor('live again', () => c.state === 'live', 15_000);
-      const backfill = await waitFor('the backfill reply', () => received.find((m): m is Extract<ServerMessage, { type: 'history' }> => m.type === 'history' && m.id.startsWith('backfill')));
+      const backfill = await waitFor('the backfill reply', () =>
+        received.find((m): m is Extract<ServerMessage, { type: 'history' }> => m.type === 'history' && m.id.startsWith('backfill')),
+      );
       const mem = backfill.series.find((s) => s.name === 'host.memory_used_bytes');
-      assert.ok(mem, `backfill has host.memory_used_bytes (got ${backfill.series.map((s) => s.name).slice(0, 5).join(', ')})`);
+      assert.ok(
+        mem,
+        `backfill has host.memory_used_bytes (got ${backfill.series
+          .map((s) => s.name)
+          .slice(0, 5)
+          .join(', ')})`,
+      );
       assert.ok(mem.points.length >= 4, `expected the ≈6 missed samples, got ${mem.points.length}`);
       for (const p of mem.points) assert.ok(p[0] > lastBefore);
     } finally {
@@ -186,10 +200,19 @@ describe('extension local collector', function () {
     const lines: string[] = [];
     const proc = new LocalCollectorProcess();
     try {
-      const ep = await proc.start({ collectorJs: COLLECTOR_JS, dataDir, interval: 0.5, onLine: (l) => lines.push(l), env: { ...process.env, RIGWATCH_PORT: '1' } });
+      const ep = await proc.start({
+        collectorJs: COLLECTOR_JS,
+        dataDir,
+        interval: 0.5,
+        onLine: (l) => lines.push(l),
+        env: { ...process.env, RIGWATCH_PORT: '1' },
+      });
       assert.equal(ep.owned, true);
       assert.match(ep.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-      assert.ok(lines.some((l) => l.includes('listening on') && l.includes('#token=…')), 'the log line is forwarded with the token hidden');
+      assert.ok(
+        lines.some((l) => l.includes('listening on') && l.includes('#token=…')),
+        'the log line is forwarded with the token hidden',
+      );
       assert.ok(!lines.join('\n').includes(ep.token!), 'the token never reaches the log');
       // Another user can read any command line (`ps`); the token must not be on it.
       const cmdline = fs.readFileSync(`/proc/${ep.pid}/cmdline`, 'utf8');

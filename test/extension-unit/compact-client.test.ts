@@ -21,7 +21,11 @@ describe('collector client in compact mode (real collector, 8 fake GPUs)', funct
 
   it('rebuilds exactly the samples a full client gets, tick by tick', async () => {
     writeFakeState(state.stateFile, { count: 8, 'gpu.*.util': 40, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 10737418240 });
-    const col = await startCollector({ interval: 0.25, config: { docker: false }, env: { RIGWATCH_NVML_PATH: buildFakeNvml(), FAKE_NVML_STATE: state.stateFile } });
+    const col = await startCollector({
+      interval: 0.25,
+      config: { docker: false },
+      env: { RIGWATCH_NVML_PATH: buildFakeNvml(), FAKE_NVML_STATE: state.stateFile },
+    });
     // Count the frames the compact socket really carried (deltas, not samples).
     const frames = new Map<string, { n: number; bytes: number }>();
     const decode = CompactStream.prototype.decode;
@@ -41,7 +45,17 @@ describe('collector client in compact mode (real collector, 8 fake GPUs)', funct
     compact.onDidReceive((m) => m.type === 'sample' && got.compact.set(m.t, m));
     // Change values while both listen, so deltas carry changes (not only unchanged ticks).
     let step = 0;
-    const heat = setInterval(() => writeFakeState(state.stateFile, { count: 8, 'gpu.*.util': 40 + (++step % 5) * 10, 'gpu.3.util': step % 2 ? 99 : 1, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 10737418240 + step }), 300);
+    const heat = setInterval(
+      () =>
+        writeFakeState(state.stateFile, {
+          count: 8,
+          'gpu.*.util': 40 + (++step % 5) * 10,
+          'gpu.3.util': step % 2 ? 99 : 1,
+          'gpu.*.mem_total': 85899345920,
+          'gpu.*.mem_used': 10737418240 + step,
+        }),
+      300,
+    );
     try {
       for (let i = 0; i < 200; i++) {
         const both = [...got.compact.keys()].filter((t) => got.full.has(t));

@@ -40,12 +40,38 @@ export function twoGpuSample(t = 1_700_000_000_000): SampleMessage {
         driverVersion: '550.54.15',
         cudaVersion: '12.4',
         devices: [
-          { index: 0, name: 'NVIDIA A100-SXM4-80GB', uuid: 'GPU-0', pciBusId: '00000000:07:00.0', computeCapability: '8.0', migMode: false, throttleReasons: [], pstate: 'P0', notes: [] },
-          { index: 1, name: 'NVIDIA A100-SXM4-80GB', uuid: 'GPU-1', pciBusId: '00000000:0F:00.0', computeCapability: '8.0', migMode: false, throttleReasons: ['sw_power_cap'], pstate: 'P0', notes: [] },
+          {
+            index: 0,
+            name: 'NVIDIA A100-SXM4-80GB',
+            uuid: 'GPU-0',
+            pciBusId: '00000000:07:00.0',
+            computeCapability: '8.0',
+            migMode: false,
+            throttleReasons: [],
+            pstate: 'P0',
+            notes: [],
+          },
+          {
+            index: 1,
+            name: 'NVIDIA A100-SXM4-80GB',
+            uuid: 'GPU-1',
+            pciBusId: '00000000:0F:00.0',
+            computeCapability: '8.0',
+            migMode: false,
+            throttleReasons: ['sw_power_cap'],
+            pstate: 'P0',
+            notes: [],
+          },
         ],
         processes: [{ pid: 4242, name: 'python', user: 'ana', gpuIndex: 1, usedMemoryBytes: 9 * GIB, smUtilRatio: null, type: 'compute' }],
       },
-      host: { kind: 'host', cores: 8, mounts: [{ mount: '/', device: '/dev/sda1', fsType: 'ext4', totalBytes: 100 * GIB, usedBytes: 40 * GIB, availBytes: 60 * GIB }], interfaces: ['eth0'], disks: ['sda'] },
+      host: {
+        kind: 'host',
+        cores: 8,
+        mounts: [{ mount: '/', device: '/dev/sda1', fsType: 'ext4', totalBytes: 100 * GIB, usedBytes: 40 * GIB, availBytes: 60 * GIB }],
+        interfaces: ['eth0'],
+        disks: ['sda'],
+      },
     },
   };
 }
@@ -80,7 +106,13 @@ export function hello(latest?: SampleMessage, alerts: AlertInstance[] = []): Hel
 }
 
 /** An alert instance. */
-export function alert(id: string, state: AlertInstance['state'], severity: AlertInstance['severity'], t: number, extra: Partial<AlertInstance> = {}): AlertInstance {
+export function alert(
+  id: string,
+  state: AlertInstance['state'],
+  severity: AlertInstance['severity'],
+  t: number,
+  extra: Partial<AlertInstance> = {},
+): AlertInstance {
   return {
     id,
     ruleId: id.split(':')[0],

@@ -23,10 +23,20 @@ describe('extension packaging (.vsix)', function () {
       console.log(`      .vsix size: ${(size / 1024).toFixed(0)} KiB`);
       const listing = execFileSync('unzip', ['-Z1', out], { encoding: 'utf8' }).trim().split('\n');
       const files = listing.filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
-      for (const f of ['package.json', 'dist/extension.js', 'dist/collector.js', 'dist/webview.js', 'dist/webview.css', 'media/rigwatch.svg', 'media/icon.png', 'readme.md']) {
+      for (const f of [
+        'package.json',
+        'dist/extension.js',
+        'dist/collector.js',
+        'dist/webview.js',
+        'dist/webview.css',
+        'media/rigwatch.svg',
+        'media/icon.png',
+        'readme.md',
+      ]) {
         assert.ok(files.includes(f), `${f} is in the .vsix (files: ${files.join(', ')})`);
       }
-      const allowed = /^(package\.json|readme\.md|changelog\.md|license(\.md|\.txt)?|dist\/(extension|collector|webview)\.(js|css)|media\/[^/]+|dist\/koffi\/(linux_x64|linux_arm64|win32_x64)\/koffi\.node)$/i;
+      const allowed =
+        /^(package\.json|readme\.md|changelog\.md|license(\.md|\.txt)?|dist\/(extension|collector|webview)\.(js|css)|media\/[^/]+|dist\/koffi\/(linux_x64|linux_arm64|win32_x64)\/koffi\.node)$/i;
       const extra = files.filter((f) => !allowed.test(f));
       assert.deepEqual(extra, [], 'nothing else ships (sources, maps, tests, node_modules)');
       for (const t of ['linux_x64', 'linux_arm64']) assert.ok(files.includes(`dist/koffi/${t}/koffi.node`), `koffi ${t} prebuilt ships (remote deploys)`);

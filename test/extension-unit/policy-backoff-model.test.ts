@@ -7,14 +7,26 @@ import { NotificationPolicy } from '../../extension/notification-policy';
 import { alert, hello, twoGpuSample } from './fixtures';
 
 const T = 1_700_000_000_000;
-const ev = (seq: number, transition: AlertEvent['transition'], a: ReturnType<typeof alert>, notify = true): AlertEvent => ({ seq, t: T, transition, alert: a, notify });
+const ev = (seq: number, transition: AlertEvent['transition'], a: ReturnType<typeof alert>, notify = true): AlertEvent => ({
+  seq,
+  t: T,
+  transition,
+  alert: a,
+  notify,
+});
 
 describe('extension backoff', () => {
   it('grows exponentially up to the cap, with jitter only shortening delays', () => {
     const max = new Backoff({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 }, () => 0);
-    assert.deepEqual(Array.from({ length: 9 }, () => max.next()), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    assert.deepEqual(
+      Array.from({ length: 9 }, () => max.next()),
+      [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000],
+    );
     const min = new Backoff({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 }, () => 1);
-    assert.deepEqual(Array.from({ length: 4 }, () => min.next()), [250, 500, 1000, 2000]);
+    assert.deepEqual(
+      Array.from({ length: 4 }, () => min.next()),
+      [250, 500, 1000, 2000],
+    );
   });
 
   it('spreads delays at random and starts over after reset()', () => {
@@ -46,7 +58,10 @@ describe('extension notification policy', () => {
     const w = alert('t:x', 'firing', 'warning', T);
     p.decide('local', '', [ev(1, 'firing', w)], on);
     const c = p.decide('local', '', [ev(2, 'escalated', { ...w, severity: 'critical' })], on);
-    assert.deepEqual(c.map((r) => r.severity), ['critical']);
+    assert.deepEqual(
+      c.map((r) => r.severity),
+      ['critical'],
+    );
     assert.equal(p.decide('local', '', [ev(3, 'deescalated', w)], on).length, 0);
   });
 
@@ -85,7 +100,13 @@ describe('extension collector model', () => {
     m.apply({ ...hello(twoGpuSample(T + 5000), [alert('b:y', 'firing', 'critical', T)]), serverTime: T + 5000 }, T + 5000);
     assert.equal(m.alerts.get('a:x')?.state, 'resolved');
     assert.equal(m.alerts.get('a:x')?.resolvedAt, T + 5000);
-    assert.equal(m.currentHello()?.alerts.map((a) => a.id).join(), 'b:y');
+    assert.equal(
+      m
+        .currentHello()
+        ?.alerts.map((a) => a.id)
+        .join(),
+      'b:y',
+    );
     m.apply({ type: 'alert', events: [] }, T + 5000 + RESOLVED_KEEP_MS + 1);
     assert.equal(m.alerts.has('a:x'), false);
   });
@@ -108,13 +129,25 @@ describe('extension collector model', () => {
 describe('extension local collector config', () => {
   it('passes alert overrides under alerts.rules/disable and drops keys the extension controls', () => {
     const cfg = localCollectorConfig({
-      localConfig: { port: 1, token: 'x', postgres: [{ name: 'main', url: 'postgres://localhost/db' }], alerts: { historySize: 100, rules: [{ id: 'host-cpu', warning: 0.5 }] } },
+      localConfig: {
+        port: 1,
+        token: 'x',
+        postgres: [{ name: 'main', url: 'postgres://localhost/db' }],
+        alerts: { historySize: 100, rules: [{ id: 'host-cpu', warning: 0.5 }] },
+      },
       alertRules: [{ id: 'gpu-temperature', warning: 80, critical: 90 }],
       alertDisable: ['host-disk'],
     });
     assert.deepEqual(cfg, {
       postgres: [{ name: 'main', url: 'postgres://localhost/db' }],
-      alerts: { historySize: 100, rules: [{ id: 'host-cpu', warning: 0.5 }, { id: 'gpu-temperature', warning: 80, critical: 90 }], disable: ['host-disk'] },
+      alerts: {
+        historySize: 100,
+        rules: [
+          { id: 'host-cpu', warning: 0.5 },
+          { id: 'gpu-temperature', warning: 80, critical: 90 },
+        ],
+        disable: ['host-disk'],
+      },
     });
     assert.deepEqual(localCollectorConfig({ localConfig: {}, alertRules: [], alertDisable: [] }), {});
   });

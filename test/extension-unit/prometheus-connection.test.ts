@@ -29,7 +29,10 @@ const T = 1_700_000_000;
 function startFake(world: () => World): Promise<{ url: string; auth: string[]; ranges: URLSearchParams[]; close(): Promise<void> }> {
   const auth: string[] = [];
   const ranges: URLSearchParams[] = [];
-  const vector = (v: Vec): unknown => ({ status: 'success', data: { resultType: 'vector', result: v.map((s) => ({ metric: s.metric, value: [T, String(s.value)] })) } });
+  const vector = (v: Vec): unknown => ({
+    status: 'success',
+    data: { resultType: 'vector', result: v.map((s) => ({ metric: s.metric, value: [T, String(s.value)] })) },
+  });
   const server = http.createServer((req, res) => {
     const u = new URL(req.url!, 'http://x');
     auth.push(req.headers.authorization ?? '');
@@ -56,7 +59,10 @@ function startFake(world: () => World): Promise<{ url: string; auth: string[]; r
       const start = Number(u.searchParams.get('start'));
       const step = Number(u.searchParams.get('step'));
       // Three points: start, start+step, start+2·step, value = the step index.
-      body = { status: 'success', data: { resultType: 'matrix', result: [{ metric: { __name__: q.split('{')[0] }, values: [0, 1, 2].map((i) => [start + i * step, String(i)]) }] } };
+      body = {
+        status: 'success',
+        data: { resultType: 'matrix', result: [{ metric: { __name__: q.split('{')[0] }, values: [0, 1, 2].map((i) => [start + i * step, String(i)]) }] },
+      };
     } else {
       res.writeHead(404).end();
       return;
@@ -71,7 +77,10 @@ function startFake(world: () => World): Promise<{ url: string; auth: string[]; r
   });
 }
 
-const host = (instance: string, hostname: string): Vec[number] => ({ metric: { __name__: 'rigwatch_build_info', instance, job: 'rigwatch', hostname, version: '0.1.0' }, value: 1 });
+const host = (instance: string, hostname: string): Vec[number] => ({
+  metric: { __name__: 'rigwatch_build_info', instance, job: 'rigwatch', hostname, version: '0.1.0' },
+  value: 1,
+});
 const g = (instance: string, gpu: string, value: number): Vec[number] => ({ metric: { instance, gpu }, value });
 
 describe('PrometheusConnection model (scripted Prometheus API)', () => {
@@ -81,11 +90,17 @@ describe('PrometheusConnection model (scripted Prometheus API)', () => {
   beforeEach(async () => {
     world = {
       info: [host('a:9465', 'gpu-box'), host('b:9465', 'gpu-box'), host('c:9465', 'infer')],
-      up: [{ metric: { instance: 'a:9465' }, value: 1 }, { metric: { instance: 'b:9465' }, value: 1 }, { metric: { instance: 'c:9465' }, value: 1 }],
+      up: [
+        { metric: { instance: 'a:9465' }, value: 1 },
+        { metric: { instance: 'b:9465' }, value: 1 },
+        { metric: { instance: 'c:9465' }, value: 1 },
+      ],
       util: [g('a:9465', '0', 0.5), g('c:9465', '1', 0.9), g('c:9465', '0', 0.1)],
       used: [g('a:9465', '0', 1e9)],
       total: [g('a:9465', '0', 8e10)],
-      alerts: [{ metric: { instance: 'c:9465', alertname: 'gpu-hot', severity: 'warning', series: 'gpu.1.utilization_ratio', alertstate: 'firing' }, value: 1 }],
+      alerts: [
+        { metric: { instance: 'c:9465', alertname: 'gpu-hot', severity: 'warning', series: 'gpu.1.utilization_ratio', alertstate: 'firing' }, value: 1 },
+      ],
       forState: [{ metric: { instance: 'c:9465', alertname: 'gpu-hot', severity: 'warning', series: 'gpu.1.utilization_ratio' }, value: T - 60 }],
     };
     fake = await startFake(() => world);
@@ -105,17 +120,39 @@ describe('PrometheusConnection model (scripted Prometheus API)', () => {
     const c = await open();
     assert.equal(c.state, 'live');
     assert.equal(c.name, `Prometheus ${new URL(fake.url).host}`);
-    assert.deepEqual(c.hosts().map((h) => h.name).sort(), ['gpu-box (a:9465) · Prometheus', 'gpu-box (b:9465) · Prometheus', 'infer · Prometheus']);
+    assert.deepEqual(
+      c
+        .hosts()
+        .map((h) => h.name)
+        .sort(),
+      ['gpu-box (a:9465) · Prometheus', 'gpu-box (b:9465) · Prometheus', 'infer · Prometheus'],
+    );
     const hc = c.hosts().find((h) => h.instance === 'c:9465')!;
     assert.equal(hc.id, `prometheus:${fake.url.replace(/\/$/, '')}#c:9465`);
-    assert.deepEqual(Object.keys(hc.model.latest!.series), ['gpu.0.utilization_ratio', 'gpu.0.memory_used_bytes', 'gpu.0.memory_total_bytes', 'gpu.1.utilization_ratio', 'gpu.1.memory_used_bytes', 'gpu.1.memory_total_bytes']);
+    assert.deepEqual(Object.keys(hc.model.latest!.series), [
+      'gpu.0.utilization_ratio',
+      'gpu.0.memory_used_bytes',
+      'gpu.0.memory_total_bytes',
+      'gpu.1.utilization_ratio',
+      'gpu.1.memory_used_bytes',
+      'gpu.1.memory_total_bytes',
+    ]);
     assert.equal(hc.model.latest!.series['gpu.1.utilization_ratio'], 0.9);
     assert.equal(hc.model.latest!.series['gpu.1.memory_used_bytes'], null);
-    assert.deepEqual(hc.model.sources.map((s) => [s.id, s.state, s.description]), [['gpu', 'ready', '2 GPUs via Prometheus']]);
+    assert.deepEqual(
+      hc.model.sources.map((s) => [s.id, s.state, s.description]),
+      [['gpu', 'ready', '2 GPUs via Prometheus']],
+    );
     const hb = c.hosts().find((h) => h.instance === 'b:9465')!;
-    assert.deepEqual(hb.model.sources.map((s) => [s.state, s.reason]), [['unavailable', 'Prometheus has no GPU series for this collector']]);
+    assert.deepEqual(
+      hb.model.sources.map((s) => [s.state, s.reason]),
+      [['unavailable', 'Prometheus has no GPU series for this collector']],
+    );
     const alert = hc.model.alertList()[0];
-    assert.deepEqual([alert.id, alert.state, alert.severity, alert.value, alert.activeSince], ['gpu-hot:gpu.1.utilization_ratio', 'firing', 'warning', 0.9, (T - 60) * 1000]);
+    assert.deepEqual(
+      [alert.id, alert.state, alert.severity, alert.value, alert.activeSince],
+      ['gpu-hot:gpu.1.utilization_ratio', 'firing', 'warning', 0.9, (T - 60) * 1000],
+    );
     assert.ok(fake.auth.length >= 7 && fake.auth.every((a) => a === 'Bearer s3cret'));
   });
 
@@ -130,12 +167,24 @@ describe('PrometheusConnection model (scripted Prometheus API)', () => {
     world.forState = [];
     // b's target fails: Prometheus keeps `up 0` and drops its series; a is removed from the config.
     world.info = [host('c:9465', 'infer')];
-    world.up = [{ metric: { instance: 'b:9465' }, value: 0 }, { metric: { instance: 'c:9465' }, value: 1 }];
+    world.up = [
+      { metric: { instance: 'b:9465' }, value: 0 },
+      { metric: { instance: 'c:9465' }, value: 1 },
+    ];
     await c.pollNow();
     const ev = got.find((m): m is AlertMessage => m.type === 'alert')!;
-    assert.deepEqual(ev.events.map((e) => [e.transition, e.alert.id, e.alert.state, e.notify]), [['resolved', 'gpu-hot:gpu.1.utilization_ratio', 'resolved', false]]);
+    assert.deepEqual(
+      ev.events.map((e) => [e.transition, e.alert.id, e.alert.state, e.notify]),
+      [['resolved', 'gpu-hot:gpu.1.utilization_ratio', 'resolved', false]],
+    );
     assert.equal(hc.model.alertList()[0].state, 'resolved');
-    assert.deepEqual(c.hosts().map((h) => h.instance).sort(), ['b:9465', 'c:9465']);
+    assert.deepEqual(
+      c
+        .hosts()
+        .map((h) => h.instance)
+        .sort(),
+      ['b:9465', 'c:9465'],
+    );
     assert.equal(hostLists, 1);
     const hb = c.hosts().find((h) => h.instance === 'b:9465')!;
     assert.equal(hb.state, 'failed');
@@ -145,8 +194,17 @@ describe('PrometheusConnection model (scripted Prometheus API)', () => {
   it('answers history: patterns expanded against known series, step fitted, `since` honoured; other requests refused', async () => {
     const c = await open();
     const ha = c.hosts().find((h) => h.instance === 'a:9465')!;
-    const r = (await ha.request({ type: 'history', series: ['gpu.*.utilization_ratio', 'host.cpu_busy_ratio'], from: T * 1000 - 600_000, to: T * 1000, points: 100 })) as HistoryReplyMessage;
-    assert.deepEqual(r.series.map((s) => s.name), ['gpu.0.utilization_ratio', 'host.cpu_busy_ratio']);
+    const r = (await ha.request({
+      type: 'history',
+      series: ['gpu.*.utilization_ratio', 'host.cpu_busy_ratio'],
+      from: T * 1000 - 600_000,
+      to: T * 1000,
+      points: 100,
+    })) as HistoryReplyMessage;
+    assert.deepEqual(
+      r.series.map((s) => s.name),
+      ['gpu.0.utilization_ratio', 'host.cpu_busy_ratio'],
+    );
     assert.equal(r.series[0].stepMs, 6000);
     assert.deepEqual(r.series[0].points[1], [T * 1000 - 600_000 + 6000, 1, 1, 1]);
     assert.equal(fake.ranges[0].get('query'), 'rigwatch_gpu_utilization_ratio{gpu="0",instance="a:9465"}');

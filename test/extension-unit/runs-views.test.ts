@@ -14,9 +14,21 @@ import { liveSnapshot, SOURCES, twoGpuSample } from './fixtures';
 
 function run(extra: Partial<RunInfo> = {}): RunInfo {
   return {
-    id: 'train-4242', name: 'train.py', state: 'running', origin: 'gpu', command: 'python train.py --logdir runs', cwd: '/work', user: 'ada', container: null,
-    pids: [4242, 4250], startedAt: 1_700_000_000_000 - 11_520_000, endedAt: null, elapsedSeconds: 11_520, exit: null,
-    gpus: [{ index: 1, memoryBytes: 10 * 1024 ** 3 }], lastStep: 5000,
+    id: 'train-4242',
+    name: 'train.py',
+    state: 'running',
+    origin: 'gpu',
+    command: 'python train.py --logdir runs',
+    cwd: '/work',
+    user: 'ada',
+    container: null,
+    pids: [4242, 4250],
+    startedAt: 1_700_000_000_000 - 11_520_000,
+    endedAt: null,
+    elapsedSeconds: 11_520,
+    exit: null,
+    gpus: [{ index: 1, memoryBytes: 10 * 1024 ** 3 }],
+    lastStep: 5000,
     loss: { tag: 'train/loss', key: 'run.train-4242.train_loss', value: 0.41, text: '0.41', step: 5000, t: 1 },
     throughput: { tag: 'tokens_per_sec', key: 'run.train-4242.tokens_per_sec', value: 1234, text: '1234', step: 5000, t: 1 },
     stalledSeconds: 0,
@@ -48,7 +60,21 @@ function snapshotWith(runs: RunInfo[]) {
 
 describe('runs in the extension views', () => {
   it('a Runs group with state, elapsed, step, loss, throughput, GPUs; tooltip lists every scalar', () => {
-    const snap = snapshotWith([run(), run({ id: 'eval-7', name: 'eval.py', state: 'finished', gpus: [], loss: null, throughput: null, lastStep: null, scalars: [], files: [], elapsedSeconds: 300 })]);
+    const snap = snapshotWith([
+      run(),
+      run({
+        id: 'eval-7',
+        name: 'eval.py',
+        state: 'finished',
+        gpus: [],
+        loss: null,
+        throughput: null,
+        lastStep: null,
+        scalars: [],
+        files: [],
+        elapsedSeconds: 300,
+      }),
+    ]);
     const tree = servicesTree([snap]);
     const group = find(tree, `conn/${snap.id}/runs`);
     assert.ok(group, 'Runs group present');
@@ -69,7 +95,10 @@ describe('runs in the extension views', () => {
   });
 
   it('gone runs say how they ended', () => {
-    assert.equal(runDescription(run({ state: 'gone', exit: 'exit code 1', gpus: [], throughput: null }), { number: formatNumber }), 'ended (exit code 1) · 3 h 12 min · step 5000 · loss 0.41');
+    assert.equal(
+      runDescription(run({ state: 'gone', exit: 'exit code 1', gpus: [], throughput: null }), { number: formatNumber }),
+      'ended (exit code 1) · 3 h 12 min · step 5000 · loss 0.41',
+    );
   });
 
   it('the status-bar tooltip names runs on the shown GPUs with their last loss', () => {
@@ -80,8 +109,14 @@ describe('runs in the extension views', () => {
 
   it('run notifications read as sentences about the run', () => {
     const runs = [run({ state: 'finished', summary: 'Run train.py finished after 3 h 12 min — step 5000, loss 0.41' })];
-    assert.equal(runAlertMessage('run-ended', 'run.train-4242.ended_state', 'Run train-4242 ended', runs), 'Run train.py finished after 3 h 12 min — step 5000, loss 0.41');
-    assert.equal(runAlertMessage('run-loss-nonfinite', 'run.train-4242.loss_nonfinite_state', 'Run train-4242: loss is NaN or infinite', runs), 'Run train.py: loss is NaN or infinite');
+    assert.equal(
+      runAlertMessage('run-ended', 'run.train-4242.ended_state', 'Run train-4242 ended', runs),
+      'Run train.py finished after 3 h 12 min — step 5000, loss 0.41',
+    );
+    assert.equal(
+      runAlertMessage('run-loss-nonfinite', 'run.train-4242.loss_nonfinite_state', 'Run train-4242: loss is NaN or infinite', runs),
+      'Run train.py: loss is NaN or infinite',
+    );
     assert.equal(runAlertMessage('gpu-temperature', 'gpu.0.temperature_celsius', 'GPU 0 hot', runs), 'GPU 0 hot');
     assert.equal(runAlertMessage('run-ended', 'run.other-1.ended_state', 'Run other-1 ended', runs), 'Run other-1 ended');
   });

@@ -27,7 +27,10 @@ describe('ssh config host list', () => {
 
   it('lists the hosts of the fixture config in file order, following Includes', () => {
     const hosts = readSshConfigHosts({ home: HOME });
-    assert.deepEqual(hosts.map((h) => h.alias), ['node-a', 'node-b', 'lab-box', 'gpu01', 'gpu02', 'bastion', 'train-box', 'quoted-box']);
+    assert.deepEqual(
+      hosts.map((h) => h.alias),
+      ['node-a', 'node-b', 'lab-box', 'gpu01', 'gpu02', 'bastion', 'train-box', 'quoted-box'],
+    );
   });
 
   it('keeps HostName/User/Port of each host block, first value wins, Match blocks do not leak', () => {
@@ -59,7 +62,8 @@ describe('ssh config host list', () => {
       const ssh = path.join(dir, '.ssh');
       fs.cpSync(path.join(HOME, '.ssh'), ssh, { recursive: true });
       for (const f of [path.join(ssh, 'config'), path.join(ssh, 'config.d', '10-cluster.conf')]) {
-        const text = fs.readFileSync(f, 'utf8')
+        const text = fs
+          .readFileSync(f, 'utf8')
           // ssh refuses an Include loop outright ("Too many recursive configuration includes"); the picker
           // just lists what it can. Drop the loop for the comparison.
           .replace(/^Include ~\/\.ssh\/config$/m, '')

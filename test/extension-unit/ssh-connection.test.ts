@@ -47,7 +47,13 @@ class FakeClient implements Connection {
   private readonly re = new Emitter<ServerMessage>();
   readonly onDidChangeState = this.se.event;
   readonly onDidReceive = this.re.event;
-  constructor(readonly id: string, readonly name: string, readonly kind: string, readonly url: string, readonly token: string) {}
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly kind: string,
+    readonly url: string,
+    readonly token: string,
+  ) {}
   set(state: ConnectionState, reason?: string): void {
     this.state = state;
     this.reason = reason;
@@ -72,11 +78,28 @@ class FakeClient implements Connection {
 }
 
 const rc = (over: Partial<RemoteCollector> = {}): RemoteCollector => ({
-  nodeVersion: 'v20.1.0', platform: 'linux-x64', copied: false, copiedFiles: [], nvmlNative: true, reused: true, remotePid: 4242, remotePort: 40000, token: 'abc123', localPort: 51000, url: 'http://127.0.0.1:51000/', ...over,
+  nodeVersion: 'v20.1.0',
+  platform: 'linux-x64',
+  copied: false,
+  copiedFiles: [],
+  nvmlNative: true,
+  reused: true,
+  remotePid: 4242,
+  remotePort: 40000,
+  token: 'abc123',
+  localPort: 51000,
+  url: 'http://127.0.0.1:51000/',
+  ...over,
 });
 
 const hello = (t: number): HelloMessage => ({
-  type: 'hello', protocol: 1, intervalMs: 1000, serverTime: t, sources: [], alerts: [], logging: { enabled: false },
+  type: 'hello',
+  protocol: 1,
+  intervalMs: 1000,
+  serverTime: t,
+  sources: [],
+  alerts: [],
+  logging: { enabled: false },
   host: { hostname: 'gpu01', platform: 'linux', arch: 'x64', collectorVersion: '0.1.0', pid: 4242, startedAt: t },
 });
 const sample = (t: number): SampleMessage => ({ type: 'sample', t, series: { 'gpu.0.utilization_ratio': 0.5 }, details: {} });
@@ -84,7 +107,7 @@ const sample = (t: number): SampleMessage => ({ type: 'sample', t, series: { 'gp
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  for (const start = Date.now(); !cond(); ) {
+  for (const start = Date.now(); !cond();) {
     if (Date.now() - start > timeoutMs) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -160,7 +183,9 @@ describe('SshConnection state mapping', () => {
   });
 
   it('a passing failure on the first connect says so and retries with a fresh SshRemote', async () => {
-    const { conn, remotes } = setup((i) => (i < 2 ? Promise.reject(new RemoteError(`ssh gpu01 failed (exit 255): Connection timed out (${i + 1})`, true)) : new Promise(() => {})));
+    const { conn, remotes } = setup((i) =>
+      i < 2 ? Promise.reject(new RemoteError(`ssh gpu01 failed (exit 255): Connection timed out (${i + 1})`, true)) : new Promise(() => {}),
+    );
     await tick();
     assert.equal(conn.state, 'failed');
     assert.match(conn.reason!, /Connection timed out \(1\); retrying in 1 s$/);
@@ -192,7 +217,10 @@ describe('SshConnection state mapping', () => {
     assert.equal(conn.state, 'reconnecting', 'until the client is live again');
     clients[0].set('live');
     assert.equal(conn.state, 'live');
-    assert.deepEqual(states.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]), ['connecting', 'live', 'reconnecting', 'live']);
+    assert.deepEqual(
+      states.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]),
+      ['connecting', 'live', 'reconnecting', 'live'],
+    );
     await conn.close();
   });
 
@@ -249,7 +277,10 @@ describe('SshConnection state mapping', () => {
     assert.equal(remotes[0].closed, 1);
     assert.equal(remotes[0].stopped, 0);
     assert.equal(conn.state, 'reconnecting');
-    assert.match(conn.reason!, /^the collector on alice@gpu01:2222 does not answer through the tunnel \(connection reset by 127\.0\.0\.1:51000; retrying in 2 s\); checking it and restarting it if needed…$/);
+    assert.match(
+      conn.reason!,
+      /^the collector on alice@gpu01:2222 does not answer through the tunnel \(connection reset by 127\.0\.0\.1:51000; retrying in 2 s\); checking it and restarting it if needed…$/,
+    );
     remotes[1].up(rc({ token: 'new', remotePid: 999, reused: false }));
     assert.equal(clients.length, 2);
     clients[1].receive(hello(9000));

@@ -63,10 +63,17 @@ describe('extension status text', () => {
 
   it('says what is wrong when coloured, and leaves acknowledged or muted alerts out', () => {
     const t = 1_700_000_000_000;
-    const hot = alert('gpu-temperature:gpu.3.temperature_celsius', 'firing', 'critical', t, { value: 91, unit: 'celsius', message: 'GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C)' });
+    const hot = alert('gpu-temperature:gpu.3.temperature_celsius', 'firing', 'critical', t, {
+      value: 91,
+      unit: 'celsius',
+      message: 'GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C)',
+    });
     const v = statusView(liveSnapshot(eightGpus(), [hot]), 'busiest', t);
     assert.deepEqual([v.text, v.severity], ['$(error) GPU3 91 °C', 'critical']);
-    assert.equal(v.accessibilityLabel, 'Rigwatch: critical alert: GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C). GPU 3 98 % busy, 71/80 GiB memory used');
+    assert.equal(
+      v.accessibilityLabel,
+      'Rigwatch: critical alert: GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C). GPU 3 98 % busy, 71/80 GiB memory used',
+    );
     assert.doesNotMatch(v.accessibilityLabel, /\$\(|\*\*|\|/);
     const acked = statusView(liveSnapshot(eightGpus(), [{ ...hot, acknowledged: true }]), 'busiest', t);
     assert.deepEqual([acked.text, acked.severity], ['$(pulse) GPU3 98 % · 71/80 GiB', undefined]);
@@ -77,7 +84,11 @@ describe('extension status text', () => {
   });
 
   it('shows host CPU/RAM when there is no GPU', () => {
-    const snap = liveSnapshot(hostOnlySample(), [], SOURCES.map((s) => (s.kind === 'gpu' ? { ...s, state: 'unavailable' as const, reason: 'libnvidia-ml.so.1 not found' } : s)));
+    const snap = liveSnapshot(
+      hostOnlySample(),
+      [],
+      SOURCES.map((s) => (s.kind === 'gpu' ? { ...s, state: 'unavailable' as const, reason: 'libnvidia-ml.so.1 not found' } : s)),
+    );
     const v = statusView(snap, 'busiest');
     assert.equal(v.text, '$(pulse) CPU 7 % · RAM 3/24 GiB');
     assert.match(v.tooltip, /No GPU: libnvidia\\-ml\\\.so\\\.1 not found/);
@@ -117,6 +128,9 @@ describe('extension status text', () => {
     assert.equal(parseGpuChoice(1), 1);
     assert.equal(parseGpuChoice('nonsense'), 'busiest');
     assert.equal(pickGpu([], 'busiest'), undefined);
-    assert.deepEqual(gpuReadings(twoGpuSample()).map((g) => g.index), [0, 1]);
+    assert.deepEqual(
+      gpuReadings(twoGpuSample()).map((g) => g.index),
+      [0, 1],
+    );
   });
 });

@@ -12,10 +12,16 @@ describe('extension trees', () => {
     assert.equal(conn.label, 'trainbox (local)');
     assert.equal(conn.description, 'trainbox');
     assert.equal(conn.contextValue, 'rigwatch.connection.local.live');
-    assert.deepEqual(conn.children!.map((c) => c.label), ['GPUs', 'Host: trainbox', 'Databases', 'Not found']);
+    assert.deepEqual(
+      conn.children!.map((c) => c.label),
+      ['GPUs', 'Host: trainbox', 'Databases', 'Not found'],
+    );
     const gpus = conn.children![0];
     // Rows lead with the numbers, so a narrow sidebar cuts the name, not the values.
-    assert.deepEqual(gpus.children!.map((g) => g.label), ['GPU 0 · 12 % · 2.5/80 GiB · 41 °C', 'GPU 1 · 42 % · 10.2/80 GiB · 67 °C']);
+    assert.deepEqual(
+      gpus.children!.map((g) => g.label),
+      ['GPU 0 · 12 % · 2.5/80 GiB · 41 °C', 'GPU 1 · 42 % · 10.2/80 GiB · 67 °C'],
+    );
     assert.equal(gpus.children![1].description, 'A100-SXM4-80GB');
     assert.deepEqual(gpus.children![1].ref, { connectionId: 'local', gpuIndex: 1 });
     assert.equal(gpus.children![1].children![0].label, 'python (4242)');
@@ -23,7 +29,7 @@ describe('extension trees', () => {
     assert.equal(conn.children![1].description, 'CPU 25 % · RAM 5.1/16 GiB');
   });
 
-  it('a GPU\'s health verdict is its icon, the start of its description and the tooltip\'s first lines', () => {
+  it("a GPU's health verdict is its icon, the start of its description and the tooltip's first lines", () => {
     const sample = twoGpuSample();
     const det = sample.details.gpu as import('../../protocol/details/gpu').GpuDetails;
     det.devices[0].health = { verdict: 'healthy', reasons: [] };
@@ -44,8 +50,18 @@ describe('extension trees', () => {
     const s = twoGpuSample();
     const det = s.details.gpu as GpuDetails;
     det.processes = [
-      { pid: 4242, name: 'python', user: 'ana', gpuIndex: 1, usedMemoryBytes: 9 * 1024 ** 3, smUtilRatio: 0, type: 'compute', command: 'python train.py [x](command:evil)',
-        startTime: Date.UTC(2026, 0, 2, 3, 4, 5), owner: { kind: 'container', runtime: 'docker', containerId: 'a'.repeat(64), containerName: 'trainer', image: 'pytorch:2.3' } },
+      {
+        pid: 4242,
+        name: 'python',
+        user: 'ana',
+        gpuIndex: 1,
+        usedMemoryBytes: 9 * 1024 ** 3,
+        smUtilRatio: 0,
+        type: 'compute',
+        command: 'python train.py [x](command:evil)',
+        startTime: Date.UTC(2026, 0, 2, 3, 4, 5),
+        owner: { kind: 'container', runtime: 'docker', containerId: 'a'.repeat(64), containerName: 'trainer', image: 'pytorch:2.3' },
+      },
       { pid: 77, name: null, user: null, gpuIndex: 1, usedMemoryBytes: 1024 ** 3, smUtilRatio: null, type: 'compute', alive: false },
     ];
     const gpu1 = servicesTree([liveSnapshot(s)])[0].children![0].children![1];
@@ -67,7 +83,10 @@ describe('extension trees', () => {
     assert.equal(redis.description, 'down: cannot connect to Redis at 127.0.0.1:6379: connection refused');
     assert.equal(redis.icon.id, 'error');
     // Docker is not on this machine (auto-detected): one grey "Not found" line, not a red source.
-    assert.equal(find(tree, (n) => n.label === 'Containers'), undefined);
+    assert.equal(
+      find(tree, (n) => n.label === 'Containers'),
+      undefined,
+    );
     const absent = find(tree, (n) => n.label === 'Not found')!;
     assert.equal(absent.description, 'Containers');
     assert.deepEqual(absent.icon, { id: 'circle-slash', color: 'disabledForeground' });
@@ -78,7 +97,17 @@ describe('extension trees', () => {
   });
 
   it('shows a failed connection with an error item carrying the reason', () => {
-    const [conn] = servicesTree([{ id: 'collector:x', name: 'x', kind: 'collector', state: 'failed', reason: 'the collector at 127.0.0.1:9 rejected the token (HTTP 401)', sources: [], alerts: [] }]);
+    const [conn] = servicesTree([
+      {
+        id: 'collector:x',
+        name: 'x',
+        kind: 'collector',
+        state: 'failed',
+        reason: 'the collector at 127.0.0.1:9 rejected the token (HTTP 401)',
+        sources: [],
+        alerts: [],
+      },
+    ]);
     assert.equal(conn.icon.color, 'list.errorForeground');
     assert.equal(conn.children!.length, 1);
     assert.equal(conn.children![0].label, 'Cannot connect');
@@ -102,10 +131,19 @@ describe('extension trees', () => {
       alert('w:c', 'firing', 'warning', t),
       alert('c:d', 'firing', 'critical', t),
     ].map((a) => ({ connectionId: 'local', connectionName: 'local', alert: a }));
-    assert.deepEqual(sortAlerts(list).map((x) => x.alert.id), ['c:d', 'w:c', 'p:b', 'r:a']);
+    assert.deepEqual(
+      sortAlerts(list).map((x) => x.alert.id),
+      ['c:d', 'w:c', 'p:b', 'r:a'],
+    );
     const nodes = alertsTree(list, t, false);
-    assert.deepEqual(nodes.map((n) => n.icon.id), ['error', 'warning', 'clock', 'pass']);
-    assert.deepEqual(nodes.map((n) => n.contextValue), ['rigwatch.alert.active', 'rigwatch.alert.active', 'rigwatch.alert.active', 'rigwatch.alert.resolved']);
+    assert.deepEqual(
+      nodes.map((n) => n.icon.id),
+      ['error', 'warning', 'clock', 'pass'],
+    );
+    assert.deepEqual(
+      nodes.map((n) => n.contextValue),
+      ['rigwatch.alert.active', 'rigwatch.alert.active', 'rigwatch.alert.active', 'rigwatch.alert.resolved'],
+    );
     assert.match(nodes[0].description!, /^critical · since \d\d:\d\d:\d\d$/);
     assert.match(nodes[0].tooltip!, /Active since /);
     assert.match(nodes[3].description!, /^resolved · resolved \d\d:\d\d:\d\d$/);

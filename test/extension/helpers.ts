@@ -28,7 +28,6 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
   }
 }
 
-
 /** True when a Playwright runner answers UI requests (code-server runs; not plain @vscode/test-electron). */
 export function uiAvailable(): boolean {
   return !!process.env[UI_DIR_ENV];

@@ -41,7 +41,10 @@ export async function run(): Promise<void> {
 function runMocha(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   const dir = path.join(__dirname, 'suite');
-  const only = (process.env.RIGWATCH_TEST_SUITES ?? '').split(',').map((s) => s.trim().replace(/\.ts$/, '')).filter(Boolean);
+  const only = (process.env.RIGWATCH_TEST_SUITES ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/\.ts$/, ''))
+    .filter(Boolean);
   const files = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.test.js'))

@@ -19,7 +19,10 @@ export class ScriptedSource implements Source {
   closed = 0;
   private release: (() => void)[] = [];
 
-  constructor(readonly id: string, readonly sampleTimeoutMs?: number) {
+  constructor(
+    readonly id: string,
+    readonly sampleTimeoutMs?: number,
+  ) {
     this.kind = id.split('.')[0];
   }
 

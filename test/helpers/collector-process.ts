@@ -208,7 +208,14 @@ export function openWs(url: string, headers?: Record<string, string>): Promise<W
         };
         const timer = setTimeout(() => {
           waiters.delete(check as () => void);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got types: ${messages.map((m) => m.type).slice(-20).join(',')}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${what}; got types: ${messages
+                .map((m) => m.type)
+                .slice(-20)
+                .join(',')}`,
+            ),
+          );
         }, timeoutMs);
         if (!check()) waiters.add(check as () => void);
       }),

@@ -164,12 +164,19 @@ export async function startDockerEngine(): Promise<DockerEngine> {
     const child = spawn(
       dockerd,
       [
-        '--host', `unix://${socketPath}`,
-        '--data-root', path.join(dir, 'data'),
-        '--exec-root', path.join(dir, 'exec'),
-        '--pidfile', path.join(dir, 'docker.pid'),
-        '--iptables=false', '--ip6tables=false', '--bridge=none',
-        '--shutdown-timeout', String(SHUTDOWN_TIMEOUT_S),
+        '--host',
+        `unix://${socketPath}`,
+        '--data-root',
+        path.join(dir, 'data'),
+        '--exec-root',
+        path.join(dir, 'exec'),
+        '--pidfile',
+        path.join(dir, 'docker.pid'),
+        '--iptables=false',
+        '--ip6tables=false',
+        '--bridge=none',
+        '--shutdown-timeout',
+        String(SHUTDOWN_TIMEOUT_S),
       ],
       { stdio: ['ignore', logFd, logFd], env },
     );
@@ -256,7 +263,19 @@ export async function startDockerEngine(): Promise<DockerEngine> {
     run: (name, opts = {}) =>
       // --stop-timeout: busybox as PID 1 ignores SIGTERM; without it every stop (and an engine
       // shutdown) waits the default 10 s before SIGKILL.
-      docker(['run', '-d', '--network', 'none', '--stop-timeout', '1', '--name', name, ...(opts.flags ?? []), TEST_IMAGE, ...(opts.cmd ?? ['sleep', '100000'])]),
+      docker([
+        'run',
+        '-d',
+        '--network',
+        'none',
+        '--stop-timeout',
+        '1',
+        '--name',
+        name,
+        ...(opts.flags ?? []),
+        TEST_IMAGE,
+        ...(opts.cmd ?? ['sleep', '100000']),
+      ]),
     stopEngine,
     startEngine,
     freeze: async () => {

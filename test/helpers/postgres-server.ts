@@ -59,7 +59,11 @@ export async function startPostgresReplica(primary: PostgresServer): Promise<Pos
   chownToPostgres(base);
   const dataDir = path.join(base, 'data');
   try {
-    await run(path.join(PG_BIN_DIR, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'], true);
+    await run(
+      path.join(PG_BIN_DIR, 'pg_basebackup'),
+      ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
+      true,
+    );
   } catch (err) {
     rmSync(base, { recursive: true, force: true });
     throw err;
@@ -180,7 +184,9 @@ async function ensureTemplate(): Promise<string> {
 
 function chownToPostgres(p: string): void {
   if (!isRoot()) return;
-  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
   if (!entry) throw new Error(`no postgres user on this machine — ${INSTALL_HINT}`);
   const [, , uid, gid] = entry.split(':');
   // One `chown -R` process instead of thousands of syscalls from JS.

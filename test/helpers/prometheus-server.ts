@@ -22,9 +22,11 @@ export async function startPrometheus(configYaml: string): Promise<TestPrometheu
   const cfg = path.join(dir, 'prometheus.yml');
   fs.writeFileSync(cfg, configYaml);
   const port = await freePort();
-  const proc: ChildProcess = spawn(PROMETHEUS, [
-    `--config.file=${cfg}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    PROMETHEUS,
+    [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
   proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));

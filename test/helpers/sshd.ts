@@ -46,36 +46,42 @@ export async function startSshd(): Promise<TestSshd> {
   fs.mkdirSync('/run/sshd', { recursive: true });
   const port = await freePort();
   const config = path.join(dir, 'sshd_config');
-  fs.writeFileSync(config, [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${path.join(dir, 'host_key')}`,
-    `PidFile ${path.join(dir, 'sshd.pid')}`,
-    'AuthorizedKeysFile .ssh/authorized_keys',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'PermitUserEnvironment yes',
-    'AllowTcpForwarding yes',
-    `AllowUsers ${user}`,
-    'LogLevel ERROR',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${path.join(dir, 'host_key')}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      'AuthorizedKeysFile .ssh/authorized_keys',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'PermitUserEnvironment yes',
+      'AllowTcpForwarding yes',
+      `AllowUsers ${user}`,
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
   const hostPub = fs.readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
   fs.writeFileSync(path.join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
   const sshConfig = path.join(dir, 'ssh_config');
-  fs.writeFileSync(sshConfig, [
-    'Host rwtest',
-    '  HostName 127.0.0.1',
-    `  Port ${port}`,
-    `  User ${user}`,
-    `  IdentityFile ${path.join(dir, 'client_key')}`,
-    '  IdentitiesOnly yes',
-    `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
-    '  StrictHostKeyChecking yes',
-    '  LogLevel ERROR',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    sshConfig,
+    [
+      'Host rwtest',
+      '  HostName 127.0.0.1',
+      `  Port ${port}`,
+      `  User ${user}`,
+      `  IdentityFile ${path.join(dir, 'client_key')}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
+      '  StrictHostKeyChecking yes',
+      '  LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
   const proc: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));

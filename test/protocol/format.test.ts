@@ -1,6 +1,14 @@
 import { strict as assert } from 'node:assert';
 import {
-  formatCompared, formatDurationMs, formatPercent, formatUsedTotal, formatValue, nice125, niceTicks, NO_DATA, SERIES_UNITS,
+  formatCompared,
+  formatDurationMs,
+  formatPercent,
+  formatUsedTotal,
+  formatValue,
+  nice125,
+  niceTicks,
+  NO_DATA,
+  SERIES_UNITS,
   type DisplayUnit,
 } from '../../protocol';
 
@@ -10,16 +18,69 @@ const MIB = 1024 ** 2;
 describe('protocol formatter', () => {
   it('formats every series unit with one spacing and binary prefixes', () => {
     const cases: Record<DisplayUnit, [number, string][]> = {
-      ratio: [[0.93, '93 %'], [0.904, '90 %'], [0.9996, '99.96 %'], [0.996, '99.6 %'], [0.003, '0.3 %'], [1, '100 %'], [0, '0 %']],
-      bytes: [[512 * MIB, '512 MiB'], [71.3 * GIB, '71.3 GiB'], [79.6 * GIB, '79.6 GiB'], [1000 * MIB, '0.98 GiB'], [1536, '1.5 KiB'], [12, '12 B'], [2 * 1024 * GIB, '2 TiB']],
-      bytes_per_second: [[47.7 * MIB, '47.7 MiB/s'], [1000, '0.98 KiB/s'], [999, '999 B/s'], [2048, '2 KiB/s']],
-      celsius: [[63.4, '63 °C'], [91, '91 °C']],
-      joules: [[1.8e7, '5 kWh'], [5400, '1.5 Wh'], [500, '500 J']],
-      watts: [[250.4, '250 W'], [0.9, '0.9 W'], [75.25, '75.3 W']],
-      hertz: [[1.41e9, '1.41 GHz'], [877e6, '877 MHz'], [2500, '2.5 kHz'], [50, '50 Hz']],
-      seconds: [[0.00085, '850 µs'], [0.0125, '12.5 ms'], [0.65, '650 ms'], [1.38, '1.38 s'], [200, '3 min 20 s'], [7500, '2 h 5 min'], [0, '0 s']],
-      per_second: [[12.5, '12.5/s'], [1234, '1234/s'], [12_345, '12.3k/s']],
-      count: [[3, '3'], [12_345, '12.3k'], [2_500_000, '2.5M']],
+      ratio: [
+        [0.93, '93 %'],
+        [0.904, '90 %'],
+        [0.9996, '99.96 %'],
+        [0.996, '99.6 %'],
+        [0.003, '0.3 %'],
+        [1, '100 %'],
+        [0, '0 %'],
+      ],
+      bytes: [
+        [512 * MIB, '512 MiB'],
+        [71.3 * GIB, '71.3 GiB'],
+        [79.6 * GIB, '79.6 GiB'],
+        [1000 * MIB, '0.98 GiB'],
+        [1536, '1.5 KiB'],
+        [12, '12 B'],
+        [2 * 1024 * GIB, '2 TiB'],
+      ],
+      bytes_per_second: [
+        [47.7 * MIB, '47.7 MiB/s'],
+        [1000, '0.98 KiB/s'],
+        [999, '999 B/s'],
+        [2048, '2 KiB/s'],
+      ],
+      celsius: [
+        [63.4, '63 °C'],
+        [91, '91 °C'],
+      ],
+      joules: [
+        [1.8e7, '5 kWh'],
+        [5400, '1.5 Wh'],
+        [500, '500 J'],
+      ],
+      watts: [
+        [250.4, '250 W'],
+        [0.9, '0.9 W'],
+        [75.25, '75.3 W'],
+      ],
+      hertz: [
+        [1.41e9, '1.41 GHz'],
+        [877e6, '877 MHz'],
+        [2500, '2.5 kHz'],
+        [50, '50 Hz'],
+      ],
+      seconds: [
+        [0.00085, '850 µs'],
+        [0.0125, '12.5 ms'],
+        [0.65, '650 ms'],
+        [1.38, '1.38 s'],
+        [200, '3 min 20 s'],
+        [7500, '2 h 5 min'],
+        [0, '0 s'],
+      ],
+      per_second: [
+        [12.5, '12.5/s'],
+        [1234, '1234/s'],
+        [12_345, '12.3k/s'],
+      ],
+      count: [
+        [3, '3'],
+        [12_345, '12.3k'],
+        [2_500_000, '2.5M'],
+      ],
       total: [[42, '42']],
       state: [[1, '1']],
       info: [[7, '7']],
@@ -96,12 +157,18 @@ describe('nice ticks', () => {
     const b = niceTicks('bytes_per_second', 0, 143 * MIB);
     assert.deepEqual(b.labels, ['0 MiB/s', '50 MiB/s', '100 MiB/s', '150 MiB/s']);
     const c = niceTicks('seconds', 0, 0.65);
-    assert.ok(c.labels.every((l) => l.endsWith(' ms')), c.labels.join());
+    assert.ok(
+      c.labels.every((l) => l.endsWith(' ms')),
+      c.labels.join(),
+    );
   });
 
   it('gives counts whole ticks', () => {
     const a = niceTicks('postgres.main.connections_active_count', 0, 3);
-    assert.ok(a.ticks.every((t) => Number.isInteger(t)), a.ticks.join());
+    assert.ok(
+      a.ticks.every((t) => Number.isInteger(t)),
+      a.ticks.join(),
+    );
     assert.deepEqual(a.labels, ['0', '1', '2', '3']);
     const flat = niceTicks('count', 0, 0);
     assert.deepEqual(flat.labels, ['0', '1']);

@@ -20,6 +20,14 @@ describe('protocol: state file', () => {
   });
 
   it('fills fields an older collector may lack (the remote one), with a token of null', () => {
-    assert.deepEqual(parseCollectorState('{"pid":7,"port":9000}'), { pid: 7, port: 9000, host: '127.0.0.1', url: 'http://127.0.0.1:9000', token: null, version: '', startedAt: 0 });
+    assert.deepEqual(parseCollectorState('{"pid":7,"port":9000}'), {
+      pid: 7,
+      port: 9000,
+      host: '127.0.0.1',
+      url: 'http://127.0.0.1:9000',
+      token: null,
+      version: '',
+      startedAt: 0,
+    });
   });
 });

@@ -29,7 +29,12 @@ const SOURCES: SourceStatus[] = [
 
 function messages(now: number): [HelloMessage, SampleMessage] {
   const { details, series } = clashingDocker();
-  const sample: SampleMessage = { type: 'sample', t: now, series: { ...series, 'toy.red.roll_count': 4, 'toy.red.rolls_total': 10 }, details: { docker: details } };
+  const sample: SampleMessage = {
+    type: 'sample',
+    t: now,
+    series: { ...series, 'toy.red.roll_count': 4, 'toy.red.rolls_total': 10 },
+    details: { docker: details },
+  };
   const hello: HelloMessage = {
     type: 'hello',
     protocol: 1,
@@ -69,7 +74,11 @@ describe('dashboard: view adapters (Chromium)', function () {
     await page.addInitScript(() => {
       let state: unknown;
       const w = window as unknown as { acquireVsCodeApi(): unknown; __rwToHost(s: string): void };
-      w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => w.__rwToHost(JSON.stringify(m)), getState: () => state, setState: (s: unknown) => (state = s) });
+      w.acquireVsCodeApi = () => ({
+        postMessage: (m: unknown) => w.__rwToHost(JSON.stringify(m)),
+        getState: () => state,
+        setState: (s: unknown) => (state = s),
+      });
     });
     await page.goto(panel.url);
   });

@@ -192,7 +192,10 @@ describe('dashboard in Chromium against the real collector', function () {
   });
 
   it('renders every section for the sources that are available', async () => {
-    await page.locator('rw-gpu-card').nth(GPUS - 1).waitFor();
+    await page
+      .locator('rw-gpu-card')
+      .nth(GPUS - 1)
+      .waitFor();
     assert.equal(await page.locator('rw-gpu-card').count(), GPUS);
     const gpuText = await page.locator('rw-gpu-card article').first().innerText();
     assert.match(gpuText, /GPU 0/);
@@ -207,8 +210,16 @@ describe('dashboard in Chromium against the real collector', function () {
     assert.match(await page.locator('rw-host-row article[aria-label="Memory"]').innerText(), /GiB/);
     // Containers: both, with their tracker.
     await until('both containers in the timeline', async () => (await page.locator('rw-container-timeline .row').count()) === 2, 20_000);
-    await until('a health run drawn for "web"', async () => (await page.locator('rw-container-timeline .row[data-container="web"] .run.ok').count()) > 0, 20_000);
-    await until('"broken" shown unhealthy', async () => /unhealthy/.test(await page.locator('rw-container-timeline .row[data-container="broken"]').innerText()), 20_000);
+    await until(
+      'a health run drawn for "web"',
+      async () => (await page.locator('rw-container-timeline .row[data-container="web"] .run.ok').count()) > 0,
+      20_000,
+    );
+    await until(
+      '"broken" shown unhealthy',
+      async () => /unhealthy/.test(await page.locator('rw-container-timeline .row[data-container="broken"]').innerText()),
+      20_000,
+    );
     // Databases: a card per instance with its key numbers.
     const pg = page.locator('rw-db-cards article[data-source="postgres.main"]');
     await until('PostgreSQL card with max_connections', async () => /Connections 1 active · \d+ idle \/ 100\b/.test(await deepText(pg)), 20_000);
@@ -222,13 +233,17 @@ describe('dashboard in Chromium against the real collector', function () {
     await until('vLLM throughput', async () => /\d[\d.]*k? tok\/s/.test(await llm.innerText()), 20_000);
     assert.equal(await llm.locator('rw-chart').count(), 1, 'latency chart');
     // Sources list covers what the collector knows.
-    for (const id of ['host', 'gpu', 'docker', 'postgres.main', 'redis.cache']) assert.equal(await page.locator(`rw-sources li[data-source="${id}"] [data-state="ready"]`).count(), 1, `${id} ready`);
+    for (const id of ['host', 'gpu', 'docker', 'postgres.main', 'redis.cache'])
+      assert.equal(await page.locator(`rw-sources li[data-source="${id}"] [data-state="ready"]`).count(), 1, `${id} ready`);
   });
 
   it('draws the charts (canvas pixels in the line colour)', async () => {
     await until('GPU 0 utilisation line drawn', async () => (await linePixels(page, 'GPU 0 Utilisation')) > 20);
     await until('CPU line drawn', async () => (await linePixels(page, 'CPU busy')) > 20);
-    const summary = await page.locator('rw-chart').first().evaluate((el) => el.shadowRoot!.querySelector('.sr-only')!.textContent);
+    const summary = await page
+      .locator('rw-chart')
+      .first()
+      .evaluate((el) => el.shadowRoot!.querySelector('.sr-only')!.textContent);
     assert.match(summary ?? '', /GPU 0 Utilisation over the last 2 minutes\. .*35 %/, 'text summary for screen readers');
   });
 
@@ -258,10 +273,13 @@ describe('dashboard in Chromium against the real collector', function () {
     writeFakeState(gpuState.stateFile, { ...COOL, 'gpu.1.temp': 91 });
     await callout.waitFor({ timeout: 15_000 }).catch(async (e: Error) => {
       const seen = await page.evaluate(() => {
-        const st = (document.querySelector('rw-app') as unknown as { store: { value(n: string): unknown; lastSampleT: number; sources: Map<string, unknown> } }).store;
+        const st = (document.querySelector('rw-app') as unknown as { store: { value(n: string): unknown; lastSampleT: number; sources: Map<string, unknown> } })
+          .store;
         return JSON.stringify({ temp: st.value('gpu.1.temperature_celsius'), t: st.lastSampleT, now: Date.now(), gpu: st.sources.get('gpu') });
       });
-      throw new Error(`${e.message}\npage state: ${seen}\nalert messages received:\n${alertFrames.join('\n')}\ncollector stderr:\n${collector.stderr().slice(-2000)}`);
+      throw new Error(
+        `${e.message}\npage state: ${seen}\nalert messages received:\n${alertFrames.join('\n')}\ncollector stderr:\n${collector.stderr().slice(-2000)}`,
+      );
     });
     assert.equal(await callout.getAttribute('data-severity'), 'critical');
     assert.match(await callout.innerText(), /91 °C/);
@@ -287,7 +305,8 @@ describe('dashboard in Chromium against the real collector', function () {
     // (and only those: anything else still fails the test).
     // Likewise an HTTP poll tried while the collector is dead (the polling fallback starts when the outage
     // outlasts a few WebSocket attempts, which a loaded machine makes likely).
-    const refused = /^console error: (WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\?token=[0-9a-f]+' failed: .*|Failed to load resource: net::)ERR_CONNECTION_REFUSED$/;
+    const refused =
+      /^console error: (WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\?token=[0-9a-f]+' failed: .*|Failed to load resource: net::)ERR_CONNECTION_REFUSED$/;
     for (let i = browser.problems.length - 1; i >= 0; i--) if (refused.test(browser.problems[i])) browser.problems.splice(i, 1);
     const backfill = await until('a backfill request', () => sent.slice(before).find((m) => m.since !== undefined));
     assert.ok(backfill.since! > 0 && backfill.series.includes('host.cpu_busy_ratio'));
@@ -300,14 +319,20 @@ describe('dashboard in Chromium against the real collector', function () {
     await page.locator('rw-time-range [data-range="5m"]').click();
     const req = await until('a history request for 5m', () => sent.slice(before).find((m) => m.from !== undefined));
     assert.ok(req.to! - req.from! === 5 * 60_000, `5 minutes requested, got ${req.to! - req.from!} ms`);
-    const width = await page.locator('rw-chart').first().evaluate((el) => el.getBoundingClientRect().width);
+    const width = await page
+      .locator('rw-chart')
+      .first()
+      .evaluate((el) => el.getBoundingClientRect().width);
     assert.ok(req.points! >= Math.floor(width * 0.9) && req.points! <= 2000, `points ${req.points} fit the chart width ${width}`);
     assert.ok(req.series.includes('gpu.2.utilization_ratio') && req.series.includes('host.cpu_busy_ratio'), `series: ${req.series.join(', ')}`);
     await until('the reply drawn', async () => Number(await page.locator('rw-app').getAttribute('data-history-drawn')) > drawn);
-    const info = await page.locator('rw-chart').first().evaluate((el) => {
-      const c = el as unknown as { xRange: [number, number]; pointCounts: number[] };
-      return { x: c.xRange, n: c.pointCounts };
-    });
+    const info = await page
+      .locator('rw-chart')
+      .first()
+      .evaluate((el) => {
+        const c = el as unknown as { xRange: [number, number]; pointCounts: number[] };
+        return { x: c.xRange, n: c.pointCounts };
+      });
     assert.ok(Math.abs(info.x[1] - info.x[0] - 5 * 60_000) < 1000, 'the x axis spans 5 minutes');
     assert.ok(info.n[0] >= 3, `history points drawn (${info.n[0]})`);
     assert.equal(await page.locator('rw-time-range [data-range="5m"]').getAttribute('aria-pressed'), 'true');
@@ -360,7 +385,10 @@ describe('dashboard in Chromium against the real collector', function () {
     const light = await launchBrowser({ colorScheme: 'light' });
     try {
       await open(light);
-      await light.page.locator('rw-gpu-card').nth(GPUS - 1).waitFor();
+      await light.page
+        .locator('rw-gpu-card')
+        .nth(GPUS - 1)
+        .waitFor();
       const bg = await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.equal(bg, 'rgb(255, 255, 255)', 'light theme background');
       await until('light charts drawn', async () => (await linePixels(light.page, 'CPU busy')) > 20);

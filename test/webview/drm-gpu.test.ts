@@ -72,9 +72,18 @@ describe('AMD GPUs through DRM sysfs, end to end (collector + HTTP + /metrics + 
     assert.equal(latest.series['gpu.0.fan_ratio'], null);
     const det = latest.details.gpu as GpuDetails;
     assert.equal(det.backend, 'drm');
-    assert.deepEqual(det.devices.map((d) => [d.vendor, d.pciBusId]), [['amd', '00000000:11:00.0'], ['amd', '00000000:2F:00.0']]);
+    assert.deepEqual(
+      det.devices.map((d) => [d.vendor, d.pciBusId]),
+      [
+        ['amd', '00000000:11:00.0'],
+        ['amd', '00000000:2F:00.0'],
+      ],
+    );
     assert.match(det.devices[0].unavailable?.fan_ratio ?? '', /no fan sensor/);
-    assert.ok(det.processes.some((p) => p.pid === 4242 && p.name === 'python3 train.py' && p.gpuIndex === 0), JSON.stringify(det.processes));
+    assert.ok(
+      det.processes.some((p) => p.pid === 4242 && p.name === 'python3 train.py' && p.gpuIndex === 0),
+      JSON.stringify(det.processes),
+    );
     assert.match(col.stderr(), /GPU 00000000:11:00\.0 \(AMD Instinct MI300X OAM, amdgpu\): null: .*fan_ratio/);
   });
 

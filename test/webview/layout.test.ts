@@ -24,8 +24,12 @@ const THEMES: Record<string, { scheme: 'dark' | 'light'; vars: Record<string, st
   'high-contrast': {
     scheme: 'dark',
     vars: {
-      '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-contrastBorder': '#6fc3df',
-      '--vscode-badge-background': '#000000', '--vscode-charts-blue': '#3794ff', '--vscode-descriptionForeground': '#ffffff',
+      '--vscode-foreground': '#ffffff',
+      '--vscode-editor-background': '#000000',
+      '--vscode-contrastBorder': '#6fc3df',
+      '--vscode-badge-background': '#000000',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-descriptionForeground': '#ffffff',
     },
   },
   // The theme of the bug report: the badge colour is the fill's blue, so a badge-coloured track looked full.
@@ -83,7 +87,8 @@ async function cutNumbers(page: Page): Promise<string[]> {
         // A value: starts with a number, short, no word of 4+ letters (`71.3/79.6 GiB`, `3 min 20 s`, not a name).
         if (!/^[<>~≈]?\d/.test(text) || text.length > 40 || /[A-Za-z]{4}/.test(text) || el.offsetParent === null) continue;
         const cs = getComputedStyle(el);
-        if (cs.display !== 'inline' && el.scrollWidth > el.clientWidth + 1) out.push(`cut: "${text}" (${el.scrollWidth} > ${el.clientWidth} px) in <${el.tagName.toLowerCase()} class="${el.className}">`);
+        if (cs.display !== 'inline' && el.scrollWidth > el.clientWidth + 1)
+          out.push(`cut: "${text}" (${el.scrollWidth} > ${el.clientWidth} px) in <${el.tagName.toLowerCase()} class="${el.className}">`);
         const range = document.createRange();
         range.selectNodeContents(el);
         const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
@@ -104,10 +109,17 @@ describe('dashboard layout and meters in every theme (Chromium, 8 GPUs)', functi
     this.timeout(60_000);
     gpuState = makeFakeStateDir();
     writeFakeState(gpuState.stateFile, {
-      count: 8, 'gpu.*.name': 'NVIDIA H100 80GB HBM3', 'gpu.*.mem_total': 80 * GIB, 'gpu.*.mem_used': Math.round(71.3 * GIB),
-      'gpu.*.util': 97, 'gpu.*.temp': 70, 'gpu.*.power_mw': 700_000, 'gpu.*.power_limit_mw': 700_000,
+      count: 8,
+      'gpu.*.name': 'NVIDIA H100 80GB HBM3',
+      'gpu.*.mem_total': 80 * GIB,
+      'gpu.*.mem_used': Math.round(71.3 * GIB),
+      'gpu.*.util': 97,
+      'gpu.*.temp': 70,
+      'gpu.*.power_mw': 700_000,
+      'gpu.*.power_limit_mw': 700_000,
       // GPU 0 holds 12 GiB of 80: a meter at 15 % that must not look full.
-      'gpu.0.mem_used': 12 * GIB, 'gpu.0.util': 12,
+      'gpu.0.mem_used': 12 * GIB,
+      'gpu.0.util': 12,
     });
     collector = await startCollector({
       interval: 0.5,
@@ -139,8 +151,14 @@ describe('dashboard layout and meters in every theme (Chromium, 8 GPUs)', functi
           const c = await meterColours(page);
           const fillTrack = contrast(c.fill, c.track);
           const trackPage = contrast(c.track, c.page);
-          assert.ok(fillTrack >= 1.8, `${name} ${width} px: ${c.label} fill rgb(${c.fill}) vs track rgb(${c.track}) contrast ${fillTrack.toFixed(2)} (the bar must not look full)`);
-          assert.ok(trackPage >= 1.15, `${name} ${width} px: ${c.label} track rgb(${c.track}) vs page rgb(${c.page}) contrast ${trackPage.toFixed(2)} (the track must show)`);
+          assert.ok(
+            fillTrack >= 1.8,
+            `${name} ${width} px: ${c.label} fill rgb(${c.fill}) vs track rgb(${c.track}) contrast ${fillTrack.toFixed(2)} (the bar must not look full)`,
+          );
+          assert.ok(
+            trackPage >= 1.15,
+            `${name} ${width} px: ${c.label} track rgb(${c.track}) vs page rgb(${c.page}) contrast ${trackPage.toFixed(2)} (the track must show)`,
+          );
           assert.deepEqual(await cutNumbers(page), [], `${name} at ${width} px`);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           assert.ok(overflow <= 0, `${name} at ${width} px scrolls sideways by ${overflow} px`);

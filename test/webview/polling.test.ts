@@ -61,9 +61,14 @@ describe('dashboard HTTP polling fallback', function () {
     await page.locator('rw-header .conn[data-state="polling"]').waitFor({ timeout: 20_000 });
     assert.match(await page.locator('rw-header .conn').innerText(), /polling/);
     const t0 = await page.evaluate(() => (document.querySelector('rw-app') as unknown as { store: { lastSampleT: number } }).store.lastSampleT);
-    await page.waitForFunction((t) => (document.querySelector('rw-app') as unknown as { store: { lastSampleT: number } }).store.lastSampleT > t, t0, { timeout: 10_000 });
+    await page.waitForFunction((t) => (document.querySelector('rw-app') as unknown as { store: { lastSampleT: number } }).store.lastSampleT > t, t0, {
+      timeout: 10_000,
+    });
     await page.locator('rw-host-row article[aria-label="CPU"]').waitFor();
-    assert.ok(apiCalls.some((c) => c.startsWith('/api/current')), 'polled /api/current');
+    assert.ok(
+      apiCalls.some((c) => c.startsWith('/api/current')),
+      'polled /api/current',
+    );
     const drawn = Number(await page.locator('rw-app').getAttribute('data-history-drawn'));
     await page.locator('rw-time-range [data-range="15m"]').click();
     await page.waitForFunction((n) => Number(document.querySelector('rw-app')!.getAttribute('data-history-drawn')) > n, drawn, { timeout: 10_000 });

@@ -16,7 +16,10 @@ describe('webview: SeriesBuffer', () => {
     b.append(10_000, 1);
     b.append(10_400, 3);
     b.append(11_000, 5);
-    assert.deepEqual(b.points, [{ x: 10_000, y: 2 }, { x: 11_000, y: 5 }]);
+    assert.deepEqual(b.points, [
+      { x: 10_000, y: 2 },
+      { x: 11_000, y: 5 },
+    ]);
   });
 
   it('keeps null as a gap and breaks the line after a silence', () => {
@@ -25,7 +28,11 @@ describe('webview: SeriesBuffer', () => {
     b.append(2000, null);
     b.append(3000, 2);
     b.append(20_000, 4);
-    assert.deepEqual(b.points.map((p) => p.y), [1, null, 2, null, 4], 'a null sample and a silence are both gaps');
+    assert.deepEqual(
+      b.points.map((p) => p.y),
+      [1, null, 2, null, 4],
+      'a null sample and a silence are both gaps',
+    );
     assert.ok(!b.points.some((p) => p.y === 0), 'missing never becomes 0');
   });
 
@@ -51,16 +58,34 @@ describe('webview: SeriesBuffer', () => {
   it('reset takes history avg values and keeps live points newer than the answer', () => {
     const b = new SeriesBuffer(1000, 5000);
     b.append(50_000, 9);
-    b.reset(10_000, 30_000, [[0, 1, 2, 3], [10_000, 4, 5, 6], [20_000, null, null, null]]);
-    assert.deepEqual(b.points.map((p) => [p.x, p.y]), [[0, 2], [10_000, 5], [20_000, null], [50_000, 9]]);
+    b.reset(10_000, 30_000, [
+      [0, 1, 2, 3],
+      [10_000, 4, 5, 6],
+      [20_000, null, null, null],
+    ]);
+    assert.deepEqual(
+      b.points.map((p) => [p.x, p.y]),
+      [
+        [0, 2],
+        [10_000, 5],
+        [20_000, null],
+        [50_000, 9],
+      ],
+    );
   });
 
   it('backfill inserts raw points after `since` beneath live points received meanwhile', () => {
     const b = new SeriesBuffer(1000, 60_000);
     b.append(1000, 1);
     b.append(9000, 9);
-    b.backfill(1000, [[2000, 2, 2, 2], [3000, 3, 3, 3]]);
-    assert.deepEqual(b.points.map((p) => p.x), [1000, 2000, 3000, 9000]);
+    b.backfill(1000, [
+      [2000, 2, 2, 2],
+      [3000, 3, 3, 3],
+    ]);
+    assert.deepEqual(
+      b.points.map((p) => p.x),
+      [1000, 2000, 3000, 9000],
+    );
   });
 });
 
@@ -100,10 +125,24 @@ describe('webview: UI state and tables', () => {
   });
 
   it('sorts processes with missing values last in both directions', () => {
-    const p = (pid: number, mem: number | null): GpuProcess => ({ pid, name: `p${pid}`, user: null, gpuIndex: 0, usedMemoryBytes: mem, smUtilRatio: null, type: 'compute' });
+    const p = (pid: number, mem: number | null): GpuProcess => ({
+      pid,
+      name: `p${pid}`,
+      user: null,
+      gpuIndex: 0,
+      usedMemoryBytes: mem,
+      smUtilRatio: null,
+      type: 'compute',
+    });
     const list = [p(1, 10), p(2, null), p(3, 30)];
-    assert.deepEqual(sortProcesses(list, 'usedMemoryBytes', -1).map((x) => x.pid), [3, 1, 2]);
-    assert.deepEqual(sortProcesses(list, 'usedMemoryBytes', 1).map((x) => x.pid), [1, 3, 2]);
+    assert.deepEqual(
+      sortProcesses(list, 'usedMemoryBytes', -1).map((x) => x.pid),
+      [3, 1, 2],
+    );
+    assert.deepEqual(
+      sortProcesses(list, 'usedMemoryBytes', 1).map((x) => x.pid),
+      [1, 3, 2],
+    );
   });
 
   it('turns container running/health series into coloured runs', () => {
@@ -114,7 +153,14 @@ describe('webview: UI state and tables', () => {
       health.append(t, t < 4000 ? 0 : 2);
     }
     const runs = trackRuns(running, health, 0, 10_000);
-    assert.deepEqual(runs.map((r) => [r.state, r.from, r.to]), [['ok', 0, 0.4], ['unhealthy', 0.4, 0.8], ['stopped', 0.8, 1]]);
+    assert.deepEqual(
+      runs.map((r) => [r.state, r.from, r.to]),
+      [
+        ['ok', 0, 0.4],
+        ['unhealthy', 0.4, 0.8],
+        ['stopped', 0.8, 1],
+      ],
+    );
   });
 });
 
@@ -131,11 +177,31 @@ describe('webview: SeriesBuffer cadence', () => {
 describe('webview: polling turns alert states into events', () => {
   it('reports new, changed and vanished alerts', () => {
     const a = (id: string, state: 'pending' | 'firing', severity: 'warning' | 'critical' = 'warning') => ({
-      id, ruleId: id, series: `s.${id}_ratio`, state, severity, value: 1, threshold: 0.5, message: id, activeSince: 0, acknowledged: false,
+      id,
+      ruleId: id,
+      series: `s.${id}_ratio`,
+      state,
+      severity,
+      value: 1,
+      threshold: 0.5,
+      message: id,
+      activeSince: 0,
+      acknowledged: false,
     });
     let n = 0;
     const ev = alertChanges([a('x', 'pending'), a('y', 'firing')], [a('x', 'firing', 'critical'), a('z', 'pending')], 100, () => ++n);
-    assert.deepEqual(ev.map((e) => [e.alert.id, e.transition, e.alert.state]), [['x', 'firing', 'firing'], ['z', 'pending', 'pending'], ['y', 'resolved', 'resolved']]);
-    assert.deepEqual(alertChanges([a('x', 'firing')], [a('x', 'firing')], 1, () => 0), [], 'nothing changed, no events');
+    assert.deepEqual(
+      ev.map((e) => [e.alert.id, e.transition, e.alert.state]),
+      [
+        ['x', 'firing', 'firing'],
+        ['z', 'pending', 'pending'],
+        ['y', 'resolved', 'resolved'],
+      ],
+    );
+    assert.deepEqual(
+      alertChanges([a('x', 'firing')], [a('x', 'firing')], 1, () => 0),
+      [],
+      'nothing changed, no events',
+    );
   });
 });

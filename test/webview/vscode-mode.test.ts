@@ -75,10 +75,16 @@ describe('dashboard in VS Code mode (postMessage bridge)', function () {
       document.addEventListener('DOMContentLoaded', () => {
         document.body.classList.add('vscode-light');
         const vars: Record<string, string> = {
-          '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-foreground': '#202020',
-          '--vscode-editor-background': '#fafaf0', '--vscode-editorWidget-background': '#f0e6dc',
-          '--vscode-panel-border': '#cccccc', '--vscode-descriptionForeground': '#555555',
-          '--vscode-charts-blue': '#1a5fb4', '--vscode-charts-orange': '#c64600', '--vscode-focusBorder': '#0066cc',
+          '--vscode-font-family': 'sans-serif',
+          '--vscode-font-size': '13px',
+          '--vscode-foreground': '#202020',
+          '--vscode-editor-background': '#fafaf0',
+          '--vscode-editorWidget-background': '#f0e6dc',
+          '--vscode-panel-border': '#cccccc',
+          '--vscode-descriptionForeground': '#555555',
+          '--vscode-charts-blue': '#1a5fb4',
+          '--vscode-charts-orange': '#c64600',
+          '--vscode-focusBorder': '#0066cc',
         };
         for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
       });
@@ -103,14 +109,16 @@ describe('dashboard in VS Code mode (postMessage bridge)', function () {
     assert.ok(fromPage.some((e) => e.kind === 'client' && e.message?.type === 'history'));
     const cpu = page.locator('rw-chart', { has: page.locator('figcaption:text-is("CPU busy")') });
     await cpu.scrollIntoViewIfNeeded();
-    const count = (): Promise<number> => cpu.evaluate((el) => {
-      const c = el.shadowRoot!.querySelector('canvas')!;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      // The host's --vscode-charts-blue (#1a5fb4) is the first line colour.
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.abs(d[i] - 0x1a) < 40 && Math.abs(d[i + 1] - 0x5f) < 40 && Math.abs(d[i + 2] - 0xb4) < 40) n++;
-      return n;
-    });
+    const count = (): Promise<number> =>
+      cpu.evaluate((el) => {
+        const c = el.shadowRoot!.querySelector('canvas')!;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        // The host's --vscode-charts-blue (#1a5fb4) is the first line colour.
+        for (let i = 0; i < d.length; i += 4)
+          if (d[i + 3] > 200 && Math.abs(d[i] - 0x1a) < 40 && Math.abs(d[i + 1] - 0x5f) < 40 && Math.abs(d[i + 2] - 0xb4) < 40) n++;
+        return n;
+      });
     let pixels = 0;
     for (let i = 0; i < 100 && pixels <= 10; i++) {
       // A line needs a few samples (interval 0.5 s) before it has length.
@@ -124,7 +132,10 @@ describe('dashboard in VS Code mode (postMessage bridge)', function () {
   });
 
   it('uses the theme variables VS Code provides instead of its own defaults', async () => {
-    const bg = await browser.page.locator('rw-host-row article.card').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    const bg = await browser.page
+      .locator('rw-host-row article.card')
+      .first()
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
     assert.equal(bg, 'rgb(240, 230, 220)');
   });
 
@@ -133,18 +144,32 @@ describe('dashboard in VS Code mode (postMessage bridge)', function () {
     await page.evaluate(() => {
       // A subset of VS Code's "Dark High Contrast" colours, as the workbench sets them.
       const hc: Record<string, string> = {
-        '--vscode-foreground': '#ffffff', '--vscode-editor-background': '#000000', '--vscode-editorWidget-background': '#0c141f',
-        '--vscode-contrastBorder': '#6fc3df', '--vscode-contrastActiveBorder': '#f38518', '--vscode-focusBorder': '#f38518', '--vscode-descriptionForeground': '#ffffffb3',
-        '--vscode-badge-background': '#000000', '--vscode-panel-border': '#6fc3df', '--vscode-charts-foreground': '#ffffff',
-        '--vscode-charts-lines': '#ffffff80', '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616',
-        '--vscode-button-background': '#000000', '--vscode-button-border': '#6fc3df', '--vscode-button-secondaryBackground': '#000000',
+        '--vscode-foreground': '#ffffff',
+        '--vscode-editor-background': '#000000',
+        '--vscode-editorWidget-background': '#0c141f',
+        '--vscode-contrastBorder': '#6fc3df',
+        '--vscode-contrastActiveBorder': '#f38518',
+        '--vscode-focusBorder': '#f38518',
+        '--vscode-descriptionForeground': '#ffffffb3',
+        '--vscode-badge-background': '#000000',
+        '--vscode-panel-border': '#6fc3df',
+        '--vscode-charts-foreground': '#ffffff',
+        '--vscode-charts-lines': '#ffffff80',
+        '--vscode-charts-blue': '#3794ff',
+        '--vscode-charts-orange': '#d18616',
+        '--vscode-button-background': '#000000',
+        '--vscode-button-border': '#6fc3df',
+        '--vscode-button-secondaryBackground': '#000000',
       };
       document.body.classList.remove('vscode-light');
       document.body.classList.add('vscode-high-contrast');
       document.body.style.background = '#000000';
       for (const [k, v] of Object.entries(hc)) document.documentElement.style.setProperty(k, v);
     });
-    const border = await page.locator('rw-host-row article.card').first().evaluate((el) => getComputedStyle(el).borderTopColor);
+    const border = await page
+      .locator('rw-host-row article.card')
+      .first()
+      .evaluate((el) => getComputedStyle(el).borderTopColor);
     assert.equal(border, 'rgb(111, 195, 223)');
     const pressed = await page.locator('rw-time-range vscode-button[aria-pressed="true"]').evaluate((el) => getComputedStyle(el).outlineColor);
     assert.equal(pressed, 'rgb(243, 133, 24)', 'the selected range is marked with contrastActiveBorder');

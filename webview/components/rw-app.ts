@@ -41,12 +41,27 @@ export class RwApp extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; padding: 0 16px 24px; max-width: 1800px; margin: 0 auto; }
-      @media (max-width: 480px) { :host { padding: 0 8px 16px; } }
-      .waiting { padding: 24px 0; }
-      .nogpu { margin-top: 14px; }
+      :host {
+        display: block;
+        padding: 0 16px 24px;
+        max-width: 1800px;
+        margin: 0 auto;
+      }
+      @media (max-width: 480px) {
+        :host {
+          padding: 0 8px 16px;
+        }
+      }
+      .waiting {
+        padding: 24px 0;
+      }
+      .nogpu {
+        margin-top: 14px;
+      }
       /* Numbers from a connection that is gone are dimmed until fresh ones arrive. */
-      main.stale { opacity: 0.55; }
+      main.stale {
+        opacity: 0.55;
+      }
     `,
   ];
 
@@ -92,15 +107,19 @@ export class RwApp extends StoreElement {
     return html`<rw-header .store=${s}></rw-header>
       <main class=${fresh ? '' : 'stale'} aria-busy=${fresh ? 'false' : 'true'}>
         <rw-alert-callouts .store=${s}></rw-alert-callouts>
-        ${!s.host
-          ? html`<div class="waiting muted" role="status">Waiting for the collector…</div>`
-          : html`
-              ${!hasGpuDetails && gpuSources.length > 0
-                ? html`<div class="nogpu muted" data-section="nogpu">No GPU: ${gpuSources.map((g) => g.reason ?? g.state).join('; ')}</div>`
-                : nothing}
-              ${dashboardSections(this.adapters).map((x) => this.section(x))}
-              <rw-sources .store=${s}></rw-sources>
-            `}
+        ${
+          !s.host
+            ? html`<div class="waiting muted" role="status">Waiting for the collector…</div>`
+            : html`
+                ${
+                  !hasGpuDetails && gpuSources.length > 0
+                    ? html`<div class="nogpu muted" data-section="nogpu">No GPU: ${gpuSources.map((g) => g.reason ?? g.state).join('; ')}</div>`
+                    : nothing
+                }
+                ${dashboardSections(this.adapters).map((x) => this.section(x))}
+                <rw-sources .store=${s}></rw-sources>
+              `
+        }
       </main>`;
   }
 }

@@ -2,17 +2,7 @@
 // (shared arrays) and the chart is redrawn once per animation frame, without re-rendering the element;
 // a text summary and an HTML legend make it readable without seeing the canvas.
 
-import {
-  Chart,
-  Decimation,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartConfiguration,
-  type Scale,
-} from 'chart.js';
+import { Chart, Decimation, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration, type Scale } from 'chart.js';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { niceTicks, type AxisTicks } from '../../protocol';
@@ -62,15 +52,55 @@ export class RwChart extends LitElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; min-width: 0; }
-      figure { margin: 0; }
-      figcaption { font-weight: 600; margin-bottom: 4px; display: flex; justify-content: space-between; gap: 8px; }
-      .wrap { position: relative; height: var(--rw-chart-height, 150px); }
-      canvas { display: block; }
-      .empty { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; pointer-events: none; }
-      ul.legend { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 0.9em; }
-      ul.legend li { display: inline-flex; align-items: center; gap: 4px; }
-      .sw { width: 10px; height: 3px; display: inline-block; border-radius: 1px; }
+      :host {
+        display: block;
+        min-width: 0;
+      }
+      figure {
+        margin: 0;
+      }
+      figcaption {
+        font-weight: 600;
+        margin-bottom: 4px;
+        display: flex;
+        justify-content: space-between;
+        gap: 8px;
+      }
+      .wrap {
+        position: relative;
+        height: var(--rw-chart-height, 150px);
+      }
+      canvas {
+        display: block;
+      }
+      .empty {
+        position: absolute;
+        inset: 0;
+        display: flex;
+        align-items: center;
+        justify-content: center;
+        pointer-events: none;
+      }
+      ul.legend {
+        list-style: none;
+        margin: 4px 0 0;
+        padding: 0;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 2px 12px;
+        font-size: 0.9em;
+      }
+      ul.legend li {
+        display: inline-flex;
+        align-items: center;
+        gap: 4px;
+      }
+      .sw {
+        width: 10px;
+        height: 3px;
+        display: inline-block;
+        border-radius: 1px;
+      }
     `,
   ];
 
@@ -234,7 +264,9 @@ export class RwChart extends LitElement {
             // ending at the physical maximum when one is known (VRAM total, 100 %).
             afterDataLimits: (scale: Scale) => {
               const a = niceTicks(this.lines[0]?.name ?? null, scale.min, scale.max, {
-                physicalMax: this.yMax ?? this.physicalMax(), min: this.yMin, maxTicks: Math.max(2, Math.min(6, Math.floor(scale.height / 28) || 5)),
+                physicalMax: this.yMax ?? this.physicalMax(),
+                min: this.yMin,
+                maxTicks: Math.max(2, Math.min(6, Math.floor(scale.height / 28) || 5)),
               });
               scale.min = a.min;
               scale.max = a.max;
@@ -248,7 +280,8 @@ export class RwChart extends LitElement {
               scale.width = Y_AXIS_WIDTH_PX;
             },
             ticks: {
-              color: theme.foreground, font: { family: theme.font, size: 10 },
+              color: theme.foreground,
+              font: { family: theme.font, size: 10 },
               callback: (v, i) => this.yAxis?.labels[i] ?? fmt(v),
             },
             grid: { color: theme.grid, lineWidth: 0.5 },
@@ -346,16 +379,19 @@ export class RwChart extends LitElement {
         <canvas role="img" aria-label=${`Chart: ${this.heading}`} aria-describedby=${this.summaryId}></canvas>
         ${this.empty ? html`<div class="empty muted">no data</div>` : nothing}
       </div>
-      ${this.lines.length > 1 || this.lines[0]?.label !== this.heading
-        ? html`<ul class="legend" aria-hidden="true">
-            ${this.lines.map(
-              (l, i) => html`<li>
-                <span class="sw" .style=${styleProps({ background: this.colors[i] ?? 'currentColor' })}></span>${l.label}
-                <span class="num muted">${this.fmt(this.latest[i])}</span>
-              </li>`,
-            )}
-          </ul>`
-        : nothing}
+      ${
+        this.lines.length > 1 || this.lines[0]?.label !== this.heading
+          ? html`<ul class="legend" aria-hidden="true">
+              ${this.lines.map(
+                (l, i) =>
+                  html`<li>
+                    <span class="sw" .style=${styleProps({ background: this.colors[i] ?? 'currentColor' })}></span>${l.label}
+                    <span class="num muted">${this.fmt(this.latest[i])}</span>
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
       <p class="sr-only" id=${this.summaryId}>${this.summary}</p>
     </figure>`;
   }

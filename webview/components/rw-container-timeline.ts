@@ -66,22 +66,77 @@ export class RwContainerTimeline extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; }
-      .rows { display: grid; gap: 8px; }
-      .row { display: grid; grid-template-columns: minmax(120px, 220px) 1fr; gap: 4px 12px; align-items: center; }
-      @media (max-width: 560px) { .row { grid-template-columns: 1fr; } }
-      .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-      .meta { font-size: 0.85em; }
-      .track { position: relative; height: 16px; border-radius: 3px; border: 1px solid var(--vscode-panel-border); overflow: hidden; }
-      .run { position: absolute; top: 0; bottom: 0; }
-      .ok { background: var(--vscode-charts-green); }
-      .starting { background: var(--vscode-charts-yellow); }
-      .unhealthy { background: var(--vscode-charts-red); }
-      .stopped { background: repeating-linear-gradient(45deg, var(--vscode-descriptionForeground) 0 3px, transparent 3px 6px); }
-      .unknown { background: transparent; }
-      .legend { display: flex; gap: 12px; flex-wrap: wrap; font-size: 0.85em; margin-top: 6px; }
-      .legend span { display: inline-flex; gap: 4px; align-items: center; }
-      .sw { width: 10px; height: 10px; border-radius: 2px; display: inline-block; }
+      :host {
+        display: block;
+      }
+      .rows {
+        display: grid;
+        gap: 8px;
+      }
+      .row {
+        display: grid;
+        grid-template-columns: minmax(120px, 220px) 1fr;
+        gap: 4px 12px;
+        align-items: center;
+      }
+      @media (max-width: 560px) {
+        .row {
+          grid-template-columns: 1fr;
+        }
+      }
+      .name {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .meta {
+        font-size: 0.85em;
+      }
+      .track {
+        position: relative;
+        height: 16px;
+        border-radius: 3px;
+        border: 1px solid var(--vscode-panel-border);
+        overflow: hidden;
+      }
+      .run {
+        position: absolute;
+        top: 0;
+        bottom: 0;
+      }
+      .ok {
+        background: var(--vscode-charts-green);
+      }
+      .starting {
+        background: var(--vscode-charts-yellow);
+      }
+      .unhealthy {
+        background: var(--vscode-charts-red);
+      }
+      .stopped {
+        background: repeating-linear-gradient(45deg, var(--vscode-descriptionForeground) 0 3px, transparent 3px 6px);
+      }
+      .unknown {
+        background: transparent;
+      }
+      .legend {
+        display: flex;
+        gap: 12px;
+        flex-wrap: wrap;
+        font-size: 0.85em;
+        margin-top: 6px;
+      }
+      .legend span {
+        display: inline-flex;
+        gap: 4px;
+        align-items: center;
+      }
+      .sw {
+        width: 10px;
+        height: 10px;
+        border-radius: 2px;
+        display: inline-block;
+      }
     `,
   ];
 
@@ -140,26 +195,31 @@ export class RwContainerTimeline extends StoreElement {
           return html`<div class="row" data-container=${c.name}>
             <div>
               <div class="name" title=${`${c.name} (${c.image})`}>${c.name}</div>
-              <div class="meta muted">${c.state}${health ? ` · ${health}` : ''} · restarts ${fmtCount(c.restartCount)}
-                ${has(v('cpu_ratio')) ? ` · CPU ${fmtPercent(v('cpu_ratio'))}` : ''}${has(v('memory_used_bytes')) ? ` · ${fmtBytes(v('memory_used_bytes'))}` : ''}${has(v('uptime_seconds')) ? ` · up ${fmtSeconds(v('uptime_seconds'))}` : ''}</div>
+              <div class="meta muted">
+                ${c.state}${health ? ` · ${health}` : ''} · restarts ${fmtCount(c.restartCount)}
+                ${has(v('cpu_ratio')) ? ` · CPU ${fmtPercent(v('cpu_ratio'))}` : ''}${has(v('memory_used_bytes')) ? ` · ${fmtBytes(v('memory_used_bytes'))}` : ''}${has(v('uptime_seconds')) ? ` · up ${fmtSeconds(v('uptime_seconds'))}` : ''}
+              </div>
             </div>
             <div class="track" role="img" aria-label=${`${c.name} over the selected range: ${summary || 'no data'}`}>
               ${runs.map(
-                (r) => html`<div
-                  class="run ${r.state}"
-                  title=${LABEL[r.state]}
-                  .style=${styleProps({ left: `${(r.from * 100).toFixed(2)}%`, width: `${((r.to - r.from) * 100).toFixed(2)}%` })}
-                ></div>`,
+                (r) =>
+                  html`<div
+                    class="run ${r.state}"
+                    title=${LABEL[r.state]}
+                    .style=${styleProps({ left: `${(r.from * 100).toFixed(2)}%`, width: `${((r.to - r.from) * 100).toFixed(2)}%` })}
+                  ></div>`,
               )}
             </div>
           </div>`;
         })}
       </div>
-      ${containers.length
-        ? html`<div class="legend" aria-hidden="true">
-            ${(['ok', 'starting', 'unhealthy', 'stopped'] as TrackState[]).map((st) => html`<span><i class="sw ${st}"></i>${LABEL[st]}</span>`)}
-          </div>`
-        : nothing}
+      ${
+        containers.length
+          ? html`<div class="legend" aria-hidden="true">
+              ${(['ok', 'starting', 'unhealthy', 'stopped'] as TrackState[]).map((st) => html`<span><i class="sw ${st}"></i>${LABEL[st]}</span>`)}
+            </div>`
+          : nothing
+      }
     </section>`;
   }
 }

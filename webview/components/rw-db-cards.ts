@@ -16,11 +16,28 @@ export class RwDbCards extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; }
-      .db { display: flex; flex-direction: column; gap: 4px; }
-      .db rw-chart { --rw-chart-height: 110px; margin-top: 6px; }
-      .target { overflow-wrap: anywhere; }
-      .q { font-family: var(--vscode-editor-font-family); font-size: 0.85em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      :host {
+        display: block;
+      }
+      .db {
+        display: flex;
+        flex-direction: column;
+        gap: 4px;
+      }
+      .db rw-chart {
+        --rw-chart-height: 110px;
+        margin-top: 6px;
+      }
+      .target {
+        overflow-wrap: anywhere;
+      }
+      .q {
+        font-family: var(--vscode-editor-font-family);
+        font-size: 0.85em;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
     `,
   ];
 
@@ -38,24 +55,55 @@ export class RwDbCards extends StoreElement {
     return html`<article class="card db" aria-label=${`PostgreSQL ${name}`} data-source=${id}>
       <h3>PostgreSQL <span>${name}</span> ${sourceState(s.sources.get(id), v('up_state'))}</h3>
       <div class="muted target">${d?.target ?? ''}${d?.serverVersion ? ` · ${d.serverVersion}` : ''}${d?.isReplica ? ' · replica' : ''}</div>
-      <rw-meter label="Connections" .value=${v('connections_used_ratio') ?? (has(total) && has(max) && max > 0 ? total / max : null)}
-        text=${`${fmtNumber(active)} active · ${fmtNumber(idle)} idle / ${fmtNumber(max)}`}></rw-meter>
+      <rw-meter
+        label="Connections"
+        .value=${v('connections_used_ratio') ?? (has(total) && has(max) && max > 0 ? total / max : null)}
+        text=${`${fmtNumber(active)} active · ${fmtNumber(idle)} idle / ${fmtNumber(max)}`}
+      ></rw-meter>
       <dl class="kv">
-        <dt>Latency</dt><dd>${fmtSeconds(v('query_latency_seconds') ?? v('connect_latency_seconds'))}</dd>
-        <dt>Cache hit</dt><dd>${fmtPercent(v('cache_hit_ratio'))}</dd>
-        <dt>Transactions</dt><dd>${fmtNumber(v('xact_per_second'), '/s')}</dd>
-        <dt>Rows returned</dt><dd>${fmtNumber(v('rows_returned_per_second'), '/s')}</dd>
-        <dt>Deadlocks</dt><dd>${fmtNumber(v('deadlocks_per_second'), '/s')}</dd>
-        <dt>Size</dt><dd>${fmtBytes(v('database_size_bytes'))}</dd>
-        <dt>Longest query</dt><dd>${fmtSeconds(v('longest_query_seconds'))}</dd>
-        <dt>Blocked</dt><dd>${fmtNumber(v('blocked_count'))}</dd>
-        ${has(v('replication_lag_seconds')) ? html`<dt>Replication lag</dt><dd>${fmtSeconds(v('replication_lag_seconds'))}</dd>` : nothing}
+        <dt>Latency</dt>
+        <dd>${fmtSeconds(v('query_latency_seconds') ?? v('connect_latency_seconds'))}</dd>
+        <dt>Cache hit</dt>
+        <dd>${fmtPercent(v('cache_hit_ratio'))}</dd>
+        <dt>Transactions</dt>
+        <dd>${fmtNumber(v('xact_per_second'), '/s')}</dd>
+        <dt>Rows returned</dt>
+        <dd>${fmtNumber(v('rows_returned_per_second'), '/s')}</dd>
+        <dt>Deadlocks</dt>
+        <dd>${fmtNumber(v('deadlocks_per_second'), '/s')}</dd>
+        <dt>Size</dt>
+        <dd>${fmtBytes(v('database_size_bytes'))}</dd>
+        <dt>Longest query</dt>
+        <dd>${fmtSeconds(v('longest_query_seconds'))}</dd>
+        <dt>Blocked</dt>
+        <dd>${fmtNumber(v('blocked_count'))}</dd>
+        ${
+          has(v('replication_lag_seconds'))
+            ? html`<dt>Replication lag</dt>
+                <dd>${fmtSeconds(v('replication_lag_seconds'))}</dd>`
+            : nothing
+        }
       </dl>
       ${d?.longestQuery ? html`<div class="q" title=${d.longestQuery}>${d.longestQuery}</div>` : nothing}
-      ${advanced
-        ? html`<rw-chart .store=${s} heading="Transactions/s" .lines=${[{ name: p + 'xact_per_second', label: 'Transactions/s' }]} .fmt=${fmtPerSecond}></rw-chart>
-            <rw-chart .store=${s} heading="Connections" .lines=${[{ name: p + 'connections_active_count', label: 'Active' }, { name: p + 'connections_idle_count', label: 'Idle' }]} .fmt=${fmtCount}></rw-chart>`
-        : nothing}
+      ${
+        advanced
+          ? html`<rw-chart
+                .store=${s}
+                heading="Transactions/s"
+                .lines=${[{ name: p + 'xact_per_second', label: 'Transactions/s' }]}
+                .fmt=${fmtPerSecond}
+              ></rw-chart>
+              <rw-chart
+                .store=${s}
+                heading="Connections"
+                .lines=${[
+                  { name: p + 'connections_active_count', label: 'Active' },
+                  { name: p + 'connections_idle_count', label: 'Idle' },
+                ]}
+                .fmt=${fmtCount}
+              ></rw-chart>`
+          : nothing
+      }
     </article>`;
   }
 
@@ -71,19 +119,31 @@ export class RwDbCards extends StoreElement {
     return html`<article class="card db" aria-label=${`Redis ${name}`} data-source=${id}>
       <h3>Redis <span>${name}</span> ${sourceState(s.sources.get(id), v('up_state'))}</h3>
       <div class="muted target">${d?.target ?? ''}${d?.version ? ` · ${d.version}` : ''}${d?.role ? ` · ${d.role}` : ''}</div>
-      <rw-meter label="Memory" .value=${v('memory_used_ratio')} text=${`${fmtBytes(used)} / ${has(max) && max > 0 ? fmtBytes(max) : 'no maxmemory'}`}></rw-meter>
+      <rw-meter
+        label="Memory"
+        .value=${v('memory_used_ratio')}
+        text=${`${fmtBytes(used)} / ${has(max) && max > 0 ? fmtBytes(max) : 'no maxmemory'}`}
+      ></rw-meter>
       <dl class="kv">
-        <dt>Latency</dt><dd>${fmtSeconds(v('ping_latency_seconds'))}</dd>
-        <dt>Clients</dt><dd>${fmtNumber(v('clients_connected_count'))} · ${fmtNumber(v('clients_blocked_count'))} blocked</dd>
-        <dt>Hit ratio</dt><dd>${has(v('hit_ratio')) ? fmtPercent(v('hit_ratio')) : `${NA} (no traffic)`}</dd>
-        <dt>Ops</dt><dd>${fmtNumber(v('ops_per_second'), '/s')}</dd>
-        <dt>Evicted / expired</dt><dd>${fmtNumber(v('evicted_keys_per_second'), '/s')} · ${fmtNumber(v('expired_keys_per_second'), '/s')}</dd>
-        <dt>Keys (db0)</dt><dd>${fmtNumber(v('db0_keys_count') ?? (v('up_state') === 1 ? 0 : null))}</dd>
+        <dt>Latency</dt>
+        <dd>${fmtSeconds(v('ping_latency_seconds'))}</dd>
+        <dt>Clients</dt>
+        <dd>${fmtNumber(v('clients_connected_count'))} · ${fmtNumber(v('clients_blocked_count'))} blocked</dd>
+        <dt>Hit ratio</dt>
+        <dd>${has(v('hit_ratio')) ? fmtPercent(v('hit_ratio')) : `${NA} (no traffic)`}</dd>
+        <dt>Ops</dt>
+        <dd>${fmtNumber(v('ops_per_second'), '/s')}</dd>
+        <dt>Evicted / expired</dt>
+        <dd>${fmtNumber(v('evicted_keys_per_second'), '/s')} · ${fmtNumber(v('expired_keys_per_second'), '/s')}</dd>
+        <dt>Keys (db0)</dt>
+        <dd>${fmtNumber(v('db0_keys_count') ?? (v('up_state') === 1 ? 0 : null))}</dd>
       </dl>
-      ${advanced
-        ? html`<rw-chart .store=${s} heading="Ops/s" .lines=${[{ name: p + 'ops_per_second', label: 'Ops/s' }]} .fmt=${fmtPerSecond}></rw-chart>
-            <rw-chart .store=${s} heading="Memory used" .lines=${[{ name: p + 'memory_used_bytes', label: 'Memory used' }]} .fmt=${fmtBytes}></rw-chart>`
-        : nothing}
+      ${
+        advanced
+          ? html`<rw-chart .store=${s} heading="Ops/s" .lines=${[{ name: p + 'ops_per_second', label: 'Ops/s' }]} .fmt=${fmtPerSecond}></rw-chart>
+              <rw-chart .store=${s} heading="Memory used" .lines=${[{ name: p + 'memory_used_bytes', label: 'Memory used' }]} .fmt=${fmtBytes}></rw-chart>`
+          : nothing
+      }
     </article>`;
   }
 

@@ -14,17 +14,50 @@ export class RwGpuCard extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; min-width: 0; }
-      .card.alerting { border-color: var(--vscode-editorWarning-foreground); }
-      .card.critical { border-color: var(--vscode-editorError-foreground); }
-      .card.selected { outline: 1px solid var(--vscode-focusBorder); }
-      .top { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
-      .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-      .notes { font-size: 0.85em; margin-top: 4px; }
-      .health { font-size: 0.9em; margin: 2px 0 4px; }
-      .health.degraded { color: var(--vscode-editorWarning-foreground); }
-      .health.action-needed { color: var(--vscode-editorError-foreground); font-weight: 600; }
-      .health ul { margin: 2px 0 0; padding-left: 1.2em; font-weight: normal; }
+      :host {
+        display: block;
+        min-width: 0;
+      }
+      .card.alerting {
+        border-color: var(--vscode-editorWarning-foreground);
+      }
+      .card.critical {
+        border-color: var(--vscode-editorError-foreground);
+      }
+      .card.selected {
+        outline: 1px solid var(--vscode-focusBorder);
+      }
+      .top {
+        display: flex;
+        align-items: baseline;
+        justify-content: space-between;
+        gap: 8px;
+      }
+      .name {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .notes {
+        font-size: 0.85em;
+        margin-top: 4px;
+      }
+      .health {
+        font-size: 0.9em;
+        margin: 2px 0 4px;
+      }
+      .health.degraded {
+        color: var(--vscode-editorWarning-foreground);
+      }
+      .health.action-needed {
+        color: var(--vscode-editorError-foreground);
+        font-weight: 600;
+      }
+      .health ul {
+        margin: 2px 0 0;
+        padding-left: 1.2em;
+        font-weight: normal;
+      }
     `,
   ];
 
@@ -49,12 +82,20 @@ export class RwGpuCard extends StoreElement {
     const advanced = s.ui.mode === 'advanced';
     return html`<article class="card ${cls} ${this.selected ? 'selected' : ''}" aria-label=${`GPU ${i}: ${d?.name ?? ''}`}>
       <h3><span class="muted">GPU ${i}</span> <span class="name" title=${d?.name ?? ''}>${d?.name ?? NA}</span></h3>
-      ${d?.health
-        ? html`<div class="health ${d.health.verdict}" role="status">
-            ${d.health.verdict === 'healthy' ? '✓ healthy' : d.health.verdict === 'degraded' ? '⚠ degraded' : '✖ action needed'}
-            ${d.health.reasons.length ? html`<ul>${d.health.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : nothing}
-          </div>`
-        : nothing}
+      ${
+        d?.health
+          ? html`<div class="health ${d.health.verdict}" role="status">
+              ${d.health.verdict === 'healthy' ? '✓ healthy' : d.health.verdict === 'degraded' ? '⚠ degraded' : '✖ action needed'}
+              ${
+                d.health.reasons.length
+                  ? html`<ul>
+                      ${d.health.reasons.map((r) => html`<li>${r}</li>`)}
+                    </ul>`
+                  : nothing
+              }
+            </div>`
+          : nothing
+      }
       <div class="top">
         <span class="big" aria-label="utilisation">${fmtPercent(util)}</span>
         <span class="num">${fmtCelsius(v('temperature_celsius'))}</span>
@@ -62,18 +103,36 @@ export class RwGpuCard extends StoreElement {
       <rw-meter label="VRAM" .value=${memRatio} text=${fmtUsedTotal(used, total)} warn="0.99" crit="2"></rw-meter>
       <rw-meter label="Power" .value=${powerRatio} text=${`${fmtWatts(power)} / ${fmtWatts(limit)}`} warn="2" crit="2"></rw-meter>
       <dl class="kv">
-        ${has(v('sm_activity_ratio')) ? html`<dt title="GPM: share of SMs busy (kernel time is the share of time any kernel ran)">SM active</dt><dd>${fmtPercent(v('sm_activity_ratio'))} <span class="muted">· kernel time ${fmtPercent(util)}</span></dd>` : nothing}
-        <dt>SM clock</dt><dd>${fmtHertz(v('sm_clock_hertz'))}${has(v('sm_clock_max_hertz')) ? html` <span class="muted">/ ${fmtHertz(v('sm_clock_max_hertz'))}</span>` : nothing}</dd>
-        <dt>Mem clock</dt><dd>${fmtHertz(v('memory_clock_hertz'))}</dd>
-        <dt>Fan</dt><dd>${fmtPercent(v('fan_ratio'))}</dd>
-        ${advanced
-          ? html`<dt>Mem util</dt><dd>${fmtPercent(v('memory_utilization_ratio'))}</dd>
-              <dt>P-state</dt><dd>${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}</dd>
-              <dt>PCIe rx/tx</dt><dd>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s · ${fmtBytes(v('pcie_tx_bytes_per_second'))}/s</dd>
-              <dt>Enc/Dec</dt><dd>${fmtPercent(v('encoder_utilization_ratio'))} · ${fmtPercent(v('decoder_utilization_ratio'))}</dd>
-              <dt>ECC errors</dt><dd>${has(v('ecc_volatile_errors_count')) ? String(v('ecc_volatile_errors_count')) : NA}</dd>
-              <dt>HW slowdown</dt><dd>${fmtPercent(v('hw_slowdown_ratio'))}</dd>`
-          : nothing}
+        ${
+          has(v('sm_activity_ratio'))
+            ? html`<dt title="GPM: share of SMs busy (kernel time is the share of time any kernel ran)">SM active</dt>
+                <dd>${fmtPercent(v('sm_activity_ratio'))} <span class="muted">· kernel time ${fmtPercent(util)}</span></dd>`
+            : nothing
+        }
+        <dt>SM clock</dt>
+        <dd>
+          ${fmtHertz(v('sm_clock_hertz'))}${has(v('sm_clock_max_hertz')) ? html` <span class="muted">/ ${fmtHertz(v('sm_clock_max_hertz'))}</span>` : nothing}
+        </dd>
+        <dt>Mem clock</dt>
+        <dd>${fmtHertz(v('memory_clock_hertz'))}</dd>
+        <dt>Fan</dt>
+        <dd>${fmtPercent(v('fan_ratio'))}</dd>
+        ${
+          advanced
+            ? html`<dt>Mem util</dt>
+                <dd>${fmtPercent(v('memory_utilization_ratio'))}</dd>
+                <dt>P-state</dt>
+                <dd>${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}</dd>
+                <dt>PCIe rx/tx</dt>
+                <dd>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s · ${fmtBytes(v('pcie_tx_bytes_per_second'))}/s</dd>
+                <dt>Enc/Dec</dt>
+                <dd>${fmtPercent(v('encoder_utilization_ratio'))} · ${fmtPercent(v('decoder_utilization_ratio'))}</dd>
+                <dt>ECC errors</dt>
+                <dd>${has(v('ecc_volatile_errors_count')) ? String(v('ecc_volatile_errors_count')) : NA}</dd>
+                <dt>HW slowdown</dt>
+                <dd>${fmtPercent(v('hw_slowdown_ratio'))}</dd>`
+            : nothing
+        }
       </dl>
       ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing}
       ${d && d.notes.length ? html`<div class="notes muted">${d.notes.join(' · ')}</div>` : nothing}

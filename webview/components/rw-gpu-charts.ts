@@ -12,7 +12,14 @@ import './rw-chart';
 /** GPU charts. */
 @customElement('rw-gpu-charts')
 export class RwGpuCharts extends LitElement {
-  static override styles = [shared, css`:host { display: block; }`];
+  static override styles = [
+    shared,
+    css`
+      :host {
+        display: block;
+      }
+    `,
+  ];
 
   @property({ attribute: false }) store!: DashboardStore;
   /** GPU indices to draw (one in single view, all in compare view). */
@@ -25,10 +32,21 @@ export class RwGpuCharts extends LitElement {
   override render() {
     const one = this.gpus.length === 1 ? `GPU ${this.gpus[0]} ` : '';
     return html`<div class="charts">
-      <rw-chart .store=${this.store} heading=${`${one}Utilisation`} .lines=${this.lines('utilization_ratio', 'Utilisation')} .fmt=${fmtPercent} .yMax=${1}></rw-chart>
+      <rw-chart
+        .store=${this.store}
+        heading=${`${one}Utilisation`}
+        .lines=${this.lines('utilization_ratio', 'Utilisation')}
+        .fmt=${fmtPercent}
+        .yMax=${1}
+      ></rw-chart>
       <rw-chart .store=${this.store} heading=${`${one}VRAM used`} .lines=${this.lines('memory_used_bytes', 'VRAM used')} .fmt=${fmtBytes}></rw-chart>
       <rw-chart .store=${this.store} heading=${`${one}Temperature`} .lines=${this.lines('temperature_celsius', 'Temperature')} .fmt=${fmtCelsius}></rw-chart>
-      <rw-chart .store=${this.store} heading=${`${one}Power`} .lines=${this.gpus.length > 1 ? this.lines('power_watts', 'Power') : [...this.lines('power_watts', 'Power draw'), ...this.lines('power_limit_watts', 'Limit')]} .fmt=${fmtWatts}></rw-chart>
+      <rw-chart
+        .store=${this.store}
+        heading=${`${one}Power`}
+        .lines=${this.gpus.length > 1 ? this.lines('power_watts', 'Power') : [...this.lines('power_watts', 'Power draw'), ...this.lines('power_limit_watts', 'Limit')]}
+        .fmt=${fmtWatts}
+      ></rw-chart>
     </div>`;
   }
 }

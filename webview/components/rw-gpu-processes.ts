@@ -52,17 +52,53 @@ export class RwGpuProcesses extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; margin-top: 10px; }
-      .scroll { overflow-x: auto; }
-      table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-      caption { text-align: left; font-weight: 600; margin-bottom: 4px; }
-      th, td { padding: 3px 8px; border-bottom: 1px solid var(--vscode-panel-border); white-space: nowrap; }
-      td.name { max-width: 240px; overflow: hidden; text-overflow: ellipsis; }
-      th { text-align: left; font-weight: 600; }
-      .r { text-align: right; }
-      th button { all: unset; cursor: pointer; display: inline-flex; gap: 4px; }
-      th button:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
-      tbody tr:hover { background: var(--vscode-list-hoverBackground); }
+      :host {
+        display: block;
+        margin-top: 10px;
+      }
+      .scroll {
+        overflow-x: auto;
+      }
+      table {
+        border-collapse: collapse;
+        width: 100%;
+        font-variant-numeric: tabular-nums;
+      }
+      caption {
+        text-align: left;
+        font-weight: 600;
+        margin-bottom: 4px;
+      }
+      th,
+      td {
+        padding: 3px 8px;
+        border-bottom: 1px solid var(--vscode-panel-border);
+        white-space: nowrap;
+      }
+      td.name {
+        max-width: 240px;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      th {
+        text-align: left;
+        font-weight: 600;
+      }
+      .r {
+        text-align: right;
+      }
+      th button {
+        all: unset;
+        cursor: pointer;
+        display: inline-flex;
+        gap: 4px;
+      }
+      th button:focus-visible {
+        outline: 1px solid var(--vscode-focusBorder);
+      }
+      tbody tr:hover {
+        background: var(--vscode-list-hoverBackground);
+      }
     `,
   ];
 
@@ -82,7 +118,10 @@ export class RwGpuProcesses extends StoreElement {
     const rows = sortProcesses(procs, this.key, this.sortDir);
     return html`<div class="scroll">
       <table>
-        <caption>GPU processes <span class="muted">(${procs.length})</span></caption>
+        <caption>
+          GPU processes
+          <span class="muted">(${procs.length})</span>
+        </caption>
         <thead>
           <tr>
             ${COLUMNS.map((c) => {
@@ -97,22 +136,29 @@ export class RwGpuProcesses extends StoreElement {
           </tr>
         </thead>
         <tbody>
-          ${rows.length === 0
-            ? html`<tr><td colspan=${COLUMNS.length} class="muted">No processes are using a GPU.</td></tr>`
-            : rows.map(
-                (p) => html`<tr>
-                  <td class="r">${p.pid}</td>
-                  <td class="name" title=${p.command ?? p.name ?? ''}>${p.name ?? NA}${p.alive === false ? html` <span class="muted">(exited)</span>` : nothing}</td>
-                  <td>${p.user ?? NA}</td>
-                  <td class="name" title=${p.owner?.note ?? ownerLabel(p.owner) ?? ''}>${ownerLabel(p.owner) ?? NA}</td>
-                  <td class="r" title=${p.startTime ? new Date(p.startTime).toString() : ''}>${fmtStart(p.startTime)}</td>
-                  <td class="r">${p.gpuIndex}</td>
-                  <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
-                  <td class="r">${fmtPercent(p.smUtilRatio)}</td>
-                  <td class="r">${fmtPercent(p.memUtilRatio ?? null)}</td>
-                  <td class="r">${fmtPercent(p.encoderUtilRatio ?? null)} · ${fmtPercent(p.decoderUtilRatio ?? null)}</td>
-                </tr>`,
-              )}
+          ${
+            rows.length === 0
+              ? html`<tr>
+                  <td colspan=${COLUMNS.length} class="muted">No processes are using a GPU.</td>
+                </tr>`
+              : rows.map(
+                  (p) =>
+                    html`<tr>
+                      <td class="r">${p.pid}</td>
+                      <td class="name" title=${p.command ?? p.name ?? ''}>
+                        ${p.name ?? NA}${p.alive === false ? html` <span class="muted">(exited)</span>` : nothing}
+                      </td>
+                      <td>${p.user ?? NA}</td>
+                      <td class="name" title=${p.owner?.note ?? ownerLabel(p.owner) ?? ''}>${ownerLabel(p.owner) ?? NA}</td>
+                      <td class="r" title=${p.startTime ? new Date(p.startTime).toString() : ''}>${fmtStart(p.startTime)}</td>
+                      <td class="r">${p.gpuIndex}</td>
+                      <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
+                      <td class="r">${fmtPercent(p.smUtilRatio)}</td>
+                      <td class="r">${fmtPercent(p.memUtilRatio ?? null)}</td>
+                      <td class="r">${fmtPercent(p.encoderUtilRatio ?? null)} · ${fmtPercent(p.decoderUtilRatio ?? null)}</td>
+                    </tr>`,
+                )
+          }
         </tbody>
       </table>
     </div>`;

@@ -20,10 +20,29 @@ export class RwGpuRow extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; }
-      .tools { display: inline-flex; flex-wrap: wrap; gap: 6px; align-items: center; text-transform: none; letter-spacing: normal; font-weight: normal; min-width: 0; max-width: 100%; }
-      vscode-single-select { width: 300px; max-width: 100%; }
-      .sub { font-weight: normal; text-transform: none; letter-spacing: normal; }
+      :host {
+        display: block;
+      }
+      .tools {
+        display: inline-flex;
+        flex-wrap: wrap;
+        gap: 6px;
+        align-items: center;
+        text-transform: none;
+        letter-spacing: normal;
+        font-weight: normal;
+        min-width: 0;
+        max-width: 100%;
+      }
+      vscode-single-select {
+        width: 300px;
+        max-width: 100%;
+      }
+      .sub {
+        font-weight: normal;
+        text-transform: none;
+        letter-spacing: normal;
+      }
     `,
   ];
 
@@ -40,40 +59,50 @@ export class RwGpuRow extends StoreElement {
     return html`<section aria-labelledby="gpu-h">
       <h2 id="gpu-h">
         GPUs
-        <span class="sub muted">${devices.length} · ${d?.backend ?? ''}${d?.driverVersion ? ` · driver ${d.driverVersion}` : ''}${d?.cudaVersion ? ` · CUDA ${d.cudaVersion}` : ''}</span>
-        ${indices.length > 1 && advanced
-          ? html`<span class="tools">
-              <vscode-button
-                secondary
-                data-control="compare"
-                aria-pressed=${compare ? 'true' : 'false'}
-                aria-label="Compare all GPUs on the same charts"
-                @click=${() => s.setUi({ gpuView: compare ? 'single' : 'compare' })}
-                >${compare ? 'Compare: on' : 'Compare: off'}</vscode-button
-              >
-              ${compare
-                ? nothing
-                : html`<vscode-single-select
-                    aria-label="GPU shown in the charts"
-                    data-control="gpu-select"
-                    .value=${String(sel)}
-                    @change=${(e: Event) => s.setUi({ gpu: Number((e.target as HTMLInputElement).value) })}
-                  >
-                    ${devices.map((x) => html`<vscode-option value=${String(x.index)} ?selected=${x.index === sel}>GPU ${x.index}: ${x.name}</vscode-option>`)}
-                  </vscode-single-select>`}
-            </span>`
-          : nothing}
+        <span class="sub muted"
+          >${devices.length} ·
+          ${d?.backend ?? ''}${d?.driverVersion ? ` · driver ${d.driverVersion}` : ''}${d?.cudaVersion ? ` · CUDA ${d.cudaVersion}` : ''}</span
+        >
+        ${
+          indices.length > 1 && advanced
+            ? html`<span class="tools">
+                <vscode-button
+                  secondary
+                  data-control="compare"
+                  aria-pressed=${compare ? 'true' : 'false'}
+                  aria-label="Compare all GPUs on the same charts"
+                  @click=${() => s.setUi({ gpuView: compare ? 'single' : 'compare' })}
+                  >${compare ? 'Compare: on' : 'Compare: off'}</vscode-button
+                >
+                ${
+                  compare
+                    ? nothing
+                    : html`<vscode-single-select
+                        aria-label="GPU shown in the charts"
+                        data-control="gpu-select"
+                        .value=${String(sel)}
+                        @change=${(e: Event) => s.setUi({ gpu: Number((e.target as HTMLInputElement).value) })}
+                      >
+                        ${devices.map((x) => html`<vscode-option value=${String(x.index)} ?selected=${x.index === sel}>GPU ${x.index}: ${x.name}</vscode-option>`)}
+                      </vscode-single-select>`
+                }
+              </span>`
+            : nothing
+        }
       </h2>
       <rw-gpu-table .store=${s}></rw-gpu-table>
-      ${advanced
-        ? html`<div class="cards">
-            ${devices.map((x) => html`<rw-gpu-card .store=${s} .index=${x.index} .device=${x} ?selected=${!compare && indices.length > 1 && x.index === sel}></rw-gpu-card>`)}
-          </div>`
-        : nothing}
-      ${advanced
-        ? html`<rw-gpu-charts .store=${s} .gpus=${compare ? indices : [sel]}></rw-gpu-charts>
-            <rw-gpu-processes .store=${s}></rw-gpu-processes>`
-        : nothing}
+      ${
+        advanced
+          ? html`<div class="cards">
+              ${devices.map((x) => html`<rw-gpu-card .store=${s} .index=${x.index} .device=${x} ?selected=${!compare && indices.length > 1 && x.index === sel}></rw-gpu-card>`)}
+            </div>`
+          : nothing
+      }
+      ${
+        advanced
+          ? html`<rw-gpu-charts .store=${s} .gpus=${compare ? indices : [sel]}></rw-gpu-charts> <rw-gpu-processes .store=${s}></rw-gpu-processes>`
+          : nothing
+      }
     </section>`;
   }
 }

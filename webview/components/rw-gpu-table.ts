@@ -12,7 +12,10 @@ import { StoreElement } from './store-element';
 
 /** A GPU's name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
 export function shortName(name: string): string {
-  return name.replace(/^NVIDIA\s+/i, '').replace(/^(GeForce|Tesla|Quadro)\s+/i, '').trim();
+  return name
+    .replace(/^NVIDIA\s+/i, '')
+    .replace(/^(GeForce|Tesla|Quadro)\s+/i, '')
+    .trim();
 }
 
 /** The process holding the most VRAM on a GPU. */
@@ -28,22 +31,76 @@ export class RwGpuTable extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; margin: 6px 0 10px; }
-      .t { display: grid; grid-template-columns: auto minmax(0, 10em) minmax(7em, 1fr) minmax(10em, 1.4fr) auto auto minmax(0, 1.2fr); gap: 2px 10px; align-items: center; font-size: 0.92em; }
-      .h { font-size: 0.85em; text-transform: uppercase; letter-spacing: 0.04em; }
-      .row { display: contents; cursor: pointer; }
-      .num { font-variant-numeric: tabular-nums; white-space: nowrap; text-align: right; }
-      .idx { font-weight: 700; white-space: nowrap; }
-      .name, .proc { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-      .bar { display: grid; grid-template-columns: minmax(2em, 1fr) auto; gap: 6px; align-items: center; min-width: 0; }
-      .track { height: 6px; border-radius: 3px; overflow: hidden; background: color-mix(in srgb, var(--vscode-foreground, #888) 16%, transparent); outline: 1px solid var(--vscode-contrastBorder, transparent); }
-      .fill { height: 100%; background: var(--vscode-charts-blue, #3794ff); }
-      .hot { color: var(--vscode-errorForeground, #f14c4c); font-weight: 600; }
-      .sel .idx { text-decoration: underline; }
+      :host {
+        display: block;
+        margin: 6px 0 10px;
+      }
+      .t {
+        display: grid;
+        grid-template-columns: auto minmax(0, 10em) minmax(7em, 1fr) minmax(10em, 1.4fr) auto auto minmax(0, 1.2fr);
+        gap: 2px 10px;
+        align-items: center;
+        font-size: 0.92em;
+      }
+      .h {
+        font-size: 0.85em;
+        text-transform: uppercase;
+        letter-spacing: 0.04em;
+      }
+      .row {
+        display: contents;
+        cursor: pointer;
+      }
+      .num {
+        font-variant-numeric: tabular-nums;
+        white-space: nowrap;
+        text-align: right;
+      }
+      .idx {
+        font-weight: 700;
+        white-space: nowrap;
+      }
+      .name,
+      .proc {
+        min-width: 0;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .bar {
+        display: grid;
+        grid-template-columns: minmax(2em, 1fr) auto;
+        gap: 6px;
+        align-items: center;
+        min-width: 0;
+      }
+      .track {
+        height: 6px;
+        border-radius: 3px;
+        overflow: hidden;
+        background: color-mix(in srgb, var(--vscode-foreground, #888) 16%, transparent);
+        outline: 1px solid var(--vscode-contrastBorder, transparent);
+      }
+      .fill {
+        height: 100%;
+        background: var(--vscode-charts-blue, #3794ff);
+      }
+      .hot {
+        color: var(--vscode-errorForeground, #f14c4c);
+        font-weight: 600;
+      }
+      .sel .idx {
+        text-decoration: underline;
+      }
       /* Narrow (a sidebar, a phone): the name and power fold away; the numbers stay. */
       @media (max-width: 560px) {
-        .t { grid-template-columns: auto minmax(6em, 1fr) minmax(8.5em, 1.3fr) auto minmax(0, 1fr); }
-        .name, .pw { display: none; }
+        .t {
+          grid-template-columns: auto minmax(6em, 1fr) minmax(8.5em, 1.3fr) auto minmax(0, 1fr);
+        }
+        .name,
+        .pw {
+          display: none;
+        }
       }
     `,
   ];
@@ -62,7 +119,12 @@ export class RwGpuTable extends StoreElement {
     const devices: GpuDevice[] = gpus.flatMap(([, g]) => g.devices);
     if (devices.length === 0) return nothing;
     const procs = gpus.flatMap(([, g]) => g.processes);
-    const hot = new Set(s.activeAlerts().filter((a) => a.ruleId.startsWith('gpu-temperature')).map((a) => a.series));
+    const hot = new Set(
+      s
+        .activeAlerts()
+        .filter((a) => a.ruleId.startsWith('gpu-temperature'))
+        .map((a) => a.series),
+    );
     return html`<div class="t" role="table" aria-label="GPUs">
       <div class="row h muted" role="row">
         <span role="columnheader">GPU</span><span class="name" role="columnheader">Name</span><span role="columnheader">Util</span>
@@ -77,15 +139,22 @@ export class RwGpuTable extends StoreElement {
         const limit = v('power_limit_watts');
         const top = topProcess(procs, d.index);
         const temp = `gpu.${d.index}.temperature_celsius`;
-        return html`<div class="row ${s.ui.gpu === d.index ? 'sel' : ''}" role="row" data-gpu=${d.index} title=${`GPU ${d.index}: ${d.name}`}
-          @click=${() => s.setUi({ gpu: d.index, gpuView: 'single' })}>
+        return html`<div
+          class="row ${s.ui.gpu === d.index ? 'sel' : ''}"
+          role="row"
+          data-gpu=${d.index}
+          title=${`GPU ${d.index}: ${d.name}`}
+          @click=${() => s.setUi({ gpu: d.index, gpuView: 'single' })}
+        >
           <span class="idx" role="cell">${d.index}</span>
           <span class="name" role="cell">${shortName(d.name)}</span>
           <span role="cell">${this.bar(v('utilization_ratio'), fmtPercent(v('utilization_ratio')))}</span>
           <span role="cell">${this.bar(has(used) && has(total) && total > 0 ? used / total : null, fmtUsedTotal(used, total))}</span>
           <span class="num ${hot.has(temp) ? 'hot' : ''}" role="cell">${fmtCelsius(v('temperature_celsius'))}</span>
           <span class="num pw" role="cell">${has(power) ? `${fmtWatts(power)}${has(limit) ? ` / ${fmtWatts(limit)}` : ''}` : NA}</span>
-          <span class="proc" role="cell">${top ? `${top.name ?? top.pid}${top.user ? ` (${top.user})` : ''} · ${fmtBytes(top.usedMemoryBytes)}` : html`<span class="muted">—</span>`}</span>
+          <span class="proc" role="cell"
+            >${top ? `${top.name ?? top.pid}${top.user ? ` (${top.user})` : ''} · ${fmtBytes(top.usedMemoryBytes)}` : html`<span class="muted">—</span>`}</span
+          >
         </div>`;
       })}
     </div>`;

@@ -23,14 +23,47 @@ export class RwHeader extends StoreElement {
   static override styles = [
     shared,
     css`
-      header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; padding: 10px 0; border-bottom: 1px solid var(--vscode-panel-border); }
-      h1 { font-size: 1.25em; margin: 0; font-weight: 600; display: flex; align-items: baseline; gap: 8px; flex-wrap: wrap; min-width: 0; }
-      h1 small { font-weight: normal; font-size: 0.7em; }
-      .conn { display: inline-flex; align-items: center; gap: 6px; }
-      .conn .dot.ok { animation: none; }
-      .spacer { flex: 1; }
-      .reason { font-size: 0.9em; }
-      .err { color: var(--vscode-errorForeground); font-size: 0.9em; flex-basis: 100%; }
+      header {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px 16px;
+        padding: 10px 0;
+        border-bottom: 1px solid var(--vscode-panel-border);
+      }
+      h1 {
+        font-size: 1.25em;
+        margin: 0;
+        font-weight: 600;
+        display: flex;
+        align-items: baseline;
+        gap: 8px;
+        flex-wrap: wrap;
+        min-width: 0;
+      }
+      h1 small {
+        font-weight: normal;
+        font-size: 0.7em;
+      }
+      .conn {
+        display: inline-flex;
+        align-items: center;
+        gap: 6px;
+      }
+      .conn .dot.ok {
+        animation: none;
+      }
+      .spacer {
+        flex: 1;
+      }
+      .reason {
+        font-size: 0.9em;
+      }
+      .err {
+        color: var(--vscode-errorForeground);
+        font-size: 0.9em;
+        flex-basis: 100%;
+      }
     `,
   ];
 
@@ -41,7 +74,8 @@ export class RwHeader extends StoreElement {
     // "live" also requires samples arriving: a silent collector is not live.
     const fresh = live && s.lastSampleT > 0 && s.now() - s.lastSampleT < Math.max(5000, 3 * s.intervalMs);
     const dot = fresh ? 'ok' : live || c.state === 'connecting' || c.state === 'polling' ? 'warn' : 'bad';
-    const text = live && !fresh ? (s.lastSampleT ? `stale (last sample ${fmtAgo(s.lastSampleT, s.now())})` : 'waiting for samples') : STATE_TEXT[c.state] ?? c.state;
+    const text =
+      live && !fresh ? (s.lastSampleT ? `stale (last sample ${fmtAgo(s.lastSampleT, s.now())})` : 'waiting for samples') : (STATE_TEXT[c.state] ?? c.state);
     const h = s.host;
     return html`<header>
       <h1>

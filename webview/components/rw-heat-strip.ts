@@ -12,10 +12,24 @@ export class RwHeatStrip extends LitElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; margin: 6px 0; }
-      .strip { display: grid; grid-template-columns: repeat(auto-fit, minmax(10px, 1fr)); gap: 2px; }
-      .c { height: 14px; border-radius: 2px; background: color-mix(in srgb, var(--vscode-charts-red, #f14c4c) var(--load), var(--vscode-badge-background, #8884)); outline: 1px solid var(--vscode-contrastBorder, transparent); }
-      .c.na { background: repeating-linear-gradient(45deg, transparent 0 3px, var(--vscode-badge-background, #8884) 3px 6px); }
+      :host {
+        display: block;
+        margin: 6px 0;
+      }
+      .strip {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(10px, 1fr));
+        gap: 2px;
+      }
+      .c {
+        height: 14px;
+        border-radius: 2px;
+        background: color-mix(in srgb, var(--vscode-charts-red, #f14c4c) var(--load), var(--vscode-badge-background, #8884));
+        outline: 1px solid var(--vscode-contrastBorder, transparent);
+      }
+      .c.na {
+        background: repeating-linear-gradient(45deg, transparent 0 3px, var(--vscode-badge-background, #8884) 3px 6px);
+      }
     `,
   ];
 
@@ -26,11 +40,12 @@ export class RwHeatStrip extends LitElement {
     const summary = this.values.map((v, i) => `core ${i} ${fmtPercent(v)}`).join(', ');
     return html`<div class="strip" role="img" aria-label=${`Per-core CPU: ${summary}`}>
       ${this.values.map(
-        (v, i) => html`<div
-          class="c ${has(v) ? '' : 'na'}"
-          title=${`core ${i}: ${fmtPercent(v)}`}
-          .style=${styleProps({ '--load': has(v) ? `${Math.round(Math.max(0, Math.min(1, v)) * 100)}%` : '0%' })}
-        ></div>`,
+        (v, i) =>
+          html`<div
+            class="c ${has(v) ? '' : 'na'}"
+            title=${`core ${i}: ${fmtPercent(v)}`}
+            .style=${styleProps({ '--load': has(v) ? `${Math.round(Math.max(0, Math.min(1, v)) * 100)}%` : '0%' })}
+          ></div>`,
       )}
     </div>`;
   }

@@ -12,7 +12,6 @@ import './rw-chart';
 import './rw-heat-strip';
 import './rw-meter';
 
-
 const CPU_LINES = [{ name: 'host.cpu_busy_ratio', label: 'CPU busy' }];
 const MEM_LINES = [
   { name: 'host.memory_used_bytes', label: 'RAM used' },
@@ -30,7 +29,14 @@ const NET_LINES = [
 /** The host section. */
 @customElement('rw-host-row')
 export class RwHostRow extends StoreElement {
-  static override styles = [shared, css`:host { display: block; }`];
+  static override styles = [
+    shared,
+    css`
+      :host {
+        display: block;
+      }
+    `,
+  ];
 
   override render() {
     const s = this.store;
@@ -51,13 +57,29 @@ export class RwHostRow extends StoreElement {
           <h3>CPU <span class="muted">${d.cores} cores</span></h3>
           <div class="big">${fmtPercent(v('host.cpu_busy_ratio'))}</div>
           <rw-heat-strip .values=${cores}></rw-heat-strip>
-          <dl class="kv"><dt>Load 1/5/15</dt><dd>${fmtNumber(v('host.load1_count'))} · ${fmtNumber(v('host.load5_count'))} · ${fmtNumber(v('host.load15_count'))}</dd></dl>
+          <dl class="kv">
+            <dt>Load 1/5/15</dt>
+            <dd>${fmtNumber(v('host.load1_count'))} · ${fmtNumber(v('host.load5_count'))} · ${fmtNumber(v('host.load15_count'))}</dd>
+          </dl>
         </article>
         <article class="card" aria-label="Memory">
           <h3>Memory</h3>
-          <rw-meter label="RAM" .value=${v('host.memory_used_ratio') ?? ratio(memUsed, memTotal)} text=${fmtUsedTotal(memUsed, memTotal)} warn="0.85" crit="0.95"></rw-meter>
-          <rw-meter label="Swap" .value=${ratio(swapUsed, swapTotal)} text=${has(swapTotal) && swapTotal === 0 ? 'none' : fmtUsedTotal(swapUsed, swapTotal)}></rw-meter>
-          <dl class="kv"><dt>Available</dt><dd>${fmtBytes(v('host.memory_available_bytes'))}</dd></dl>
+          <rw-meter
+            label="RAM"
+            .value=${v('host.memory_used_ratio') ?? ratio(memUsed, memTotal)}
+            text=${fmtUsedTotal(memUsed, memTotal)}
+            warn="0.85"
+            crit="0.95"
+          ></rw-meter>
+          <rw-meter
+            label="Swap"
+            .value=${ratio(swapUsed, swapTotal)}
+            text=${has(swapTotal) && swapTotal === 0 ? 'none' : fmtUsedTotal(swapUsed, swapTotal)}
+          ></rw-meter>
+          <dl class="kv">
+            <dt>Available</dt>
+            <dd>${fmtBytes(v('host.memory_available_bytes'))}</dd>
+          </dl>
         </article>
         <article class="card" aria-label="Disks">
           <h3>Disks</h3>
@@ -69,24 +91,31 @@ export class RwHostRow extends StoreElement {
             const r = v(mountSeries(m.mount, 'used_ratio')) ?? dfUsedRatio(used, avail);
             return html`<rw-meter label=${m.mount} .value=${r} text=${`${fmtPercent(r)} · ${fmtBytes(avail)} free`} warn="0.8" crit="0.9"></rw-meter>`;
           })}
-          <dl class="kv"><dt>Read / write</dt><dd>${fmtRate(v('host.disk_read_bytes_per_second'))} · ${fmtRate(v('host.disk_write_bytes_per_second'))}</dd></dl>
+          <dl class="kv">
+            <dt>Read / write</dt>
+            <dd>${fmtRate(v('host.disk_read_bytes_per_second'))} · ${fmtRate(v('host.disk_write_bytes_per_second'))}</dd>
+          </dl>
         </article>
         <article class="card" aria-label="Network">
           <h3>Network <span class="muted">${d.interfaces.filter((i) => i !== 'lo').join(', ')}</span></h3>
           <dl class="kv">
-            <dt>Receive</dt><dd>${fmtRate(v('host.net_rx_bytes_per_second'))}</dd>
-            <dt>Transmit</dt><dd>${fmtRate(v('host.net_tx_bytes_per_second'))}</dd>
+            <dt>Receive</dt>
+            <dd>${fmtRate(v('host.net_rx_bytes_per_second'))}</dd>
+            <dt>Transmit</dt>
+            <dd>${fmtRate(v('host.net_tx_bytes_per_second'))}</dd>
           </dl>
         </article>
       </div>
-      ${advanced
-        ? html`<div class="charts">
-            <rw-chart .store=${s} heading="CPU busy" .lines=${CPU_LINES} .fmt=${fmtPercent} .yMax=${1}></rw-chart>
-            <rw-chart .store=${s} heading="Memory" .lines=${MEM_LINES} .fmt=${fmtBytes}></rw-chart>
-            <rw-chart .store=${s} heading="Disk I/O" .lines=${DISK_LINES} .fmt=${fmtRate}></rw-chart>
-            <rw-chart .store=${s} heading="Network" .lines=${NET_LINES} .fmt=${fmtRate}></rw-chart>
-          </div>`
-        : nothing}
+      ${
+        advanced
+          ? html`<div class="charts">
+              <rw-chart .store=${s} heading="CPU busy" .lines=${CPU_LINES} .fmt=${fmtPercent} .yMax=${1}></rw-chart>
+              <rw-chart .store=${s} heading="Memory" .lines=${MEM_LINES} .fmt=${fmtBytes}></rw-chart>
+              <rw-chart .store=${s} heading="Disk I/O" .lines=${DISK_LINES} .fmt=${fmtRate}></rw-chart>
+              <rw-chart .store=${s} heading="Network" .lines=${NET_LINES} .fmt=${fmtRate}></rw-chart>
+            </div>`
+          : nothing
+      }
     </section>`;
   }
 }

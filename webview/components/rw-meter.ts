@@ -12,22 +12,52 @@ export class RwMeter extends LitElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; margin: 4px 0; }
-      .row { display: flex; justify-content: space-between; gap: 8px; font-size: 0.92em; }
+      :host {
+        display: block;
+        margin: 4px 0;
+      }
+      .row {
+        display: flex;
+        justify-content: space-between;
+        gap: 8px;
+        font-size: 0.92em;
+      }
       /* The label may shrink; the number never truncates or wraps. */
-      .row span:first-child { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-      .row span:last-child { flex: none; font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
+      .row span:first-child {
+        min-width: 0;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .row span:last-child {
+        flex: none;
+        font-variant-numeric: tabular-nums;
+        text-align: right;
+        white-space: nowrap;
+      }
       /* The track is a neutral tint of the text colour, never the badge colour (blue like the fill in
          VS Code's default themes, which drew 1 % as a full bar); high-contrast themes add a border. */
       .track {
-        height: 6px; border-radius: 3px; overflow: hidden; margin-top: 2px;
+        height: 6px;
+        border-radius: 3px;
+        overflow: hidden;
+        margin-top: 2px;
         background: color-mix(in srgb, var(--vscode-foreground, #888) 16%, transparent);
         outline: 1px solid var(--vscode-contrastBorder, transparent);
       }
-      .track.na { background: repeating-linear-gradient(45deg, transparent 0 4px, color-mix(in srgb, var(--vscode-foreground, #888) 16%, transparent) 4px 8px); }
-      .fill { height: 100%; background: var(--vscode-charts-blue, #3794ff); }
-      .fill.warn { background: var(--vscode-charts-yellow, #cca700); }
-      .fill.crit { background: var(--vscode-charts-red, #f14c4c); }
+      .track.na {
+        background: repeating-linear-gradient(45deg, transparent 0 4px, color-mix(in srgb, var(--vscode-foreground, #888) 16%, transparent) 4px 8px);
+      }
+      .fill {
+        height: 100%;
+        background: var(--vscode-charts-blue, #3794ff);
+      }
+      .fill.warn {
+        background: var(--vscode-charts-yellow, #cca700);
+      }
+      .fill.crit {
+        background: var(--vscode-charts-red, #f14c4c);
+      }
     `,
   ];
 

@@ -25,11 +25,24 @@ export class RwModelCards extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; }
-      .m rw-chart { --rw-chart-height: 120px; margin-top: 6px; }
-      ul { margin: 4px 0; padding-left: 18px; }
-      .url { overflow-wrap: anywhere; }
-      .err { color: var(--vscode-errorForeground); overflow-wrap: anywhere; }
+      :host {
+        display: block;
+      }
+      .m rw-chart {
+        --rw-chart-height: 120px;
+        margin-top: 6px;
+      }
+      ul {
+        margin: 4px 0;
+        padding-left: 18px;
+      }
+      .url {
+        overflow-wrap: anywhere;
+      }
+      .err {
+        color: var(--vscode-errorForeground);
+        overflow-wrap: anywhere;
+      }
     `,
   ];
 
@@ -54,28 +67,46 @@ export class RwModelCards extends StoreElement {
       ${has(total) ? html`<rw-meter label="Slots busy" .value=${total > 0 && has(busy) ? busy / total : null} text=${`${fmtCount(busy)} / ${fmtCount(total)}`}></rw-meter>` : nothing}
       ${has(v('kv_cache_usage_ratio')) ? html`<rw-meter label="KV cache" .value=${v('kv_cache_usage_ratio')} text=${fmtPercent(v('kv_cache_usage_ratio'))}></rw-meter>` : nothing}
       <dl class="kv">
-        <dt>Response</dt><dd>${fmtSeconds(v('latency_seconds'))}</dd>
-        <dt>VRAM held</dt><dd title=${srv.vramNote ?? ''}>${fmtBytes(vram)}${!has(vram) && srv.vramNote ? html` <span class="muted">(${srv.vramNote})</span>` : nothing}</dd>
-        <dt>Running / waiting</dt><dd>${fmtCount(v('requests_running_count'))} · ${fmtCount(v('requests_waiting_count'))}</dd>
-        <dt>Throughput</dt><dd>${has(gen) ? fmtNumber(gen, 'tok/s') : NA}</dd>
-        <dt>p50/p95/p99</dt><dd>${fmtSeconds(v('request_latency_p50_seconds'))} · ${fmtSeconds(v('request_latency_p95_seconds'))} · ${fmtSeconds(v('request_latency_p99_seconds'))}</dd>
-        ${has(v('ttft_p50_seconds')) ? html`<dt>TTFT p50/p95</dt><dd>${fmtSeconds(v('ttft_p50_seconds'))} · ${fmtSeconds(v('ttft_p95_seconds'))}</dd>` : nothing}
+        <dt>Response</dt>
+        <dd>${fmtSeconds(v('latency_seconds'))}</dd>
+        <dt>VRAM held</dt>
+        <dd title=${srv.vramNote ?? ''}>${fmtBytes(vram)}${!has(vram) && srv.vramNote ? html` <span class="muted">(${srv.vramNote})</span>` : nothing}</dd>
+        <dt>Running / waiting</dt>
+        <dd>${fmtCount(v('requests_running_count'))} · ${fmtCount(v('requests_waiting_count'))}</dd>
+        <dt>Throughput</dt>
+        <dd>${has(gen) ? fmtNumber(gen, 'tok/s') : NA}</dd>
+        <dt>p50/p95/p99</dt>
+        <dd>
+          ${fmtSeconds(v('request_latency_p50_seconds'))} · ${fmtSeconds(v('request_latency_p95_seconds'))} · ${fmtSeconds(v('request_latency_p99_seconds'))}
+        </dd>
+        ${
+          has(v('ttft_p50_seconds'))
+            ? html`<dt>TTFT p50/p95</dt>
+                <dd>${fmtSeconds(v('ttft_p50_seconds'))} · ${fmtSeconds(v('ttft_p95_seconds'))}</dd>`
+            : nothing
+        }
       </dl>
-      ${srv.models.length
-        ? html`<ul aria-label="Loaded models">${srv.models.map((m) => html`<li>${m.name} <span class="muted">${has(m.vramBytes) ? fmtBytes(m.vramBytes) : has(m.sizeBytes) ? fmtBytes(m.sizeBytes) : ''}</span></li>`)}</ul>`
-        : nothing}
-      ${advanced
-        ? html`<rw-chart
-            .store=${s}
-            heading=${`${srv.name} latency`}
-            .lines=${[
-              { name: p + 'request_latency_p50_seconds', label: 'p50' },
-              { name: p + 'request_latency_p95_seconds', label: 'p95' },
-              { name: p + 'request_latency_p99_seconds', label: 'p99' },
-            ]}
-            .fmt=${fmtSeconds}
-          ></rw-chart>`
-        : nothing}
+      ${
+        srv.models.length
+          ? html`<ul aria-label="Loaded models">
+              ${srv.models.map((m) => html`<li>${m.name} <span class="muted">${has(m.vramBytes) ? fmtBytes(m.vramBytes) : has(m.sizeBytes) ? fmtBytes(m.sizeBytes) : ''}</span></li>`)}
+            </ul>`
+          : nothing
+      }
+      ${
+        advanced
+          ? html`<rw-chart
+              .store=${s}
+              heading=${`${srv.name} latency`}
+              .lines=${[
+                { name: p + 'request_latency_p50_seconds', label: 'p50' },
+                { name: p + 'request_latency_p95_seconds', label: 'p95' },
+                { name: p + 'request_latency_p99_seconds', label: 'p99' },
+              ]}
+              .fmt=${fmtSeconds}
+            ></rw-chart>`
+          : nothing
+      }
     </article>`;
   }
 

@@ -24,8 +24,13 @@ export class RwSourceCards extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; }
-      .src rw-chart { --rw-chart-height: 110px; margin-top: 6px; }
+      :host {
+        display: block;
+      }
+      .src rw-chart {
+        --rw-chart-height: 110px;
+        margin-top: 6px;
+      }
     `,
   ];
 
@@ -45,20 +50,28 @@ export class RwSourceCards extends StoreElement {
     return html`<section aria-label=${a.label(sources[0])} data-kind=${a.kind}>
       <div class="cards">
         ${sources.map(
-          (src) => html`<article class="card src" aria-label=${a.label(src)} data-source=${src.id}>
-            <h3>${a.label(src)} ${sourceState(src)}</h3>
-            <dl class="kv">
-              ${rows(a.describe([src], ctx)).map((it) => html`<dt>${it.label}</dt><dd>${it.description ?? ''}</dd>`)}
-            </dl>
-            ${a.charts(src, ctx).map(
-              (c) => html`<rw-chart
-                .store=${this.store}
-                heading=${c.title}
-                .lines=${c.lines.map((l) => ({ name: l.series, label: l.label }))}
-                .fmt=${c.lines[0] ? formatterFor(c.lines[0].series) : fmtNumber}
-              ></rw-chart>`,
-            )}
-          </article>`,
+          (src) =>
+            html`<article class="card src" aria-label=${a.label(src)} data-source=${src.id}>
+              <h3>${a.label(src)} ${sourceState(src)}</h3>
+              <dl class="kv">
+                ${rows(a.describe([src], ctx)).map(
+                  (it) =>
+                    html`<dt>${it.label}</dt>
+                      <dd>${it.description ?? ''}</dd>`,
+                )}
+              </dl>
+              ${a
+                .charts(src, ctx)
+                .map(
+                  (c) =>
+                    html`<rw-chart
+                      .store=${this.store}
+                      heading=${c.title}
+                      .lines=${c.lines.map((l) => ({ name: l.series, label: l.label }))}
+                      .fmt=${c.lines[0] ? formatterFor(c.lines[0].series) : fmtNumber}
+                    ></rw-chart>`,
+                )}
+            </article>`,
         )}
       </div>
     </section>`;

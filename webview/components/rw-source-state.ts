@@ -10,5 +10,7 @@ export function sourceState(st: SourceStatus | undefined, up: number | null = nu
   // Not on this machine (auto-detected) is grey, not red: only a configured source that fails is loud.
   const cls = ok ? 'ok' : state === 'probing' ? 'warn' : state === 'unavailable' ? 'off' : 'bad';
   const word = state === 'ready' && up === 0 ? 'down' : state;
-  return html`<span class="state" data-state=${word}><span class="dot ${cls}" aria-hidden="true"></span>${word}${withReason && st?.reason && !ok ? html`<span class="muted"> — ${st.reason}</span>` : ''}</span>`;
+  return html`<span class="state" data-state=${word}
+    ><span class="dot ${cls}" aria-hidden="true"></span>${word}${withReason && st?.reason && !ok ? html`<span class="muted"> — ${st.reason}</span>` : ''}</span
+  >`;
 }

@@ -14,11 +14,22 @@ export class RwTimeRange extends StoreElement {
   static override styles = [
     shared,
     css`
-      :host { display: inline-block; }
-      div { display: flex; flex-wrap: wrap; gap: 2px; }
-      vscode-button { min-width: 0; }
+      :host {
+        display: inline-block;
+      }
+      div {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 2px;
+      }
+      vscode-button {
+        min-width: 0;
+      }
       /* High-contrast themes draw every button alike; their active-border colour marks the choice. */
-      vscode-button[aria-pressed='true'] { outline: 2px solid var(--vscode-contrastActiveBorder, transparent); outline-offset: -2px; }
+      vscode-button[aria-pressed='true'] {
+        outline: 2px solid var(--vscode-contrastActiveBorder, transparent);
+        outline-offset: -2px;
+      }
     `,
   ];
 
@@ -30,14 +41,15 @@ export class RwTimeRange extends StoreElement {
     const cur = this.store.ui.range;
     return html`<div role="group" aria-label="Time range">
       ${RANGES.map(
-        (r) => html`<vscode-button
-          ?secondary=${r.id !== cur}
-          aria-pressed=${r.id === cur ? 'true' : 'false'}
-          aria-label=${r.id === 'live' ? 'Live' : `Last ${r.label}`}
-          data-range=${r.id}
-          @click=${() => this.pick(r.id)}
-          >${r.label}</vscode-button
-        >`,
+        (r) =>
+          html`<vscode-button
+            ?secondary=${r.id !== cur}
+            aria-pressed=${r.id === cur ? 'true' : 'false'}
+            aria-label=${r.id === 'live' ? 'Live' : `Last ${r.label}`}
+            data-range=${r.id}
+            @click=${() => this.pick(r.id)}
+            >${r.label}</vscode-button
+          >`,
       )}
       ${this.store.loadingHistory ? html`<span class="muted" role="status">loading…</span>` : ''}
     </div>`;

@@ -31,7 +31,13 @@ export const postgresAdapter: SourceViewAdapter = {
   describe(sources, ctx) {
     const { fmt } = ctx;
     return sources.map((s) =>
-      databaseItem(s, postgresAdapter.label(s), ctx, (v) => `${fmt.number(v('connections_total_count'), 0)}/${fmt.number(v('max_connections_count'), 0)} conn · hit ${fmt.percent(v('cache_hit_ratio'))} · ${fmt.number(v('xact_per_second'), 0)} tx/s`),
+      databaseItem(
+        s,
+        postgresAdapter.label(s),
+        ctx,
+        (v) =>
+          `${fmt.number(v('connections_total_count'), 0)}/${fmt.number(v('max_connections_count'), 0)} conn · hit ${fmt.percent(v('cache_hit_ratio'))} · ${fmt.number(v('xact_per_second'), 0)} tx/s`,
+      ),
     );
   },
   charts: (s) => [
@@ -56,7 +62,12 @@ export const redisAdapter: SourceViewAdapter = {
   describe(sources, ctx) {
     const { fmt } = ctx;
     return sources.map((s) =>
-      databaseItem(s, redisAdapter.label(s), ctx, (v) => `${fmt.bytes(v('memory_used_bytes'))} · ${fmt.number(v('ops_per_second'), 0)} ops/s · hit ${fmt.percent(v('hit_ratio'))}`),
+      databaseItem(
+        s,
+        redisAdapter.label(s),
+        ctx,
+        (v) => `${fmt.bytes(v('memory_used_bytes'))} · ${fmt.number(v('ops_per_second'), 0)} ops/s · hit ${fmt.percent(v('hit_ratio'))}`,
+      ),
     );
   },
   charts: (s) => [

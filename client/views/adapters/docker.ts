@@ -29,7 +29,11 @@ export const dockerAdapter: SourceViewAdapter = {
         label: ct.name,
         description: `${ct.state}${ct.health ? ` · ${ct.health}` : ''}${ct.state === 'running' ? ` · CPU ${fmt.percent(num('cpu_ratio'))} · ${fmt.bytes(num('memory_used_bytes'))}` : ''}`,
         tooltip: `**${fmt.markdown(ct.name)}** — ${fmt.markdown(ct.image)}${ct.restartCount ? `\n\nRestarts: ${ct.restartCount}` : ''}${ct.lastHealthOutput ? `\n\nLast health check: ${fmt.markdown(ct.lastHealthOutput.slice(0, 300))}` : ''}`,
-        icon: bad ? { id: 'error', color: 'list.errorForeground' } : ct.state === 'running' ? { id: 'package', color: 'testing.iconPassed' } : { id: 'package', color: 'disabledForeground' },
+        icon: bad
+          ? { id: 'error', color: 'list.errorForeground' }
+          : ct.state === 'running'
+            ? { id: 'package', color: 'testing.iconPassed' }
+            : { id: 'package', color: 'disabledForeground' },
         contextValue: 'rigwatch.container',
       };
     });

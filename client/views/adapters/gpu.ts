@@ -8,7 +8,10 @@ import { ownerLabel } from '../../../protocol/owner-label';
 
 /** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
 export function shortGpuName(name: string): string {
-  return name.replace(/^NVIDIA\s+/i, '').replace(/^(GeForce|Tesla|Quadro)\s+/i, '').trim();
+  return name
+    .replace(/^NVIDIA\s+/i, '')
+    .replace(/^(GeForce|Tesla|Quadro)\s+/i, '')
+    .trim();
 }
 
 /** NVIDIA GPUs (NVML or nvidia-smi). */
@@ -37,13 +40,17 @@ export const gpuAdapter: SourceViewAdapter = {
         description: g.name ? shortGpuName(g.name) : '',
         tooltip: [
           `**GPU ${g.index}${g.name ? ` — ${fmt.markdown(g.name)}` : ''}**`,
-          health ? `Health: **${health.verdict === 'action-needed' ? 'action needed' : health.verdict}**${health.reasons.map((r) => `\n- ${fmt.markdown(r)}`).join('')}` : '',
+          health
+            ? `Health: **${health.verdict === 'action-needed' ? 'action needed' : health.verdict}**${health.reasons.map((r) => `\n- ${fmt.markdown(r)}`).join('')}`
+            : '',
           dev?.events && dev.events.source !== 'nvml' && dev.events.reason
             ? `Xid events: ${dev.events.source === 'kernel-log' ? 'from the kernel log' : 'unavailable'} (${fmt.markdown(dev.events.reason)})`
             : '',
           `Utilisation ${fmt.percent(g.util)} · VRAM ${fmt.usedTotal(g.memUsed, g.memTotal)}`,
           `Temperature ${fmt.value('celsius', g.temp)} · Power ${fmt.value('watts', g.power)}${g.powerLimit !== null ? ` of ${fmt.value('watts', g.powerLimit)}` : ''}`,
-          dev ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}` : '',
+          dev
+            ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}`
+            : '',
           det?.driverVersion ? `Driver ${fmt.markdown(det.driverVersion)}${det.cudaVersion ? ` · CUDA ${fmt.markdown(det.cudaVersion)}` : ''}` : '',
         ]
           .filter(Boolean)
@@ -63,7 +70,13 @@ export const gpuAdapter: SourceViewAdapter = {
               return {
                 key: `gpu/${g.index}/pid/${p.pid}`,
                 label: `${p.name ?? 'process'} (${p.pid})`,
-                description: [fmt.bytes(p.usedMemoryBytes), p.smUtilRatio !== null ? `SM ${fmt.percent(p.smUtilRatio)}` : null, p.user, owner, p.alive === false ? 'exited' : null]
+                description: [
+                  fmt.bytes(p.usedMemoryBytes),
+                  p.smUtilRatio !== null ? `SM ${fmt.percent(p.smUtilRatio)}` : null,
+                  p.user,
+                  owner,
+                  p.alive === false ? 'exited' : null,
+                ]
                   .filter(Boolean)
                   .join(' · '),
                 tooltip: [

@@ -64,9 +64,16 @@ function runTooltip(r: RunInfo, fmt: ViewFormat): string {
     r.command ? fmt.markdown(r.command) : '',
     where.filter(Boolean).join(' · '),
     r.gpus.length ? r.gpus.map((g) => `GPU ${g.index}: ${fmt.bytes(g.memoryBytes)}`).join(' · ') : '',
-    r.scalars.length ? r.scalars.map((s) => `- ${fmt.markdown(s.tag)}: ${s.text}${s.step !== null ? ` (step ${s.step})` : ''}`).join('\n') : 'No metrics found yet',
-    r.files.filter((f) => f.problem).map((f) => `${fmt.markdown(f.path)}: ${fmt.markdown(f.problem as string)}`).join('\n\n'),
-  ].filter(Boolean).join('\n\n');
+    r.scalars.length
+      ? r.scalars.map((s) => `- ${fmt.markdown(s.tag)}: ${s.text}${s.step !== null ? ` (step ${s.step})` : ''}`).join('\n')
+      : 'No metrics found yet',
+    r.files
+      .filter((f) => f.problem)
+      .map((f) => `${fmt.markdown(f.path)}: ${fmt.markdown(f.problem as string)}`)
+      .join('\n\n'),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 /**
@@ -92,14 +99,22 @@ export const runsAdapter: SourceViewAdapter = {
   describe(sources, { sample, fmt }) {
     const items: ViewItem[] = sources.filter((s) => s.state !== 'ready').map((s) => notReadyItem(`src/${s.id}`, 'Runs', s, fmt));
     for (const r of runsInSample(sample)) {
-      items.push({ key: `run/${r.id}`, label: r.name, description: runDescription(r, fmt), tooltip: runTooltip(r, fmt), icon: STATE_ICON[r.state], contextValue: `rigwatch.run.${r.state}` });
+      items.push({
+        key: `run/${r.id}`,
+        label: r.name,
+        description: runDescription(r, fmt),
+        tooltip: runTooltip(r, fmt),
+        icon: STATE_ICON[r.state],
+        contextValue: `rigwatch.run.${r.state}`,
+      });
     }
     if (items.length === 0) {
       items.push({
         key: 'runs/none',
         label: 'No training runs',
         description: 'found on GPUs or by rigwatch.runs',
-        tooltip: 'Runs are found among GPU processes running Python or a launcher (torchrun, accelerate, deepspeed), and by command pattern or log directory in `runs.watch` (the `rigwatch.runs` setting). See docs/runs.md.',
+        tooltip:
+          'Runs are found among GPU processes running Python or a launcher (torchrun, accelerate, deepspeed), and by command pattern or log directory in `runs.watch` (the `rigwatch.runs` setting). See docs/runs.md.',
         icon: { id: 'info' },
       });
     }
@@ -116,7 +131,9 @@ export const runsAdapter: SourceViewAdapter = {
       }),
     });
     const charts = [line((r) => r.loss, 'Loss'), line((r) => r.throughput, 'Throughput')];
-    const gpus = [...new Set(runs.filter((r) => r.state === 'running' || r.state === 'stalled').flatMap((r) => r.gpus.map((g) => g.index)))].sort((a, b) => a - b);
+    const gpus = [...new Set(runs.filter((r) => r.state === 'running' || r.state === 'stalled').flatMap((r) => r.gpus.map((g) => g.index)))].sort(
+      (a, b) => a - b,
+    );
     if (gpus.length) {
       charts.push({ title: 'Run GPUs: utilisation', lines: gpus.map((i) => ({ series: `gpu.${i}.utilization_ratio`, label: `GPU ${i}` })) });
       charts.push({ title: 'Run GPUs: VRAM', lines: gpus.map((i) => ({ series: `gpu.${i}.memory_used_bytes`, label: `GPU ${i}` })) });

@@ -61,9 +61,7 @@ export function parseDockerConfig(raw: unknown): DockerConfig {
 export type EndpointOrigin = 'config' | 'env' | 'default';
 
 /** The resolved endpoint, or why the environment's one cannot be used. */
-export type EndpointChoice =
-  | { endpoint: DockerEndpoint; origin: EndpointOrigin }
-  | { error: string; origin: EndpointOrigin };
+export type EndpointChoice = { endpoint: DockerEndpoint; origin: EndpointOrigin } | { error: string; origin: EndpointOrigin };
 
 /** Picks the engine endpoint: config `socket`, then DOCKER_HOST, then the default socket. */
 export function resolveEndpoint(config: DockerConfig, env: NodeJS.ProcessEnv): EndpointChoice {
@@ -76,7 +74,10 @@ export function resolveEndpoint(config: DockerConfig, env: NodeJS.ProcessEnv): E
     const p = parseDockerHost(dh);
     if ('error' in p) return { error: `DOCKER_HOST: expected ${p.error}`, origin: 'env' };
     if (p.kind === 'tcp' && env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0') {
-      return { error: `DOCKER_HOST ${p.display} needs TLS (DOCKER_TLS_VERIFY is set), which Rigwatch does not speak; point docker.socket at the engine's unix socket`, origin: 'env' };
+      return {
+        error: `DOCKER_HOST ${p.display} needs TLS (DOCKER_TLS_VERIFY is set), which Rigwatch does not speak; point docker.socket at the engine's unix socket`,
+        origin: 'env',
+      };
     }
     return { endpoint: p, origin: 'env' };
   }
@@ -85,7 +86,15 @@ export function resolveEndpoint(config: DockerConfig, env: NodeJS.ProcessEnv): E
 
 /** Compiles the `containers` patterns into a name predicate. */
 export function containerFilter(patterns: string[]): (name: string) => boolean {
-  const toRe = (p: string): RegExp => new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  const toRe = (p: string): RegExp =>
+    new RegExp(
+      '^' +
+        p
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*') +
+        '$',
+    );
   const include = patterns.filter((p) => !p.startsWith('!')).map(toRe);
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => toRe(p.slice(1)));
   return (name) => (include.length === 0 || include.some((re) => re.test(name))) && !exclude.some((re) => re.test(name));

@@ -5,9 +5,7 @@
 import * as http from 'node:http';
 
 /** Where the engine listens. `display` is safe to show (no credentials can be in it). */
-export type DockerEndpoint =
-  | { kind: 'unix'; socketPath: string; display: string }
-  | { kind: 'tcp'; host: string; port: number; display: string };
+export type DockerEndpoint = { kind: 'unix'; socketPath: string; display: string } | { kind: 'tcp'; host: string; port: number; display: string };
 
 /** The default engine socket on Linux. */
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
@@ -163,10 +161,7 @@ export function createEngineClient(endpoint: DockerEndpoint): DockerApi {
         if (err) reject(err);
         else resolve(value);
       };
-      const base: http.RequestOptions =
-        endpoint.kind === 'unix'
-          ? { socketPath: endpoint.socketPath }
-          : { host: endpoint.host, port: endpoint.port };
+      const base: http.RequestOptions = endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
       const req = http.request({ ...base, agent, method: 'GET', path, headers: { Accept: 'application/json' } }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -214,8 +209,7 @@ export function createEngineClient(endpoint: DockerEndpoint): DockerApi {
 
   const stream = (path: string, h: StreamHandlers): EngineStream => {
     let done = false;
-    const base: http.RequestOptions =
-      endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
+    const base: http.RequestOptions = endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
     // Its own connection (agent: false): a stream holds it for as long as the engine runs.
     const req = http.request({ ...base, agent: false, method: 'GET', path, headers: { Accept: 'application/json' } });
     const end = (err: DockerApiError): void => {

@@ -54,7 +54,22 @@ const MIN_SILENCE_TIMEOUT_MS = 5000;
 /** Default hold of a GPU event in the health verdict, ms (the gpu-xid rule's keepFiringFor is the same 1 h). */
 export const DEFAULT_XID_HOLD_MS = 3_600_000;
 
-const KEYS = ['backend', 'nvmlPath', 'nvidiaSmiPath', 'callTimeoutMs', 'initTimeoutMs', 'processIntervalMs', 'silenceTimeoutMs', 'events', 'xidHoldMs', 'kernelLogPath', 'attribution', 'kubeletUrl', 'drm', 'drmDiscoveryIntervalMs'];
+const KEYS = [
+  'backend',
+  'nvmlPath',
+  'nvidiaSmiPath',
+  'callTimeoutMs',
+  'initTimeoutMs',
+  'processIntervalMs',
+  'silenceTimeoutMs',
+  'events',
+  'xidHoldMs',
+  'kernelLogPath',
+  'attribution',
+  'kubeletUrl',
+  'drm',
+  'drmDiscoveryIntervalMs',
+];
 const DEFAULT_DRM_DISCOVERY_MS = 5000;
 /** Default kubelet read-only pod list (for pod names). */
 export const DEFAULT_KUBELET_URL = 'http://127.0.0.1:10255/pods';
@@ -84,7 +99,8 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
   const attribution = section.attribution ?? true;
   if (typeof attribution !== 'boolean') throw new ConfigError('gpu.attribution', attribution, 'true or false');
   const kubelet = section.kubeletUrl === undefined ? env.RIGWATCH_KUBELET_URL || DEFAULT_KUBELET_URL : section.kubeletUrl;
-  if (kubelet !== false && (typeof kubelet !== 'string' || !/^http:\/\/[^\s]+$/.test(kubelet))) throw new ConfigError('gpu.kubeletUrl', kubelet, 'an http:// URL of the kubelet read-only /pods, or false');
+  if (kubelet !== false && (typeof kubelet !== 'string' || !/^http:\/\/[^\s]+$/.test(kubelet)))
+    throw new ConfigError('gpu.kubeletUrl', kubelet, 'an http:// URL of the kubelet read-only /pods, or false');
   const configuredNvml = section.nvmlPath !== undefined ? str('nvmlPath', DEFAULT_NVML_PATH) : env.RIGWATCH_NVML_PATH || undefined;
   const nvmlPaths = nvmlLibraryCandidates(platform, env, configuredNvml);
   return {

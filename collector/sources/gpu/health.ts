@@ -35,7 +35,8 @@ export function gpuHealth(h: HealthInputs): GpuHealth {
   if (v('remap_pending_state') === 1) raise('action-needed', 'row remapping pending: the GPU needs a reset');
   if (v('retired_pages_pending_state') === 1) raise('action-needed', 'page retirement pending: the GPU needs a reset');
   const unc = v('ecc_volatile_uncorrected_count');
-  if (unc !== null && unc > (h.uncorrectedBaseline ?? 0)) raise('action-needed', `${unc} uncorrected ECC error(s) since the driver loaded: restart the affected work and reset the GPU`);
+  if (unc !== null && unc > (h.uncorrectedBaseline ?? 0))
+    raise('action-needed', `${unc} uncorrected ECC error(s) since the driver loaded: restart the affected work and reset the GPU`);
   for (const e of h.recentEvents) {
     const label = /^\d+$/.test(e.code) ? `Xid ${e.code}` : e.code;
     raise(e.severity === 'critical' ? 'action-needed' : 'degraded', `${label} ×${e.count}: ${e.meaning}. ${e.action}`);

@@ -119,9 +119,17 @@ export class GpuSource implements Source {
   async probe(signal: AbortSignal): Promise<ProbeResult> {
     this.drm?.close();
     this.drm = null;
-    let drm: ExtraGpuBackend | null = this.cfg.drm ? DrmBackend.open({ sysRoot: this.cfg.sysRoot, procRoot: this.cfg.procRoot, log: this.log.child('drm'), discoveryIntervalMs: this.cfg.drmDiscoveryIntervalMs }) : null;
+    let drm: ExtraGpuBackend | null = this.cfg.drm
+      ? DrmBackend.open({
+          sysRoot: this.cfg.sysRoot,
+          procRoot: this.cfg.procRoot,
+          log: this.log.child('drm'),
+          discoveryIntervalMs: this.cfg.drmDiscoveryIntervalMs,
+        })
+      : null;
     // Macs: the accelerator statistics ioreg prints (RIGWATCH_IOREG names a stand-in command for tests).
-    if (!drm && (process.platform === 'darwin' || this.ctx.env.RIGWATCH_IOREG)) drm = await AppleGpuBackend.open(this.ctx.env.RIGWATCH_IOREG || 'ioreg', this.log.child('apple'));
+    if (!drm && (process.platform === 'darwin' || this.ctx.env.RIGWATCH_IOREG))
+      drm = await AppleGpuBackend.open(this.ctx.env.RIGWATCH_IOREG || 'ioreg', this.log.child('apple'));
     if (!drm) return this.probeNvidia(signal);
     let nv: ProbeResult;
     try {
@@ -142,10 +150,20 @@ export class GpuSource implements Source {
     let nvmlWhy: string | null = null;
     let nvmlNotFound = false;
     if (this.cfg.backend !== 'nvidia-smi') {
-      let r = await NvmlBackend.open({ libPath: this.cfg.nvmlPaths[0], initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+      let r = await NvmlBackend.open({
+        libPath: this.cfg.nvmlPaths[0],
+        initTimeoutMs: this.cfg.initTimeoutMs,
+        callTimeoutMs: this.cfg.callTimeoutMs,
+        log: this.log,
+      });
       // Windows: System32 first, then the NVSMI folder of older drivers.
       for (let i = 1; i < this.cfg.nvmlPaths.length && !r.ok && r.stage === 'load' && !signal.aborted; i++) {
-        r = await NvmlBackend.open({ libPath: this.cfg.nvmlPaths[i], initTimeoutMs: this.cfg.initTimeoutMs, callTimeoutMs: this.cfg.callTimeoutMs, log: this.log });
+        r = await NvmlBackend.open({
+          libPath: this.cfg.nvmlPaths[i],
+          initTimeoutMs: this.cfg.initTimeoutMs,
+          callTimeoutMs: this.cfg.callTimeoutMs,
+          log: this.log,
+        });
       }
       if (signal.aborted) {
         if (r.ok) r.backend.close();
@@ -169,7 +187,13 @@ export class GpuSource implements Source {
         if (this.cfg.events) this.startEvents(r.backend);
         else this.eventsUnavailable = 'disabled in the config (gpu.events: false)';
         this.busOrder = sortByPciBusId(r.backend.info.devices.slice()).map((d) => d.pciBusId);
-        return { status: 'ready', description: describe(r.backend.info.devices.map((d) => d.name), 'NVML') };
+        return {
+          status: 'ready',
+          description: describe(
+            r.backend.info.devices.map((d) => d.name),
+            'NVML',
+          ),
+        };
       }
       // A hung init would hang nvidia-smi too (it uses NVML): report it instead of falling back.
       if (r.stage === 'timeout') throw new SourceError(r.message, true);
@@ -201,7 +225,13 @@ export class GpuSource implements Source {
     this.backendReason = nvmlWhy ? `NVML unavailable: ${nvmlWhy}` : 'nvidia-smi backend chosen in config';
     const reading = s.backend.read();
     this.busOrder = sortByPciBusId(reading.devices.slice()).map((d) => d.pciBusId);
-    return { status: 'ready', description: `${describe(reading.devices.map((d) => d.name), 'nvidia-smi')} (${this.backendReason})` };
+    return {
+      status: 'ready',
+      description: `${describe(
+        reading.devices.map((d) => d.name),
+        'nvidia-smi',
+      )} (${this.backendReason})`,
+    };
   }
 
   async sample(signal: AbortSignal): Promise<SampleResult> {
@@ -240,28 +270,32 @@ export class GpuSource implements Source {
     const busIds = backend.info.devices.map((d) => d.pciBusId);
     this.eventReasons.clear();
     this.eventsUnavailable = null;
-    this.events = new NvmlEventThread(this.cfg.nvmlPath, {
-      registered: (reasons) => {
-        reasons.forEach((r, i) => {
-          const bus = busIds[i];
-          if (bus === undefined) return;
-          this.eventReasons.set(bus, r);
-          if (r !== null) this.log.info(`GPU ${bus}: Xid events unavailable (${r})`);
-        });
-        if (reasons.some((r) => r !== null)) this.startKernelLog();
+    this.events = new NvmlEventThread(
+      this.cfg.nvmlPath,
+      {
+        registered: (reasons) => {
+          reasons.forEach((r, i) => {
+            const bus = busIds[i];
+            if (bus === undefined) return;
+            this.eventReasons.set(bus, r);
+            if (r !== null) this.log.info(`GPU ${bus}: Xid events unavailable (${r})`);
+          });
+          if (reasons.some((r) => r !== null)) this.startKernelLog();
+        },
+        unavailable: (reason) => {
+          this.eventsUnavailable = reason;
+          this.log.info(`GPU events unavailable: ${reason}`);
+          this.startKernelLog();
+        },
+        events: (events) => {
+          for (const e of events) {
+            const bus = busIds[e.device];
+            if (bus !== undefined) this.xids.record(bus, xidKey(e.kind, e.code), e.code, e.count, e.lastSeen);
+          }
+        },
       },
-      unavailable: (reason) => {
-        this.eventsUnavailable = reason;
-        this.log.info(`GPU events unavailable: ${reason}`);
-        this.startKernelLog();
-      },
-      events: (events) => {
-        for (const e of events) {
-          const bus = busIds[e.device];
-          if (bus !== undefined) this.xids.record(bus, xidKey(e.kind, e.code), e.code, e.count, e.lastSeen);
-        }
-      },
-    }, this.log);
+      this.log,
+    );
   }
 
   /** Starts the kernel-log fallback once; it records Xids only for GPUs without NVML events. */
@@ -285,12 +319,21 @@ export class GpuSource implements Source {
         series[`${prefix}xid_${e.key}_events_count`] = e.count;
         if (now - e.lastSeen >= this.cfg.xidHoldMs) continue;
         const info = xidInfo(e.key);
-        recent.push({ code: e.key, count: e.count, firstSeen: e.firstSeen, lastSeen: e.lastSeen, severity: info.severity, meaning: info.meaning, action: info.action });
+        recent.push({
+          code: e.key,
+          count: e.count,
+          firstSeen: e.firstSeen,
+          lastSeen: e.lastSeen,
+          severity: info.severity,
+          meaning: info.meaning,
+          action: info.action,
+        });
       }
       const reason = this.eventsUnavailable ?? this.eventReasons.get(d.pciBusId);
       let events: GpuEventsInfo;
       if (reason === undefined || reason === null) events = { source: 'nvml', recent };
-      else if (this.kernel instanceof KernelXidWatcher) events = { source: 'kernel-log', reason: `NVML events: ${reason}; reading NVRM Xid lines from ${this.cfg.kernelLogPath}`, recent };
+      else if (this.kernel instanceof KernelXidWatcher)
+        events = { source: 'kernel-log', reason: `NVML events: ${reason}; reading NVRM Xid lines from ${this.cfg.kernelLogPath}`, recent };
       else events = { source: 'unavailable', reason: typeof this.kernel === 'string' ? `${reason}; ${this.kernel}` : reason, recent };
       if (events.source !== 'nvml') {
         const note = `Xid events unavailable: ${reason}`;
@@ -314,7 +357,8 @@ export class GpuSource implements Source {
     if (this.busOrder.length === 0) throw new Error('no GPU is known yet');
     if (index >= this.busOrder.length) throw new Error(`index: expected 0..${this.busOrder.length - 1}, got ${index}`);
     const dev = this.lastDetails?.devices[index];
-    if (dev?.vendor && dev.vendor !== 'nvidia') throw new Error(`GPU ${index} (${dev.name}) is not an NVIDIA GPU: the nvidia-smi report covers NVIDIA GPUs only`);
+    if (dev?.vendor && dev.vendor !== 'nvidia')
+      throw new Error(`GPU ${index} (${dev.name}) is not an NVIDIA GPU: the nvidia-smi report covers NVIDIA GPUs only`);
     const r: GpuReport = await fetchReport(this.cfg.nvidiaSmiPath, this.ctx.env, index, this.busOrder[index]);
     return r.text;
   }

@@ -44,7 +44,12 @@ export class KernelXidWatcher {
   /** Records older than this (µs since boot) were logged before we started and are skipped. */
   private readonly startUsec: number;
 
-  private constructor(fd: number, private readonly onXid: (x: KernelXid) => void, pollMs: number, skipOlder: boolean) {
+  private constructor(
+    fd: number,
+    private readonly onXid: (x: KernelXid) => void,
+    pollMs: number,
+    skipOlder: boolean,
+  ) {
     this.fd = fd;
     this.startUsec = skipOlder ? os.uptime() * 1e6 : 0;
     this.timer = setInterval(() => this.poll(), pollMs);

@@ -33,9 +33,16 @@ import {
 import './nvml-worker';
 
 /** Atomics.waitAsync (Node ≥ 16; not in the ES2022 lib typings this project compiles against). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(ta: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      ta: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+  }
+).waitAsync;
 
 const UTIL_NOTE_MIG = 'utilisation not available under MIG';
 const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
@@ -59,8 +66,7 @@ export function stuckNvmlWorkers(): number {
 
 /** Outcome of opening NVML. */
 export type NvmlOpenResult =
-  | { ok: true; backend: NvmlBackend }
-  | { ok: false; stage: Extract<NvmlReply, { type: 'init-error' }>['stage'] | 'timeout' | 'crash'; message: string };
+  { ok: true; backend: NvmlBackend } | { ok: false; stage: Extract<NvmlReply, { type: 'init-error' }>['stage'] | 'timeout' | 'crash'; message: string };
 
 /** Options of the NVML backend. */
 export interface NvmlOptions {
@@ -151,7 +157,11 @@ export class NvmlBackend {
    * waits for it first, so a slow-but-alive driver does not cost a worker restart.
    */
   async read(signal: AbortSignal): Promise<GpuReading> {
-    if (this.inflight) await raceAbort(this.inflight.catch(() => undefined), signal);
+    if (this.inflight)
+      await raceAbort(
+        this.inflight.catch(() => undefined),
+        signal,
+      );
     if (this.dead !== null) throw new SourceError(this.dead);
     const id = this.nextId++;
     // Request through shared memory; the worker blocks in Atomics.wait between batches.
@@ -269,8 +279,14 @@ export class NvmlBackend {
       }
       const pct = (x: number): number | null => (Number.isNaN(x) ? null : x / 100);
       byPid.set(key, {
-        pciBusId: busId, pid, usedMemoryBytes: used, smUtilRatio: sm === null ? null : sm / 100, type: p[o + 4] === 0 ? 'compute' : 'graphics',
-        memUtilRatio: pct(p[o + 5]), encoderUtilRatio: pct(p[o + 6]), decoderUtilRatio: pct(p[o + 7]),
+        pciBusId: busId,
+        pid,
+        usedMemoryBytes: used,
+        smUtilRatio: sm === null ? null : sm / 100,
+        type: p[o + 4] === 0 ? 'compute' : 'graphics',
+        memUtilRatio: pct(p[o + 5]),
+        encoderUtilRatio: pct(p[o + 6]),
+        decoderUtilRatio: pct(p[o + 7]),
       });
     }
     return {

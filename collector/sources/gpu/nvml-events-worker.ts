@@ -8,13 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type * as KoffiModule from 'koffi';
 import { registerWorker } from '../../workers';
-import {
-  NVML_EVENTS_WORKER_KIND,
-  type NvmlEventKind,
-  type NvmlEventsReply,
-  type NvmlEventsWorkerData,
-  type NvmlFoldedEvent,
-} from './nvml-events-protocol';
+import { NVML_EVENTS_WORKER_KIND, type NvmlEventKind, type NvmlEventsReply, type NvmlEventsWorkerData, type NvmlFoldedEvent } from './nvml-events-protocol';
 
 const NVML_SUCCESS = 0;
 const NVML_ERROR_TIMEOUT = 10;
@@ -133,7 +127,15 @@ function runEventsWorker(data: NvmlEventsWorkerData): void {
     const type = Number(buf.readBigUInt64LE(8));
     const value = Number(buf.readBigUInt64LE(16));
     const kind: NvmlEventKind | null =
-      type === EVENT_XID ? 'xid' : type === EVENT_DOUBLE_BIT_ECC ? 'dbe' : type === EVENT_GPU_UNAVAILABLE ? 'unavailable' : type === EVENT_RECOVERY_ACTION ? 'recovery' : null;
+      type === EVENT_XID
+        ? 'xid'
+        : type === EVENT_DOUBLE_BIT_ECC
+          ? 'dbe'
+          : type === EVENT_GPU_UNAVAILABLE
+            ? 'unavailable'
+            : type === EVENT_RECOVERY_ACTION
+              ? 'recovery'
+              : null;
     if (kind === null) return;
     const code = kind === 'xid' || kind === 'recovery' ? value : 0;
     const key = `${device}:${kind}:${kind === 'xid' ? code : ''}`;

@@ -36,8 +36,7 @@ export class NvmlEventThread {
       if (m.type === 'registered') {
         this.registeredCpuNs = m.threadCpuNs;
         handlers.registered(m.reasons);
-      }
-      else if (m.type === 'unavailable') handlers.unavailable(m.reason);
+      } else if (m.type === 'unavailable') handlers.unavailable(m.reason);
       else if (m.type === 'events') handlers.events(m.events);
       else if (m.type === 'wait-error') log.warnOnce(`nvml-events:${m.message}`, `GPU event thread: ${m.message}`);
       else if (m.type === 'stopped') {

@@ -83,8 +83,14 @@ export interface NvmlStaticInfo {
 
 /** One process row: device position (NVML order), pid, used bytes, SM util %, type code (0 compute, 1 graphics). */
 export type NvmlProcessRow = [
-  device: number, pid: number, usedBytes: number | null, smUtilPercent: number | null, type: 0 | 1,
-  memUtilPercent: number | null, encUtilPercent: number | null, decUtilPercent: number | null,
+  device: number,
+  pid: number,
+  usedBytes: number | null,
+  smUtilPercent: number | null,
+  type: 0 | 1,
+  memUtilPercent: number | null,
+  encUtilPercent: number | null,
+  decUtilPercent: number | null,
 ];
 
 /** Main → worker (messages; batches go through the shared buffer). */

@@ -205,8 +205,10 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     warned.add(key);
     post({ type: 'warn', key, message });
   };
-  for (const m of missing) if (m !== 'nvmlErrorString' && m !== 'nvmlShutdown') warnOnce(`missing:${m}`, `libnvidia-ml has no ${m}; the values it gives are null`);
-  if (!getReasons) warnOnce('missing:reasons', 'libnvidia-ml has neither nvmlDeviceGetCurrentClocksEventReasons nor …ThrottleReasons; throttle reasons are empty');
+  for (const m of missing)
+    if (m !== 'nvmlErrorString' && m !== 'nvmlShutdown') warnOnce(`missing:${m}`, `libnvidia-ml has no ${m}; the values it gives are null`);
+  if (!getReasons)
+    warnOnce('missing:reasons', 'libnvidia-ml has neither nvmlDeviceGetCurrentClocksEventReasons nor …ThrottleReasons; throttle reasons are empty');
   if (!getCompute || !getGraphics) warnOnce('missing:processes', 'libnvidia-ml lacks a running-processes entry point; the process list is incomplete');
 
   // Preallocated scratch buffers, reused on every call (calls are sequential in this thread).
@@ -274,7 +276,10 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const lastSeenUs = new Array<number>(count).fill(0);
   const lost = new Array<boolean>(count).fill(false);
   // Last violation counters per device and policy (power, thermal): [reference µs, violation ns].
-  const lastViolation = handles.map(() => [[NaN, NaN], [NaN, NaN]]);
+  const lastViolation = handles.map(() => [
+    [NaN, NaN],
+    [NaN, NaN],
+  ]);
   // GPM: two samples per supported device, swapped each tick (metrics need the previous and the current one).
   const gpm = handles.map((h, d): { samples: [unknown, unknown]; addr: [bigint, bigint]; have: boolean } | null => {
     if (!gpmSupport || !gpmAlloc || !gpmGet || !gpmMetrics) return null;
@@ -499,7 +504,12 @@ function runNvmlWorker(data: NvmlWorkerData): void {
         }
       }
       if (!memoryHealth && !lost[d]) noteFlags |= NVML_NOTE_NO_MEMORY_HEALTH;
-      if (getEnergy && !skip(d, 'nvmlDeviceGetTotalEnergyConsumption') && !lost[d] && ok(getEnergy(h, o64) as number, d, 'nvmlDeviceGetTotalEnergyConsumption')) {
+      if (
+        getEnergy &&
+        !skip(d, 'nvmlDeviceGetTotalEnergyConsumption') &&
+        !lost[d] &&
+        ok(getEnergy(h, o64) as number, d, 'nvmlDeviceGetTotalEnergyConsumption')
+      ) {
         set('energy_joules', (o64[0] + o64[1] * TWO_32) / 1000);
       } else if (!lost[d]) noteFlags |= NVML_NOTE_NO_ENERGY;
       let thermal: number | null = null;

@@ -34,7 +34,10 @@ export class ProcessInfoCache {
 
   private readName(pid: number): string | null {
     try {
-      const argv = fs.readFileSync(path.join(this.procRoot, String(pid), 'cmdline'), 'utf8').split('\0').filter((s) => s.length > 0);
+      const argv = fs
+        .readFileSync(path.join(this.procRoot, String(pid), 'cmdline'), 'utf8')
+        .split('\0')
+        .filter((s) => s.length > 0);
       if (argv.length > 0) {
         const exe = path.basename(argv[0]);
         // "python train.py" says more than "python"; only the script's base name (arguments may hold secrets).

@@ -288,7 +288,15 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     const gpuIndex = indexByBus.get(normalizePciBusId(p.pciBusId));
     if (gpuIndex === undefined) continue;
     const who = lookup(p.pid);
-    const row: GpuProcess = { pid: who.pid ?? p.pid, name: who.name ?? p.name ?? null, user: who.user, gpuIndex, usedMemoryBytes: p.usedMemoryBytes, smUtilRatio: p.smUtilRatio, type: p.type };
+    const row: GpuProcess = {
+      pid: who.pid ?? p.pid,
+      name: who.name ?? p.name ?? null,
+      user: who.user,
+      gpuIndex,
+      usedMemoryBytes: p.usedMemoryBytes,
+      smUtilRatio: p.smUtilRatio,
+      type: p.type,
+    };
     if (who.nvmlPid !== undefined) row.nvmlPid = who.nvmlPid;
     if (who.command !== undefined) row.command = who.command;
     if (who.startTime !== undefined) row.startTime = who.startTime;

@@ -38,7 +38,8 @@ export async function fetchReport(smiPath: string, env: NodeJS.ProcessEnv, index
   const exe = findExecutable(smiPath, env);
   if (!exe) throw new Error(`${smiPath} not found; the full GPU report needs nvidia-smi`);
   const r = await runSmi(exe, ['-q', '-i', pciBusId], env, REPORT_TIMEOUT_MS);
-  if (r.error && r.code === null) throw new Error(`nvidia-smi -q did not finish within ${REPORT_TIMEOUT_MS} ms or could not run: ${r.error.message.split('\n')[0]}`);
+  if (r.error && r.code === null)
+    throw new Error(`nvidia-smi -q did not finish within ${REPORT_TIMEOUT_MS} ms or could not run: ${r.error.message.split('\n')[0]}`);
   if (r.code !== 0) throw new Error(`nvidia-smi -q -i ${pciBusId} failed (code ${r.code}): ${(r.out + r.err).trim().split('\n')[0] ?? ''}`);
   return { index, pciBusId, text: r.out };
 }

@@ -9,7 +9,17 @@ import { SourceError } from '../../source';
 import { Backoff, type BackoffOptions } from '../../../client/backoff';
 import type { Logger } from '../../log';
 import type { GpuReading, ProcessReading } from './reading';
-import { buildSmiQuery, parseComputeApps, parseHelpQueryGpu, parseQueryGpuLine, parseSmiQ, parseUnknownField, SMI_APPS_FIELDS, type SmiQuery, type SmiRow } from './smi-parse';
+import {
+  buildSmiQuery,
+  parseComputeApps,
+  parseHelpQueryGpu,
+  parseQueryGpuLine,
+  parseSmiQ,
+  parseUnknownField,
+  SMI_APPS_FIELDS,
+  type SmiQuery,
+  type SmiRow,
+} from './smi-parse';
 
 /** Longest a one-shot nvidia-smi call (help, apps, -q) may run. */
 export const SMI_ONESHOT_TIMEOUT_MS = 10_000;
@@ -34,10 +44,19 @@ export interface SmiOptions {
 export type SmiOpenResult = { ok: true; backend: SmiBackend } | { ok: false; message: string };
 
 /** Runs nvidia-smi once with a timeout; resolves stdout+stderr and the exit code. */
-export function runSmi(smiPath: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = SMI_ONESHOT_TIMEOUT_MS): Promise<{ code: number | null; out: string; err: string; error?: Error }> {
+export function runSmi(
+  smiPath: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = SMI_ONESHOT_TIMEOUT_MS,
+): Promise<{ code: number | null; out: string; err: string; error?: Error }> {
   return new Promise((resolve) => {
     execFile(smiPath, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((error as unknown as { code: number }).code) : null) : 0;
+      const code = error
+        ? typeof (error as NodeJS.ErrnoException & { code?: unknown }).code === 'number'
+          ? (error as unknown as { code: number }).code
+          : null
+        : 0;
       resolve({ code, out: String(stdout), err: String(stderr), error: error ?? undefined });
     });
   });
@@ -163,7 +182,12 @@ export class SmiBackend {
 
   private spawnStream(): void {
     if (this.closed) return;
-    const args = [`--query-gpu=${this.query.names.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(Math.max(100, Math.round(this.opts.intervalMs)))];
+    const args = [
+      `--query-gpu=${this.query.names.join(',')}`,
+      '--format=csv,noheader,nounits',
+      '-lms',
+      String(Math.max(100, Math.round(this.opts.intervalMs))),
+    ];
     let child: ChildProcess;
     try {
       child = spawn(this.opts.smiPath, args, { env: this.opts.env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -189,7 +189,14 @@ export function parseComputeApps(text: string): ProcessReading[] {
     const used = smiNumber(cells[cells.length - 1]);
     const name = smiText(cells.slice(2, -1).join(','));
     if (bus === null || pid === null) continue;
-    out.push({ pciBusId: normalizePciBusId(bus), pid, usedMemoryBytes: used === null ? null : used * MIB, smUtilRatio: null, type: 'compute', name: name ? name.split('/').pop() ?? name : null });
+    out.push({
+      pciBusId: normalizePciBusId(bus),
+      pid,
+      usedMemoryBytes: used === null ? null : used * MIB,
+      smUtilRatio: null,
+      type: 'compute',
+      name: name ? (name.split('/').pop() ?? name) : null,
+    });
   }
   return out;
 }

@@ -335,7 +335,11 @@ export class HostSource implements Source {
           );
           try {
             u = await withTimeout(p, STATFS_TIMEOUT_MS);
-            if (!u) this.log.warnOnce(`statfs-slow:${m.mount}`, `statfs ${m.mount} did not answer within ${STATFS_TIMEOUT_MS} ms (hung network mount?); its usage is null until it does`);
+            if (!u)
+              this.log.warnOnce(
+                `statfs-slow:${m.mount}`,
+                `statfs ${m.mount} did not answer within ${STATFS_TIMEOUT_MS} ms (hung network mount?); its usage is null until it does`,
+              );
           } catch (e) {
             this.log.warnOnce(`statfs:${m.mount}`, `cannot statfs ${m.mount}: ${(e as Error).message}; its usage is reported as null`);
           }
@@ -347,7 +351,8 @@ export class HostSource implements Source {
         series[`${id}.used_bytes`] = used;
         series[`${id}.avail_bytes`] = u ? u.availBytes : null;
         series[`${id}.used_ratio`] = ratio;
-        if (u && used !== null) out.push({ mount: m.mount, device: m.device, fsType: m.fsType, totalBytes: u.totalBytes, usedBytes: used, availBytes: u.availBytes });
+        if (u && used !== null)
+          out.push({ mount: m.mount, device: m.device, fsType: m.fsType, totalBytes: u.totalBytes, usedBytes: used, availBytes: u.availBytes });
       }),
     );
     return out.sort((a, b) => (a.mount < b.mount ? -1 : 1));

@@ -69,13 +69,19 @@ async function readInventory(): Promise<HostInventory> {
   }
   const [cpu, osInfo] = await Promise.allSettled([si.cpu(), si.osInfo()]);
   if (cpu.status === 'fulfilled') {
-    const model = [cpu.value.manufacturer, cpu.value.brand].filter((s) => s && s.trim()).join(' ').trim();
+    const model = [cpu.value.manufacturer, cpu.value.brand]
+      .filter((s) => s && s.trim())
+      .join(' ')
+      .trim();
     if (model) base.cpuModel = model;
     if (cpu.value.cores > 0) base.cpuCores = cpu.value.cores;
   }
   if (osInfo.status === 'fulfilled') {
     const o = osInfo.value;
-    const name = [o.distro, o.release].filter((s) => s && s.trim() && s !== 'unknown').join(' ').trim();
+    const name = [o.distro, o.release]
+      .filter((s) => s && s.trim() && s !== 'unknown')
+      .join(' ')
+      .trim();
     if (name) base.os = name;
     if (o.kernel) base.kernel = o.kernel;
     if (o.hostname) base.hostname = o.hostname;

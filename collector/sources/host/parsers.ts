@@ -76,7 +76,11 @@ export function parseMeminfo(text: string): MemInfo {
 
 /** Load averages from /proc/loadavg. */
 export function parseLoadavg(text: string): [number, number, number] {
-  const f = text.trim().split(/\s+/).slice(0, 3).map((x) => (/^\d+(\.\d+)?$/.test(x) ? Number(x) : NaN));
+  const f = text
+    .trim()
+    .split(/\s+/)
+    .slice(0, 3)
+    .map((x) => (/^\d+(\.\d+)?$/.test(x) ? Number(x) : NaN));
   if (f.length < 3 || f.some((x) => !Number.isFinite(x))) throw new Error(`/proc/loadavg: unexpected content ${JSON.stringify(text.slice(0, 60))}`);
   return f as [number, number, number];
 }
@@ -142,7 +146,10 @@ export function parseNetDev(text: string): Map<string, NetCounters> {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const name = line.slice(0, colon).trim();
-    const f = line.slice(colon + 1).trim().split(/\s+/);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (!name || f.length < 9) continue;
     const rx = Number(f[0]);
     const tx = Number(f[8]);
@@ -195,10 +202,40 @@ export function parseMountinfo(text: string): MountEntry[] {
  * read-only images. `tmpfs` is here too, except that /dev/shm is kept (see `selectRealMounts`).
  */
 export const PSEUDO_FS_TYPES: ReadonlySet<string> = new Set([
-  'proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'ramfs', 'cgroup', 'cgroup2', 'mqueue', 'debugfs',
-  'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'hugetlbfs', 'binfmt_misc', 'autofs',
-  'nsfs', 'rpc_pipefs', 'selinuxfs', 'efivarfs', 'squashfs', 'iso9660', 'overlay', 'aufs', 'nfsd',
-  'fuse.lxcfs', 'fuse.gvfsd-fuse', 'fuse.portal', 'fuse.snapfuse', 'sockfs', 'pipefs',
+  'proc',
+  'sysfs',
+  'devtmpfs',
+  'devpts',
+  'tmpfs',
+  'ramfs',
+  'cgroup',
+  'cgroup2',
+  'mqueue',
+  'debugfs',
+  'tracefs',
+  'securityfs',
+  'pstore',
+  'bpf',
+  'configfs',
+  'fusectl',
+  'hugetlbfs',
+  'binfmt_misc',
+  'autofs',
+  'nsfs',
+  'rpc_pipefs',
+  'selinuxfs',
+  'efivarfs',
+  'squashfs',
+  'iso9660',
+  'overlay',
+  'aufs',
+  'nfsd',
+  'fuse.lxcfs',
+  'fuse.gvfsd-fuse',
+  'fuse.portal',
+  'fuse.snapfuse',
+  'sockfs',
+  'pipefs',
 ]);
 
 // Mount points under these are the system's or a container runtime's, not the user's.

@@ -98,7 +98,8 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
     discoveryRaw = o.discovery ?? o.modelsDiscovery;
     if (o.windowSeconds !== undefined) {
       const w = o.windowSeconds;
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 5 || w > 3600) throw new ConfigError('models.windowSeconds', w, 'a number of seconds from 5 to 3600');
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 5 || w > 3600)
+        throw new ConfigError('models.windowSeconds', w, 'a number of seconds from 5 to 3600');
       windowSeconds = w;
     }
     for (const k of ['maxLabelSetsPerMetric', 'maxSeriesPerSource'] as const) {
@@ -122,11 +123,15 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
   }
 
   let discovery: { host: string; port: number }[] = [];
-  const discoveryKey = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && (raw as Obj).modelsDiscovery !== undefined ? 'models.modelsDiscovery' : 'models.discovery';
+  const discoveryKey =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw) && (raw as Obj).modelsDiscovery !== undefined
+      ? 'models.modelsDiscovery'
+      : 'models.discovery';
   if (discoveryRaw === false) {
     discovery = [];
   } else if (discoveryRaw !== undefined) {
-    if (typeof discoveryRaw !== 'object' || discoveryRaw === null || Array.isArray(discoveryRaw)) throw new ConfigError(discoveryKey, discoveryRaw, '{ "ports": [11434, "host:port", …] } or false');
+    if (typeof discoveryRaw !== 'object' || discoveryRaw === null || Array.isArray(discoveryRaw))
+      throw new ConfigError(discoveryKey, discoveryRaw, '{ "ports": [11434, "host:port", …] } or false');
     const ports = (discoveryRaw as Obj).ports;
     if (!Array.isArray(ports)) throw new ConfigError(`${discoveryKey}.ports`, ports, 'an array of ports or "host:port" strings');
     discovery = ports.map((p, i) => parseCandidate(p, `${discoveryKey}.ports[${i}]`));
@@ -157,7 +162,8 @@ function parseCandidate(v: unknown, key: string): { host: string; port: number }
 }
 
 function parseEndpoint(v: unknown, key: string): EndpointConfig {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(key, v, 'an object { name, url, kind?, headers?, timeoutMs?, statusField?, pid?, container? }');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ConfigError(key, v, 'an object { name, url, kind?, headers?, timeoutMs?, statusField?, pid?, container? }');
   const o = v as Obj;
   const known = ['name', 'url', 'kind', 'headers', 'timeoutMs', 'statusField', 'pid', 'container', 'metricsUrl'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new ConfigError(`${key}.${k}`, o[k], `no such key (${known.join(', ')})`);
@@ -165,26 +171,33 @@ function parseEndpoint(v: unknown, key: string): EndpointConfig {
   let url = parseUrl(o.url, `${key}.url`);
   let kind: ModelKind | undefined;
   if (o.kind !== undefined) {
-    if (typeof o.kind !== 'string' || !(MODEL_KINDS as readonly string[]).includes(o.kind)) throw new ConfigError(`${key}.kind`, o.kind, `one of ${MODEL_KINDS.join(', ')}`);
+    if (typeof o.kind !== 'string' || !(MODEL_KINDS as readonly string[]).includes(o.kind))
+      throw new ConfigError(`${key}.kind`, o.kind, `one of ${MODEL_KINDS.join(', ')}`);
     kind = o.kind as ModelKind;
   }
   const headers: Record<string, string> = {};
   if (o.headers !== undefined) {
-    if (typeof o.headers !== 'object' || o.headers === null || Array.isArray(o.headers)) throw new ConfigError(`${key}.headers`, '(hidden)', 'an object of header name → string');
+    if (typeof o.headers !== 'object' || o.headers === null || Array.isArray(o.headers))
+      throw new ConfigError(`${key}.headers`, '(hidden)', 'an object of header name → string');
     for (const [h, hv] of Object.entries(o.headers as Obj)) {
       // Header values are usually secrets (tokens): never echo them in the error.
-      if (typeof hv !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(h)) throw new ConfigError(`${key}.headers.${h}`, '(hidden)', 'a string value under a valid header name');
+      if (typeof hv !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(h))
+        throw new ConfigError(`${key}.headers.${h}`, '(hidden)', 'a string value under a valid header name');
       headers[h] = hv;
     }
   }
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (o.timeoutMs !== undefined) {
-    if (typeof o.timeoutMs !== 'number' || !Number.isInteger(o.timeoutMs) || o.timeoutMs < 50 || o.timeoutMs > MAX_TIMEOUT_MS) throw new ConfigError(`${key}.timeoutMs`, o.timeoutMs, `an integer number of ms from 50 to ${MAX_TIMEOUT_MS}`);
+    if (typeof o.timeoutMs !== 'number' || !Number.isInteger(o.timeoutMs) || o.timeoutMs < 50 || o.timeoutMs > MAX_TIMEOUT_MS)
+      throw new ConfigError(`${key}.timeoutMs`, o.timeoutMs, `an integer number of ms from 50 to ${MAX_TIMEOUT_MS}`);
     timeoutMs = o.timeoutMs;
   }
-  if (o.statusField !== undefined && (typeof o.statusField !== 'string' || o.statusField === '')) throw new ConfigError(`${key}.statusField`, o.statusField, 'a JSON field path such as "status" or "data.state"');
-  if (o.pid !== undefined && (typeof o.pid !== 'number' || !Number.isInteger(o.pid) || o.pid < 1)) throw new ConfigError(`${key}.pid`, o.pid, 'a positive integer process id');
-  if (o.container !== undefined && (typeof o.container !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.container))) throw new ConfigError(`${key}.container`, o.container, 'a container name or id');
+  if (o.statusField !== undefined && (typeof o.statusField !== 'string' || o.statusField === ''))
+    throw new ConfigError(`${key}.statusField`, o.statusField, 'a JSON field path such as "status" or "data.state"');
+  if (o.pid !== undefined && (typeof o.pid !== 'number' || !Number.isInteger(o.pid) || o.pid < 1))
+    throw new ConfigError(`${key}.pid`, o.pid, 'a positive integer process id');
+  if (o.container !== undefined && (typeof o.container !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.container)))
+    throw new ConfigError(`${key}.container`, o.container, 'a container name or id');
   const metricsUrl = o.metricsUrl === undefined ? undefined : parseUrl(o.metricsUrl, `${key}.metricsUrl`);
   // fetch refuses URLs with credentials: move them into a Basic Authorization header.
   const u = new URL(url);

@@ -24,7 +24,10 @@ export interface Detected {
 export type Detection = { found: Detected } | { found: null; reason: string; listening: boolean };
 
 /** Asks the server the questions each kind answers and names the first kind that fits. */
-export async function detectKind(baseUrl: string, opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn }): Promise<Detection> {
+export async function detectKind(
+  baseUrl: string,
+  opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn },
+): Promise<Detection> {
   const base = baseUrl;
   const ask = (path: string): Promise<HttpAnswer | SourceError> =>
     httpGet(join(base, path), { ...opts }).catch((e: unknown) => {
@@ -40,7 +43,12 @@ export async function detectKind(baseUrl: string, opts: { headers: Record<string
     }
   };
   const [version, v2, health, props, slots, metrics] = await Promise.all([
-    ask('/api/version'), ask('/v2'), ask('/health'), ask('/props'), ask('/slots'), ask('/metrics'),
+    ask('/api/version'),
+    ask('/v2'),
+    ask('/health'),
+    ask('/props'),
+    ask('/slots'),
+    ask('/metrics'),
   ]);
   const answers = [version, v2, health, props, slots, metrics];
   const errors = answers.filter((a): a is SourceError => a instanceof SourceError);

@@ -29,7 +29,9 @@ export function containerPid(container: string, socketPath: string, timeoutMs: n
       });
     });
     req.on('timeout', () => req.destroy(new Error(`Docker API did not answer within ${timeoutMs} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'ENOENT' || e.code === 'EACCES' ? `cannot reach the Docker API at ${socketPath} (${e.code})` : e.message)));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      reject(new Error(e.code === 'ENOENT' || e.code === 'EACCES' ? `cannot reach the Docker API at ${socketPath} (${e.code})` : e.message)),
+    );
     req.end();
   });
 }

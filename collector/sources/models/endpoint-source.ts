@@ -55,7 +55,11 @@ export class ModelEndpointSource implements Source {
   private readonly log: Logger;
   private readonly now: () => number;
 
-  constructor(readonly endpoint: EndpointConfig, private readonly ctx: SourceContext, private readonly opts: EndpointOptions) {
+  constructor(
+    readonly endpoint: EndpointConfig,
+    private readonly ctx: SourceContext,
+    private readonly opts: EndpointOptions,
+  ) {
     this.id = seriesName('models', endpoint.name);
     this.sampleTimeoutMs = endpoint.timeoutMs + SAMPLE_MARGIN_MS;
     this.detectedKind = endpoint.kind ?? null;
@@ -98,7 +102,10 @@ export class ModelEndpointSource implements Source {
     this.sampler = null;
     this.ensureSampler(d.found.kind);
     const version = d.found.version ? ` ${d.found.version}` : '';
-    return { status: 'ready', description: `${KIND_LABEL[d.found.kind]}${version} at ${safeUrl(ep.url)}${this.metricsOnly ? ' (metrics port)' : ''}${ep.discovered ? ', discovered' : ''}` };
+    return {
+      status: 'ready',
+      description: `${KIND_LABEL[d.found.kind]}${version} at ${safeUrl(ep.url)}${this.metricsOnly ? ' (metrics port)' : ''}${ep.discovered ? ', discovered' : ''}`,
+    };
   }
 
   private async tritonAmongSiblings(signal: AbortSignal): Promise<string | null> {
@@ -116,11 +123,21 @@ export class ModelEndpointSource implements Source {
     this.detectedKind = kind;
     const w = this.opts.windowMs;
     switch (kind) {
-      case 'llamacpp': this.sampler = new LlamaCppSampler(); break;
-      case 'vllm': this.sampler = new VllmSampler(w); break;
-      case 'ollama': this.sampler = new OllamaSampler(); break;
-      case 'triton': this.sampler = new TritonSampler(w, this.metricsOnly); break;
-      case 'health': this.sampler = new HealthSampler(); break;
+      case 'llamacpp':
+        this.sampler = new LlamaCppSampler();
+        break;
+      case 'vllm':
+        this.sampler = new VllmSampler(w);
+        break;
+      case 'ollama':
+        this.sampler = new OllamaSampler();
+        break;
+      case 'triton':
+        this.sampler = new TritonSampler(w, this.metricsOnly);
+        break;
+      case 'health':
+        this.sampler = new HealthSampler();
+        break;
     }
   }
 
@@ -176,9 +193,15 @@ export class ModelEndpointSource implements Source {
     if (dropped.length > 0) {
       const gone = new Set(dropped);
       models = models.filter((m) => !gone.has(m.name));
-      const names = dropped.slice(0, DROPPED_NAMES_SHOWN).map((m) => JSON.stringify(m.slice(0, 40))).join(', ');
+      const names = dropped
+        .slice(0, DROPPED_NAMES_SHOWN)
+        .map((m) => JSON.stringify(m.slice(0, 40)))
+        .join(', ');
       const more = dropped.length > DROPPED_NAMES_SHOWN ? ` and ${dropped.length - DROPPED_NAMES_SHOWN} more` : '';
-      this.log.warnOnce('series-cap', `${safeUrl(ep.url)} reports ${Object.keys(s.perModel).length} models; over ${maxSeries} series per source, the series of ${dropped.length} were dropped (${names}${more}); raise models.maxSeriesPerSource to keep more`);
+      this.log.warnOnce(
+        'series-cap',
+        `${safeUrl(ep.url)} reports ${Object.keys(s.perModel).length} models; over ${maxSeries} series per source, the series of ${dropped.length} were dropped (${names}${more}); raise models.maxSeriesPerSource to keep more`,
+      );
     }
     const server: ModelServer = {
       name: ep.name,

@@ -22,7 +22,10 @@ export interface HttpAnswer {
 export type FetchFn = typeof fetch;
 
 /** GETs `url` with `headers` under `timeoutMs` and the caller's signal. Throws SourceError on transport failure. */
-export async function httpGet(url: string, opts: { headers?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; fetchFn?: FetchFn; now?: () => number }): Promise<HttpAnswer> {
+export async function httpGet(
+  url: string,
+  opts: { headers?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; fetchFn?: FetchFn; now?: () => number },
+): Promise<HttpAnswer> {
   const ctl = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -74,12 +77,24 @@ export function transportReason(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
   const code = cause?.code ?? (e as { code?: string } | null)?.code;
   switch (code) {
-    case 'ECONNREFUSED': return 'connection refused';
-    case 'ECONNRESET': case 'UND_ERR_SOCKET': return 'connection closed by the server';
-    case 'ENOTFOUND': case 'EAI_AGAIN': return 'host not found';
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
-    case 'ETIMEDOUT': case 'UND_ERR_CONNECT_TIMEOUT': return 'connection timed out';
-    case 'HPE_INVALID_CONSTANT': case 'HPE_INVALID_VERSION': case 'UND_ERR_INVALID_ARG': return 'not an HTTP answer';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'connection closed by the server';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connection timed out';
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_VERSION':
+    case 'UND_ERR_INVALID_ARG':
+      return 'not an HTTP answer';
   }
   if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return `TLS error (${code})`;
   if (code?.startsWith('HPE_')) return 'malformed HTTP answer';

@@ -19,7 +19,9 @@ export function createModelSources(ctx: SourceContext, opts: Partial<EndpointOpt
     endpoints.push({ name, url: `http://${host}:${c.port}`, headers: {}, timeoutMs: 1000, discovered: true });
   }
   const discovered = endpoints.filter((e) => e.discovered).map((e) => e.url);
-  return endpoints.map((e) => new ModelEndpointSource(e, ctx, { windowMs: cfg.windowMs, limits: cfg.limits, siblingUrls: discovered.filter((u) => u !== e.url), ...opts }));
+  return endpoints.map(
+    (e) => new ModelEndpointSource(e, ctx, { windowMs: cfg.windowMs, limits: cfg.limits, siblingUrls: discovered.filter((u) => u !== e.url), ...opts }),
+  );
 }
 
 /** Factory registered in sources/index.ts. */

@@ -57,7 +57,8 @@ export class ServerProcessFinder {
     const inodes = await listeningInodes(port, procRoot);
     if (inodes.size === 0) return { pids: null, note: `no listening socket for port ${port} in this network namespace` };
     const holders = await pidsHoldingInodes(inodes, procRoot);
-    if (holders.length === 0) return { pids: null, note: `the process listening on port ${port} is not visible to the collector (run it as the same user or root, or set pid)` };
+    if (holders.length === 0)
+      return { pids: null, note: `the process listening on port ${port} is not visible to the collector (run it as the same user or root, or set pid)` };
     const comm = await commOf(holders[0], procRoot);
     if (comm === 'docker-proxy') return { pids: null, note: `port ${port} is forwarded by docker-proxy; set container (or pid) for this endpoint` };
     return { pids: await withDescendants(holders, procRoot) };

@@ -18,8 +18,14 @@ import type { ProbeResult, SampleResult, Source, SourceContext } from '../../sou
 import { SourceError, authFailure } from '../../source';
 import { postgresTarget, type PostgresInstanceConfig } from './config';
 import {
-  buildPostgresSeries, DATABASE_SIZE_SQL, FORCE_FLUSH_SQL, maskQueryText, SERVER_INFO_SQL, statsSql,
-  type PostgresCounters, type PostgresStatsRow,
+  buildPostgresSeries,
+  DATABASE_SIZE_SQL,
+  FORCE_FLUSH_SQL,
+  maskQueryText,
+  SERVER_INFO_SQL,
+  statsSql,
+  type PostgresCounters,
+  type PostgresStatsRow,
 } from './stats';
 
 /** How long one connection attempt may take. */
@@ -70,7 +76,10 @@ export class PostgresSource implements Source {
   /** Why the last connection went away (redacted), for the next sample's error. */
   private lostReason: string | null = null;
 
-  constructor(private readonly instance: PostgresInstanceConfig, ctx: Pick<SourceContext, 'intervalMs' | 'log'>) {
+  constructor(
+    private readonly instance: PostgresInstanceConfig,
+    ctx: Pick<SourceContext, 'intervalMs' | 'log'>,
+  ) {
     this.id = `postgres.${instance.name}`;
     this.target = postgresTarget(instance.url);
     this.redactedUrl = redactUrl(instance.url);
@@ -128,7 +137,14 @@ export class PostgresSource implements Source {
         this.sizeAtMs = now;
       }
       const { series, counters } = buildPostgresSeries(
-        { instance: this.instance.name, atMs: now, row, queryLatencySeconds, connectLatencySeconds: this.connectLatencySeconds, databaseSizeBytes: this.sizeBytes },
+        {
+          instance: this.instance.name,
+          atMs: now,
+          row,
+          queryLatencySeconds,
+          connectLatencySeconds: this.connectLatencySeconds,
+          databaseSizeBytes: this.sizeBytes,
+        },
         this.prev,
       );
       this.prev = counters;
@@ -187,7 +203,11 @@ export class PostgresSource implements Source {
     const t0 = performance.now();
     try {
       await abortable(client.connect(), signal, () => void client.end().catch(() => {}));
-      const info = await abortable(client.query<{ version: string; num: number; replica: boolean }>(SERVER_INFO_SQL), signal, () => void client.end().catch(() => {}));
+      const info = await abortable(
+        client.query<{ version: string; num: number; replica: boolean }>(SERVER_INFO_SQL),
+        signal,
+        () => void client.end().catch(() => {}),
+      );
       this.connectLatencySeconds = (performance.now() - t0) / 1000;
       this.serverVersion = info.rows[0]?.version ?? null;
       this.isReplica = info.rows[0]?.replica ?? null;
@@ -228,7 +248,11 @@ export class PostgresSource implements Source {
   private async warmUp(client: Client, versionNum: number, signal: AbortSignal): Promise<void> {
     const onAbort = (): void => void client.end().catch(() => {});
     await abortable(client.query({ name: STATS_STATEMENT, text: this.sql, values: [this.instance.database] }), signal, onAbort);
-    const size = await abortable(client.query<{ size: string | null }>({ name: SIZE_STATEMENT, text: DATABASE_SIZE_SQL, values: [this.instance.database] }), signal, onAbort);
+    const size = await abortable(
+      client.query<{ size: string | null }>({ name: SIZE_STATEMENT, text: DATABASE_SIZE_SQL, values: [this.instance.database] }),
+      signal,
+      onAbort,
+    );
     this.sizeBytes = size.rows[0]?.size == null ? null : Number(size.rows[0].size);
     this.sizeAtMs = performance.now();
     if (versionNum >= 150000) await abortable(client.query(FORCE_FLUSH_SQL), signal, onAbort).catch(() => undefined);
@@ -260,9 +284,14 @@ export class PostgresSource implements Source {
     if (code === 'ETIMEDOUT' || /timeout expired|connection timeout|Query read timeout/i.test(raw)) {
       return { kind: 'connection', retry: true, message: `${at}: timed out (${raw})` };
     }
-    if (code === '57014') return { kind: 'query', retry: true, message: `${at}: monitoring query cancelled by statement_timeout (${this.statementTimeoutMs} ms) — the server is slow or a lock blocks it` };
+    if (code === '57014')
+      return {
+        kind: 'query',
+        retry: true,
+        message: `${at}: monitoring query cancelled by statement_timeout (${this.statementTimeoutMs} ms) — the server is slow or a lock blocks it`,
+      };
     if (code === '3D000') return { kind: 'connection', retry: true, message: `${at}: ${raw} — check ${this.instance.origin}` };
-    if (/^(08|57P|53)/.test(code) || code === '' ) return { kind: 'connection', retry: true, message: `${at}: ${raw}` };
+    if (/^(08|57P|53)/.test(code) || code === '') return { kind: 'connection', retry: true, message: `${at}: ${raw}` };
     return { kind: 'query', retry: true, message: `${at}: monitoring query failed: ${raw}${code ? ` (SQLSTATE ${code})` : ''}` };
   }
 

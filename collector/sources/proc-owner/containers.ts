@@ -45,7 +45,7 @@ export class ContainerNames {
         out.containerName = c.name;
         out.image = c.image;
       } else if (o.kind === 'container' && o.runtime === 'docker') {
-        out.note = this.lastList === null ? 'container name unknown: the Docker source is not running' : 'container not in the Docker source\'s list';
+        out.note = this.lastList === null ? 'container name unknown: the Docker source is not running' : "container not in the Docker source's list";
       }
     }
     if (o.kind === 'pod' && o.podUid) {

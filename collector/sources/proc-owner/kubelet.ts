@@ -44,7 +44,10 @@ export class KubeletPods {
     this.refreshIfDue();
     const hit = this.pods.get(uid);
     if (hit) return hit;
-    return { missing: this.missing ?? (this.fetchedAt === -Infinity || this.inflight ? 'pod name not read yet from the kubelet' : `pod ${uid} not in the kubelet's pod list`) };
+    return {
+      missing:
+        this.missing ?? (this.fetchedAt === -Infinity || this.inflight ? 'pod name not read yet from the kubelet' : `pod ${uid} not in the kubelet's pod list`),
+    };
   }
 
   /** Resolves once any refresh in flight has finished (tests). */
@@ -56,21 +59,23 @@ export class KubeletPods {
     if (this.inflight || this.now() - this.fetchedAt < KUBELET_REFRESH_MS) return;
     this.inflight = true;
     this.fetchedAt = this.now();
-    fetchBounded(this.url).then(
-      (text) => {
-        try {
-          this.pods = parsePodList(text);
-          this.missing = null;
-        } catch (e) {
-          this.missing = `pod name unknown: the kubelet at ${this.url} answered something else (${(e as Error).message})`;
-        }
-      },
-      (e: Error) => {
-        this.missing = `pod name unknown: kubelet read-only API at ${this.url} not readable (${e.message}); the CRI socket is not queried`;
-      },
-    ).finally(() => {
-      this.inflight = false;
-    });
+    fetchBounded(this.url)
+      .then(
+        (text) => {
+          try {
+            this.pods = parsePodList(text);
+            this.missing = null;
+          } catch (e) {
+            this.missing = `pod name unknown: the kubelet at ${this.url} answered something else (${(e as Error).message})`;
+          }
+        },
+        (e: Error) => {
+          this.missing = `pod name unknown: kubelet read-only API at ${this.url} not readable (${e.message}); the CRI socket is not queried`;
+        },
+      )
+      .finally(() => {
+        this.inflight = false;
+      });
   }
 }
 

@@ -30,7 +30,11 @@ export function parseUid(status: string): number | null {
 export function parseNsPid(status: string): number[] {
   const m = /^NSpid:\s+([\d\s]+)$/m.exec(status);
   if (!m) return [];
-  return m[1].trim().split(/\s+/).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  return m[1]
+    .trim()
+    .split(/\s+/)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 // Arguments that carry secrets: `--api-key=…`, `--token …`, `PASSWORD=…` (an env-style argument).

@@ -45,7 +45,11 @@ export function resolveRedisInstances(config: unknown, env: NodeJS.ProcessEnv): 
     }
     if (out.some((x) => x.name === o.name)) throw new ConfigError(`${key}.name`, o.name, 'a name not used by another redis instance');
     if (typeof o.url !== 'string' || !isRedisUrl(o.url)) {
-      throw new ConfigError(`${key}.url`, typeof o.url === 'string' ? redactUrl(o.url) : o.url, 'a redis:// or rediss:// URL, e.g. "redis://:password@127.0.0.1:6379/0"');
+      throw new ConfigError(
+        `${key}.url`,
+        typeof o.url === 'string' ? redactUrl(o.url) : o.url,
+        'a redis:// or rediss:// URL, e.g. "redis://:password@127.0.0.1:6379/0"',
+      );
     }
     out.push({ name: o.name, url: o.url, origin: key, autoDetected: false });
   });

@@ -71,7 +71,12 @@ export function parseRedisInfo(text: string): RedisInfo {
     pos = end + 1;
     if (lineEnd <= start) continue;
     if (text.charCodeAt(start) === 35 /* # */) {
-      sections.push(text.slice(start + 1, lineEnd).trim().toLowerCase());
+      sections.push(
+        text
+          .slice(start + 1, lineEnd)
+          .trim()
+          .toLowerCase(),
+      );
       continue;
     }
     const colon = text.indexOf(':', start);

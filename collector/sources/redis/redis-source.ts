@@ -61,7 +61,10 @@ export class RedisSource implements Source {
   private infoSections: string[] = [];
   private closed = false;
 
-  constructor(private readonly instance: RedisInstanceConfig, ctx: Pick<SourceContext, 'intervalMs' | 'log'>) {
+  constructor(
+    private readonly instance: RedisInstanceConfig,
+    ctx: Pick<SourceContext, 'intervalMs' | 'log'>,
+  ) {
     this.id = `redis.${instance.name}`;
     this.target = redisTarget(instance.url);
     this.redactedUrl = redactUrl(instance.url);
@@ -104,7 +107,7 @@ export class RedisSource implements Source {
       throw new SourceError(reason, true);
     }
     const info = await this.readInfo(client, signal);
-    const role = info.role === 'slave' ? 'replica' : info.role ?? 'unknown role';
+    const role = info.role === 'slave' ? 'replica' : (info.role ?? 'unknown role');
     return { status: 'ready', description: `Redis ${info.version ?? '?'} at ${this.target} (${role})` };
   }
 
@@ -219,7 +222,8 @@ export class RedisSource implements Source {
   private onError(client: Redis, err: unknown): void {
     const msg = this.scrub(errorMessage(err));
     this.lastError = msg;
-    this.lastErrorCode = (err as { code?: unknown }).code && typeof (err as { code?: unknown }).code === 'string' ? String((err as { code: string }).code) : null;
+    this.lastErrorCode =
+      (err as { code?: unknown }).code && typeof (err as { code?: unknown }).code === 'string' ? String((err as { code: string }).code) : null;
     if (AUTH_ERROR_RE.test(msg)) {
       const missing = msg.startsWith('NOAUTH');
       this.authError = missing

@@ -8,8 +8,23 @@ export const LAUNCHERS = ['torchrun', 'accelerate', 'deepspeed', 'torch.distribu
 
 /** Arguments naming a directory where a run writes logs or checkpoints. */
 export const LOG_DIR_ARGS = [
-  '--logdir', '--log_dir', '--log-dir', '--logging_dir', '--logging-dir', '--output_dir', '--output-dir', '--default_root_dir',
-  '--default-root-dir', '--save_dir', '--save-dir', '--tensorboard_dir', '--tb_dir', '--out_dir', '--out-dir', '--run_dir', '--exp_dir',
+  '--logdir',
+  '--log_dir',
+  '--log-dir',
+  '--logging_dir',
+  '--logging-dir',
+  '--output_dir',
+  '--output-dir',
+  '--default_root_dir',
+  '--default-root-dir',
+  '--save_dir',
+  '--save-dir',
+  '--tensorboard_dir',
+  '--tb_dir',
+  '--out_dir',
+  '--out-dir',
+  '--run_dir',
+  '--exp_dir',
 ] as const;
 
 const LOG_DIR_SET = new Set<string>(LOG_DIR_ARGS);
@@ -80,6 +95,9 @@ export function logDirsOf(argv: readonly string[], cwd: string | null): string[]
 
 /** A run id segment from a name: `train.py` → `train`, safe for a series name. */
 export function idStem(name: string): string {
-  const s = name.replace(/\.py$/, '').replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
+  const s = name
+    .replace(/\.py$/, '')
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return (s || 'run').slice(0, 40);
 }

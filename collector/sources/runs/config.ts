@@ -65,17 +65,20 @@ export function parseRunsConfig(raw: unknown, env: NodeJS.ProcessEnv): RunsConfi
       const key = `runs.watch[${i}]`;
       if (!isObj(w)) throw new ConfigError(key, w, 'an object {name, command, logDir, metricsUrl}');
       for (const k of Object.keys(w)) {
-        if (!['name', 'command', 'logDir', 'metricsUrl'].includes(k)) throw new ConfigError(`${key}.${k}`, w[k], 'no such key (known: name, command, logDir, metricsUrl)');
+        if (!['name', 'command', 'logDir', 'metricsUrl'].includes(k))
+          throw new ConfigError(`${key}.${k}`, w[k], 'no such key (known: name, command, logDir, metricsUrl)');
       }
       const watch: RunWatch = { name: null, command: null, logDir: null, metricsUrl: null };
       if (w.name !== undefined) {
-        if (typeof w.name !== 'string' || !/^[A-Za-z0-9_.-]{1,40}$/.test(w.name)) throw new ConfigError(`${key}.name`, w.name, 'a name of 1 to 40 letters, digits, _ . -');
+        if (typeof w.name !== 'string' || !/^[A-Za-z0-9_.-]{1,40}$/.test(w.name))
+          throw new ConfigError(`${key}.name`, w.name, 'a name of 1 to 40 letters, digits, _ . -');
         if (names.has(w.name)) throw new ConfigError(`${key}.name`, w.name, 'a name used by only one watch');
         names.add(w.name);
         watch.name = w.name;
       }
       if (w.command !== undefined) {
-        if (typeof w.command !== 'string' || w.command === '' || w.command.length > 500) throw new ConfigError(`${key}.command`, w.command, 'a regular expression matched against the command line, e.g. "train\\\\.py"');
+        if (typeof w.command !== 'string' || w.command === '' || w.command.length > 500)
+          throw new ConfigError(`${key}.command`, w.command, 'a regular expression matched against the command line, e.g. "train\\\\.py"');
         try {
           watch.command = new RegExp(w.command);
         } catch (e) {
@@ -98,8 +101,10 @@ export function parseRunsConfig(raw: unknown, env: NodeJS.ProcessEnv): RunsConfi
         if (!ok) throw new ConfigError(`${key}.metricsUrl`, w.metricsUrl, 'an http(s) URL such as "http://127.0.0.1:8000/metrics"');
         watch.metricsUrl = w.metricsUrl as string;
       }
-      if (watch.command === null && watch.logDir === null) throw new ConfigError(`${key}.command`, undefined, 'a command pattern or a logDir (a watch needs at least one)');
-      if (watch.command === null && watch.name === null) throw new ConfigError(`${key}.name`, undefined, 'a name (a watch with only a logDir has no command to name it after)');
+      if (watch.command === null && watch.logDir === null)
+        throw new ConfigError(`${key}.command`, undefined, 'a command pattern or a logDir (a watch needs at least one)');
+      if (watch.command === null && watch.name === null)
+        throw new ConfigError(`${key}.name`, undefined, 'a name (a watch with only a logDir has no command to name it after)');
       cfg.watch.push(watch);
     });
   }

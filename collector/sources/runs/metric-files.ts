@@ -102,7 +102,10 @@ export class MetricFiles {
     /** Epoch ms the run started (files older than that belong to someone else); null: anything recent. */
     private readonly startMs: number | null,
     private readonly log: Logger,
-    private readonly limits: { entriesPerTick: number; readBytesPerTick: number } = { entriesPerTick: SCAN_ENTRIES_PER_TICK, readBytesPerTick: READ_BYTES_PER_TICK },
+    private readonly limits: { entriesPerTick: number; readBytesPerTick: number } = {
+      entriesPerTick: SCAN_ENTRIES_PER_TICK,
+      readBytesPerTick: READ_BYTES_PER_TICK,
+    },
   ) {}
 
   /** Replaces the roots (a run's log-dir arguments are learned after its first read). */
@@ -114,7 +117,11 @@ export class MetricFiles {
 
   /** Files followed now, with their format and any problem. */
   files(): FileNote[] {
-    return [...this.tracked.values()].map((f) => ({ path: f.path, format: f.format, problem: f.broken ?? (f.corrupt > 0 ? `${f.corrupt} corrupt record(s) skipped` : null) }));
+    return [...this.tracked.values()].map((f) => ({
+      path: f.path,
+      format: f.format,
+      problem: f.broken ?? (f.corrupt > 0 ? `${f.corrupt} corrupt record(s) skipped` : null),
+    }));
   }
 
   /** One tick: a bounded slice of the walk, then new data from each file. `now` is epoch ms. */
@@ -150,7 +157,10 @@ export class MetricFiles {
           return;
         }
         if (++this.dirsVisited > MAX_SCAN_DIRS) {
-          this.log.warnOnce(`runs-dirs:${this.roots.join(',')}`, `runs: more than ${MAX_SCAN_DIRS} directories under ${this.roots.join(', ')}; the rest is not searched for metric files`);
+          this.log.warnOnce(
+            `runs-dirs:${this.roots.join(',')}`,
+            `runs: more than ${MAX_SCAN_DIRS} directories under ${this.roots.join(', ')}; the rest is not searched for metric files`,
+          );
           this.queue = [];
           continue;
         }
@@ -198,7 +208,10 @@ export class MetricFiles {
     this.nextWalkAt = now + RESCAN_INTERVAL_MS;
     const newest = [...this.candidates.entries()].sort((a, b) => b[1].mtimeMs - a[1].mtimeMs);
     if (newest.length > MAX_FILES_PER_RUN) {
-      this.log.warnOnce(`runs-files:${this.roots.join(',')}`, `runs: ${newest.length} metric files under ${this.roots.join(', ')}; following the newest ${MAX_FILES_PER_RUN}`);
+      this.log.warnOnce(
+        `runs-files:${this.roots.join(',')}`,
+        `runs: ${newest.length} metric files under ${this.roots.join(', ')}; following the newest ${MAX_FILES_PER_RUN}`,
+      );
     }
     const keep = new Map(newest.slice(0, MAX_FILES_PER_RUN));
     for (const [path, f] of this.tracked) {
@@ -213,8 +226,20 @@ export class MetricFiles {
     for (const [path, c] of keep) {
       if (this.tracked.has(path)) continue;
       this.tracked.set(path, {
-        path, format: formatOf(path) as MetricFormat, mtimeMs: c.mtimeMs, ino: c.ino, offset: 0, header: null, plugins: new Map(),
-        corrupt: 0, broken: null, lastStep: -Infinity, lastSig: '', reported: false, fh: null, pending: 0,
+        path,
+        format: formatOf(path) as MetricFormat,
+        mtimeMs: c.mtimeMs,
+        ino: c.ino,
+        offset: 0,
+        header: null,
+        plugins: new Map(),
+        corrupt: 0,
+        broken: null,
+        lastStep: -Infinity,
+        lastSig: '',
+        reported: false,
+        fh: null,
+        pending: 0,
       });
     }
   }
@@ -372,7 +397,12 @@ async function readAt(fh: fs.FileHandle, offset: number, length: number): Promis
 /** MLflow key from mlruns/<exp>/<run>/metrics/<key…>: nested keys are directories. */
 function mlflowTag(path: string): string {
   const i = path.lastIndexOf(`${sep}metrics${sep}`);
-  return i >= 0 ? path.slice(i + 9).split(sep).join('/') : basename(path);
+  return i >= 0
+    ? path
+        .slice(i + 9)
+        .split(sep)
+        .join('/')
+    : basename(path);
 }
 
 function relativeName(path: string): string {

@@ -121,7 +121,8 @@ export function parseCsvRow(header: readonly string[], line: string): MetricPoin
     const k = header[i] as string;
     const raw = (cells[i] ?? '').trim();
     if (raw === '' || k === 'step' || TIME_KEYS.has(k)) continue;
-    const v = raw === 'nan' || raw === 'NaN' ? NaN : raw === 'inf' || raw === 'Infinity' ? Infinity : raw === '-inf' || raw === '-Infinity' ? -Infinity : Number(raw);
+    const v =
+      raw === 'nan' || raw === 'NaN' ? NaN : raw === 'inf' || raw === 'Infinity' ? Infinity : raw === '-inf' || raw === '-Infinity' ? -Infinity : Number(raw);
     if (Number.isNaN(v) && raw !== 'nan' && raw !== 'NaN') continue;
     out.push({ tag: k, value: v, step, t: null });
   }
@@ -169,7 +170,10 @@ export function parseTrainerState(text: string, afterStep: number): { points: Me
 
 /** A tag as a series metric segment: lower case, `[a-z0-9_]`, starting with a letter, at most 64 chars. */
 export function sanitizeTag(tag: string): string {
-  let s = tag.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  let s = tag
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   if (s === '') s = 'value';
   if (!/^[a-z]/.test(s)) s = `m_${s}`;
   return s.slice(0, 64);

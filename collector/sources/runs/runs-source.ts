@@ -17,7 +17,18 @@ import type { RunsConfig, RunWatch } from './config';
 import { MetricFiles, type MetricFormat } from './metric-files';
 import { isLossTag, isThroughputTag, sanitizeTag, type MetricPoint } from './parse';
 import {
-  CLOCK_TICKS_PER_SECOND, describeExit, listPids, parseStat, type ProcStat, readBootTimeMs, readCmdline, readContainer, readCwd, readStat, readUid, userName,
+  CLOCK_TICKS_PER_SECOND,
+  describeExit,
+  listPids,
+  parseStat,
+  type ProcStat,
+  readBootTimeMs,
+  readCmdline,
+  readContainer,
+  readCwd,
+  readStat,
+  readUid,
+  userName,
 } from './proc';
 
 /** How often the process table is searched for new runs, ms (GPU processes not yet known trigger it sooner). */
@@ -38,7 +49,14 @@ export const METRICS_FETCH_TIMEOUT_MS = 2_000;
 export const MAX_METRICS_PAGE_BYTES = 2 * 1024 * 1024;
 /** Series names the source itself writes per run; a tag that sanitises to one of these gets a `tag_` prefix. */
 export const BUILTIN_METRICS = [
-  'up_state', 'ended_state', 'elapsed_seconds', 'stalled_seconds', 'loss_nonfinite_state', 'throughput_per_second', 'step_count', 'gpu_memory_used_bytes',
+  'up_state',
+  'ended_state',
+  'elapsed_seconds',
+  'stalled_seconds',
+  'loss_nonfinite_state',
+  'throughput_per_second',
+  'step_count',
+  'gpu_memory_used_bytes',
 ] as const;
 const BUILTIN = new Set<string>(BUILTIN_METRICS);
 
@@ -122,7 +140,9 @@ export class RunsSource implements Source {
     if (this.bootMs === null && this.cfg.watch.every((w) => w.logDir === null)) {
       return { status: 'unavailable', reason: `no process table at ${this.cfg.procRoot} (runs are found on Linux)`, retry: false };
     }
-    const what = [this.cfg.auto ? 'GPU processes' : null, this.cfg.watch.length ? `${this.cfg.watch.length} configured watch(es)` : null].filter(Boolean).join(' and ');
+    const what = [this.cfg.auto ? 'GPU processes' : null, this.cfg.watch.length ? `${this.cfg.watch.length} configured watch(es)` : null]
+      .filter(Boolean)
+      .join(' and ');
     return { status: 'ready', description: `training runs from ${what || 'nothing (auto off, no watches)'}` };
   }
 
@@ -259,11 +279,31 @@ export class RunsSource implements Source {
 
   private newRun(id: string, name: string, origin: 'gpu' | 'config', watch: RunWatch | null, root: ProcInfo | null, now: number): Run {
     return {
-      id, name, origin, watch, root, pids: new Set(root ? [root.pid] : []), command: null, cwd: null, user: null, container: null,
-      startedAt: null, firstSeenAt: now, endedAt: null, exit: null, exitCode: null,
+      id,
+      name,
+      origin,
+      watch,
+      root,
+      pids: new Set(root ? [root.pid] : []),
+      command: null,
+      cwd: null,
+      user: null,
+      container: null,
+      startedAt: null,
+      firstSeenAt: now,
+      endedAt: null,
+      exit: null,
+      exitCode: null,
       files: new MetricFiles(watch?.logDir ? [watch.logDir] : [], root ? null : now - 3_600_000, this.log),
-      tags: new Map(), keys: new Set(), tagsDropped: 0, lastStep: null, lastMetricAt: null, lastGpuBusyAt: null, gpus: [],
-      prom: watch?.metricsUrl ? { pending: false, problem: null } : null, statFd: null,
+      tags: new Map(),
+      keys: new Set(),
+      tagsDropped: 0,
+      lastStep: null,
+      lastMetricAt: null,
+      lastGpuBusyAt: null,
+      gpus: [],
+      prom: watch?.metricsUrl ? { pending: false, problem: null } : null,
+      statFd: null,
     };
   }
 
@@ -482,7 +522,14 @@ export class RunsSource implements Source {
   // ---- details ----
 
   private scalar(r: Run, s: TagState): RunScalar {
-    return { tag: s.tag, key: seriesName('run', r.id, s.key), value: Number.isFinite(s.value) ? s.value : null, text: numberText(s.value), step: s.step, t: s.t };
+    return {
+      tag: s.tag,
+      key: seriesName('run', r.id, s.key),
+      value: Number.isFinite(s.value) ? s.value : null,
+      text: numberText(s.value),
+      step: s.step,
+      t: s.t,
+    };
   }
 
   /** "Run train.py finished after 3 h 12 min — loss 0.41". */
@@ -507,21 +554,39 @@ export class RunsSource implements Source {
     if (r.prom !== null && r.watch?.metricsUrl) files.push({ path: r.watch.metricsUrl, format: 'prometheus', problem: r.prom.problem });
     const pids = r.root ? [r.root.pid, ...[...r.pids].filter((p) => p !== r.root?.pid).sort((a, b) => a - b)] : [];
     return {
-      id: r.id, name: r.name, state: this.state(r, now), origin: r.origin, command: r.command, cwd: r.cwd, user: r.user, container: r.container,
-      pids, startedAt: r.startedAt, endedAt: r.endedAt, elapsedSeconds: el === null ? null : Math.round(el / 1000), exit: r.exit,
-      gpus: r.gpus, lastStep: r.lastStep, loss: loss ? this.scalar(r, loss) : null, throughput: thr ? this.scalar(r, thr) : null,
+      id: r.id,
+      name: r.name,
+      state: this.state(r, now),
+      origin: r.origin,
+      command: r.command,
+      cwd: r.cwd,
+      user: r.user,
+      container: r.container,
+      pids,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      elapsedSeconds: el === null ? null : Math.round(el / 1000),
+      exit: r.exit,
+      gpus: r.gpus,
+      lastStep: r.lastStep,
+      loss: loss ? this.scalar(r, loss) : null,
+      throughput: thr ? this.scalar(r, thr) : null,
       stalledSeconds: st === null ? null : Math.round(st / 1000),
-      scalars: [...r.tags.values()].map((s) => this.scalar(r, s)), files, summary: this.summary(r, now),
+      scalars: [...r.tags.values()].map((s) => this.scalar(r, s)),
+      files,
+      summary: this.summary(r, now),
     };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.runs.values()].map(async (r) => {
-      await r.files.close();
-      closeFd(r.statFd);
-      r.statFd = null;
-    }));
+    await Promise.all(
+      [...this.runs.values()].map(async (r) => {
+        await r.files.close();
+        closeFd(r.statFd);
+        r.statFd = null;
+      }),
+    );
     this.runs.clear();
   }
 }

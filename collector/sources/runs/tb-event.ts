@@ -36,7 +36,11 @@ export class ProtoError extends Error {}
 
 class Reader {
   pos: number;
-  constructor(readonly buf: Uint8Array, start: number, readonly end: number) {
+  constructor(
+    readonly buf: Uint8Array,
+    start: number,
+    readonly end: number,
+  ) {
     this.pos = start;
   }
   varint(): number {
@@ -54,11 +58,22 @@ class Reader {
   /** Skips a field of wire type `wt`. */
   skip(wt: number): void {
     switch (wt) {
-      case 0: this.varint(); return;
-      case 1: this.pos += 8; break;
-      case 2: { const n = this.varint(); this.pos += n; break; }
-      case 5: this.pos += 4; break;
-      default: throw new ProtoError(`unsupported wire type ${wt}`);
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2: {
+        const n = this.varint();
+        this.pos += n;
+        break;
+      }
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new ProtoError(`unsupported wire type ${wt}`);
     }
     if (this.pos > this.end) throw new ProtoError('field runs past the message');
   }

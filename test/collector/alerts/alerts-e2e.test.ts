@@ -39,7 +39,10 @@ describe('alerts end to end (real collector, fake NVML)', function () {
 
   const config = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     gpu: { nvmlPath: nvml, backend: 'nvml' },
-    postgres: false, redis: false, docker: false, models: false,
+    postgres: false,
+    redis: false,
+    docker: false,
+    models: false,
     // 2 ticks of 250 ms: exercises `pending` without slowing the test.
     // Host rules off: this shared machine's real CPU/RAM/disk must not add alerts to what we check.
     // The fake GPU slows down at 87 °C (NVML threshold): warning above 81 °C, critical above 86 °C.
@@ -61,13 +64,23 @@ describe('alerts end to end (real collector, fake NVML)', function () {
         lastSeq.set(ws, e.seq);
         return e;
       }
-      if (Date.now() > deadline) throw new Error(`no ${transition} event for ${id} within 15 s; got ${events(ws, id).map((x) => x.transition).join(', ') || 'none'}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no ${transition} event for ${id} within 15 s; got ${
+            events(ws, id)
+              .map((x) => x.transition)
+              .join(', ') || 'none'
+          }`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
   function events(ws: WsClient, id = ID): AlertEvent[] {
-    return ws.messages.filter(isAlert).flatMap((m) => m.events).filter((e) => e.alert.id === id);
+    return ws.messages
+      .filter(isAlert)
+      .flatMap((m) => m.events)
+      .filter((e) => e.alert.id === id);
   }
 
   it('streams pending → firing → escalated → deescalated → resolved in order, with ack, mute, /metrics and restart', async () => {
@@ -88,7 +101,10 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     // A late client sees the firing alert in hello; Prometheus sees it in /metrics.
     const late = await c.ws();
     const lateHello = (await late.next('hello')) as HelloMessage;
-    assert.deepEqual(lateHello.alerts.map((a) => `${a.id} ${a.state} ${a.severity}`), [`${ID} firing warning`]);
+    assert.deepEqual(
+      lateHello.alerts.map((a) => `${a.id} ${a.state} ${a.severity}`),
+      [`${ID} firing warning`],
+    );
     const metrics = await (await c.get('/metrics')).text();
     assert.match(metrics, /^rigwatch_alerts\{alertname="gpu-temperature",alertstate="firing",severity="warning",series="gpu\.0\.temperature_celsius"\} 1$/m);
 
@@ -116,7 +132,10 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     await c.restart();
     const ws2 = await c.ws();
     const hello2 = (await ws2.next('hello')) as HelloMessage;
-    assert.deepEqual(hello2.alerts.map((a) => `${a.id} ${a.state} ${a.severity}`), [`${ID} firing warning`]);
+    assert.deepEqual(
+      hello2.alerts.map((a) => `${a.id} ${a.state} ${a.severity}`),
+      [`${ID} firing warning`],
+    );
     assert.ok((hello2.alerts[0]?.mutedUntil ?? 0) > Date.now(), 'the mute survives the restart');
 
     writeFakeState(state.stateFile, { count: 1, 'gpu.0.temp': 60, 'gpu.0.util': 10 });
@@ -125,12 +144,21 @@ describe('alerts end to end (real collector, fake NVML)', function () {
 
     // Every event the first client saw, in order, with increasing seq; the second continues the seq.
     const seen = events(ws);
-    assert.deepEqual(seen.map((e) => e.transition), ['pending', 'firing', 'acknowledged', 'muted', 'escalated', 'deescalated']);
+    assert.deepEqual(
+      seen.map((e) => e.transition),
+      ['pending', 'firing', 'acknowledged', 'muted', 'escalated', 'deescalated'],
+    );
     const seqs = seen.map((e) => e.seq);
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
-    assert.ok(events(ws2).every((e) => e.transition !== 'firing'), 'no duplicate firing after restart');
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
+    assert.ok(
+      events(ws2).every((e) => e.transition !== 'firing'),
+      'no duplicate firing after restart',
+    );
     assert.ok(resolved.seq > (seqs[seqs.length - 1] as number));
-    const after = await (await c.get('/api/alerts')).json() as { active: unknown[] };
+    const after = (await (await c.get('/api/alerts')).json()) as { active: unknown[] };
     assert.deepEqual(after.active, []);
   });
 
@@ -154,7 +182,10 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     assert.ok(on.type === 'result' && on.ok, JSON.stringify(on));
     const status = on.data as { enabled: boolean; error?: string };
     assert.deepEqual([status.enabled, status.error], [true, undefined]);
-    assert.ok(ws.messages.some((m) => m.type === 'logging' && m.logging.enabled), 'a logging broadcast');
+    assert.ok(
+      ws.messages.some((m) => m.type === 'logging' && m.logging.enabled),
+      'a logging broadcast',
+    );
     // Ticks that started after logging was on (queued older samples may still be in the client).
     const enabledAt = Date.now();
     const samples: Extract<ServerMessage, { type: 'sample' }>[] = [];
@@ -162,10 +193,15 @@ describe('alerts end to end (real collector, fake NVML)', function () {
       const m = await ws.next('sample');
       if (m.t > enabledAt) samples.push(m);
     }
-    const off = await (await c.get('/api/logging', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) })).json() as { enabled: boolean };
+    const off = (await (
+      await c.get('/api/logging', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) })
+    ).json()) as { enabled: boolean };
     assert.equal(off.enabled, false);
     const dir = path.join(c.dataDir, 'csv');
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.csv'))
+      .sort();
     assert.ok(files.length >= 1, 'a CSV file was written');
     // Each file has its own header (the GPU's series may appear after the first tick: a new file).
     const tables = files.map((f) => parse(fs.readFileSync(path.join(dir, f), 'utf8')) as string[][]);
@@ -187,7 +223,10 @@ describe('alerts end to end (real collector, fake NVML)', function () {
         else assert.equal(row[col] === '' ? null : Number(row[col]), v, `${name} at ${iso}`);
       }
     }
-    assert.ok(tables.some((t) => (t[0] as string[]).includes(TEMP)), 'the GPU series is logged');
+    assert.ok(
+      tables.some((t) => (t[0] as string[]).includes(TEMP)),
+      'the GPU series is logged',
+    );
 
     // Export from history: CSV over the WebSocket, JSON over HTTP (the fake GPU sits at 60 °C).
     const from = (samples[0] as { t: number }).t - 2000;
@@ -202,8 +241,11 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     }
     const json = await c.get(`/api/export.json?series=${TEMP}&from=${from}`);
     assert.equal(json.status, 200);
-    const doc = await json.json() as { series: { name: string; unit: string; points: { avg: number | null }[] }[] };
-    assert.deepEqual(doc.series.map((x) => [x.name, x.unit]), [[TEMP, 'celsius']]);
+    const doc = (await json.json()) as { series: { name: string; unit: string; points: { avg: number | null }[] }[] };
+    assert.deepEqual(
+      doc.series.map((x) => [x.name, x.unit]),
+      [[TEMP, 'celsius']],
+    );
     assert.ok(doc.series[0]?.points.some((p) => p.avg === 60));
   });
 
@@ -213,7 +255,7 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     const ws = await c.ws();
     await ws.next('hello');
     const res = await c.get('/api/logging', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }) });
-    const st = await res.json() as { enabled: boolean; error?: string };
+    const st = (await res.json()) as { enabled: boolean; error?: string };
     assert.equal(st.enabled, true);
     assert.match(st.error ?? '', /cannot write CSV files in .*csv: (EEXIST|ENOTDIR)/);
     const fired = await waitTransition(ws, 'firing', 'collector-write-error:collector.csv.error_state');

@@ -25,13 +25,22 @@ function busyBox(extra: Record<string, string | number> = {}): Record<string, st
   const held = Math.round(0.95 * total);
   return {
     count: 8,
-    'gpu.*.name': 'NVIDIA H100 80GB HBM3', 'gpu.*.mem_total': total, 'gpu.*.mem_used': held, 'gpu.*.util': 97, 'gpu.*.memutil': 60,
-    'gpu.*.power_mw': 700_000, 'gpu.*.power_limit_mw': 700_000, 'gpu.*.temp': 70, 'gpu.*.temp_slowdown': 87, 'gpu.*.temp_shutdown': 92,
+    'gpu.*.name': 'NVIDIA H100 80GB HBM3',
+    'gpu.*.mem_total': total,
+    'gpu.*.mem_used': held,
+    'gpu.*.util': 97,
+    'gpu.*.memutil': 60,
+    'gpu.*.power_mw': 700_000,
+    'gpu.*.power_limit_mw': 700_000,
+    'gpu.*.temp': 70,
+    'gpu.*.temp_slowdown': 87,
+    'gpu.*.temp_shutdown': 92,
     // The power cap is a software limit: NVML reports SW power cap (0x4) as the clock-event reason.
     'gpu.*.reasons': '0x4',
     'gpu.*.compute': `${process.pid}:${held}`,
     // GPU 7 serves vLLM, which pre-allocates 90 % of VRAM.
-    'gpu.7.mem_used': Math.round(0.9 * total), 'gpu.7.compute': `${process.pid}:${Math.round(0.9 * total)}`,
+    'gpu.7.mem_used': Math.round(0.9 * total),
+    'gpu.7.compute': `${process.pid}:${Math.round(0.9 * total)}`,
     ...extra,
   };
 }
@@ -95,7 +104,10 @@ describe('default alert rules', function () {
     const e = await engine();
     const events: AlertEvent[] = [];
     for (let s = 0; s < HOUR_S; s++) events.push(...e.evaluate(T0 + s * SEC, { ...gpu, ...servingSeries(s) }, []));
-    assert.deepEqual(events.map((x) => `${x.transition} ${x.alert.message}`), []);
+    assert.deepEqual(
+      events.map((x) => `${x.transition} ${x.alert.message}`),
+      [],
+    );
     assert.deepEqual(e.active(), []);
 
     // GPU 3 reaches its own slowdown threshold: critical after 30 s, nothing for the other GPUs.
@@ -109,7 +121,10 @@ describe('default alert rules', function () {
     // Cooling down resolves it with what it was and what it is.
     const cool = await gpuSample(busyBox({ 'gpu.3.temp': 72 }));
     const after = e.evaluate(T0 + (HOUR_S + 121) * SEC, { ...cool, ...servingSeries(0) }, []);
-    assert.deepEqual(after.map((x) => `${x.transition} ${x.alert.message} notify=${x.notify}`), ['resolved GPU 3 temperature was 87 °C, now 72 °C notify=false']);
+    assert.deepEqual(
+      after.map((x) => `${x.transition} ${x.alert.message} notify=${x.notify}`),
+      ['resolved GPU 3 temperature was 87 °C, now 72 °C notify=false'],
+    );
   });
 
   it('VRAM fires only when it is full and still growing, not when it is merely held', async () => {
@@ -145,7 +160,8 @@ describe('default alert rules', function () {
         for (let s = 0; s < HOUR_S; s++) {
           const wobble = amp * (s % 2 === 0 ? 1 : -1) * (0.5 + 0.5 * Math.sin(s / 40));
           const v = (level + offset + wobble) * denom;
-          for (const ev of fresh.evaluate(T0 + s * SEC, { ...companion, [series]: v }, [])) if (ev.transition === 'firing' || ev.transition === 'escalated') fired++;
+          for (const ev of fresh.evaluate(T0 + s * SEC, { ...companion, [series]: v }, []))
+            if (ev.transition === 'firing' || ev.transition === 'escalated') fired++;
         }
         counts.set(`${rc.id}@${level}`, fired);
         assert.ok(fired <= 1, `${rc.id} around ${level}: ${fired} firings`);
@@ -157,11 +173,17 @@ describe('default alert rules', function () {
   it('prints each default rule in its own unit, firing and resolved', async () => {
     const e = await engine();
     const cases: [SeriesMap, SeriesMap][] = [
-      [{ 'gpu.1.temperature_celsius': 84, 'gpu.1.temperature_slowdown_celsius': 87 }, { 'gpu.1.temperature_celsius': 60, 'gpu.1.temperature_slowdown_celsius': 87 }],
+      [
+        { 'gpu.1.temperature_celsius': 84, 'gpu.1.temperature_slowdown_celsius': 87 },
+        { 'gpu.1.temperature_celsius': 60, 'gpu.1.temperature_slowdown_celsius': 87 },
+      ],
       [{ 'gpu.2.temperature_celsius': 91 }, { 'gpu.2.temperature_celsius': 60 }],
       [{ 'postgres.main.connections_used_ratio': 0.904 }, { 'postgres.main.connections_used_ratio': 0.4 }],
       [{ 'postgres.main.cache_hit_ratio': 0.85 }, { 'postgres.main.cache_hit_ratio': 0.99 }],
-      [{ 'redis.a.memory_used_bytes': 900, 'redis.a.maxmemory_bytes': 1000 }, { 'redis.a.memory_used_bytes': 100, 'redis.a.maxmemory_bytes': 1000 }],
+      [
+        { 'redis.a.memory_used_bytes': 900, 'redis.a.maxmemory_bytes': 1000 },
+        { 'redis.a.memory_used_bytes': 100, 'redis.a.maxmemory_bytes': 1000 },
+      ],
       [{ 'redis.b.memory_used_bytes': 1.5 * GIB }, { 'redis.b.memory_used_bytes': 0.5 * GIB }],
       [{ 'redis.a.hit_ratio': 0.3 }, { 'redis.a.hit_ratio': 0.9 }],
       [{ 'host.memory_used_ratio': 0.9 }, { 'host.memory_used_ratio': 0.5 }],
@@ -172,7 +194,8 @@ describe('default alert rules', function () {
     const got: string[] = [];
     let s = 0;
     for (const [bad, good] of cases) {
-      for (let i = 0; i < 90; i++) for (const ev of e.evaluate(T0 + s++ * SEC, bad, [])) if (ev.transition === 'firing') got.push(`${ev.alert.severity}: ${ev.alert.message}`);
+      for (let i = 0; i < 90; i++)
+        for (const ev of e.evaluate(T0 + s++ * SEC, bad, [])) if (ev.transition === 'firing') got.push(`${ev.alert.severity}: ${ev.alert.message}`);
       for (const ev of e.evaluate(T0 + s++ * SEC, good, [])) if (ev.transition === 'resolved') got.push(`resolved: ${ev.alert.message}`);
     }
     assert.deepEqual(got, [

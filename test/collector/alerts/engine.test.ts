@@ -21,15 +21,51 @@ const TEMP_ID = `gpu-temperature:${TEMP}`;
 const CLASSIC = {
   disable: ['gpu-temperature-fixed'],
   rules: [
-    { id: 'gpu-temperature', relativeTo: null, warning: 75, critical: 85, clear: 70, criticalClear: null, for: 0, criticalFor: 0,
-      message: 'GPU $1 temperature {value} (above {threshold})' },
-    { id: 'gpu-utilization', selector: 'gpu.*.utilization_ratio', comparison: 'above', warning: 0.9, critical: 0.98, for: '2m', criticalFor: '5m', clear: 0.85,
-      message: 'GPU $1 utilisation {value} (above {threshold} for {for})' },
+    {
+      id: 'gpu-temperature',
+      relativeTo: null,
+      warning: 75,
+      critical: 85,
+      clear: 70,
+      criticalClear: null,
+      for: 0,
+      criticalFor: 0,
+      message: 'GPU $1 temperature {value} (above {threshold})',
+    },
+    {
+      id: 'gpu-utilization',
+      selector: 'gpu.*.utilization_ratio',
+      comparison: 'above',
+      warning: 0.9,
+      critical: 0.98,
+      for: '2m',
+      criticalFor: '5m',
+      clear: 0.85,
+      message: 'GPU $1 utilisation {value} (above {threshold} for {for})',
+    },
     { id: 'gpu-memory', warning: 0.9, critical: 0.95, clear: 0.85, growingOver: 0, for: 0, message: 'GPU $1 VRAM {value} used (above {threshold})' },
-    { id: 'gpu-power', selector: 'gpu.*.power_watts', ratioTo: 'gpu.$1.power_limit_watts', comparison: 'above', warning: 0.9, critical: 0.98, clear: 0.85,
-      message: 'GPU $1 power draw {value} of its limit (above {threshold})' },
-    ...['model-latency', 'postgres-connections', 'postgres-cache-hit', 'redis-memory', 'redis-memory-unbounded', 'redis-hit-ratio', 'host-memory', 'host-disk',
-      'containers-unhealthy', 'containers-restarting'].map((id) => ({ id, for: id === 'postgres-cache-hit' ? '1m' : 0 })),
+    {
+      id: 'gpu-power',
+      selector: 'gpu.*.power_watts',
+      ratioTo: 'gpu.$1.power_limit_watts',
+      comparison: 'above',
+      warning: 0.9,
+      critical: 0.98,
+      clear: 0.85,
+      message: 'GPU $1 power draw {value} of its limit (above {threshold})',
+    },
+    ...[
+      'model-latency',
+      'postgres-connections',
+      'postgres-cache-hit',
+      'redis-memory',
+      'redis-memory-unbounded',
+      'redis-hit-ratio',
+      'host-memory',
+      'host-disk',
+      'containers-unhealthy',
+      'containers-restarting',
+    ].map((id) => ({ id, for: id === 'postgres-cache-hit' ? '1m' : 0 })),
   ],
 };
 
@@ -73,11 +109,13 @@ describe('alert engine', () => {
     const ticks = drive(e, TEMP, temps, T0);
     const got = ticks.map((evs) => evs.map(brief));
     assert.deepEqual(got, [
-      [], [],
+      [],
+      [],
       ['firing warning firing v=76 notify=true'],
       [],
       ['escalated critical firing v=86 notify=true'],
-      [], [],
+      [],
+      [],
       [], // 82: still above the critical clear level (85 − (75 − 70) = 80)
       ['deescalated warning firing v=79 notify=false'],
       [], // 72: still above clear (70)
@@ -85,7 +123,10 @@ describe('alert engine', () => {
       [],
     ]);
     const all = ticks.flat();
-    assert.deepEqual(all.map((x) => x.seq), [1, 2, 3, 4]);
+    assert.deepEqual(
+      all.map((x) => x.seq),
+      [1, 2, 3, 4],
+    );
     assert.ok(all.every((x) => x.alert.id === TEMP_ID && x.alert.ruleId === 'gpu-temperature' && x.alert.series === TEMP));
     assert.equal(all[0]?.alert.message, 'GPU 0 temperature 76 °C (above 75 °C)');
     assert.equal(all[0]?.alert.threshold, 75);
@@ -125,7 +166,10 @@ describe('alert engine', () => {
     const probing: SourceStatus[] = [{ id: 'gpu', kind: 'gpu', state: 'probing' }];
     e.evaluate(T0 + 41 * SEC, { 'gpu.1.temperature_celsius': 90 }, probing);
     const ev = e.evaluate(T0 + 42 * SEC, { 'gpu.1.temperature_celsius': 90, 'gpu.2.temperature_celsius': 90 }, ready);
-    assert.deepEqual(ev.map((x) => x.alert.id), ['gpu-temperature:gpu.2.temperature_celsius']);
+    assert.deepEqual(
+      ev.map((x) => x.alert.id),
+      ['gpu-temperature:gpu.2.temperature_celsius'],
+    );
   });
 
   it('honours `for` to the tick: pending, then firing exactly when the duration has elapsed', async () => {
@@ -133,7 +177,10 @@ describe('alert engine', () => {
     const got = drive(e, TEMP, [80, 80, 80, 80, 80, 80, 80], T0).map((evs) => evs.map(brief));
     assert.deepEqual(got, [
       ['pending warning pending v=80 notify=false'],
-      [], [], [], [],
+      [],
+      [],
+      [],
+      [],
       ['firing warning firing v=80 notify=true'], // t0 + 5 s: held for exactly 5 s
       [],
     ]);
@@ -161,7 +208,10 @@ describe('alert engine', () => {
   });
 
   it('keepFiringFor holds a firing alert through a short dip, then resolves on the tick it expires', async () => {
-    const e = await engine({ rules: [{ id: 'hot', selector: 'gpu.*.temperature_celsius', comparison: 'above', warning: 80, keepFiringFor: '3s' }], disable: ['gpu-temperature'] });
+    const e = await engine({
+      rules: [{ id: 'hot', selector: 'gpu.*.temperature_celsius', comparison: 'above', warning: 80, keepFiringFor: '3s' }],
+      disable: ['gpu-temperature'],
+    });
     const vals = [85, 70, 70, 85, 70, 70, 70, 70];
     const got = drive(e, TEMP, vals, T0).map((evs) => evs.map((x) => x.transition));
     // Dip at t1 is covered; re-breach at t3 resets; dip from t4 resolves at t4 + 3 s.
@@ -188,25 +238,40 @@ describe('alert engine', () => {
     const e = await engine();
     e.evaluate(T0, { 'gpu.0.temperature_celsius': 80, 'gpu.1.temperature_celsius': 80 }, []);
     const m = e.mute('gpu-temperature:gpu.1.temperature_celsius', 60 * SEC, T0 + SEC);
-    assert.deepEqual(m.map((x) => `${x.transition} ${x.alert.id} ${x.notify}`), ['muted gpu-temperature:gpu.1.temperature_celsius false']);
+    assert.deepEqual(
+      m.map((x) => `${x.transition} ${x.alert.id} ${x.notify}`),
+      ['muted gpu-temperature:gpu.1.temperature_celsius false'],
+    );
     const esc = e.evaluate(T0 + 2 * SEC, { 'gpu.0.temperature_celsius': 90, 'gpu.1.temperature_celsius': 90 }, []);
-    assert.deepEqual(esc.map((x) => `${x.alert.series} ${x.notify}`), ['gpu.0.temperature_celsius true', 'gpu.1.temperature_celsius false']);
+    assert.deepEqual(
+      esc.map((x) => `${x.alert.series} ${x.notify}`),
+      ['gpu.0.temperature_celsius true', 'gpu.1.temperature_celsius false'],
+    );
     assert.throws(() => e.mute('no-such-rule', 1000, T0), /cannot mute "no-such-rule": not a rule id/);
     assert.throws(() => e.mute('gpu-temperature:host.cpu_busy_ratio', 1000, T0), /series matches the rule/);
     const un = e.mute('gpu-temperature:gpu.1.temperature_celsius', 0, T0 + 3 * SEC);
-    assert.deepEqual(un.map((x) => `${x.transition} ${x.notify} ${x.alert.mutedUntil}`), ['unmuted false undefined']);
+    assert.deepEqual(
+      un.map((x) => `${x.transition} ${x.notify} ${x.alert.mutedUntil}`),
+      ['unmuted false undefined'],
+    );
   });
 
   it('acknowledge marks the instance, is reset by escalation, and rejects unknown ids', async () => {
     const e = await engine();
     e.evaluate(T0, { [TEMP]: 80 }, []);
     const ack = e.acknowledge(TEMP_ID, T0 + SEC);
-    assert.deepEqual(ack.map((x) => `${x.transition} ${x.alert.acknowledged} ${x.notify}`), ['acknowledged true false']);
+    assert.deepEqual(
+      ack.map((x) => `${x.transition} ${x.alert.acknowledged} ${x.notify}`),
+      ['acknowledged true false'],
+    );
     assert.deepEqual(e.acknowledge(TEMP_ID, T0 + SEC), []);
     assert.equal(e.active()[0]?.acknowledged, true);
     const esc = e.evaluate(T0 + 2 * SEC, { [TEMP]: 90 }, []);
     assert.equal(esc[0]?.alert.acknowledged, false);
-    assert.throws(() => e.acknowledge('gpu-temperature:gpu.7.temperature_celsius', T0), /no pending or firing alert "gpu-temperature:gpu.7.temperature_celsius" \(active: gpu-temperature:gpu.0.temperature_celsius\)/);
+    assert.throws(
+      () => e.acknowledge('gpu-temperature:gpu.7.temperature_celsius', T0),
+      /no pending or firing alert "gpu-temperature:gpu.7.temperature_celsius" \(active: gpu-temperature:gpu.0.temperature_celsius\)/,
+    );
   });
 
   it('restart: a new engine from the same file keeps firing alerts, history, mutes and seq', async () => {
@@ -225,11 +290,17 @@ describe('alert engine', () => {
     assert.equal(act[0]?.firingSince, T0 + 2 * SEC);
     assert.equal(act[0]?.mutedUntil, T0 + 4 * SEC + 3_600_000);
     // The pending that led to firing is not history (pending alone is not news).
-    assert.deepEqual(b.alertHistory().map((x) => x.transition), ['firing', 'escalated', 'muted']);
+    assert.deepEqual(
+      b.alertHistory().map((x) => x.transition),
+      ['firing', 'escalated', 'muted'],
+    );
     // Same condition after the restart: no duplicate `firing`; falling values resolve it.
     assert.deepEqual(b.evaluate(T0 + 5 * SEC, { [TEMP]: 90 }, []), []);
     const res = b.evaluate(T0 + 6 * SEC, { [TEMP]: 60 }, []);
-    assert.deepEqual(res.map((x) => `${x.seq} ${x.transition}`), ['5 resolved']);
+    assert.deepEqual(
+      res.map((x) => `${x.seq} ${x.transition}`),
+      ['5 resolved'],
+    );
     assert.equal(b.alertHistory(2).length, 2);
   });
 
@@ -243,13 +314,19 @@ describe('alert engine', () => {
   it('history is bounded by alerts.historySize', async () => {
     const e = await engine({ historySize: 3 });
     drive(e, TEMP, [80, 60, 80, 60, 80], T0);
-    assert.deepEqual(e.alertHistory().map((x) => x.seq), [3, 4, 5]);
+    assert.deepEqual(
+      e.alertHistory().map((x) => x.seq),
+      [3, 4, 5],
+    );
   });
 
   it('ratio rule: power draw over the matching power limit; no limit → no evaluation', async () => {
     const e = await engine();
     const ev = e.evaluate(T0, { 'gpu.0.power_watts': 380, 'gpu.0.power_limit_watts': 400, 'gpu.1.power_watts': 390, 'gpu.1.power_limit_watts': null }, []);
-    assert.deepEqual(ev.map((x) => `${x.alert.id} ${x.alert.severity} ${x.alert.value}`), ['gpu-power:gpu.0.power_watts warning 0.95']);
+    assert.deepEqual(
+      ev.map((x) => `${x.alert.id} ${x.alert.severity} ${x.alert.value}`),
+      ['gpu-power:gpu.0.power_watts warning 0.95'],
+    );
     assert.equal(ev[0]?.alert.message, 'GPU 0 power draw 95 % of its limit (above 90 %)');
   });
 
@@ -267,7 +344,10 @@ describe('alert engine', () => {
     assert.deepEqual(step(0.3), []); // median is 0.2 → 1.5×
     assert.deepEqual(step(0.5), ['firing warning Model server llama p95 latency vs its 1 h median 2.5× (above 2×)']);
     assert.deepEqual(step(1.2), ['escalated critical Model server llama p95 latency vs its 1 h median 6× (above 5×)']);
-    assert.deepEqual(step(0.2).map((s) => s.split(' ')[0]), ['resolved']);
+    assert.deepEqual(
+      step(0.2).map((s) => s.split(' ')[0]),
+      ['resolved'],
+    );
   });
 
   it('baseline samples survive a restart', async () => {
@@ -277,14 +357,20 @@ describe('alert engine', () => {
     await a.flush();
     const b = await engine();
     const ev = b.evaluate(T0 + 26 * 15 * SEC, { [name]: 0.5 }, []);
-    assert.deepEqual(ev.map((x) => `${x.transition} ${x.alert.value}`), ['firing 2.5']);
+    assert.deepEqual(
+      ev.map((x) => `${x.transition} ${x.alert.value}`),
+      ['firing 2.5'],
+    );
   });
 
   it('Redis hit ratio: null (no traffic) is not evaluated; low ratio with traffic alerts', async () => {
     const e = await engine();
     assert.deepEqual(e.evaluate(T0, { 'redis.cache.hit_ratio': null }, []), []);
     const ev = e.evaluate(T0 + SEC, { 'redis.cache.hit_ratio': 0.05 }, []);
-    assert.deepEqual(ev.map((x) => `${x.transition} ${x.alert.severity}`), ['firing critical']);
+    assert.deepEqual(
+      ev.map((x) => `${x.transition} ${x.alert.severity}`),
+      ['firing critical'],
+    );
   });
 
   it('a firing alert whose value turns null holds until staleAfter, then resolves', async () => {
@@ -293,13 +379,18 @@ describe('alert engine', () => {
     assert.deepEqual(e.evaluate(T0 + SEC, { [TEMP]: null }, []), []);
     assert.deepEqual(e.evaluate(T0 + 5 * SEC, {}, []), []); // series gone entirely counts the same
     assert.equal(e.active()[0]?.state, 'firing');
-    assert.deepEqual(e.evaluate(T0 + 11 * SEC, {}, []).map((x) => x.transition), ['resolved']);
+    assert.deepEqual(
+      e.evaluate(T0 + 11 * SEC, {}, []).map((x) => x.transition),
+      ['resolved'],
+    );
   });
 
   it('source down for 30 s fires from the source list; a collector part failing fires at once', async () => {
     const e = await engine();
     const up: SourceStatus[] = [{ id: 'postgres.main', kind: 'postgres', state: 'ready' }];
-    const down: SourceStatus[] = [{ id: 'postgres.main', kind: 'postgres', state: 'down', reason: 'cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused' }];
+    const down: SourceStatus[] = [
+      { id: 'postgres.main', kind: 'postgres', state: 'down', reason: 'cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused' },
+    ];
     const at: Record<number, string[]> = {};
     for (let s = 0; s <= 40; s++) {
       const st = s < 5 ? up : s < 38 ? down : up;
@@ -312,32 +403,53 @@ describe('alert engine', () => {
       38: ['resolved source-down:collector.postgres.main.down_state'],
     });
     assert.equal(e.alertHistory()[0]?.alert.message, 'Source postgres.main is down: cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused');
-    assert.equal(e.alertHistory()[1]?.alert.message, 'Source postgres.main is down: cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused — resolved');
+    assert.equal(
+      e.alertHistory()[1]?.alert.message,
+      'Source postgres.main is down: cannot connect to PostgreSQL at 127.0.0.1:5432: connection refused — resolved',
+    );
 
     const csvDown: SourceStatus[] = [{ id: 'csv', kind: 'collector', state: 'down', reason: 'CSV logging failed: ENOSPC no space left on device' }];
     const f = e.evaluate(T0 + 50 * SEC, {}, csvDown);
-    assert.deepEqual(f.map((x) => `${x.transition} ${x.alert.id} ${x.alert.message}`), [
-      'firing collector-write-error:collector.csv.error_state Collector csv: CSV logging failed: ENOSPC no space left on device',
-    ]);
+    assert.deepEqual(
+      f.map((x) => `${x.transition} ${x.alert.id} ${x.alert.message}`),
+      ['firing collector-write-error:collector.csv.error_state Collector csv: CSV logging failed: ENOSPC no space left on device'],
+    );
     // The collector drops the pseudo-status once writes work again: the alert resolves.
-    assert.deepEqual(e.evaluate(T0 + 51 * SEC, {}, []).map((x) => x.transition), ['resolved']);
+    assert.deepEqual(
+      e.evaluate(T0 + 51 * SEC, {}, []).map((x) => x.transition),
+      ['resolved'],
+    );
   });
 
   it('containers: one unhealthy or restarting warns, two unhealthy is critical', async () => {
     const e = await engine();
     const ev1 = e.evaluate(T0, { 'docker.containers_unhealthy_count': 1, 'docker.containers_restarting_count': 0 }, []);
-    assert.deepEqual(ev1.map((x) => `${x.alert.ruleId} ${x.alert.severity} ${x.alert.message}`), ['containers-unhealthy warning Unhealthy containers: 1']);
+    assert.deepEqual(
+      ev1.map((x) => `${x.alert.ruleId} ${x.alert.severity} ${x.alert.message}`),
+      ['containers-unhealthy warning Unhealthy containers: 1'],
+    );
     const ev2 = e.evaluate(T0 + SEC, { 'docker.containers_unhealthy_count': 2, 'docker.containers_restarting_count': 1 }, []);
-    assert.deepEqual(ev2.map((x) => `${x.transition} ${x.alert.ruleId} ${x.alert.severity}`), ['escalated containers-unhealthy critical', 'firing containers-restarting warning']);
+    assert.deepEqual(
+      ev2.map((x) => `${x.transition} ${x.alert.ruleId} ${x.alert.severity}`),
+      ['escalated containers-unhealthy critical', 'firing containers-restarting warning'],
+    );
   });
 
   it('host disk per mount, RAM, PostgreSQL and Redis defaults use the documented series', async () => {
     const e = await engine();
-    const ev = e.evaluate(T0, {
-      'host.mount.root.used_ratio': 0.85, 'host.mount.data.used_ratio': 0.5, 'host.memory_used_ratio': 0.96,
-      'postgres.main.connections_used_ratio': 0.82, 'postgres.main.cache_hit_ratio': 0.7,
-      'redis.cache.memory_used_bytes': 970, 'redis.cache.maxmemory_bytes': 1000,
-    }, []);
+    const ev = e.evaluate(
+      T0,
+      {
+        'host.mount.root.used_ratio': 0.85,
+        'host.mount.data.used_ratio': 0.5,
+        'host.memory_used_ratio': 0.96,
+        'postgres.main.connections_used_ratio': 0.82,
+        'postgres.main.cache_hit_ratio': 0.7,
+        'redis.cache.memory_used_bytes': 970,
+        'redis.cache.maxmemory_bytes': 1000,
+      },
+      [],
+    );
     assert.deepEqual(ev.map((x) => `${x.alert.id} ${x.alert.severity}`).sort(), [
       'host-disk:host.mount.root.used_ratio warning',
       'host-memory:host.memory_used_ratio critical',
@@ -357,20 +469,28 @@ describe('alert engine', () => {
     assert.deepEqual(brief2(unb), ['firing redis-memory-unbounded warning']);
     assert.equal(unb[0]?.alert.message, 'Redis a memory used 1.2 GiB, no maxmemory set (above 1 GiB)');
     // Someone sets maxmemory = 4 GiB: the unbounded rule no longer applies; 30 % of the limit is fine.
-    assert.deepEqual(brief2(e.evaluate(T0 + 2 * SEC, { 'redis.a.memory_used_bytes': 1.2 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), ['resolved redis-memory-unbounded warning']);
-    assert.deepEqual(brief2(e.evaluate(T0 + 3 * SEC, { 'redis.a.memory_used_bytes': 3.5 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), ['firing redis-memory warning']);
+    assert.deepEqual(brief2(e.evaluate(T0 + 2 * SEC, { 'redis.a.memory_used_bytes': 1.2 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), [
+      'resolved redis-memory-unbounded warning',
+    ]);
+    assert.deepEqual(brief2(e.evaluate(T0 + 3 * SEC, { 'redis.a.memory_used_bytes': 3.5 * GiB, 'redis.a.maxmemory_bytes': 4 * GiB }, [])), [
+      'firing redis-memory warning',
+    ]);
   });
 
   it('prometheusLines exposes rigwatch_alerts (ALERTS-style) in the text format', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const parse = require('parse-prometheus-text-format') as (text: string) => { name: string; type: string; metrics: { value: string; labels?: Record<string, string> }[] }[];
+    const parse = require('parse-prometheus-text-format') as (
+      text: string,
+    ) => { name: string; type: string; metrics: { value: string; labels?: Record<string, string> }[] }[];
     const e = await engine({ rules: [{ id: 'host-cpu', for: '1m' }] });
     e.evaluate(T0, { [TEMP]: 90, 'host.cpu_busy_ratio': 0.9 }, []);
     const text = e.prometheusLines().join('\n') + '\n';
     const fams = parse(text);
     const alerts = fams.find((f) => f.name === 'rigwatch_alerts');
     assert.equal(alerts?.type, 'GAUGE');
-    const rows = (alerts?.metrics ?? []).map((m) => `${m.labels?.alertname} ${m.labels?.alertstate} ${m.labels?.severity} ${m.labels?.series} ${m.value}`).sort();
+    const rows = (alerts?.metrics ?? [])
+      .map((m) => `${m.labels?.alertname} ${m.labels?.alertstate} ${m.labels?.severity} ${m.labels?.series} ${m.value}`)
+      .sort();
     assert.deepEqual(rows, ['gpu-temperature firing critical gpu.0.temperature_celsius 1', 'host-cpu pending warning host.cpu_busy_ratio 1']);
     const forState = fams.find((f) => f.name === 'rigwatch_alerts_for_state');
     assert.equal(forState?.metrics.length, 2);

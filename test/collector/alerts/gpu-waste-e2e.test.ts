@@ -34,7 +34,10 @@ describe('GPU waste rules end to end (fake NVML)', function () {
   async function waitTransition(ws: WsClient, id: string, transition: AlertEvent['transition']): Promise<AlertEvent> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const e = ws.messages.filter(isAlert).flatMap((m) => m.events).find((x) => x.alert.id === id && x.transition === transition);
+      const e = ws.messages
+        .filter(isAlert)
+        .flatMap((m) => m.events)
+        .find((x) => x.alert.id === id && x.transition === transition);
       if (e) return e;
       if (Date.now() > deadline) throw new Error(`no ${transition} event for ${id} within 15 s`);
       await new Promise((r) => setTimeout(r, 50));
@@ -45,14 +48,29 @@ describe('GPU waste rules end to end (fake NVML)', function () {
     const pid = sleeper.pid!;
     // GPU 0 idle with a 3 GiB holder at 0 % SM and 2 GiB held by a pid that no longer exists; GPU 1 busy.
     writeFakeState(state.stateFile, {
-      count: 2, 'gpu.0.util': 0, 'gpu.0.mem_used': 5 * GIB, 'gpu.0.compute': `${pid}:${3 * GIB};${GONE_PID}:${2 * GIB}`, 'gpu.0.putil': `${pid}:0`,
-      'gpu.1.util': 90, 'gpu.1.mem_used': GIB, 'gpu.1.compute': `${process.pid}:${GIB}`, 'gpu.1.putil': `${process.pid}:90`,
+      count: 2,
+      'gpu.0.util': 0,
+      'gpu.0.mem_used': 5 * GIB,
+      'gpu.0.compute': `${pid}:${3 * GIB};${GONE_PID}:${2 * GIB}`,
+      'gpu.0.putil': `${pid}:0`,
+      'gpu.1.util': 90,
+      'gpu.1.mem_used': GIB,
+      'gpu.1.compute': `${process.pid}:${GIB}`,
+      'gpu.1.putil': `${process.pid}:90`,
     });
     c = await startCollector({
       config: {
-        gpu: { nvmlPath: buildFakeNvml(), backend: 'nvml' }, postgres: false, redis: false, docker: false, models: false,
+        gpu: { nvmlPath: buildFakeNvml(), backend: 'nvml' },
+        postgres: false,
+        redis: false,
+        docker: false,
+        models: false,
         alerts: {
-          rules: [{ id: 'gpu-idle-holder', for: '0.5s' }, { id: 'gpu-orphaned-memory', for: '0.5s' }, { id: 'gpu-idle-allocated', for: '0.5s' }],
+          rules: [
+            { id: 'gpu-idle-holder', for: '0.5s' },
+            { id: 'gpu-orphaned-memory', for: '0.5s' },
+            { id: 'gpu-idle-allocated', for: '0.5s' },
+          ],
           disable: ['host-cpu', 'host-memory', 'host-disk'],
         },
       },
@@ -67,12 +85,25 @@ describe('GPU waste rules end to end (fake NVML)', function () {
     const alloc = await waitTransition(ws, 'gpu-idle-allocated:gpu.0.idle_processes_count', 'firing');
     assert.match(alloc.alert.message, new RegExp(`^GPU 0 at 0 % for 0\\.5 s with 1 process\\(es\\) on it: pid ${pid} sleep`));
     // The busy GPU 1 raises none of them.
-    assert.equal(ws.messages.filter(isAlert).flatMap((m) => m.events).some((e) => e.alert.series.startsWith('gpu.1.')), false);
+    assert.equal(
+      ws.messages
+        .filter(isAlert)
+        .flatMap((m) => m.events)
+        .some((e) => e.alert.series.startsWith('gpu.1.')),
+      false,
+    );
 
     // The holder gets to work, the dead pid's memory is released: all three resolve.
     writeFakeState(state.stateFile, {
-      count: 2, 'gpu.0.util': 70, 'gpu.0.mem_used': 3 * GIB, 'gpu.0.compute': `${pid}:${3 * GIB}`, 'gpu.0.putil': `${pid}:70`,
-      'gpu.1.util': 90, 'gpu.1.mem_used': GIB, 'gpu.1.compute': `${process.pid}:${GIB}`, 'gpu.1.putil': `${process.pid}:90`,
+      count: 2,
+      'gpu.0.util': 70,
+      'gpu.0.mem_used': 3 * GIB,
+      'gpu.0.compute': `${pid}:${3 * GIB}`,
+      'gpu.0.putil': `${pid}:70`,
+      'gpu.1.util': 90,
+      'gpu.1.mem_used': GIB,
+      'gpu.1.compute': `${process.pid}:${GIB}`,
+      'gpu.1.putil': `${process.pid}:90`,
     });
     await waitTransition(ws, 'gpu-idle-holder:gpu.0.idle_holder_memory_bytes', 'resolved');
     await waitTransition(ws, 'gpu-orphaned-memory:gpu.0.orphaned_memory_bytes', 'resolved');

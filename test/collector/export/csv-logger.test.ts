@@ -37,7 +37,13 @@ describe('CSV logger', () => {
     await rm(root, { recursive: true, force: true });
   });
   function logger(opts: { enabled?: boolean; maxFileBytes?: number; maxFiles?: number; dir?: string } = {}): CsvFileLogger {
-    const l = createCsvLogger({ dir: opts.dir ?? dir, enabled: opts.enabled ?? true, maxFileBytes: opts.maxFileBytes, maxFiles: opts.maxFiles, log: silentLogger });
+    const l = createCsvLogger({
+      dir: opts.dir ?? dir,
+      enabled: opts.enabled ?? true,
+      maxFileBytes: opts.maxFileBytes,
+      maxFiles: opts.maxFiles,
+      log: silentLogger,
+    });
     open.push(l);
     return l;
   }
@@ -113,7 +119,10 @@ describe('CSV logger', () => {
     }
     // The newest rows survive, contiguous and in order, up to the last one written.
     assert.equal(seen[seen.length - 1], n - 1);
-    assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => n - seen.length + i));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: seen.length }, (_, i) => n - seen.length + i),
+    );
   });
 
   it('disabled: writes nothing; toggling on starts a new file', async () => {
@@ -134,7 +143,10 @@ describe('CSV logger', () => {
     await l.flush();
     const files = await csvFiles(dir);
     assert.equal(files.length, 2);
-    assert.deepEqual((await readCsv(join(dir, files[1] as string))).map((r) => r[1]), ['a.x_count', '4']);
+    assert.deepEqual(
+      (await readCsv(join(dir, files[1] as string))).map((r) => r[1]),
+      ['a.x_count', '4'],
+    );
   });
 
   it('an unwritable directory is reported in status and as a series; it recovers without duplicating rows', async () => {
@@ -155,7 +167,11 @@ describe('CSV logger', () => {
     assert.equal(l.status().error, undefined);
     assert.deepEqual(l.series(), { [CSV_ERROR_SERIES]: 0 });
     const files = await csvFiles(bad);
-    assert.deepEqual(await readCsv(join(bad, files[0] as string)), [['timestamp', 'a.x_count'], [new Date(T0).toISOString(), '1'], [new Date(T0 + 1000).toISOString(), '2']]);
+    assert.deepEqual(await readCsv(join(bad, files[0] as string)), [
+      ['timestamp', 'a.x_count'],
+      [new Date(T0).toISOString(), '1'],
+      [new Date(T0 + 1000).toISOString(), '2'],
+    ]);
   });
 
   it('a full disk (ENOSPC from /dev/full) is reported; the collector keeps going and the retry writes once', async () => {
@@ -173,7 +189,11 @@ describe('CSV logger', () => {
     await unlink(join(dir, name));
     await l.flush();
     assert.equal(l.status().error, undefined);
-    assert.deepEqual(await readCsv(join(dir, name)), [['timestamp', 'a.x_count'], [new Date(T0).toISOString(), '1'], [new Date(T0 + 1000).toISOString(), '2']]);
+    assert.deepEqual(await readCsv(join(dir, name)), [
+      ['timestamp', 'a.x_count'],
+      [new Date(T0).toISOString(), '1'],
+      [new Date(T0 + 1000).toISOString(), '2'],
+    ]);
   });
 });
 

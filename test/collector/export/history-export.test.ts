@@ -10,8 +10,23 @@ const answer: HistoryAnswer = {
   from: T0,
   to: T0 + 30_000,
   series: [
-    { name: 'gpu.0.temperature_celsius', stepMs: 10_000, points: [[T0, 60, 61.5, 63], [T0 + 10_000, 64, 65, 66], [T0 + 20_000, null, null, null]] },
-    { name: 'host.cpu_busy_ratio', stepMs: 5_000, points: [[T0 + 5_000, 0.1, 0.2, 0.3], [T0 + 10_000, 0.25, 0.25, 0.25]] },
+    {
+      name: 'gpu.0.temperature_celsius',
+      stepMs: 10_000,
+      points: [
+        [T0, 60, 61.5, 63],
+        [T0 + 10_000, 64, 65, 66],
+        [T0 + 20_000, null, null, null],
+      ],
+    },
+    {
+      name: 'host.cpu_busy_ratio',
+      stepMs: 5_000,
+      points: [
+        [T0 + 5_000, 0.1, 0.2, 0.3],
+        [T0 + 10_000, 0.25, 0.25, 0.25],
+      ],
+    },
   ],
 };
 
@@ -30,7 +45,15 @@ describe('history export', () => {
 
   it('CSV with min/max columns', () => {
     const rows = parse(exportCsv(answer, { minMax: true })) as string[][];
-    assert.deepEqual(rows[0], ['timestamp', 'gpu.0.temperature_celsius', 'min(gpu.0.temperature_celsius)', 'max(gpu.0.temperature_celsius)', 'host.cpu_busy_ratio', 'min(host.cpu_busy_ratio)', 'max(host.cpu_busy_ratio)']);
+    assert.deepEqual(rows[0], [
+      'timestamp',
+      'gpu.0.temperature_celsius',
+      'min(gpu.0.temperature_celsius)',
+      'max(gpu.0.temperature_celsius)',
+      'host.cpu_busy_ratio',
+      'min(host.cpu_busy_ratio)',
+      'max(host.cpu_busy_ratio)',
+    ]);
     assert.deepEqual(rows[1]?.slice(1), ['61.5', '60', '63', '', '', '']);
   });
 
@@ -40,15 +63,24 @@ describe('history export', () => {
 
   it('JSON: range, unit, step and points with ISO times', () => {
     const doc = JSON.parse(exportJson(answer)) as {
-      from: number; toTime: string;
-      series: { name: string; unit: string; stepMs: number; points: { t: number; time: string; min: number | null; avg: number | null; max: number | null }[] }[];
+      from: number;
+      toTime: string;
+      series: {
+        name: string;
+        unit: string;
+        stepMs: number;
+        points: { t: number; time: string; min: number | null; avg: number | null; max: number | null }[];
+      }[];
     };
     assert.equal(doc.from, T0);
     assert.equal(doc.toTime, new Date(T0 + 30_000).toISOString());
-    assert.deepEqual(doc.series.map((s) => [s.name, s.unit, s.stepMs, s.points.length]), [
-      ['gpu.0.temperature_celsius', 'celsius', 10_000, 3],
-      ['host.cpu_busy_ratio', 'ratio', 5_000, 2],
-    ]);
+    assert.deepEqual(
+      doc.series.map((s) => [s.name, s.unit, s.stepMs, s.points.length]),
+      [
+        ['gpu.0.temperature_celsius', 'celsius', 10_000, 3],
+        ['host.cpu_busy_ratio', 'ratio', 5_000, 2],
+      ],
+    );
     assert.deepEqual(doc.series[0]?.points[2], { t: T0 + 20_000, time: new Date(T0 + 20_000).toISOString(), min: null, avg: null, max: null });
   });
 });

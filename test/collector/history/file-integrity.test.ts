@@ -46,7 +46,10 @@ describe('history file integrity', () => {
     const aside = fs.readdirSync(dir).filter((f) => f.startsWith('history.bin.corrupt-'));
     assert.equal(aside.length, 1, 'moved aside');
     assert.deepEqual(fs.readFileSync(path.join(dir, aside[0]!)), bytes, 'kept intact for inspection');
-    assert.ok(lines.some((l) => /checksum mismatch/.test(l) && l.includes('host.b_count') && l.includes('moved it to')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /checksum mismatch/.test(l) && l.includes('host.b_count') && l.includes('moved it to')),
+      lines.join('\n'),
+    );
   });
 
   it('loads a version 1 file written by Rigwatch 0.1 and rewrites it as version 2 on the next flush', async () => {
@@ -59,7 +62,10 @@ describe('history file integrity', () => {
     const pts = ans.series[0]!.points.filter((p) => p[2] !== null);
     assert.equal(pts.length, 100);
     assert.equal(pts[42]![2], 42);
-    assert.ok(lines.some((l) => l.includes('format version 1') && l.includes('rewrites it as version 2')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('format version 1') && l.includes('rewrites it as version 2')),
+      lines.join('\n'),
+    );
     h.record(T0 + 100_000, { 'host.a_count': 100 });
     await h.flush();
     assert.equal(fs.readFileSync(file).readUInt32LE(8), HISTORY_FILE_VERSION);

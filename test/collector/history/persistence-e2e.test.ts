@@ -49,7 +49,10 @@ describe('history persistence through the real collector (kill -9)', function ()
     const pts = body.series[0]!.points;
     assert.ok(pts.length > 0 && pts.length <= 40);
     assert.ok(!pts.some((p) => p[2] === 0), 'no zero where nothing was recorded');
-    assert.deepEqual(fs.readdirSync(dataDir).filter((f) => f.includes('.corrupt-') || f.includes('.tmp-')), []);
+    assert.deepEqual(
+      fs.readdirSync(dataDir).filter((f) => f.includes('.corrupt-') || f.includes('.tmp-')),
+      [],
+    );
     await ws.close();
   });
 });

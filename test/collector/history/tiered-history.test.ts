@@ -40,18 +40,38 @@ describe('TieredHistory', () => {
     // Two hours later raw no longer covers T0, so the 10 s tier answers; 6 buckets fit 6 points.
     const a = h.query({ series: ['host.a_count'], from: T0, to: T0 + MIN - 1, points: 6 }, T0 + 2 * HOUR);
     assert.equal(a.series[0]!.stepMs, 10_000);
-    assert.deepEqual(a.series[0]!.points, [0, 1, 2, 3, 4, 5].map((j): HistoryPoint => [T0 + j * 10_000, 10 * j, 10 * j + 4.5, 10 * j + 9]));
+    assert.deepEqual(
+      a.series[0]!.points,
+      [0, 1, 2, 3, 4, 5].map((j): HistoryPoint => [T0 + j * 10_000, 10 * j, 10 * j + 4.5, 10 * j + 9]),
+    );
     // Budget 3: buckets merged in pairs (sum/count weighted, not an average of averages).
     const b = h.query({ series: ['host.a_count'], from: T0, to: T0 + MIN - 1, points: 3 }, T0 + 2 * HOUR);
     assert.equal(b.series[0]!.stepMs, 20_000);
-    assert.deepEqual(b.series[0]!.points, [[T0, 0, 9.5, 19], [T0 + 20_000, 20, 29.5, 39], [T0 + 40_000, 40, 49.5, 59]]);
+    assert.deepEqual(b.series[0]!.points, [
+      [T0, 0, 9.5, 19],
+      [T0 + 20_000, 20, 29.5, 39],
+      [T0 + 40_000, 40, 49.5, 59],
+    ]);
   });
 
   it('stores bucket min/max in 4 bytes rounded outwards: never inside the true range, avg exact', async () => {
     const h = await open();
-    for (const [i, v] of [[0, 0.1], [1, 0.7], [2, 0.3]] as const) h.record(T0 + i * 1000, { 'a.x_ratio': v });
-    for (const [i, v] of [[0, 25_276_063_745], [1, 25_276_063_741]] as const) h.record(T0 + i * 1000, { 'a.y_bytes': v });
-    for (const [i, v] of [[0, -1e-9], [1, 1e-9]] as const) h.record(T0 + i * 1000, { 'a.z_count': v });
+    for (const [i, v] of [
+      [0, 0.1],
+      [1, 0.7],
+      [2, 0.3],
+    ] as const)
+      h.record(T0 + i * 1000, { 'a.x_ratio': v });
+    for (const [i, v] of [
+      [0, 25_276_063_745],
+      [1, 25_276_063_741],
+    ] as const)
+      h.record(T0 + i * 1000, { 'a.y_bytes': v });
+    for (const [i, v] of [
+      [0, -1e-9],
+      [1, 1e-9],
+    ] as const)
+      h.record(T0 + i * 1000, { 'a.z_count': v });
     const q = (name: string): HistoryPoint => h.query({ series: [name], from: T0, to: T0 + 9999, points: 1 }, T0 + 2 * HOUR).series[0]!.points[0]!;
     const check = (name: string, lo: number, avg: number, hi: number): void => {
       const [, min, a, max] = q(name);
@@ -69,10 +89,17 @@ describe('TieredHistory', () => {
     ramp(h, 60);
     const a = h.query({ series: ['host.a_count'], from: T0, to: T0 + MIN - 1, points: 10 }, T0 + MIN);
     assert.equal(a.series[0]!.stepMs, 6000);
-    assert.deepEqual(a.series[0]!.points, Array.from({ length: 10 }, (_, j): HistoryPoint => [T0 + j * 6000, 6 * j, 6 * j + 2.5, 6 * j + 5]));
+    assert.deepEqual(
+      a.series[0]!.points,
+      Array.from({ length: 10 }, (_, j): HistoryPoint => [T0 + j * 6000, 6 * j, 6 * j + 2.5, 6 * j + 5]),
+    );
     // Within budget: the raw samples themselves, exact times.
     const b = h.query({ series: ['host.a_count'], from: T0 + 10_000, to: T0 + 12_000 }, T0 + MIN);
-    assert.deepEqual(b.series[0]!.points, [[T0 + 10_000, 10, 10, 10], [T0 + 11_000, 11, 11, 11], [T0 + 12_000, 12, 12, 12]]);
+    assert.deepEqual(b.series[0]!.points, [
+      [T0 + 10_000, 10, 10, 10],
+      [T0 + 11_000, 11, 11, 11],
+      [T0 + 12_000, 12, 12, 12],
+    ]);
   });
 
   it('keeps gaps null: missing ticks and null values are never zeros and do not drag the average', async () => {
@@ -91,7 +118,11 @@ describe('TieredHistory', () => {
       [T0 + 50_000, 50, 54.5, 59],
     ]);
     const raw = h.query({ series: ['host.a_count'], from: T0 + 30_000, to: T0 + 32_000 }, T0 + MIN);
-    assert.deepEqual(raw.series[0]!.points, [[T0 + 30_000, 30, 30, 30], [T0 + 31_000, null, null, null], [T0 + 32_000, 32, 32, 32]]);
+    assert.deepEqual(raw.series[0]!.points, [
+      [T0 + 30_000, 30, 30, 30],
+      [T0 + 31_000, null, null, null],
+      [T0 + 32_000, 32, 32, 32],
+    ]);
   });
 
   it('picks the finest tier that covers the range within the budget', async () => {
@@ -148,12 +179,18 @@ describe('TieredHistory', () => {
     const h = await open();
     for (let k = 0; k < 100; k++) h.record(T0 + k * 1000 + 3, { 'host.a_count': k, 'host.b_count': k % 2 ? null : -k });
     const a = h.query({ series: ['host.a_count', 'host.b_count'], since: T0 + 90_003 }, T0 + 100_000);
-    assert.deepEqual(a.series[0]!.points.map((p) => p[0]), Array.from({ length: 9 }, (_, j) => T0 + (91 + j) * 1000 + 3));
+    assert.deepEqual(
+      a.series[0]!.points.map((p) => p[0]),
+      Array.from({ length: 9 }, (_, j) => T0 + (91 + j) * 1000 + 3),
+    );
     assert.deepEqual(a.series[0]!.points[0], [T0 + 91_003, 91, 91, 91]);
     assert.deepEqual(a.series[1]!.points[0], [T0 + 91_003, null, null, null]);
     assert.equal(a.series[0]!.stepMs, 1000);
     const capped = h.query({ series: ['host.a_count'], since: T0, points: 5 }, T0 + 100_000);
-    assert.deepEqual(capped.series[0]!.points.map((p) => p[1]), [95, 96, 97, 98, 99]);
+    assert.deepEqual(
+      capped.series[0]!.points.map((p) => p[1]),
+      [95, 96, 97, 98, 99],
+    );
   });
 
   it('drops a tick out of order but survives the wall clock being stepped back', async () => {
@@ -171,12 +208,16 @@ describe('TieredHistory', () => {
     const h = await open();
     ramp(h, 60);
     const a = h.query({ series: ['host.a_count'], from: T0, to: T0 + MIN }, T0 + 8 * DAY);
-    assert.ok(a.series[0]!.points.every((p) => p[2] === null), 'nothing older than 7 days');
+    assert.ok(
+      a.series[0]!.points.every((p) => p[2] === null),
+      'nothing older than 7 days',
+    );
   });
 
   it('round-trips through the file and keeps answering identically', async () => {
     const h = await open();
-    for (let k = 0; k < 2 * 3600; k++) h.record(T0 + k * 1000, { 'host.a_count': k, 'host.b_ratio': k % 3 === 0 ? null : k / 7200, 'gpu.0.power_watts': 100 + (k % 50) });
+    for (let k = 0; k < 2 * 3600; k++)
+      h.record(T0 + k * 1000, { 'host.a_count': k, 'host.b_ratio': k % 3 === 0 ? null : k / 7200, 'gpu.0.power_watts': 100 + (k % 50) });
     await h.flush();
     const buf = fs.readFileSync(file);
     assert.equal(buf.toString('latin1', 0, 8), HISTORY_MAGIC);
@@ -188,7 +229,10 @@ describe('TieredHistory', () => {
     }
     // A changed interval still loads: raw samples are re-fitted, tiers kept.
     const slow = await open(2000);
-    assert.deepEqual(slow.query({ series: ['host.a_count'], from: now - 6 * HOUR }, now).series[0]!.points, h.query({ series: ['host.a_count'], from: now - 6 * HOUR }, now).series[0]!.points);
+    assert.deepEqual(
+      slow.query({ series: ['host.a_count'], from: now - 6 * HOUR }, now).series[0]!.points,
+      h.query({ series: ['host.a_count'], from: now - 6 * HOUR }, now).series[0]!.points,
+    );
   });
 
   it('appends ticks to a journal between snapshots and replays it on open; a torn append loses only that flush', async () => {
@@ -205,7 +249,8 @@ describe('TieredHistory', () => {
     assert.deepEqual(fs.readFileSync(file), snapshotBytes, 'appends do not rewrite the snapshot');
     const all = (x: TieredHistory, q: object): unknown => x.query({ series: ['*'], ...q }, now);
     const g = await open();
-    for (const q of [{ from: now - HOUR }, { from: now - 6 * HOUR, points: 100 }, { since: now - 300_000 }]) assert.deepEqual(all(g, q), all(h, q), JSON.stringify(q));
+    for (const q of [{ from: now - HOUR }, { from: now - 6 * HOUR, points: 100 }, { since: now - 300_000 }])
+      assert.deepEqual(all(g, q), all(h, q), JSON.stringify(q));
 
     // Cut the last append in half, as a crash or a full disk would.
     const size = fs.statSync(`${file}.journal`).size;
@@ -215,7 +260,10 @@ describe('TieredHistory', () => {
     const last = torn.query({ series: ['host.a_count'], since: now - 300_000 }, now).series[0]!.points;
     assert.equal(last[last.length - 1]![0], T0 + (2 * 3600 - 101) * 1000, 'ticks of the whole appends survive, the torn one is gone');
     assert.ok(!torn.seriesNames().includes('host.new_count'));
-    assert.ok(lines.some((l) => l.includes('partly written flush')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('partly written flush')),
+      lines.join('\n'),
+    );
   });
 
   it('turns a failed journal append into a full snapshot on the next flush, losing nothing held in memory', async () => {
@@ -228,7 +276,10 @@ describe('TieredHistory', () => {
     for (let k = 200; k < 300; k++) h.record(T0 + k * 1000, { 'host.a_count': k });
     await h.flush();
     const g = await open();
-    assert.deepEqual(g.query({ series: ['host.a_count'], from: T0, to: T0 + 300_000 }, T0 + 300_000), h.query({ series: ['host.a_count'], from: T0, to: T0 + 300_000 }, T0 + 300_000));
+    assert.deepEqual(
+      g.query({ series: ['host.a_count'], from: T0, to: T0 + 300_000 }, T0 + 300_000),
+      h.query({ series: ['host.a_count'], from: T0, to: T0 + 300_000 }, T0 + 300_000),
+    );
     assert.equal(g.query({ series: ['host.a_count'], since: T0 - 1 }, T0 + 300_000).series[0]!.points.length, 300);
   });
 
@@ -250,10 +301,20 @@ describe('TieredHistory', () => {
     await h.flush();
     const now = T0 + (k + 1) * 1000;
     const expected = Array.from({ length: k + 1 }, (_, i) => i);
-    assert.deepEqual(h.query({ series: ['s.x0_count'], since: T0 - 1 }, now).series[0]!.points.map((p) => p[1]), expected);
+    assert.deepEqual(
+      h.query({ series: ['s.x0_count'], since: T0 - 1 }, now).series[0]!.points.map((p) => p[1]),
+      expected,
+    );
     const g = await open();
-    assert.deepEqual(g.query({ series: ['s.x0_count'], since: T0 - 1 }, now).series[0]!.points.map((p) => p[1]), expected);
-    assert.deepEqual(g.query({ series: ['s.x0_count'], from: T0, to: now, points: 1 }, now + 2 * HOUR), h.query({ series: ['s.x0_count'], from: T0, to: now, points: 1 }, now + 2 * HOUR), 'tiers count each tick once');
+    assert.deepEqual(
+      g.query({ series: ['s.x0_count'], since: T0 - 1 }, now).series[0]!.points.map((p) => p[1]),
+      expected,
+    );
+    assert.deepEqual(
+      g.query({ series: ['s.x0_count'], from: T0, to: now, points: 1 }, now + 2 * HOUR),
+      h.query({ series: ['s.x0_count'], from: T0, to: now, points: 1 }, now + 2 * HOUR),
+      'tiers count each tick once',
+    );
   });
 
   it('moves an unreadable journal aside and keeps the snapshot', async () => {
@@ -289,7 +350,10 @@ describe('TieredHistory', () => {
       assert.ok(fs.existsSync(`${file}.journal`), 'the journal of an unreadable snapshot is left alone (it is replaced by the next flush)');
       assert.equal(aside.length, 1, `${what}: moved aside`);
       assert.deepEqual(fs.readFileSync(path.join(dir, aside[0]!)), content, `${what}: kept intact for inspection`);
-      assert.ok(lines.some((l) => l.includes('warn') && l.includes('moved it to') && l.includes(aside[0]!)), `${what}: ${lines.join('\n')}`);
+      assert.ok(
+        lines.some((l) => l.includes('warn') && l.includes('moved it to') && l.includes(aside[0]!)),
+        `${what}: ${lines.join('\n')}`,
+      );
       h.record(T0, { 'host.a_count': 1 });
       await h.flush();
       assert.deepEqual((await open()).seriesNames(), ['host.a_count'], `${what}: a new file is written after`);

@@ -1,7 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { histogramsOf, parsePrometheusText, parsePrometheusTextAsync, samplesOf, sumByLabel, sumHistograms, sumWhere } from '../../../collector/prometheus-text';
+import {
+  histogramsOf,
+  parsePrometheusText,
+  parsePrometheusTextAsync,
+  samplesOf,
+  sumByLabel,
+  sumHistograms,
+  sumWhere,
+} from '../../../collector/prometheus-text';
 
 const FIX = join(__dirname, '..', '..', 'fixtures');
 const read = (p: string): string => readFileSync(join(FIX, p), 'utf8');
@@ -44,7 +52,17 @@ describe('prometheus-text parser', () => {
       assert.equal(f.type, 'histogram');
       assert.equal(f.samples.length, 8);
       const [h] = histogramsOf(page, 'http_request_duration_seconds');
-      assert.deepEqual(h.buckets.map((b) => [b.le, b.count]), [[0.05, 24054], [0.1, 33444], [0.2, 100392], [0.5, 129389], [1, 133988], [Infinity, 144320]]);
+      assert.deepEqual(
+        h.buckets.map((b) => [b.le, b.count]),
+        [
+          [0.05, 24054],
+          [0.1, 33444],
+          [0.2, 100392],
+          [0.5, 129389],
+          [1, 133988],
+          [Infinity, 144320],
+        ],
+      );
       assert.equal(h.sum, 53423);
       assert.equal(h.count, 144320);
     });
@@ -108,7 +126,7 @@ describe('prometheus-text parser', () => {
   it('reads decimals exactly as Number() does (fast path and slow path agree)', () => {
     // Deterministic pseudo-random decimals of every length the fast path takes, and past it.
     let seed = 42;
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const values: string[] = ['0', '-0', '0.0', '1.0', '123456789012345', '1234567890123456789', '0.1', '-3.25', '1e3', '1.5E-7', '.5', '5.'];
     for (let i = 0; i < 2000; i++) {
       const int = String(Math.floor(rnd() * 10 ** Math.floor(rnd() * 12)));
@@ -125,7 +143,10 @@ describe('prometheus-text parser', () => {
     it('records unreadable lines with their numbers and keeps the good ones', () => {
       const page = parsePrometheusText('ok_metric 1\n{bad} 2\nmissing_value\nbad_label{a=1} 3\nbad_value x\nok_two{a="b"} 4\nunterminated{a="b 5\n');
       assert.equal(page.sampleCount, 2);
-      assert.deepEqual(page.issues.map((i) => i.line), [2, 3, 4, 5, 7]);
+      assert.deepEqual(
+        page.issues.map((i) => i.line),
+        [2, 3, 4, 5, 7],
+      );
       assert.match(page.issues[2].message, /expected " to open the value of label a/);
       assert.match(page.issues[3].message, /bad value "x"/);
     });

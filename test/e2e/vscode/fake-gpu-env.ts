@@ -23,7 +23,11 @@ export function fakeGpuEnv(intervalSeconds = 0.5): FakeGpuEnv {
     settings: {
       'rigwatch.interval': intervalSeconds,
       // The alerts suite heats GPU 0 near its slowdown temperature (fake: 87 °C) and wants the alert at once.
-      'rigwatch.localCollector.config': { gpu: { nvmlPath: nvml, nvidiaSmiPath: smi }, docker: false, alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] } },
+      'rigwatch.localCollector.config': {
+        gpu: { nvmlPath: nvml, nvidiaSmiPath: smi },
+        docker: false,
+        alerts: { rules: [{ id: 'gpu-temperature', for: 0, criticalFor: 0 }] },
+      },
     },
     dispose: state.dispose,
   };

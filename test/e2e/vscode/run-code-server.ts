@@ -85,7 +85,10 @@ export async function bundleSuite(cacheDir: string): Promise<string> {
   const outdir = path.join(cacheDir, 'out', 'extension-tests');
   fs.rmSync(outdir, { recursive: true, force: true });
   const suiteDir = path.join(REPO_ROOT, 'test', 'extension', 'suite');
-  const suites = fs.readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(suiteDir, f));
+  const suites = fs
+    .readdirSync(suiteDir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(suiteDir, f));
   await build({
     entryPoints: [path.join(REPO_ROOT, 'test', 'extension', 'index.ts'), ...suites],
     outdir,
@@ -143,21 +146,23 @@ function stopProcess(p: ChildProcess | undefined, graceMs = 5000): Promise<void>
 
 /** Texts of elements, reading through open shadow roots (the dashboard's Lit elements). */
 async function deepText(page: Page, frameSel: (p: Page) => ReturnType<Page['frameLocator']>): Promise<string> {
-  return frameSel(page).locator('body').evaluate((body) => {
-    const parts: string[] = [];
-    const walk = (n: Node): void => {
-      if (n.nodeType === 3) {
-        const t = (n.textContent ?? '').trim();
-        if (t) parts.push(t);
-        return;
-      }
-      const el = n as Element;
-      if (el.shadowRoot) walk(el.shadowRoot);
-      for (const c of Array.from(n.childNodes)) walk(c);
-    };
-    walk(body);
-    return parts.join(' ');
-  });
+  return frameSel(page)
+    .locator('body')
+    .evaluate((body) => {
+      const parts: string[] = [];
+      const walk = (n: Node): void => {
+        if (n.nodeType === 3) {
+          const t = (n.textContent ?? '').trim();
+          if (t) parts.push(t);
+          return;
+        }
+        const el = n as Element;
+        if (el.shadowRoot) walk(el.shadowRoot);
+        for (const c of Array.from(n.childNodes)) walk(c);
+      };
+      walk(body);
+      return parts.join(' ');
+    });
 }
 
 async function handleUi(page: Page, req: UiRequest): Promise<UiResponse> {
@@ -196,7 +201,8 @@ async function handleUi(page: Page, req: UiRequest): Promise<UiResponse> {
         } catch (e) {
           text = `(${(e as Error).message.split('\n')[0]})`;
         }
-        if (Date.now() > deadline) return { ok: false, error: `webview did not show ${req.waitFor ? `"${req.waitFor}"` : 'rw-app'}; last text: ${text.slice(0, 500)}`, texts: [text] };
+        if (Date.now() > deadline)
+          return { ok: false, error: `webview did not show ${req.waitFor ? `"${req.waitFor}"` : 'rw-app'}; last text: ${text.slice(0, 500)}`, texts: [text] };
         await new Promise((r) => setTimeout(r, 300));
       }
     }
@@ -204,7 +210,10 @@ async function handleUi(page: Page, req: UiRequest): Promise<UiResponse> {
       const tab = page.locator(`.activitybar .action-item a[aria-label^="${req.container}"]`).first();
       await tab.waitFor({ state: 'visible', timeout: 10_000 });
       const sidebar = page.locator('#workbench\\.parts\\.sidebar');
-      const isOpen = await sidebar.locator(`.composite.title:has-text("${req.container}")`).count().catch(() => 0);
+      const isOpen = await sidebar
+        .locator(`.composite.title:has-text("${req.container}")`)
+        .count()
+        .catch(() => 0);
       if (!isOpen || !(await sidebar.isVisible())) await tab.click();
       const deadline = Date.now() + (req.timeoutMs ?? 15_000);
       for (;;) {
@@ -227,13 +236,25 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
   const testsIndex = await bundleSuite(tools.cacheDir);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-vscode-'));
-  const dirs = Object.fromEntries(['user-data', 'extensions', 'workspace', 'xdg-config', 'xdg-data', 'xdg-state', 'xdg-cache', 'tmp', 'ui'].map((d) => [d, path.join(tmp, d)]));
+  const dirs = Object.fromEntries(
+    ['user-data', 'extensions', 'workspace', 'xdg-config', 'xdg-data', 'xdg-state', 'xdg-cache', 'tmp', 'ui'].map((d) => [d, path.join(tmp, d)]),
+  );
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   const resultsFile = path.join(tmp, 'results.json');
   fs.mkdirSync(path.join(dirs['user-data'], 'User'), { recursive: true });
   fs.writeFileSync(
     path.join(dirs['user-data'], 'User', 'settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...opts.settings }, null, 2),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'workbench.tips.enabled': false,
+        ...opts.settings,
+      },
+      null,
+      2,
+    ),
   );
   // Also as the remote machine's settings: code-server's extension host reads machine(-overridable)
   // settings from there, and a Global update from the suite rewrites the User file.
@@ -260,16 +281,22 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
     tools.node,
     [
       tools.codeServerEntry,
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      '--user-data-dir', dirs['user-data'],
-      '--extensions-dir', dirs.extensions,
-      '--config', path.join(dirs['user-data'], 'config.yaml'),
-      '--vscode-option', 'enable-smoke-test-driver',
+      '--user-data-dir',
+      dirs['user-data'],
+      '--extensions-dir',
+      dirs.extensions,
+      '--config',
+      path.join(dirs['user-data'], 'config.yaml'),
+      '--vscode-option',
+      'enable-smoke-test-driver',
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
@@ -298,7 +325,13 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
       if (opts.echo) log(line);
     });
     const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
-    const extEnv = { [UI_DIR_ENV]: dirs.ui, RIGWATCH_TEST_RESULTS: resultsFile, RIGWATCH_TEST_SUITES: (opts.suites ?? []).join(','), XDG_STATE_HOME: dirs['xdg-state'], ...opts.env };
+    const extEnv = {
+      [UI_DIR_ENV]: dirs.ui,
+      RIGWATCH_TEST_RESULTS: resultsFile,
+      RIGWATCH_TEST_SUITES: (opts.suites ?? []).join(','),
+      XDG_STATE_HOME: dirs['xdg-state'],
+      ...opts.env,
+    };
     const payload = [
       ['extensionDevelopmentPath', remote(REPO_ROOT)],
       ['extensionTestsPath', remote(testsIndex)],
@@ -314,7 +347,10 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
       if (busy) return;
       busy = true;
       try {
-        for (const f of fs.readdirSync(dirs.ui).filter((x) => x.endsWith('.request.json')).sort()) {
+        for (const f of fs
+          .readdirSync(dirs.ui)
+          .filter((x) => x.endsWith('.request.json'))
+          .sort()) {
           const reqFile = path.join(dirs.ui, f);
           const req = JSON.parse(fs.readFileSync(reqFile, 'utf8')) as UiRequest;
           fs.unlinkSync(reqFile);
@@ -337,7 +373,9 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
     const limit = opts.timeoutMs ?? 10 * 60_000;
     const code = await Promise.race([
       exited,
-      new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`the suite did not finish within ${limit / 1000} s; last output:\n${output.slice(-30).join('\n')}`)), limit)),
+      new Promise<number>((_, rej) =>
+        setTimeout(() => rej(new Error(`the suite did not finish within ${limit / 1000} s; last output:\n${output.slice(-30).join('\n')}`)), limit),
+      ),
       new Promise<number>((_, rej) => server.once('exit', (c) => rej(new Error(`code-server exited (${c}) during the suite:\n${serverOut.slice(-3000)}`)))),
     ]);
     let results: SuiteResults | undefined;
@@ -347,7 +385,9 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
       results = undefined;
     }
     if (!results) {
-      throw new Error(`the suite exited with ${exitCode ?? code} but wrote no results file (${resultsFile}); output:\n${output.slice(-40).join('\n')}\ncode-server:\n${serverOut.slice(-2000)}`);
+      throw new Error(
+        `the suite exited with ${exitCode ?? code} but wrote no results file (${resultsFile}); output:\n${output.slice(-40).join('\n')}\ncode-server:\n${serverOut.slice(-2000)}`,
+      );
     }
     return { exitCode: code, passed: results.passed, failed: results.failed, failures: results.failures, output: output.join('\n'), results };
   } finally {

@@ -13,7 +13,12 @@ describe('VS Code extension inside code-server', function () {
   it('passes the in-VS Code suite (status bar, trees, alerts, reconnect, commands, panel)', async () => {
     const fake = fakeGpuEnv();
     try {
-      const r = await runInCodeServer({ env: fake.env, settings: fake.settings, log: (l) => console.log(`    [vscode] ${l}`), echo: !!process.env.RIGWATCH_E2E_VERBOSE });
+      const r = await runInCodeServer({
+        env: fake.env,
+        settings: fake.settings,
+        log: (l) => console.log(`    [vscode] ${l}`),
+        echo: !!process.env.RIGWATCH_E2E_VERBOSE,
+      });
       const summary = `${r.passed} passed, ${r.failed} failed`;
       console.log(`    [vscode] suite: ${summary}`);
       for (const [k, v] of Object.entries(r.results?.extra ?? {})) console.log(`    [vscode] ${k} = ${JSON.stringify(v)}`);

@@ -17,7 +17,12 @@ describe('activation and the local collector', () => {
   });
 
   it('starts the bundled collector, writes its 0600 state file and goes live', async () => {
-    const local = await waitFor('the local connection to be live', () => api.manager.get('local')?.state === 'live' && api.manager.get('local'), 30_000, () => `${api.manager.get('local')?.state} ${api.manager.get('local')?.reason ?? ''}`);
+    const local = await waitFor(
+      'the local connection to be live',
+      () => api.manager.get('local')?.state === 'live' && api.manager.get('local'),
+      30_000,
+      () => `${api.manager.get('local')?.state} ${api.manager.get('local')?.reason ?? ''}`,
+    );
     assert.equal(local.kind, 'local');
     const ep = api.manager.localCollector!;
     assert.equal(ep.owned, true, 'no collector was running, so this window started one');
@@ -32,11 +37,21 @@ describe('activation and the local collector', () => {
   });
 
   it('shows the fake GPU in the status bar and follows a change', async () => {
-    await waitFor('status text for GPU 0', () => api.statusBar()?.text === '$(pulse) GPU0 37 % · 12/80 GiB', 20_000, () => api.statusBar()?.text ?? 'none');
+    await waitFor(
+      'status text for GPU 0',
+      () => api.statusBar()?.text === '$(pulse) GPU0 37 % · 12/80 GiB',
+      20_000,
+      () => api.statusBar()?.text ?? 'none',
+    );
     assert.match(api.statusBar()!.tooltip, /\| 0 .* \| 37 % \| 12\/80 GiB \| 50 °C \|/);
     assert.match(api.statusBar()!.tooltip, /\| 1 .* \| 5 % \| 1\/80 GiB \| 45 °C \|/);
     setFakeGpu({ 'gpu.0.util': 64, 'gpu.0.mem_used': 20.5 * 1024 ** 3 });
-    await waitFor('the status bar to follow the change', () => api.statusBar()?.text === '$(pulse) GPU0 64 % · 21/80 GiB', 20_000, () => api.statusBar()?.text ?? 'none');
+    await waitFor(
+      'the status bar to follow the change',
+      () => api.statusBar()?.text === '$(pulse) GPU0 64 % · 21/80 GiB',
+      20_000,
+      () => api.statusBar()?.text ?? 'none',
+    );
     if (uiAvailable()) {
       // What the user sees: the rendered status bar item in the workbench.
       let texts: string[] = [];
@@ -45,16 +60,29 @@ describe('activation and the local collector', () => {
         if (texts.some((t) => t.includes('GPU0 64 % · 21/80 GiB'))) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      assert.ok(texts.some((t) => t.includes('GPU0 64 % · 21/80 GiB')), `status bar items: ${JSON.stringify(texts)}`);
+      assert.ok(
+        texts.some((t) => t.includes('GPU0 64 % · 21/80 GiB')),
+        `status bar items: ${JSON.stringify(texts)}`,
+      );
     }
     setFakeGpu();
   });
 
   it('selects "all" GPUs for the status bar, then back to the busiest', async () => {
     await vscode.commands.executeCommand('rigwatch.selectStatusBarGpu', { gpu: 'all' });
-    await waitFor('a per-GPU list', () => /^\$\(pulse\) 0: 37 % 12\/80 GiB · 1: 5 % 1\/80 GiB$/.test(api.statusBar()?.text ?? ''), 10_000, () => api.statusBar()?.text ?? '');
+    await waitFor(
+      'a per-GPU list',
+      () => /^\$\(pulse\) 0: 37 % 12\/80 GiB · 1: 5 % 1\/80 GiB$/.test(api.statusBar()?.text ?? ''),
+      10_000,
+      () => api.statusBar()?.text ?? '',
+    );
     await vscode.commands.executeCommand('rigwatch.selectStatusBarGpu', { gpu: 'busiest' });
-    await waitFor('the busiest GPU again', () => api.statusBar()?.text === '$(pulse) GPU0 37 % · 12/80 GiB', 10_000, () => api.statusBar()?.text ?? '');
+    await waitFor(
+      'the busiest GPU again',
+      () => api.statusBar()?.text === '$(pulse) GPU0 37 % · 12/80 GiB',
+      10_000,
+      () => api.statusBar()?.text ?? '',
+    );
   });
 
   it('lists GPUs, host and sources in the Services tree', async () => {
@@ -72,7 +100,10 @@ describe('activation and the local collector', () => {
     if (uiAvailable()) {
       const r = await ui({ op: 'treeRows', container: 'Rigwatch', waitFor: 'GPU 0' });
       assert.ok(r.ok, `${r.error}; rows: ${JSON.stringify(r.texts)}`);
-      assert.ok(r.texts!.some((t) => t.includes('Host')), `rows: ${JSON.stringify(r.texts)}`);
+      assert.ok(
+        r.texts!.some((t) => t.includes('Host')),
+        `rows: ${JSON.stringify(r.texts)}`,
+      );
     }
   });
 });

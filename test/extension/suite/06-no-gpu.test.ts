@@ -19,11 +19,19 @@ describe('a collector without a GPU', () => {
 
   it('shows host CPU/RAM in the status bar and the GPU source as unavailable with its reason', async () => {
     // A library path that does not exist: the GPU source probes, finds nothing, and says so.
-    const col = await startCollector({ config: { gpu: { nvmlPath: '/nonexistent/libnvidia-ml.so.1', nvidiaSmiPath: '/nonexistent/nvidia-smi' }, docker: false }, interval: 0.5 });
+    const col = await startCollector({
+      config: { gpu: { nvmlPath: '/nonexistent/libnvidia-ml.so.1', nvidiaSmiPath: '/nonexistent/nvidia-smi' }, docker: false },
+      interval: 0.5,
+    });
     const id = await vscode.commands.executeCommand<string>('rigwatch.connectCollector', { name: 'cpu-box', url: col.url, token: col.token! });
     await vscode.workspace.getConfiguration('rigwatch').update('statusBar.connection', 'cpu-box', vscode.ConfigurationTarget.Global);
     await waitFor('live', () => api.manager.get(id)?.state === 'live', 20_000);
-    const text = await waitFor('a host readout', () => /^\$\(pulse\) CPU \d+(\.\d+)? % · RAM \d+(\.\d)?\/\d+(\.\d)? GiB$/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text, 20_000, () => api.statusBar()?.text ?? '');
+    const text = await waitFor(
+      'a host readout',
+      () => /^\$\(pulse\) CPU \d+(\.\d+)? % · RAM \d+(\.\d)?\/\d+(\.\d)? GiB$/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text,
+      20_000,
+      () => api.statusBar()?.text ?? '',
+    );
     assert.ok(text);
     assert.match(api.statusBar()!.tooltip, /No GPU/);
     const node = api.servicesTree().find((n) => n.ref?.connectionId === id)!;

@@ -52,13 +52,24 @@ describe('remote hosts over SSH (real sshd)', function () {
     const id = await vscode.commands.executeCommand<string>('rigwatch.connectRemoteHost', { host: 'rwtest' });
     assert.equal(id, 'ssh:rwtest');
     const conn = api.manager.get(id)!;
-    await waitFor('the remote host live', () => conn.state === 'live' && conn.model.latest, 60_000, () => `${conn.state}: ${conn.reason}`);
+    await waitFor(
+      'the remote host live',
+      () => conn.state === 'live' && conn.model.latest,
+      60_000,
+      () => `${conn.state}: ${conn.reason}`,
+    );
     assert.deepEqual(cfg().get('remoteHosts'), ['rwtest'], 'remembered for the next start');
     const node = await waitFor('its Services node', () => api.servicesTree().find((n: TreeNode) => n.id === 'conn/ssh:rwtest'));
     assert.equal(node.label, 'rwtest');
     assert.equal(node.contextValue, 'rigwatch.connection.ssh.live');
-    assert.ok(node.children?.some((c) => c.id === 'conn/ssh:rwtest/host'), `host group under the remote node: ${node.children?.map((c) => c.id).join(', ')}`);
-    assert.ok(api.manager.list().some((c) => c.id === 'local'), 'the local collector is still there beside it');
+    assert.ok(
+      node.children?.some((c) => c.id === 'conn/ssh:rwtest/host'),
+      `host group under the remote node: ${node.children?.map((c) => c.id).join(', ')}`,
+    );
+    assert.ok(
+      api.manager.list().some((c) => c.id === 'local'),
+      'the local collector is still there beside it',
+    );
 
     await vscode.commands.executeCommand('rigwatch.selectStatusBarConnection', { connectionId: id });
     await waitFor('the status bar on the remote host', () => api.manager.primary()?.id === id);
@@ -68,14 +79,18 @@ describe('remote hosts over SSH (real sshd)', function () {
     assert.equal(stopped, true);
     assert.equal(api.manager.get(id), undefined);
     assert.deepEqual(cfg().get('remoteHosts'), []);
-    await waitFor('the remote collector to exit', () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000);
+    await waitFor(
+      'the remote collector to exit',
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+    );
   });
 });
 
@@ -96,20 +111,35 @@ describe('fleet through Prometheus (real Prometheus)', function () {
   it('lists the scraped collector with its GPUs and opens its charts from Prometheus', async () => {
     api = await rigwatch();
     const nvml = process.env.RIGWATCH_FAKE_NVML_PATH;
-    if (!nvml || !process.env.FAKE_NVML_STATE) throw new Error('RIGWATCH_FAKE_NVML_PATH/FAKE_NVML_STATE are not set: run through test/e2e/vscode (fake-gpu-env)');
+    if (!nvml || !process.env.FAKE_NVML_STATE)
+      throw new Error('RIGWATCH_FAKE_NVML_PATH/FAKE_NVML_STATE are not set: run through test/e2e/vscode (fake-gpu-env)');
     const col = await startCollector({ interval: 0.5, config: { docker: false }, env: { RIGWATCH_NVML_PATH: nvml } });
-    prom = await startPrometheus(`global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: rigwatch\n    authorization:\n      credentials: ${col.token}\n    static_configs:\n      - targets: ['127.0.0.1:${col.port}']\n`);
+    prom = await startPrometheus(
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: rigwatch\n    authorization:\n      credentials: ${col.token}\n    static_configs:\n      - targets: ['127.0.0.1:${col.port}']\n`,
+    );
     const id = await vscode.commands.executeCommand<string>('rigwatch.connectPrometheus', { url: prom.url, token: '' });
     assert.equal(id, `prometheus:${prom.url}`);
     assert.deepEqual(cfg().get('prometheus'), { url: prom.url });
     const hostId = `${id}#127.0.0.1:${col.port}`;
-    const host = await waitFor('the scraped collector as a host with GPU numbers', () => {
-      const h = api.manager.get(hostId);
-      return h?.model.latest?.series['gpu.0.utilization_ratio'] !== undefined && h;
-    }, 60_000, () => api.manager.list().map((c) => `${c.id}: ${c.state}`).join(', '));
+    const host = await waitFor(
+      'the scraped collector as a host with GPU numbers',
+      () => {
+        const h = api.manager.get(hostId);
+        return h?.model.latest?.series['gpu.0.utilization_ratio'] !== undefined && h;
+      },
+      60_000,
+      () =>
+        api.manager
+          .list()
+          .map((c) => `${c.id}: ${c.state}`)
+          .join(', '),
+    );
     assert.equal(host.kind, 'prometheus-host');
     const node = await waitFor('its Services node', () => api.servicesTree().find((n: TreeNode) => n.id === `conn/${hostId}`));
-    assert.ok(node.children?.some((c) => c.label === 'GPUs' && (c.children?.length ?? 0) === 2), JSON.stringify(node.children?.map((c) => [c.label, c.children?.length])));
+    assert.ok(
+      node.children?.some((c) => c.label === 'GPUs' && (c.children?.length ?? 0) === 2),
+      JSON.stringify(node.children?.map((c) => [c.label, c.children?.length])),
+    );
 
     // The dashboard asks this connection for history; count what it asks for.
     const asked: ClientMessage[] = [];
@@ -123,11 +153,29 @@ describe('fleet through Prometheus (real Prometheus)', function () {
     await vscode.commands.executeCommand('rigwatch.openMonitor', { connectionId: hostId });
     const panel = await waitFor('the panel', () => api.panel.webviewPanel, 15_000);
     // The title names the connection once the webview is ready and the panel replays its state.
-    await waitFor('the panel on the Prometheus host', () => /^System Monitor — .+ · Prometheus$/.test(panel.title), 30_000, () => panel.title);
+    await waitFor(
+      'the panel on the Prometheus host',
+      () => /^System Monitor — .+ · Prometheus$/.test(panel.title),
+      30_000,
+      () => panel.title,
+    );
     if (uiAvailable()) {
-      await waitFor('a chart history request from the dashboard', () => asked.some((m) => m.type === 'history'), 30_000, () => JSON.stringify(asked));
-      const reply = await waitFor('its answer from Prometheus, with points', () => answered.find((r) => asked.some((m) => m.id === r.id) && r.series.some((x) => x.points.length > 0)), 30_000, () => JSON.stringify(answered.map((r) => r.series.map((x) => [x.name, x.points.length]))));
-      assert.ok(reply.series.some((x) => x.name.startsWith('gpu.0.')), reply.series.map((x) => x.name).join(', '));
+      await waitFor(
+        'a chart history request from the dashboard',
+        () => asked.some((m) => m.type === 'history'),
+        30_000,
+        () => JSON.stringify(asked),
+      );
+      const reply = await waitFor(
+        'its answer from Prometheus, with points',
+        () => answered.find((r) => asked.some((m) => m.id === r.id) && r.series.some((x) => x.points.length > 0)),
+        30_000,
+        () => JSON.stringify(answered.map((r) => r.series.map((x) => [x.name, x.points.length]))),
+      );
+      assert.ok(
+        reply.series.some((x) => x.name.startsWith('gpu.0.')),
+        reply.series.map((x) => x.name).join(', '),
+      );
       const r = await ui({ op: 'webviewText', waitFor: 'GPU', timeoutMs: 30_000 });
       assert.ok(r.ok, r.error);
     }

@@ -120,7 +120,9 @@ export function observe(page: string, family: string, labels: Record<string, str
   for (const line of page.split('\n')) {
     if (!line.startsWith(family + '_bucket{')) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
-    const rest = Object.fromEntries([...line.slice(line.indexOf('{') + 1, line.lastIndexOf('}')).matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const rest = Object.fromEntries(
+      [...line.slice(line.indexOf('{') + 1, line.lastIndexOf('}')).matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
     const { le: _le, ...others } = rest;
     void _le;
     if (Object.keys(labels).some((k) => others[k] !== labels[k]) || Object.keys(others).length !== Object.keys(labels).length) continue;

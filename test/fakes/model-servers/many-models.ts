@@ -5,8 +5,14 @@ import { fixture } from './fake-server';
 
 /** The per-model gauges and counters of the 0.6 page (no histograms: they keep the page under the body cap). */
 export const SCALAR_FAMILIES = [
-  'vllm:num_requests_running', 'vllm:num_requests_swapped', 'vllm:num_requests_waiting', 'vllm:gpu_cache_usage_perc',
-  'vllm:cpu_cache_usage_perc', 'vllm:num_preemptions_total', 'vllm:prompt_tokens_total', 'vllm:generation_tokens_total',
+  'vllm:num_requests_running',
+  'vllm:num_requests_swapped',
+  'vllm:num_requests_waiting',
+  'vllm:gpu_cache_usage_perc',
+  'vllm:cpu_cache_usage_perc',
+  'vllm:num_preemptions_total',
+  'vllm:prompt_tokens_total',
+  'vllm:generation_tokens_total',
 ];
 
 /** Builds a vLLM 0.6 page with `n` models named `prefix0…`, each with the lines of `families`. */

@@ -47,7 +47,18 @@ export function buildFakeNvml(variant: FakeNvmlVariant = 'current'): string {
   const files = [path.join(NVML_DIR, 'fake-nvml.c'), path.join(NVML_DIR, 'fake-state.h')];
   const defs = variant === '470' ? ['-DFAKE_DRIVER_470'] : [];
   return buildOnce(`nvml-${variant}`, files, defs.join(' '), 'libnvidia-ml.so.1', (out) => [
-    '-shared', '-fPIC', '-O2', '-Wall', '-Wno-unused-parameter', ...defs, '-I', NVML_DIR, '-o', out, files[0], '-lpthread',
+    '-shared',
+    '-fPIC',
+    '-O2',
+    '-Wall',
+    '-Wno-unused-parameter',
+    ...defs,
+    '-I',
+    NVML_DIR,
+    '-o',
+    out,
+    files[0],
+    '-lpthread',
   ]);
 }
 
@@ -62,7 +73,10 @@ export type FakeGpuState = Record<string, string | number>;
 
 /** Writes the state file atomically (the fakes re-read it when it changes, within ~20 ms). */
 export function writeFakeState(file: string, state: FakeGpuState): void {
-  const text = Object.entries(state).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  const text =
+    Object.entries(state)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n';
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);

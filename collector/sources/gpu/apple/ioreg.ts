@@ -67,7 +67,8 @@ export function appleReadings(stats: AppleGpuStats[], totalMemBytes: number): De
     m.memory_used_ratio = s.inUseBytes !== null && totalMemBytes > 0 ? s.inUseBytes / totalMemBytes : null;
     const unavailable: Record<string, string> = {};
     const none = 'macOS publishes no such statistic without sudo (powermetrics)';
-    for (const k of Object.keys(m)) if (m[k as keyof typeof m] === null) unavailable[k] = k === 'utilization_ratio' ? 'no "Device Utilization %" in PerformanceStatistics' : none;
+    for (const k of Object.keys(m))
+      if (m[k as keyof typeof m] === null) unavailable[k] = k === 'utilization_ratio' ? 'no "Device Utilization %" in PerformanceStatistics' : none;
     return {
       name: s.model ?? `Apple GPU (${s.className})`,
       uuid: `APPLE-${i}`,

@@ -126,7 +126,12 @@ export function decodeGpuMetrics(b: Buffer): GpuMetrics | { unsupported: string 
   base.socketPowerW = u16(b, 10);
   base.gfxActivityRatio = pct(u16(b, 12));
   base.umcActivityRatio = pct(u16(b, 14));
-  const o = h.content === 4 ? { throttle: 40, pcie: 48, clocks: 240 } : h.content === 5 ? { throttle: 104, pcie: 112, clocks: 312 } : { throttle: 128, pcie: 136, clocks: 336 };
+  const o =
+    h.content === 4
+      ? { throttle: 40, pcie: 48, clocks: 240 }
+      : h.content === 5
+        ? { throttle: 104, pcie: 112, clocks: 312 }
+        : { throttle: 128, pcie: 136, clocks: 336 };
   base.throttleStatus = u32(b, o.throttle);
   base.pcieWidth = u16(b, o.pcie);
   base.pcieSpeed = gts(u16(b, o.pcie + 2));

@@ -195,7 +195,14 @@ export class DrmBackend {
 
   /** The DRM clients the last read saw, per process and device (tests, bench). */
   get scannerStats(): { filesRead: number; unreadablePids: number; scanned: boolean; walk: 'none' | 'discovery' | 'full' } | null {
-    return this.scanner ? { filesRead: this.scanner.filesRead, unreadablePids: this.scanner.unreadablePids, scanned: this.scannedLast, walk: this.scannedLast ? this.scanner.lastWalkKind : 'none' } : null;
+    return this.scanner
+      ? {
+          filesRead: this.scanner.filesRead,
+          unreadablePids: this.scanner.unreadablePids,
+          scanned: this.scannedLast,
+          walk: this.scannedLast ? this.scanner.lastWalkKind : 'none',
+        }
+      : null;
   }
 
   /** One tick: every device's sysfs values and every DRM client's use. */
@@ -244,7 +251,19 @@ export class DrmBackend {
     const why: Partial<Record<string, string>> = {};
     const notes: string[] = [];
     const extra: Record<string, number | null> = {};
-    const reading: DeviceReading = { name: d.name, uuid: d.uuid, pciBusId: d.pciBusId, computeCapability: null, migMode: null, throttleMask: null, metrics: m, notes, vendor: d.vendor, driver: d.driver, extra };
+    const reading: DeviceReading = {
+      name: d.name,
+      uuid: d.uuid,
+      pciBusId: d.pciBusId,
+      computeCapability: null,
+      migMode: null,
+      throttleMask: null,
+      metrics: m,
+      notes,
+      vendor: d.vendor,
+      driver: d.driver,
+      extra,
+    };
     const r = new DeviceReads(this.io, why, notes, this.missingOf(d));
     if (d.vendor === 'amd') this.readAmd(d, r, m, extra, clients, t);
     else this.readIntel(d, r, m, extra, notes, clients, t);
@@ -268,7 +287,8 @@ export class DrmBackend {
       }
     }
     m.memory_used_ratio = m.memory_used_bytes !== null && m.memory_total_bytes ? m.memory_used_bytes / m.memory_total_bytes : null;
-    if (m.memory_used_ratio === null && !why.memory_used_ratio) why.memory_used_ratio = why.memory_used_bytes ?? why.memory_total_bytes ?? 'memory total not known';
+    if (m.memory_used_ratio === null && !why.memory_used_ratio)
+      why.memory_used_ratio = why.memory_used_bytes ?? why.memory_total_bytes ?? 'memory total not known';
     for (const [k, v] of Object.entries(extra)) if (v !== null) delete why[k];
     for (const k of Object.keys(m) as GpuMetric[]) {
       if (m[k] !== null) delete why[k];
@@ -311,7 +331,9 @@ export class DrmBackend {
       v.memory_clock_max_hertz = mclk ? mclk.maxHz : null;
       v.pcie_link_width_count = s.num(path.join(dir, 'current_link_width'), 'pcie_link_width_count');
       v.pcie_link_transfers_per_second = s.text(path.join(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
-      v.power_limit_watts = hw?.files.has('power1_cap') ? s.microWatts(path.join(hw.dir, 'power1_cap'), 'power_limit_watts') : s.absent('power_limit_watts', hw ? `no power1_cap under ${hw.dir}` : `no hwmon directory under ${dir}`);
+      v.power_limit_watts = hw?.files.has('power1_cap')
+        ? s.microWatts(path.join(hw.dir, 'power1_cap'), 'power_limit_watts')
+        : s.absent('power_limit_watts', hw ? `no power1_cap under ${hw.dir}` : `no hwmon directory under ${dir}`);
       const ras = s.optionalText(path.join(dir, 'ras', 'umc_err_count'));
       if (ras !== null) {
         const ue = /ue:\s*(\d+)/.exec(ras);
@@ -386,8 +408,8 @@ export class DrmBackend {
     r.absent('pcie_rx_bytes_per_second', 'amdgpu only measures PCIe traffic in a 1 s blocking read (pcie_bw)');
     r.absent('pcie_tx_bytes_per_second', 'amdgpu only measures PCIe traffic in a 1 s blocking read (pcie_bw)');
     const eng = engineBusy(clients);
-    m.decoder_utilization_ratio = this.scanner ? maxOf(eng, /^(dec|vcn|jpeg)/) ?? 0 : r.absent('decoder_utilization_ratio', 'per-process scan is off');
-    m.encoder_utilization_ratio = this.scanner ? maxOf(eng, /^enc/) ?? 0 : r.absent('encoder_utilization_ratio', 'per-process scan is off');
+    m.decoder_utilization_ratio = this.scanner ? (maxOf(eng, /^(dec|vcn|jpeg)/) ?? 0) : r.absent('decoder_utilization_ratio', 'per-process scan is off');
+    m.encoder_utilization_ratio = this.scanner ? (maxOf(eng, /^enc/) ?? 0) : r.absent('encoder_utilization_ratio', 'per-process scan is off');
   }
 
   private missingOf(d: DrmDevice): Map<string, string> {
@@ -418,7 +440,15 @@ export class DrmBackend {
     return c.values;
   }
 
-  private readIntel(d: DrmDevice, r: DeviceReads, m: MetricRecord, extra: Record<string, number | null>, notes: string[], clients: DrmClientUse[], t: number): void {
+  private readIntel(
+    d: DrmDevice,
+    r: DeviceReads,
+    m: MetricRecord,
+    extra: Record<string, number | null>,
+    notes: string[],
+    clients: DrmClientUse[],
+    t: number,
+  ): void {
     const eng = engineBusy(clients);
     if (this.scanner) {
       // The busiest engine class over every client: what intel_gpu_top shows as the headline.
@@ -454,7 +484,10 @@ export class DrmBackend {
     const hw = d.hwmon;
     if (hw) {
       const idx = hw.temps?.get('pkg') ?? hw.temps?.get('card') ?? hw.tempIdx[0];
-      m.temperature_celsius = idx === undefined ? r.absent('temperature_celsius', `${d.driver} hwmon has no temperature sensor on this kernel/GPU`) : r.milli(path.join(hw.dir, `temp${idx}_input`), 'temperature_celsius');
+      m.temperature_celsius =
+        idx === undefined
+          ? r.absent('temperature_celsius', `${d.driver} hwmon has no temperature sensor on this kernel/GPU`)
+          : r.milli(path.join(hw.dir, `temp${idx}_input`), 'temperature_celsius');
       const vram = hw.temps?.get('vram');
       extra.temperature_memory_celsius = vram === undefined ? null : r.milli(path.join(hw.dir, `temp${vram}_input`), 'temperature_memory_celsius');
       // Power from the card's energy counter (µJ) over the tick: i915/xe have no instantaneous power file.
@@ -502,7 +535,10 @@ export class DrmBackend {
     }
     const g = decodeGpuMetrics(b);
     if ('unsupported' in g) {
-      this.log.warnOnce(`gpu_metrics-v:${d.pdev}`, `GPU ${d.pciBusId}: gpu_metrics v${g.unsupported} is not decoded (Rigwatch reads v1.1–v1.6); sysfs files only`);
+      this.log.warnOnce(
+        `gpu_metrics-v:${d.pdev}`,
+        `GPU ${d.pciBusId}: gpu_metrics v${g.unsupported} is not decoded (Rigwatch reads v1.1–v1.6); sysfs files only`,
+      );
       return null;
     }
     if ('error' in g) {
@@ -550,7 +586,11 @@ function findHwmon(io: DrmIo, dir: string): Hwmon | null {
   } catch {
     return null;
   }
-  const tempIdx = files.map((f) => /^temp(\d+)_input$/.exec(f)).filter((x): x is RegExpExecArray => x !== null).map((x) => Number(x[1])).sort((a, b) => a - b);
+  const tempIdx = files
+    .map((f) => /^temp(\d+)_input$/.exec(f))
+    .filter((x): x is RegExpExecArray => x !== null)
+    .map((x) => Number(x[1]))
+    .sort((a, b) => a - b);
   const temps = new Map<string, number>();
   for (const i of tempIdx) {
     const label = tryText(io, path.join(hdir, `temp${i}_label`));
@@ -660,5 +700,4 @@ class DeviceReads {
     }
     return this.absent('fan_ratio', `no fan sensor under ${hw.dir} (passively cooled GPU?)`);
   }
-
 }

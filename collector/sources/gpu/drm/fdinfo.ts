@@ -274,7 +274,16 @@ export class FdinfoScanner {
         // Dup'd and inherited fds share a client id: count the client once, for the lowest pid (the map is in pid order).
         if (seen.has(key)) continue;
         const mem = clientMemoryBytes(f);
-        const use: DrmClientUse = { pid, driver: f.driver, pdev: f.pdev, clientId: f.clientId, engines: new Map(), utilRatio: null, memoryBytes: mem.bytes, memoryIsLocal: mem.local };
+        const use: DrmClientUse = {
+          pid,
+          driver: f.driver,
+          pdev: f.pdev,
+          clientId: f.clientId,
+          engines: new Map(),
+          utilRatio: null,
+          memoryBytes: mem.bytes,
+          memoryIsLocal: mem.local,
+        };
         const p = this.prev.get(key);
         if (p && t > p.t) {
           const dtNs = (t - p.t) * 1e6;
@@ -313,7 +322,11 @@ export class FdinfoScanner {
   private startWalk(t: number, full: boolean): void {
     let pids: number[];
     try {
-      pids = this.opts.io.readdir(this.opts.procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+      pids = this.opts.io
+        .readdir(this.opts.procRoot)
+        .filter((n) => /^\d+$/.test(n))
+        .map(Number)
+        .sort((a, b) => a - b);
     } catch {
       pids = [];
     }

@@ -159,7 +159,8 @@ export class PortableHostSource implements Source {
     const a = this.before;
     const b = this.latest;
     const dtS = a && b ? (b.t - a.t) / 1000 : 0;
-    const rate = (x: number | undefined, y: number | undefined): number | null => (x !== undefined && y !== undefined && dtS > 0 && y >= x ? (y - x) / dtS : null);
+    const rate = (x: number | undefined, y: number | undefined): number | null =>
+      x !== undefined && y !== undefined && dtS > 0 && y >= x ? (y - x) / dtS : null;
     series['host.disk_read_bytes_per_second'] = rate(a?.disk?.readBytes, b?.disk?.readBytes);
     series['host.disk_write_bytes_per_second'] = rate(a?.disk?.writeBytes, b?.disk?.writeBytes);
     const prev = new Map((a?.net ?? []).map((n) => [n.iface, n]));
@@ -228,7 +229,8 @@ export class PortableHostSource implements Source {
         series[`${id}.used_bytes`] = used;
         series[`${id}.avail_bytes`] = availB;
         series[`${id}.used_ratio`] = used !== null && availB !== null && used + availB > 0 ? used / (used + availB) : null;
-        if (totalB !== null && used !== null && availB !== null) out.push({ mount: m.mount, device: m.device, fsType: m.fsType, totalBytes: totalB, usedBytes: used, availBytes: availB });
+        if (totalB !== null && used !== null && availB !== null)
+          out.push({ mount: m.mount, device: m.device, fsType: m.fsType, totalBytes: totalB, usedBytes: used, availBytes: availB });
       }),
     );
     return out.sort((a, b) => (a.mount < b.mount ? -1 : 1));
@@ -245,8 +247,16 @@ export class PortableHostSource implements Source {
       rssBytes: p.rssBytes,
       command: redactCommand(p.command).slice(0, MAX_COMMAND_CHARS),
     });
-    const topCpu = list.filter((p) => p.cpuPercent !== null).sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0)).slice(0, TOP_PROCESS_COUNT).map(toHost);
-    const topMem = list.filter((p) => p.rssBytes !== null).sort((a, b) => (b.rssBytes ?? 0) - (a.rssBytes ?? 0)).slice(0, TOP_PROCESS_COUNT).map(toHost);
+    const topCpu = list
+      .filter((p) => p.cpuPercent !== null)
+      .sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0))
+      .slice(0, TOP_PROCESS_COUNT)
+      .map(toHost);
+    const topMem = list
+      .filter((p) => p.rssBytes !== null)
+      .sort((a, b) => (b.rssBytes ?? 0) - (a.rssBytes ?? 0))
+      .slice(0, TOP_PROCESS_COUNT)
+      .map(toHost);
     return { topCpu, topMem };
   }
 

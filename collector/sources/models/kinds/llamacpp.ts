@@ -57,11 +57,12 @@ export class LlamaCppSampler implements KindSampler {
   private metricsDisabled = false;
 
   async sample(kc: KindContext): Promise<KindSample> {
-    const optional = (p: Promise<HttpAnswer>): Promise<HttpAnswer | null> => p.catch((e: unknown) => {
-      // An optional endpoint failing in transport while /health answered is reported by /health's outcome.
-      if (e instanceof SourceError) return null;
-      throw e;
-    });
+    const optional = (p: Promise<HttpAnswer>): Promise<HttpAnswer | null> =>
+      p.catch((e: unknown) => {
+        // An optional endpoint failing in transport while /health answered is reported by /health's outcome.
+        if (e instanceof SourceError) return null;
+        throw e;
+      });
     const wantProps = kc.now - this.propsAt >= PROPS_REFRESH_MS;
     const [health, slotsA, metricsA, propsA] = await Promise.all([
       get(kc, '/health'),
@@ -121,7 +122,8 @@ export class LlamaCppSampler implements KindSampler {
       } else {
         requireOk(metricsA);
         const page = await parsePage(kc, metricsA.url, metricsA.body);
-        if (!page.families.has('llamacpp:prompt_tokens_total') && !page.families.has('llamacpp:requests_processing')) throw unexpected(metricsA.url, metricsA.body);
+        if (!page.families.has('llamacpp:prompt_tokens_total') && !page.families.has('llamacpp:requests_processing'))
+          throw unexpected(metricsA.url, metricsA.body);
         metrics.requests_running_count = sumWhere(page, 'llamacpp:requests_processing');
         metrics.requests_waiting_count = sumWhere(page, 'llamacpp:requests_deferred');
         metrics.kv_cache_usage_ratio = sumWhere(page, 'llamacpp:kv_cache_usage_ratio');

@@ -45,7 +45,9 @@ export function readTritonPage(page: ParsedMetrics): Map<string, TritonModelRead
   const cOut = by('nv_inference_compute_output_duration_us');
   const out = new Map<string, TritonModelReading>();
   for (const model of success.keys()) {
-    const i = cIn.get(model), f = cInf.get(model), o = cOut.get(model);
+    const i = cIn.get(model),
+      f = cInf.get(model),
+      o = cOut.get(model);
     out.set(model, {
       success: success.get(model) ?? null,
       failure: failure.get(model) ?? null,
@@ -86,13 +88,24 @@ export class TritonSampler implements KindSampler {
   private version: string | null = null;
   private versionAt = -Infinity;
 
-  constructor(private readonly windowMs: number, private readonly metricsOnly = false) {
+  constructor(
+    private readonly windowMs: number,
+    private readonly metricsOnly = false,
+  ) {
     this.total = this.freshState();
   }
 
   private freshState(): ModelState {
     const w = (): CounterWindow => new CounterWindow(this.windowMs);
-    return { inferRate: new CounterRate(), successRate: new CounterRate(), failureRate: new CounterRate(), success: w(), requestUs: w(), queueUs: w(), computeUs: w() };
+    return {
+      inferRate: new CounterRate(),
+      successRate: new CounterRate(),
+      failureRate: new CounterRate(),
+      success: w(),
+      requestUs: w(),
+      queueUs: w(),
+      computeUs: w(),
+    };
   }
 
   async sample(kc: KindContext): Promise<KindSample> {
@@ -119,7 +132,10 @@ export class TritonSampler implements KindSampler {
     if (metricsA instanceof SourceError) {
       // The server is ready but its metrics port is not reachable (--allow-metrics=false, other port).
       status = `ready; metrics unavailable: ${metricsA.message}`;
-      kc.log.warnOnce(`triton-metrics:${metricsUrl}`, `Triton at ${safeUrl(kc.baseUrl)}: ${metricsA.message}; set metricsUrl if the metrics port is not ${TRITON_METRICS_PORT}`);
+      kc.log.warnOnce(
+        `triton-metrics:${metricsUrl}`,
+        `Triton at ${safeUrl(kc.baseUrl)}: ${metricsA.message}; set metricsUrl if the metrics port is not ${TRITON_METRICS_PORT}`,
+      );
     } else {
       requireOk(metricsA);
       const page = await parsePage(kc, metricsA.url, metricsA.body);

@@ -76,7 +76,10 @@ export async function parsePage(kc: KindContext, url: string, body: string): Pro
   const max = kc.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC;
   const page = await parsePrometheusTextAsync(body, { maxLabelSetsPerMetric: max, signal: kc.signal });
   for (const t of page.truncated) {
-    kc.log.warnOnce(`label-sets:${t.family}`, `${safeUrl(url)}: ${t.family} has more than ${max} label sets; ${t.dropped} dropped (kept the first ${t.kept}; raise models.maxLabelSetsPerMetric to keep more)`);
+    kc.log.warnOnce(
+      `label-sets:${t.family}`,
+      `${safeUrl(url)}: ${t.family} has more than ${max} label sets; ${t.dropped} dropped (kept the first ${t.kept}; raise models.maxLabelSetsPerMetric to keep more)`,
+    );
   }
   return page;
 }

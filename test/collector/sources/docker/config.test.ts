@@ -53,7 +53,11 @@ describe('docker config and endpoint', () => {
       ['yes', /^docker: expected an object/],
     ];
     for (const [raw, re] of cases) {
-      assert.throws(() => parseDockerConfig(raw), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(raw));
+      assert.throws(
+        () => parseDockerConfig(raw),
+        (e: unknown) => e instanceof ConfigError && re.test(e.message),
+        JSON.stringify(raw),
+      );
     }
   });
 
@@ -65,7 +69,11 @@ describe('docker config and endpoint', () => {
   });
 
   it('parses docker host forms without keeping credentials', () => {
-    assert.deepEqual(parseDockerHost('unix:///var/run/docker.sock'), { kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' });
+    assert.deepEqual(parseDockerHost('unix:///var/run/docker.sock'), {
+      kind: 'unix',
+      socketPath: '/var/run/docker.sock',
+      display: 'unix:///var/run/docker.sock',
+    });
     assert.deepEqual(parseDockerHost('tcp://127.0.0.1'), { kind: 'tcp', host: '127.0.0.1', port: 2375, display: 'tcp://127.0.0.1:2375' });
     assert.ok('error' in parseDockerHost('tcp://user:secret@host:2375'));
     assert.ok('error' in parseDockerHost('unix://relative'));
@@ -116,7 +124,10 @@ describe('docker config and endpoint', () => {
       const [src] = dockerFactory.create(ctx({ socket: path.join(dir, 'docker.sock') }));
       // Configured explicitly: absence is a failure to report (down, retried with backoff); the quiet
       // "unavailable" for the auto-detected default socket is covered in docker-source-unit.test.ts.
-      await assert.rejects(src.probe(new AbortController().signal), (e: unknown) => e instanceof SourceError && e.retry && /no Docker engine socket at .*docker\.sock/.test(e.message));
+      await assert.rejects(
+        src.probe(new AbortController().signal),
+        (e: unknown) => e instanceof SourceError && e.retry && /no Docker engine socket at .*docker\.sock/.test(e.message),
+      );
       await src.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

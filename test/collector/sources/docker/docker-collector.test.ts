@@ -53,17 +53,25 @@ describe('docker source in the running collector', function () {
     const d = m.details.docker as DockerDetails;
     assert.equal(d.kind, 'docker');
     assert.equal(d.endpoint, (engine as DockerEngine).host);
-    assert.deepEqual(d.containers.map((x) => [x.name, x.state, x.health]), [['sick', 'running', 'unhealthy'], ['web', 'running', null]]);
+    assert.deepEqual(
+      d.containers.map((x) => [x.name, x.state, x.health]),
+      [
+        ['sick', 'running', 'unhealthy'],
+        ['web', 'running', null],
+      ],
+    );
     assert.equal(d.containers[0].lastHealthOutput, 'sick-output');
     assert.equal(m.series['docker.containers_unhealthy_count'], 1);
     assert.equal(m.series['collector.docker.up_state'], 1);
-
 
     const res = await (collector as RunningCollector).get(`/api/history?series=docker.sick.health_state&from=${Date.now() - 60_000}`);
     assert.equal(res.status, 200);
     const h = (await res.json()) as { series: { name: string; points: [number, number | null, number | null, number | null][] }[] };
     const pts = h.series.find((s) => s.name === 'docker.sick.health_state')?.points ?? [];
-    assert.ok(pts.some((p) => p[3] === 2), `history holds the unhealthy state: ${JSON.stringify(pts.slice(-5))}`);
+    assert.ok(
+      pts.some((p) => p[3] === 2),
+      `history holds the unhealthy state: ${JSON.stringify(pts.slice(-5))}`,
+    );
   });
 
   it('marks the source down within two ticks of the engine stopping, and recovers when it restarts', async () => {
@@ -90,7 +98,13 @@ describe('docker source in the running collector', function () {
     );
     // dockerd's shutdown stopped both containers (no restart policy), and the collector says so.
     const after = (back.details.docker as DockerDetails).containers;
-    assert.deepEqual(after.map((x) => [x.name, x.state, x.health]), [['sick', 'exited', null], ['web', 'exited', null]]);
+    assert.deepEqual(
+      after.map((x) => [x.name, x.state, x.health]),
+      [
+        ['sick', 'exited', null],
+        ['web', 'exited', null],
+      ],
+    );
     // A stopped container is not "unhealthy", but why its checks failed stays readable.
     assert.equal(after[0].lastHealthOutput, 'sick-output');
     assert.equal(back.series['docker.containers_unhealthy_count'], 0);

@@ -103,7 +103,10 @@ describe('docker source logic (fixture engine)', () => {
       // No stats yet: null, never 0.
       assert.equal(s['docker.c1.cpu_ratio'], null);
       const d = r.details as DockerDetails;
-      assert.deepEqual(d.containers.map((c) => c.name), ['c1', 'done', 'hc', 'ok', 'rs']);
+      assert.deepEqual(
+        d.containers.map((c) => c.name),
+        ['c1', 'done', 'hc', 'ok', 'rs'],
+      );
       assert.equal(d.containers.find((c) => c.name === 'hc')?.lastHealthOutput, 'failing-output');
     } finally {
       src.close();

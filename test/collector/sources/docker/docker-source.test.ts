@@ -86,8 +86,14 @@ describe('docker source against a real engine', function () {
     const r = await src.sample(signal());
     const d = details(r);
     const cli = (await engine.docker(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}}'])).split('\n');
-    const fromCli = cli.map((l) => l.split(' ')).map(([id, name, image]) => ({ id, name, image })).sort((a, b) => a.name.localeCompare(b.name));
-    assert.deepEqual(d.containers.map((c) => ({ id: c.id, name: c.name, image: c.image })), fromCli);
+    const fromCli = cli
+      .map((l) => l.split(' '))
+      .map(([id, name, image]) => ({ id, name, image }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(
+      d.containers.map((c) => ({ id: c.id, name: c.name, image: c.image })),
+      fromCli,
+    );
     const byName = new Map(d.containers.map((c) => [c.name, c]));
     assert.equal(byName.get('web')?.state, 'running');
     assert.equal(byName.get('finished')?.state, 'exited');
@@ -104,7 +110,11 @@ describe('docker source against a real engine', function () {
 
   it('shows a container whose health check fails as unhealthy, with the check output', async () => {
     const src = track(createSource(engine));
-    const r = await sampleUntil(src, (x) => x.series['docker.sick.health_state'] === 2 && x.series['docker.fine.health_state'] === 0, 'sick unhealthy and fine healthy');
+    const r = await sampleUntil(
+      src,
+      (x) => x.series['docker.sick.health_state'] === 2 && x.series['docker.fine.health_state'] === 0,
+      'sick unhealthy and fine healthy',
+    );
     const sick = details(r).containers.find((c) => c.name === 'sick');
     assert.equal(sick?.health, 'unhealthy');
     assert.equal(sick?.lastHealthOutput, 'sick-output');
@@ -113,7 +123,7 @@ describe('docker source against a real engine', function () {
     assert.equal(r.series['docker.containers_unhealthy_count'], 1);
   });
 
-  it('counts a crash-looping container as restarting, with the engine\'s restart count', async () => {
+  it("counts a crash-looping container as restarting, with the engine's restart count", async () => {
     const src = track(createSource(engine));
     const r = await sampleUntil(
       src,
@@ -183,7 +193,10 @@ describe('docker source against a real engine', function () {
   it('applies the containers filter', async () => {
     const src = track(createSource(engine, { containers: ['s*', 'f*', '!finished'] }));
     const d = details(await src.sample(signal()));
-    assert.deepEqual(d.containers.map((c) => c.name), ['fine', 'sick']);
+    assert.deepEqual(
+      d.containers.map((c) => c.name),
+      ['fine', 'sick'],
+    );
   });
 
   it('answers "permission denied … docker group or DOCKER_HOST" to a user who may not open the socket', async function () {
@@ -262,13 +275,19 @@ describe('docker source against a real engine', function () {
     assert.equal((await src.probe(signal())).status, 'ready');
     await src.sample(signal());
     await engine.stopEngine();
-    await assert.rejects(src.sample(signal()), (e: unknown) => e instanceof SourceError && e.retry && /no Docker engine socket|connection refused|closed the connection/.test(e.message));
+    await assert.rejects(
+      src.sample(signal()),
+      (e: unknown) => e instanceof SourceError && e.retry && /no Docker engine socket|connection refused|closed the connection/.test(e.message),
+    );
     // Seen before, so a vanished socket is "down, retry soon", not the quiet "no Docker here".
     await assert.rejects(src.probe(signal()), (e: unknown) => e instanceof SourceError && e.retry);
     await engine.startEngine();
     assert.equal((await src.probe(signal())).status, 'ready');
     const r = await src.sample(signal());
-    assert.deepEqual(details(r).containers.map((c) => c.name), ['burn', 'crashy', 'fine', 'finished', 'sick', 'web']);
+    assert.deepEqual(
+      details(r).containers.map((c) => c.name),
+      ['burn', 'crashy', 'fine', 'finished', 'sick', 'web'],
+    );
   });
 
   it('the test engine leaves nothing behind: no dockerd, containerd or shim, no mounts, no dir', async () => {

@@ -62,7 +62,12 @@ describe('gpu in the real collector process (fake NVML / nvidia-smi)', function 
 
   it('8 GPUs: exact values in samples and history, unsupported fields null, processes with names', async () => {
     sleeper = spawnSleeper();
-    const s: FakeGpuState = { count: 8, 'gpu.5.unsupported': 'fan,temp', 'gpu.2.compute': `${sleeper.pid}:${5 * 1024 ** 3}`, 'gpu.2.putil': `${sleeper.pid}:81` };
+    const s: FakeGpuState = {
+      count: 8,
+      'gpu.5.unsupported': 'fan,temp',
+      'gpu.2.compute': `${sleeper.pid}:${5 * 1024 ** 3}`,
+      'gpu.2.putil': `${sleeper.pid}:81`,
+    };
     for (let i = 0; i < 8; i++) {
       s[`gpu.${i}.busid`] = `00000000:${(0x90 - i * 0x10).toString(16).toUpperCase()}:00.0`; // enumerated in reverse PCI order
       s[`gpu.${i}.util`] = 10 * i;
@@ -83,7 +88,10 @@ describe('gpu in the real collector process (fake NVML / nvidia-smi)', function 
     const d = m.details.gpu as GpuDetails;
     assert.equal(d.devices.length, 8);
     assert.equal(d.devices[0].pciBusId, '00000000:20:00.0');
-    assert.deepEqual(d.processes.map((p) => [p.pid, p.name, p.gpuIndex, p.usedMemoryBytes, p.smUtilRatio]), [[sleeper.pid, 'sleep', 5, 5 * 1024 ** 3, 0.81]]);
+    assert.deepEqual(
+      d.processes.map((p) => [p.pid, p.name, p.gpuIndex, p.usedMemoryBytes, p.smUtilRatio]),
+      [[sleeper.pid, 'sleep', 5, 5 * 1024 ** 3, 0.81]],
+    );
     // The status says which backend (from the hello or a later status message).
     const statuses = ws.messages.map((x) => (x.type === 'hello' ? x.sources.find((y) => y.id === 'gpu') : gpuStatus(x))).filter((x) => x?.state === 'ready');
     assert.equal(statuses[0]?.description, '8 × NVIDIA A100-SXM4-80GB via NVML');
@@ -144,7 +152,10 @@ describe('gpu in the real collector process (fake NVML / nvidia-smi)', function 
     });
     // Let the stuck thread go either way, so nothing is left behind.
     writeFakeState(state.stateFile, { count: 1 });
-    assert.ok(exited, `collector did not exit within 8 s of SIGTERM with a hung NVML call (Node joins worker threads at exit; main.ts must exit hard when stuckNvmlWorkers() > 0). stderr:\n${c.stderr().slice(-1500)}`);
+    assert.ok(
+      exited,
+      `collector did not exit within 8 s of SIGTERM with a hung NVML call (Node joins worker threads at exit; main.ts must exit hard when stuckNvmlWorkers() > 0). stderr:\n${c.stderr().slice(-1500)}`,
+    );
     assert.ok(Date.now() - t0 < 8000);
   });
 
@@ -174,9 +185,18 @@ describe('gpu in the real collector process (fake NVML / nvidia-smi)', function 
     writeFakeState(state.stateFile, { count: 1, 'gpu.0.temp': 48 });
     const cfg = path.join(dir, 'config.json');
     fs.writeFileSync(cfg, JSON.stringify(config()));
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), RIGWATCH_NVML_PATH: lib, RIGWATCH_NVIDIA_SMI: smi, FAKE_NVML_STATE: state.stateFile };
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      RIGWATCH_NVML_PATH: lib,
+      RIGWATCH_NVIDIA_SMI: smi,
+      FAKE_NVML_STATE: state.stateFile,
+    };
     delete env.NODE_PATH;
-    const proc = spawn(process.execPath, [bundle, '--port', '0', '--host', '127.0.0.1', '--data-dir', dir, '--interval', '0.25', '--config', cfg], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [bundle, '--port', '0', '--host', '127.0.0.1', '--data-dir', dir, '--interval', '0.25', '--config', cfg], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     try {
@@ -222,7 +242,11 @@ describe('gpu in the real collector process (fake NVML / nvidia-smi)', function 
 
     c = await startCollector({ config: config(), interval: 0.25 });
     ws = await c.ws();
-    const st = await ws.waitFor((x) => gpuStatus(x)?.state === 'unavailable' || (x.type === 'hello' && x.sources.some((s) => s.id === 'gpu' && s.state === 'unavailable')), 20_000, 'gpu unavailable');
+    const st = await ws.waitFor(
+      (x) => gpuStatus(x)?.state === 'unavailable' || (x.type === 'hello' && x.sources.some((s) => s.id === 'gpu' && s.state === 'unavailable')),
+      20_000,
+      'gpu unavailable',
+    );
     const gpu = st.type === 'hello' ? st.sources.find((s) => s.id === 'gpu') : gpuStatus(st);
     assert.equal(gpu?.reason, 'libnvidia-ml.so.1 not found and nvidia-smi not on PATH');
     const s = await ws.waitFor<SampleMessage>((x) => isSample(x) && typeof x.series['host.cpu_busy_ratio'] === 'number', 10_000, 'host sample');

@@ -46,7 +46,11 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
   }
   /** Waits until the event thread has registered (the GPU's events info says nvml without a reason). */
   async function registered(): Promise<void> {
-    await waitFor(async () => (await sample()).devices[0]?.events?.source === 'nvml' && h?.logs.every((l) => !l.includes('Xid events unavailable')), 5000, 'event registration');
+    await waitFor(
+      async () => (await sample()).devices[0]?.events?.source === 'nvml' && h?.logs.every((l) => !l.includes('Xid events unavailable')),
+      5000,
+      'event registration',
+    );
   }
   function inject(lines: string[]): void {
     fs.appendFileSync(xidFile, lines.map((l) => l + '\n').join(''));
@@ -63,10 +67,14 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     const t0 = 1_000_000;
     e.evaluate(t0, s.series, []);
     inject(['0 xid 79']);
-    s = await waitFor(async () => {
-      const x = await sample();
-      return x.series['gpu.0.xid_79_events_count'] === 1 ? x : null;
-    }, 5000, 'the Xid series');
+    s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.series['gpu.0.xid_79_events_count'] === 1 ? x : null;
+      },
+      5000,
+      'the Xid series',
+    );
     assert.equal(s.devices[0].health?.verdict, 'action-needed');
     assert.equal(s.series['gpu.0.health_state'], 2);
     assert.match(s.devices[0].health?.reasons.join('\n') ?? '', /Xid 79 ×1: GPU has fallen off the bus\. drain the node/);
@@ -78,7 +86,10 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.ok(firing, 'gpu-xid fired');
     assert.equal(firing.alert.ruleId, 'gpu-xid');
     assert.equal(firing.alert.series, 'gpu.0.xid_79_events_count');
-    assert.match(firing.alert.message, /^GPU 0 Xid 79: GPU has fallen off the bus\. Action: drain the node and reboot.*\(seen 1×, last at \d\d:\d\d:\d\d UTC\)$/);
+    assert.match(
+      firing.alert.message,
+      /^GPU 0 Xid 79: GPU has fallen off the bus\. Action: drain the node and reboot.*\(seen 1×, last at \d\d:\d\d:\d\d UTC\)$/,
+    );
     // Held while nothing new happens, then resolved once acknowledged.
     assert.deepEqual(e.evaluate(t0 + 60_000, s.series, []), []);
     assert.equal(e.active().filter((a) => a.ruleId === 'gpu-xid').length, 1);
@@ -103,7 +114,13 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     // Unknown codes say so.
     e.evaluate(t0 + 5_000_000, { 'gpu.0.xid_13_events_count': 2, 'gpu.0.xid_777_events_count': 1 }, []);
     e.evaluate(t0 + 5_040_000, { 'gpu.0.xid_13_events_count': 2, 'gpu.0.xid_777_events_count': 1 }, []);
-    assert.match(e.active().map((a) => a.message).join('\n'), /Xid 777: unknown Xid 777/);
+    assert.match(
+      e
+        .active()
+        .map((a) => a.message)
+        .join('\n'),
+      /Xid 777: unknown Xid 777/,
+    );
   });
 
   it('a storm of 1,000 Xid 45 is one series, one alert, one folded entry; a second storm adds nothing but the count', async () => {
@@ -114,10 +131,14 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     const t0 = 9_000_000;
     e.evaluate(t0, (await sample()).series, []);
     inject(Array.from({ length: 1000 }, () => '1 xid 45'));
-    let s = await waitFor(async () => {
-      const x = await sample();
-      return x.series['gpu.1.xid_45_events_count'] === 1000 ? x : null;
-    }, 10000, '1,000 events folded');
+    let s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.series['gpu.1.xid_45_events_count'] === 1000 ? x : null;
+      },
+      10000,
+      '1,000 events folded',
+    );
     const xidSeries = (m: SeriesMap): string[] => Object.keys(m).filter((k) => k.includes('xid_'));
     assert.deepEqual(xidSeries(s.series), ['gpu.1.xid_45_events_count']);
     e.evaluate(t0 + 31_000, s.series, []);
@@ -127,10 +148,14 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.equal(s.devices[1].events?.recent.length, 1);
     assert.equal(s.devices[1].health?.verdict, 'degraded', 'Xid 45 alone is an application-side event');
     inject(Array.from({ length: 1000 }, () => '1 xid 45'));
-    s = await waitFor(async () => {
-      const x = await sample();
-      return x.series['gpu.1.xid_45_events_count'] === 2000 ? x : null;
-    }, 10000, '2,000 events folded');
+    s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.series['gpu.1.xid_45_events_count'] === 2000 ? x : null;
+      },
+      10000,
+      '2,000 events folded',
+    );
     e.evaluate(t0 + 32_000, s.series, []);
     assert.deepEqual(xidSeries(s.series), ['gpu.1.xid_45_events_count']);
     assert.equal(e.active().filter((a) => a.ruleId === 'gpu-xid').length, 1);
@@ -143,10 +168,14 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     await h.source.probe(NEVER);
     await registered();
     inject(['0 dbe', '0 unavailable', '0 recovery 1']);
-    const s = await waitFor(async () => {
-      const x = await sample();
-      return x.series['gpu.0.xid_recovery_events_count'] === 1 ? x : null;
-    }, 5000, 'events');
+    const s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.series['gpu.0.xid_recovery_events_count'] === 1 ? x : null;
+      },
+      5000,
+      'events',
+    );
     assert.equal(s.series['gpu.0.xid_dbe_events_count'], 1);
     assert.equal(s.series['gpu.0.xid_unavailable_events_count'], 1);
     assert.deepEqual(s.devices[0].events?.recent.map((r) => r.code).sort(), ['dbe', 'recovery', 'unavailable']);
@@ -154,12 +183,19 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
   });
 
   it('events that cannot be registered (not supported, no permission, MIG) are said once in the notes and the events info', async () => {
-    h = gpuHarness({ nvmlPath: lib, kernelLogPath: path.join(dir, 'no-such-kmsg') }, { count: 3, xid_file: xidFile, 'gpu.0.unsupported': 'events', 'gpu.2.mig': 1, fail: 'nvmlDeviceRegisterEvents:4:1' });
+    h = gpuHarness(
+      { nvmlPath: lib, kernelLogPath: path.join(dir, 'no-such-kmsg') },
+      { count: 3, xid_file: xidFile, 'gpu.0.unsupported': 'events', 'gpu.2.mig': 1, fail: 'nvmlDeviceRegisterEvents:4:1' },
+    );
     await h.source.probe(NEVER);
-    const s = await waitFor(async () => {
-      const x = await sample();
-      return x.devices.every((d) => d.events?.source === 'unavailable') ? x : null;
-    }, 5000, 'unavailable reasons');
+    const s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.devices.every((d) => d.events?.source === 'unavailable') ? x : null;
+      },
+      5000,
+      'unavailable reasons',
+    );
     assert.match(s.devices[0].events?.reason ?? '', /nvmlDeviceGetSupportedEventTypes: Not Supported \(3\)/);
     assert.match(s.devices[1].events?.reason ?? '', /nvmlDeviceRegisterEvents: Insufficient Permissions \(4\)/);
     assert.match(s.devices[2].events?.reason ?? '', /nvmlDeviceRegisterEvents: Not Supported \(3\); .*no-such-kmsg is not readable \(ENOENT\)/);
@@ -174,7 +210,10 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     await h.source.probe(NEVER);
     await waitFor(async () => (await sample()).devices[0].events?.source === 'kernel-log', 5000, 'kernel-log fallback');
     // GPU 0 is 0000:07:00, GPU 1 is 0000:0f:00 (fake defaults); GPU 1 has NVML events, so its line is ignored.
-    fs.appendFileSync(kmsg, '[ 9021.345678] NVRM: Xid (PCI:0000:07:00): 48, pid=2, name=x, DBE (0x1,0x2)\n[ 9021.4] NVRM: Xid (PCI:0000:0f:00): 13, pid=3, name=y, Graphics Exception\n');
+    fs.appendFileSync(
+      kmsg,
+      '[ 9021.345678] NVRM: Xid (PCI:0000:07:00): 48, pid=2, name=x, DBE (0x1,0x2)\n[ 9021.4] NVRM: Xid (PCI:0000:0f:00): 13, pid=3, name=y, Graphics Exception\n',
+    );
     (h.source as unknown as { kernel: { poll(): void } }).kernel.poll();
     const s = await sample();
     assert.equal(s.series['gpu.0.xid_48_events_count'], 1);
@@ -188,9 +227,21 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     await h.source.probe(NEVER);
     for (let i = 0; i < 3; i++) {
       const s = await sample();
-      for (const m of ['ecc_volatile_corrected_count', 'ecc_volatile_uncorrected_count', 'ecc_aggregate_corrected_count', 'ecc_aggregate_uncorrected_count',
-        'remapped_rows_corrected_count', 'remap_pending_state', 'remap_failure_state', 'remap_health_state', 'retired_pages_count',
-        'retired_pages_pending_state', 'energy_joules', 'power_violation_ratio', 'thermal_violation_ratio']) {
+      for (const m of [
+        'ecc_volatile_corrected_count',
+        'ecc_volatile_uncorrected_count',
+        'ecc_aggregate_corrected_count',
+        'ecc_aggregate_uncorrected_count',
+        'remapped_rows_corrected_count',
+        'remap_pending_state',
+        'remap_failure_state',
+        'remap_health_state',
+        'retired_pages_count',
+        'retired_pages_pending_state',
+        'energy_joules',
+        'power_violation_ratio',
+        'thermal_violation_ratio',
+      ]) {
         assert.equal(s.series[`gpu.0.${m}`], null, m);
       }
       assert.equal(s.series['gpu.0.hw_slowdown_ratio'], 0, 'falls back to the sampled reasons');
@@ -200,7 +251,13 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
       assert.equal(notes.filter((n) => n.startsWith('throttle time counters not supported')).length, 1);
       await new Promise((r) => setTimeout(r, 30));
     }
-    for (const call of ['nvmlDeviceGetRemappedRows', 'nvmlDeviceGetRetiredPages', 'nvmlDeviceGetTotalEnergyConsumption', 'nvmlDeviceGetViolationStatus', 'nvmlDeviceGetTotalEccErrors']) {
+    for (const call of [
+      'nvmlDeviceGetRemappedRows',
+      'nvmlDeviceGetRetiredPages',
+      'nvmlDeviceGetTotalEnergyConsumption',
+      'nvmlDeviceGetViolationStatus',
+      'nvmlDeviceGetTotalEccErrors',
+    ]) {
       assert.equal(h.logs.filter((l) => l.includes(`${call} is not supported`)).length, 1, `${call} warned once`);
     }
   });
@@ -217,11 +274,22 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
   });
 
   it('memory health values, energy in joules growing with power, violation shares', async () => {
-    h = gpuHarness({ nvmlPath: lib }, {
-      count: 1, 'gpu.0.ecc_corrected': 5, 'gpu.0.ecc_uncorrected': 0, 'gpu.0.ecc_agg_corrected': 50, 'gpu.0.ecc_agg_uncorrected': 2,
-      'gpu.0.remap_corr': 3, 'gpu.0.remap_unc': 1, 'gpu.0.energy_mj': 5000000, 'gpu.0.power_mw': 300000, 'gpu.0.viol_thermal_pct': 100,
-      'gpu.0.reasons': 0,
-    });
+    h = gpuHarness(
+      { nvmlPath: lib },
+      {
+        count: 1,
+        'gpu.0.ecc_corrected': 5,
+        'gpu.0.ecc_uncorrected': 0,
+        'gpu.0.ecc_agg_corrected': 50,
+        'gpu.0.ecc_agg_uncorrected': 2,
+        'gpu.0.remap_corr': 3,
+        'gpu.0.remap_unc': 1,
+        'gpu.0.energy_mj': 5000000,
+        'gpu.0.power_mw': 300000,
+        'gpu.0.viol_thermal_pct': 100,
+        'gpu.0.reasons': 0,
+      },
+    );
     await h.source.probe(NEVER);
     const a = await sample();
     assert.equal(a.series['gpu.0.ecc_volatile_corrected_count'], 5);
@@ -292,10 +360,19 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
   });
 
   it('GPM on a supporting GPU: SM activity, occupancy, tensor, DRAM, NVLink over the interval; null with one note elsewhere', async () => {
-    h = gpuHarness({ nvmlPath: lib }, {
-      count: 2, 'gpu.0.gpm': 1, 'gpu.0.gpm_sm': 37, 'gpu.0.gpm_occ': 21, 'gpu.0.gpm_tensor': 12, 'gpu.0.gpm_dram': 55,
-      'gpu.0.nvlink_rx_mibs': 100, 'gpu.0.nvlink_tx_mibs': 200,
-    });
+    h = gpuHarness(
+      { nvmlPath: lib },
+      {
+        count: 2,
+        'gpu.0.gpm': 1,
+        'gpu.0.gpm_sm': 37,
+        'gpu.0.gpm_occ': 21,
+        'gpu.0.gpm_tensor': 12,
+        'gpu.0.gpm_dram': 55,
+        'gpu.0.nvlink_rx_mibs': 100,
+        'gpu.0.nvlink_tx_mibs': 200,
+      },
+    );
     await h.source.probe(NEVER);
     await new Promise((r) => setTimeout(r, 20));
     const s = await sample();

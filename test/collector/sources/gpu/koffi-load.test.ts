@@ -10,11 +10,17 @@ import { parseGpuConfig } from '../../../../collector/sources/gpu/config';
 
 describe('gpu: NVML library and koffi location', () => {
   it('Windows loads nvml.dll from System32, then the NVSMI folder; Linux the soname; a configured path alone', () => {
-    assert.deepEqual(nvmlLibraryCandidates('win32', { SystemRoot: 'D:\\Win', ProgramW6432: 'D:\\PF' }), ['D:\\Win\\System32\\nvml.dll', 'D:\\PF\\NVIDIA Corporation\\NVSMI\\nvml.dll']);
+    assert.deepEqual(nvmlLibraryCandidates('win32', { SystemRoot: 'D:\\Win', ProgramW6432: 'D:\\PF' }), [
+      'D:\\Win\\System32\\nvml.dll',
+      'D:\\PF\\NVIDIA Corporation\\NVSMI\\nvml.dll',
+    ]);
     assert.deepEqual(nvmlLibraryCandidates('win32', {}), ['C:\\Windows\\System32\\nvml.dll', 'C:\\Program Files\\NVIDIA Corporation\\NVSMI\\nvml.dll']);
     assert.deepEqual(nvmlLibraryCandidates('linux', {}), ['libnvidia-ml.so.1']);
     assert.deepEqual(nvmlLibraryCandidates('win32', {}, 'E:\\nvml.dll'), ['E:\\nvml.dll']);
-    assert.deepEqual(parseGpuConfig({}, { SystemRoot: 'C:\\Windows' }, 1000, 'win32').nvmlPaths, ['C:\\Windows\\System32\\nvml.dll', 'C:\\Program Files\\NVIDIA Corporation\\NVSMI\\nvml.dll']);
+    assert.deepEqual(parseGpuConfig({}, { SystemRoot: 'C:\\Windows' }, 1000, 'win32').nvmlPaths, [
+      'C:\\Windows\\System32\\nvml.dll',
+      'C:\\Program Files\\NVIDIA Corporation\\NVSMI\\nvml.dll',
+    ]);
     assert.deepEqual(parseGpuConfig({}, { RIGWATCH_NVML_PATH: '/x/libnvidia-ml.so.1' }, 1000, 'linux').nvmlPaths, ['/x/libnvidia-ml.so.1']);
   });
 

@@ -30,15 +30,38 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
   });
 
   it('reads every field exactly, in base units, with decoded reasons and static facts', async () => {
-    h = gpuHarness({ nvmlPath: lib }, {
-      count: 2, driver: '550.54.15', cuda: 12040,
-      'gpu.1.name': 'NVIDIA H100 80GB HBM3', 'gpu.1.uuid': 'GPU-abc', 'gpu.1.cc': '9.0',
-      'gpu.1.util': 73, 'gpu.1.memutil': 21, 'gpu.1.mem_total': 80 * GIB, 'gpu.1.mem_used': 12345678912, 'gpu.1.mem_reserved': 555745280,
-      'gpu.1.temp': 66, 'gpu.1.power_mw': 234567, 'gpu.1.power_limit_mw': 300000, 'gpu.1.fan': 45,
-      'gpu.1.clock_sm': 1755, 'gpu.1.clock_mem': 2619, 'gpu.1.clock_sm_max': 1980, 'gpu.1.clock_mem_max': 2619,
-      'gpu.1.pcie_rx_kbs': 12345, 'gpu.1.pcie_tx_kbs': 6789, 'gpu.1.enc': 12, 'gpu.1.dec': 34, 'gpu.1.pstate': 2,
-      'gpu.1.reasons': '0x44', 'gpu.1.ecc_corrected': 3, 'gpu.1.ecc_uncorrected': 4,
-    });
+    h = gpuHarness(
+      { nvmlPath: lib },
+      {
+        count: 2,
+        driver: '550.54.15',
+        cuda: 12040,
+        'gpu.1.name': 'NVIDIA H100 80GB HBM3',
+        'gpu.1.uuid': 'GPU-abc',
+        'gpu.1.cc': '9.0',
+        'gpu.1.util': 73,
+        'gpu.1.memutil': 21,
+        'gpu.1.mem_total': 80 * GIB,
+        'gpu.1.mem_used': 12345678912,
+        'gpu.1.mem_reserved': 555745280,
+        'gpu.1.temp': 66,
+        'gpu.1.power_mw': 234567,
+        'gpu.1.power_limit_mw': 300000,
+        'gpu.1.fan': 45,
+        'gpu.1.clock_sm': 1755,
+        'gpu.1.clock_mem': 2619,
+        'gpu.1.clock_sm_max': 1980,
+        'gpu.1.clock_mem_max': 2619,
+        'gpu.1.pcie_rx_kbs': 12345,
+        'gpu.1.pcie_tx_kbs': 6789,
+        'gpu.1.enc': 12,
+        'gpu.1.dec': 34,
+        'gpu.1.pstate': 2,
+        'gpu.1.reasons': '0x44',
+        'gpu.1.ecc_corrected': 3,
+        'gpu.1.ecc_uncorrected': 4,
+      },
+    );
     const p = await h.source.probe(NEVER);
     assert.deepEqual(p, { status: 'ready', description: '2 GPUs (NVIDIA A100-SXM4-80GB, NVIDIA H100 80GB HBM3) via NVML' });
     const r = await h.source.sample(NEVER);
@@ -72,8 +95,16 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(d.driverVersion, '550.54.15');
     assert.equal(d.cudaVersion, '12.4');
     assert.deepEqual(d.devices[1], {
-      index: 1, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-abc', pciBusId: '00000000:0F:00.0', computeCapability: '9.0',
-      migMode: false, throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'], pstate: 'P2', vendor: 'nvidia', driver: 'nvml',
+      index: 1,
+      name: 'NVIDIA H100 80GB HBM3',
+      uuid: 'GPU-abc',
+      pciBusId: '00000000:0F:00.0',
+      computeCapability: '9.0',
+      migMode: false,
+      throttleReasons: ['sw_power_cap', 'hw_thermal_slowdown'],
+      pstate: 'P2',
+      vendor: 'nvidia',
+      driver: 'nvml',
       notes: ['GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null'],
       events: { source: 'nvml', recent: [] },
       health: {
@@ -109,7 +140,16 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
   });
 
   it('8 GPUs, enumerated out of PCI order, are indexed by PCI bus id', async () => {
-    const buses = ['00000000:C1:00.0', '00000000:07:00.0', '00000000:81:00.0', '00000000:0F:00.0', '00000000:47:00.0', '00000000:4E:00.0', '00000000:B7:00.0', '00000000:BD:00.0'];
+    const buses = [
+      '00000000:C1:00.0',
+      '00000000:07:00.0',
+      '00000000:81:00.0',
+      '00000000:0F:00.0',
+      '00000000:47:00.0',
+      '00000000:4E:00.0',
+      '00000000:B7:00.0',
+      '00000000:BD:00.0',
+    ];
     const state: Record<string, string | number> = { count: 8 };
     buses.forEach((b, i) => {
       state[`gpu.${i}.busid`] = b;
@@ -120,7 +160,10 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     const r = await h.source.sample(NEVER);
     const sorted = [...buses].sort();
     const d = r.details as GpuDetails;
-    assert.deepEqual(d.devices.map((x) => x.pciBusId), sorted);
+    assert.deepEqual(
+      d.devices.map((x) => x.pciBusId),
+      sorted,
+    );
     sorted.forEach((b, i) => assert.equal(r.series[`gpu.${i}.temperature_celsius`], 50 + buses.indexOf(b), b));
     assert.equal(Object.keys(r.series).filter((k) => k.endsWith('.utilization_ratio') && !k.includes('memory') && !k.includes('coder')).length, 8);
   });
@@ -129,19 +172,33 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     const a = spawnSleeper();
     const b = spawnSleeper();
     sleepers.push(a, b);
-    h = gpuHarness({ nvmlPath: lib }, {
-      count: 2,
-      'gpu.0.compute': `${a.pid}:${3 * GIB}`,
-      'gpu.0.putil': `${a.pid}:37`,
-      'gpu.1.compute': `${b.pid}:na`,
-      'gpu.1.graphics': `${b.pid}:${GIB};4194303:1048576`,
-    });
+    h = gpuHarness(
+      { nvmlPath: lib },
+      {
+        count: 2,
+        'gpu.0.compute': `${a.pid}:${3 * GIB}`,
+        'gpu.0.putil': `${a.pid}:37`,
+        'gpu.1.compute': `${b.pid}:na`,
+        'gpu.1.graphics': `${b.pid}:${GIB};4194303:1048576`,
+      },
+    );
     await h.source.probe(NEVER);
     const d = (await h.source.sample(NEVER)).details as GpuDetails;
     const me = os.userInfo().username;
     const pa = d.processes.find((p) => p.pid === a.pid)!;
     const { command, startTime, owner, ...rest } = pa;
-    assert.deepEqual(rest, { pid: a.pid, name: 'sleep', user: me, gpuIndex: 0, usedMemoryBytes: 3 * GIB, smUtilRatio: 0.37, type: 'compute', memUtilRatio: 0, encoderUtilRatio: 0, decoderUtilRatio: 0 });
+    assert.deepEqual(rest, {
+      pid: a.pid,
+      name: 'sleep',
+      user: me,
+      gpuIndex: 0,
+      usedMemoryBytes: 3 * GIB,
+      smUtilRatio: 0.37,
+      type: 'compute',
+      memUtilRatio: 0,
+      encoderUtilRatio: 0,
+      decoderUtilRatio: 0,
+    });
     // Attribution: full command, start time (within the last minute), owner from /proc/<pid>/cgroup.
     assert.equal(command, 'sleep 60');
     assert.ok(startTime !== null && startTime !== undefined && Math.abs(startTime - Date.now()) < 60_000, `start time ${startTime}`);
@@ -150,7 +207,25 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     const pb = d.processes.find((p) => p.pid === b.pid)!;
     assert.deepEqual([pb.gpuIndex, pb.usedMemoryBytes, pb.smUtilRatio, pb.type, pb.name], [1, GIB, null, 'compute', 'sleep']);
     // A pid that exists nowhere (exited, VRAM orphaned): listed without name/user, marked not alive.
-    assert.deepEqual(d.processes.find((p) => p.pid === 4194303), { pid: 4194303, name: null, user: null, command: null, startTime: null, owner: null, alive: false, gpuIndex: 1, usedMemoryBytes: 1048576, smUtilRatio: null, type: 'graphics', memUtilRatio: null, encoderUtilRatio: null, decoderUtilRatio: null });
+    assert.deepEqual(
+      d.processes.find((p) => p.pid === 4194303),
+      {
+        pid: 4194303,
+        name: null,
+        user: null,
+        command: null,
+        startTime: null,
+        owner: null,
+        alive: false,
+        gpuIndex: 1,
+        usedMemoryBytes: 1048576,
+        smUtilRatio: null,
+        type: 'graphics',
+        memUtilRatio: null,
+        encoderUtilRatio: null,
+        decoderUtilRatio: null,
+      },
+    );
   });
 
   it('grows the process buffer on INSUFFICIENT_SIZE (100 processes on one GPU)', async () => {
@@ -166,7 +241,10 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
   it('driver 470 library: falls back to _v2 process calls, v1 memory info and ThrottleReasons', async () => {
     const a = spawnSleeper();
     sleepers.push(a);
-    h = gpuHarness({ nvmlPath: lib470 }, { count: 1, 'gpu.0.reasons': '0x4', 'gpu.0.compute': `${a.pid}:${GIB}`, 'gpu.0.mem_used': 2 * GIB, 'gpu.0.mem_reserved': 0 });
+    h = gpuHarness(
+      { nvmlPath: lib470 },
+      { count: 1, 'gpu.0.reasons': '0x4', 'gpu.0.compute': `${a.pid}:${GIB}`, 'gpu.0.mem_used': 2 * GIB, 'gpu.0.mem_reserved': 0 },
+    );
     assert.equal((await h.source.probe(NEVER)).status, 'ready');
     const r = await h.source.sample(NEVER);
     assert.equal(r.series['gpu.0.memory_used_bytes'], 2 * GIB);
@@ -186,7 +264,10 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(r.series['gpu.0.memory_used_bytes'], GIB);
     const d = r.details as GpuDetails;
     assert.equal(d.devices[0].migMode, true);
-    assert.deepEqual(d.devices[0].notes, ['utilisation not available under MIG', 'GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null']);
+    assert.deepEqual(d.devices[0].notes, [
+      'utilisation not available under MIG',
+      'GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null',
+    ]);
   });
 
   it('a GPU that fell off the bus: its values are null with a note, the other GPU keeps reading', async () => {
@@ -244,7 +325,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(r.series['gpu.0.power_watts'], 123);
   });
 
-  it('nvmlInit_v2 failing (driver not loaded) without nvidia-smi: unavailable with NVML\'s reason', async () => {
+  it("nvmlInit_v2 failing (driver not loaded) without nvidia-smi: unavailable with NVML's reason", async () => {
     h = gpuHarness({ nvmlPath: lib, nvidiaSmiPath: '/nonexistent/nvidia-smi' }, { count: 1, fail: 'nvmlInit_v2:9' });
     const p = await h.source.probe(NEVER);
     assert.equal(p.status, 'unavailable');

@@ -14,7 +14,14 @@ import {
   smiNumber,
   type SmiQuery,
 } from '../../../../collector/sources/gpu/smi-parse';
-import { buildSample, decodeThrottleReasons, normalizePciBusId, sortByPciBusId, emptyMetrics, type GpuReading } from '../../../../collector/sources/gpu/reading';
+import {
+  buildSample,
+  decodeThrottleReasons,
+  normalizePciBusId,
+  sortByPciBusId,
+  emptyMetrics,
+  type GpuReading,
+} from '../../../../collector/sources/gpu/reading';
 import { parseGpuConfig } from '../../../../collector/sources/gpu/config';
 import { ConfigError } from '../../../../collector/config-error';
 import { ProcessInfoCache } from '../../../../collector/sources/gpu/proc-info';
@@ -30,7 +37,7 @@ const FIELDS_550 = buildSmiQuery(parseHelpQueryGpu(fixture('nvidia-smi-550-help-
 const FIELDS_535: SmiQuery = FIELDS_550;
 
 describe('gpu: nvidia-smi parsers', () => {
-  it('--help-query-gpu: field discovery picks each driver\'s names (470 throttle vs 550 event reasons)', () => {
+  it("--help-query-gpu: field discovery picks each driver's names (470 throttle vs 550 event reasons)", () => {
     const h470 = parseHelpQueryGpu(fixture('nvidia-smi-470-help-query-gpu.txt'));
     assert.ok(h470.has('pci.bus_id') && h470.has('gpu_bus_id') && h470.has('clocks.sm') && h470.has('clocks.current.sm'));
     assert.equal(h470.has('clocks_event_reasons.active'), false);
@@ -64,7 +71,10 @@ describe('gpu: nvidia-smi parsers', () => {
   });
 
   it('470 (2 × V100): values in base units, throttle mask decoded, missing fields null', () => {
-    const rows = fixture('nvidia-smi-470-v100x2-query-gpu.csv').trim().split('\n').map((l) => parseQueryGpuLine(l, FIELDS_470));
+    const rows = fixture('nvidia-smi-470-v100x2-query-gpu.csv')
+      .trim()
+      .split('\n')
+      .map((l) => parseQueryGpuLine(l, FIELDS_470));
     assert.equal(rows.length, 2);
     const r = rows[0]!;
     assert.equal(r.index, 0);
@@ -105,7 +115,10 @@ describe('gpu: nvidia-smi parsers', () => {
   });
 
   it('550 (2 × A100, one in MIG mode): utilisation null with a MIG note, ECC summed', () => {
-    const [a, b] = fixture('nvidia-smi-550-a100x2-query-gpu.csv').trim().split('\n').map((l) => parseQueryGpuLine(l, FIELDS_550)!);
+    const [a, b] = fixture('nvidia-smi-550-a100x2-query-gpu.csv')
+      .trim()
+      .split('\n')
+      .map((l) => parseQueryGpuLine(l, FIELDS_550)!);
     assert.equal(a.device.metrics.utilization_ratio, 1);
     assert.equal(a.device.migMode, false);
     assert.deepEqual(a.device.notes, []);
@@ -122,11 +135,14 @@ describe('gpu: nvidia-smi parsers', () => {
 
   it('--query-compute-apps: bus id, pid, base name, MiB → bytes, [N/A] → null', () => {
     const apps = parseComputeApps(fixture('nvidia-smi-550-compute-apps.csv'));
-    assert.deepEqual(apps.map((a) => [a.pciBusId, a.pid, a.name, a.usedMemoryBytes]), [
-      ['00000000:07:00.0', 48211, 'python3', 75490 * MIB],
-      ['00000000:07:00.0', 48377, 'python', null],
-      ['00000000:0F:00.0', 51002, 'ollama_llama_server', 20210 * MIB],
-    ]);
+    assert.deepEqual(
+      apps.map((a) => [a.pciBusId, a.pid, a.name, a.usedMemoryBytes]),
+      [
+        ['00000000:07:00.0', 48211, 'python3', 75490 * MIB],
+        ['00000000:07:00.0', 48377, 'python', null],
+        ['00000000:0F:00.0', 51002, 'ollama_llama_server', 20210 * MIB],
+      ],
+    );
     assert.deepEqual(parseComputeApps('No running processes found\n'), []);
   });
 
@@ -159,9 +175,10 @@ describe('gpu: reading helpers', () => {
     assert.equal(normalizePciBusId('0000:3b:00.0'), '00000000:3B:00.0');
     assert.equal(normalizePciBusId('3b:00.0'), '00000000:3B:00.0');
     const ids = ['00000000:81:00.0', '00000001:01:00.0', '00000000:0A:00.0', '00000000:09:00.1', '00000000:09:00.0'];
-    assert.deepEqual(sortByPciBusId(ids.map((pciBusId) => ({ pciBusId }))).map((d) => d.pciBusId), [
-      '00000000:09:00.0', '00000000:09:00.1', '00000000:0A:00.0', '00000000:81:00.0', '00000001:01:00.0',
-    ]);
+    assert.deepEqual(
+      sortByPciBusId(ids.map((pciBusId) => ({ pciBusId }))).map((d) => d.pciBusId),
+      ['00000000:09:00.0', '00000000:09:00.1', '00000000:0A:00.0', '00000000:81:00.0', '00000001:01:00.0'],
+    );
   });
 
   it('buildSample indexes series by PCI order and attaches processes to the right GPU', () => {
@@ -170,17 +187,26 @@ describe('gpu: reading helpers', () => {
       metrics.utilization_ratio = util;
       return { name: 'X', uuid: `u-${bus}`, pciBusId: bus, computeCapability: null, migMode: null, throttleMask: null, metrics, notes: [] };
     };
-    const r = buildSample('gpu', {
-      backend: 'nvml', driverVersion: '1', cudaVersion: null,
-      devices: [dev('00000000:81:00.0', 0.8), dev('00000000:07:00.0', 0.1)],
-      processes: [{ pciBusId: '00000000:81:00.0', pid: 7, usedMemoryBytes: 5, smUtilRatio: null, type: 'compute' }],
-    }, () => ({ name: 'p', user: 'u' }));
+    const r = buildSample(
+      'gpu',
+      {
+        backend: 'nvml',
+        driverVersion: '1',
+        cudaVersion: null,
+        devices: [dev('00000000:81:00.0', 0.8), dev('00000000:07:00.0', 0.1)],
+        processes: [{ pciBusId: '00000000:81:00.0', pid: 7, usedMemoryBytes: 5, smUtilRatio: null, type: 'compute' }],
+      },
+      () => ({ name: 'p', user: 'u' }),
+    );
     assert.equal(r.series['gpu.0.utilization_ratio'], 0.1);
     assert.equal(r.series['gpu.1.utilization_ratio'], 0.8);
     assert.equal(r.series['gpu.1.fan_ratio'], null);
     const d = r.details as { devices: { pciBusId: string }[]; processes: { gpuIndex: number; name: string }[] };
     assert.equal(d.devices[0].pciBusId, '00000000:07:00.0');
-    assert.deepEqual(d.processes.map((p) => [p.gpuIndex, p.name]), [[1, 'p']]);
+    assert.deepEqual(
+      d.processes.map((p) => [p.gpuIndex, p.name]),
+      [[1, 'p']],
+    );
   });
 });
 
@@ -191,9 +217,18 @@ describe('gpu: config', () => {
     assert.equal(c.nvidiaSmiPath, '/x/nvidia-smi');
     assert.equal(c.backend, 'auto');
     assert.equal(parseGpuConfig({ nvmlPath: '/y.so' }, { RIGWATCH_NVML_PATH: '/x' }, 1000).nvmlPath, '/y.so');
-    assert.throws(() => parseGpuConfig({ backend: 'cuda' }, {}, 1000), (e: unknown) => e instanceof ConfigError && e.key === 'gpu.backend');
-    assert.throws(() => parseGpuConfig({ callTimeoutMs: -1 }, {}, 1000), (e: unknown) => e instanceof ConfigError && e.key === 'gpu.callTimeoutMs');
-    assert.throws(() => parseGpuConfig({ nvmlpath: 'x' }, {}, 1000), (e: unknown) => e instanceof ConfigError && e.key === 'gpu.nvmlpath');
+    assert.throws(
+      () => parseGpuConfig({ backend: 'cuda' }, {}, 1000),
+      (e: unknown) => e instanceof ConfigError && e.key === 'gpu.backend',
+    );
+    assert.throws(
+      () => parseGpuConfig({ callTimeoutMs: -1 }, {}, 1000),
+      (e: unknown) => e instanceof ConfigError && e.key === 'gpu.callTimeoutMs',
+    );
+    assert.throws(
+      () => parseGpuConfig({ nvmlpath: 'x' }, {}, 1000),
+      (e: unknown) => e instanceof ConfigError && e.key === 'gpu.nvmlpath',
+    );
   });
 });
 

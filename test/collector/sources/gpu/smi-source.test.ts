@@ -42,7 +42,12 @@ describe('gpu source: nvidia-smi fallback (fake nvidia-smi)', function () {
   });
 
   it('one long-lived streaming child: values parsed in base units, updated without new spawns', async () => {
-    h = gpuHarness({ backend: 'nvidia-smi', nvidiaSmiPath: smi }, { count: 2, 'gpu.1.util': 64, 'gpu.1.mem_used': 2048 * MIB, 'gpu.1.power_mw': 123450, 'gpu.1.reasons': '0x4' }, {}, 200);
+    h = gpuHarness(
+      { backend: 'nvidia-smi', nvidiaSmiPath: smi },
+      { count: 2, 'gpu.1.util': 64, 'gpu.1.mem_used': 2048 * MIB, 'gpu.1.power_mw': 123450, 'gpu.1.reasons': '0x4' },
+      {},
+      200,
+    );
     const p = await h.source.probe(NEVER);
     assert.deepEqual(p, { status: 'ready', description: '2 × NVIDIA A100-SXM4-80GB via nvidia-smi (nvidia-smi backend chosen in config)' });
     const pid = h.source.smiBackend!.childPid;
@@ -82,7 +87,10 @@ describe('gpu source: nvidia-smi fallback (fake nvidia-smi)', function () {
     const r = await h.source.sample(NEVER);
     assert.deepEqual((r.details as GpuDetails).devices[0].throttleReasons, ['hw_thermal_slowdown']);
     assert.equal(r.series['gpu.0.memory_reserved_bytes'], null);
-    assert.ok(h.logs.some((l) => l.includes('does not know the field "clocks_event_reasons.active"')), h.logs.join('\n'));
+    assert.ok(
+      h.logs.some((l) => l.includes('does not know the field "clocks_event_reasons.active"')),
+      h.logs.join('\n'),
+    );
   });
 
   it('field discovery: a 470-era --help-query-gpu list is used without any rejected start', async () => {
@@ -112,19 +120,36 @@ describe('gpu source: nvidia-smi fallback (fake nvidia-smi)', function () {
     sleepers.push(a);
     h = gpuHarness({ backend: 'nvidia-smi', nvidiaSmiPath: smi, processIntervalMs: 500 }, { count: 2, 'gpu.1.compute': `${a.pid}:${300 * MIB}` }, {}, 200);
     await h.source.probe(NEVER);
-    const d = await waitFor(async () => {
-      const det = (await h!.source.sample(NEVER)).details as GpuDetails;
-      return det.processes.length > 0 ? det : null;
-    }, 4000, 'process list');
+    const d = await waitFor(
+      async () => {
+        const det = (await h!.source.sample(NEVER)).details as GpuDetails;
+        return det.processes.length > 0 ? det : null;
+      },
+      4000,
+      'process list',
+    );
     assert.equal(d.processes.length, 1);
     const { command, startTime, owner, ...rest } = d.processes[0];
-    assert.deepEqual(rest, { pid: a.pid, name: 'sleep', user: os.userInfo().username, gpuIndex: 1, usedMemoryBytes: 300 * MIB, smUtilRatio: null, type: 'compute' });
+    assert.deepEqual(rest, {
+      pid: a.pid,
+      name: 'sleep',
+      user: os.userInfo().username,
+      gpuIndex: 1,
+      usedMemoryBytes: 300 * MIB,
+      smUtilRatio: null,
+      type: 'compute',
+    });
     assert.equal(command, 'sleep 60');
     assert.ok(typeof startTime === 'number' && owner, 'the fallback backend gets the same attribution');
   });
 
   it('report action: nvidia-smi -q text of one GPU (by PCI order), clear errors for bad indexes', async () => {
-    h = gpuHarness({ backend: 'nvidia-smi', nvidiaSmiPath: smi }, { count: 2, 'gpu.0.busid': '00000000:81:00.0', 'gpu.1.busid': '00000000:07:00.0', 'gpu.1.name': 'NVIDIA L40S' }, {}, 200);
+    h = gpuHarness(
+      { backend: 'nvidia-smi', nvidiaSmiPath: smi },
+      { count: 2, 'gpu.0.busid': '00000000:81:00.0', 'gpu.1.busid': '00000000:07:00.0', 'gpu.1.name': 'NVIDIA L40S' },
+      {},
+      200,
+    );
     await h.source.probe(NEVER);
     await h.source.sample(NEVER);
     const text = (await h.source.actions!.report({ index: '0' }, NEVER)) as string;

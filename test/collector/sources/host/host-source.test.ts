@@ -69,11 +69,25 @@ describe('host source on a fixture /proc tree', () => {
       return new Promise<FsUsage>(() => {}); // /dev/shm "hangs" like a dead NFS mount
     };
     const lines: string[] = [];
-    const src = new HostSource({ procRoot: t.proc, sysRoot: t.sys, passwdFile: t.passwd, now: () => now, statfs, log: createLogger('warn', (l) => lines.push(l)) });
+    const src = new HostSource({
+      procRoot: t.proc,
+      sysRoot: t.sys,
+      passwdFile: t.passwd,
+      now: () => now,
+      statfs,
+      log: createLogger('warn', (l) => lines.push(l)),
+    });
     assert.equal((await src.probe(signal)).status, 'ready');
 
     const a = await src.sample(signal);
-    for (const k of ['host.cpu_busy_ratio', 'host.cpu.0.busy_ratio', 'host.disk.vda.read_bytes_per_second', 'host.disk_read_bytes_per_second', 'host.net.eth0.rx_bytes_per_second', 'host.net_rx_bytes_per_second']) {
+    for (const k of [
+      'host.cpu_busy_ratio',
+      'host.cpu.0.busy_ratio',
+      'host.disk.vda.read_bytes_per_second',
+      'host.disk_read_bytes_per_second',
+      'host.net.eth0.rx_bytes_per_second',
+      'host.net_rx_bytes_per_second',
+    ]) {
       assert.ok(k in a.series, k);
       assert.equal(a.series[k], null, `${k} on the first tick`);
     }
@@ -89,7 +103,10 @@ describe('host source on a fixture /proc tree', () => {
     const da = a.details as HostDetails;
     assert.equal(da.cores, 2);
     assert.deepEqual(da.disks, ['vda']);
-    assert.deepEqual(da.mounts.map((m) => m.mount), ['/']);
+    assert.deepEqual(
+      da.mounts.map((m) => m.mount),
+      ['/'],
+    );
     assert.deepEqual(da.topCpu, [], 'no CPU baseline on the first refresh');
     assert.equal(da.topMem?.[0]?.pid, 1);
     assert.equal(da.topMem?.[0]?.rssBytes, 3539 * 4096);
@@ -98,10 +115,26 @@ describe('host source on a fixture /proc tree', () => {
     replaceLine(path.join(t.proc, 'stat'), 'cpu ', 'cpu  10534 0 4243 71016 385 0 106 17 0 0');
     replaceLine(path.join(t.proc, 'stat'), 'cpu0 ', 'cpu0 4379 0 1845 36800 61 0 16 6 0 0');
     replaceLine(path.join(t.proc, 'stat'), 'cpu1 ', 'cpu1 6155 0 2397 34215 324 0 90 11 0 0');
-    replaceLine(path.join(t.proc, 'diskstats'), '254       0 vda', ' 254       0 vda 38058 9333 2640490 14135 38928 34904 4121832 16967 0 7316 32197 10303 21 334664 738 6121 355');
-    replaceLine(path.join(t.proc, 'net/dev'), 'eth0:', '  eth0: 580845875   14068    0    0    0     0          0         0  1350900   10123    0    0    0     0       0          0');
-    replaceLine(path.join(t.proc, 'net/dev'), 'lo:', '    lo:    3693      29    0    0    0     0          0         0     3693      29    0    0    0     0       0          0');
-    replaceLine(path.join(t.proc, 'net/dev'), 'ifb0:', '  ifb0:     100       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0');
+    replaceLine(
+      path.join(t.proc, 'diskstats'),
+      '254       0 vda',
+      ' 254       0 vda 38058 9333 2640490 14135 38928 34904 4121832 16967 0 7316 32197 10303 21 334664 738 6121 355',
+    );
+    replaceLine(
+      path.join(t.proc, 'net/dev'),
+      'eth0:',
+      '  eth0: 580845875   14068    0    0    0     0          0         0  1350900   10123    0    0    0     0       0          0',
+    );
+    replaceLine(
+      path.join(t.proc, 'net/dev'),
+      'lo:',
+      '    lo:    3693      29    0    0    0     0          0         0     3693      29    0    0    0     0       0          0',
+    );
+    replaceLine(
+      path.join(t.proc, 'net/dev'),
+      'ifb0:',
+      '  ifb0:     100       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0',
+    );
     write(t.proc, '42/stat', '42 (train py) R 1 42 42 0 -1 0 0 0 0 0 580 120 0 0 20 0 1 0 100 1000 2000 0\n');
 
     const b = await src.sample(signal);
@@ -117,7 +150,10 @@ describe('host source on a fixture /proc tree', () => {
     assert.equal(b.series['host.net.ifb0.rx_bytes_per_second'], 50);
     assert.equal(b.series['host.net_rx_bytes_per_second'], 500000, 'totals count the physical NIC only (not lo, not ifb)');
     assert.equal(statfsCalls.filter((m) => m === '/dev/shm').length, 1, 'a still-hung statfs is not issued again');
-    assert.ok(lines.some((l) => l.includes('/dev/shm') && l.includes('did not answer')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('/dev/shm') && l.includes('did not answer')),
+      lines.join('\n'),
+    );
 
     const db = b.details as HostDetails;
     assert.equal(db.topCpu?.[0]?.pid, 42);
@@ -145,12 +181,28 @@ describe('host source on a fixture /proc tree', () => {
 
   it('validates its config section with messages naming the key', () => {
     assert.deepEqual(parseHostConfig(undefined), {});
-    assert.deepEqual(parseHostConfig({ excludeMounts: ['/boot/'], includeFsTypes: ['tmpfs'], processes: false }), { excludeMounts: ['/boot/'], includeFsTypes: ['tmpfs'], processes: false });
-    assert.throws(() => parseHostConfig({ excludeMounts: '/boot' }), (e: unknown) => e instanceof ConfigError && e.key === 'host.excludeMounts' && /array of non-empty strings/.test(e.message));
-    assert.throws(() => parseHostConfig({ mounts: [] }), (e: unknown) => e instanceof ConfigError && e.key === 'host.mounts');
-    assert.throws(() => parseHostConfig(5), (e: unknown) => e instanceof ConfigError && e.key === 'host');
+    assert.deepEqual(parseHostConfig({ excludeMounts: ['/boot/'], includeFsTypes: ['tmpfs'], processes: false }), {
+      excludeMounts: ['/boot/'],
+      includeFsTypes: ['tmpfs'],
+      processes: false,
+    });
+    assert.throws(
+      () => parseHostConfig({ excludeMounts: '/boot' }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'host.excludeMounts' && /array of non-empty strings/.test(e.message),
+    );
+    assert.throws(
+      () => parseHostConfig({ mounts: [] }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'host.mounts',
+    );
+    assert.throws(
+      () => parseHostConfig(5),
+      (e: unknown) => e instanceof ConfigError && e.key === 'host',
+    );
     const made = hostFactory.create({ config: undefined, env: {}, intervalMs: 1000, dataDir: dir, log: silentLogger, latest: () => undefined });
-    assert.deepEqual(made.map((s) => [s.id, s.kind]), [['host', 'host']]);
+    assert.deepEqual(
+      made.map((s) => [s.id, s.kind]),
+      [['host', 'host']],
+    );
   });
 });
 
@@ -163,7 +215,9 @@ describe('host source on this machine, checked against an independent reading', 
 
   it('matches /proc/meminfo, core count, df, uptime, and finds a busy process', async () => {
     // A process that burns CPU and holds 100 MB, so the top lists have something known in them.
-    child = spawn(process.execPath, ['-e', 'const b = Buffer.alloc(100e6, 1); const end = Date.now() + 30000; while (Date.now() < end) { b[0]++; }'], { stdio: 'ignore' });
+    child = spawn(process.execPath, ['-e', 'const b = Buffer.alloc(100e6, 1); const end = Date.now() + 30000; while (Date.now() < end) { b[0]++; }'], {
+      stdio: 'ignore',
+    });
     await new Promise((r) => setTimeout(r, 300));
     const src = new HostSource({ log: silentLogger });
     assert.equal((await src.probe(signal)).status, 'ready');
@@ -203,7 +257,11 @@ describe('host source on this machine, checked against an independent reading', 
       assert.ok(Math.abs((p.rssBytes ?? 0) - kb * 1024) <= 0.1 * kb * 1024 + 1e6, `rss of ${p.pid} ${p.name}: ${p.rssBytes} vs VmRSS ${kb} kB`);
     }
     const rss = (d.topMem ?? []).map((p) => p.rssBytes ?? 0);
-    assert.deepEqual(rss, [...rss].sort((x, y) => y - x), 'topMem sorted by RSS');
+    assert.deepEqual(
+      rss,
+      [...rss].sort((x, y) => y - x),
+      'topMem sorted by RSS',
+    );
     await src.close();
   });
 

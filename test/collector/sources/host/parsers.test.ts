@@ -84,15 +84,27 @@ describe('host parsers (Linux 6.18 fixtures)', () => {
     assert.equal(all.length, 20);
     assert.deepEqual(all[5], { devId: '254:0', root: '/', mount: '/', fsType: 'ext4', device: '/dev/vda' });
     const real = selectRealMounts(all);
-    assert.deepEqual(real.map((m) => [m.mount, m.fsType, m.devId]), [['/', 'ext4', '254:0'], ['/dev/shm', 'tmpfs', '0:27']]);
-    assert.deepEqual(selectRealMounts(all, { excludeMounts: ['/dev/shm'] }).map((m) => m.mount), ['/']);
+    assert.deepEqual(
+      real.map((m) => [m.mount, m.fsType, m.devId]),
+      [
+        ['/', 'ext4', '254:0'],
+        ['/dev/shm', 'tmpfs', '0:27'],
+      ],
+    );
+    assert.deepEqual(
+      selectRealMounts(all, { excludeMounts: ['/dev/shm'] }).map((m) => m.mount),
+      ['/'],
+    );
     assert.ok(selectRealMounts(all, { includeFsTypes: ['tmpfs'] }).some((m) => m.mount === '/mnt/sandboxing/model_tools_env/v1/python'));
   });
 
   it('selects real mounts inside a Docker container: overlay root, the volume once, no runtime file binds', () => {
     const all = parseMountinfo(fixture('docker-20.10-container-proc-self-mountinfo.txt'));
     const real = selectRealMounts(all);
-    assert.deepEqual(real.map((m) => m.mount), ['/', '/data', '/dev/shm']);
+    assert.deepEqual(
+      real.map((m) => m.mount),
+      ['/', '/data', '/dev/shm'],
+    );
     assert.equal(real[0]!.fsType, 'overlay');
   });
 
@@ -109,7 +121,13 @@ describe('host parsers (Linux 6.18 fixtures)', () => {
     assert.deepEqual(parsePidStat(fixture('linux-6.18-proc-pid-stat-paren-name.txt')), { pid: 13724, name: 'we) ird (name', cpuTicks: 0, rssPages: 410 });
     assert.equal(parsePidStat('garbage'), null);
     assert.equal(parseStatusUid(fixture('linux-6.18-proc-pid-status.txt')), 0);
-    assert.deepEqual([...parsePasswd('root:x:0:0:root:/root:/bin/bash\nbad line\nalice:x:1000:1000::/home/a:/bin/sh\n')], [[0, 'root'], [1000, 'alice']]);
+    assert.deepEqual(
+      [...parsePasswd('root:x:0:0:root:/root:/bin/bash\nbad line\nalice:x:1000:1000::/home/a:/bin/sh\n')],
+      [
+        [0, 'root'],
+        [1000, 'alice'],
+      ],
+    );
   });
 
   it('redacts credentials from command lines', () => {

@@ -27,7 +27,10 @@ describe('host: portable backend against the /proc backend on this machine', fun
 
   it('host.backend is validated and chooses the backend', () => {
     assert.equal(parseHostConfig({ backend: 'portable' }).backend, 'portable');
-    assert.throws(() => parseHostConfig({ backend: 'wmi' }), (e: unknown) => e instanceof ConfigError && /host\.backend/.test(e.message) && /"auto", "proc" or "portable"/.test(e.message));
+    assert.throws(
+      () => parseHostConfig({ backend: 'wmi' }),
+      (e: unknown) => e instanceof ConfigError && /host\.backend/.test(e.message) && /"auto", "proc" or "portable"/.test(e.message),
+    );
     const ctx = { env: {}, intervalMs: 1000, dataDir: '/tmp', log, latest: () => undefined };
     const [p] = hostFactory.create({ ...ctx, config: { backend: 'portable' } });
     assert.ok(p instanceof PortableHostSource);
@@ -59,7 +62,10 @@ describe('host: portable backend against the /proc backend on this machine', fun
       assert.equal(typeof x, 'number', `${what} is ${String(x)}`);
       return x as number;
     };
-    assert.ok(Math.abs(num(a['host.cpu_busy_ratio'], 'proc cpu') - num(b['host.cpu_busy_ratio'], 'portable cpu')) <= CPU_TOTAL_TOLERANCE, `cpu ${a['host.cpu_busy_ratio']} vs ${b['host.cpu_busy_ratio']}`);
+    assert.ok(
+      Math.abs(num(a['host.cpu_busy_ratio'], 'proc cpu') - num(b['host.cpu_busy_ratio'], 'portable cpu')) <= CPU_TOTAL_TOLERANCE,
+      `cpu ${a['host.cpu_busy_ratio']} vs ${b['host.cpu_busy_ratio']}`,
+    );
     assert.equal(b['host.memory_total_bytes'], a['host.memory_total_bytes']);
     const total = num(a['host.memory_total_bytes'], 'total');
     assert.ok(Math.abs(num(a['host.memory_used_bytes'], 'used') - num(b['host.memory_used_bytes'], 'used')) <= total * MEMORY_TOLERANCE_RATIO);
@@ -68,7 +74,12 @@ describe('host: portable backend against the /proc backend on this machine', fun
     assert.ok(Math.abs(num(a['host.uptime_seconds'], 'uptime') - num(b['host.uptime_seconds'], 'uptime')) <= UPTIME_TOLERANCE_S);
     // Per-core series for every core.
     const cores = Object.keys(a).filter((k) => /^host\.cpu\.\d+\.busy_ratio$/.test(k));
-    assert.deepEqual(Object.keys(b).filter((k) => /^host\.cpu\.\d+\.busy_ratio$/.test(k)).sort(), cores.sort());
+    assert.deepEqual(
+      Object.keys(b)
+        .filter((k) => /^host\.cpu\.\d+\.busy_ratio$/.test(k))
+        .sort(),
+      cores.sort(),
+    );
     for (const k of cores) assert.equal(typeof b[k], 'number', k);
     // Mounts: each the portable backend reports has the /proc backend's size (statfs of the same path).
     const da = (await proc.sample(NEVER)).details as HostDetails;
@@ -78,9 +89,13 @@ describe('host: portable backend against the /proc backend on this machine', fun
       const twin = da.mounts.find((x) => x.mount === m.mount);
       if (twin) assert.equal(m.totalBytes, twin.totalBytes, m.mount);
     }
-    assert.ok(db.mounts.some((m) => m.mount === '/'), 'root is reported');
+    assert.ok(
+      db.mounts.some((m) => m.mount === '/'),
+      'root is reported',
+    );
     // Rates from the worker's counters: numbers, never negative.
-    for (const k of ['host.net_rx_bytes_per_second', 'host.net_tx_bytes_per_second', 'host.disk_read_bytes_per_second', 'host.disk_write_bytes_per_second']) assert.ok(num(b[k], k) >= 0, k);
+    for (const k of ['host.net_rx_bytes_per_second', 'host.net_tx_bytes_per_second', 'host.disk_read_bytes_per_second', 'host.disk_write_bytes_per_second'])
+      assert.ok(num(b[k], k) >= 0, k);
     assert.ok(db.interfaces.length > 0);
     // Top processes from systeminformation, bounded and redacted like the /proc lists.
     assert.ok(db.topMem && db.topMem.length > 0 && db.topMem.length <= 10);
@@ -101,13 +116,21 @@ describe('host: portable backend in the real collector process (bundled worker)'
       while (Date.now() < end) {
         const body = (await (await c.get('/api/current')).json()) as { latest?: typeof latest; sources: { id: string; description?: string }[] };
         latest = body.latest;
-        if (latest && ((latest.details.host as HostDetails | undefined)?.mounts.length ?? 0) > 0 && typeof latest.series['host.net_rx_bytes_per_second'] === 'number') break;
+        if (
+          latest &&
+          ((latest.details.host as HostDetails | undefined)?.mounts.length ?? 0) > 0 &&
+          typeof latest.series['host.net_rx_bytes_per_second'] === 'number'
+        )
+          break;
         await new Promise((r) => setTimeout(r, 300));
       }
       assert.ok(latest, `no sample; stderr: ${c.stderr()}`);
       assert.equal(typeof latest.series['host.cpu_busy_ratio'], 'number');
       assert.equal(typeof latest.series['host.memory_used_bytes'], 'number');
-      assert.ok((latest.details.host as HostDetails).mounts.some((m) => m.mount === '/'), JSON.stringify(latest.details.host));
+      assert.ok(
+        (latest.details.host as HostDetails).mounts.some((m) => m.mount === '/'),
+        JSON.stringify(latest.details.host),
+      );
       assert.equal(typeof latest.series['host.net_rx_bytes_per_second'], 'number', c.stderr());
       assert.doesNotMatch(c.stderr(), /unknown worker kind/);
     } finally {

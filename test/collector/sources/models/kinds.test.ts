@@ -27,7 +27,14 @@ describe('model-server parsers on fixtures', () => {
 
   it('vLLM with two served models keeps them apart', () => {
     const one = fixture('vllm-0.6-metrics.txt');
-    const two = one + '\n' + one.split('\n').filter((l) => l.startsWith('vllm:')).map((l) => l.replace('meta-llama/Llama-3.1-8B-Instruct', 'mistral-7b')).join('\n');
+    const two =
+      one +
+      '\n' +
+      one
+        .split('\n')
+        .filter((l) => l.startsWith('vllm:'))
+        .map((l) => l.replace('meta-llama/Llama-3.1-8B-Instruct', 'mistral-7b'))
+        .join('\n');
     const r = readVllmPage(parsePrometheusText(two));
     assert.deepEqual([...r.keys()].sort(), ['meta-llama/Llama-3.1-8B-Instruct', 'mistral-7b']);
     assert.equal(r.get('mistral-7b')?.e2e?.count, 318);
@@ -35,12 +42,20 @@ describe('model-server parsers on fixtures', () => {
 
   it('llama.cpp /slots old and new formats, /health variants', () => {
     const old = parseLlamaSlots(JSON.parse(fixture('llamacpp-b2700-slots.json')));
-    assert.deepEqual(old, [{ id: 0, busy: true, contextTokens: 2048, decodedTokens: 37 }, { id: 1, busy: false, contextTokens: 2048, decodedTokens: 0 }]);
+    assert.deepEqual(old, [
+      { id: 0, busy: true, contextTokens: 2048, decodedTokens: 37 },
+      { id: 1, busy: false, contextTokens: 2048, decodedTokens: 0 },
+    ]);
     const fresh = parseLlamaSlots(JSON.parse(fixture('llamacpp-b4500-slots.json')));
     assert.equal(fresh?.filter((s) => s.busy).length, 2);
     assert.equal(parseLlamaSlots({ slots: [] }), null);
     assert.deepEqual(parseLlamaHealth(200, JSON.parse(fixture('llamacpp-b2700-health.json'))), { status: 'ok', ok: true, idle: 1, processing: 1 });
-    assert.deepEqual(parseLlamaHealth(503, JSON.parse(fixture('llamacpp-b4500-health-loading.json'))), { status: 'loading model', ok: false, idle: null, processing: null });
+    assert.deepEqual(parseLlamaHealth(503, JSON.parse(fixture('llamacpp-b4500-health-loading.json'))), {
+      status: 'loading model',
+      ok: false,
+      idle: null,
+      processing: null,
+    });
     assert.equal(parseLlamaHealth(200, { healthy: true }), null);
   });
 
@@ -57,7 +72,15 @@ describe('model-server parsers on fixtures', () => {
   it('Triton per-model counters; default metrics URL on port 8002', () => {
     const r = readTritonPage(parsePrometheusText(fixture('triton-2.41-metrics.txt')));
     assert.deepEqual([...r.keys()], ['densenet_onnx', 'simple']);
-    assert.deepEqual(r.get('simple'), { success: 120, failure: 0, inferences: 960, pending: 0, requestUs: 60211, queueUs: 4022, computeUs: 2011 + 40993 + 1801 });
+    assert.deepEqual(r.get('simple'), {
+      success: 120,
+      failure: 0,
+      inferences: 960,
+      pending: 0,
+      requestUs: 60211,
+      queueUs: 4022,
+      computeUs: 2011 + 40993 + 1801,
+    });
     assert.equal(defaultTritonMetricsUrl('http://10.1.2.3:8000'), 'http://10.1.2.3:8002/metrics');
   });
 

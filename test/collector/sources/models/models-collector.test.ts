@@ -41,7 +41,11 @@ describe('models source in the running collector', function () {
     // This machine has no GPU source here: the join says so instead of guessing (on the very first
     // tick there is no earlier snapshot at all, which it also says).
     assert.match(d.servers[0].vramNote ?? '', /^no (GPU source|sample from the GPU source yet)/);
-    const later = await c.waitFor<SampleMessage>((m) => isSample(m) && (m.details['models.llm'] as ModelsDetails | undefined)?.servers[0]?.vramNote?.startsWith('no GPU source') === true, 15_000, 'a later sample saying there is no GPU source');
+    const later = await c.waitFor<SampleMessage>(
+      (m) => isSample(m) && (m.details['models.llm'] as ModelsDetails | undefined)?.servers[0]?.vramNote?.startsWith('no GPU source') === true,
+      15_000,
+      'a later sample saying there is no GPU source',
+    );
     assert.ok(later.t > first.t);
 
     let page = fixture('vllm-0.6-metrics.txt');

@@ -71,7 +71,10 @@ describe('model servers against fake HTTP servers', () => {
     const d = idle.details as ModelsDetails;
     assert.equal(d.servers[0].kind, 'vllm');
     assert.equal(d.servers[0].version, '0.6.3.post1');
-    assert.deepEqual(d.servers[0].models.map((m) => m.name), ['meta-llama/Llama-3.1-8B-Instruct']);
+    assert.deepEqual(
+      d.servers[0].models.map((m) => m.name),
+      ['meta-llama/Llama-3.1-8B-Instruct'],
+    );
   });
 
   it('vLLM restart: counters and histograms go down → no negative rates, the window restarts', async () => {
@@ -136,7 +139,15 @@ describe('model servers against fake HTTP servers', () => {
     near(r.series['models.llama.prompt_tokens_per_second'], 200, 'llama prompt tok/s = 400/2');
     near(r.series['models.llama.generation_tokens_per_second'], 50, 'llama gen tok/s = 100/2');
     const server = (r.details as ModelsDetails).servers[0];
-    assert.deepEqual(server.slots?.map((x) => [x.id, x.busy, x.decodedTokens]), [[0, true, 212], [1, true, 38], [2, false, 0], [3, false, 0]]);
+    assert.deepEqual(
+      server.slots?.map((x) => [x.id, x.busy, x.decodedTokens]),
+      [
+        [0, true, 212],
+        [1, true, 38],
+        [2, false, 0],
+        [3, false, 0],
+      ],
+    );
     assert.equal(server.models[0].name, 'Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf');
     assert.equal(server.version, 'b4500-a1b2c3d4');
   });
@@ -155,7 +166,7 @@ describe('model servers against fake HTTP servers', () => {
     assert.equal(s['models.old.prompt_tokens_per_second'], null);
   });
 
-  it('llama.cpp loading the model is down with the server\'s words', async () => {
+  it("llama.cpp loading the model is down with the server's words", async () => {
     const fake = await start({ '/health': { status: 503, body: fixture('llamacpp-b4500-health-loading.json') }, '/slots': { body: '[]' } });
     const [src] = harness([{ name: 'l', url: fake.url, kind: 'llamacpp' }]).sources();
     await assert.rejects(src.probe(signal()), (e: Error) => e instanceof SourceError && /not ready: loading model \(HTTP 503\)/.test(e.message));
@@ -173,8 +184,13 @@ describe('model servers against fake HTTP servers', () => {
     const server = (r.details as ModelsDetails).servers[0];
     assert.equal(server.version, '0.5.4');
     assert.deepEqual(server.models[0], {
-      name: 'llama3.1:8b', sizeBytes: 6654289920, vramBytes: 6654289920, expiresAt: Date.parse('2024-12-18T14:12:45.123456789-08:00'),
-      parameterSize: '8.0B', quantization: 'Q4_K_M', family: 'llama',
+      name: 'llama3.1:8b',
+      sizeBytes: 6654289920,
+      vramBytes: 6654289920,
+      expiresAt: Date.parse('2024-12-18T14:12:45.123456789-08:00'),
+      parameterSize: '8.0B',
+      quantization: 'Q4_K_M',
+      family: 'llama',
     });
     fake.routes.set('/api/ps', { body: fixture('ollama-0.5-ps-empty.json') });
     const empty = await src.sample(signal());
@@ -242,11 +258,15 @@ describe('model servers against fake HTTP servers', () => {
     it('HTTP 500', async () => {
       const fake = await start({ '/metrics': { status: 500, body: 'Internal Server Error' } });
       const [src] = harness([{ name: 'e', url: fake.url, kind: 'vllm' }]).sources();
-      await assert.rejects(src.sample(signal()), (e: Error) => e instanceof SourceError && e.message === `HTTP 500 from ${fake.url}/metrics: Internal Server Error`);
+      await assert.rejects(
+        src.sample(signal()),
+        (e: Error) => e instanceof SourceError && e.message === `HTTP 500 from ${fake.url}/metrics: Internal Server Error`,
+      );
     });
 
     it('HTML instead of metrics', async () => {
-      const html = '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body><h1>Welcome to nginx!</h1><p>If you see this page, the nginx web server is successfully installed.</p></body></html>';
+      const html =
+        '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body><h1>Welcome to nginx!</h1><p>If you see this page, the nginx web server is successfully installed.</p></body></html>';
       const fake = await start({ '/metrics': { body: html } });
       const [src] = harness([{ name: 'x', url: fake.url, kind: 'vllm' }]).sources();
       await assert.rejects(src.sample(signal()), (e: Error) => {
@@ -266,10 +286,13 @@ describe('model servers against fake HTTP servers', () => {
     it('a server that closes the connection', async () => {
       const fake = await start({ '/api/ps': { behaviour: 'close' } });
       const [src] = harness([{ name: 'c', url: fake.url, kind: 'ollama' }]).sources();
-      await assert.rejects(src.sample(signal()), (e: Error) => e instanceof SourceError && e.message === `cannot reach ${fake.url}/api/ps: connection closed by the server`);
+      await assert.rejects(
+        src.sample(signal()),
+        (e: Error) => e instanceof SourceError && e.message === `cannot reach ${fake.url}/api/ps: connection closed by the server`,
+      );
     });
 
-    it('the tick loop\'s abort cancels a hanging request at once', async () => {
+    it("the tick loop's abort cancels a hanging request at once", async () => {
       const fake = await start({ '/api/ps': { behaviour: 'hang' } });
       const [src] = harness([{ name: 'a', url: fake.url, kind: 'ollama', timeoutMs: 10_000 }]).sources();
       const ctl = new AbortController();
@@ -295,15 +318,24 @@ describe('model servers against fake HTTP servers', () => {
       const tritonMetrics = await start({ '/metrics': { body: fixture('triton-2.41-metrics.txt') } });
       const other = await start({ '/health': { body: '{"ok":true}' }, '/metrics': { body: '# TYPE up gauge\nup 1\n' } });
       const h = harness([
-        { name: 'a', url: vllm.url }, { name: 'b', url: llama.url }, { name: 'c', url: triton.url },
-        { name: 'd', url: tritonMetrics.url }, { name: 'e', url: other.url },
+        { name: 'a', url: vllm.url },
+        { name: 'b', url: llama.url },
+        { name: 'c', url: triton.url },
+        { name: 'd', url: tritonMetrics.url },
+        { name: 'e', url: other.url },
       ]);
       const srcs = h.sources();
       const probes = await Promise.all(srcs.slice(0, 4).map((s) => s.probe(signal())));
-      assert.deepEqual(srcs.map((s) => s.modelKind), ['vllm', 'llamacpp', 'triton', 'triton', null]);
-      assert.match(probes[3].status === 'ready' ? probes[3].description ?? '' : '', /metrics port/);
+      assert.deepEqual(
+        srcs.map((s) => s.modelKind),
+        ['vllm', 'llamacpp', 'triton', 'triton', null],
+      );
+      assert.match(probes[3].status === 'ready' ? (probes[3].description ?? '') : '', /metrics port/);
       // Configured but unrecognised: down (retried with backoff), with the reason.
-      await assert.rejects(srcs[4].probe(signal()), (e: Error) => e instanceof SourceError && e.message === `${other.url}/ answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`);
+      await assert.rejects(
+        srcs[4].probe(signal()),
+        (e: Error) => e instanceof SourceError && e.message === `${other.url}/ answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`,
+      );
     });
 
     it('auto-discovery finds a fake Ollama on an ephemeral port given as a candidate', async () => {
@@ -313,7 +345,10 @@ describe('model servers against fake HTTP servers', () => {
       await closed.close();
       const h = harness(undefined, { RIGWATCH_MODELS_DISCOVERY: `127.0.0.1:${ollama.port},127.0.0.1:${closedPort}` });
       const srcs = h.sources();
-      assert.deepEqual(srcs.map((s) => s.id), [`models.localhost_${ollama.port}`, `models.localhost_${closedPort}`]);
+      assert.deepEqual(
+        srcs.map((s) => s.id),
+        [`models.localhost_${ollama.port}`, `models.localhost_${closedPort}`],
+      );
       const [found, nothing] = await Promise.all(srcs.map((s) => s.probe(signal())));
       assert.deepEqual(found, { status: 'ready', description: `Ollama 0.5.4 at ${ollama.url}/, discovered` });
       assert.equal(nothing.status, 'unavailable');

@@ -19,8 +19,15 @@ function gpuSample(processes: GpuDetails['processes']): SampleMessage {
   const gpu: GpuDetails = { kind: 'gpu', backend: 'nvml', driverVersion: '550.54.15', cudaVersion: '12.4', devices: [], processes };
   return { type: 'sample', t: 0, series: {}, details: { gpu } };
 }
-const proc = (pid: number, gpuIndex: number, usedMemoryBytes: number | null): GpuDetails['processes'][number] =>
-  ({ pid, name: 'python3', user: 'ml', gpuIndex, usedMemoryBytes, smUtilRatio: null, type: 'compute' });
+const proc = (pid: number, gpuIndex: number, usedMemoryBytes: number | null): GpuDetails['processes'][number] => ({
+  pid,
+  name: 'python3',
+  user: 'ml',
+  gpuIndex,
+  usedMemoryBytes,
+  smUtilRatio: null,
+  type: 'compute',
+});
 
 describe('VRAM attribution', () => {
   let fake: FakeModelServer | undefined;
@@ -41,7 +48,7 @@ describe('VRAM attribution', () => {
     tmp = undefined;
   });
 
-  it('finds the pid listening on a real server\'s port (this test process) through /proc', async () => {
+  it("finds the pid listening on a real server's port (this test process) through /proc", async () => {
     fake = await startFakeModelServer({ '/api/ps': { body: fixture('ollama-0.5-ps.json') } });
     const inodes = await listeningInodes(fake.port);
     assert.equal(inodes.size, 1, 'one listening socket for the port');
@@ -87,14 +94,22 @@ describe('VRAM attribution', () => {
     const noGpu: SampleMessage = { type: 'sample', t: 0, series: {}, details: {} };
     assert.match(joinVram({ pids: [10] }, noGpu).note ?? '', /^no GPU source/);
     assert.deepEqual(joinVram({ pids: null, note: 'x' }, gpuSample([])), { vram: null, bytes: null, summary: null, note: 'x' });
-    assert.deepEqual(joinVram({ pids: [10] }, gpuSample([proc(99, 0, 1e9)])), { vram: [], bytes: 0, summary: 'no VRAM in use', note: 'no GPU process among pid 10' });
+    assert.deepEqual(joinVram({ pids: [10] }, gpuSample([proc(99, 0, 1e9)])), {
+      vram: [],
+      bytes: 0,
+      summary: 'no VRAM in use',
+      note: 'no GPU process among pid 10',
+    });
     assert.match(joinVram({ pids: [10] }, gpuSample([proc(10, 0, null)])).note ?? '', /does not report per-process memory/);
     assert.equal(formatGb(14_200_000_000), '14.2 GB');
   });
 
   it('a remote server gets a note, not a guess', async () => {
     const finder = new ServerProcessFinder({ url: 'http://gpu-box.example.com:8000' }, { env: {}, timeoutMs: 100 });
-    assert.deepEqual(await finder.lookup(0), { pids: null, note: 'server is on another host (gpu-box.example.com); VRAM is attributed only for servers on this machine' });
+    assert.deepEqual(await finder.lookup(0), {
+      pids: null,
+      note: 'server is on another host (gpu-box.example.com); VRAM is attributed only for servers on this machine',
+    });
   });
 
   it('a configured pid is used with its children; a dead one is reported', async () => {
@@ -110,7 +125,10 @@ describe('VRAM attribution', () => {
     tmp = mkdtempSync(join(tmpdir(), 'rw-proc-'));
     mkdirSync(join(tmp, 'net'));
     const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
-    writeFileSync(join(tmp, 'net', 'tcp'), header + '   0: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 777001 1 0000000000000000 100 0 0 10 0\n');
+    writeFileSync(
+      join(tmp, 'net', 'tcp'),
+      header + '   0: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 777001 1 0000000000000000 100 0 0 10 0\n',
+    );
     mkdirSync(join(tmp, '4100', 'fd'), { recursive: true });
     symlinkSync('socket:[777001]', join(tmp, '4100', 'fd', '5'));
     writeFileSync(join(tmp, '4100', 'comm'), 'docker-proxy\n');
@@ -121,11 +139,12 @@ describe('VRAM attribution', () => {
     assert.deepEqual(await none.lookup(0), { pids: null, note: 'no listening socket for port 9000 in this network namespace' });
   });
 
-  it('a container\'s pid comes from the Docker Engine API (fake API on a unix socket)', async () => {
+  it("a container's pid comes from the Docker Engine API (fake API on a unix socket)", async () => {
     tmp = mkdtempSync(join(tmpdir(), 'rw-docker-'));
     const sock = join(tmp, 'docker.sock');
     const api: Server = createServer((req, res) => {
-      if (req.url === '/containers/vllm/json') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Id: 'abc', State: { Running: true, Pid: process.pid } }));
+      if (req.url === '/containers/vllm/json')
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Id: 'abc', State: { Running: true, Pid: process.pid } }));
       else res.writeHead(404).end('{"message":"No such container"}');
     });
     await new Promise<void>((r) => api.listen(sock, r));

@@ -64,17 +64,19 @@ describe('postgres source (real PostgreSQL 15)', function () {
     const src = source();
     const probe = await src.probe(never());
     assert.equal(probe.status, 'ready');
-    assert.match(probe.status === 'ready' ? probe.description ?? '' : '', /^PostgreSQL 15\.\d+.* at 127\.0\.0\.1:\d+\/postgres \(primary\)$/);
+    assert.match(probe.status === 'ready' ? (probe.description ?? '') : '', /^PostgreSQL 15\.\d+.* at 127\.0\.0\.1:\d+\/postgres \(primary\)$/);
     const admin = await connect();
     const idle = [await connect(), await connect(), await connect()];
     const inTx = await connect();
     await inTx.query('BEGIN');
     await inTx.query('SELECT 1');
     const { series, details } = await src.sample(never());
-    const [act] = (await admin.query(`SELECT count(*)::int AS total,
+    const [act] = (
+      await admin.query(`SELECT count(*)::int AS total,
         count(*) FILTER (WHERE state LIKE 'idle in transaction%')::int AS in_tx,
         count(*) FILTER (WHERE application_name = 'rigwatch')::int AS ours
-      FROM pg_stat_activity WHERE backend_type = 'client backend'`)).rows;
+      FROM pg_stat_activity WHERE backend_type = 'client backend'`)
+    ).rows;
     const [max] = (await admin.query('SHOW max_connections')).rows;
     assert.equal(series['postgres.main.connections_total_count'], act.total);
     assert.equal(series['postgres.main.connections_idle_in_transaction_count'], act.in_tx);
@@ -117,7 +119,10 @@ describe('postgres source (real PostgreSQL 15)', function () {
     /** Asserts that `rate` × (the source's interval) can equal a count in [lo, hi]. */
     const countIn = (name: string, lo: number, hi: number): void => {
       const rate = series[name] ?? NaN;
-      assert.ok(rate * dtMax >= lo && rate * dtMin <= hi, `${name}: ${rate.toFixed(1)}/s over ${dtMin.toFixed(3)}–${dtMax.toFixed(3)} s is ${(rate * dtMin).toFixed(1)}–${(rate * dtMax).toFixed(1)}, expected ${lo}–${hi}`);
+      assert.ok(
+        rate * dtMax >= lo && rate * dtMin <= hi,
+        `${name}: ${rate.toFixed(1)}/s over ${dtMin.toFixed(3)}–${dtMax.toFixed(3)} s is ${(rate * dtMin).toFixed(1)}–${(rate * dtMax).toFixed(1)}, expected ${lo}–${hi}`,
+      );
     };
     // N SELECTs + 3 writes on the load connection; our own queries and connection setup add a few.
     countIn('postgres.main.xact_per_second', N + 3, N + 3 + 15);
@@ -154,7 +159,9 @@ describe('postgres source (real PostgreSQL 15)', function () {
   it('counts temp bytes and deadlocks per second as the server does', async () => {
     const src = source();
     await src.probe(never());
-    const before = await server.query<{ temp: string; dl: string }>('SELECT sum(temp_bytes)::bigint AS temp, sum(deadlocks)::bigint AS dl FROM pg_stat_database');
+    const before = await server.query<{ temp: string; dl: string }>(
+      'SELECT sum(temp_bytes)::bigint AS temp, sum(deadlocks)::bigint AS dl FROM pg_stat_database',
+    );
     const t0 = performance.now();
     await src.sample(never());
     const a = await connect();
@@ -177,7 +184,9 @@ describe('postgres source (real PostgreSQL 15)', function () {
     await finish(b);
     const { series } = await src.sample(never());
     const dt = (performance.now() - t0) / 1000;
-    const after = await server.query<{ temp: string; dl: string }>('SELECT sum(temp_bytes)::bigint AS temp, sum(deadlocks)::bigint AS dl FROM pg_stat_database');
+    const after = await server.query<{ temp: string; dl: string }>(
+      'SELECT sum(temp_bytes)::bigint AS temp, sum(deadlocks)::bigint AS dl FROM pg_stat_database',
+    );
     const tempDelta = Number(after[0].temp) - Number(before[0].temp);
     assert.ok(tempDelta > 0, 'the sort must spill to a temp file');
     assert.equal(Number(after[0].dl) - Number(before[0].dl), 1);
@@ -228,20 +237,25 @@ describe('postgres source (real PostgreSQL 15)', function () {
           await sleep(100);
         }
       };
-      await until('streaming', async () => (await replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_wal_receiver WHERE status = 'streaming'"))[0].n === 1);
+      await until(
+        'streaming',
+        async () => (await replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_wal_receiver WHERE status = 'streaming'"))[0].n === 1,
+      );
       await server.query('CREATE TABLE IF NOT EXISTS repl_probe (t timestamptz)');
       await server.query('INSERT INTO repl_probe VALUES (now())');
       await until('replayed', async () => (await replica.query<{ n: number }>('SELECT count(*)::int AS n FROM repl_probe').catch(() => [{ n: 0 }]))[0].n === 1);
       const src = source({ name: 'replica', url: replica.url() });
       const probe = await src.probe(never());
-      assert.match(probe.status === 'ready' ? probe.description ?? '' : '', /\(replica\)$/);
+      assert.match(probe.status === 'ready' ? (probe.description ?? '') : '', /\(replica\)$/);
       const caughtUp = await src.sample(never());
       assert.equal((caughtUp.details as PostgresDetails).isReplica, true);
       assert.equal(caughtUp.series['postgres.replica.replication_lag_seconds'], 0, 'everything received is replayed');
       await replica.query('SELECT pg_wal_replay_pause()');
       await server.query('INSERT INTO repl_probe VALUES (now())');
-      await until('received but not replayed', async () =>
-        (await replica.query<{ behind: boolean }>('SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() AS behind'))[0].behind);
+      await until(
+        'received but not replayed',
+        async () => (await replica.query<{ behind: boolean }>('SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() AS behind'))[0].behind,
+      );
       await sleep(1200);
       const behind = (await src.sample(never())).series['postgres.replica.replication_lag_seconds'] ?? 0;
       const [truth] = await replica.query<{ lag: number }>('SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS lag');
@@ -263,7 +277,10 @@ describe('postgres source (real PostgreSQL 15)', function () {
     // The statistics views read pg_database: an exclusive lock on it makes every stats query wait.
     await locker.query('LOCK TABLE pg_database IN ACCESS EXCLUSIVE MODE');
     let released = false;
-    const err = await src.sample(never()).then(() => null, (e: unknown) => e);
+    const err = await src.sample(never()).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof SourceError, String(err));
     assert.equal(err.retry, true);
     assert.match(err.message, /statement_timeout \(300 ms\)/);
@@ -283,14 +300,20 @@ describe('postgres source (real PostgreSQL 15)', function () {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
     let lockHeld = true;
-    const err = await src.sample(ac.signal).then(() => null, (e: unknown) => e);
+    const err = await src.sample(ac.signal).then(
+      () => null,
+      (e: unknown) => e,
+    );
     const stillHeld = lockHeld;
     await locker.query('COMMIT');
     lockHeld = false;
     assert.ok(err instanceof SourceError && err.retry, String(err));
     assert.equal(stillHeld, true, 'the sample returned while the lock was held, i.e. at the abort');
     // The next sample does not reconnect by itself (the loop's re-probe does, with backoff) …
-    const lost = await src.sample(never()).then(() => null, (e: unknown) => e);
+    const lost = await src.sample(never()).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(lost instanceof SourceError && lost.retry, String(lost));
     assert.match(lost.message, /connection lost \(no reply before the sample timeout\)/);
     // … and after a probe it works again.
@@ -306,12 +329,18 @@ describe('postgres source (real PostgreSQL 15)', function () {
     let failure: unknown;
     for (let tick = 0; tick < 2 && !failure; tick++) {
       await sleep(INTERVAL_MS / 2);
-      await src.sample(never()).then(() => undefined, (e: unknown) => (failure = e));
+      await src.sample(never()).then(
+        () => undefined,
+        (e: unknown) => (failure = e),
+      );
     }
     assert.ok(failure instanceof SourceError, `expected SourceError, got ${String(failure)}`);
     assert.equal(failure.retry, true);
     // A configured instance that cannot be reached is down (the probe throws), to be retried with backoff.
-    const down = await src.probe(never()).then(() => null, (e: unknown) => e);
+    const down = await src.probe(never()).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(down instanceof SourceError && down.retry, String(down));
     assert.match(down.message, /cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/postgres: connection refused/);
     await server.start();
@@ -325,19 +354,31 @@ describe('postgres source (real PostgreSQL 15)', function () {
   it('reports a wrong password without the password, and does not retry', async () => {
     const wrong = 'Wr0ng-Pa$$word/with@odd';
     const lines: string[] = [];
-    const src = source({ url: server.url({ user: 'rw', password: wrong }) }, createLogger('debug', (l) => lines.push(l)));
-    const probe = await src.probe(never()).then(() => null, (e: unknown) => e);
+    const src = source(
+      { url: server.url({ user: 'rw', password: wrong }) },
+      createLogger('debug', (l) => lines.push(l)),
+    );
+    const probe = await src.probe(never()).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(probe instanceof SourceError, String(probe));
     assert.equal(probe.retry, false);
     assert.match(probe.message, /rejected the login \(password authentication failed for user "rw"\) — fix postgres\[0\]\.url/);
-    const err = await src.sample(never()).then(() => null, (e: unknown) => e as SourceError);
+    const err = await src.sample(never()).then(
+      () => null,
+      (e: unknown) => e as SourceError,
+    );
     assert.ok(err instanceof SourceError);
     assert.equal(err.retry, false);
     for (const text of [probe.message, err.message, ...lines]) {
       assert.ok(!text.includes(wrong) && !text.includes(encodeURIComponent(wrong)), `password leaked: ${text}`);
     }
     const missing = source({ name: 'nopw', url: server.url({ user: 'rw' }) });
-    const p2 = await missing.probe(never()).then(() => null, (e: unknown) => e);
+    const p2 = await missing.probe(never()).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(p2 instanceof SourceError && !p2.retry, String(p2));
     assert.match(p2.message, /requires a password/);
     // The auto-detected default that wants a password is merely unavailable (nobody asked for it).
@@ -372,7 +413,10 @@ describe('postgres source (real PostgreSQL 15)', function () {
   it('treats an absent auto-detected instance quietly and does not look again for a while', async () => {
     const port = await freePort();
     const lines: string[] = [];
-    const src = source({ name: 'local', url: `postgres://postgres@127.0.0.1:${port}/postgres`, autoDetected: true, origin: 'auto-detected' }, createLogger('debug', (l) => lines.push(l)));
+    const src = source(
+      { name: 'local', url: `postgres://postgres@127.0.0.1:${port}/postgres`, autoDetected: true, origin: 'auto-detected' },
+      createLogger('debug', (l) => lines.push(l)),
+    );
     const first = await src.probe(never());
     assert.equal(first.status, 'unavailable');
     assert.equal(first.status === 'unavailable' && first.retry, true);

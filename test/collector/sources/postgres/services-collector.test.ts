@@ -49,7 +49,10 @@ describe('postgres and redis sources in the running collector', function () {
       interval: INTERVAL_S,
       dataDir,
       config: {
-        host: false, gpu: false, docker: false, models: false,
+        host: false,
+        gpu: false,
+        docker: false,
+        models: false,
         postgres: [
           { name: 'main', url: pg.url() },
           { name: 'badpw', url: pg.url({ user: 'rw', password: WRONG_PASSWORD }) },
@@ -58,11 +61,7 @@ describe('postgres and redis sources in the running collector', function () {
       },
     });
     ws = await collector.ws();
-    await ws.waitFor(
-      (m) => isSample(m) && m.series[PG_UP] === 1 && m.series[REDIS_UP] === 1,
-      20_000,
-      'both sources up',
-    );
+    await ws.waitFor((m) => isSample(m) && m.series[PG_UP] === 1 && m.series[REDIS_UP] === 1, 20_000, 'both sources up');
   });
 
   after(async () => {

@@ -31,13 +31,21 @@ describe('attribution: a GPU process inside a real Docker container', function (
     writeFakeState(state.stateFile, { count: 1, 'gpu.0.compute': `${pid}:${2 * 1024 ** 3}`, 'gpu.0.putil': `${pid}:0` });
     const config: Record<string, unknown> = { gpu: {}, docker: {} };
     for (const f of SOURCE_FACTORIES) if (!['host', 'gpu', 'docker'].includes(f.kind)) config[f.kind] = false;
-    c = await startCollector({ config, env: { RIGWATCH_NVML_PATH: buildFakeNvml(), FAKE_NVML_STATE: state.stateFile, DOCKER_HOST: engine.host }, interval: 0.25 });
+    c = await startCollector({
+      config,
+      env: { RIGWATCH_NVML_PATH: buildFakeNvml(), FAKE_NVML_STATE: state.stateFile, DOCKER_HOST: engine.host },
+      interval: 0.25,
+    });
     const ws = await c.ws();
-    const m = await ws.waitFor<SampleMessage>((x: ServerMessage) => {
-      if (x.type !== 'sample') return false;
-      const g = x.details.gpu as GpuDetails | undefined;
-      return g?.processes.some((p) => p.owner?.containerName !== undefined) ?? false;
-    }, 30_000, 'a GPU process with its container name');
+    const m = await ws.waitFor<SampleMessage>(
+      (x: ServerMessage) => {
+        if (x.type !== 'sample') return false;
+        const g = x.details.gpu as GpuDetails | undefined;
+        return g?.processes.some((p) => p.owner?.containerName !== undefined) ?? false;
+      },
+      30_000,
+      'a GPU process with its container name',
+    );
     const p = (m.details.gpu as GpuDetails).processes.find((x) => x.pid === pid)!;
     assert.equal(p.owner?.kind, 'container');
     assert.equal(p.owner?.runtime, 'docker');

@@ -22,24 +22,35 @@ const fx = (name: string): string => fs.readFileSync(path.join(FIX, name), 'utf8
 describe('proc-owner: cgroup paths → owner', () => {
   it('Docker: v1 cgroupfs (captured from the private dockerd) and v2 systemd driver', () => {
     assert.deepEqual(parseCgroupOwner(fx('docker-20.10-cgroupv1-cgroupfs-cgroup.txt')), {
-      kind: 'container', runtime: 'docker', containerId: 'fcf49672602f5b2dee7099dda58cc18a4b9b767f0ce19c9c69ec8f06c8e0a07d',
+      kind: 'container',
+      runtime: 'docker',
+      containerId: 'fcf49672602f5b2dee7099dda58cc18a4b9b767f0ce19c9c69ec8f06c8e0a07d',
     });
     assert.deepEqual(parseCgroupOwner(fx('docker-24-cgroupv2-systemd-cgroup.txt')), {
-      kind: 'container', runtime: 'docker', containerId: '3f1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809',
+      kind: 'container',
+      runtime: 'docker',
+      containerId: '3f1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809',
     });
   });
 
   it('Kubernetes: pod UID, QoS and container id with the systemd and cgroupfs drivers, v1 and v2', () => {
     assert.deepEqual(parseCgroupOwner(fx('kubernetes-1.28-containerd-cgroupv2-systemd-cgroup.txt')), {
-      kind: 'pod', qos: 'burstable', podUid: '0c4a7d2e-9b1f-4e3a-8c6d-2f5e7a9b1c3d', runtime: 'containerd',
+      kind: 'pod',
+      qos: 'burstable',
+      podUid: '0c4a7d2e-9b1f-4e3a-8c6d-2f5e7a9b1c3d',
+      runtime: 'containerd',
       containerId: '8e2f1a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7',
     });
     assert.deepEqual(parseCgroupOwner(fx('kubernetes-1.28-containerd-cgroupv2-cgroupfs-cgroup.txt')), {
-      kind: 'pod', qos: 'besteffort', podUid: '5d3c1b2a-7e6f-4a8b-9c0d-1e2f3a4b5c6d',
+      kind: 'pod',
+      qos: 'besteffort',
+      podUid: '5d3c1b2a-7e6f-4a8b-9c0d-1e2f3a4b5c6d',
       containerId: '4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b',
     });
     assert.deepEqual(parseCgroupOwner(fx('kubernetes-1.23-docker-cgroupv1-cgroupfs-cgroup.txt')), {
-      kind: 'pod', qos: 'guaranteed', podUid: '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a',
+      kind: 'pod',
+      qos: 'guaranteed',
+      podUid: '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a',
       containerId: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809',
     });
     const crio = parseCgroupOwner(fx('kubernetes-1.29-crio-cgroupv2-systemd-cgroup.txt'));
@@ -63,7 +74,10 @@ describe('proc-owner: cgroup paths → owner', () => {
   });
 
   it('labels owners for messages', () => {
-    assert.equal(ownerLabel({ kind: 'container', containerId: 'a'.repeat(64), containerName: 'trainer', image: 'pytorch:2.3' }), 'container trainer (pytorch:2.3)');
+    assert.equal(
+      ownerLabel({ kind: 'container', containerId: 'a'.repeat(64), containerName: 'trainer', image: 'pytorch:2.3' }),
+      'container trainer (pytorch:2.3)',
+    );
     assert.equal(ownerLabel({ kind: 'container', containerId: 'b'.repeat(64) }), `container ${'b'.repeat(12)}`);
     assert.equal(ownerLabel({ kind: 'pod', podUid: 'u', podNamespace: 'ml', podName: 'web-0' }), 'pod ml/web-0');
     assert.equal(ownerLabel({ kind: 'unit', unit: 'ollama.service' }), 'unit ollama.service');
@@ -79,7 +93,9 @@ describe('proc-owner: /proc parsers', () => {
     assert.deepEqual(parseNsPid(fx('docker-20.10-container-pid-status.txt')), [20640, 1]);
     assert.deepEqual(parseNsPid('Name:\tx\n'), []);
     assert.equal(
-      parseCmdline(['/usr/bin/python3', 'train.py', '--api-key=SECRET1', '--token', 'SECRET2', 'postgres://u:SECRET3@db/x', '--lr', '0.1', 'a\u001bb'].join('\0') + '\0'),
+      parseCmdline(
+        ['/usr/bin/python3', 'train.py', '--api-key=SECRET1', '--token', 'SECRET2', 'postgres://u:SECRET3@db/x', '--lr', '0.1', 'a\u001bb'].join('\0') + '\0',
+      ),
       '/usr/bin/python3 train.py --api-key=*** --token *** postgres://u:***@db/x --lr 0.1 a b',
     );
     assert.equal(parseCmdline(''), null);
@@ -87,7 +103,9 @@ describe('proc-owner: /proc parsers', () => {
   });
 
   it('kubelet /pods answers map pod UIDs to namespace/name', () => {
-    const m = parsePodList(JSON.stringify({ kind: 'PodList', items: [{ metadata: { uid: 'u1', namespace: 'ml', name: 'trainer-0' } }, { metadata: {} }, null] }));
+    const m = parsePodList(
+      JSON.stringify({ kind: 'PodList', items: [{ metadata: { uid: 'u1', namespace: 'ml', name: 'trainer-0' } }, { metadata: {} }, null] }),
+    );
     assert.deepEqual([...m], [['u1', { namespace: 'ml', name: 'trainer-0' }]]);
     assert.throws(() => parsePodList('{}'), /not a PodList/);
   });
@@ -95,7 +113,8 @@ describe('proc-owner: /proc parsers', () => {
 
 describe('proc-owner: cached reader on a fake /proc', () => {
   let root: string;
-  const stat = (pid: number, start: number): string => `${pid} (python3) S 1 ${pid} ${pid} 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 ${start} 1000 10 18446744073709551615`;
+  const stat = (pid: number, start: number): string =>
+    `${pid} (python3) S 1 ${pid} ${pid} 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 ${start} 1000 10 18446744073709551615`;
   const mk = (pid: number, start: number, opts: { argv?: string[]; nspid?: number[]; cgroup?: string; uid?: number } = {}): void => {
     const d = path.join(root, String(pid));
     fs.mkdirSync(d, { recursive: true });
@@ -117,8 +136,13 @@ describe('proc-owner: cached reader on a fake /proc', () => {
     const r = new ProcOwnerReader({ procRoot: root, passwdFile: '/etc/passwd' });
     const a = r.lookup(100);
     assert.deepEqual(a, {
-      pid: 100, name: 'python3 train.py', user: 'root', command: '/usr/bin/python3 -u train.py --epochs 3',
-      startTime: 1700000000_000 + 42_000, owner: { kind: 'unit', unit: 'train.service' }, alive: true,
+      pid: 100,
+      name: 'python3 train.py',
+      user: 'root',
+      command: '/usr/bin/python3 -u train.py --epochs 3',
+      startTime: 1700000000_000 + 42_000,
+      owner: { kind: 'unit', unit: 'train.service' },
+      alive: true,
     });
     r.endTick();
     fs.writeFileSync(path.join(root, '100', 'cgroup'), '0::/system.slice/other.service\n');
@@ -160,7 +184,11 @@ describe('proc-owner: cached reader on a fake /proc', () => {
   it('container names and images are joined from the Docker list; missing sources are said', () => {
     let list: { id: string; name: string; image: string }[] | null = null;
     let now = 0;
-    const names = new ContainerNames(() => list, null, () => now);
+    const names = new ContainerNames(
+      () => list,
+      null,
+      () => now,
+    );
     const raw = parseCgroupOwner(fx('docker-20.10-cgroupv1-cgroupfs-cgroup.txt'));
     assert.match(names.enrich(raw)!.note!, /Docker source is not running/);
     list = [{ id: raw.containerId!, name: 'trainer', image: 'rw-busybox:test' }];
@@ -170,6 +198,9 @@ describe('proc-owner: cached reader on a fake /proc', () => {
     assert.equal(e.containerName, 'trainer');
     assert.equal(e.image, 'rw-busybox:test');
     assert.equal(names.enrich(raw), e, 'cached while the list is unchanged');
-    assert.match(new ContainerNames(() => null).enrich(parseCgroupOwner(fx('kubernetes-1.28-containerd-cgroupv2-systemd-cgroup.txt')))!.note!, /kubelet lookup is off/);
+    assert.match(
+      new ContainerNames(() => null).enrich(parseCgroupOwner(fx('kubernetes-1.28-containerd-cgroupv2-systemd-cgroup.txt')))!.note!,
+      /kubelet lookup is off/,
+    );
   });
 });

@@ -18,12 +18,31 @@ describe('redis INFO parser', () => {
     const text = fixture('redis-7.0-info.txt');
     const info = parseRedisInfo(text);
     assert.equal(info.version, '7.0.15');
-    assert.deepEqual(info.sections, ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace']);
+    assert.deepEqual(info.sections, [
+      'server',
+      'clients',
+      'memory',
+      'persistence',
+      'stats',
+      'replication',
+      'cpu',
+      'modules',
+      'errorstats',
+      'cluster',
+      'keyspace',
+    ]);
     for (const [field, key] of [
-      ['connectedClients', 'connected_clients'], ['blockedClients', 'blocked_clients'], ['usedMemoryBytes', 'used_memory'],
-      ['usedMemoryRssBytes', 'used_memory_rss'], ['fragmentationRatio', 'mem_fragmentation_ratio'],
-      ['totalCommandsProcessed', 'total_commands_processed'], ['keyspaceHits', 'keyspace_hits'], ['keyspaceMisses', 'keyspace_misses'],
-      ['evictedKeys', 'evicted_keys'], ['expiredKeys', 'expired_keys'], ['uptimeSeconds', 'uptime_in_seconds'],
+      ['connectedClients', 'connected_clients'],
+      ['blockedClients', 'blocked_clients'],
+      ['usedMemoryBytes', 'used_memory'],
+      ['usedMemoryRssBytes', 'used_memory_rss'],
+      ['fragmentationRatio', 'mem_fragmentation_ratio'],
+      ['totalCommandsProcessed', 'total_commands_processed'],
+      ['keyspaceHits', 'keyspace_hits'],
+      ['keyspaceMisses', 'keyspace_misses'],
+      ['evictedKeys', 'evicted_keys'],
+      ['expiredKeys', 'expired_keys'],
+      ['uptimeSeconds', 'uptime_in_seconds'],
     ] as const) {
       assert.equal(info[field], Number(rawField(text, key)), field);
     }
@@ -48,7 +67,13 @@ describe('redis INFO parser', () => {
     assert.equal(info.masterLinkStatus, 'up');
     assert.equal(info.slaveReplOffset, 747);
     assert.equal(replicationOffsetLag(info), null, 'a replica cannot see its master offset');
-    assert.deepEqual(info.keyspace.map((d) => [d.db, d.keys]), [[0, 4], [3, 1]]);
+    assert.deepEqual(
+      info.keyspace.map((d) => [d.db, d.keys]),
+      [
+        [0, 4],
+        [3, 1],
+      ],
+    );
   });
 
   it('reads a Redis 6.2 INFO (no 7.0-only fields, maxmemory set, empty keyspace)', () => {
@@ -69,7 +94,9 @@ describe('redis INFO parser', () => {
   });
 
   it('copes with LF line ends, odd lines and non-numeric values', () => {
-    const info = parseRedisInfo('# Server\nredis_version:7.2.4\nnonsense line\n:novalue\nused_memory:abc\ndb12:keys=7,expires=2,avg_ttl=100\nslave0:ip=::1,port=6380,state=online,offset=90,lag=1\nrole:master\nmaster_repl_offset:100\n');
+    const info = parseRedisInfo(
+      '# Server\nredis_version:7.2.4\nnonsense line\n:novalue\nused_memory:abc\ndb12:keys=7,expires=2,avg_ttl=100\nslave0:ip=::1,port=6380,state=online,offset=90,lag=1\nrole:master\nmaster_repl_offset:100\n',
+    );
     assert.equal(info.version, '7.2.4');
     assert.equal(info.usedMemoryBytes, null, 'not a number → null, never 0');
     assert.deepEqual(info.keyspace, [{ db: 12, keys: 7, expires: 2, avgTtlMs: 100 }]);
@@ -88,7 +115,12 @@ describe('redis series from two INFO readings', () => {
     return t;
   };
   const tick = (text: string, atMs: number, knownDbs = new Set<number>()) => ({
-    instance: 'main', info: parseRedisInfo(text), atMs, pingSeconds: 0.0004, ownCommands: 2, knownDbs,
+    instance: 'main',
+    info: parseRedisInfo(text),
+    atMs,
+    pingSeconds: 0.0004,
+    ownCommands: 2,
+    knownDbs,
   });
 
   it('has null rates on the first reading and gauges from INFO', () => {
@@ -108,8 +140,14 @@ describe('redis series from two INFO readings', () => {
 
   it('computes hit ratio, ops/s (minus our own commands), evicted and expired per second over the interval', () => {
     const known = new Set<number>();
-    const a = buildRedisSeries(tick(withCounters({ keyspace_hits: 100, keyspace_misses: 50, total_commands_processed: 1000, evicted_keys: 5, expired_keys: 7 }), 10_000, known), null);
-    const b = buildRedisSeries(tick(withCounters({ keyspace_hits: 130, keyspace_misses: 60, total_commands_processed: 1402, evicted_keys: 9, expired_keys: 7 }), 12_000, known), a.counters);
+    const a = buildRedisSeries(
+      tick(withCounters({ keyspace_hits: 100, keyspace_misses: 50, total_commands_processed: 1000, evicted_keys: 5, expired_keys: 7 }), 10_000, known),
+      null,
+    );
+    const b = buildRedisSeries(
+      tick(withCounters({ keyspace_hits: 130, keyspace_misses: 60, total_commands_processed: 1402, evicted_keys: 9, expired_keys: 7 }), 12_000, known),
+      a.counters,
+    );
     assert.equal(b.series['redis.main.hit_ratio'], 30 / 40);
     assert.equal(b.series['redis.main.ops_per_second'], (402 - 2) / 2);
     assert.equal(b.series['redis.main.evicted_keys_per_second'], 2);
@@ -120,7 +158,10 @@ describe('redis series from two INFO readings', () => {
     const a = buildRedisSeries(tick(withCounters({ keyspace_hits: 100, keyspace_misses: 50 }), 0), null);
     const idle = buildRedisSeries(tick(withCounters({ keyspace_hits: 100, keyspace_misses: 50 }), 1000), a.counters);
     assert.equal(idle.series['redis.main.hit_ratio'], null);
-    const restarted = buildRedisSeries(tick(withCounters({ run_id: 'f'.repeat(40), keyspace_hits: 3, keyspace_misses: 1, total_commands_processed: 5 }), 2000), idle.counters);
+    const restarted = buildRedisSeries(
+      tick(withCounters({ run_id: 'f'.repeat(40), keyspace_hits: 3, keyspace_misses: 1, total_commands_processed: 5 }), 2000),
+      idle.counters,
+    );
     assert.equal(restarted.series['redis.main.hit_ratio'], null);
     assert.equal(restarted.series['redis.main.ops_per_second'], null);
   });

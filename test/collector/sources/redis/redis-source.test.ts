@@ -28,7 +28,10 @@ function countIn(rate: number | null | undefined, [a0, a1, b0, b1]: number[], lo
   const r = rate ?? NaN;
   const dtMin = (b0 - a1) / 1000;
   const dtMax = (b1 - a0) / 1000;
-  assert.ok(r * dtMax >= lo - 0.5 && r * dtMin <= hi + 0.5, `${what}: ${r.toFixed(2)}/s over ${dtMin.toFixed(3)}–${dtMax.toFixed(3)} s is ${(r * dtMin).toFixed(1)}–${(r * dtMax).toFixed(1)}, expected ${lo}–${hi}`);
+  assert.ok(
+    r * dtMax >= lo - 0.5 && r * dtMin <= hi + 0.5,
+    `${what}: ${r.toFixed(2)}/s over ${dtMin.toFixed(3)}–${dtMax.toFixed(3)} s is ${(r * dtMin).toFixed(1)}–${(r * dtMax).toFixed(1)}, expected ${lo}–${hi}`,
+  );
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -76,7 +79,7 @@ describe('redis source (real redis-server)', function () {
     const src = track(source(server.url()));
     const probe = await src.probe(never());
     assert.equal(probe.status, 'ready');
-    assert.match(probe.status === 'ready' ? probe.description ?? '' : '', /^Redis 7\.\d+\.\d+ at 127\.0\.0\.1:\d+ \(master\)$/);
+    assert.match(probe.status === 'ready' ? (probe.description ?? '') : '', /^Redis 7\.\d+\.\d+ at 127\.0\.0\.1:\d+ \(master\)$/);
     const { series, details } = await src.sample(never());
     const info = parseRedisInfo(await server.cli('INFO'));
     assert.equal(series['redis.main.up_state'], 1);
@@ -160,17 +163,28 @@ describe('redis source (real redis-server)', function () {
     let failure: unknown;
     for (let tick = 0; tick < 2 && !failure; tick++) {
       await sleep(INTERVAL_MS / 2);
-      await src.sample(never()).then(() => undefined, (e: unknown) => (failure = e));
+      await src.sample(never()).then(
+        () => undefined,
+        (e: unknown) => (failure = e),
+      );
     }
     assert.ok(failure instanceof SourceError, `expected SourceError, got ${String(failure)}`);
     assert.equal(failure.retry, true);
     assert.match(failure.message, /127\.0\.0\.1:\d+/);
     // A configured instance that cannot be reached is down (the probe throws), to be retried with backoff.
-    const down = await src.probe(never()).then(() => null, (e: unknown) => e);
+    const down = await src.probe(never()).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(down instanceof SourceError && down.retry, String(down));
     assert.match(down.message, /cannot reach Redis at 127\.0\.0\.1:\d+: connection refused \((re)?connecting, reconnect attempt \d+\)/);
     await server.start();
-    const back = await until('recovery', () => src.probe(never()).then((r) => (r.status === 'ready' ? true : undefined), () => undefined));
+    const back = await until('recovery', () =>
+      src.probe(never()).then(
+        (r) => (r.status === 'ready' ? true : undefined),
+        () => undefined,
+      ),
+    );
     assert.ok(back);
     const { series, details } = await src.sample(never());
     assert.equal(series['redis.main.up_state'], 1);
@@ -192,7 +206,12 @@ describe('redis source (real redis-server)', function () {
     assert.equal(serverAwake, false, 'sample waited for the sleeping server instead of honouring the abort');
     await sleeper;
     // After the server wakes, the same connection works again.
-    await until('ready after DEBUG SLEEP', async () => src.sample(never()).then((r: SampleResult) => r, () => undefined));
+    await until('ready after DEBUG SLEEP', async () =>
+      src.sample(never()).then(
+        (r: SampleResult) => r,
+        () => undefined,
+      ),
+    );
   });
 
   it('reports role and replication offset lag against a real replica', async () => {
@@ -205,7 +224,7 @@ describe('redis source (real redis-server)', function () {
       const onReplica = track(source(replica.url(), { name: 'replica' }));
       await master.probe(never());
       const rp = await onReplica.probe(never());
-      assert.match(rp.status === 'ready' ? rp.description ?? '' : '', /\(replica\)$/);
+      assert.match(rp.status === 'ready' ? (rp.description ?? '') : '', /\(replica\)$/);
       await server.cli('SET', 'r1', 'x');
       // Replicas acknowledge their offset once a second.
       await until('replica caught up', async () => {
@@ -250,7 +269,13 @@ describe('redis source (real redis-server)', function () {
   it('treats an absent auto-detected instance quietly and does not look again for a while', async () => {
     const port = await freePort();
     const lines: string[] = [];
-    const src = track(source(`redis://127.0.0.1:${port}`, { name: 'local', autoDetected: true, origin: 'auto-detected' }, createLogger('debug', (l) => lines.push(l))));
+    const src = track(
+      source(
+        `redis://127.0.0.1:${port}`,
+        { name: 'local', autoDetected: true, origin: 'auto-detected' },
+        createLogger('debug', (l) => lines.push(l)),
+      ),
+    );
     const first = await src.probe(never());
     assert.equal(first.status, 'unavailable');
     assert.equal(first.status === 'unavailable' && first.retry, true);
@@ -281,13 +306,25 @@ describe('redis source (real redis-server)', function () {
     it('reports a wrong password without the password, and does not retry', async () => {
       const wrong = 'Tr0ub4dor&3-wrong';
       const lines: string[] = [];
-      const src = track(source(secured.url({ password: wrong }), {}, createLogger('debug', (l) => lines.push(l))));
-      const probe = await src.probe(never()).then(() => null, (e: unknown) => e);
+      const src = track(
+        source(
+          secured.url({ password: wrong }),
+          {},
+          createLogger('debug', (l) => lines.push(l)),
+        ),
+      );
+      const probe = await src.probe(never()).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(probe instanceof SourceError, String(probe));
       assert.equal(probe.retry, false);
       assert.match(probe.message, /rejected the credentials \(WRONGPASS/);
       assert.match(probe.message, /fix redis\[0\]\.url/, 'names the config entry to fix');
-      const err = await src.sample(never()).then(() => null, (e: unknown) => e as SourceError);
+      const err = await src.sample(never()).then(
+        () => null,
+        (e: unknown) => e as SourceError,
+      );
       assert.ok(err instanceof SourceError);
       assert.equal(err.retry, false);
       for (const text of [probe.message, err.message, ...lines]) {
@@ -298,7 +335,10 @@ describe('redis source (real redis-server)', function () {
 
     it('reports a missing password as such', async () => {
       const src = track(source(secured.url()));
-      const probe = await src.probe(never()).then(() => null, (e: unknown) => e);
+      const probe = await src.probe(never()).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(probe instanceof SourceError && !probe.retry, String(probe));
       assert.match(probe.message, /requires a password \(NOAUTH/);
       // The auto-detected default with a password set is merely unavailable (nobody asked for it).
@@ -321,7 +361,12 @@ describe('redis source (real redis-server)', function () {
         assert.ok(id, 'our connection is listed');
         await own.cli('-a', NEW, '--no-auth-warning', 'CLIENT', 'KILL', 'ID', id);
         // ioredis reconnects without a password: NOAUTH, which is final.
-        const err = await until('auth failure', () => src.sample(never()).then(() => undefined, (e: unknown) => (e instanceof SourceError && !e.retry ? e : undefined)));
+        const err = await until('auth failure', () =>
+          src.sample(never()).then(
+            () => undefined,
+            (e: unknown) => (e instanceof SourceError && !e.retry ? e : undefined),
+          ),
+        );
         assert.match(err.message, /requires a password \(NOAUTH/);
         assert.ok(!err.message.includes(NEW));
         assert.equal(src.connectionStatus(), 'closed', 'no reconnect loop once credentials are wrong');
@@ -351,7 +396,22 @@ async function startRedisOn(port: number): Promise<{ dispose(): Promise<void> }>
   const path = await import('node:path');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rigwatch-redis-late-'));
   const pidfile = path.join(dir, 'redis.pid');
-  execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'yes', '--pidfile', pidfile]);
+  execFileSync('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    pidfile,
+  ]);
   await sleep(100);
   return {
     async dispose() {

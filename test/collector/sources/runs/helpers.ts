@@ -44,4 +44,3 @@ export function waitReady(child: ChildProcess, timeoutMs = 60_000): Promise<void
     });
   });
 }
-

@@ -35,7 +35,10 @@ describe('runs: a log directory with 10,000 files', function () {
       maxPerTick = Math.max(maxPerTick, mf.entriesSeen - prev);
       prev = mf.entriesSeen;
     }
-    assert.deepEqual(points.map((p) => [p.tag, p.value, p.step]), [['loss', 0.5, 9]]);
+    assert.deepEqual(
+      points.map((p) => [p.tag, p.value, p.step]),
+      [['loss', 0.5, 9]],
+    );
     assert.ok(maxPerTick <= SCAN_ENTRIES_PER_TICK, `at most ${SCAN_ENTRIES_PER_TICK} entries a tick (saw ${maxPerTick})`);
     assert.ok(ticks >= Math.floor(10_001 / SCAN_ENTRIES_PER_TICK), `spread over ticks (${ticks})`);
     assert.equal(mf.walks, 1);

@@ -6,7 +6,16 @@ import * as path from 'node:path';
 import { idStem, isTrainingCandidate, launcherOf, logDirsOf, runName } from '../../../../collector/sources/runs/command';
 import { parseRunsConfig } from '../../../../collector/sources/runs/config';
 import { formatOf } from '../../../../collector/sources/runs/metric-files';
-import { isLossTag, isThroughputTag, parseCsvRow, parseJsonLine, parseMlflowLine, parseTrainerState, sanitizeTag, splitCsvLine } from '../../../../collector/sources/runs/parse';
+import {
+  isLossTag,
+  isThroughputTag,
+  parseCsvRow,
+  parseJsonLine,
+  parseMlflowLine,
+  parseTrainerState,
+  sanitizeTag,
+  splitCsvLine,
+} from '../../../../collector/sources/runs/parse';
 import { containerOfCgroup, describeExit, parseStat } from '../../../../collector/sources/runs/proc';
 
 const FIX = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs');
@@ -15,10 +24,22 @@ describe('runs: parsers', () => {
   it('JSON lines from Python: NaN/Infinity tokens, nested objects, junk lines', () => {
     const lines = fs.readFileSync(path.join(FIX, 'python-json-nan.jsonl'), 'utf8').split('\n');
     const a = parseJsonLine(lines[0] as string);
-    assert.deepEqual(a?.map((p) => [p.tag, p.value, p.step, p.t]), [['loss', 0.5, 1, 1700000000000], ['tokens_per_sec', 1000, 1, 1700000000000]]);
+    assert.deepEqual(
+      a?.map((p) => [p.tag, p.value, p.step, p.t]),
+      [
+        ['loss', 0.5, 1, 1700000000000],
+        ['tokens_per_sec', 1000, 1, 1700000000000],
+      ],
+    );
     assert.ok(Number.isNaN(parseJsonLine(lines[1] as string)?.[0]?.value));
     const c = parseJsonLine(lines[2] as string);
-    assert.deepEqual(c?.map((p) => [p.tag, p.value]), [['loss', Infinity], ['grad/norm', 2.5]]);
+    assert.deepEqual(
+      c?.map((p) => [p.tag, p.value]),
+      [
+        ['loss', Infinity],
+        ['grad/norm', 2.5],
+      ],
+    );
     assert.equal(parseJsonLine(lines[3] as string), null);
   });
 
@@ -26,7 +47,14 @@ describe('runs: parsers', () => {
     const [head, ...rows] = fs.readFileSync(path.join(FIX, 'lightning-2.1-metrics.csv'), 'utf8').trim().split('\n');
     const header = splitCsvLine(head as string);
     const pts = rows.flatMap((r) => parseCsvRow(header, r));
-    assert.deepEqual(pts.slice(0, 3).map((p) => [p.tag, p.value, p.step]), [['epoch', 0, 49], ['train_loss_step', 0.6931, 49], ['lr-SGD', 0.1, 49]]);
+    assert.deepEqual(
+      pts.slice(0, 3).map((p) => [p.tag, p.value, p.step]),
+      [
+        ['epoch', 0, 49],
+        ['train_loss_step', 0.6931, 49],
+        ['lr-SGD', 0.1, 49],
+      ],
+    );
     assert.ok(pts.some((p) => p.tag === 'val_loss' && p.value === 0.4987 && p.step === 99));
     assert.ok(pts.some((p) => p.tag === 'train_loss_step' && Number.isNaN(p.value) && p.step === 149));
   });
@@ -70,7 +98,8 @@ describe('runs: parsers', () => {
   });
 
   it('/proc facts: stat with spaces in the name, zombie exit status, containers', () => {
-    const stat = '4242 (py thon) (x)) Z 1 4242 4242 0 -1 4194560 1 0 0 0 5 1 0 0 20 0 1 0 123456 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 256';
+    const stat =
+      '4242 (py thon) (x)) Z 1 4242 4242 0 -1 4194560 1 0 0 0 5 1 0 0 20 0 1 0 123456 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 256';
     const s = parseStat(stat);
     assert.deepEqual([s?.pid, s?.comm, s?.state, s?.ppid, s?.startTicks, s?.exitCode], [4242, 'py thon) (x)', 'Z', 1, 123456, 256]);
     assert.equal(describeExit(256).text, 'exit code 1');

@@ -60,8 +60,11 @@ describe('runs: default alert rules fire end to end', function () {
     throw new Error(`not reached: ${what}; events: ${events.map((e) => `${e.alert.ruleId} ${e.transition}`).join(', ')}`);
   }
 
-  it('run-loss-nonfinite (critical) when the loss turns NaN, then run-ended with the run\'s id', async () => {
-    child = spawn(PYTHON, [TRAIN_PY, '--logdir', path.join(dir, 'l'), '--steps', '8', '--sleep', '0.4', '--nan-at', '4'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  it("run-loss-nonfinite (critical) when the loss turns NaN, then run-ended with the run's id", async () => {
+    child = spawn(PYTHON, [TRAIN_PY, '--logdir', path.join(dir, 'l'), '--steps', '8', '--sleep', '0.4', '--nan-at', '4'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await waitReady(child);
     const col = await setup({ auto: false, watch: [{ command: 'train_torch\\.py', name: 'nan' }] });
     await tickUntil(col, () => firing('run-loss-nonfinite') !== undefined, 1000, 200, 'run-loss-nonfinite');
@@ -104,10 +107,16 @@ describe('runs: default alert rules fire end to end', function () {
       await col.tick();
     }
     assert.ok(!firing('run-throughput-drop'));
-    const m = await tickUntil(col, () => {
-      write(300);
-      return firing('run-throughput-drop') !== undefined;
-    }, 10_000, 40, 'run-throughput-drop');
+    const m = await tickUntil(
+      col,
+      () => {
+        write(300);
+        return firing('run-throughput-drop') !== undefined;
+      },
+      10_000,
+      40,
+      'run-throughput-drop',
+    );
     assert.equal(m.series['run.tput.throughput_per_second'], 300);
     const e = firing('run-throughput-drop') as AlertEvent;
     assert.equal(e.alert.series, 'run.tput.throughput_per_second');

@@ -42,7 +42,14 @@ describe('runs source in the tick loop (real Python training)', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const ctx = (config: unknown, latest: () => SampleMessage | undefined, env: NodeJS.ProcessEnv = {}) => ({ config, env, intervalMs: 1000, dataDir: dir, log, latest });
+  const ctx = (config: unknown, latest: () => SampleMessage | undefined, env: NodeJS.ProcessEnv = {}) => ({
+    config,
+    env,
+    intervalMs: 1000,
+    dataDir: dir,
+    log,
+    latest,
+  });
 
   /** Started for probing; the 60 s interval leaves the ticking to the test. */
   function start(c: Collector): Collector {
@@ -138,7 +145,10 @@ describe('runs source in the tick loop (real Python training)', function () {
     assert.deepEqual(run.gpus, [{ index: 1, memoryBytes: 3 * 1024 ** 3 }]);
     assert.equal(m.series[`run.${run.id}.gpu_memory_used_bytes`], 3 * 1024 ** 3);
     assert.equal(m.series[`run.${run.id}.stalled_seconds`], 0);
-    assert.ok(run.scalars.some((s) => s.tag === 'loss'), 'metrics found under the --logdir argument with no configuration');
+    assert.ok(
+      run.scalars.some((s) => s.tag === 'loss'),
+      'metrics found under the --logdir argument with no configuration',
+    );
     state.dispose();
   });
 });

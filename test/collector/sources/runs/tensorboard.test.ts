@@ -22,7 +22,12 @@ describe('runs: TensorBoard event files', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const files = (): MetricFiles => new MetricFiles([dir], null, createLogger('debug', (l) => logs.push(l)));
+  const files = (): MetricFiles =>
+    new MetricFiles(
+      [dir],
+      null,
+      createLogger('debug', (l) => logs.push(l)),
+    );
   const collect = async (mf: MetricFiles, now = Date.now()): Promise<MetricPoint[]> => {
     const out: MetricPoint[] = [];
     await mf.tick(now, (ps) => out.push(...ps));
@@ -38,12 +43,14 @@ describe('runs: TensorBoard event files', () => {
   });
 
   it('decodes simple_value and TF2 tensor scalars (float_val, double_val, tensor_content)', () => {
-    const ev = decodeEvent(event(7, 1700000000.5, [
-      simpleValue('train/loss', 0.25),
-      tensorValue('lr', 0.001, 'float_val'),
-      tensorValue('acc', 0.75, 'double_val'),
-      tensorValue('tok/s', 1234, 'tensor_content'),
-    ]));
+    const ev = decodeEvent(
+      event(7, 1700000000.5, [
+        simpleValue('train/loss', 0.25),
+        tensorValue('lr', 0.001, 'float_val'),
+        tensorValue('acc', 0.75, 'double_val'),
+        tensorValue('tok/s', 1234, 'tensor_content'),
+      ]),
+    );
     assert.equal(ev.step, 7);
     assert.equal(ev.wallTime, 1700000000.5);
     const byTag = new Map(ev.scalars.map((s) => [s.tag, s]));
@@ -62,40 +69,70 @@ describe('runs: TensorBoard event files', () => {
     fs.writeFileSync(file, Buffer.concat([head, second.subarray(0, 10)]));
     const mf = files();
     let pts = await collect(mf);
-    assert.deepEqual(pts.map((p) => [p.tag, p.value, p.step]), [['loss', 1.5, 1]]);
+    assert.deepEqual(
+      pts.map((p) => [p.tag, p.value, p.step]),
+      [['loss', 1.5, 1]],
+    );
     // Still cut off: nothing new, and no complaint.
     fs.appendFileSync(file, second.subarray(10, 20));
     assert.deepEqual(await collect(mf), []);
     fs.appendFileSync(file, second.subarray(20));
     pts = await collect(mf);
-    assert.deepEqual(pts.map((p) => [p.tag, p.value, p.step, p.t]), [['loss', 1.25, 2, 1700000002000]]);
+    assert.deepEqual(
+      pts.map((p) => [p.tag, p.value, p.step, p.t]),
+      [['loss', 1.25, 2, 1700000002000]],
+    );
     assert.deepEqual(await collect(mf), [], 'nothing read twice');
-    assert.deepEqual(mf.files().map((f) => f.problem), [null]);
+    assert.deepEqual(
+      mf.files().map((f) => f.problem),
+      [null],
+    );
     await mf.close();
   });
 
-  it('a TF2 tensor scalar counts by its tag\'s plugin, remembered from the first value', async () => {
+  it("a TF2 tensor scalar counts by its tag's plugin, remembered from the first value", async () => {
     const file = path.join(dir, 'events.out.tfevents.1.host');
-    fs.writeFileSync(file, Buffer.concat([
-      tfrecord(event(1, 1, [tensorValue('epoch_loss', 2, 'float_val', true)])),
-      tfrecord(event(2, 2, [tensorValue('epoch_loss', 1, 'float_val', false)])),
-    ]));
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        tfrecord(event(1, 1, [tensorValue('epoch_loss', 2, 'float_val', true)])),
+        tfrecord(event(2, 2, [tensorValue('epoch_loss', 1, 'float_val', false)])),
+      ]),
+    );
     const mf = files();
-    assert.deepEqual((await collect(mf)).map((p) => [p.tag, p.value]), [['epoch_loss', 2], ['epoch_loss', 1]]);
+    assert.deepEqual(
+      (await collect(mf)).map((p) => [p.tag, p.value]),
+      [
+        ['epoch_loss', 2],
+        ['epoch_loss', 1],
+      ],
+    );
     await mf.close();
   });
 
   it('skips a corrupt record, reads the ones after it, and reports it once', async () => {
     const file = path.join(dir, 'events.out.tfevents.2.host');
-    fs.writeFileSync(file, Buffer.concat([
-      tfrecord(event(1, 1, [simpleValue('loss', 3)])),
-      tfrecord(event(2, 2, [simpleValue('loss', 2)]), { corruptData: true }),
-      tfrecord(event(3, 3, [simpleValue('loss', 1)])),
-    ]));
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        tfrecord(event(1, 1, [simpleValue('loss', 3)])),
+        tfrecord(event(2, 2, [simpleValue('loss', 2)]), { corruptData: true }),
+        tfrecord(event(3, 3, [simpleValue('loss', 1)])),
+      ]),
+    );
     const mf = files();
-    assert.deepEqual((await collect(mf)).map((p) => p.step), [1, 3]);
-    fs.appendFileSync(file, Buffer.concat([tfrecord(event(4, 4, [simpleValue('loss', 0.5)]), { corruptData: true }), tfrecord(event(5, 5, [simpleValue('loss', 0.4)]))]));
-    assert.deepEqual((await collect(mf)).map((p) => p.step), [5]);
+    assert.deepEqual(
+      (await collect(mf)).map((p) => p.step),
+      [1, 3],
+    );
+    fs.appendFileSync(
+      file,
+      Buffer.concat([tfrecord(event(4, 4, [simpleValue('loss', 0.5)]), { corruptData: true }), tfrecord(event(5, 5, [simpleValue('loss', 0.4)]))]),
+    );
+    assert.deepEqual(
+      (await collect(mf)).map((p) => p.step),
+      [5],
+    );
     assert.equal(logs.filter((l) => /corrupt TensorBoard record/.test(l)).length, 1, logs.join('\n'));
     assert.match(mf.files()[0]?.problem ?? '', /2 corrupt record/);
     await mf.close();

@@ -53,7 +53,11 @@ describe('apple GPU through ioreg', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-ioreg-'));
     const fake = path.join(dir, 'ioreg');
     fs.writeFileSync(fake, `#!/bin/sh\ncat '${FIX}'\n`, { mode: 0o755 });
-    h = gpuHarness({ nvmlPath: '/nonexistent/libnvidia-ml.so.1', nvidiaSmiPath: '/nonexistent/nvidia-smi' }, {}, { RIGWATCH_IOREG: fake, RIGWATCH_SYSFS_ROOT: dir });
+    h = gpuHarness(
+      { nvmlPath: '/nonexistent/libnvidia-ml.so.1', nvidiaSmiPath: '/nonexistent/nvidia-smi' },
+      {},
+      { RIGWATCH_IOREG: fake, RIGWATCH_SYSFS_ROOT: dir },
+    );
     assert.deepEqual(await h.source.probe(NEVER), { status: 'ready', description: 'Apple M4 Max via ioreg' });
     const r = await h.source.sample(NEVER);
     assert.equal(r.series['gpu.0.utilization_ratio'], 0.16);

@@ -32,7 +32,15 @@ function open(root: string, io?: DrmIo, discoveryIntervalMs = 5000, processInter
   const logs: string[] = [];
   const log: Logger = createLogger('debug', (l) => logs.push(l));
   const clock = { t: 1000 };
-  const backend = DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log, io, now: () => clock.t, discoveryIntervalMs, processIntervalMs });
+  const backend = DrmBackend.open({
+    sysRoot: path.join(root, 'sys'),
+    procRoot: path.join(root, 'proc'),
+    log,
+    io,
+    now: () => clock.t,
+    discoveryIntervalMs,
+    processIntervalMs,
+  });
   assert.ok(backend, `no DRM GPU found under ${root}`);
   return { backend, root, logs, clock };
 }
@@ -44,7 +52,10 @@ function bump(file: string, key: string, add: number): void {
   const text = fs.readFileSync(file, 'utf8');
   const re = new RegExp(`^(${key}:\\s*)(\\d+)`, 'm');
   assert.match(text, re, `${key} in ${file}`);
-  fs.writeFileSync(file, text.replace(re, (_all, pre: string, n: string) => `${pre}${Number(n) + add}`));
+  fs.writeFileSync(
+    file,
+    text.replace(re, (_all, pre: string, n: string) => `${pre}${Number(n) + add}`),
+  );
 }
 
 describe('drm backend on captured trees', () => {
@@ -63,7 +74,10 @@ describe('drm backend on captured trees', () => {
     assert.equal(backend.describe(), '2 × AMD Instinct MI300X OAM via amdgpu sysfs');
     const r = backend.read();
     assert.equal(r.backend, 'drm');
-    assert.deepEqual(r.devices.map((d) => d.pciBusId), ['00000000:11:00.0', '00000000:2F:00.0']);
+    assert.deepEqual(
+      r.devices.map((d) => d.pciBusId),
+      ['00000000:11:00.0', '00000000:2F:00.0'],
+    );
     const d = r.devices[0];
     assert.equal(d.vendor, 'amd');
     assert.equal(d.driver, 'amdgpu');
@@ -112,7 +126,11 @@ describe('drm backend on captured trees', () => {
     assert.equal(p0.pciBusId, '00000000:11:00.0');
     assert.equal(p0.usedMemoryBytes, 125829120 * KIB, 'client 12 counted once although fds 5, 6 and pid 4243 all hold it');
     assert.equal(p0.smUtilRatio, null, 'no utilisation before a second look');
-    assert.equal(first.processes.find((p) => p.pid === 4243), undefined, 'the inherited fd is the same client');
+    assert.equal(
+      first.processes.find((p) => p.pid === 4243),
+      undefined,
+      'the inherited fd is the same client',
+    );
     assert.equal(first.processes.find((p) => p.pid === 5151)?.pciBusId, '00000000:2F:00.0');
     assert.equal(first.processes.length, 2);
     // 0.75 s of compute in 1 s.
@@ -154,7 +172,10 @@ describe('drm backend on captured trees', () => {
     const { backend, logs } = open(tree('amdgpu-5.4-rx580'));
     const d = backend.read().devices[0];
     assert.equal(m(d, 'temperature_celsius'), 37);
-    assert.ok(d.notes.some((n) => /no temperature labels: temp1/.test(n)), d.notes.join('; '));
+    assert.ok(
+      d.notes.some((n) => /no temperature labels: temp1/.test(n)),
+      d.notes.join('; '),
+    );
     assert.equal(d.extra?.temperature_junction_celsius, null);
     assert.equal(m(d, 'memory_utilization_ratio'), null);
     assert.match(d.unavailable?.memory_utilization_ratio ?? '', /mem_busy_percent is missing/);
@@ -263,7 +284,11 @@ describe('drm backend on captured trees', () => {
     assert.equal(m(d, 'power_watts'), 141);
     assert.equal(m(d, 'sm_clock_hertz'), 140e6);
     assert.equal(m(d, 'memory_used_bytes'), 291782656);
-    assert.equal(r.processes.find((p) => p.pid === 5151), undefined, 'another user’s process: not visible');
+    assert.equal(
+      r.processes.find((p) => p.pid === 5151),
+      undefined,
+      'another user’s process: not visible',
+    );
     assert.equal(backend.scannerStats?.unreadablePids, 1);
   });
 
@@ -281,7 +306,10 @@ describe('drm backend on captured trees', () => {
     assert.equal(backend.read().processes.find((p) => p.pid === 2411)?.smUtilRatio, 0.25, '0.5 s over 2 s');
     const src = path.join(root, 'proc/2411');
     fs.cpSync(src, path.join(root, 'proc/2999'), { recursive: true, verbatimSymlinks: true });
-    fs.writeFileSync(path.join(root, 'proc/2999/fdinfo/8'), fs.readFileSync(path.join(src, 'fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t8'));
+    fs.writeFileSync(
+      path.join(root, 'proc/2999/fdinfo/8'),
+      fs.readFileSync(path.join(src, 'fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t8'),
+    );
     clock.t += 2000;
     assert.equal(backend.read().processes.length, 2, 'not walked yet');
     clock.t += 2000;
@@ -292,7 +320,15 @@ describe('drm backend on captured trees', () => {
     const root = tree('amdgpu-6.8-rx7900xtx');
     const logs: string[] = [];
     const clock = { t: 0 };
-    const b = DrmBackend.open({ sysRoot: path.join(root, 'sys'), procRoot: path.join(root, 'proc'), log: createLogger('error', (l) => logs.push(l)), now: () => clock.t, discoveryIntervalMs: 5000, fullWalkIntervalMs: 30_000, processIntervalMs: 0 });
+    const b = DrmBackend.open({
+      sysRoot: path.join(root, 'sys'),
+      procRoot: path.join(root, 'proc'),
+      log: createLogger('error', (l) => logs.push(l)),
+      now: () => clock.t,
+      discoveryIntervalMs: 5000,
+      fullWalkIntervalMs: 30_000,
+      processIntervalMs: 0,
+    });
     assert.ok(b);
     assert.equal(b.read().processes.length, 2);
     // A process that existed at the first walk without a GPU fd opens one 90 s later.
@@ -305,7 +341,10 @@ describe('drm backend on captured trees', () => {
     clock.t = 90_000; // past the full walk (30 s after the last) — and 3100 is no longer young
     b.read();
     fs.symlinkSync('/dev/dri/renderD128', path.join(root, 'proc/3100/fd/4'));
-    fs.writeFileSync(path.join(root, 'proc/3100/fdinfo/4'), fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t9'));
+    fs.writeFileSync(
+      path.join(root, 'proc/3100/fdinfo/4'),
+      fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t9'),
+    );
     clock.t = 95_000;
     assert.equal(b.read().processes.length, 2, 'an old process is not walked at a discovery');
     clock.t = 120_000;

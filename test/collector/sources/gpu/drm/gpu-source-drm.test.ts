@@ -28,10 +28,13 @@ describe('gpu source with DRM GPUs', function () {
     assert.equal(r.series['gpu.1.fan_ratio'], null);
     const det = r.details as GpuDetails;
     assert.equal(det.backend, 'drm');
-    assert.deepEqual(det.devices.map((d) => [d.index, d.vendor, d.driver, d.name]), [
-      [0, 'amd', 'amdgpu', 'AMD Instinct MI300X OAM'],
-      [1, 'amd', 'amdgpu', 'AMD Instinct MI300X OAM'],
-    ]);
+    assert.deepEqual(
+      det.devices.map((d) => [d.index, d.vendor, d.driver, d.name]),
+      [
+        [0, 'amd', 'amdgpu', 'AMD Instinct MI300X OAM'],
+        [1, 'amd', 'amdgpu', 'AMD Instinct MI300X OAM'],
+      ],
+    );
     assert.match(det.devices[0].unavailable?.fan_ratio ?? '', /no fan sensor/);
     const p = det.processes.find((x) => x.pid === 4242);
     assert.deepEqual(p && { name: p.name, gpuIndex: p.gpuIndex, type: p.type }, { name: 'python3 train.py', gpuIndex: 0, type: 'unknown' });
@@ -43,19 +46,26 @@ describe('gpu source with DRM GPUs', function () {
 
   it('NVIDIA and AMD on one box: both, ordered by PCI bus id, NVIDIA through NVML', async () => {
     const lib = buildFakeNvml();
-    h = gpuHarness({ nvmlPath: lib }, { count: 2, 'gpu.0.busid': '00000000:40:00.0', 'gpu.1.busid': '00000000:05:00.0', 'gpu.*.util': 10 }, env('amdgpu-6.8-mi300x'));
+    h = gpuHarness(
+      { nvmlPath: lib },
+      { count: 2, 'gpu.0.busid': '00000000:40:00.0', 'gpu.1.busid': '00000000:05:00.0', 'gpu.*.util': 10 },
+      env('amdgpu-6.8-mi300x'),
+    );
     const pr = await h.source.probe(NEVER);
     assert.equal(pr.status, 'ready');
     assert.match((pr as { description: string }).description, /via NVML; 2 × AMD Instinct MI300X OAM via amdgpu sysfs$/);
     const r = await h.source.sample(NEVER);
     const det = r.details as GpuDetails;
     assert.equal(det.backend, 'nvml');
-    assert.deepEqual(det.devices.map((d) => [d.pciBusId, d.vendor]), [
-      ['00000000:05:00.0', 'nvidia'],
-      ['00000000:11:00.0', 'amd'],
-      ['00000000:2F:00.0', 'amd'],
-      ['00000000:40:00.0', 'nvidia'],
-    ]);
+    assert.deepEqual(
+      det.devices.map((d) => [d.pciBusId, d.vendor]),
+      [
+        ['00000000:05:00.0', 'nvidia'],
+        ['00000000:11:00.0', 'amd'],
+        ['00000000:2F:00.0', 'amd'],
+        ['00000000:40:00.0', 'nvidia'],
+      ],
+    );
     assert.equal(r.series['gpu.0.utilization_ratio'], 0.1);
     assert.equal(r.series['gpu.1.utilization_ratio'], 0.87);
     assert.equal(r.series['gpu.3.utilization_ratio'], 0.1);

@@ -52,7 +52,10 @@ describe('drm parsers', () => {
   });
 
   it('gpu_metrics v1.5 and v1.6 read their own offsets; v2.x (APU) and short tables are refused', () => {
-    for (const [content, size, clocks, pcie] of [[5, 360, 312, 112], [6, 384, 336, 136]]) {
+    for (const [content, size, clocks, pcie] of [
+      [5, 360, 312, 112],
+      [6, 384, 336, 136],
+    ]) {
       const b = Buffer.alloc(size, 0xff);
       b.writeUInt16LE(size, 0);
       b.writeUInt8(1, 2);
