@@ -5,7 +5,6 @@
 // and a remote without node fails with the install hint.
 
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SshRemote } from '../../remote/ssh';
@@ -14,7 +13,7 @@ import type { HistoryReplyMessage, ServerMessage } from '../../protocol/messages
 import type { ConnectionStateChange } from '../../extension/connection/connection';
 import { SshConnection } from '../../extension/connection/ssh-connection';
 import { buildFakeNvidiaSmi, buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
-import { COLLECTOR_JS, ROOT } from '../helpers/collector-process';
+import { COLLECTOR_JS } from '../helpers/collector-process';
 import { startSshd, type TestSshd } from '../helpers/sshd';
 
 function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
@@ -173,7 +172,7 @@ describe('extension SSH connection (real sshd)', function () {
     await waitFor('the remote collector to exit', () => !pidAlive(pid), 10_000);
   });
 
-  it('GPUs on the remote: the bare bundle uses the nvidia-smi fallback; koffi next to it enables NVML (docs/remote.md)', async () => {
+  it('GPUs on the remote: the deploy carries koffi, so a fresh box reads NVML (docs/remote.md)', async () => {
     const state = makeFakeStateDir();
     fs.chmodSync(state.dir, 0o755);
     writeFakeState(state.stateFile, { count: 2, 'gpu.*.util': 30, 'gpu.*.mem_total': 85899345920, 'gpu.*.mem_used': 1073741824 });
@@ -187,15 +186,6 @@ describe('extension SSH connection (real sshd)', function () {
       return d;
     };
     try {
-      assert.match(await gpuDescription(), /^2 × .+ via nvidia-smi \(NVML unavailable: koffi could not be loaded: /);
-      // What the docs say to do (npm install koffi in ~/.cache/rigwatch), done offline: koffi and this
-      // platform's prebuilt package, copied from our node_modules.
-      const nm = path.join(sshd.home, '.cache', 'rigwatch', 'node_modules');
-      fs.mkdirSync(path.join(nm, '@koromix'), { recursive: true });
-      fs.cpSync(path.join(ROOT, 'node_modules', 'koffi'), path.join(nm, 'koffi'), { recursive: true });
-      const platformPkg = `koffi-${process.platform}-${process.arch}`;
-      fs.cpSync(path.join(ROOT, 'node_modules', '@koromix', platformPkg), path.join(nm, '@koromix', platformPkg), { recursive: true });
-      execFileSync('chown', ['-R', `${sshd.user}:${sshd.user}`, nm]);
       assert.match(await gpuDescription(), /^2 × .+ via NVML$/);
     } finally {
       sshd.setUserEnvironment([]);

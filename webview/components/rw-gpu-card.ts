@@ -123,8 +123,10 @@ export class RwGpuCard extends StoreElement {
                 <dd>${fmtPercent(v('memory_utilization_ratio'))}</dd>
                 <dt>P-state</dt>
                 <dd>${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}</dd>
-                <dt>PCIe rx/tx</dt>
-                <dd>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s · ${fmtBytes(v('pcie_tx_bytes_per_second'))}/s</dd>
+                <dt>PCIe rx</dt>
+                <dd>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s</dd>
+                <dt>PCIe tx</dt>
+                <dd>${fmtBytes(v('pcie_tx_bytes_per_second'))}/s</dd>
                 <dt>Enc/Dec</dt>
                 <dd>${fmtPercent(v('encoder_utilization_ratio'))} · ${fmtPercent(v('decoder_utilization_ratio'))}</dd>
                 <dt>ECC errors</dt>
