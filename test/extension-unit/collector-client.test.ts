@@ -85,8 +85,13 @@ describe('extension collector client (real collector)', function () {
       for (const p of s.points) assert.ok(p[0] > lastBefore, `backfilled ${s.name} point ${p[0]} is after the last sample ${lastBefore}`);
     assert.equal(backfill.from, lastBefore);
     // The reason (retry delay) may change while reconnecting; the states themselves go live → reconnecting → live.
+    // A slow restart (a loaded machine) can outlast three socket attempts: the client core then polls HTTP
+    // until the socket opens again, which is a stage of reconnecting, not another outcome.
     assert.deepEqual(
-      states.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]),
+      states
+        .map((s) => s.state)
+        .filter((s) => s !== 'polling')
+        .filter((s, i, a) => s !== a[i - 1]),
       ['live', 'reconnecting', 'live'],
     );
   });
