@@ -4,7 +4,7 @@
 // and its unit (`93 %`, `71.3 GiB`, `63 °C`); binary prefixes for bytes (KiB/MiB/GiB); about three
 // significant digits; trailing zeros trimmed. Pure: imports nothing from Node, DOM or vscode.
 
-import { seriesUnit, type SeriesUnit } from './series';
+import { SERIES_UNITS, seriesUnit, type SeriesUnit } from './series';
 
 /** How a missing value is spelled everywhere. */
 export const NO_DATA = 'n/a';
@@ -20,22 +20,8 @@ export const BYTES_PER_GIB = 1024 ** 3;
 
 const BYTE_PREFIXES = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 const DECIMAL_PREFIXES = ['', 'k', 'M', 'G', 'T'] as const;
-const UNIT_NAMES: ReadonlySet<string> = new Set<string>([
-  'bytes',
-  'seconds',
-  'ratio',
-  'celsius',
-  'watts',
-  'hertz',
-  'per_second',
-  'bytes_per_second',
-  'count',
-  'info',
-  'state',
-  'total',
-  'multiple',
-  'joules',
-]);
+// Series units plus `multiple` (baseline rules compare a value with its median).
+const UNIT_NAMES: ReadonlySet<string> = new Set<string>([...SERIES_UNITS, 'multiple']);
 
 /** True when `v` is a real, finite number. */
 export function hasValue(v: MaybeNumber): v is number {

@@ -4,6 +4,7 @@
 
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { listPids } from '../proc-list';
 
 const TCP_LISTEN = '0A';
 
@@ -33,7 +34,7 @@ export async function pidsHoldingInodes(inodes: Set<string>, procRoot = '/proc')
   if (inodes.size === 0) return [];
   const wanted = new Set([...inodes].map((i) => `socket:[${i}]`));
   const pids: number[] = [];
-  for (const pid of await numericDirs(procRoot)) {
+  for (const pid of await listPids(procRoot)) {
     let fds: string[];
     try {
       fds = await fs.readdir(join(procRoot, String(pid), 'fd'));
@@ -59,7 +60,7 @@ export async function pidsHoldingInodes(inodes: Set<string>, procRoot = '/proc')
 /** `pids` plus all their descendants, ascending. */
 export async function withDescendants(pids: number[], procRoot = '/proc'): Promise<number[]> {
   const children = new Map<number, number[]>();
-  for (const pid of await numericDirs(procRoot)) {
+  for (const pid of await listPids(procRoot)) {
     const ppid = await parentOf(pid, procRoot);
     if (ppid === null) continue;
     let list = children.get(ppid);
@@ -113,19 +114,4 @@ export async function pidAlive(pid: number, procRoot = '/proc'): Promise<boolean
   } catch {
     return false;
   }
-}
-
-async function numericDirs(procRoot: string): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(procRoot);
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  for (const n of names) {
-    const c = n.charCodeAt(0);
-    if (c >= 48 && c <= 57) out.push(Number(n));
-  }
-  return out;
 }

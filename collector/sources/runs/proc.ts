@@ -4,6 +4,9 @@
 
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { listPids } from '../proc-list';
+
+export { listPids };
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every mainstream Linux). */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -105,22 +108,6 @@ export async function readBootTimeMs(procRoot: string): Promise<number | null> {
   } catch {
     return null;
   }
-}
-
-/** Numeric entries of the proc root. */
-export async function listPids(procRoot: string): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(procRoot);
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  for (const n of names) {
-    const c = n.charCodeAt(0);
-    if (c >= 48 && c <= 57) out.push(Number(n));
-  }
-  return out;
 }
 
 /**
