@@ -138,8 +138,11 @@ export function parseInspect(json: unknown): InspectedContainer {
   const config = optObj(c.Config) ?? {};
   const health = optObj(state.Health);
   const log = health && Array.isArray(health.Log) ? health.Log.filter(isObj) : [];
-  // The engine appends to Log and keeps the last five; the last one is the newest.
-  const last = log.length > 0 ? log[log.length - 1] : undefined;
+  // The engine appends to Log and keeps the last five; the last one is the newest. A probe killed by the
+  // container or the engine stopping leaves an entry with no output: the newest entry that says something
+  // is the one that explains the health state.
+  const said = log.filter((e) => typeof e.Output === 'string' && e.Output.trim() !== '');
+  const last = said.length > 0 ? said[said.length - 1] : log.length > 0 ? log[log.length - 1] : undefined;
   const status = parseHealth(health?.Status);
   return {
     id: c.Id,

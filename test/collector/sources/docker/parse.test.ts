@@ -62,6 +62,15 @@ describe('docker parsers (docker.io 20.10 fixtures)', () => {
     assert.equal(c.restartCount, 0);
   });
 
+  it('keeps the newest check that said something when a probe was killed by a stop (empty output)', () => {
+    const raw = load('docker-20.10-inspect-hc.json') as { State: { Health: { Log: object[] } } };
+    raw.State.Health.Log.push({ Start: '2026-11-22T06:20:57.0Z', End: '2026-11-22T06:20:57.2Z', ExitCode: 137, Output: '' });
+    const c = parseInspect(raw);
+    assert.equal(c.lastHealthOutput, 'failing-output');
+    assert.equal(c.lastHealthExitCode, 1);
+    assert.equal(c.lastHealthAt, Date.parse('2026-11-22T06:20:56.074Z'));
+  });
+
   it('reads a healthy container and one without a health check', () => {
     const ok = parseInspect(load('docker-20.10-inspect-ok.json'));
     assert.equal(ok.health, 'healthy');
