@@ -1,8 +1,11 @@
 // "Show GPU Details": the collector's full device report (`nvidia-smi -q` style) in a read-only virtual
-// document, `rigwatch-gpu:/<connection>/GPU <i>.txt?<connection id>#<index>`.
+// document, `rigwatch-gpu:/<connection>/GPU <i>.txt?<connection id>#<index>`. Without nvidia-smi on the
+// collector's machine (or when it fails) the report is built from the collector's NVML readings.
 
 import * as vscode from 'vscode';
+import type { Connection } from './connection/connection';
 import type { ConnectionManager } from './connection-manager';
+import { noGpuDataText, nvmlReportText, smiReportText } from './gpu-report';
 
 /** URI scheme of GPU report documents. */
 export const GPU_SCHEME = 'rigwatch-gpu';
@@ -24,14 +27,15 @@ export class GpuDetailsProvider implements vscode.TextDocumentContentProvider {
     const conn = this.manager.get(uri.query);
     const index = Number(uri.fragment);
     if (!conn) return `The collector "${uri.query}" is not connected any more.`;
+    let smiError: string;
     try {
       const reply = await conn.request({ type: 'action', source: 'gpu', action: 'report', args: { index: String(index) } });
-      if (reply.type !== 'result') return `Unexpected reply "${reply.type}" from ${conn.name}.`;
-      if (!reply.ok) return `The collector could not produce the report for GPU ${index}: ${reply.error ?? 'unknown error'}`;
-      return reportText(reply.data);
+      if (reply.type === 'result' && reply.ok) return smiReportText(reportText(reply.data));
+      smiError = reply.type === 'result' ? (reply.error ?? 'unknown error') : `unexpected reply "${reply.type}"`;
     } catch (e) {
-      return `Cannot fetch the report for GPU ${index} from ${conn.name}: ${(e as Error).message}`;
+      smiError = (e as Error).message;
     }
+    return fromReadings(conn, index, smiError);
   }
 
   /** Re-fetches an open report. */
@@ -42,6 +46,15 @@ export class GpuDetailsProvider implements vscode.TextDocumentContentProvider {
   dispose(): void {
     this.emitter.dispose();
   }
+}
+
+/** The report from the connection's latest sample (NVML readings), when nvidia-smi's is unavailable. */
+function fromReadings(conn: Connection, index: number, smiError: string): string {
+  const latest = conn.model.latest;
+  const details = latest?.details.gpu;
+  const text =
+    latest && details?.kind === 'gpu' ? nvmlReportText({ series: latest.series, details, t: latest.t, connectionName: conn.name, smiError }, index) : null;
+  return text ?? noGpuDataText(index, conn.name, smiError);
 }
 
 /** The report as text, whether the collector answered with text or a `{report}`/`{text}` object. */
