@@ -12,6 +12,7 @@ import type { Connection, ConnectionStateChange } from './connection/connection'
 import { localCollectorConfig } from './connection/local-config';
 import { defaultDataDir, discoverCollector, LocalCollectorProcess, type CollectorEndpoint } from './connection/local-collector';
 import { readSettings, SECTION, type CollectorSetting, type RigwatchSettings } from './settings';
+import { collectorsLocation, describeLocation, type InspectedValue } from './settings-target';
 import type { ServerMessage } from '../protocol';
 import type { ConnectionSnapshot } from './views/snapshot';
 
@@ -252,7 +253,7 @@ export class ConnectionManager implements vscode.Disposable {
     }
   }
 
-  /** Adds a configured collector: stores the token in SecretStorage and the entry in user settings. */
+  /** Adds a configured collector: stores the token in SecretStorage and the entry in user settings (see settings-target.ts). */
   async addCollector(name: string, url: string, token: string | undefined): Promise<Connection> {
     const parsed = parseCollectorUrl(url);
     const tok = token ?? parsed.token;
@@ -262,7 +263,10 @@ export class ConnectionManager implements vscode.Disposable {
     const list = (cfg.get<CollectorSetting[]>('collectors', []) ?? []).filter((c) => c.name !== name);
     list.push({ name, url: parsed.base.origin });
     this.closedByUser.delete(`collector:${name}`);
+    // Window-scoped: the user settings, unless a remote window keeps its list in the remote's settings.
     await cfg.update('collectors', list, vscode.ConfigurationTarget.Global);
+    const where = collectorsLocation(vscode.env.remoteName, cfg.inspect('collectors') as InspectedValue | undefined);
+    this.log.info(`saved collector "${name}" (${parsed.base.origin}) in ${describeLocation(where, vscode.env.remoteName)}`);
     this.settings = readSettings();
     await this.syncConfigured(true, name);
     return this.get(`collector:${name}`)!;
