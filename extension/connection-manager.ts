@@ -44,7 +44,7 @@ export class ConnectionManager implements vscode.Disposable {
   private readonly eventEmitter = new vscode.EventEmitter<ConnectionEvent>();
   private local: LocalCollectorProcess | undefined;
   private localEndpoint: CollectorEndpoint | undefined;
-  private localStarting: Promise<void> | undefined;
+  private localStartPending: Promise<void> | undefined;
   private restarts: number[] = [];
   private settings: RigwatchSettings;
   private disposed = false;
@@ -93,6 +93,16 @@ export class ConnectionManager implements vscode.Disposable {
   /** The local collector endpoint in use, if any. */
   get localCollector(): CollectorEndpoint | undefined {
     return this.localEndpoint;
+  }
+
+  /** True when the user stopped the local collector (Stop Local Collector) and has not started it again. */
+  get localStoppedByUser(): boolean {
+    return this.closedByUser.has(LOCAL_ID) && !this.conns.has(LOCAL_ID);
+  }
+
+  /** True while the local collector is being started and has no connection yet. */
+  get localStarting(): boolean {
+    return this.localStartPending !== undefined && !this.conns.has(LOCAL_ID);
   }
 
   /** Current settings. */
@@ -148,8 +158,8 @@ export class ConnectionManager implements vscode.Disposable {
   /** Starts (or reuses) the local collector and connects to it. */
   startLocal(): Promise<void> {
     this.closedByUser.delete(LOCAL_ID);
-    this.localStarting ??= this.doStartLocal().finally(() => (this.localStarting = undefined));
-    return this.localStarting;
+    this.localStartPending ??= this.doStartLocal().finally(() => (this.localStartPending = undefined));
+    return this.localStartPending;
   }
 
   private async doStartLocal(): Promise<void> {
@@ -242,7 +252,7 @@ export class ConnectionManager implements vscode.Disposable {
   /** Disconnects the local connection and stops the child if this window started it. */
   async stopLocal(): Promise<void> {
     this.closedByUser.add(LOCAL_ID);
-    await this.localStarting?.catch(() => {});
+    await this.localStartPending?.catch(() => {});
     this.remove(LOCAL_ID);
     const proc = this.local;
     this.local = undefined;

@@ -12,7 +12,8 @@ import type { ClientMessage, HistorySeries, ServerMessage } from '../protocol/me
 /** What a bridge reports to the dashboard. */
 export interface BridgeHandlers {
   message(m: ServerMessage): void;
-  connection(state: ConnectionState, reason: string | undefined, name: string | undefined): void;
+  /** `canStartLocal`: the local collector was stopped by the user and `startLocal()` can start it. */
+  connection(state: ConnectionState, reason: string | undefined, name: string | undefined, canStartLocal?: boolean): void;
 }
 
 /** The dashboard's link to a collector. */
@@ -22,6 +23,8 @@ export interface Bridge {
   start(h: BridgeHandlers): void;
   /** Sends a request; false when it could not be sent (not connected). */
   send(m: ClientMessage): boolean;
+  /** Asks the host to start the local collector (VS Code only). */
+  startLocal?(): void;
   /** UI state persisted across reloads (time range, view toggles). */
   loadUiState(): unknown;
   saveUiState(s: unknown): void;
@@ -80,15 +83,24 @@ export class VsCodeBridge implements Bridge {
         warn(`ignored a message from the extension: ${(e as Error).message}`);
       }
     } else if (env.kind === 'connection') {
-      const c = env as { state?: unknown; reason?: unknown; name?: unknown };
+      const c = env as { state?: unknown; reason?: unknown; name?: unknown; canStartLocal?: unknown };
       if (typeof c.state !== 'string') return warn('ignored a connection envelope without a state');
-      h.connection(c.state as ConnectionState, typeof c.reason === 'string' ? c.reason : undefined, typeof c.name === 'string' ? c.name : undefined);
+      h.connection(
+        c.state as ConnectionState,
+        typeof c.reason === 'string' ? c.reason : undefined,
+        typeof c.name === 'string' ? c.name : undefined,
+        c.canStartLocal === true,
+      );
     }
   }
 
   send(m: ClientMessage): boolean {
     this.api.postMessage({ kind: 'client', message: m });
     return true;
+  }
+
+  startLocal(): void {
+    this.api.postMessage({ kind: 'startLocal' });
   }
 
   loadUiState(): unknown {

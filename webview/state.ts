@@ -77,7 +77,8 @@ export type DataListener = (reset: boolean) => void;
 
 /** Dashboard state and the collector conversation. */
 export class DashboardStore {
-  connection: { state: ConnectionState; reason?: string; name?: string } = { state: 'connecting' };
+  /** `canStartLocal`: the user stopped the local collector shown here; startLocal() starts it again. */
+  connection: { state: ConnectionState; reason?: string; name?: string; canStartLocal?: boolean } = { state: 'connecting' };
   host: HostInfo | undefined;
   intervalMs = 1000;
   sources = new Map<string, SourceStatus>();
@@ -116,8 +117,8 @@ export class DashboardStore {
   start(): void {
     this.bridge.start({
       message: (m) => this.receive(m),
-      connection: (state, reason, name) => {
-        this.connection = { state, reason, name: name ?? this.connection.name };
+      connection: (state, reason, name, canStartLocal) => {
+        this.connection = { state, reason, name: name ?? this.connection.name, ...(canStartLocal ? { canStartLocal } : {}) };
         this.changed();
       },
     });
@@ -128,6 +129,15 @@ export class DashboardStore {
     this.bridge.dispose();
     this.changeListeners.clear();
     this.dataListeners.clear();
+  }
+
+  /** Asks the host to start the stopped local collector (the dashboard's Start button). */
+  startLocal(): boolean {
+    if (!this.connection.canStartLocal || !this.bridge.startLocal) return false;
+    this.bridge.startLocal();
+    this.connection = { ...this.connection, state: 'connecting', reason: 'starting the local collector', canStartLocal: false };
+    this.changed();
+    return true;
   }
 
   /** Where the bridge runs. */

@@ -3,12 +3,14 @@
 // to the webview and validated ClientMessages back (protocol/bridge.ts envelopes).
 
 import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { isWebviewToHost, type HostToWebview } from '../../protocol/bridge';
 import { parseClientMessage } from '../../protocol/guards';
 import { dashboardHtml } from '../../webview/html';
 import type { Connection } from '../connection/connection';
-import type { ConnectionManager } from '../connection-manager';
+import { LOCAL_ID, type ConnectionManager } from '../connection-manager';
+import { panelTarget, type PanelTarget } from './panel-target';
 
 /** Webview type id (also in package.json activationEvents). */
 export const MONITOR_VIEW_TYPE = 'rigwatch.monitor';
@@ -24,6 +26,8 @@ export class MonitorPanel implements vscode.Disposable {
   private panelSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
+  /** What the webview was last told about (a connection object or the local stopped state). */
+  private shown: Connection | 'local-stopped' | undefined;
   /** The HTML last given to the webview. */
   html = '';
   /** Messages posted to the webview (count, for tests). */
@@ -48,8 +52,11 @@ export class MonitorPanel implements vscode.Disposable {
         if (e.state) this.post({ kind: 'connection', state: e.state.state, reason: e.state.reason, name: e.connection.name });
       }),
       manager.onDidChangeConnections(() => {
-        // The shown connection went away (or the panel waited for one): switch and replay.
-        if (this.panel && this.ready && (!this.connectionId || !manager.get(this.connectionId))) this.replay();
+        // The shown connection went away, came back (Start after Stop) or the panel waited for one: replay.
+        if (!this.panel || !this.ready) return;
+        const t = this.target();
+        const next = t.kind === 'connection' ? this.manager.get(t.id) : t.kind === 'local-stopped' ? 'local-stopped' : undefined;
+        if (next !== this.shown) this.replay();
       }),
     );
   }
@@ -79,8 +86,18 @@ export class MonitorPanel implements vscode.Disposable {
     };
   }
 
+  private target(): PanelTarget {
+    return panelTarget(this.connectionId, {
+      ids: this.manager.list().map((c) => c.id),
+      primaryId: this.manager.primary()?.id,
+      localId: LOCAL_ID,
+      localStopped: this.manager.localStoppedByUser || this.manager.localStarting,
+    });
+  }
+
   private current(): Connection | undefined {
-    return (this.connectionId && this.manager.get(this.connectionId)) || this.manager.primary();
+    const t = this.target();
+    return t.kind === 'connection' ? this.manager.get(t.id) : undefined;
   }
 
   private adopt(panel: vscode.WebviewPanel, connectionId: string | undefined): void {
@@ -124,6 +141,13 @@ export class MonitorPanel implements vscode.Disposable {
       this.replay();
       return;
     }
+    if (raw.kind === 'startLocal') {
+      // The dashboard's Start button (shown after Stop Local Collector): the command reports its own errors.
+      void vscode.commands
+        .executeCommand('rigwatch.startLocalCollector')
+        .then(undefined, (e: Error) => this.log.warn(`monitor panel: starting the local collector failed: ${e.message}`));
+      return;
+    }
     let msg;
     try {
       msg = parseClientMessage(raw.message);
@@ -141,12 +165,24 @@ export class MonitorPanel implements vscode.Disposable {
 
   /** Sends the current connection state and a hello built from everything known so far. */
   private replay(): void {
-    const conn = this.current();
     if (!this.panel) return;
+    const t = this.target();
+    if (t.kind === 'local-stopped') {
+      this.shown = 'local-stopped';
+      this.connectionId = LOCAL_ID;
+      const name = `${os.hostname()} (local)`;
+      if (this.manager.localStarting) this.post({ kind: 'connection', state: 'connecting', reason: 'starting the local collector', name });
+      else this.post({ kind: 'connection', state: 'disconnected', reason: 'Local collector stopped', name, canStartLocal: true });
+      return;
+    }
+    const conn = this.current();
+    this.shown = conn;
     if (!conn) {
       this.post({ kind: 'connection', state: 'disconnected', reason: 'no collector connected', name: 'Rigwatch' });
       return;
     }
+    // The panel stays on what it shows (Stop Local Collector must not switch it to another connection).
+    this.connectionId = conn.id;
     this.panel.title = `System Monitor — ${conn.name}`;
     this.post({ kind: 'connection', state: conn.state, reason: conn.reason, name: conn.name });
     const hello = conn.model.currentHello();

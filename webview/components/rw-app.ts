@@ -1,6 +1,7 @@
 // <rw-app>: the dashboard page. Lays out the sections for whatever sources exist; each section
 // renders nothing until its source has data.
 
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { html as staticHtml, unsafeStatic } from 'lit/static-html.js';
@@ -58,6 +59,13 @@ export class RwApp extends StoreElement {
       .nogpu {
         margin-top: 14px;
       }
+      .stopped {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px 12px;
+        margin-top: 14px;
+      }
       /* Numbers from a connection that is gone are dimmed until fresh ones arrive. */
       main.stale {
         opacity: 0.55;
@@ -105,20 +113,30 @@ export class RwApp extends StoreElement {
     const hasGpuDetails = s.detailsOf('gpu').some(([, d]) => d.devices.length > 0);
     const fresh = s.connection.state === 'live' || s.connection.state === 'polling';
     return html`<rw-header .store=${s}></rw-header>
+      ${
+        s.connection.canStartLocal
+          ? html`<div class="stopped" role="status" data-section="local-stopped">
+              <span>Local collector stopped</span>
+              <vscode-button data-control="start-local" @click=${() => s.startLocal()}>Start</vscode-button>
+            </div>`
+          : nothing
+      }
       <main class=${fresh ? '' : 'stale'} aria-busy=${fresh ? 'false' : 'true'}>
         <rw-alert-callouts .store=${s}></rw-alert-callouts>
         ${
-          !s.host
-            ? html`<div class="waiting muted" role="status">Waiting for the collector…</div>`
-            : html`
-                ${
-                  !hasGpuDetails && gpuSources.length > 0
-                    ? html`<div class="nogpu muted" data-section="nogpu">No GPU: ${gpuSources.map((g) => g.reason ?? g.state).join('; ')}</div>`
-                    : nothing
-                }
-                ${dashboardSections(this.adapters).map((x) => this.section(x))}
-                <rw-sources .store=${s}></rw-sources>
-              `
+          s.connection.canStartLocal && !s.host
+            ? nothing
+            : !s.host
+              ? html`<div class="waiting muted" role="status">Waiting for the collector…</div>`
+              : html`
+                  ${
+                    !hasGpuDetails && gpuSources.length > 0
+                      ? html`<div class="nogpu muted" data-section="nogpu">No GPU: ${gpuSources.map((g) => g.reason ?? g.state).join('; ')}</div>`
+                      : nothing
+                  }
+                  ${dashboardSections(this.adapters).map((x) => this.section(x))}
+                  <rw-sources .store=${s}></rw-sources>
+                `
         }
       </main>`;
   }
