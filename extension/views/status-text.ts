@@ -72,9 +72,10 @@ export function allGpusText(gpus: GpuReading[]): string {
     const f = fullest && fullest.memUsed !== null && fullest.memTotal ? fullest.memUsed / fullest.memTotal : -1;
     if (r > f) fullest = g;
   }
-  const vram =
-    fullest && fullest.memUsed !== null && fullest.memTotal ? ` · VRAM max ${formatPercent(fullest.memUsed / fullest.memTotal)} (GPU${fullest.index})` : '';
-  return `GPU ${gpus.map((g) => utilGlyph(g.util)).join('')}${vram}`;
+  // Fits VS Code's status item limit (40 % of the window) at 420 px: the glyphs and the fullest VRAM share;
+  // which GPU that is, and every number, are in the tooltip's table.
+  const vram = fullest && fullest.memUsed !== null && fullest.memTotal ? ` VRAM ${formatPercent(fullest.memUsed / fullest.memTotal)}` : '';
+  return `${gpus.map((g) => utilGlyph(g.util)).join('')}${vram}`;
 }
 
 /** What is wrong, in a few words, for a firing alert: `GPU3 91 °C`, or its message cut short. */

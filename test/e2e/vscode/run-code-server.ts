@@ -206,6 +206,58 @@ async function handleUi(page: Page, req: UiRequest): Promise<UiResponse> {
         await new Promise((r) => setTimeout(r, 300));
       }
     }
+    case 'viewport':
+      await page.setViewportSize({ width: req.width, height: req.height });
+      return { ok: true };
+    case 'screenshot':
+      fs.mkdirSync(path.dirname(req.file), { recursive: true });
+      await page.screenshot({ path: req.file });
+      return { ok: true };
+    case 'measure': {
+      const root = req.inWebview ? page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame') : page;
+      let loc = root.locator(req.selector);
+      if (req.hasText) loc = loc.filter({ hasText: req.hasText });
+      const boxes = await loc.evaluateAll((els) =>
+        els.map((e) => {
+          const el = e as HTMLElement;
+          const r = el.getBoundingClientRect();
+          const cs = getComputedStyle(el);
+          // The nearest ancestor that clips (overflow not visible): where the element's text would be cut.
+          let clipRight = document.documentElement.clientWidth;
+          for (let p = el.parentElement; p; p = p.parentElement) {
+            if (getComputedStyle(p).overflowX !== 'visible') clipRight = Math.min(clipRight, p.getBoundingClientRect().right);
+          }
+          return JSON.stringify({
+            text: el.innerText ?? el.textContent ?? '',
+            scrollWidth: el.scrollWidth,
+            clientWidth: el.clientWidth,
+            left: r.left,
+            right: r.right,
+            viewportWidth: document.documentElement.clientWidth,
+            clipRight,
+            visible: r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.display !== 'none',
+          });
+        }),
+      );
+      return { ok: true, texts: boxes };
+    }
+    case 'hover': {
+      const target = page.locator(req.selector, { hasText: req.hasText }).first();
+      await target.waitFor({ state: 'visible', timeout: 10_000 });
+      await target.hover();
+      const hover = page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ hasText: /\S/ }).first();
+      await hover.waitFor({ state: 'visible', timeout: req.timeoutMs ?? 10_000 });
+      return { ok: true, texts: [await hover.innerText()] };
+    }
+    case 'unhover':
+      await page.mouse.move(1, 1);
+      await page.keyboard.press('Escape');
+      return { ok: true };
+    case 'webviewClick': {
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await frame.locator(req.selector).first().click({ timeout: 10_000 });
+      return { ok: true };
+    }
     case 'treeRows': {
       const tab = page.locator(`.activitybar .action-item a[aria-label^="${req.container}"]`).first();
       await tab.waitFor({ state: 'visible', timeout: 10_000 });
@@ -329,6 +381,10 @@ export async function runInCodeServer(opts: RunOptions = {}): Promise<RunResult>
       [UI_DIR_ENV]: dirs.ui,
       RIGWATCH_TEST_RESULTS: resultsFile,
       RIGWATCH_TEST_SUITES: (opts.suites ?? []).join(','),
+      // Where code-server keeps User/ and Machine/ settings (the suite checks which file a command wrote).
+      RIGWATCH_TEST_USER_DATA: dirs['user-data'],
+      // Screenshots of the workbench go here (ignored by git).
+      RIGWATCH_TEST_ARTIFACTS: path.join(REPO_ROOT, 'test-artifacts', 'vscode'),
       XDG_STATE_HOME: dirs['xdg-state'],
       ...opts.env,
     };

@@ -9,7 +9,33 @@ export type UiRequest =
   | { op: 'palette'; command: string }
   | { op: 'webviewText'; waitFor?: string; timeoutMs?: number }
   | { op: 'treeRows'; container: string; waitFor?: string; timeoutMs?: number }
-  | { op: 'query'; selector: string };
+  | { op: 'query'; selector: string }
+  /** Resizes the page (the workbench window). */
+  | { op: 'viewport'; width: number; height: number }
+  /** Writes a PNG of the whole workbench page to `file`. */
+  | { op: 'screenshot'; file: string }
+  /** Boxes of the elements matching `selector` (with `hasText`), in the workbench or the dashboard webview: texts are JSON of ElementBox. */
+  | { op: 'measure'; selector: string; hasText?: string; inWebview?: boolean }
+  /** Hovers the first element matching `selector` with `hasText` and waits for a hover widget; texts = [its text]. */
+  | { op: 'hover'; selector: string; hasText: string; timeoutMs?: number }
+  /** Moves the mouse to a corner (closes hovers). */
+  | { op: 'unhover' }
+  /** Clicks an element inside the dashboard webview (CSS, through shadow roots). */
+  | { op: 'webviewClick'; selector: string };
+
+/** An element's text and box as measured in the page (the `measure` op). */
+export interface ElementBox {
+  text: string;
+  scrollWidth: number;
+  clientWidth: number;
+  left: number;
+  right: number;
+  /** Width of the page's viewport (of the frame, for webview elements). */
+  viewportWidth: number;
+  /** Right edge of the nearest clipping ancestor (or the viewport). */
+  clipRight: number;
+  visible: boolean;
+}
 
 /** The runner's answer. */
 export interface UiResponse {
