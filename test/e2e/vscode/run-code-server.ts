@@ -243,7 +243,7 @@ async function handleUi(page: Page, req: UiRequest): Promise<UiResponse> {
     }
     case 'hover': {
       const target = page.locator(req.selector, { hasText: req.hasText }).first();
-      await target.waitFor({ state: 'visible', timeout: 10_000 });
+      await target.waitFor({ state: 'visible', timeout: req.timeoutMs ?? 10_000 });
       await target.hover();
       const hover = page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ hasText: /\S/ }).first();
       await hover.waitFor({ state: 'visible', timeout: req.timeoutMs ?? 10_000 });
