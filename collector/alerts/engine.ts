@@ -1,30 +1,29 @@
-// The alert engine: evaluates every rule on each tick, runs the per-instance lifecycle
-// (inactive → pending → firing ⇄ escalated/de-escalated → resolved) with `for`, hysteresis and
-// keep-firing-for, handles ack and mute, keeps a bounded history and persists all of it.
+// The alert engine: finds the series each rule watches, feeds every tick's values through the
+// per-instance lifecycle (state-machine.ts), handles ack and mute, keeps a bounded history and
+// composes persistence (persistence.ts) and what clients and /metrics see (exposition.ts).
 
-import { mkdir, readFile, rename } from 'node:fs/promises';
-import { writePrivateFile } from '../private-file';
-import { dirname } from 'node:path';
-import {
-  formatCompared,
-  formatValue,
-  type AlertEvent,
-  type AlertInstance,
-  type AlertSeverity,
-  type SeriesMap,
-  type SeriesValue,
-  type SourceStatus,
-} from '../../protocol';
+import type { AlertEvent, AlertInstance, SeriesMap, SeriesValue, SourceStatus } from '../../protocol';
 import type { AlertEngine } from '../contracts';
 import type { Logger } from '../log';
 import { RollingMedian, type BaselineState } from './baseline';
-import { formatDuration, renderMessage } from './format';
+import { alertExpositionLines, alertView } from './exposition';
+import { ALERT_STATE_VERSION, persistInstance, readAlertState, restoredFields, writeAlertState, type PersistedState } from './persistence';
 import { parseAlertsConfig, type AlertRule } from './rules';
-import { compileSelector, expandCaptures, type CompiledSelector } from './selector';
-import { escapeLabelValue as esc } from '../../protocol/prometheus';
+import { compileSelector, expandCaptures } from './selector';
+import {
+  beyond,
+  growingOver,
+  newInstance,
+  resolveInstance,
+  shiftTimers,
+  stepInstance,
+  type Instance,
+  type RuleEntry,
+  type StepHooks,
+  type Transition,
+} from './state-machine';
 
-/** Version of the persisted state file layout. */
-export const ALERT_STATE_VERSION = 1;
+export { ALERT_STATE_VERSION } from './persistence';
 /** After a restart gap longer than this, pending `for` timers start again (we did not watch meanwhile). */
 export const RESTART_GAP_MS = 60_000;
 /**
@@ -41,9 +40,6 @@ export const BASELINE_SAVE_INTERVAL_MS = 5 * 60_000;
 /** Extra history entries tolerated before trimming back to historySize. */
 const HISTORY_SLACK = 64;
 
-/** What transition an event records. */
-type Transition = AlertEvent['transition'];
-
 /** Options of createAlertEngine. */
 export interface AlertEngineOptions {
   /** `config.alerts` as read from the config file (validated here). */
@@ -53,12 +49,6 @@ export interface AlertEngineOptions {
   log: Logger;
   /** Config file path, for error messages. */
   configFile?: string;
-}
-
-interface RuleEntry {
-  rule: AlertRule;
-  index: number;
-  sel: CompiledSelector;
 }
 
 /** One (rule, series) pair evaluated on every tick. */
@@ -82,50 +72,6 @@ interface WatchItem {
   seenScan: number;
   /** `increase` rules: the previous raw value (undefined before the first). */
   prev?: number;
-}
-
-interface Instance {
-  id: string;
-  entry: RuleEntry;
-  series: string;
-  captures: string[];
-  state: 'inactive' | 'pending' | 'firing';
-  severity: AlertSeverity;
-  value: SeriesValue;
-  /** The worst value since the instance became active (shown as "was …" once resolved). */
-  peak?: number;
-  /** Companion value added back for display when the rule compares relative to a series. */
-  offsetBase?: number;
-  /** The last reason given while active (source-down), kept for the resolved message. */
-  reason?: string;
-  warnSince?: number;
-  critSince?: number;
-  activeSince?: number;
-  firingSince?: number;
-  clearingSince?: number;
-  nullSince?: number;
-  acknowledged: boolean;
-  mutedUntil?: number;
-  /** Effective mute state last reported to clients (to emit `unmuted` when a mute expires). */
-  mutedReported: boolean;
-  /** When the shown value last changed (wall-clock ms). */
-  changedAt?: number;
-  lastTick: number;
-  /** Set when removed from the instance map, so watch items drop their link. */
-  deleted?: boolean;
-}
-
-/** An instance as written to the state file: the rule by id, without run-time links. */
-type PersistedInstance = Omit<Instance, 'entry' | 'captures' | 'lastTick' | 'deleted' | 'offsetBase' | 'reason'> & { ruleId: string };
-
-interface PersistedState {
-  version: number;
-  savedAt: number;
-  seq: number;
-  instances: PersistedInstance[];
-  ruleMutes: Record<string, number>;
-  history: AlertEvent[];
-  baselines: Record<string, BaselineState>;
 }
 
 /** Creates the engine: validates `config.alerts` (throws ConfigError) and loads persisted state. */
@@ -173,6 +119,13 @@ export class RuleAlertEngine implements AlertEngine {
     return v === undefined ? (this.virtualValues.get(name) ?? null) : v;
   };
   private now = 0;
+  /** Where the state machine's transitions go during the current step (the caller's event list). */
+  private sink: AlertEvent[] = [];
+  private readonly hooks: StepHooks = {
+    emit: (inst, transition, t, notify) => this.emit(inst, transition, t, this.sink, notify),
+    isMuted: (inst, t) => this.isMuted(inst, t),
+    clearedPending: (inst) => this.log.debug(`alert ${inst.id} was pending and no longer holds`),
+  };
 
   constructor(
     rules: AlertRule[],
@@ -315,7 +268,7 @@ export class RuleAlertEngine implements AlertEngine {
       }
       let inst = this.instances.get(target);
       if (!inst) {
-        const created = this.newInstance(entry, seriesName, captures);
+        const created = newInstance(entry, seriesName, captures);
         this.instances.set(created.id, created);
         for (const w of this.watch) if (w.id === created.id) w.inst = created;
         for (const w of this.virtualWatch) if (w.id === created.id) w.inst = created;
@@ -331,16 +284,7 @@ export class RuleAlertEngine implements AlertEngine {
   }
 
   prometheusLines(): string[] {
-    const lines = ['# HELP rigwatch_alerts Rigwatch alert instances that are pending or firing (one series per instance).', '# TYPE rigwatch_alerts gauge'];
-    const act = this.active();
-    for (const a of act) {
-      lines.push(`rigwatch_alerts{alertname="${esc(a.ruleId)}",alertstate="${a.state}",severity="${a.severity}",series="${esc(a.series)}"} 1`);
-    }
-    lines.push('# HELP rigwatch_alerts_for_state Epoch seconds at which each active alert instance became active.', '# TYPE rigwatch_alerts_for_state gauge');
-    for (const a of act) {
-      lines.push(`rigwatch_alerts_for_state{alertname="${esc(a.ruleId)}",severity="${a.severity}",series="${esc(a.series)}"} ${a.activeSince / 1000}`);
-    }
-    return lines;
+    return alertExpositionLines(this.active());
   }
 
   /** Writes state + history atomically when anything changed since the last write. Rejects on I/O failure. */
@@ -352,15 +296,11 @@ export class RuleAlertEngine implements AlertEngine {
       this.dirty = false;
       this.baselineDirty = false;
       this.lastWriteAt = this.now;
-      const text = JSON.stringify(this.serialise());
       try {
-        await mkdir(dirname(this.file), { recursive: true });
-        const tmp = `${this.file}.tmp`;
-        await writePrivateFile(tmp, text);
-        await rename(tmp, this.file);
+        await writeAlertState(this.file, this.serialise());
       } catch (e) {
         this.dirty = true;
-        throw new Error(`cannot save alert state to ${this.file}: ${(e as Error).message}`);
+        throw e;
       }
     };
     const p = this.writing.then(run, run);
@@ -370,22 +310,8 @@ export class RuleAlertEngine implements AlertEngine {
 
   /** Loads persisted state; a missing file is a fresh start, an unreadable one is logged and ignored. */
   async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`cannot read alert state ${this.file}: ${(e as Error).message}; starting fresh`);
-      return;
-    }
-    let st: PersistedState;
-    try {
-      st = JSON.parse(text) as PersistedState;
-      if (st.version !== ALERT_STATE_VERSION || !Array.isArray(st.instances) || !Array.isArray(st.history))
-        throw new Error(`unsupported layout (version ${String(st.version)})`);
-    } catch (e) {
-      this.log.warn(`alert state ${this.file} is unreadable (${(e as Error).message}); starting fresh`);
-      return;
-    }
+    const st = await readAlertState(this.file, this.log);
+    if (st === null) return;
     this.seq = typeof st.seq === 'number' ? st.seq : 0;
     this.history = st.history.slice(-this.historySize);
     for (const [id, until] of Object.entries(st.ruleMutes ?? {})) if (this.byId.has(id) && typeof until === 'number') this.ruleMutes.set(id, until);
@@ -397,7 +323,7 @@ export class RuleAlertEngine implements AlertEngine {
         dropped++;
         continue;
       }
-      const inst: Instance = { ...this.newInstance(entry, p.series, captures), ...pickInstance(p), entry, captures, lastTick: 0 };
+      const inst: Instance = { ...newInstance(entry, p.series, captures), ...restoredFields(p), entry, captures, lastTick: 0 };
       this.instances.set(inst.id, inst);
     }
     if (dropped) this.log.info(`dropped ${dropped} persisted alert(s) whose rule was removed or changed`);
@@ -513,7 +439,7 @@ export class RuleAlertEngine implements AlertEngine {
       v = base === null ? null : v - base;
     }
     const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue) && !(w.requireMissing !== null && lookup(w.requireMissing) !== null);
-    const growing = w.trail === null || (v !== null && this.growing(w.trail, rule, t, v));
+    const growing = w.trail === null || (v !== null && growingOver(w.trail, rule, t, v));
     let inst = w.inst;
     if (inst !== undefined && inst.deleted) inst = w.inst = undefined;
     if (inst === undefined) {
@@ -522,7 +448,7 @@ export class RuleAlertEngine implements AlertEngine {
       if (!(rule.warning !== null && beyond(rule, v, rule.warning)) && !(rule.critical !== null && beyond(rule, v, rule.critical))) return;
       inst = this.instances.get(w.id);
       if (inst === undefined) {
-        inst = this.newInstance(w.entry, w.name, w.captures);
+        inst = newInstance(w.entry, w.name, w.captures);
         this.instances.set(w.id, inst);
       }
       w.inst = inst;
@@ -532,104 +458,14 @@ export class RuleAlertEngine implements AlertEngine {
     this.step(inst, v, allowed, t, events, growing, rule.increase ? raw : v);
   }
 
-  /**
-   * For `growingOver` rules: records the sample while it is beyond the rule's lowest level and says
-   * whether the value is above where it was about one window ago (held-but-flat never counts).
-   */
-  private growing(trail: number[], rule: AlertRule, t: number, v: number): boolean {
-    const lowest = rule.warning ?? (rule.critical as number);
-    if (!beyond(rule, v, lowest)) {
-      trail.length = 0;
-      return false;
-    }
-    trail.push(t, v);
-    const window = rule.growingOverMs;
-    // Keep one sample at or before the window's start as the reference.
-    let drop = 0;
-    while (drop + 2 < trail.length && (trail[drop + 2] as number) <= t - window) drop += 2;
-    if (drop) trail.splice(0, drop);
-    const t0 = trail[0] as number;
-    const v0 = trail[1] as number;
-    return t - t0 >= window && (rule.comparison === 'above' ? v > v0 : v < v0);
-  }
-
   private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[], growing = true, shown: SeriesValue = v): void {
-    const r = inst.entry.rule;
-    if (v === null) {
-      // Unknown is not "fine": a firing alert holds until the data has been missing for staleAfter.
-      inst.warnSince = inst.critSince = undefined;
-      if (inst.state === 'pending') this.resolve(inst, t, events);
-      else if (inst.state === 'firing') {
-        inst.nullSince ??= t;
-        if (t - inst.nullSince >= r.staleAfterMs) this.resolve(inst, t, events);
-      }
-      return;
-    }
-    inst.nullSince = undefined;
-    if (shown !== inst.value) inst.changedAt = t;
-    inst.value = shown;
-    // A growth condition gates entering (and escalating); holding a firing alert needs only the levels.
-    const enter = allowed && (growing || inst.state === 'firing');
-    const bw = enter && r.warning !== null && beyond(r, v, r.warning);
-    const bc = enter && r.critical !== null && beyond(r, v, r.critical);
-    if (inst.state !== 'inactive' || bw || bc) inst.peak = inst.peak === undefined || beyond(r, v, inst.peak) ? v : inst.peak;
-    inst.warnSince = bw ? (inst.warnSince ?? t) : undefined;
-    inst.critSince = bc ? (inst.critSince ?? t) : undefined;
-    const critMet = bc && t - (inst.critSince as number) >= r.criticalForMs;
-    const warnMet = bw && t - (inst.warnSince as number) >= r.warningForMs;
-
-    if (inst.state === 'firing') {
-      let sev: AlertSeverity | null = null;
-      if (critMet || (inst.severity === 'critical' && allowed && r.criticalClear !== null && beyond(r, v, r.criticalClear))) sev = 'critical';
-      else if (warnMet || (allowed && r.warningClear !== null && beyond(r, v, r.warningClear))) sev = 'warning';
-      if (sev) {
-        inst.clearingSince = undefined;
-        if (sev !== inst.severity) {
-          const up = sev === 'critical';
-          inst.severity = sev;
-          // An acknowledgement covers the severity that was seen; a worse one needs a new look.
-          if (up) inst.acknowledged = false;
-          this.emit(inst, up ? 'escalated' : 'deescalated', t, events, up && !this.isMuted(inst, t));
-        }
-        return;
-      }
-      if (r.keepFiringForMs > 0 && !(r.resolveOnAck && inst.acknowledged)) {
-        inst.clearingSince ??= t;
-        if (t - inst.clearingSince < r.keepFiringForMs) return;
-      }
-      this.resolve(inst, t, events);
-      return;
-    }
-
-    const target: AlertSeverity | null = critMet ? 'critical' : warnMet ? 'warning' : null;
-    if (target) {
-      inst.state = 'firing';
-      inst.severity = target;
-      inst.activeSince ??= t;
-      inst.firingSince = t;
-      inst.clearingSince = undefined;
-      this.emit(inst, 'firing', t, events, !this.isMuted(inst, t));
-    } else if (bw || bc) {
-      inst.severity = bc ? 'critical' : 'warning';
-      if (inst.state === 'inactive') {
-        inst.state = 'pending';
-        inst.activeSince = t;
-        this.emit(inst, 'pending', t, events, false);
-      }
-    } else if (inst.state === 'pending') {
-      this.resolve(inst, t, events);
-    }
+    this.sink = events;
+    stepInstance(inst, v, allowed, t, this.hooks, growing, shown);
   }
 
   private resolve(inst: Instance, t: number, events: AlertEvent[]): void {
-    const wasFiring = inst.state === 'firing';
-    this.emit(inst, 'resolved', t, events, false);
-    inst.state = 'inactive';
-    inst.warnSince = inst.critSince = inst.clearingSince = inst.nullSince = undefined;
-    inst.activeSince = inst.firingSince = inst.peak = undefined;
-    inst.acknowledged = false;
-    inst.mutedReported = false;
-    if (!wasFiring) this.log.debug(`alert ${inst.id} was pending and no longer holds`);
+    this.sink = events;
+    resolveInstance(inst, t, this.hooks);
   }
 
   private emit(inst: Instance, transition: Transition, t: number, events: AlertEvent[], notify: boolean): void {
@@ -649,60 +485,9 @@ export class RuleAlertEngine implements AlertEngine {
   }
 
   private view(inst: Instance, t: number, resolvedAt?: number): AlertInstance {
-    const r = inst.entry.rule;
-    const level = (inst.severity === 'critical' ? r.critical : r.warning) ?? ((r.warning ?? r.critical) as number);
-    // Relative rules show absolute values: the temperature and the GPU's own limit, not their difference.
-    const shift = r.relativeTo !== null ? (inst.offsetBase ?? 0) : 0;
-    const threshold = level + shift;
-    const shown = inst.value === null ? null : inst.value + shift;
-    const compared = formatCompared(r.unit, shown, threshold);
-    const thresholdText = compared[1];
-    let value = compared[0];
-    let template = r.message;
-    if (resolvedAt !== undefined) {
-      // Past tense: what it reached, what it is now; the "(above …)" clause no longer holds.
-      const peak = inst.peak === undefined ? null : inst.peak + shift;
-      value =
-        peak !== null && peak !== shown
-          ? `was ${formatCompared(r.unit, peak, threshold)[0]}, now ${formatValue(r.unit, shown)}`
-          : `now ${formatValue(r.unit, shown)}`;
-      template = template.includes('{value}') ? template.replace(/\s*\((above|below|slowdown|at|near)\b[^)]*\)\s*$/, '') : `${template} — resolved`;
-    }
     const reason = this.reasons.get(inst.series);
     if (reason !== undefined) inst.reason = reason;
-    const message = renderMessage(template, {
-      rule: r.id,
-      series: inst.series,
-      severity: inst.severity,
-      value,
-      threshold: thresholdText,
-      op: r.comparison,
-      for: formatDuration(inst.severity === 'critical' ? r.criticalForMs : r.warningForMs),
-      reason: inst.reason ?? this.reasons.get(inst.series) ?? 'no reason given',
-      subject: this.subjectOf(inst.series),
-      relativeTo: formatValue(r.unit, r.relativeTo !== null ? inst.offsetBase : null),
-      captures: inst.captures,
-      raw: inst.value,
-      changedAt: inst.changedAt,
-    });
-    const a: AlertInstance = {
-      id: inst.id,
-      ruleId: r.id,
-      series: inst.series,
-      state: resolvedAt !== undefined ? 'resolved' : inst.state === 'firing' ? 'firing' : 'pending',
-      severity: inst.severity,
-      value: shown,
-      threshold,
-      unit: r.unit ?? undefined,
-      message,
-      activeSince: inst.activeSince ?? t,
-      acknowledged: inst.acknowledged,
-    };
-    if (inst.firingSince !== undefined) a.firingSince = inst.firingSince;
-    if (resolvedAt !== undefined) a.resolvedAt = resolvedAt;
-    const mu = this.mutedUntil(inst);
-    if (mu !== undefined && mu > t) a.mutedUntil = mu;
-    return a;
+    return alertView(inst, t, { reason: inst.reason, subject: this.subjectOf(inst.series), mutedUntil: this.mutedUntil(inst) }, resolvedAt);
   }
 
   private subjectOf(series: string): string {
@@ -713,21 +498,6 @@ export class RuleAlertEngine implements AlertEngine {
       return now;
     }
     return this.subjects.get(series) ?? 'n/a';
-  }
-
-  private newInstance(entry: RuleEntry, series: string, captures: string[]): Instance {
-    return {
-      id: `${entry.rule.id}:${series}`,
-      entry,
-      series,
-      captures,
-      state: 'inactive',
-      severity: 'warning',
-      value: null,
-      acknowledged: false,
-      mutedReported: false,
-      lastTick: 0,
-    };
   }
 
   private mutedUntil(inst: Instance): number | undefined {
@@ -749,28 +519,7 @@ export class RuleAlertEngine implements AlertEngine {
   }
 
   private serialise(): PersistedState {
-    const instances: PersistedInstance[] = [];
-    for (const i of this.instances.values()) {
-      instances.push({
-        id: i.id,
-        ruleId: i.entry.rule.id,
-        series: i.series,
-        state: i.state,
-        severity: i.severity,
-        value: i.value,
-        peak: i.peak,
-        warnSince: i.warnSince,
-        critSince: i.critSince,
-        activeSince: i.activeSince,
-        firingSince: i.firingSince,
-        clearingSince: i.clearingSince,
-        nullSince: i.nullSince,
-        acknowledged: i.acknowledged,
-        mutedUntil: i.mutedUntil,
-        changedAt: i.changedAt,
-        mutedReported: i.mutedReported,
-      });
-    }
+    const instances = [...this.instances.values()].map(persistInstance);
     const baselines: Record<string, BaselineState> = {};
     for (const [id, b] of this.baselines) baselines[id] = b.toJSON();
     return {
@@ -782,33 +531,5 @@ export class RuleAlertEngine implements AlertEngine {
       history: this.alertHistory(),
       baselines,
     };
-  }
-}
-
-function beyond(r: AlertRule, v: number, level: number): boolean {
-  return r.comparison === 'above' ? v > level : v < level;
-}
-
-function pickInstance(p: PersistedInstance): Partial<Instance> {
-  const out: Partial<Instance> = {
-    state: p.state === 'pending' || p.state === 'firing' ? p.state : 'inactive',
-    severity: p.severity === 'critical' ? 'critical' : 'warning',
-    value: typeof p.value === 'number' ? p.value : null,
-    acknowledged: p.acknowledged === true,
-    mutedReported: p.mutedReported === true,
-  };
-  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil', 'peak', 'changedAt'] as const) {
-    if (typeof p[k] === 'number') out[k] = p[k];
-  }
-  return out;
-}
-
-/** Moves the pending/clearing/stale timers of every instance by `deltaMs`. */
-function shiftTimers(instances: Iterable<Instance>, deltaMs: number): void {
-  for (const i of instances) {
-    if (i.warnSince !== undefined) i.warnSince += deltaMs;
-    if (i.critSince !== undefined) i.critSince += deltaMs;
-    if (i.clearingSince !== undefined) i.clearingSince += deltaMs;
-    if (i.nullSince !== undefined) i.nullSince += deltaMs;
   }
 }
