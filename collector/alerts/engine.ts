@@ -29,8 +29,8 @@ export const RESTART_GAP_MS = 60_000;
 /**
  * How often every series name of a tick is scanned for new matches, in ms. Series already matched
  * are evaluated on every tick; scanning all names (hundreds) every tick would cost more than the
- * whole evaluation, so a newly appearing series is picked up at the next scan (or at once when the
- * source list changes, which is when most new series appear).
+ * whole evaluation, so a new series is picked up at once when the names version says names were added
+ * (or the source list changed), and otherwise at the next scan.
  */
 export const DISCOVERY_INTERVAL_MS = 30_000;
 /** Cap on remembered series names (names come and go, e.g. containers); beyond it the memo restarts. */
@@ -49,6 +49,12 @@ export interface AlertEngineOptions {
   log: Logger;
   /** Config file path, for error messages. */
   configFile?: string;
+  /**
+   * A number that changes whenever the tick's series names gain a new one (the history store's
+   * `namesVersion`): a change triggers the discovery scan on that tick, so a series appearing between
+   * scans (an Xid counter) is evaluated at once. Without it, new names wait for the periodic scan.
+   */
+  namesVersion?: () => number;
 }
 
 /** One (rule, series) pair evaluated on every tick. */
@@ -77,7 +83,7 @@ interface WatchItem {
 /** Creates the engine: validates `config.alerts` (throws ConfigError) and loads persisted state. */
 export async function createAlertEngine(opts: AlertEngineOptions): Promise<RuleAlertEngine> {
   const parsed = parseAlertsConfig(opts.config, opts.configFile);
-  const engine = new RuleAlertEngine(parsed.rules, parsed.historySize, opts.file, opts.log);
+  const engine = new RuleAlertEngine(parsed.rules, parsed.historySize, opts.file, opts.log, opts.namesVersion);
   await engine.load();
   return engine;
 }
@@ -92,6 +98,7 @@ export class RuleAlertEngine implements AlertEngine {
   private virtualWatch: WatchItem[] = [];
   private scanCount = 0;
   private lastScanAt = -Infinity;
+  private lastNamesVersion: number | undefined;
   private readonly instances = new Map<string, Instance>();
   private readonly baselines = new Map<string, RollingMedian>();
   private readonly ruleMutes = new Map<string, number>();
@@ -132,6 +139,7 @@ export class RuleAlertEngine implements AlertEngine {
     private readonly historySize: number,
     private readonly file: string,
     private readonly log: Logger,
+    private readonly namesVersion?: () => number,
   ) {
     this.entries = rules.map((rule, index) => ({ rule, index, sel: compileSelector(rule.selector) }));
     for (const e of this.entries) this.byId.set(e.rule.id, e);
@@ -192,10 +200,17 @@ export class RuleAlertEngine implements AlertEngine {
       }
     }
     this.prevSourceKeys.length = this.prevSourceStates.length = sources.length;
+    if (this.namesVersion) {
+      const nv = this.namesVersion();
+      if (nv !== this.lastNamesVersion) {
+        changed = true;
+        this.lastNamesVersion = nv;
+      }
+    }
     this.curSeries = series;
     const lookup = this.lookup;
 
-    // Sources changing state is when most new series appear: scan for them then, and periodically.
+    // New names (per the names version), or sources changing state: scan for them then, and periodically.
     if (this.tick === 1 || changed || t - this.lastScanAt >= DISCOVERY_INTERVAL_MS) this.discover(series, t);
 
     const watch = this.watch;
