@@ -99,6 +99,8 @@ export class RuleAlertEngine implements AlertEngine {
   private scanCount = 0;
   private lastScanAt = -Infinity;
   private lastNamesVersion: number | undefined;
+  /** Ids of the configured sources (kind other than `collector`) as last seen, persisted across restarts. */
+  private knownSources = new Set<string>();
   private readonly instances = new Map<string, Instance>();
   private readonly baselines = new Map<string, RollingMedian>();
   private readonly ruleMutes = new Map<string, number>();
@@ -200,6 +202,7 @@ export class RuleAlertEngine implements AlertEngine {
       }
     }
     this.prevSourceKeys.length = this.prevSourceStates.length = sources.length;
+    if (changed) this.resolveRemovedSources(sources, t, events);
     if (this.namesVersion) {
       const nv = this.namesVersion();
       if (nv !== this.lastNamesVersion) {
@@ -346,10 +349,33 @@ export class RuleAlertEngine implements AlertEngine {
       const entry = this.byId.get(id.slice(0, id.indexOf(':')));
       if (entry?.rule.baseline) this.baselines.set(id, new RollingMedian(entry.rule.baseline.windowMs, b));
     }
+    if (Array.isArray(st.sources)) this.knownSources = new Set(st.sources.filter((id): id is string => typeof id === 'string'));
     this.loadedAt = typeof st.savedAt === 'number' ? st.savedAt : 0;
   }
 
   // ---------- evaluation ----------
+
+  /**
+   * Resolves, with "source removed", every active alert whose series belongs to a source that was
+   * configured before (this run or when the state was saved) and no longer is. Runs when the source
+   * list changes; an empty list (no sources reported) says nothing about the config.
+   */
+  private resolveRemovedSources(sources: SourceStatus[], t: number, events: AlertEvent[]): void {
+    const current = new Set<string>();
+    for (const s of sources) if (s.kind !== 'collector') current.add(s.id);
+    if (current.size === 0) return;
+    const removed: string[] = [];
+    for (const id of this.knownSources) if (!current.has(id)) removed.push(id);
+    if (removed.length || current.size !== this.knownSources.size) this.dirty = true;
+    this.knownSources = current;
+    if (!removed.length) return;
+    for (const inst of this.instances.values()) {
+      if (inst.state === 'inactive' || !removed.some((id) => belongsTo(inst.series, id))) continue;
+      inst.resolvedReason = 'source removed';
+      this.resolve(inst, t, events);
+    }
+    this.log.info(`source(s) removed from the configuration: ${removed.join(', ')}; their alerts are resolved`);
+  }
 
   /** Scans every name of this tick for rules it matches; drops watch items whose series is gone. */
   private discover(series: SeriesMap, t: number): void {
@@ -545,6 +571,12 @@ export class RuleAlertEngine implements AlertEngine {
       ruleMutes: Object.fromEntries(this.ruleMutes),
       history: this.alertHistory(),
       baselines,
+      sources: [...this.knownSources],
     };
   }
+}
+
+/** Whether `series` is one of source `id`'s own series or the collector's series about it. */
+function belongsTo(series: string, id: string): boolean {
+  return series.startsWith(`${id}.`) || series.startsWith(`collector.${id}.`);
 }

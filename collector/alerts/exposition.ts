@@ -31,11 +31,16 @@ export function alertView(inst: Instance, t: number, ctx: ViewContext, resolvedA
   if (resolvedAt !== undefined) {
     // Past tense: what it reached, what it is now; the "(above …)" clause no longer holds.
     const peak = inst.peak === undefined ? null : inst.peak + shift;
-    value =
-      peak !== null && peak !== shown
-        ? `was ${formatCompared(r.unit, peak, threshold)[0]}, now ${formatValue(r.unit, shown)}`
-        : `now ${formatValue(r.unit, shown)}`;
+    const why = inst.resolvedReason;
+    if (why !== undefined) value = `was ${formatCompared(r.unit, peak ?? shown, threshold)[0]}`;
+    else
+      value =
+        peak !== null && peak !== shown
+          ? `was ${formatCompared(r.unit, peak, threshold)[0]}, now ${formatValue(r.unit, shown)}`
+          : `now ${formatValue(r.unit, shown)}`;
     template = template.includes('{value}') ? template.replace(/\s*\((above|below|slowdown|at|near)\b[^)]*\)\s*$/, '') : `${template} — resolved`;
+    // Resolved by something other than its value (the source left the config): say so.
+    if (why !== undefined) template = `${template.replace(/ — resolved$/, '')} — resolved: ${why}`;
   }
   const message = renderMessage(template, {
     rule: r.id,

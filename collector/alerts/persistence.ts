@@ -14,7 +14,7 @@ import type { Instance } from './state-machine';
 export const ALERT_STATE_VERSION = 1;
 
 /** An instance as written to the state file: the rule by id, without run-time links. */
-export type PersistedInstance = Omit<Instance, 'entry' | 'captures' | 'lastTick' | 'deleted' | 'offsetBase' | 'reason'> & { ruleId: string };
+export type PersistedInstance = Omit<Instance, 'entry' | 'captures' | 'lastTick' | 'deleted' | 'offsetBase' | 'reason' | 'resolvedReason'> & { ruleId: string };
 
 /** The whole state file. */
 export interface PersistedState {
@@ -25,6 +25,8 @@ export interface PersistedState {
   ruleMutes: Record<string, number>;
   history: AlertEvent[];
   baselines: Record<string, BaselineState>;
+  /** Ids of the sources configured when saved, to resolve the alerts of one removed meanwhile (absent in older files). */
+  sources?: string[];
 }
 
 /** The persisted form of a live instance. */

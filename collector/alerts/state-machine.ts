@@ -31,6 +31,8 @@ export interface Instance {
   offsetBase?: number;
   /** The last reason given while active (source-down), kept for the resolved message. */
   reason?: string;
+  /** Why it is being resolved other than by its value (e.g. `source removed`), shown in the resolved text. */
+  resolvedReason?: string;
   warnSince?: number;
   critSince?: number;
   activeSince?: number;
@@ -181,6 +183,7 @@ export function resolveInstance(inst: Instance, t: number, hooks: StepHooks): vo
   inst.activeSince = inst.firingSince = inst.peak = undefined;
   inst.acknowledged = false;
   inst.mutedReported = false;
+  inst.resolvedReason = undefined;
   if (!wasFiring) hooks.clearedPending(inst);
 }
 
