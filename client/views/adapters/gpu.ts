@@ -4,6 +4,7 @@ import type { SourceViewAdapter, ViewItem } from '../adapter';
 import { GPU_GROUP } from '../groups';
 import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
+import { gpuStatus } from './gpu-status';
 import { ownerLabel } from '../../../protocol/owner-label';
 
 /** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
@@ -107,4 +108,5 @@ export const gpuAdapter: SourceViewAdapter = {
       { title: 'VRAM used', lines: gpus.map((g) => ({ series: `gpu.${g.index}.memory_used_bytes`, label: `GPU ${g.index}` })) },
     ];
   },
+  status: gpuStatus,
 };
