@@ -4,7 +4,7 @@
 import { css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
 import type { ModelServer } from '../../protocol/details/models';
-import { seriesName } from '../../protocol/series';
+import { modelServerSeries } from '../../protocol/keys';
 import { fmtBytes, fmtCount, fmtNumber, fmtPercent, fmtSeconds, has, NA } from '../format';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
@@ -48,8 +48,7 @@ export class RwModelCards extends StoreElement {
 
   private card(srv: ModelServer) {
     const s = this.store;
-    const p = seriesName('models', srv.name) + '.';
-    const v = (m: string) => s.value(p + m);
+    const v = (m: string) => s.value(modelServerSeries(srv.name, m));
     const vramFromList = srv.vram ? srv.vram.reduce((a, x) => a + x.bytes, 0) : null;
     const vram = v('vram_bytes') ?? vramFromList;
     const busy = v('slots_busy_count');
@@ -99,9 +98,9 @@ export class RwModelCards extends StoreElement {
               .store=${s}
               heading=${`${srv.name} latency`}
               .lines=${[
-                { name: p + 'request_latency_p50_seconds', label: 'p50' },
-                { name: p + 'request_latency_p95_seconds', label: 'p95' },
-                { name: p + 'request_latency_p99_seconds', label: 'p99' },
+                { name: modelServerSeries(srv.name, 'request_latency_p50_seconds'), label: 'p50' },
+                { name: modelServerSeries(srv.name, 'request_latency_p95_seconds'), label: 'p95' },
+                { name: modelServerSeries(srv.name, 'request_latency_p99_seconds'), label: 'p99' },
               ]}
               .fmt=${fmtSeconds}
             ></rw-chart>`
