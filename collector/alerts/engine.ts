@@ -10,18 +10,8 @@ import { alertExpositionLines, alertView } from './exposition';
 import { ALERT_STATE_VERSION, persistInstance, readAlertState, restoredFields, writeAlertState, type PersistedState } from './persistence';
 import { parseAlertsConfig, type AlertRule } from './rules';
 import { compileSelector, expandCaptures } from './selector';
-import {
-  beyond,
-  growingOver,
-  newInstance,
-  resolveInstance,
-  shiftTimers,
-  stepInstance,
-  type Instance,
-  type RuleEntry,
-  type StepHooks,
-  type Transition,
-} from './state-machine';
+import { beyond, growingOver, newInstance, resolveInstance, shiftTimers, stepInstance } from './state-machine';
+import type { Instance, RuleEntry, StepHooks, Transition } from './state-machine';
 
 export { ALERT_STATE_VERSION } from './persistence';
 /** After a restart gap longer than this, pending `for` timers start again (we did not watch meanwhile). */
