@@ -1,6 +1,7 @@
 // The alert engine: finds the series each rule watches, feeds every tick's values through the
 // per-instance lifecycle (state-machine.ts), handles ack and mute, keeps a bounded history and
-// composes persistence (persistence.ts) and what clients and /metrics see (exposition.ts).
+// composes discovery (watch.ts), persistence (persistence.ts) and what clients and /metrics see
+// (exposition.ts).
 
 import type { AlertEvent, AlertInstance, SeriesMap, SeriesValue, SourceStatus } from '../../protocol';
 import type { AlertEngine } from '../contracts';
@@ -9,9 +10,10 @@ import { RollingMedian, type BaselineState } from './baseline';
 import { alertExpositionLines, alertView } from './exposition';
 import { ALERT_STATE_VERSION, persistInstance, readAlertState, restoredFields, writeAlertState, type PersistedState } from './persistence';
 import { parseAlertsConfig, type AlertRule } from './rules';
-import { compileSelector, expandCaptures } from './selector';
+import { compileSelector } from './selector';
 import { beyond, growingOver, newInstance, resolveInstance, shiftTimers, stepInstance } from './state-machine';
 import type { Instance, RuleEntry, StepHooks, Transition } from './state-machine';
+import { WatchList, type WatchItem } from './watch';
 
 export { ALERT_STATE_VERSION } from './persistence';
 /** After a restart gap longer than this, pending `for` timers start again (we did not watch meanwhile). */
@@ -23,8 +25,6 @@ export const RESTART_GAP_MS = 60_000;
  * (or the source list changed), and otherwise at the next scan.
  */
 export const DISCOVERY_INTERVAL_MS = 30_000;
-/** Cap on remembered series names (names come and go, e.g. containers); beyond it the memo restarts. */
-const CLASSIFIED_MAX = 50_000;
 /** Longest time baseline samples alone wait before being saved, in ms of tick time. */
 export const BASELINE_SAVE_INTERVAL_MS = 5 * 60_000;
 /** Extra history entries tolerated before trimming back to historySize. */
@@ -47,29 +47,6 @@ export interface AlertEngineOptions {
   namesVersion?: () => number;
 }
 
-/** One (rule, series) pair evaluated on every tick. */
-interface WatchItem {
-  name: string;
-  id: string;
-  entry: RuleEntry;
-  captures: string[];
-  /** Denominator series name for ratio rules. */
-  denominator: string | null;
-  /** Companion series that must be null/absent for the rule to apply. */
-  requireMissing: string | null;
-  /** Companion series the value is compared relative to (`value - companion`). */
-  offset: string | null;
-  /** Recent [t, value] samples while beyond a level, for `growingOver` rules. */
-  trail: number[] | null;
-  baseline: RollingMedian | null;
-  /** Linked instance while one exists (it is created on the first breach). */
-  inst: Instance | undefined;
-  /** Discovery scan that last saw the name (items gone from the map are dropped at a scan). */
-  seenScan: number;
-  /** `increase` rules: the previous raw value (undefined before the first). */
-  prev?: number;
-}
-
 /** Creates the engine: validates `config.alerts` (throws ConfigError) and loads persisted state. */
 export async function createAlertEngine(opts: AlertEngineOptions): Promise<RuleAlertEngine> {
   const parsed = parseAlertsConfig(opts.config, opts.configFile);
@@ -82,12 +59,7 @@ export async function createAlertEngine(opts: AlertEngineOptions): Promise<RuleA
 export class RuleAlertEngine implements AlertEngine {
   private readonly entries: RuleEntry[];
   private readonly byId = new Map<string, RuleEntry>();
-  /** Names already matched against the rules (true when at least one rule matched). */
-  private readonly classified = new Map<string, boolean>();
-  private watch: WatchItem[] = [];
-  private virtualWatch: WatchItem[] = [];
-  private scanCount = 0;
-  private lastScanAt = -Infinity;
+  private readonly watch: WatchList;
   private lastNamesVersion: number | undefined;
   /** Ids of the configured sources (kind other than `collector`) as last seen, persisted across restarts. */
   private knownSources = new Set<string>();
@@ -110,7 +82,6 @@ export class RuleAlertEngine implements AlertEngine {
   private readonly virtualNames = new Map<string, string>();
   private readonly prevSourceKeys: string[] = [];
   private readonly prevSourceStates: string[] = [];
-  private readonly watchByName = new Map<string, WatchItem[]>();
   private curSeries: SeriesMap = {};
   /** Value of a series this tick, falling back to the virtual ones (ratio denominators). */
   private readonly lookup = (name: string): SeriesValue => {
@@ -135,6 +106,14 @@ export class RuleAlertEngine implements AlertEngine {
   ) {
     this.entries = rules.map((rule, index) => ({ rule, index, sel: compileSelector(rule.selector) }));
     for (const e of this.entries) this.byId.set(e.rule.id, e);
+    this.watch = new WatchList(this.entries, {
+      baselineFor: (id, windowMs) => {
+        const b = this.baselines.get(id) ?? new RollingMedian(windowMs);
+        this.baselines.set(id, b);
+        return b;
+      },
+      instanceFor: (id) => this.instances.get(id),
+    });
   }
 
   /** The rules in effect (defaults merged with config). */
@@ -181,7 +160,7 @@ export class RuleAlertEngine implements AlertEngine {
       if (name === undefined) {
         name = s.kind === 'collector' ? `collector.${s.id}.error_state` : `collector.${s.id}.down_state`;
         this.virtualNames.set(key, name);
-        this.addWatch(name, true);
+        this.watch.add(name, true, this.tick);
       }
       virtual.set(name, s.state === 'down' ? 1 : 0);
       if (s.reason) this.reasons.set(name, s.reason);
@@ -204,15 +183,15 @@ export class RuleAlertEngine implements AlertEngine {
     const lookup = this.lookup;
 
     // New names (per the names version), or sources changing state: scan for them then, and periodically.
-    if (this.tick === 1 || changed || t - this.lastScanAt >= DISCOVERY_INTERVAL_MS) this.discover(series, t);
+    if (this.tick === 1 || changed || t - this.watch.lastScanAt >= DISCOVERY_INTERVAL_MS) this.watch.discover(series, t, this.tick);
 
-    const watch = this.watch;
+    const watch = this.watch.items;
     for (let i = 0; i < watch.length; i++) {
       const w = watch[i] as WatchItem;
       const v = series[w.name];
       this.evalItem(w, v === undefined ? null : v, t, lookup, events);
     }
-    for (const w of this.virtualWatch) {
+    for (const w of this.watch.virtualItems) {
       if (series[w.name] !== undefined) continue; // recorded as a real series too: evaluated above
       this.evalItem(w, virtual.get(w.name) ?? null, t, lookup, events);
     }
@@ -278,8 +257,7 @@ export class RuleAlertEngine implements AlertEngine {
       if (!inst) {
         const created = newInstance(entry, seriesName, captures);
         this.instances.set(created.id, created);
-        for (const w of this.watch) if (w.id === created.id) w.inst = created;
-        for (const w of this.virtualWatch) if (w.id === created.id) w.inst = created;
+        this.watch.link(created);
         inst = created;
       }
       inst.mutedUntil = until;
@@ -365,81 +343,6 @@ export class RuleAlertEngine implements AlertEngine {
       this.resolve(inst, t, events);
     }
     this.log.info(`source(s) removed from the configuration: ${removed.join(', ')}; their alerts are resolved`);
-  }
-
-  /** Scans every name of this tick for rules it matches; drops watch items whose series is gone. */
-  private discover(series: SeriesMap, t: number): void {
-    this.scanCount++;
-    this.lastScanAt = t;
-    if (this.classified.size > CLASSIFIED_MAX) {
-      // Rebuild from this tick's names; items kept alive by an instance are re-added when seen.
-      this.classified.clear();
-      this.watchByName.clear();
-      for (const w of this.watch) {
-        const list = this.watchByName.get(w.name);
-        if (list) list.push(w);
-        else this.watchByName.set(w.name, [w]);
-        this.classified.set(w.name, true);
-      }
-    }
-    const scan = this.scanCount;
-    for (const name in series) {
-      const known = this.classified.get(name);
-      if (known === undefined) this.classified.set(name, this.addWatch(name, false));
-      else if (known) this.markSeen(name, scan);
-    }
-    this.watch = this.watch.filter((w) => {
-      const keep = w.seenScan === scan || (w.inst !== undefined && !w.inst.deleted);
-      // Forget the name too, so it is matched afresh if the series comes back.
-      if (!keep) {
-        this.classified.delete(w.name);
-        this.watchByName.delete(w.name);
-      }
-      return keep;
-    });
-  }
-
-  private markSeen(name: string, scan: number): void {
-    const items = this.watchByName.get(name);
-    if (items) for (const w of items) w.seenScan = scan;
-  }
-
-  /** Adds watch items for every rule matching `name`; returns whether any matched. */
-  private addWatch(name: string, virtual: boolean): boolean {
-    let any = false;
-    for (const entry of this.entries) {
-      const captures = entry.sel.match(name);
-      if (!captures) continue;
-      any = true;
-      const id = `${entry.rule.id}:${name}`;
-      let baseline: RollingMedian | null = null;
-      if (entry.rule.baseline) {
-        baseline = this.baselines.get(id) ?? new RollingMedian(entry.rule.baseline.windowMs);
-        this.baselines.set(id, baseline);
-      }
-      const item: WatchItem = {
-        name,
-        id,
-        entry,
-        captures,
-        baseline,
-        inst: this.instances.get(id),
-        seenScan: this.scanCount,
-        // A counter present from the first tick is a baseline; one appearing later counts from 0.
-        prev: entry.rule.increase && this.tick > 1 ? 0 : undefined,
-        denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
-        requireMissing: entry.rule.whenMissing ? expandCaptures(entry.rule.whenMissing, captures) : null,
-        offset: entry.rule.relativeTo ? expandCaptures(entry.rule.relativeTo, captures) : null,
-        trail: entry.rule.growingOverMs > 0 ? [] : null,
-      };
-      (virtual ? this.virtualWatch : this.watch).push(item);
-      if (!virtual) {
-        const list = this.watchByName.get(name);
-        if (list) list.push(item);
-        else this.watchByName.set(name, [item]);
-      }
-    }
-    return any;
   }
 
   private evalItem(w: WatchItem, raw: SeriesValue, t: number, lookup: (n: string) => SeriesValue, events: AlertEvent[]): void {
