@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AlertEvent, AlertMessage, SampleMessage, ServerMessage } from '../../../protocol';
+import type { GpuDetails } from '../../../protocol/details/gpu';
 import { createAlertEngine } from '../../../collector/alerts';
 import { TieredHistory } from '../../../collector/history';
 import { silentLogger } from '../../../collector/log';
@@ -77,7 +78,13 @@ describe('alert discovery of new series end to end (real collector, fake NVML ev
       env: { FAKE_NVML_STATE: state.stateFile },
     });
     const ws = await c.ws();
-    await ws.waitFor((m) => m.type === 'sample' && m.series['gpu.0.temperature_celsius'] === 50, 15_000, 'a sample from the fake GPU');
+    // The event thread must be registered before the Xid is written (as in gpu-health.test.ts).
+    await ws.waitFor(
+      (m) =>
+        m.type === 'sample' && m.series['gpu.0.temperature_celsius'] === 50 && (m.details.gpu as GpuDetails | undefined)?.devices[0]?.events?.source === 'nvml',
+      15_000,
+      'a sample from the fake GPU with NVML events registered',
+    );
     // Let the startup scans pass (sources turning ready trigger one), so only the new name can trigger one.
     const settled = Date.now() + 2000;
     await ws.waitFor((m) => m.type === 'sample' && Date.now() > settled, 15_000, 'samples after startup');
