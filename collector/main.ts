@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   if (config.idleTimeoutMs > 0) {
     idleTimer = setInterval(
       () => {
-        if (server.clientCount === 0 && Date.now() - server.lastClientAt() >= config.idleTimeoutMs) {
+        if (server.idleForMs() >= config.idleTimeoutMs) {
           log.info(`no clients for ${config.idleTimeoutMs / 3600_000} h; stopping (idle timeout)`);
           void shutdown('idle timeout');
         }
