@@ -74,6 +74,8 @@ export class Collector extends EventEmitter {
   /** This tick's series notes from the sources (`{subject}` in alert messages). */
   private readonly notes = new Map<string, string>();
   private pseudo = new Map<string, SourceStatus>();
+  /** Whether the found / not found lines of the first probe round were logged. */
+  private announced = false;
 
   constructor(
     sources: Source[],
@@ -214,8 +216,26 @@ export class Collector extends EventEmitter {
       .finally(() => {
         clearTimeout(timer);
         slot.busy = null;
+        this.announce();
       });
     slot.busy = p;
+  }
+
+  /**
+   * Once every source has answered its first probe: one line naming the sources found (with what was
+   * found) and one naming those not found (with why), so a start log says what is watched at a glance.
+   */
+  private announce(): void {
+    if (this.announced || this.slots.some((s) => s.status.state === 'probing')) return;
+    this.announced = true;
+    const found: string[] = [];
+    const missing: string[] = [];
+    for (const { status } of this.slots) {
+      if (status.state === 'ready') found.push(status.description ? `${status.id} (${status.description})` : status.id);
+      else missing.push(status.reason ? `${status.id} (${status.reason})` : status.id);
+    }
+    this.deps.log.info(`found: ${found.join(', ') || 'none'}`);
+    this.deps.log.info(`not found: ${missing.join(', ') || 'none'}`);
   }
 
   private backoff(slot: Slot, reason: string): void {
