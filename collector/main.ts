@@ -96,7 +96,13 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(e);
   }
-  collector = new Collector(sources, config.intervalMs, { history: parts.history, alerts: parts.alerts, csv: parts.csv, log });
+  collector = new Collector(sources, config.intervalMs, {
+    history: parts.history,
+    alerts: parts.alerts,
+    csv: parts.csv,
+    log,
+    maxSeriesPerSource: config.limits.maxSeriesPerSource,
+  });
   const info = await hostInfo();
   const server = new CollectorServer({
     collector,
