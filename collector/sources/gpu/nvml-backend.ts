@@ -6,6 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workers';
 import { SourceError } from '../../source';
 import type { Logger } from '../../log';
+import { nvmlLibraryMayLoad } from './koffi-load';
 import { GPU_METRICS, type DeviceReading, type GpuReading, type ProcessReading } from './reading';
 import {
   CTRL_DONE,
@@ -104,6 +105,8 @@ export class NvmlBackend {
 
   /** Starts a worker, loads the library and enumerates devices; never throws. */
   static open(opts: NvmlOptions): Promise<NvmlOpenResult> {
+    // No library, no worker: a worker thread costs ~10 MB and the probe repeats every minute.
+    if (!nvmlLibraryMayLoad(opts.libPath, process.env)) return Promise.resolve({ ok: false, stage: 'load', message: `${opts.libPath} not found` });
     const data: NvmlWorkerData = { libPath: opts.libPath };
     let worker: Worker;
     try {
