@@ -317,8 +317,12 @@ export class GpuSource implements Source {
       const recent: GpuXidSummary[] = [];
       for (const e of this.xids.entries(d.pciBusId)) {
         series[`${prefix}xid_${e.key}_events_count`] = e.count;
-        if (now - e.lastSeen >= this.cfg.xidHoldMs) continue;
         const info = xidInfo(e.key);
+        // Fatal codes (reset/reboot/RMA in NVIDIA's catalogue) carry a companion, the number of new events
+        // above which they are critical (0): gpu-xid-fatal fires critical on it and gpu-xid (warning) leaves
+        // them alone. Emitted in the same tick as the count, so no tick sees the count without it.
+        if (info.severity === 'critical') series[`${prefix}xid_${e.key}_fatal_threshold_count`] = 0;
+        if (now - e.lastSeen >= this.cfg.xidHoldMs) continue;
         recent.push({
           code: e.key,
           count: e.count,

@@ -56,7 +56,7 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     fs.appendFileSync(xidFile, lines.map((l) => l + '\n').join(''));
   }
 
-  it('an Xid 79 becomes a series, a critical reason in the verdict, and a gpu-xid alert with meaning and action', async () => {
+  it('an Xid 79 becomes a series, a critical reason in the verdict, and a critical gpu-xid-fatal alert with meaning and action', async () => {
     h = gpuHarness({ nvmlPath: lib }, { count: 2, xid_file: xidFile });
     await h.source.probe(NEVER);
     await registered();
@@ -83,8 +83,10 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     // The engine picks new series up at its next discovery scan (≤ 30 s).
     const ev = e.evaluate(t0 + 31_000, s.series, []);
     const firing = ev.find((x) => x.transition === 'firing');
-    assert.ok(firing, 'gpu-xid fired');
-    assert.equal(firing.alert.ruleId, 'gpu-xid');
+    assert.ok(firing, 'gpu-xid-fatal fired');
+    assert.equal(firing.alert.ruleId, 'gpu-xid-fatal');
+    assert.equal(firing.alert.severity, 'critical', "Xid 79 is fatal (reboot in NVIDIA's catalogue)");
+    assert.equal(ev.filter((x) => x.transition === 'firing').length, 1, 'one alert, not one per rule');
     assert.equal(firing.alert.series, 'gpu.0.xid_79_events_count');
     assert.match(
       firing.alert.message,
@@ -92,10 +94,47 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     );
     // Held while nothing new happens, then resolved once acknowledged.
     assert.deepEqual(e.evaluate(t0 + 60_000, s.series, []), []);
-    assert.equal(e.active().filter((a) => a.ruleId === 'gpu-xid').length, 1);
+    assert.equal(e.active().filter((a) => a.ruleId === 'gpu-xid-fatal').length, 1);
     e.acknowledge(firing.alert.id, t0 + 61_000);
     const after = e.evaluate(t0 + 62_000, s.series, []);
-    assert.equal(after.find((x) => x.alert.ruleId === 'gpu-xid')?.transition, 'resolved');
+    assert.equal(after.find((x) => x.alert.ruleId === 'gpu-xid-fatal')?.transition, 'resolved');
+  });
+
+  it("fatal Xids (reset, reboot or RMA in NVIDIA's catalogue) fire critical, informational and unknown ones warning: one alert per code", async () => {
+    const informational = ['13', '31', '43', '45', '63', '68', '69', '92', '94', '777'];
+    const fatal = ['46', '48', '61', '62', '64', '74', '79', '95', '109', '119', '120', '140', '154'];
+    h = gpuHarness({ nvmlPath: lib }, { count: 1, xid_file: xidFile });
+    await h.source.probe(NEVER);
+    await registered();
+    const e = await engine();
+    const t0 = 3_000_000;
+    e.evaluate(t0, (await sample()).series, []);
+    inject([...informational, ...fatal].map((c) => `0 xid ${c}`).concat(['0 dbe', '0 unavailable', '0 recovery 2']));
+    const s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.series['gpu.0.xid_recovery_events_count'] === 1 && x.series['gpu.0.xid_154_events_count'] === 1 ? x : null;
+      },
+      5000,
+      'every code folded',
+    );
+    for (const c of informational) assert.equal(s.series[`gpu.0.xid_${c}_fatal_threshold_count`], undefined, `Xid ${c} carries no fatal mark`);
+    for (const c of [...fatal, 'dbe', 'unavailable', 'recovery']) assert.equal(s.series[`gpu.0.xid_${c}_fatal_threshold_count`], 0, `${c} is marked fatal`);
+    const ev = e.evaluate(t0 + 31_000, s.series, []).filter((x) => x.transition === 'firing');
+    const by = new Map(ev.map((x) => [x.alert.series, x.alert]));
+    assert.equal(ev.length, informational.length + fatal.length + 3, 'one alert per code, never one from each rule');
+    for (const c of informational) {
+      const a = by.get(`gpu.0.xid_${c}_events_count`);
+      assert.deepEqual([a?.ruleId, a?.severity], ['gpu-xid', 'warning'], `Xid ${c}`);
+    }
+    for (const c of [...fatal, 'dbe', 'unavailable', 'recovery']) {
+      const a = by.get(`gpu.0.xid_${c}_events_count`);
+      assert.deepEqual([a?.ruleId, a?.severity], ['gpu-xid-fatal', 'critical'], `${c}`);
+    }
+    assert.match(by.get('gpu.0.xid_48_events_count')?.message ?? '', /^GPU 0 Xid 48: double-bit .*\(seen 1×, last at/);
+    assert.match(by.get('gpu.0.xid_777_events_count')?.message ?? '', /unknown Xid 777/);
+    // The verdict agrees: fatal codes make it "action needed".
+    assert.equal(s.devices[0].health?.verdict, 'action-needed');
   });
 
   it('without acknowledgement an Xid alert holds for 1 h after the last event, then resolves', async () => {
