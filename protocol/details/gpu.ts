@@ -82,6 +82,23 @@ export interface GpuEventsInfo {
   recent: GpuXidSummary[];
 }
 
+/** One NVLink link of a GPU (nvmlDeviceGetNvLinkState / nvmlDeviceGetNvLinkErrorCounter). */
+export interface GpuNvLink {
+  /** Link number (0 … NVML_NVLINK_MAX_LINKS − 1). */
+  link: number;
+  /** Active now; null when the state could not be read this tick. */
+  active: boolean | null;
+  /** Data-link receive CRC errors (flit + data), transmit replays and recoveries since the driver loaded; null where not reported. */
+  crcErrors: number | null;
+  replayErrors: number | null;
+  recoveryErrors: number | null;
+}
+
+/** NVLink of a GPU: the links that were active when the collector started (absent on GPUs without NVLink). */
+export interface GpuNvLinkInfo {
+  links: GpuNvLink[];
+}
+
 /** Static and slow-changing facts about one GPU (numbers are in series `gpu.<index>.*`). */
 export interface GpuDevice {
   index: number;
@@ -99,6 +116,8 @@ export interface GpuDevice {
   health?: GpuHealth;
   /** Xid / critical events (NVML backend). */
   events?: GpuEventsInfo;
+  /** NVLink links and their error counters (NVML backend; only on GPUs with active links). */
+  nvlink?: GpuNvLinkInfo;
   /** Who made it (absent from older collectors: NVIDIA). */
   vendor?: GpuVendor;
   /** Kernel driver or library that reads it: `nvml`, `nvidia-smi`, `amdgpu`, `i915`, `xe`. */

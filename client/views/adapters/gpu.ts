@@ -5,6 +5,9 @@ import { GPU_GROUP } from '../groups';
 import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
 import { ownerLabel } from '../../../protocol/owner-label';
+import type { GpuDevice } from '../../../protocol/details/gpu';
+import type { SeriesMap } from '../../../protocol';
+import type { ViewFormat } from '../adapter';
 
 /** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
 export function shortGpuName(name: string): string {
@@ -51,6 +54,7 @@ export const gpuAdapter: SourceViewAdapter = {
           dev
             ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}`
             : '',
+          nvlinkLine(g.index, dev, sample?.series ?? {}, fmt),
           det?.driverVersion ? `Driver ${fmt.markdown(det.driverVersion)}${det.cudaVersion ? ` · CUDA ${fmt.markdown(det.cudaVersion)}` : ''}` : '',
         ]
           .filter(Boolean)
@@ -108,3 +112,29 @@ export const gpuAdapter: SourceViewAdapter = {
     ];
   },
 };
+
+/**
+ * The NVLink line of a GPU's tooltip: links up, throughput (GPM, where read) and error counters, with
+ * the links that are down named; empty for a GPU without NVLink.
+ */
+export function nvlinkLine(index: number, dev: GpuDevice | undefined, series: SeriesMap, fmt: ViewFormat): string {
+  const links = dev?.nvlink?.links;
+  if (!links || links.length === 0) return '';
+  const v = (m: string): number | null => {
+    const x = series[`gpu.${index}.${m}`];
+    return typeof x === 'number' ? x : null;
+  };
+  const down = links.filter((l) => l.active === false).map((l) => l.link);
+  const up = links.filter((l) => l.active === true).length;
+  const rx = v('nvlink_rx_bytes_per_second');
+  const tx = v('nvlink_tx_bytes_per_second');
+  const parts = [`NVLink ${up}/${links.length} links up${down.length ? ` (down: ${down.join(', ')})` : ''}`];
+  if (rx !== null || tx !== null)
+    parts.push(`rx ${fmt.value(`gpu.${index}.nvlink_rx_bytes_per_second`, rx)} · tx ${fmt.value(`gpu.${index}.nvlink_tx_bytes_per_second`, tx)}`);
+  const crc = v('nvlink_crc_errors_count');
+  const replay = v('nvlink_replay_errors_count');
+  const recovery = v('nvlink_recovery_errors_count');
+  if (crc !== null || replay !== null || recovery !== null)
+    parts.push(`errors: CRC ${fmt.number(crc, 0)}, replay ${fmt.number(replay, 0)}, recovery ${fmt.number(recovery, 0)}`);
+  return parts.join(' · ');
+}

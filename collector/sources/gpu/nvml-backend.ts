@@ -12,7 +12,9 @@ import {
   CTRL_NPROCS,
   CTRL_REQ,
   CTRL_STATUS,
+  NVLINK_VALUES_PER_LINK,
   NVML_NOTES_OFFSET,
+  NVML_NVLINK_OFFSET,
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
   NVML_NOTE_NO_ENERGY,
@@ -246,7 +248,7 @@ export class NvmlBackend {
       if (flags & NVML_NOTE_NO_ENERGY) notes.push(NO_ENERGY_NOTE);
       if (flags & NVML_NOTE_NO_VIOLATION) notes.push(NO_VIOLATION_NOTE);
       if (flags & NVML_NOTE_NO_GPM) notes.push(NO_GPM_NOTE);
-      return {
+      const reading: DeviceReading = {
         name: s.name,
         uuid: s.uuid,
         pciBusId: s.pciBusId,
@@ -257,6 +259,22 @@ export class NvmlBackend {
         metrics: all.subarray(base, base + GPU_METRICS.length),
         notes,
       };
+      if (s.nvLinks.length > 0) {
+        const num = (x: number): number | null => (Number.isNaN(x) ? null : x);
+        reading.nvlink = {
+          links: s.nvLinks.map((link, k) => {
+            const o = base + NVML_NVLINK_OFFSET + k * NVLINK_VALUES_PER_LINK;
+            return {
+              link,
+              active: Number.isNaN(all[o]) ? null : all[o] === 1,
+              crcErrors: num(all[o + 1]),
+              replayErrors: num(all[o + 2]),
+              recoveryErrors: num(all[o + 3]),
+            };
+          }),
+        };
+      }
+      return reading;
     });
     // Keyed by device and pid as one number (pids < 2^22 on Linux): no string keys per tick.
     const byPid = new Map<number, ProcessReading>();

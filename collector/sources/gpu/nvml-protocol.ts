@@ -5,8 +5,16 @@ import { GPU_METRICS } from './reading';
 /** Registered worker kind of the NVML reader. */
 export const NVML_WORKER_KIND = 'gpu-nvml';
 
-/** Values per device in a sample: every metric, the clock-event reason mask, note flags. NaN = null. */
-export const NVML_VALUES_PER_DEVICE = GPU_METRICS.length + 2;
+/** Most NVLink links per GPU (nvml.h API 13: NVML_NVLINK_MAX_LINKS). */
+export const NVLINK_LINKS_MAX = 36;
+/** Values per NVLink link: active (1/0), CRC errors, replay errors, recovery errors (NaN = null). */
+export const NVLINK_VALUES_PER_LINK = 4;
+
+/** Values per device in a sample: every metric, the clock-event reason mask, note flags, NVLink links. NaN = null. */
+export const NVML_VALUES_PER_DEVICE = GPU_METRICS.length + 2 + NVLINK_LINKS_MAX * NVLINK_VALUES_PER_LINK;
+
+/** Offset of the per-link NVLink block (in the order of NvmlStaticDevice.nvLinks) inside a device's values. */
+export const NVML_NVLINK_OFFSET = GPU_METRICS.length + 2;
 
 /** Offset of the clock-event reason mask inside a device's block of values. */
 export const NVML_THROTTLE_OFFSET = GPU_METRICS.length;
@@ -72,6 +80,8 @@ export interface NvmlStaticDevice {
   pciBusId: string;
   computeCapability: string | null;
   migMode: boolean | null;
+  /** NVLink links that were active at start (empty: no NVLink in use). */
+  nvLinks: number[];
 }
 
 /** Static facts of the whole library. */

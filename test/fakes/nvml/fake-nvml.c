@@ -489,6 +489,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetViolationStatus(nvmlDevice_t d, int policy, nvm
 
 /* ---------- NVLink ---------- */
 
+/* 18 links (an H100's): the first `nvlinks` are active, the rest inactive; no NVLink when nvlinks=0.
+ * nvmlEnableState_t: DISABLED 0, ENABLED 1. */
 EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t d, unsigned int link, int *isActive) {
   ENTER_DEV("nvmlDeviceGetNvLinkState", d);
   UNSUPPORTED(d, U_NVLINK);
@@ -503,7 +505,9 @@ EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t d, unsigned int
   ENTER_DEV("nvmlDeviceGetNvLinkErrorCounter", d);
   UNSUPPORTED(d, U_NVLINK);
   if (!value || counter < 0 || counter > 4) return NVML_ERROR_INVALID_ARGUMENT;
-  if (link >= d->v[F_NVLINKS]) return NVML_ERROR_INVALID_ARGUMENT;
+  if (d->v[F_NVLINKS] == 0) return NVML_ERROR_NOT_SUPPORTED;
+  if (link >= 18) return NVML_ERROR_INVALID_ARGUMENT;
+  /* The same counts on every link (an inactive link keeps the counts it had). */
   *value = counter == 0 ? d->v[F_NVLINK_REPLAY] : counter == 1 ? d->v[F_NVLINK_RECOVERY] : counter == 2 ? d->v[F_NVLINK_CRC] : 0;
   return NVML_SUCCESS;
 }

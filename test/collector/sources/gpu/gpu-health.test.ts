@@ -426,6 +426,41 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.equal(s.devices[1].notes.filter((n) => n.startsWith('GPM not supported')).length, 1);
   });
 
+  it('NVLink: per-link state and error counters on GPUs with active links, nothing on GPUs without; a link going down degrades the verdict', async () => {
+    const state = { count: 3, 'gpu.0.nvlinks': 4, 'gpu.0.nvlink_crc': 2, 'gpu.0.nvlink_replay': 1, 'gpu.0.nvlink_recovery': 0, 'gpu.2.unsupported': 'nvlink' };
+    h = gpuHarness({ nvmlPath: lib }, state);
+    await h.source.probe(NEVER);
+    let s = await sample();
+    assert.equal(s.series['gpu.0.nvlink_links_count'], 4, 'the 4 links active at start (of 18)');
+    assert.equal(s.series['gpu.0.nvlink_links_active_count'], 4);
+    assert.equal(s.series['gpu.0.nvlink_crc_errors_count'], 8, 'CRC summed over links');
+    assert.equal(s.series['gpu.0.nvlink_replay_errors_count'], 4);
+    assert.equal(s.series['gpu.0.nvlink_recovery_errors_count'], 0);
+    assert.deepEqual(s.devices[0].nvlink?.links[3], { link: 3, active: true, crcErrors: 2, replayErrors: 1, recoveryErrors: 0 });
+    assert.equal(s.devices[0].nvlink?.links.length, 4);
+    for (const g of [1, 2]) {
+      for (const m of ['nvlink_links_count', 'nvlink_links_active_count', 'nvlink_crc_errors_count'])
+        assert.equal(s.series[`gpu.${g}.${m}`], null, `gpu ${g} ${m}`);
+      assert.equal(s.devices[g].nvlink, undefined, `GPU ${g} shows no NVLink`);
+    }
+    assert.equal(s.devices[0].health?.verdict, 'healthy');
+    h.setState({ ...state, 'gpu.0.nvlinks': 3 });
+    s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.series['gpu.0.nvlink_links_active_count'] === 3 ? x : null;
+      },
+      5000,
+      'link 3 down',
+    );
+    assert.equal(s.series['gpu.0.nvlink_links_count'], 4);
+    assert.equal(s.devices[0].nvlink?.links[3].active, false);
+    assert.equal(s.devices[0].nvlink?.links[3].crcErrors, 2, 'an inactive link keeps its counters');
+    assert.equal(s.devices[0].health?.verdict, 'degraded');
+    assert.match(s.devices[0].health?.reasons.join('\n') ?? '', /1 of 4 NVLink link\(s\) down/);
+    assert.equal(h.logs.filter((l) => l.includes('nvmlDeviceGetNvLink') && l.includes('not supported')).length, 0, 'no NVLink warning for GPUs without it');
+  });
+
   it('the event thread stops cleanly while it is waiting, freeing the set and shutting NVML down', async () => {
     const log = path.join(dir, 'nvml.log');
     h = gpuHarness({ nvmlPath: lib }, { count: 1, xid_file: xidFile }, { FAKE_NVML_LOG: log });

@@ -1,0 +1,30 @@
+// The GPU view adapter's health lines (issue 12): NVLink, throttle shares, energy — through the Services tree.
+
+import { strict as assert } from 'node:assert';
+import { servicesTree } from '../../extension/views/services-model';
+import type { GpuDetails } from '../../protocol/details/gpu';
+import { liveSnapshot, twoGpuSample } from './fixtures';
+
+describe('GPU adapter: health lines in the tooltip', () => {
+  it('NVLink: links up, the ones down by number, throughput and error counters; nothing on a GPU without links', () => {
+    const sample = twoGpuSample();
+    const det = sample.details.gpu as GpuDetails;
+    det.devices[1].nvlink = {
+      links: [0, 1, 2, 3].map((link) => ({ link, active: link !== 2, crcErrors: 1, replayErrors: 0, recoveryErrors: link === 3 ? 2 : 0 })),
+    };
+    Object.assign(sample.series, {
+      'gpu.1.nvlink_links_count': 4,
+      'gpu.1.nvlink_links_active_count': 3,
+      'gpu.1.nvlink_crc_errors_count': 4,
+      'gpu.1.nvlink_replay_errors_count': 0,
+      'gpu.1.nvlink_recovery_errors_count': 2,
+      'gpu.1.nvlink_rx_bytes_per_second': 100 * 1048576,
+      'gpu.1.nvlink_tx_bytes_per_second': 200 * 1048576,
+    });
+    const [conn] = servicesTree([liveSnapshot(sample)]);
+    const [g0, g1] = conn.children![0].children!;
+    assert.doesNotMatch(g0.tooltip!, /NVLink/);
+    const line = g1.tooltip!.split('\n\n').find((l) => l.startsWith('NVLink'));
+    assert.match(line ?? '', /^NVLink 3\/4 links up \(down: 2\) · rx 10\d(\.\d)? MiB\/s · tx 2\d\d(\.\d)? MiB\/s · errors: CRC 4, replay 0, recovery 2$/);
+  });
+});
