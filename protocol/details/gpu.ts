@@ -99,6 +99,26 @@ export interface GpuNvLinkInfo {
   links: GpuNvLink[];
 }
 
+/** How long one clock-event (throttle) reason held. */
+export interface GpuThrottleShare {
+  /** `power_cap`, `thermal`, `hw_slowdown`, `power_brake`, `sync_boost`, `app_clocks`, `display_clocks`, `idle`. */
+  reason: string;
+  /** Display label (`power cap`). */
+  label: string;
+  /** Share of the rolling window (0..1). */
+  windowRatio: number;
+  /** Share of the last interval (0..1), null when it was not readable then. */
+  lastRatio: number | null;
+}
+
+/** Throttle reasons over the last interval and a rolling window (5 min), from violation counters or sampled reasons. */
+export interface GpuThrottleSummary {
+  /** How much time the window covers so far, ms (up to 5 min). */
+  windowMs: number;
+  /** Reasons that could be read, in a fixed order (power cap, thermal, … idle). */
+  reasons: GpuThrottleShare[];
+}
+
 /** Static and slow-changing facts about one GPU (numbers are in series `gpu.<index>.*`). */
 export interface GpuDevice {
   index: number;
@@ -116,6 +136,8 @@ export interface GpuDevice {
   health?: GpuHealth;
   /** Xid / critical events (NVML backend). */
   events?: GpuEventsInfo;
+  /** Per-reason throttle shares over the last interval and the last 5 min (NVIDIA GPUs, from the second sample). */
+  throttle?: GpuThrottleSummary;
   /** NVLink links and their error counters (NVML backend; only on GPUs with active links). */
   nvlink?: GpuNvLinkInfo;
   /** Who made it (absent from older collectors: NVIDIA). */

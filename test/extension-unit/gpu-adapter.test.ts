@@ -27,4 +27,24 @@ describe('GPU adapter: health lines in the tooltip', () => {
     const line = g1.tooltip!.split('\n\n').find((l) => l.startsWith('NVLink'));
     assert.match(line ?? '', /^NVLink 3\/4 links up \(down: 2\) · rx 10\d(\.\d)? MiB\/s · tx 2\d\d(\.\d)? MiB\/s · errors: CRC 4, replay 0, recovery 2$/);
   });
+
+  it('throttle: SM clock of max, then power cap and thermal always and the other reasons only when they held', () => {
+    const sample = twoGpuSample();
+    const det = sample.details.gpu as GpuDetails;
+    det.devices[0].throttle = {
+      windowMs: 300_000,
+      reasons: [
+        { reason: 'power_cap', label: 'power cap', windowRatio: 0.62, lastRatio: 1 },
+        { reason: 'thermal', label: 'thermal', windowRatio: 0, lastRatio: 0 },
+        { reason: 'hw_slowdown', label: 'HW slowdown', windowRatio: 0, lastRatio: 0 },
+        { reason: 'idle', label: 'idle', windowRatio: 0.3, lastRatio: 0 },
+      ],
+    };
+    Object.assign(sample.series, { 'gpu.0.sm_clock_hertz': 1.2e9, 'gpu.0.sm_clock_max_hertz': 1.98e9 });
+    const [conn] = servicesTree([liveSnapshot(sample)]);
+    const [g0, g1] = conn.children![0].children!;
+    const line = g0.tooltip!.split('\n\n').find((l) => l.includes('Throttle'));
+    assert.equal(line, 'SM clock 1.2 GHz of 1.98 GHz · Throttle, last 5 min: power cap 62 % · thermal 0 % · idle 30 %');
+    assert.doesNotMatch(g1.tooltip!, /Throttle,/, 'nothing before the window has a tick');
+  });
 });

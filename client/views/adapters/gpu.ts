@@ -54,6 +54,7 @@ export const gpuAdapter: SourceViewAdapter = {
           dev
             ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}`
             : '',
+          throttleLine(g.index, dev, sample?.series ?? {}, fmt),
           nvlinkLine(g.index, dev, sample?.series ?? {}, fmt),
           det?.driverVersion ? `Driver ${fmt.markdown(det.driverVersion)}${det.cudaVersion ? ` · CUDA ${fmt.markdown(det.cudaVersion)}` : ''}` : '',
         ]
@@ -137,4 +138,20 @@ export function nvlinkLine(index: number, dev: GpuDevice | undefined, series: Se
   if (crc !== null || replay !== null || recovery !== null)
     parts.push(`errors: CRC ${fmt.number(crc, 0)}, replay ${fmt.number(replay, 0)}, recovery ${fmt.number(recovery, 0)}`);
   return parts.join(' · ');
+}
+
+/**
+ * The throttle line of a GPU's tooltip: SM clock vs max, then how long each reason held over the rolling
+ * window (`Throttle, last 5 min: power cap 62 % · thermal 0 % · idle 30 %`): power cap and thermal always,
+ * the others when they held at all; empty before the second sample or for GPUs without reasons.
+ */
+export function throttleLine(index: number, dev: GpuDevice | undefined, series: SeriesMap, fmt: ViewFormat): string {
+  const th = dev?.throttle;
+  if (!th || th.reasons.length === 0) return '';
+  const sm = series[`gpu.${index}.sm_clock_hertz`];
+  const max = series[`gpu.${index}.sm_clock_max_hertz`];
+  const clock = typeof sm === 'number' ? `SM clock ${fmt.value('hertz', sm)}${typeof max === 'number' ? ` of ${fmt.value('hertz', max)}` : ''} · ` : '';
+  const minutes = Math.max(1, Math.round(th.windowMs / 60_000));
+  const shown = th.reasons.filter((r) => r.reason === 'power_cap' || r.reason === 'thermal' || r.windowRatio > 0);
+  return `${clock}Throttle, last ${minutes} min: ${shown.map((r) => `${r.label} ${fmt.percent(r.windowRatio)}`).join(' · ')}`;
 }

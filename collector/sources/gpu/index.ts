@@ -12,6 +12,7 @@ import { NvmlEventThread } from './nvml-events';
 import { XidStore, xidKey } from './xid-store';
 import { KernelXidWatcher } from './kernel-xid';
 import { gpuHealth, VERDICT_STATE } from './health';
+import { ThrottleWindows } from './throttle-window';
 import { xidInfo } from '../../../protocol/details/gpu-xid';
 import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu';
 
@@ -27,7 +28,7 @@ interface ExtraGpuBackend {
   close(): void;
 }
 import { ProcessInfoCache } from './proc-info';
-import { buildSample, sortByPciBusId, type GpuReading, type ProcessAttribution, type ProcessLookup } from './reading';
+import { buildSample, metricOf, sortByPciBusId, type GpuReading, type ProcessAttribution, type ProcessLookup } from './reading';
 import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo, type ProcIdentity } from '../proc-owner';
 import type { DockerDetails } from '../../../protocol/details/docker';
 import type { ProcessOwner } from '../../../protocol/details/gpu';
@@ -70,6 +71,8 @@ export class GpuSource implements Source {
   private readonly eventReasons = new Map<string, string | null>();
   private eventsUnavailable: string | null = null;
   private readonly xids = new XidStore();
+  /** Per-reason throttle shares over the last 5 min, per NVIDIA GPU. */
+  private readonly throttle = new ThrottleWindows();
   /** Kernel-log fallback: the watcher, or why it cannot run; null until a GPU needs it. */
   private kernel: KernelXidWatcher | string | null = null;
 
@@ -254,6 +257,7 @@ export class GpuSource implements Source {
     if (this.owners) this.owners.endTick();
     else this.procs.endTick();
     if (reading.backend === 'nvml') this.addHealth(details, result.series);
+    this.addThrottle(reading, details);
     this.lastDetails = details;
     return result;
   }
@@ -350,6 +354,25 @@ export class GpuSource implements Source {
       d.health = gpuHealth({ series, prefix, lost: d.notes.some((n) => n.startsWith(lostNote)), recentEvents: recent, uncorrectedBaseline: null });
       series[`${prefix}health_state`] = VERDICT_STATE[d.health.verdict];
     }
+  }
+
+  /** Per-reason throttle shares (last interval, last 5 min) of every NVIDIA GPU of this tick. */
+  private addThrottle(reading: GpuReading, details: GpuDetails): void {
+    const t = performance.now();
+    const bus = new Map<string, GpuDetails['devices'][number]>();
+    for (const d of details.devices) if (d.vendor === 'nvidia') bus.set(d.pciBusId, d);
+    if (bus.size === 0) return;
+    for (const r of reading.devices) {
+      const dev = bus.get(r.pciBusId);
+      if (!dev) continue;
+      const summary = this.throttle.add(r.pciBusId, t, {
+        mask: r.throttleMask,
+        powerViolation: metricOf(r, 'power_violation_ratio'),
+        thermalViolation: metricOf(r, 'thermal_violation_ratio'),
+      });
+      if (summary) dev.throttle = summary;
+    }
+    this.throttle.retain(bus);
   }
 
   /** `nvidia-smi -q` text of GPU `args.index` (PCI bus id order), served at /api/gpu/<index>/report. */

@@ -345,6 +345,14 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.ok((b.series['gpu.0.thermal_violation_ratio'] as number) > 0.9);
     assert.equal(b.series['gpu.0.power_violation_ratio'], 0);
     assert.ok((b.series['gpu.0.hw_slowdown_ratio'] as number) > 0.9);
+    // The rolling per-reason shares start with the second sample: thermal from its violation counter.
+    assert.equal(a.devices[0].throttle, undefined);
+    const th = b.devices[0].throttle;
+    assert.ok(th && th.windowMs > 0, 'a window');
+    const r = (k: string): number | undefined => th?.reasons.find((x) => x.reason === k)?.windowRatio;
+    assert.ok((r('thermal') as number) > 0.9, `thermal ${r('thermal')}`);
+    assert.equal(r('power_cap'), 0);
+    assert.equal(r('idle'), 0, 'reasons 0: not idle');
   });
 
   it('rules gpu-row-remap, gpu-ecc-uncorrected and gpu-hw-slowdown fire and resolve end to end', async () => {
