@@ -50,6 +50,11 @@ export interface GpuProcess {
   memUtilRatio?: number | null;
   encoderUtilRatio?: number | null;
   decoderUtilRatio?: number | null;
+  /**
+   * Estimated GPU energy of this process since the collector first saw it, joules: each tick's GPU energy
+   * split by SM utilisation share (docs/gpu.md). Null when NVML gives no per-process utilisation.
+   */
+  energyJoules?: number | null;
   type: 'compute' | 'graphics' | 'unknown';
 }
 

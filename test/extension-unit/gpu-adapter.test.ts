@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { servicesTree } from '../../extension/views/services-model';
 import type { GpuDetails } from '../../protocol/details/gpu';
 import { liveSnapshot, twoGpuSample } from './fixtures';
+import { counterIncrease } from '../../client/views/adapters/gpu';
 
 describe('GPU adapter: health lines in the tooltip', () => {
   it('NVLink: links up, the ones down by number, throughput and error counters; nothing on a GPU without links', () => {
@@ -46,5 +47,13 @@ describe('GPU adapter: health lines in the tooltip', () => {
     const line = g0.tooltip!.split('\n\n').find((l) => l.includes('Throttle'));
     assert.equal(line, 'SM clock 1.2 GHz of 1.98 GHz · Throttle, last 5 min: power cap 62 % · thermal 0 % · idle 30 %');
     assert.doesNotMatch(g1.tooltip!, /Throttle,/, 'nothing before the window has a tick');
+  });
+
+  it("energy over a range: the counter's rises summed; a drop is a driver reload counted from 0; nulls skipped", () => {
+    const pts = (ys: (number | null)[]) => ys.map((y) => ({ y }));
+    assert.equal(counterIncrease(pts([1000, 1100, null, 1300])), 300);
+    assert.equal(counterIncrease(pts([5000, 5100, 40, 90])), 100 + 40 + 50, 'reset to 0 then 40 J');
+    assert.equal(counterIncrease(pts([5000])), null, 'one point tells nothing');
+    assert.equal(counterIncrease(pts([null, null])), null);
   });
 });

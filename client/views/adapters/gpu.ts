@@ -88,7 +88,9 @@ export const gpuAdapter: SourceViewAdapter = {
                   `**${fmt.markdown(p.name ?? 'process')}** · pid ${p.pid}${p.nvmlPid !== undefined ? ` (NVML pid ${p.nvmlPid})` : ''}${p.user ? ` · ${fmt.markdown(p.user)}` : ''}`,
                   // Code span: a command line is shown verbatim and never renders as a link.
                   p.command ? `\`${p.command.replace(/`/g, "'")}\`` : '',
-                  `VRAM ${fmt.bytes(p.usedMemoryBytes)} · SM ${fmt.percent(p.smUtilRatio)}${p.startTime ? ` · started ${new Date(p.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`,
+                  `VRAM ${fmt.bytes(p.usedMemoryBytes)} · SM ${fmt.percent(p.smUtilRatio)}${
+                    typeof p.energyJoules === 'number' ? ` · energy ${fmt.value('joules', p.energyJoules)} (estimate)` : ''
+                  }${p.startTime ? ` · started ${new Date(p.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`,
                   owner ? fmt.markdown(owner) : '',
                   p.owner?.note ? fmt.markdown(p.owner.note) : '',
                 ]
@@ -154,4 +156,22 @@ export function throttleLine(index: number, dev: GpuDevice | undefined, series: 
   const minutes = Math.max(1, Math.round(th.windowMs / 60_000));
   const shown = th.reasons.filter((r) => r.reason === 'power_cap' || r.reason === 'thermal' || r.windowRatio > 0);
   return `${clock}Throttle, last ${minutes} min: ${shown.map((r) => `${r.label} ${fmt.percent(r.windowRatio)}`).join(' · ')}`;
+}
+
+/**
+ * Increase of a cumulative counter (energy in joules) over points, oldest first: the sum of its rises.
+ * A drop means the counter restarted (driver reload): the value after it counts from 0. Null with fewer
+ * than two known points (no increase can be told).
+ */
+export function counterIncrease(points: readonly { y: number | null }[]): number | null {
+  let prev: number | null = null;
+  let sum = 0;
+  let known = 0;
+  for (const p of points) {
+    if (p.y === null || !Number.isFinite(p.y)) continue;
+    known++;
+    if (prev !== null) sum += p.y >= prev ? p.y - prev : p.y;
+    prev = p.y;
+  }
+  return known >= 2 ? sum : null;
 }

@@ -13,6 +13,7 @@ import { XidStore, xidKey } from './xid-store';
 import { KernelXidWatcher } from './kernel-xid';
 import { gpuHealth, VERDICT_STATE } from './health';
 import { ThrottleWindows } from './throttle-window';
+import { ProcessEnergy } from './process-energy';
 import { xidInfo } from '../../../protocol/details/gpu-xid';
 import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu';
 
@@ -73,6 +74,8 @@ export class GpuSource implements Source {
   private readonly xids = new XidStore();
   /** Per-reason throttle shares over the last 5 min, per NVIDIA GPU. */
   private readonly throttle = new ThrottleWindows();
+  /** Per-process energy estimates (NVML). */
+  private readonly procEnergy = new ProcessEnergy();
   /** Kernel-log fallback: the watcher, or why it cannot run; null until a GPU needs it. */
   private kernel: KernelXidWatcher | string | null = null;
 
@@ -256,7 +259,10 @@ export class GpuSource implements Source {
     result.notes = notes;
     if (this.owners) this.owners.endTick();
     else this.procs.endTick();
-    if (reading.backend === 'nvml') this.addHealth(details, result.series);
+    if (reading.backend === 'nvml') {
+      this.addHealth(details, result.series);
+      this.procEnergy.apply(this.id, details, result.series, performance.now());
+    }
     this.addThrottle(reading, details);
     this.lastDetails = details;
     return result;

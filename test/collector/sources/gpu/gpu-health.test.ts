@@ -10,7 +10,7 @@ import type { SeriesMap } from '../../../../protocol';
 import { createAlertEngine, type RuleAlertEngine } from '../../../../collector/alerts';
 import { silentLogger } from '../../../../collector/log';
 import { buildFakeNvml } from '../../../fakes/nvml/build';
-import { gpuHarness, NEVER, waitFor, type GpuHarness } from './helpers';
+import { gpuHarness, NEVER, spawnSleeper, waitFor, type GpuHarness } from './helpers';
 
 describe('gpu health: events, memory health, slowdown, verdict, rules (fake libnvidia-ml)', function () {
   this.timeout(30000);
@@ -404,6 +404,35 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     const r = await h.source.sample(NEVER);
     const p = (r.details as GpuDetails).processes.find((x) => x.pid === process.pid);
     assert.deepEqual([p?.smUtilRatio, p?.memUtilRatio, p?.encoderUtilRatio, p?.decoderUtilRatio], [0.61, 0.22, 0.03, 0.04]);
+  });
+
+  it("per-process energy: each tick's GPU energy split by SM share, summed per process; null without per-process samples", async () => {
+    const other = spawnSleeper();
+    try {
+      const state = {
+        count: 2,
+        'gpu.0.power_mw': 400000,
+        'gpu.0.compute': `${process.pid}:1048576;${other.pid}:1048576`,
+        'gpu.0.putil': `${process.pid}:60;${other.pid}:20`,
+        'gpu.1.compute': `${process.pid}:1048576`,
+      };
+      h = gpuHarness({ nvmlPath: lib }, state);
+      await h.source.probe(NEVER);
+      const first = await h.source.sample(NEVER);
+      const e0 = first.series['gpu.0.energy_joules'] as number;
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await h.source.sample(NEVER);
+      const e1 = r.series['gpu.0.energy_joules'] as number;
+      const procs = (r.details as GpuDetails).processes;
+      const mine = procs.find((p) => p.gpuIndex === 0 && p.pid === process.pid)?.energyJoules as number;
+      const theirs = procs.find((p) => p.gpuIndex === 0 && p.pid === other.pid)?.energyJoules as number;
+      assert.ok(e1 - e0 > 50, `the GPU used ${e1 - e0} J`);
+      assert.ok(Math.abs(mine + theirs - (e1 - e0)) < 1e-6, 'the whole tick is split');
+      assert.ok(Math.abs(mine / theirs - 3) < 1e-9, '60 % vs 20 % SM: 3 : 1');
+      assert.equal(procs.find((p) => p.gpuIndex === 1)?.energyJoules, null, 'no per-process samples: null, not 0');
+    } finally {
+      other.kill();
+    }
   });
 
   it('GPM on a supporting GPU: SM activity, occupancy, tensor, DRAM, NVLink over the interval; null with one note elsewhere', async () => {
