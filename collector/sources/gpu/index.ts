@@ -10,7 +10,8 @@ import { parseGpuConfig, type GpuConfig } from './config';
 import { NvmlBackend } from './nvml-backend';
 import { NvmlEventThread } from './nvml-events';
 import { XidStore, xidKey } from './xid-store';
-import { KernelXidWatcher } from './kernel-xid';
+import { KernelXidWatcher, type KernelXid } from './kernel-xid';
+import { JournalXidWatcher } from './journal-xid';
 import { gpuHealth, VERDICT_STATE } from './health';
 import { ThrottleWindows } from './throttle-window';
 import { ProcessEnergy } from './process-energy';
@@ -78,6 +79,8 @@ export class GpuSource implements Source {
   private readonly procEnergy = new ProcessEnergy();
   /** Kernel-log fallback: the watcher, or why it cannot run; null until a GPU needs it. */
   private kernel: KernelXidWatcher | string | null = null;
+  /** Journal fallback, when /dev/kmsg is not readable: journalctl -k followed, or null. */
+  private journal: JournalXidWatcher | null = null;
 
   constructor(
     private readonly cfg: GpuConfig,
@@ -308,14 +311,26 @@ export class GpuSource implements Source {
     );
   }
 
-  /** Starts the kernel-log fallback once; it records Xids only for GPUs without NVML events. */
+  /**
+   * Starts the kernel-log fallback once: /dev/kmsg, else the journal (journalctl -k followed). It records
+   * Xids only for GPUs without NVML events.
+   */
   private startKernelLog(): void {
     if (this.kernel !== null) return;
-    this.kernel = KernelXidWatcher.open((x) => {
+    const onXid = (x: KernelXid): void => {
       if (this.eventsUnavailable === null && this.eventReasons.get(x.pciBusId) === null) return;
       this.xids.record(x.pciBusId, String(x.code), x.code, 1, Date.now());
-    }, this.cfg.kernelLogPath);
-    if (typeof this.kernel === 'string') this.log.info(`GPU Xid fallback: ${this.kernel}`);
+    };
+    this.kernel = KernelXidWatcher.open(onXid, this.cfg.kernelLogPath);
+    if (typeof this.kernel !== 'string') return;
+    const jctl = findExecutable(this.cfg.journalctlPath, this.ctx.env);
+    if (jctl) {
+      this.journal = JournalXidWatcher.start(jctl, this.ctx.env, onXid);
+      this.log.info(`GPU Xid fallback: ${this.kernel}; following journalctl -k`);
+    } else {
+      this.kernel = `${this.kernel}; ${this.cfg.journalctlPath} ${this.cfg.journalctlPath.includes('/') ? 'not found' : 'not on PATH'}`;
+      this.log.info(`GPU Xid fallback: ${this.kernel}`);
+    }
   }
 
   /** Xid series, health verdict and events info for every GPU of an NVML sample. */
@@ -348,7 +363,14 @@ export class GpuSource implements Source {
       if (reason === undefined || reason === null) events = { source: 'nvml', recent };
       else if (this.kernel instanceof KernelXidWatcher)
         events = { source: 'kernel-log', reason: `NVML events: ${reason}; reading NVRM Xid lines from ${this.cfg.kernelLogPath}`, recent };
-      else events = { source: 'unavailable', reason: typeof this.kernel === 'string' ? `${reason}; ${this.kernel}` : reason, recent };
+      else if (this.journal && this.journal.failure === null)
+        events = { source: 'kernel-log', reason: `NVML events: ${reason}; ${String(this.kernel)}; reading NVRM Xid lines from journalctl -k`, recent };
+      else
+        events = {
+          source: 'unavailable',
+          reason: [reason, typeof this.kernel === 'string' ? this.kernel : null, this.journal?.failure ?? null].filter(Boolean).join('; '),
+          recent,
+        };
       if (events.source !== 'nvml') {
         const note = `Xid events unavailable: ${reason}`;
         if (!d.notes.includes(note)) d.notes = [...d.notes, note];
@@ -412,6 +434,8 @@ export class GpuSource implements Source {
     }
     if (this.kernel instanceof KernelXidWatcher) this.kernel.close();
     this.kernel = null;
+    this.journal?.close();
+    this.journal = null;
     this.nvml?.close();
     this.nvml = null;
     this.smi?.close();

@@ -223,7 +223,7 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
 
   it('events that cannot be registered (not supported, no permission, MIG) are said once in the notes and the events info', async () => {
     h = gpuHarness(
-      { nvmlPath: lib, kernelLogPath: path.join(dir, 'no-such-kmsg') },
+      { nvmlPath: lib, kernelLogPath: path.join(dir, 'no-such-kmsg'), journalctlPath: path.join(dir, 'no-journalctl') },
       { count: 3, xid_file: xidFile, 'gpu.0.unsupported': 'events', 'gpu.2.mig': 1, fail: 'nvmlDeviceRegisterEvents:4:1' },
     );
     await h.source.probe(NEVER);
@@ -237,7 +237,10 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     );
     assert.match(s.devices[0].events?.reason ?? '', /nvmlDeviceGetSupportedEventTypes: Not Supported \(3\)/);
     assert.match(s.devices[1].events?.reason ?? '', /nvmlDeviceRegisterEvents: Insufficient Permissions \(4\)/);
-    assert.match(s.devices[2].events?.reason ?? '', /nvmlDeviceRegisterEvents: Not Supported \(3\); .*no-such-kmsg is not readable \(ENOENT\)/);
+    assert.match(
+      s.devices[2].events?.reason ?? '',
+      /nvmlDeviceRegisterEvents: Not Supported \(3\); .*no-such-kmsg is not readable \(ENOENT\); .*no-journalctl not found/,
+    );
     const again = await sample();
     for (const d of again.devices) assert.equal(d.notes.filter((n) => n.startsWith('Xid events unavailable')).length, 1, 'said once');
   });
@@ -259,6 +262,81 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.equal(s.series['gpu.1.xid_13_events_count'], undefined);
     assert.match(s.devices[0].events?.reason ?? '', /NVML events: nvmlDeviceGetSupportedEventTypes: Not Supported \(3\); reading NVRM Xid lines from/);
     assert.equal(s.devices[0].health?.verdict, 'action-needed');
+  });
+
+  it('journal fallback: without a readable /dev/kmsg, NVRM Xid lines come from journalctl -k (followed, since start, no shell) for GPUs without NVML events', async () => {
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    const journal = path.join(dir, 'journal');
+    const argsFile = path.join(dir, 'journal-args');
+    const pidFile = path.join(dir, 'journal-pid');
+    fs.writeFileSync(journal, '');
+    fs.writeFileSync(
+      path.join(bin, 'journalctl'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\necho $$ > '${pidFile}'\nexec tail -n +1 -f '${journal}'\n`,
+      { mode: 0o755 },
+    );
+    h = gpuHarness(
+      { nvmlPath: lib, kernelLogPath: path.join(dir, 'no-such-kmsg') },
+      { count: 2, xid_file: xidFile, 'gpu.0.unsupported': 'events' },
+      { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    );
+    await h.source.probe(NEVER);
+    let s = await waitFor(async () => ((await sample()).devices[0].events?.source === 'kernel-log' ? sample() : null), 5000, 'journal fallback');
+    assert.match(s.devices[0].events?.reason ?? '', /no-such-kmsg is not readable \(ENOENT\); reading NVRM Xid lines from journalctl -k/);
+    const args = await waitFor(
+      (): string[] | null => (fs.existsSync(argsFile) ? fs.readFileSync(argsFile, 'utf8').trim().split('\n') : null),
+      5000,
+      'journalctl started',
+    );
+    assert.deepEqual(args.slice(0, 6), ['-k', '-f', '-o', 'cat', '--no-pager', '-q']);
+    assert.match(args[6], /^--since=@\d{10}$/);
+    assert.equal(args[7], '--grep=NVRM: Xid');
+    // GPU 0 (0000:07:00) has no NVML events: its line counts; GPU 1 (0000:0f:00) has them: its line is ignored.
+    fs.appendFileSync(
+      journal,
+      "NVRM: Xid (PCI:0000:07:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.\nNVRM: Xid (PCI:0000:0f:00): 13, pid=3\n",
+    );
+    s = await waitFor(
+      async () => {
+        const x = await sample();
+        return x.series['gpu.0.xid_79_events_count'] === 1 ? x : null;
+      },
+      5000,
+      'the Xid from the journal',
+    );
+    assert.equal(s.series['gpu.1.xid_13_events_count'], undefined);
+    assert.equal(s.devices[0].health?.verdict, 'action-needed');
+    // Closing the source stops journalctl.
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await h.dispose();
+    h = undefined;
+    await waitFor(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5000,
+      'journalctl stopped',
+    );
+  });
+
+  it('journal fallback: a journalctl that exits says why in the events info', async () => {
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'journalctl'), '#!/bin/sh\necho "No journal files were found." >&2\nexit 1\n', { mode: 0o755 });
+    h = gpuHarness(
+      { nvmlPath: lib, kernelLogPath: path.join(dir, 'no-such-kmsg') },
+      { count: 1, xid_file: xidFile, 'gpu.0.unsupported': 'events' },
+      { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    );
+    await h.source.probe(NEVER);
+    const s = await waitFor(async () => ((await sample()).devices[0].events?.source === 'unavailable' ? sample() : null), 5000, 'journal failure');
+    assert.match(s.devices[0].events?.reason ?? '', /no-such-kmsg is not readable \(ENOENT\); journalctl -k exited \(code 1\): No journal files were found\./);
   });
 
   it('every new call answering NOT_SUPPORTED gives null (never 0) with one reason, and no crash', async () => {
