@@ -124,6 +124,23 @@ export interface GpuThrottleSummary {
   reasons: GpuThrottleShare[];
 }
 
+/** One MIG device (a GPU instance's compute instance) of a MIG-enabled GPU. */
+export interface GpuMigInstance {
+  gpuInstanceId: number | null;
+  computeInstanceId: number | null;
+  memoryUsedBytes: number | null;
+  memoryTotalBytes: number | null;
+}
+
+/** MIG on a GPU: its instances and which values are per instance or not available under MIG. */
+export interface GpuMigInfo {
+  instances: GpuMigInstance[];
+  /** Values read per instance (`VRAM`). */
+  perInstance: string[];
+  /** Values NVML does not give under MIG (`utilisation`, …): null on the parent GPU. */
+  notAvailable: string[];
+}
+
 /** Static and slow-changing facts about one GPU (numbers are in series `gpu.<index>.*`). */
 export interface GpuDevice {
   index: number;
@@ -143,6 +160,8 @@ export interface GpuDevice {
   events?: GpuEventsInfo;
   /** Per-reason throttle shares over the last interval and the last 5 min (NVIDIA GPUs, from the second sample). */
   throttle?: GpuThrottleSummary;
+  /** MIG instances (NVML backend; only on MIG-enabled GPUs). */
+  mig?: GpuMigInfo;
   /** NVLink links and their error counters (NVML backend; only on GPUs with active links). */
   nvlink?: GpuNvLinkInfo;
   /** Who made it (absent from older collectors: NVIDIA). */

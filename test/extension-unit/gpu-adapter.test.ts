@@ -56,4 +56,21 @@ describe('GPU adapter: health lines in the tooltip', () => {
     assert.equal(counterIncrease(pts([5000])), null, 'one point tells nothing');
     assert.equal(counterIncrease(pts([null, null])), null);
   });
+
+  it('MIG: each instance with its VRAM in the tooltip; nothing without MIG', () => {
+    const sample = twoGpuSample();
+    const det = sample.details.gpu as GpuDetails;
+    det.devices[1].mig = {
+      instances: [
+        { gpuInstanceId: 1, computeInstanceId: 0, memoryUsedBytes: 2 * 1024 ** 3, memoryTotalBytes: 10 * 1024 ** 3 },
+        { gpuInstanceId: 2, computeInstanceId: 0, memoryUsedBytes: null, memoryTotalBytes: 20 * 1024 ** 3 },
+      ],
+      perInstance: ['VRAM'],
+      notAvailable: ['utilisation'],
+    };
+    const [conn] = servicesTree([liveSnapshot(sample)]);
+    const [g0, g1] = conn.children![0].children!;
+    assert.doesNotMatch(g0.tooltip!, /MIG/);
+    assert.match(g1.tooltip!, /\n\nMIG: GI 1 2(\.0)?\/10 GiB · GI 2 .*\/20 GiB(\n|$)/);
+  });
 });

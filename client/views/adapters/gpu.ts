@@ -56,6 +56,7 @@ export const gpuAdapter: SourceViewAdapter = {
             : '',
           throttleLine(g.index, dev, sample?.series ?? {}, fmt),
           nvlinkLine(g.index, dev, sample?.series ?? {}, fmt),
+          migLine(dev, fmt),
           det?.driverVersion ? `Driver ${fmt.markdown(det.driverVersion)}${det.cudaVersion ? ` · CUDA ${fmt.markdown(det.cudaVersion)}` : ''}` : '',
         ]
           .filter(Boolean)
@@ -174,4 +175,15 @@ export function counterIncrease(points: readonly { y: number | null }[]): number
     prev = p.y;
   }
   return known >= 2 ? sum : null;
+}
+
+/** The MIG line of a GPU's tooltip: each instance's VRAM (`MIG: GI 1 2 GiB/11.4 GiB · GI 2 …`); empty without MIG. */
+export function migLine(dev: GpuDevice | undefined, fmt: ViewFormat): string {
+  const mig = dev?.mig;
+  if (!mig) return '';
+  if (mig.instances.length === 0) return 'MIG enabled, no MIG instances found';
+  const inst = mig.instances.map(
+    (m) => `GI ${m.gpuInstanceId ?? '?'}${m.computeInstanceId ? `/CI ${m.computeInstanceId}` : ''} ${fmt.usedTotal(m.memoryUsedBytes, m.memoryTotalBytes)}`,
+  );
+  return `MIG: ${inst.join(' · ')}`;
 }

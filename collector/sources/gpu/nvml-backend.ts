@@ -12,7 +12,9 @@ import {
   CTRL_NPROCS,
   CTRL_REQ,
   CTRL_STATUS,
+  MIG_VALUES_PER_DEVICE,
   NVLINK_VALUES_PER_LINK,
+  NVML_MIG_OFFSET,
   NVML_NOTES_OFFSET,
   NVML_NVLINK_OFFSET,
   NVML_NOTE_LOST,
@@ -47,6 +49,10 @@ const waitAsync = (
 ).waitAsync;
 
 const UTIL_NOTE_MIG = 'utilisation not available under MIG';
+/** What MIG changes, said once on the parent GPU (with the instances in `mig`). */
+const MIG_PER_INSTANCE = ['VRAM'];
+const MIG_NOT_AVAILABLE = ['utilisation', 'per-process utilisation', 'GPM', 'row remapping'];
+const MIG_NOTE = `MIG enabled: ${MIG_PER_INSTANCE.join(', ')} per instance (the GPU's own VRAM is the whole board); not available under MIG: ${MIG_NOT_AVAILABLE.join(', ')}`;
 const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
 
 const NO_MEMORY_HEALTH_NOTE = 'row remapping and retired pages not reported (not supported on this GPU or under MIG)';
@@ -242,7 +248,7 @@ export class NvmlBackend {
       const mask = all[base + NVML_THROTTLE_OFFSET];
       const flags = all[base + NVML_NOTES_OFFSET];
       const notes: string[] = [];
-      if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG);
+      if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG, MIG_NOTE);
       if (flags & NVML_NOTE_LOST) notes.push(GPU_LOST_NOTE);
       if (flags & NVML_NOTE_NO_MEMORY_HEALTH) notes.push(NO_MEMORY_HEALTH_NOTE);
       if (flags & NVML_NOTE_NO_ENERGY) notes.push(NO_ENERGY_NOTE);
@@ -272,6 +278,17 @@ export class NvmlBackend {
               recoveryErrors: num(all[o + 3]),
             };
           }),
+        };
+      }
+      if (s.migMode) {
+        const num = (x: number): number | null => (Number.isNaN(x) ? null : x);
+        reading.mig = {
+          instances: s.migDevices.map((m, k) => {
+            const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
+            return { gpuInstanceId: m.gpuInstanceId, computeInstanceId: m.computeInstanceId, memoryTotalBytes: num(all[o]), memoryUsedBytes: num(all[o + 1]) };
+          }),
+          perInstance: MIG_PER_INSTANCE,
+          notAvailable: MIG_NOT_AVAILABLE,
         };
       }
       return reading;

@@ -10,11 +10,19 @@ export const NVLINK_LINKS_MAX = 36;
 /** Values per NVLink link: active (1/0), CRC errors, replay errors, recovery errors (NaN = null). */
 export const NVLINK_VALUES_PER_LINK = 4;
 
-/** Values per device in a sample: every metric, the clock-event reason mask, note flags, NVLink links. NaN = null. */
-export const NVML_VALUES_PER_DEVICE = GPU_METRICS.length + 2 + NVLINK_LINKS_MAX * NVLINK_VALUES_PER_LINK;
+/** Most MIG devices read per GPU (A100/H100 have at most 7). */
+export const MIG_DEVICES_MAX = 8;
+/** Values per MIG device: memory total, memory used (bytes; NaN = null). */
+export const MIG_VALUES_PER_DEVICE = 2;
 
 /** Offset of the per-link NVLink block (in the order of NvmlStaticDevice.nvLinks) inside a device's values. */
 export const NVML_NVLINK_OFFSET = GPU_METRICS.length + 2;
+
+/** Offset of the per-MIG-device block (in the order of NvmlStaticDevice.migDevices) inside a device's values. */
+export const NVML_MIG_OFFSET = NVML_NVLINK_OFFSET + NVLINK_LINKS_MAX * NVLINK_VALUES_PER_LINK;
+
+/** Values per device in a sample: every metric, the clock-event reason mask, note flags, NVLink links, MIG devices. NaN = null. */
+export const NVML_VALUES_PER_DEVICE = NVML_MIG_OFFSET + MIG_DEVICES_MAX * MIG_VALUES_PER_DEVICE;
 
 /** Offset of the clock-event reason mask inside a device's block of values. */
 export const NVML_THROTTLE_OFFSET = GPU_METRICS.length;
@@ -82,6 +90,8 @@ export interface NvmlStaticDevice {
   migMode: boolean | null;
   /** NVLink links that were active at start (empty: no NVLink in use). */
   nvLinks: number[];
+  /** MIG devices found at start (MIG-enabled GPUs; empty otherwise). */
+  migDevices: { gpuInstanceId: number | null; computeInstanceId: number | null }[];
 }
 
 /** Static facts of the whole library. */

@@ -13,8 +13,11 @@ import {
   CTRL_NPROCS,
   CTRL_REQ,
   CTRL_STATUS,
+  MIG_DEVICES_MAX,
+  MIG_VALUES_PER_DEVICE,
   NVLINK_LINKS_MAX,
   NVLINK_VALUES_PER_LINK,
+  NVML_MIG_OFFSET,
   NVML_NOTES_OFFSET,
   NVML_NVLINK_OFFSET,
   NVML_NOTE_LOST,
@@ -197,6 +200,10 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const gpmMetrics = optional('int nvmlGpmMetricsGet(void *)');
   const getNvState = optional('int nvmlDeviceGetNvLinkState(void *, unsigned int, void *)');
   const getNvError = optional('int nvmlDeviceGetNvLinkErrorCounter(void *, unsigned int, int, void *)');
+  const getMaxMig = optional('int nvmlDeviceGetMaxMigDeviceCount(void *, void *)');
+  const getMigHandle = optional('int nvmlDeviceGetMigDeviceHandleByIndex(void *, unsigned int, _Out_ void **)');
+  const getGiId = optional('int nvmlDeviceGetGpuInstanceId(void *, void *)');
+  const getCiId = optional('int nvmlDeviceGetComputeInstanceId(void *, void *)');
   const getCompute = first(
     'int nvmlDeviceGetComputeRunningProcesses_v3(void *, void *, void *)',
     'int nvmlDeviceGetComputeRunningProcesses_v2(void *, void *, void *)',
@@ -267,7 +274,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     const pciBusId = getPci && getPci.fn(h, pci) === NVML_SUCCESS ? cstr(pci.subarray(PCI_BUS_ID_OFFSET)) : `unknown-${i}`;
     const computeCapability = getCc && getCc(h, u32a, u32b) === NVML_SUCCESS ? `${u32a.readInt32LE(0)}.${u32b.readInt32LE(0)}` : null;
     const migMode = getMig && getMig(h, u32a, u32b) === NVML_SUCCESS ? u32a.readUInt32LE(0) === NVML_DEVICE_MIG_ENABLE : null;
-    statics.push({ name, uuid, pciBusId, computeCapability, migMode, nvLinks: [] });
+    statics.push({ name, uuid, pciBusId, computeCapability, migMode, nvLinks: [], migDevices: [] });
   }
   text.fill(0);
   const driverVersion = getDriver && getDriver(text, DRIVER_BUFFER_BYTES) === NVML_SUCCESS ? cstr(text) : null;
@@ -296,6 +303,25 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       } else if (rc === NVML_ERROR_INVALID_ARGUMENT || link === 0) break;
     }
   });
+  // MIG devices of MIG-enabled GPUs, found once (instances are created and destroyed by an administrator;
+  // a restart of the collector picks up a new layout). Slots may be sparse: NOT_FOUND skips one.
+  const migHandles = handles.map((h, d): Handle[] => {
+    const out: Handle[] = [];
+    if (!statics[d].migMode || !getMaxMig || !getMigHandle || getMaxMig(h, u32a) !== NVML_SUCCESS) return out;
+    const max = u32a.readUInt32LE(0);
+    for (let i = 0; i < max && out.length < MIG_DEVICES_MAX; i++) {
+      const m: Handle[] = [null];
+      if (getMigHandle(h, i, m) !== NVML_SUCCESS) continue;
+      const gi = getGiId && getGiId(m[0], u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) : null;
+      const ci = getCiId && getCiId(m[0], u32b) === NVML_SUCCESS ? u32b.readUInt32LE(0) : null;
+      out.push(m[0]);
+      statics[d].migDevices.push({ gpuInstanceId: gi, computeInstanceId: ci });
+    }
+    if (max > MIG_DEVICES_MAX)
+      warnOnce(`mig-cap:${d}`, `GPU ${statics[d].pciBusId}: more than ${MIG_DEVICES_MAX} MIG devices; the first ${MIG_DEVICES_MAX} are read`);
+    return out;
+  });
+
   // Last error counters per device and link (replay, recovery, CRC), refreshed every NVLINK_COUNTERS_INTERVAL_MS.
   const nvCounters = statics.map((s) => new Float64Array(s.nvLinks.length * 3).fill(NaN));
   const nvCountersAt = statics.map(() => -Infinity);
@@ -581,6 +607,21 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           g.have = true;
         }
       } else if (!g) noteFlags |= NVML_NOTE_NO_GPM;
+      const migs = migHandles[d];
+      for (let k = 0; k < migs.length && !lost[d]; k++) {
+        // Per-instance memory: the same memory calls take a MIG device handle.
+        const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
+        if (getMemV2) {
+          oMem[0] = NVML_MEMORY_V2_VERSION;
+          if (ok(getMemV2(migs[k], oMem) as number, d, 'nvmlDeviceGetMemoryInfo_v2(MIG)')) {
+            values[o] = oMem[2] + oMem[3] * TWO_32;
+            values[o + 1] = oMem[8] + oMem[9] * TWO_32;
+          }
+        } else if (getMemV1 && ok(getMemV1(migs[k], oMem) as number, d, 'nvmlDeviceGetMemoryInfo(MIG)')) {
+          values[o] = oMem[0] + oMem[1] * TWO_32;
+          values[o + 1] = oMem[4] + oMem[5] * TWO_32;
+        }
+      }
       const links = statics[d].nvLinks;
       if (links.length > 0 && getNvState && !lost[d] && !skip(d, 'nvmlDeviceGetNvLinkState')) {
         const counters = nvCounters[d];

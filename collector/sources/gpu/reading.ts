@@ -1,6 +1,6 @@
 // Backend-neutral GPU readings (NVML or nvidia-smi) and their conversion to series and details.
 
-import type { GpuDetails, GpuDevice, GpuNvLinkInfo, GpuProcess, ProcessOwner } from '../../../protocol/details/gpu';
+import type { GpuDetails, GpuDevice, GpuMigInfo, GpuNvLinkInfo, GpuProcess, ProcessOwner } from '../../../protocol/details/gpu';
 import type { SeriesMap } from '../../../protocol';
 import { seriesName } from '../../../protocol/series';
 import type { SampleResult } from '../../source';
@@ -91,6 +91,8 @@ export interface DeviceReading {
   unavailable?: Record<string, string>;
   /** NVLink links (NVML, GPUs with active links only). */
   nvlink?: GpuNvLinkInfo;
+  /** MIG instances (NVML, MIG-enabled GPUs only). */
+  mig?: GpuMigInfo;
 }
 
 /** Values by metric name; null = not available. */
@@ -291,6 +293,7 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     dev.driver = d.driver ?? reading.backend;
     if (d.unavailable && Object.keys(d.unavailable).length > 0) dev.unavailable = d.unavailable;
     if (d.nvlink) dev.nvlink = d.nvlink;
+    if (d.mig) dev.mig = d.mig;
     devices.push(dev);
   });
   const processes: GpuProcess[] = [];

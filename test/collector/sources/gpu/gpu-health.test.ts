@@ -273,7 +273,7 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     fs.writeFileSync(journal, '');
     fs.writeFileSync(
       path.join(bin, 'journalctl'),
-      `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\necho $$ > '${pidFile}'\nexec tail -n +1 -f '${journal}'\n`,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}.tmp'\necho $$ > '${pidFile}'\nmv '${argsFile}.tmp' '${argsFile}'\nexec tail -n +1 -f '${journal}'\n`,
       { mode: 0o755 },
     );
     h = gpuHarness(
