@@ -43,6 +43,8 @@ export interface GpuProcess {
   /** False when NVML lists a pid that no longer exists (orphaned VRAM); absent/true otherwise. */
   alive?: boolean;
   gpuIndex: number;
+  /** MIG GPU instance the process runs in (details.devices[].mig lists them); absent outside MIG. */
+  gpuInstanceId?: number;
   usedMemoryBytes: number | null;
   /** SM utilisation ratio 0..1 where NVML gives it. */
   smUtilRatio: number | null;

@@ -154,7 +154,7 @@ export class RwGpuProcesses extends StoreElement {
                       <td>${p.user ?? NA}</td>
                       <td class="name" title=${p.owner?.note ?? ownerLabel(p.owner) ?? ''}>${ownerLabel(p.owner) ?? NA}</td>
                       <td class="r" title=${p.startTime ? new Date(p.startTime).toString() : ''}>${fmtStart(p.startTime)}</td>
-                      <td class="r">${p.gpuIndex}</td>
+                      <td class="r">${p.gpuIndex}${p.gpuInstanceId !== undefined ? html` <span class="muted">GI ${p.gpuInstanceId}</span>` : nothing}</td>
                       <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
                       <td class="r">${fmtPercent(p.smUtilRatio)}</td>
                       <td class="r">${fmtPercent(p.memUtilRatio ?? null)}</td>

@@ -89,7 +89,7 @@ export const gpuAdapter: SourceViewAdapter = {
                   `**${fmt.markdown(p.name ?? 'process')}** · pid ${p.pid}${p.nvmlPid !== undefined ? ` (NVML pid ${p.nvmlPid})` : ''}${p.user ? ` · ${fmt.markdown(p.user)}` : ''}`,
                   // Code span: a command line is shown verbatim and never renders as a link.
                   p.command ? `\`${p.command.replace(/`/g, "'")}\`` : '',
-                  `VRAM ${fmt.bytes(p.usedMemoryBytes)} · SM ${fmt.percent(p.smUtilRatio)}${
+                  `${p.gpuInstanceId !== undefined ? `MIG GPU instance ${p.gpuInstanceId} · ` : ''}VRAM ${fmt.bytes(p.usedMemoryBytes)} · SM ${fmt.percent(p.smUtilRatio)}${
                     typeof p.energyJoules === 'number' ? ` · energy ${fmt.value('joules', p.energyJoules)} (estimate)` : ''
                   }${p.startTime ? ` · started ${new Date(p.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`,
                   owner ? fmt.markdown(owner) : '',

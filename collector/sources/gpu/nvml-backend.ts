@@ -322,6 +322,7 @@ export class NvmlBackend {
         memUtilRatio: pct(p[o + 5]),
         encoderUtilRatio: pct(p[o + 6]),
         decoderUtilRatio: pct(p[o + 7]),
+        gpuInstanceId: Number.isNaN(p[o + 8]) ? null : p[o + 8],
       });
     }
     return {

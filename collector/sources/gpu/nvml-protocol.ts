@@ -57,8 +57,8 @@ export const CTRL_STATUS = 3;
 export const CTRL_BYTES = 16;
 /** Process rows the shared buffer holds; more are dropped with a warning. */
 export const NVML_PROCESS_CAPACITY = 1024;
-/** Numbers per process row: device, pid, used bytes, SM util %, type (0 compute, 1 graphics), memory/encoder/decoder util % (NaN = null). */
-export const NVML_PROCESS_ROW = 8;
+/** Numbers per process row: device, pid, used bytes, SM util %, type (0 compute, 1 graphics), memory/encoder/decoder util %, MIG GPU instance id (NaN = null). */
+export const NVML_PROCESS_ROW = 9;
 
 /** Bytes of the shared buffer for `devices` GPUs. */
 export function sharedBytes(devices: number): number {
@@ -111,6 +111,7 @@ export type NvmlProcessRow = [
   memUtilPercent: number | null,
   encUtilPercent: number | null,
   decUtilPercent: number | null,
+  gpuInstanceId: number | null,
 ];
 
 /** Main → worker (messages; batches go through the shared buffer). */

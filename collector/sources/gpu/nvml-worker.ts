@@ -103,6 +103,8 @@ const PROCESS_INFO_V1_BYTES = 16; // pid u32, pad, usedGpuMemory u64
 const PROCESS_UTIL_SAMPLE_BYTES = 32; // pid u32, pad, timeStamp u64, sm/mem/enc/dec u32
 const INITIAL_PROCESS_CAPACITY = 64;
 const TWO_32 = 4294967296;
+/** gpuInstanceId / computeInstanceId of a process outside MIG (0xFFFFFFFF). */
+const NO_INSTANCE_ID = 0xffffffff;
 
 registerWorker(NVML_WORKER_KIND, (data) => runNvmlWorker(data as NvmlWorkerData));
 
@@ -386,7 +388,19 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       for (let i = 0; i < n; i++) {
         const off = i * stride;
         const bytes = procBuf.readBigUInt64LE(off + 8);
-        out.push([dev, procBuf.readUInt32LE(off), bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes), null, type, null, null, null]);
+        // v2/v3 rows carry the MIG GPU instance (0xFFFFFFFF when the GPU is not in MIG mode).
+        const gi = stride === PROCESS_INFO_V3_BYTES ? procBuf.readUInt32LE(off + 16) : NO_INSTANCE_ID;
+        out.push([
+          dev,
+          procBuf.readUInt32LE(off),
+          bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes),
+          null,
+          type,
+          null,
+          null,
+          null,
+          gi === NO_INSTANCE_ID ? null : gi,
+        ]);
       }
       return;
     }
@@ -700,6 +714,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           v.procs[o + 5] = r[5] ?? NaN;
           v.procs[o + 6] = r[6] ?? NaN;
           v.procs[o + 7] = r[7] ?? NaN;
+          v.procs[o + 8] = r[8] ?? NaN;
         }
         Atomics.store(v.ctrl, CTRL_NPROCS, n);
         Atomics.store(v.ctrl, CTRL_STATUS, 0);

@@ -117,6 +117,8 @@ export interface ProcessReading {
   memUtilRatio?: number | null;
   encoderUtilRatio?: number | null;
   decoderUtilRatio?: number | null;
+  /** MIG GPU instance the process runs in (NVML v2/v3 process info), null outside MIG. */
+  gpuInstanceId?: number | null;
   type: GpuProcess['type'];
   /** Name as the backend saw it (nvidia-smi's process_name); /proc wins when visible. */
   name?: string | null;
@@ -315,6 +317,7 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     if (who.startTime !== undefined) row.startTime = who.startTime;
     if (who.owner !== undefined) row.owner = who.owner;
     if (who.alive === false) row.alive = false;
+    if (p.gpuInstanceId !== undefined && p.gpuInstanceId !== null) row.gpuInstanceId = p.gpuInstanceId;
     if (p.memUtilRatio !== undefined) {
       row.memUtilRatio = p.memUtilRatio;
       row.encoderUtilRatio = p.encoderUtilRatio ?? null;

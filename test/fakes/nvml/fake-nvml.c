@@ -421,7 +421,10 @@ static nvmlReturn_t procs(nvmlDevice_t d, const struct fake_proc *src, int n, un
     char *p = (char *)infos + stride * (size_t)i;
     if (stride == sizeof(nvmlProcessInfo_t)) {
       nvmlProcessInfo_t *e = (nvmlProcessInfo_t *)p;
-      e->pid = src[i].pid; e->usedGpuMemory = src[i].bytes; e->gpuInstanceId = 0xFFFFFFFFu; e->computeInstanceId = 0xFFFFFFFFu;
+      e->pid = src[i].pid; e->usedGpuMemory = src[i].bytes;
+      /* MIG: `compute=<pid>:<bytes>:<gi>` puts the process in GPU instance <gi>, compute instance 0. */
+      int in_mig = d->v[F_MIG] && src[i].mem > 0;
+      e->gpuInstanceId = in_mig ? src[i].mem : 0xFFFFFFFFu; e->computeInstanceId = in_mig ? 0 : 0xFFFFFFFFu;
     } else {
       nvmlProcessInfo_v1_t *e = (nvmlProcessInfo_v1_t *)p;
       e->pid = src[i].pid; e->usedGpuMemory = src[i].bytes;

@@ -31,7 +31,7 @@
  *                                 `<gpu> xid <code>`, `<gpu> dbe`, `<gpu> sbe`, `<gpu> unavailable`,
  *                                 `<gpu> recovery <action>`
  *   unsupported=<comma list of field names>  → those calls return NVML_ERROR_NOT_SUPPORTED
- *   compute=<pid>:<bytes|na>;…    running compute processes   graphics=…  (same)
+ *   compute=<pid>:<bytes|na>[:<gi>];…    running compute processes (gi: MIG GPU instance)   graphics=…  (same)
  *   putil=<pid>:<sm%>[:<mem%>:<enc%>:<dec%>];…   process utilisation samples
  */
 #ifndef FAKE_STATE_H

@@ -272,7 +272,17 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
   });
 
   it('MIG instances: per-instance VRAM with GPU/compute instance ids; the parent says what is per instance and what is not available', async () => {
-    h = gpuHarness({ nvmlPath: lib }, { count: 2, 'gpu.0.mig': 1, 'gpu.0.mig_instances': 3, 'gpu.0.mig_mem_used': 2 * GIB });
+    h = gpuHarness(
+      { nvmlPath: lib },
+      {
+        count: 2,
+        'gpu.0.mig': 1,
+        'gpu.0.mig_instances': 3,
+        'gpu.0.mig_mem_used': 2 * GIB,
+        'gpu.0.compute': `${process.pid}:${GIB}:2`,
+        'gpu.1.compute': `${process.pid}:${GIB}`,
+      },
+    );
     await h.source.probe(NEVER);
     const r = await h.source.sample(NEVER);
     const d = r.details as GpuDetails;
@@ -287,6 +297,9 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(d.devices[0].notes.filter((n) => n.startsWith('MIG enabled')).length, 1, 'said once');
     assert.equal(d.devices[1].mig, undefined, 'a GPU without MIG has no MIG section');
     assert.equal(r.series['gpu.0.utilization_ratio'], null);
+    // Processes say which instance they run in (NVML's per-process gpuInstanceId); outside MIG nothing.
+    assert.equal(d.processes.find((p) => p.gpuIndex === 0)?.gpuInstanceId, 2);
+    assert.equal(d.processes.find((p) => p.gpuIndex === 1)?.gpuInstanceId, undefined);
   });
 
   it('a GPU that fell off the bus: its values are null with a note, the other GPU keeps reading', async () => {
