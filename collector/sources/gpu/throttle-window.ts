@@ -103,12 +103,14 @@ class GpuWindow {
     for (let r = 0; r < N; r++) {
       if (this.known[r] <= 0) continue;
       windowMs = Math.max(windowMs, this.known[r]);
-      // Running sums drift by float error over hours: clamp into 0..1.
-      const share = Math.min(1, Math.max(0, this.held[r] / this.known[r]));
-      const last = this.lastKnown[r] > 0 ? Math.min(1, Math.max(0, this.lastHeld[r] / this.lastKnown[r])) : null;
+      // Running sums drift by float error over hours: clamp into 0..1. Rounded (window share 0.1 %, last
+      // interval 1 %, the window to whole minutes), so a steady GPU's summary does not change every tick (the compact stream
+      // resends details that change).
+      const share = round3(Math.min(1, Math.max(0, this.held[r] / this.known[r])));
+      const last = this.lastKnown[r] > 0 ? Math.round(Math.min(1, Math.max(0, this.lastHeld[r] / this.lastKnown[r])) * 100) / 100 : null;
       reasons.push({ reason: REASONS[r][0], label: REASONS[r][1], windowRatio: share, lastRatio: last });
     }
-    return { windowMs: Math.round(windowMs), reasons };
+    return { windowMs: windowMs >= THROTTLE_WINDOW_MS - 1000 ? THROTTLE_WINDOW_MS : Math.floor(windowMs / 60_000) * 60_000, reasons };
   }
 }
 
@@ -134,4 +136,8 @@ export class ThrottleWindows {
   retain(keep: { has(busId: string): boolean }): void {
     for (const k of this.gpus.keys()) if (!keep.has(k)) this.gpus.delete(k);
   }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }

@@ -198,6 +198,8 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
       memUtilRatio: 0,
       encoderUtilRatio: 0,
       decoderUtilRatio: 0,
+      // Per-process energy estimate: 0 at the first tick (no interval yet).
+      energyJoules: 0,
     });
     // Attribution: full command, start time (within the last minute), owner from /proc/<pid>/cgroup.
     assert.equal(command, 'sleep 60');
@@ -224,6 +226,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
         memUtilRatio: null,
         encoderUtilRatio: null,
         decoderUtilRatio: null,
+        energyJoules: null,
       },
     );
   });
