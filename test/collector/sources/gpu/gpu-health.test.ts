@@ -427,7 +427,7 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     // The rolling per-reason shares start with the second sample: thermal from its violation counter.
     assert.equal(a.devices[0].throttle, undefined);
     const th = b.devices[0].throttle;
-    assert.ok(th && th.windowMs > 0, 'a window');
+    assert.ok(th && th.reasons.length > 0, 'a summary (its window counts whole minutes: 0 so far)');
     const r = (k: string): number | undefined => th?.reasons.find((x) => x.reason === k)?.windowRatio;
     assert.ok((r('thermal') as number) > 0.9, `thermal ${r('thermal')}`);
     assert.equal(r('power_cap'), 0);
