@@ -39,12 +39,13 @@ export class RwGpuEnergy extends StoreElement {
     this.watched.clear();
   }
 
-  /** GPUs whose energy counter reads (null values: not supported, nothing to show). */
+  /**
+   * NVIDIA GPUs (their energy series is watched). By the device list, not by current values: a value
+   * missing for a moment (a reconnect) must not unwatch and re-request the series.
+   */
   private indices(): number[] {
     const devices = this.store.detailsOf('gpu').flatMap(([, g]) => g.devices);
-    return devices
-      .filter((d) => (d.vendor ?? 'nvidia') === 'nvidia' && typeof this.store.value(`gpu.${d.index}.energy_joules`) === 'number')
-      .map((d) => d.index);
+    return devices.filter((d) => (d.vendor ?? 'nvidia') === 'nvidia').map((d) => d.index);
   }
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
@@ -70,7 +71,12 @@ export class RwGpuEnergy extends StoreElement {
     const minT = s.now() - s.windowMs;
     const range = RANGES.find((r) => r.id === s.ui.range);
     const span = range?.id === 'live' ? 'last 2 min' : `last ${range?.label ?? ''}`;
-    const per = [...this.watched].sort(([a], [b]) => a - b).map(([i, w]) => [i, counterIncrease(w.buf.points.filter((p) => p.x >= minT))] as const);
+    const per = [...this.watched]
+      .sort(([a], [b]) => a - b)
+      .map(([i, w]) => [i, counterIncrease(w.buf.points.filter((p) => p.x >= minT))] as const)
+      // A GPU without an energy counter (not supported: null) shows nothing.
+      .filter(([i, j]) => j !== null || typeof s.value(`gpu.${i}.energy_joules`) === 'number');
+    if (per.length === 0) return nothing;
     const known = per.filter(([, j]) => j !== null);
     const total = known.reduce((a, [, j]) => a + (j ?? 0), 0);
     return html`<div class="energy" data-control="gpu-energy" title="Increase of NVML's energy counter over the range (a driver reload restarts it from 0)">
