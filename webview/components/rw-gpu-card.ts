@@ -136,10 +136,21 @@ export class RwGpuCard extends StoreElement {
             : nothing
         }
       </dl>
-      ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing}
+      ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing} ${throttleShares(d)}
       ${d && d.notes.length ? html`<div class="notes muted">${d.notes.join(' · ')}</div>` : nothing}
     </article>`;
   }
+}
+
+/** `Last 5 min: power cap 62 % · thermal 0 % · idle 30 %` (power cap and thermal always, others when they held). */
+function throttleShares(d: GpuDevice | undefined): unknown {
+  const th = d?.throttle;
+  if (!th || th.reasons.length === 0) return nothing;
+  const shown = th.reasons.filter((r) => r.reason === 'power_cap' || r.reason === 'thermal' || r.windowRatio > 0);
+  const minutes = Math.max(1, Math.round(th.windowMs / 60_000));
+  return html`<div class="notes muted throttle-shares" title="Share of the time each clock-event reason held (violation counters where the GPU has them)">
+    Last ${minutes} min: ${shown.map((r) => `${r.label} ${fmtPercent(r.windowRatio)}`).join(' · ')}
+  </div>`;
 }
 
 declare global {

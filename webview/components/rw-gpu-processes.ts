@@ -16,9 +16,11 @@ function fmtStart(t: number | null | undefined): string {
   return d.toISOString().slice(0, 10);
 }
 import { shared } from '../theme';
+import { formatValue } from '../../protocol/format';
 import { StoreElement } from './store-element';
 
-type Key = 'pid' | 'name' | 'user' | 'owner' | 'startTime' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio' | 'memUtilRatio' | 'encoderUtilRatio';
+type Key =
+  'pid' | 'name' | 'user' | 'owner' | 'startTime' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio' | 'memUtilRatio' | 'encoderUtilRatio' | 'energyJoules';
 
 const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
   { key: 'pid', label: 'PID', numeric: true },
@@ -31,6 +33,7 @@ const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
   { key: 'smUtilRatio', label: 'SM', numeric: true },
   { key: 'memUtilRatio', label: 'Mem', numeric: true },
   { key: 'encoderUtilRatio', label: 'Enc/Dec', numeric: true },
+  { key: 'energyJoules', label: 'Energy (est.)', numeric: true },
 ];
 
 /** Sorts processes; missing values always sort last. */
@@ -151,11 +154,12 @@ export class RwGpuProcesses extends StoreElement {
                       <td>${p.user ?? NA}</td>
                       <td class="name" title=${p.owner?.note ?? ownerLabel(p.owner) ?? ''}>${ownerLabel(p.owner) ?? NA}</td>
                       <td class="r" title=${p.startTime ? new Date(p.startTime).toString() : ''}>${fmtStart(p.startTime)}</td>
-                      <td class="r">${p.gpuIndex}</td>
+                      <td class="r">${p.gpuIndex}${p.gpuInstanceId !== undefined ? html` <span class="muted">GI ${p.gpuInstanceId}</span>` : nothing}</td>
                       <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
                       <td class="r">${fmtPercent(p.smUtilRatio)}</td>
                       <td class="r">${fmtPercent(p.memUtilRatio ?? null)}</td>
                       <td class="r">${fmtPercent(p.encoderUtilRatio ?? null)} · ${fmtPercent(p.decoderUtilRatio ?? null)}</td>
+                      <td class="r" title="Estimate since first seen: the GPU's energy split by SM share">${formatValue('joules', p.energyJoules ?? null)}</td>
                     </tr>`,
                 )
           }
