@@ -121,7 +121,7 @@ export class ProcOwnerReader {
       if (now === 'gone') {
         // Gone: keep what we knew (the orphan rule names it) but say it is not alive.
         if (hit.id.alive !== false) {
-          hit.id = { ...hit.id, alive: this.isNested() ? null : false };
+          hit.id = { ...hit.id, alive: this.missingMeans(hit.localPid) };
           hit.joined = null;
         }
         return this.join(hit);
@@ -241,7 +241,7 @@ export class ProcOwnerReader {
     const checkedTick = this.tick - (created % period);
     const base = { localPid: local, startTicks: ticks, checkedTick, seenTick: this.tick, fd: -1, joined: null, joinedVersion: -1 };
     if (ticks === null) {
-      const id: ProcIdentity = { pid, name: null, user: null, command: null, startTime: null, owner: null, alive: this.isNested() ? null : false };
+      const id: ProcIdentity = { pid, name: null, user: null, command: null, startTime: null, owner: null, alive: this.missingMeans(pid) };
       return { id, ...base };
     }
     const dir = `${this.root}/${local}`;
@@ -312,12 +312,27 @@ export class ProcOwnerReader {
     return this.nsMap.get(nsPid) ?? null;
   }
 
-  private isNested(): boolean {
+  /**
+   * What a pid missing from the proc tree means: false (exited) where this tree shows every process;
+   * null (cannot tell) when the collector runs in a nested pid namespace, when there is no proc tree at
+   * all (Windows, macOS), or when the real /proc hides other users' processes (hidepid) and the pid
+   * still exists (kill 0 answers EPERM).
+   */
+  private missingMeans(pid: number): boolean | null {
     if (this.nested === undefined) {
       const s = readText(`${this.root}/self/status`);
-      this.nested = s !== null && parseNsPid(s).length > 1;
+      this.nested = s === null || parseNsPid(s).length > 1;
     }
-    return this.nested;
+    if (this.nested) return null;
+    if (pid > 0 && this.isProcfs()) {
+      try {
+        process.kill(pid, 0);
+        return null; // signalable but not in /proc: hidden from us
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPERM') return null;
+      }
+    }
+    return false;
   }
 
   private bootTimeMs(): number | null {

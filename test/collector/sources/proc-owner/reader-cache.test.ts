@@ -83,6 +83,21 @@ describe('proc-owner: reader cache and held stat descriptors', () => {
     r.close();
   });
 
+  it('no proc tree at all (Windows, macOS): a pid is "cannot tell", never "exited"', () => {
+    const r = new ProcOwnerReader({ procRoot: path.join(root, 'absent') });
+    const a = r.lookup(4242);
+    assert.equal(a.alive, null);
+    assert.equal(a.name, null);
+  });
+
+  it('real /proc: a pid that no process has is "exited" (kill 0 answers ESRCH), a visible one alive', () => {
+    // The other branch (a pid hidden by hidepid answers EPERM: "cannot tell") needs a second user and a
+    // hidepid mount; it is not exercised here.
+    const r = new ProcOwnerReader({ procRoot: '/proc' });
+    assert.equal(r.lookup(4194301).alive, false);
+    assert.equal(r.lookup(process.pid).alive, true);
+  });
+
   it('real /proc: a process that exits is reported not alive (its held descriptor answers ESRCH)', async function () {
     this.timeout(20_000);
     const child = spawn('sleep', ['60'], { stdio: 'ignore' });
