@@ -30,10 +30,9 @@ interface ExtraGpuBackend {
   close(): void;
 }
 import { ProcessInfoCache } from './proc-info';
-import { buildSample, metricOf, sortByPciBusId, type GpuReading, type ProcessAttribution, type ProcessLookup } from './reading';
-import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo, type ProcIdentity } from '../proc-owner';
+import { buildSample, metricOf, sortByPciBusId, type GpuReading, type ProcessLookup } from './reading';
+import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo } from '../proc-owner';
 import type { DockerDetails } from '../../../protocol/details/docker';
-import type { ProcessOwner } from '../../../protocol/details/gpu';
 import { addWasteSeries } from './waste';
 import { fetchReport, findExecutable, type GpuReport } from './report';
 
@@ -62,7 +61,6 @@ export class GpuSource implements Source {
   /** Full attribution (default). */
   private readonly owners: ProcOwnerReader | null;
   private readonly names: ContainerNames | null;
-  private readonly joined = new WeakMap<ProcIdentity, { owner: ProcessOwner | null; out: ProcessAttribution }>();
   private readonly lookup: ProcessLookup;
   private readonly log: Logger;
   private events: NvmlEventThread | null = null;
@@ -92,21 +90,11 @@ export class GpuSource implements Source {
     this.actions = { report: (args) => this.report(args) };
     this.procs = new ProcessInfoCache(procRootOf(ctx.env));
     if (cfg.attribution) {
-      const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env) });
       const names = new ContainerNames(() => dockerContainers(ctx), cfg.kubeletUrl ? new KubeletPods(cfg.kubeletUrl) : null);
+      const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env), names });
       this.owners = owners;
       this.names = names;
-      this.lookup = (pid) => {
-        const id = owners.lookup(pid);
-        const owner = names.enrich(id.owner);
-        if (owner === id.owner) return id;
-        // One joined object per (identity, enriched owner): nothing allocated per tick in the steady state.
-        const hit = this.joined.get(id);
-        if (hit && hit.owner === owner) return hit.out;
-        const out = { ...id, owner };
-        this.joined.set(id, { owner, out });
-        return out;
-      };
+      this.lookup = (pid) => owners.lookup(pid);
     } else {
       this.owners = null;
       this.names = null;
@@ -273,6 +261,7 @@ export class GpuSource implements Source {
 
   async close(): Promise<void> {
     this.closeBackends();
+    this.owners?.close();
     this.drm?.close();
     this.drm = null;
     await this.closingEvents;
