@@ -7,12 +7,12 @@ import type { GpuDevice } from '../../../../protocol/details/gpu';
 import type { Logger } from '../../../log';
 import { emptyMetrics, normalizePciBusId, type DeviceReading, type GpuMetric, type GpuReading, type MetricRecord, type ProcessReading } from '../reading';
 import { decodeGpuMetrics, parseDpmClock, parseLinkSpeed, type GpuMetrics } from './amdgpu-parse';
-import { errCode, readFailure, realDrmIo, type DrmIo } from './drm-io';
+import { errCode, HeldFiles, readFailure, realDrmIo, type DrmIo } from './drm-io';
 import { FdinfoScanner, type DrmClientUse } from './fdinfo';
 
 /** Kernel drivers this backend reads. */
 export const DRM_DRIVERS: ReadonlySet<string> = new Set(['amdgpu', 'i915', 'xe']);
-/** Default cadence of the full /proc fd walk that finds new DRM clients, ms. */
+/** Default cadence of the process listing (new processes walked, young ones re-walked, GPU users checked), ms. */
 export const DRM_DISCOVERY_INTERVAL_MS = 5000;
 /** Default cadence of the per-process scan on AMD-only boxes, ms (Intel GPU busy needs it every tick). */
 export const DRM_PROCESS_INTERVAL_MS = 2000;
@@ -79,8 +79,10 @@ export interface DrmBackendOptions {
   /** false: no per-process scan (and no fdinfo-derived engine busy). */
   processes?: boolean;
   discoveryIntervalMs?: number;
-  /** Walk over every process's fds, ms (default DRM_FULL_WALK_MS). */
+  /** Check of every process's fd list for new fd numbers, ms (default DRM_FULL_WALK_MS). */
   fullWalkIntervalMs?: number;
+  /** Re-read of every fd link of every process, ms (default DRM_RELINK_MS). */
+  relinkIntervalMs?: number;
   /** Per-process scan cadence where no Intel GPU needs it every tick, ms (default DRM_PROCESS_INTERVAL_MS). */
   processIntervalMs?: number;
   /** Monotonic clock, ms. */
@@ -95,6 +97,8 @@ function field(uevent: string, key: string): string | null {
 /** AMD and Intel GPUs read through sysfs and fdinfo. */
 export class DrmBackend {
   private readonly io: DrmIo;
+  /** sysfs files read every tick, kept open. */
+  private readonly held: HeldFiles;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly scanner: FdinfoScanner | null;
@@ -115,6 +119,7 @@ export class DrmBackend {
     opts: DrmBackendOptions,
   ) {
     this.io = opts.io ?? realDrmIo;
+    this.held = new HeldFiles(this.io);
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
     this.scanner =
@@ -127,6 +132,7 @@ export class DrmBackend {
             pdevs: new Set(devices.map((d) => d.pdev)),
             discoveryIntervalMs: opts.discoveryIntervalMs ?? DRM_DISCOVERY_INTERVAL_MS,
             fullWalkIntervalMs: opts.fullWalkIntervalMs,
+            relinkIntervalMs: opts.relinkIntervalMs,
           });
     // Intel's GPU busy exists only as the sum of its clients' engine time: scan every tick there.
     this.processIntervalMs = devices.some((d) => d.vendor === 'intel') ? 0 : (opts.processIntervalMs ?? DRM_PROCESS_INTERVAL_MS);
@@ -188,19 +194,20 @@ export class DrmBackend {
     return unique.length === 1 ? `${names.length} × ${unique[0]} via ${drivers} sysfs` : `${names.length} GPUs (${unique.join(', ')}) via ${drivers} sysfs`;
   }
 
-  /** Releases the held fdinfo files. Idempotent. */
+  /** Releases the held sysfs and fdinfo files. Idempotent. */
   close(): void {
+    this.held.close();
     this.scanner?.close();
   }
 
   /** The DRM clients the last read saw, per process and device (tests, bench). */
-  get scannerStats(): { filesRead: number; unreadablePids: number; scanned: boolean; walk: 'none' | 'discovery' | 'full' } | null {
+  get scannerStats(): { filesRead: number; unreadablePids: number; scanned: boolean; walkOps: number } | null {
     return this.scanner
       ? {
           filesRead: this.scanner.filesRead,
           unreadablePids: this.scanner.unreadablePids,
           scanned: this.scannedLast,
-          walk: this.scannedLast ? this.scanner.lastWalkKind : 'none',
+          walkOps: this.scannedLast ? this.scanner.walkOps : 0,
         }
       : null;
   }
@@ -264,7 +271,7 @@ export class DrmBackend {
       driver: d.driver,
       extra,
     };
-    const r = new DeviceReads(this.io, why, notes, this.missingOf(d));
+    const r = new DeviceReads(this.held, why, notes, this.missingOf(d));
     if (d.vendor === 'amd') this.readAmd(d, r, m, extra, clients, t);
     else this.readIntel(d, r, m, extra, notes, clients, t);
     // A read that failed may mean the GPU fell off the bus (or was unbound): only then is uevent checked.
@@ -421,6 +428,7 @@ export class DrmBackend {
   /** Drops what was remembered about a device's files (it vanished or came back). */
   private forget(d: DrmDevice): void {
     this.missing.delete(d.pdev);
+    this.held.dropUnder(d.cardDir);
     this.slowCache.delete(d.pdev);
     this.prevEnergy.delete(d.pdev);
   }
@@ -431,7 +439,7 @@ export class DrmBackend {
     if (!c || t - c.t >= SLOW_REFRESH_MS || t < c.t) {
       const why: Partial<Record<string, string>> = {};
       const notes: string[] = [];
-      const s = new DeviceReads(this.io, why, notes, this.missingOf(d));
+      const s = new DeviceReads(this.held, why, notes, this.missingOf(d));
       c = { t, values: read(s), why, notes };
       this.slowCache.set(d.pdev, c);
     }
@@ -527,7 +535,8 @@ export class DrmBackend {
     if (missing.has(file)) return null;
     let b: Buffer;
     try {
-      b = this.io.readBytes(file);
+      // The table is at most a page: a held fd and one pread, like the text files.
+      b = Buffer.from(this.held.read(file), 'latin1');
     } catch (e) {
       if (errCode(e) === 'ENOENT') missing.set(file, readFailure(file, e));
       else this.log.warnOnce(`gpu_metrics:${d.pdev}`, `GPU ${d.pciBusId}: ${readFailure(file, e)}; values it would fill stay null`);
@@ -604,7 +613,7 @@ class DeviceReads {
   /** A read failed for a reason other than a file remembered as missing. */
   failed = false;
   constructor(
-    private readonly io: DrmIo,
+    private readonly held: HeldFiles,
     private readonly why: Partial<Record<string, string>>,
     private readonly notes: string[],
     private readonly missing: Map<string, string>,
@@ -623,7 +632,7 @@ class DeviceReads {
 
   optionalText(p: string): string | null {
     try {
-      return this.io.readText(p);
+      return this.held.read(p);
     } catch {
       return null;
     }
@@ -634,7 +643,7 @@ class DeviceReads {
     const known = this.missing.get(p);
     if (known !== undefined) return this.absent(key, known);
     try {
-      return this.io.readText(p);
+      return this.held.read(p);
     } catch (e) {
       const reason = readFailure(p, e);
       if (errCode(e) === 'ENOENT') this.missing.set(p, reason);

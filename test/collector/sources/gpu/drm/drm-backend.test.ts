@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createLogger, type Logger } from '../../../../../collector/log';
 import { DrmBackend } from '../../../../../collector/sources/gpu/drm/drm-backend';
 import { realDrmIo, type DrmIo } from '../../../../../collector/sources/gpu/drm/drm-io';
+import { WALK_BUDGET_OPS } from '../../../../../collector/sources/gpu/drm/fdinfo';
 import { metricOf, type DeviceReading, type GpuReading } from '../../../../../collector/sources/gpu/reading';
 
 const FIX = path.resolve(__dirname, '../../../../fixtures/gpu/drm');
@@ -19,6 +20,37 @@ function copyTree(name: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-drm-'));
   fs.cpSync(path.join(FIX, name), dir, { recursive: true, verbatimSymlinks: true });
   return dir;
+}
+
+const enodev = (p: string): Error => Object.assign(new Error(`ENODEV: no such device, read '${p}'`), { code: 'ENODEV' });
+
+/**
+ * realDrmIo with the kernel's behaviour for files held open: a held sysfs attribute of a removed device
+ * fails with ENODEV (kernfs), a held fdinfo of an exited process fails too. A captured tree on disk would
+ * go on reading a renamed or deleted file through its open fd, so reread checks that the path still exists.
+ */
+function kernfsIo(base: DrmIo = realDrmIo): DrmIo & { opens: string[] } {
+  const paths = new Map<number, string>();
+  const opens: string[] = [];
+  return {
+    ...base,
+    opens,
+    open: (p) => {
+      opens.push(p);
+      const fd = base.open(p);
+      paths.set(fd, p);
+      return fd;
+    },
+    reread: (fd) => {
+      const p = paths.get(fd);
+      if (p !== undefined && !fs.existsSync(p)) throw enodev(p);
+      return base.reread(fd);
+    },
+    close: (fd) => {
+      paths.delete(fd);
+      base.close(fd);
+    },
+  };
 }
 
 interface Rig {
@@ -36,7 +68,7 @@ function open(root: string, io?: DrmIo, discoveryIntervalMs = 5000, processInter
     sysRoot: path.join(root, 'sys'),
     procRoot: path.join(root, 'proc'),
     log,
-    io,
+    io: io ?? kernfsIo(),
     now: () => clock.t,
     discoveryIntervalMs,
     processIntervalMs,
@@ -262,8 +294,12 @@ describe('drm backend on captured trees', () => {
     // Tests run as root, which chmod cannot stop: the fault sits in front of the real file system.
     const denied = (p: string): boolean => /power1_input$|pp_dpm_sclk$|\/proc\/5151\/fd$/.test(p);
     const eacces = (p: string): Error => Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' });
-    const io: DrmIo = {
+    const io: DrmIo = kernfsIo({
       ...realDrmIo,
+      open: (p) => {
+        if (denied(p)) throw eacces(p);
+        return realDrmIo.open(p);
+      },
       readText: (p) => {
         if (denied(p)) throw eacces(p);
         return realDrmIo.readText(p);
@@ -274,7 +310,7 @@ describe('drm backend on captured trees', () => {
         return realDrmIo.readdir(p);
       },
       readlink: realDrmIo.readlink,
-    };
+    });
     const { backend } = open(tree('amdgpu-6.8-mi300x'), io);
     const r = backend.read();
     const d = r.devices[1];
@@ -316,7 +352,7 @@ describe('drm backend on captured trees', () => {
     assert.equal(backend.read().processes.length, 3, 'a young process is walked at the 5 s discovery');
   });
 
-  it('old processes are walked only at the full walk; young ones and known GPU users at every discovery', () => {
+  it('old processes are checked at the fd-list cadence, not at every listing; young ones at every listing', () => {
     const root = tree('amdgpu-6.8-rx7900xtx');
     const logs: string[] = [];
     const clock = { t: 0 };
@@ -346,9 +382,158 @@ describe('drm backend on captured trees', () => {
       fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t9'),
     );
     clock.t = 95_000;
-    assert.equal(b.read().processes.length, 2, 'an old process is not walked at a discovery');
-    clock.t = 120_000;
-    assert.equal(b.read().processes.length, 3, 'the full walk finds it');
+    assert.equal(b.read().processes.length, 2, 'an old process is not walked at a listing');
+    // Its fd list is checked within one 30 s period (each process has its own turn within the period).
+    for (clock.t = 100_000; clock.t <= 125_000 && b.read().processes.length === 2; clock.t += 5000);
+    assert.ok(clock.t <= 125_000, 'the fd-list check finds the new fd number');
+  });
+
+  it('sysfs files are held open and re-read in place: a later tick opens and reads no file anew', () => {
+    const root = tree('amdgpu-6.8-mi300x');
+    const fresh: string[] = [];
+    const io = kernfsIo({
+      ...realDrmIo,
+      readText: (p) => {
+        fresh.push(p);
+        return realDrmIo.readText(p);
+      },
+      readBytes: (p) => {
+        fresh.push(p);
+        return realDrmIo.readBytes(p);
+      },
+    });
+    const { backend, clock } = open(root, io, 5000, 60_000);
+    const first = backend.read();
+    assert.equal(m(first.devices[0], 'utilization_ratio'), 0.87);
+    const opened = io.opens.length;
+    assert.ok(opened > 0);
+    fresh.length = 0;
+    clock.t += 1000;
+    // A value changed between ticks is seen through the held fd (sysfs runs show() again at offset 0).
+    fs.writeFileSync(path.join(root, 'sys/class/drm/card1/device/mem_info_vram_used'), String(4 * GIB));
+    const second = backend.read();
+    assert.equal(m(second.devices[0], 'memory_used_bytes'), 4 * GIB);
+    assert.deepEqual(io.opens.slice(opened), [], 'no open on the second tick');
+    assert.deepEqual(fresh, [], 'no open-read-close on the second tick');
+    backend.close();
+  });
+
+  it('fd lists are checked incrementally: only new fd numbers are followed; a reused number is found at the re-link', () => {
+    const root = tree('amdgpu-6.8-rx7900xtx');
+    const links: string[] = [];
+    const io = kernfsIo({
+      ...realDrmIo,
+      readlink: (p) => {
+        links.push(p);
+        return realDrmIo.readlink(p);
+      },
+    });
+    const clock = { t: 0 };
+    const b = DrmBackend.open({
+      sysRoot: path.join(root, 'sys'),
+      procRoot: path.join(root, 'proc'),
+      log: createLogger('error', () => {}),
+      io,
+      now: () => clock.t,
+      discoveryIntervalMs: 5000,
+      fullWalkIntervalMs: 30_000,
+      relinkIntervalMs: 300_000,
+      processIntervalMs: 0,
+    });
+    assert.ok(b);
+    assert.equal(b.read().processes.length, 2);
+    assert.deepEqual(links.map((l) => path.relative(root, l)).sort(), ['proc/2300/fd/14', 'proc/2411/fd/8']);
+    // 2300 opens a socket on fd 20: the next check of its fd list follows fd 20 alone.
+    const fd20 = path.join(root, 'proc/2300/fd/20');
+    fs.symlinkSync('socket:[4242]', fd20);
+    fs.writeFileSync(path.join(root, 'proc/2300/fdinfo/20'), 'pos:\t0\nflags:\t02\nmnt_id:\t8\nino:\t4242\n');
+    links.length = 0;
+    for (clock.t = 5000; clock.t <= 35_000; clock.t += 5000) b.read();
+    assert.deepEqual(
+      links.map((l) => path.relative(root, l)),
+      ['proc/2300/fd/20'],
+      'the known DRM fds and the unchanged numbers are not followed again',
+    );
+    // The socket closes and the GPU is opened on the same number: a check cannot tell, the re-link does.
+    fs.rmSync(fd20);
+    fs.symlinkSync('/dev/dri/renderD128', fd20);
+    fs.writeFileSync(
+      path.join(root, 'proc/2300/fdinfo/20'),
+      fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t31'),
+    );
+    let found = 0;
+    for (clock.t = 40_000; clock.t <= 305_000; clock.t += 5000) {
+      if (b.read().processes.some((p) => p.pid === 2300 && p.usedMemoryBytes !== null && p.usedMemoryBytes > 0) && !found) found = clock.t;
+    }
+    assert.ok(found > 0, 'found within one re-link interval');
+    b.close();
+  });
+
+  it('a process that exits and a new one given its pid: the new one is walked as new and its client found', () => {
+    const root = tree('amdgpu-6.8-rx7900xtx');
+    const { backend, clock } = open(root, undefined, 5000, 0);
+    assert.deepEqual(
+      backend
+        .read()
+        .processes.map((p) => p.pid)
+        .sort(),
+      [2300, 2411],
+    );
+    // 2411 exits; a new 2411 (another start time) opens the GPU on fd 9.
+    const dir = path.join(root, 'proc/2411');
+    const info = fs.readFileSync(path.join(dir, 'fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t77');
+    fs.rmSync(dir, { recursive: true });
+    clock.t += 1000;
+    assert.deepEqual(
+      backend.read().processes.map((p) => p.pid),
+      [2300],
+    );
+    fs.mkdirSync(path.join(dir, 'fd'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'fdinfo'));
+    fs.writeFileSync(path.join(dir, 'stat'), '2411 (python3) S 1 2411 2411 0 -1 4194304 0 0 0 0 5 1 0 0 20 0 1 0 99999 1000000 500 0\n');
+    fs.symlinkSync('/dev/dri/renderD128', path.join(dir, 'fd/9'));
+    fs.writeFileSync(path.join(dir, 'fdinfo/9'), info);
+    for (let i = 0; i < 3; i++) {
+      clock.t += 5000;
+      backend.read();
+    }
+    assert.deepEqual(
+      backend
+        .read()
+        .processes.map((p) => p.pid)
+        .sort(),
+      [2300, 2411],
+    );
+  });
+
+  it('a scan spends at most the walk budget on fd tables; the rest of a big walk continues at the next scans', () => {
+    const root = tree('amdgpu-6.8-rx7900xtx');
+    // 80 processes of 10 fds each: one walk needs ~12 fs operations per process, more than one scan's budget.
+    for (let p = 0; p < 80; p++) {
+      const dir = path.join(root, 'proc', String(5000 + p));
+      fs.mkdirSync(path.join(dir, 'fd'), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'fdinfo'));
+      for (let fd = 0; fd < 10; fd++) fs.symlinkSync(`socket:[${p * 100 + fd}]`, path.join(dir, 'fd', String(fd)));
+    }
+    // The last process is a GPU user.
+    const last = path.join(root, 'proc/5079');
+    fs.symlinkSync('/dev/dri/renderD128', path.join(last, 'fd/10'));
+    fs.writeFileSync(
+      path.join(last, 'fdinfo/10'),
+      fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t55'),
+    );
+    const { backend, clock } = open(root, undefined, 5000, 0);
+    let r = backend.read();
+    const ops = backend.scannerStats?.walkOps ?? Infinity;
+    assert.ok(ops <= WALK_BUDGET_OPS + 13, `first scan: ${ops} fs operations`);
+    assert.ok(ops >= WALK_BUDGET_OPS, `first scan used its budget: ${ops}`);
+    assert.ok(!r.processes.some((p) => p.pid === 5079), 'the last process waits for the next scan');
+    clock.t += 1000;
+    r = backend.read();
+    assert.ok(
+      r.processes.some((p) => p.pid === 5079),
+      'the second scan finishes the walk',
+    );
   });
 
   it('no DRM GPU (no class/drm, or only other drivers) is absence: open returns null', () => {
