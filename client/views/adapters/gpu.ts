@@ -5,6 +5,7 @@ import { GPU_GROUP } from '../groups';
 import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
 import { ownerLabel } from '../../../protocol/owner-label';
+import type { GpuDevice } from '../../../protocol/details/gpu';
 
 /** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
 export function shortGpuName(name: string): string {
@@ -12,6 +13,16 @@ export function shortGpuName(name: string): string {
     .replace(/^NVIDIA\s+/i, '')
     .replace(/^(GeForce|Tesla|Quadro)\s+/i, '')
     .trim();
+}
+
+/** "n/a: Temperature — why; Power limit — why" for the tooltip's values that are null with a reason from the collector. */
+function naLine(dev: GpuDevice | undefined, shown: Record<string, [string, number | null]>, md: (s: string) => string): string {
+  const why = dev?.unavailable;
+  if (!why) return '';
+  const parts = Object.entries(shown)
+    .filter(([, [k, v]]) => v === null && why[k])
+    .map(([label, [k]]) => `${label} — ${md(why[k])}`);
+  return parts.length ? `n/a: ${parts.join('; ')}` : '';
 }
 
 /** NVIDIA GPUs (NVML or nvidia-smi). */
@@ -48,6 +59,18 @@ export const gpuAdapter: SourceViewAdapter = {
             : '',
           `Utilisation ${fmt.percent(g.util)} · VRAM ${fmt.usedTotal(g.memUsed, g.memTotal)}`,
           `Temperature ${fmt.value('celsius', g.temp)} · Power ${fmt.value('watts', g.power)}${g.powerLimit !== null ? ` of ${fmt.value('watts', g.powerLimit)}` : ''}`,
+          naLine(
+            dev,
+            {
+              Utilisation: ['utilization_ratio', g.util],
+              'VRAM used': ['memory_used_bytes', g.memUsed],
+              'VRAM total': ['memory_total_bytes', g.memTotal],
+              Temperature: ['temperature_celsius', g.temp],
+              Power: ['power_watts', g.power],
+              'Power limit': ['power_limit_watts', g.powerLimit],
+            },
+            fmt.markdown,
+          ),
           dev
             ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}`
             : '',
