@@ -473,7 +473,7 @@ export class DrmBackend {
       r.absent('memory_used_bytes', 'integrated GPU: it uses system memory (see host memory)');
       r.absent('memory_total_bytes', 'integrated GPU: it uses system memory (see host memory)');
     } else {
-      r.absent('memory_total_bytes', `${d.driver} reports VRAM size only through a DRM query ioctl, which Rigwatch does not call`);
+      m.memory_total_bytes = this.slow(d, t, r, (s) => ({ memory_total_bytes: intelVramTotal(this.io, d, s) })).memory_total_bytes;
       if (this.scanner) {
         let sum = 0;
         for (const c of clients) if (c.memoryIsLocal && c.memoryBytes !== null) sum += c.memoryBytes;
@@ -557,6 +557,52 @@ export class DrmBackend {
     r.note(`gpu_metrics v${g.version}`);
     return g;
   }
+}
+
+/**
+ * VRAM size of a discrete Intel GPU from sysfs, or null with the reason.
+ * - xe: `device/tile<N>/physical_vram_size_bytes`, one per tile (summed), created by
+ *   drivers/gpu/drm/xe/xe_tile_sysfs.c on discrete GPUs other than DG1 since the driver's merge (6.8). It
+ *   is the tile's physical size (`actual_physical_size`), a little above what the driver can allocate
+ *   (igt's xe_sysfs_tile test checks it is larger than the DRM query's vram size): noted.
+ * - i915: `card<N>/lmem_total_bytes` exists only in Intel's out-of-tree (DKMS/backport) i915; mainline
+ *   i915 has no VRAM size in sysfs. nvtop and intel_gpu_top ask the driver with a DRM query ioctl
+ *   (DRM_XE_DEVICE_QUERY_MEM_REGIONS / DRM_I915_QUERY_MEMORY_REGIONS), which Rigwatch does not call.
+ */
+function intelVramTotal(io: DrmIo, d: DrmDevice, s: DeviceReads): number | null {
+  if (d.driver === 'xe') {
+    let tiles: string[];
+    try {
+      tiles = io.readdir(d.dir).filter((n) => /^tile\d+$/.test(n));
+    } catch (e) {
+      return s.absent('memory_total_bytes', readFailure(d.dir, e));
+    }
+    let sum = 0;
+    let any = false;
+    for (const tile of tiles) {
+      const v = s.optionalText(path.join(d.dir, tile, 'physical_vram_size_bytes'));
+      const n = v === null ? NaN : Number(v.trim());
+      if (Number.isFinite(n) && n > 0) {
+        sum += n;
+        any = true;
+      }
+    }
+    if (any) {
+      s.note('VRAM total is the tiles’ physical size (physical_vram_size_bytes), a little above what xe can allocate');
+      return sum;
+    }
+    return s.absent(
+      'memory_total_bytes',
+      'xe has no tile*/physical_vram_size_bytes for this GPU (DG1, or a kernel before 6.8); the size is only in a DRM query ioctl, which Rigwatch does not call',
+    );
+  }
+  const v = s.optionalText(path.join(d.cardDir, 'lmem_total_bytes'));
+  const n = v === null ? NaN : Number(v.trim());
+  if (Number.isFinite(n) && n > 0) return n;
+  return s.absent(
+    'memory_total_bytes',
+    'mainline i915 has no VRAM size in sysfs (lmem_total_bytes is only in Intel’s backport driver); the size is only in a DRM query ioctl, which Rigwatch does not call',
+  );
 }
 
 /** Busy ratio per engine on one device: the sum over its clients (capped at 1). */

@@ -53,6 +53,9 @@ function kernfsIo(base: DrmIo = realDrmIo): DrmIo & { opens: string[] } {
   };
 }
 
+/** Every backend the tests opened: their held files are closed after the suite. */
+const opened: DrmBackend[] = [];
+
 interface Rig {
   backend: DrmBackend;
   root: string;
@@ -74,6 +77,7 @@ function open(root: string, io?: DrmIo, discoveryIntervalMs = 5000, processInter
     processIntervalMs,
   });
   assert.ok(backend, `no DRM GPU found under ${root}`);
+  opened.push(backend);
   return { backend, root, logs, clock };
 }
 
@@ -98,6 +102,7 @@ describe('drm backend on captured trees', () => {
     return d;
   };
   after(() => {
+    for (const b of opened.splice(0)) b.close();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
@@ -247,8 +252,10 @@ describe('drm backend on captured trees', () => {
     assert.equal(d.driver, 'xe');
     assert.equal(m(d, 'sm_clock_hertz'), 2850e6);
     assert.equal(m(d, 'memory_used_bytes'), 3932160 * KIB);
-    assert.equal(m(d, 'memory_total_bytes'), null);
-    assert.match(d.unavailable?.memory_total_bytes ?? '', /ioctl/);
+    // 12 GiB from tile0/physical_vram_size_bytes (xe_tile_sysfs.c), with a note that it is the physical size.
+    assert.equal(m(d, 'memory_total_bytes'), 12 * GIB);
+    assert.equal(m(d, 'memory_used_ratio'), (3932160 * KIB) / (12 * GIB));
+    assert.ok(d.notes.some((n) => /physical_vram_size_bytes/.test(n)));
     assert.equal(m(d, 'power_watts'), null, 'no energy delta yet');
     assert.equal(m(d, 'power_limit_watts'), 190);
     assert.match(d.unavailable?.temperature_celsius ?? '', /no temperature sensor/);
@@ -266,6 +273,28 @@ describe('drm backend on captured trees', () => {
     assert.equal(m(d, 'power_watts'), 190);
     assert.equal(r.processes[0].smUtilRatio, 0.5);
     assert.equal(r.processes[0].type, 'compute');
+  });
+
+  it('Intel VRAM total: summed over xe tiles; null with the reason where sysfs has none (xe without the file, mainline i915)', () => {
+    const root = tree('xe-6.12-arc-b580');
+    const dev = path.join(root, 'sys/class/drm/card0/device');
+    // A two-tile part (Data Center GPU Max) sums its tiles.
+    fs.mkdirSync(path.join(dev, 'tile1'));
+    fs.writeFileSync(path.join(dev, 'tile1/physical_vram_size_bytes'), `${64 * GIB}\n`);
+    assert.equal(m(open(root).backend.read().devices[0], 'memory_total_bytes'), 76 * GIB);
+    for (const t of ['tile0', 'tile1']) fs.rmSync(path.join(dev, t, 'physical_vram_size_bytes'));
+    const d = open(root).backend.read().devices[0];
+    assert.equal(m(d, 'memory_total_bytes'), null);
+    assert.match(d.unavailable?.memory_total_bytes ?? '', /no tile\*\/physical_vram_size_bytes .*DG1, or a kernel before 6\.8/);
+    // i915 on a discrete slot: mainline has no size file; Intel's backport driver has card<N>/lmem_total_bytes.
+    const i915 = tree('i915-6.8-tgl-iris-xe');
+    const ue = path.join(i915, 'sys/class/drm/card0/device/uevent');
+    fs.writeFileSync(ue, fs.readFileSync(ue, 'utf8').replace('0000:00:02.0', '0000:03:00.0'));
+    const a = open(i915).backend.read().devices[0];
+    assert.equal(m(a, 'memory_total_bytes'), null);
+    assert.match(a.unavailable?.memory_total_bytes ?? '', /mainline i915 has no VRAM size in sysfs/);
+    fs.writeFileSync(path.join(i915, 'sys/class/drm/card0/lmem_total_bytes'), `${16 * GIB}\n`);
+    assert.equal(m(open(i915).backend.read().devices[0], 'memory_total_bytes'), 16 * GIB);
   });
 
   it('a GPU that disappears keeps its place with every value null and a note, and comes back', () => {
