@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '../../collector/log';
 import { DrmBackend, DRM_DISCOVERY_INTERVAL_MS, DRM_PROCESS_INTERVAL_MS } from '../../collector/sources/gpu/drm/drm-backend';
+import { realDrmIo, type DrmIo } from '../../collector/sources/gpu/drm/drm-io';
 import { DRM_FULL_WALK_MS, DRM_RELINK_MS, WALK_BUDGET_OPS, YOUNG_PROCESS_MS } from '../../collector/sources/gpu/drm/fdinfo';
 import { HostSource } from '../../collector/sources/host';
 
@@ -75,7 +76,7 @@ interface Backend {
   close(): void;
   readonly scannerStats: { scanned: boolean; walkOps?: number; walk?: string } | null;
 }
-type Open = (opts: { sysRoot: string; procRoot: string; log: ReturnType<typeof createLogger>; now: () => number }) => Backend | null;
+type Open = (opts: { sysRoot: string; procRoot: string; log: ReturnType<typeof createLogger>; now: () => number; io: DrmIo }) => Backend | null;
 
 interface Run {
   name: string;
@@ -85,6 +86,9 @@ interface Run {
   /** CPU time (user + system) per tick, ms: less disturbed than wall time on a shared, loaded machine. */
   cpu: number[];
   procs: number;
+  /** File-system calls per tick (open, read, readdir, readlink, close): the cost that scales with the kernel. */
+  calls: number[];
+  counter: { n: number };
 }
 
 function report(r: Run, hostMedian: number): number {
@@ -96,6 +100,7 @@ function report(r: Run, hostMedian: number): number {
     `  wall: mean per tick ${m.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, worst tick ${Math.max(...r.all).toFixed(3)} ms; ${r.procs} GPU processes seen`,
   );
   console.log(`  cpu (user+sys): mean per tick ${mean(r.cpu).toFixed(3)} ms, worst tick ${Math.max(...r.cpu).toFixed(3)} ms`);
+  console.log(`  fs calls: mean per tick ${mean(r.calls).toFixed(1)}, worst tick ${Math.max(...r.calls)}`);
   console.log(`  ratio mean / target ${TARGET_MS} ms: ${(m / TARGET_MS).toFixed(2)}   ratio mean / host tick: ${(m / hostMedian).toFixed(2)}`);
   return m;
 }
@@ -104,12 +109,23 @@ async function main(): Promise<void> {
   build();
   const log = createLogger('error', () => {});
   let clock = 0;
-  const opts = { sysRoot: sys, procRoot: proc, log, now: () => clock };
+  // Each backend gets the real file system behind a counter of its calls (readText and readBytes count as
+  // their open + read + read + close).
+  const counted = (counter: { n: number }): DrmIo => ({
+    readText: (p) => ((counter.n += 4), realDrmIo.readText(p)),
+    readBytes: (p) => ((counter.n += 4), realDrmIo.readBytes(p)),
+    readdir: (p) => (counter.n++, realDrmIo.readdir(p)),
+    readlink: (p) => (counter.n++, realDrmIo.readlink(p)),
+    open: (p) => (counter.n++, realDrmIo.open(p)),
+    reread: (fd) => (counter.n++, realDrmIo.reread(fd)),
+    close: (fd) => (counter.n++, realDrmIo.close(fd)),
+  });
   const runs: Run[] = [];
   const add = (name: string, open: Open): void => {
-    const b = open(opts);
+    const counter = { n: 0 };
+    const b = open({ sysRoot: sys, procRoot: proc, log, now: () => clock, io: counted(counter) });
     if (!b) throw new Error(`bench tree has no GPU (${name})`);
-    runs.push({ name, b, kinds: { 'sysfs only': [], '+ process scan': [], '+ walk work': [] }, all: [], cpu: [], procs: 0 });
+    runs.push({ name, b, kinds: { 'sysfs only': [], '+ process scan': [], '+ walk work': [] }, all: [], cpu: [], procs: 0, calls: [], counter });
   };
   add('this commit', (o) => DrmBackend.open(o));
   const base = process.env.DRM_BENCH_BASELINE;
@@ -128,6 +144,7 @@ async function main(): Promise<void> {
     clock = i * INTERVAL_MS;
     for (let j = 0; j < runs.length; j++) {
       const r = runs[(i + j) % runs.length];
+      r.counter.n = 0;
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       const out = r.b.read();
@@ -135,6 +152,7 @@ async function main(): Promise<void> {
       const c = process.cpuUsage(c0);
       if (clock < YOUNG_PROCESS_MS) continue;
       r.all.push(dt);
+      r.calls.push(r.counter.n);
       r.cpu.push((c.user + c.system) / 1000);
       const st = r.b.scannerStats;
       const walked = (st?.walkOps ?? 0) > 0 || (st?.walk !== undefined && st.walk !== 'none');
@@ -158,6 +176,7 @@ async function main(): Promise<void> {
     console.log(`ratio this commit / baseline, mean wall per tick: ${(means[0] / means[1]).toFixed(2)}`);
     console.log(`ratio this commit / baseline, mean cpu per tick: ${(mean(runs[0].cpu) / mean(runs[1].cpu)).toFixed(2)}`);
     console.log(`ratio this commit / baseline, worst wall tick: ${(Math.max(...runs[0].all) / Math.max(...runs[1].all)).toFixed(2)}`);
+    console.log(`ratio this commit / baseline, fs calls per tick: ${(mean(runs[0].calls) / mean(runs[1].calls)).toFixed(2)}`);
   }
   for (const r of runs) r.b.close();
   // DRM_BENCH_KEEP=1 keeps the tree (to poke at it) and prints where.
