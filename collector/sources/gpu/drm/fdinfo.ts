@@ -245,6 +245,19 @@ interface FdGroup {
   files: string[];
 }
 
+/**
+ * The next turn after one due at `due` and taken at `t`: on the same grid (due + k × interval), so a turn
+ * taken late (a scan's budget ran out, a busy start-up) keeps its phase instead of bunching with the others
+ * taken at the same scan; one taken early keeps its turn.
+ */
+function advance(due: number, t: number, interval: number): number {
+  if (!Number.isFinite(due)) return t + interval;
+  // Walked before its turn (a young process at a listing): the turn stays where it was.
+  if (t < due) return due;
+  const k = Math.max(1, Math.floor((t - due) / interval) + 1);
+  return due + k * interval;
+}
+
 /** Spreads pids over an interval: a fixed fraction per pid (golden-ratio hashing), so their walks do not bunch. */
 function phase(pid: number): number {
   return (pid * 0.6180339887498949) % 1;
@@ -485,8 +498,8 @@ export class FdinfoScanner {
       st.start = start;
     }
     // Turns after the first keep a per-pid phase, so a box's processes spread over each interval.
-    st.nextCheck = st.fds === null ? t + check * phase(pid) : t + check;
-    if (full) st.nextRelink = st.fds === null ? t + relink * phase(pid) : t + relink;
+    st.nextCheck = st.fds === null ? t + check * phase(pid) : advance(st.nextCheck, t, check);
+    if (full) st.nextRelink = st.fds === null ? t + relink * phase(pid) : advance(st.nextRelink, t, relink);
     const fdDir = path.join(base, 'fd');
     let names: string[];
     this.walkOps++;

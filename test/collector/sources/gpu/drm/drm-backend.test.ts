@@ -383,12 +383,20 @@ describe('drm backend on captured trees', () => {
 
   it('old processes are checked at the fd-list cadence, not at every listing; young ones at every listing', () => {
     const root = tree('amdgpu-6.8-rx7900xtx');
-    const logs: string[] = [];
+    const lists: string[] = [];
+    const io = kernfsIo({
+      ...realDrmIo,
+      readdir: (p) => {
+        lists.push(p);
+        return realDrmIo.readdir(p);
+      },
+    });
     const clock = { t: 0 };
     const b = DrmBackend.open({
       sysRoot: path.join(root, 'sys'),
       procRoot: path.join(root, 'proc'),
-      log: createLogger('error', (l) => logs.push(l)),
+      log: createLogger('error', () => {}),
+      io,
       now: () => clock.t,
       discoveryIntervalMs: 5000,
       fullWalkIntervalMs: 30_000,
@@ -396,25 +404,29 @@ describe('drm backend on captured trees', () => {
     });
     assert.ok(b);
     assert.equal(b.read().processes.length, 2);
-    // A process that existed at the first walk without a GPU fd opens one 90 s later.
-    fs.mkdirSync(path.join(root, 'proc/3100/fd'), { recursive: true });
+    // 3100 starts at 5 s without a GPU fd.
+    const fdDir = path.join(root, 'proc/3100/fd');
+    fs.mkdirSync(fdDir, { recursive: true });
     fs.mkdirSync(path.join(root, 'proc/3100/fdinfo'));
-    clock.t = 1000;
-    b.read(); // not a walk: 3100 is first seen at the 5 s walk below
-    clock.t = 5000;
-    b.read();
-    clock.t = 90_000; // past the full walk (30 s after the last) — and 3100 is no longer young
-    b.read();
-    fs.symlinkSync('/dev/dri/renderD128', path.join(root, 'proc/3100/fd/4'));
+    const walksOf3100 = (from: number, to: number): number => {
+      lists.length = 0;
+      for (clock.t = from; clock.t < to; clock.t += 5000) b.read();
+      return lists.filter((l) => l === fdDir).length;
+    };
+    assert.equal(walksOf3100(5000, 65_000), 12, 'young (first seen < 60 s ago): walked at every 5 s listing');
+    // Old: checked at its own turn once per 30 s (the first one may be a late turn from its young minute).
+    const old = walksOf3100(70_000, 130_000);
+    assert.ok(old >= 2 && old <= 3, `old: its fd list is checked once per 30 s, not at every listing (${old} walks in 60 s)`);
+    // It opens the GPU: found at its next check, within 30 s.
+    fs.symlinkSync('/dev/dri/renderD128', path.join(fdDir, '4'));
     fs.writeFileSync(
       path.join(root, 'proc/3100/fdinfo/4'),
       fs.readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8').replace('drm-client-id:\t7', 'drm-client-id:\t9'),
     );
-    clock.t = 95_000;
-    assert.equal(b.read().processes.length, 2, 'an old process is not walked at a listing');
-    // Its fd list is checked within one 30 s period (each process has its own turn within the period).
-    for (clock.t = 100_000; clock.t <= 125_000 && b.read().processes.length === 2; clock.t += 5000);
-    assert.ok(clock.t <= 125_000, 'the fd-list check finds the new fd number');
+    const opened = clock.t;
+    while (clock.t <= opened + 30_000 && b.read().processes.length === 2) clock.t += 5000;
+    assert.ok(clock.t <= opened + 30_000, 'the fd-list check finds the new fd number');
+    b.close();
   });
 
   it('sysfs files are held open and re-read in place: a later tick opens and reads no file anew', () => {
