@@ -119,6 +119,11 @@ describe('AMD GPUs through DRM sysfs, end to end (collector + HTTP + /metrics + 
       titles.some((t) => /^n\/a: no fan sensor under .*hwmon3 \(passively cooled GPU\?\)$/.test(t)),
       JSON.stringify(titles),
     );
+    // Advanced-only rows too: amdgpu has no P-states.
+    assert.ok(
+      titles.some((t) => /^n\/a: amdgpu has no P-states/.test(t)),
+      JSON.stringify(titles),
+    );
     // A value that is there has no such title.
     assert.equal(await page.locator('rw-gpu-card').nth(0).locator('.big').getAttribute('title'), null);
   });
@@ -166,6 +171,11 @@ describe('Intel Arc B580 (xe) through DRM sysfs: n/a values with reasons in the 
     assert.match((await card.locator('.top .num').getAttribute('title')) ?? '', why);
     assert.match(await deepText(card.locator('.top .num')), /n\/a/);
     await screenshot(b.page, 'drm-xe-b580-light-1400');
+    // The titles change nothing visible: a narrow and a forced-colours (high-contrast) look for the record.
+    await b.page.setViewportSize({ width: 420, height: 900 });
+    await screenshot(b.page, 'drm-xe-b580-light-420');
+    await b.page.emulateMedia({ colorScheme: 'dark', forcedColors: 'active' });
+    await screenshot(b.page, 'drm-xe-b580-hc-420');
     assert.deepEqual(b.problems, []);
   });
 });

@@ -137,7 +137,9 @@ export class RwGpuCard extends StoreElement {
             ? html`<dt>Mem util</dt>
                 <dd title=${naTitle(d, { memory_utilization_ratio: v('memory_utilization_ratio') })}>${fmtPercent(v('memory_utilization_ratio'))}</dd>
                 <dt>P-state</dt>
-                <dd>${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}</dd>
+                <dd title=${d?.pstate ? nothing : naTitle(d, { pstate_count: v('pstate_count') })}>
+                  ${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}
+                </dd>
                 <dt>PCIe rx</dt>
                 <dd title=${naTitle(d, { pcie_rx_bytes_per_second: v('pcie_rx_bytes_per_second') })}>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s</dd>
                 <dt>PCIe tx</dt>
@@ -153,7 +155,7 @@ export class RwGpuCard extends StoreElement {
                   ${has(v('ecc_volatile_errors_count')) ? String(v('ecc_volatile_errors_count')) : NA}
                 </dd>
                 <dt>HW slowdown</dt>
-                <dd>${fmtPercent(v('hw_slowdown_ratio'))}</dd>`
+                <dd title=${naTitle(d, { hw_slowdown_ratio: v('hw_slowdown_ratio') })}>${fmtPercent(v('hw_slowdown_ratio'))}</dd>`
             : nothing
         }
       </dl>
