@@ -5,7 +5,16 @@
 import * as path from 'node:path';
 import type { GpuDevice } from '../../../../protocol/details/gpu';
 import type { Logger } from '../../../log';
-import { emptyMetrics, normalizePciBusId, type DeviceReading, type GpuMetric, type GpuReading, type MetricRecord, type ProcessReading } from '../reading';
+import {
+  emptyMetrics,
+  metricOf,
+  normalizePciBusId,
+  type DeviceReading,
+  type GpuMetric,
+  type GpuReading,
+  type MetricRecord,
+  type ProcessReading,
+} from '../reading';
 import { decodeGpuMetrics, parseDpmClock, parseLinkSpeed, type GpuMetrics } from './amdgpu-parse';
 import { errCode, HeldFiles, readFailure, realDrmIo, type DrmIo } from './drm-io';
 import { FdinfoScanner, type DrmClientUse } from './fdinfo';
@@ -16,6 +25,10 @@ export const DRM_DRIVERS: ReadonlySet<string> = new Set(['amdgpu', 'i915', 'xe']
 export const DRM_DISCOVERY_INTERVAL_MS = 5000;
 /** Default cadence of the per-process scan on AMD-only boxes, ms (Intel GPU busy needs it every tick). */
 export const DRM_PROCESS_INTERVAL_MS = 2000;
+/** Growth of an AMD GPU's VRAM that no known DRM client holds, bytes, that asks the scanner to re-read every fd link. */
+export const UNATTRIBUTED_VRAM_TRIGGER_BYTES = 512 * 1024 ** 2;
+/** At most one such re-link per this long, ms (each costs a walk of every fd, spread over scans). */
+export const RELINK_TRIGGER_MIN_INTERVAL_MS = 120_000;
 /** How often slow-changing files (VRAM size, power cap, DPM top levels, link, RAS counts) are re-read, ms. */
 export const SLOW_REFRESH_MS = 10_000;
 
@@ -108,6 +121,11 @@ export class DrmBackend {
   private lastScan = -Infinity;
   private clients: DrmClientUse[] = [];
   private scannedLast = false;
+  /** Per AMD GPU: the least VRAM no known client held since the last triggered re-link, bytes. */
+  private readonly unattributedBase = new Map<string, number>();
+  private lastRelinkTrigger = -Infinity;
+  /** Re-links the VRAM check asked for (tests). */
+  relinkTriggers = 0;
   /** Files found missing, per device: not tried again (each costs a failed open) until the GPU is re-probed. */
   private readonly missing = new Map<string, Map<string, string>>();
   private readonly slowCache = new Map<string, { t: number; values: Record<string, number | null>; why: Partial<Record<string, string>>; notes: string[] }>();
@@ -229,7 +247,34 @@ export class DrmBackend {
       l.push(c);
     }
     const devices = this.devices.map((d) => this.readDevice(d, t, byDev.get(d.pdev) ?? []));
+    if (this.scannedLast) this.checkUnattributed(devices, byDev, t);
     return { backend: 'drm', driverVersion: null, cudaVersion: null, devices, processes: this.processes(clients) };
+  }
+
+  /**
+   * An AMD GPU reports its used VRAM (mem_info_vram_used) apart from the clients: when what no known
+   * client holds grows by UNATTRIBUTED_VRAM_TRIGGER_BYTES, a process has most likely opened the GPU on an
+   * fd number the incremental check does not follow again, so every link is re-read now rather than at
+   * the 10-minute re-link. Compared on scan ticks only, when the clients' memory is fresh.
+   */
+  private checkUnattributed(readings: DeviceReading[], byDev: Map<string, DrmClientUse[]>, t: number): void {
+    for (let i = 0; i < this.devices.length; i++) {
+      const d = this.devices[i];
+      const used = metricOf(readings[i], 'memory_used_bytes');
+      if (d.vendor !== 'amd' || used === null) continue;
+      let known = 0;
+      for (const c of byDev.get(d.pdev) ?? []) if (c.memoryIsLocal && c.memoryBytes !== null) known += c.memoryBytes;
+      const free = used - known;
+      const base = this.unattributedBase.get(d.pdev);
+      if (base === undefined || free < base) this.unattributedBase.set(d.pdev, free);
+      else if (free - base > UNATTRIBUTED_VRAM_TRIGGER_BYTES && t - this.lastRelinkTrigger >= RELINK_TRIGGER_MIN_INTERVAL_MS) {
+        this.log.debug(`GPU ${d.pciBusId}: ${Math.round((free - base) / 1024 ** 2)} MiB of VRAM held by no known process: re-reading every fd link`);
+        this.scanner?.requestRelink();
+        this.lastRelinkTrigger = t;
+        this.relinkTriggers++;
+        this.unattributedBase.set(d.pdev, free);
+      }
+    }
   }
 
   private processes(clients: DrmClientUse[]): ProcessReading[] {

@@ -209,10 +209,11 @@ export const DRM_FULL_WALK_MS = 30_000;
 /**
  * Default cadence of the readlink of every fd of every process, ms. The 30 s check only reads the links of
  * fd numbers it has not seen: an old process that closes fd 7 and opens a GPU on the same number is found
- * here (or sooner: at its next check if the GPU got a new number). Reading every link every 30 s was
- * most of the backend's cost on a busy box (bench/gpu: ~20 fds per process, 500 processes).
+ * here, or sooner: at its next check if the GPU got a new number, or at a re-link the backend requests when
+ * an AMD GPU's VRAM grows by more than its known clients hold (requestRelink). Reading every link every
+ * 30 s was most of the backend's cost on a busy box (bench/gpu: ~20 fds per process, 500 processes).
  */
-export const DRM_RELINK_MS = 300_000;
+export const DRM_RELINK_MS = 600_000;
 /** A process first seen less than this long ago is walked at every listing, ms (frameworks open the GPU seconds after start). */
 export const YOUNG_PROCESS_MS = 60_000;
 
@@ -237,6 +238,8 @@ interface PidState {
   unreadable: boolean;
   /** Queued by a listing (a young process) for a full walk at the next scans. */
   queued: 'none' | 'relink';
+  /** A re-link was requested for every process (requestRelink): taken at the next scans, budget allowing. */
+  relinkSoon: boolean;
 }
 
 /** The fdinfo files of one DRM client of a process, keyed by `<pdev>|<client id>` as the walk found them. */
@@ -319,6 +322,15 @@ export class FdinfoScanner {
     } catch {
       /* already closed */
     }
+  }
+
+  /**
+   * Asks for a re-link of every known process at the next scans (spread by the walk budget): something
+   * holds GPU memory that no known client accounts for, so a process may have opened the GPU on an fd
+   * number it had before.
+   */
+  requestRelink(): void {
+    for (const st of this.states.values()) if (st.fds !== null) st.relinkSoon = true;
   }
 
   /** Closes every held fdinfo file. Idempotent. */
@@ -444,6 +456,7 @@ export class FdinfoScanner {
           nextRelink: -Infinity,
           unreadable: false,
           queued: 'none',
+          relinkSoon: false,
         };
       } else if (t - st.firstSeen <= YOUNG_PROCESS_MS) st.queued = 'relink';
       next.set(pid, st);
@@ -471,8 +484,8 @@ export class FdinfoScanner {
           if (st.queued === 'none') continue;
           full = true;
         } else {
-          if (t < st.nextCheck && t < st.nextRelink) continue;
-          full = t >= st.nextRelink;
+          if (t < st.nextCheck && t < st.nextRelink && !st.relinkSoon) continue;
+          full = t >= st.nextRelink || st.relinkSoon;
         }
         this.walkPid(pid, st, t, full, check, relink);
       }
@@ -489,6 +502,7 @@ export class FdinfoScanner {
     const base = path.join(procRoot, String(pid));
     st.queued = 'none';
     if (full) {
+      st.relinkSoon = false;
       const start = this.startTime(base);
       if (st.fds !== null && start !== st.start) {
         this.dropGroups(st);

@@ -510,6 +510,50 @@ describe('drm backend on captured trees', () => {
     b.close();
   });
 
+  it('VRAM no known client holds grows on an AMD GPU: every link is re-read at once, finding a GPU opened on a reused fd number', () => {
+    const run = (grow: boolean): { found: number; triggers: number } => {
+      const root = tree('amdgpu-6.8-rx7900xtx');
+      // 2300 holds a socket on fd 20 when first walked.
+      const fd20 = path.join(root, 'proc/2300/fd/20');
+      fs.symlinkSync('socket:[4242]', fd20);
+      fs.writeFileSync(path.join(root, 'proc/2300/fdinfo/20'), 'pos:\t0\nflags:\t02\nmnt_id:\t8\nino:\t4242\n');
+      const clock = { t: 0 };
+      const b = DrmBackend.open({
+        sysRoot: path.join(root, 'sys'),
+        procRoot: path.join(root, 'proc'),
+        log: createLogger('error', () => {}),
+        io: kernfsIo(),
+        now: () => clock.t,
+        processIntervalMs: 0,
+      });
+      assert.ok(b);
+      opened.push(b);
+      assert.equal(b.read().processes.length, 2);
+      // The socket closes and a 2 GiB client opens on the same number; the GPU's used VRAM grows by as much.
+      fs.rmSync(fd20);
+      fs.symlinkSync('/dev/dri/renderD128', fd20);
+      fs.writeFileSync(
+        path.join(root, 'proc/2300/fdinfo/20'),
+        fs
+          .readFileSync(path.join(root, 'proc/2411/fdinfo/8'), 'utf8')
+          .replace('drm-client-id:\t7', 'drm-client-id:\t31')
+          .replace(/drm-(resident|total|memory)-vram:\s*\d+ KiB/g, 'drm-$1-vram:\t2097152 KiB'),
+      );
+      if (grow) fs.writeFileSync(path.join(root, 'sys/class/drm/card0/device/mem_info_vram_used'), String(9016504320 + 2 * GIB));
+      let found = 0;
+      for (clock.t = 1000; clock.t <= 20_000 && !found; clock.t += 1000) {
+        const p = b.read().processes.find((x) => x.pid === 2300);
+        if (p && p.usedMemoryBytes !== null && p.usedMemoryBytes > 1 * GIB) found = clock.t;
+      }
+      return { found, triggers: b.relinkTriggers };
+    };
+    const withGrowth = run(true);
+    assert.equal(withGrowth.triggers, 1);
+    assert.ok(withGrowth.found > 0 && withGrowth.found <= 3000, `found at ${withGrowth.found} ms`);
+    // Without the VRAM signal the incremental check cannot tell: it waits for the 10-minute re-link.
+    assert.deepEqual(run(false), { found: 0, triggers: 0 });
+  });
+
   it('a process that exits and a new one given its pid: the new one is walked as new and its client found', () => {
     const root = tree('amdgpu-6.8-rx7900xtx');
     const { backend, clock } = open(root, undefined, 5000, 0);
