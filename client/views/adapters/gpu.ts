@@ -5,7 +5,6 @@ import { GPU_GROUP } from '../groups';
 import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
 import { ownerLabel } from '../../../protocol/owner-label';
-import type { GpuDevice } from '../../../protocol/details/gpu';
 
 /** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
 export function shortGpuName(name: string): string {
@@ -16,7 +15,7 @@ export function shortGpuName(name: string): string {
 }
 
 /** "n/a: Temperature — why; Power limit — why" for the tooltip's values that are null with a reason from the collector. */
-function naLine(dev: GpuDevice | undefined, shown: Record<string, [string, number | null]>, md: (s: string) => string): string {
+function naLine(dev: { unavailable?: Record<string, string> } | undefined, shown: Record<string, [string, number | null]>, md: (s: string) => string): string {
   const why = dev?.unavailable;
   if (!why) return '';
   const parts = Object.entries(shown)
