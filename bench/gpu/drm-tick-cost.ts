@@ -94,7 +94,7 @@ interface Run {
 function report(r: Run, hostMedian: number): number {
   const m = mean(r.all);
   console.log(`${r.name}:`);
-  for (const [k, xs] of Object.entries(r.kinds)) console.log(`  ${k.padEnd(18)} median ${median(xs).toFixed(3)} ms  (${xs.length} ticks)`);
+  for (const [k, xs] of Object.entries(r.kinds)) if (xs.length > 0) console.log(`  ${k.padEnd(18)} median ${median(xs).toFixed(3)} ms  (${xs.length} ticks)`);
   const p99 = r.all.slice().sort((a, b) => a - b)[Math.floor(r.all.length * 0.99)];
   console.log(
     `  wall: mean per tick ${m.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, worst tick ${Math.max(...r.all).toFixed(3)} ms; ${r.procs} GPU processes seen`,
