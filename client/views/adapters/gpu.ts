@@ -18,6 +18,16 @@ export function shortGpuName(name: string): string {
     .trim();
 }
 
+/** "n/a: Temperature — why; Power limit — why" for the tooltip's values that are null with a reason from the collector. */
+function naLine(dev: { unavailable?: Record<string, string> } | undefined, shown: Record<string, [string, number | null]>, md: (s: string) => string): string {
+  const why = dev?.unavailable;
+  if (!why) return '';
+  const parts = Object.entries(shown)
+    .filter(([, [k, v]]) => v === null && why[k])
+    .map(([label, [k]]) => `${label} — ${md(why[k])}`);
+  return parts.length ? `n/a: ${parts.join('; ')}` : '';
+}
+
 /** NVIDIA GPUs (NVML or nvidia-smi). */
 export const gpuAdapter: SourceViewAdapter = {
   kind: 'gpu',
@@ -52,6 +62,18 @@ export const gpuAdapter: SourceViewAdapter = {
             : '',
           `Utilisation ${fmt.percent(g.util)} · VRAM ${fmt.usedTotal(g.memUsed, g.memTotal)}`,
           `Temperature ${fmt.value('celsius', g.temp)} · Power ${fmt.value('watts', g.power)}${g.powerLimit !== null ? ` of ${fmt.value('watts', g.powerLimit)}` : ''}`,
+          naLine(
+            dev,
+            {
+              Utilisation: ['utilization_ratio', g.util],
+              'VRAM used': ['memory_used_bytes', g.memUsed],
+              'VRAM total': ['memory_total_bytes', g.memTotal],
+              Temperature: ['temperature_celsius', g.temp],
+              Power: ['power_watts', g.power],
+              'Power limit': ['power_limit_watts', g.powerLimit],
+            },
+            fmt.markdown,
+          ),
           dev
             ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}`
             : '',
