@@ -6,7 +6,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleMessage, SeriesMap } from '../../../protocol';
-import type { GpuDetails } from '../../../protocol/details/gpu';
+import type { GpuDetails, ProcessOwner } from '../../../protocol/details/gpu';
+import { ownerLabel } from '../../../protocol/owner-label';
 import type { RunFile, RunInfo, RunScalar, RunsDetails, RunState } from '../../../protocol/details/runs';
 import { seriesName } from '../../../protocol';
 import { parsePrometheusText } from '../../prometheus-text';
@@ -24,7 +25,7 @@ import {
   type ProcStat,
   readBootTimeMs,
   readCmdline,
-  readContainer,
+  readOwner,
   readCwd,
   readStat,
   readUid,
@@ -91,7 +92,9 @@ interface Run {
   command: string | null;
   cwd: string | null;
   user: string | null;
-  container: string | null;
+  /** What the run runs in: the GPU source's owner of one of its processes (named from Docker / the kubelet) once known, else read at discovery. */
+  owner: ProcessOwner | null;
+  ownerFromGpu: boolean;
   startedAt: number | null;
   firstSeenAt: number;
   endedAt: number | null;
@@ -305,7 +308,8 @@ export class RunsSource implements Source {
       command: null,
       cwd: null,
       user: null,
-      container: null,
+      owner: null,
+      ownerFromGpu: false,
       startedAt: null,
       firstSeenAt: now,
       endedAt: null,
@@ -338,7 +342,7 @@ export class RunsSource implements Source {
     r.cwd = await readCwd(procRoot, root.pid);
     const uid = await readUid(procRoot, root.pid);
     r.user = uid === null ? null : await userName(uid);
-    r.container = await readContainer(procRoot, root.pid);
+    r.owner = await readOwner(procRoot, root.pid);
     r.startedAt = this.bootMs === null ? null : this.bootMs + (root.startTicks / CLOCK_TICKS_PER_SECOND) * 1000;
     const roots = [...(r.cwd ? [r.cwd] : []), ...logDirsOf(argv, r.cwd), ...(watch?.logDir ? [watch.logDir] : [])];
     r.files = new MetricFiles([...new Set(roots)], r.startedAt, this.log);
@@ -456,6 +460,11 @@ export class RunsSource implements Source {
     const per = new Map<number, number | null>();
     for (const p of gpu.processes) {
       if (!r.pids.has(p.pid)) continue;
+      // The GPU source resolved this process's owner already (and named its container): use that one.
+      if (p.owner != null && (!r.ownerFromGpu || p.pid === r.root?.pid)) {
+        r.owner = p.owner;
+        r.ownerFromGpu = true;
+      }
       const had = per.get(p.gpuIndex);
       per.set(p.gpuIndex, p.usedMemoryBytes === null || had === null ? null : (had ?? 0) + p.usedMemoryBytes);
     }
@@ -565,7 +574,8 @@ export class RunsSource implements Source {
       command: r.command,
       cwd: r.cwd,
       user: r.user,
-      container: r.container,
+      container: ownerLabel(r.owner),
+      owner: r.owner,
       pids,
       startedAt: r.startedAt,
       endedAt: r.endedAt,

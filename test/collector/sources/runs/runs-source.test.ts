@@ -151,4 +151,39 @@ describe('runs source in the tick loop (real Python training)', function () {
     );
     state.dispose();
   });
+
+  it("a GPU run's owner is the GPU source's attribution of its process (one resolution, with the container's name)", async () => {
+    const child = spawn(PYTHON, ['-c', 'import time; print("ready", flush=True); time.sleep(60)', 'train.py'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    await waitReady(child);
+    const owner = { kind: 'container' as const, runtime: 'docker' as const, containerId: 'ab'.repeat(32), containerName: 'trainer', image: 'pytorch:2.3' };
+    // A snapshot as the GPU source writes it: this process on GPU 0, its owner resolved and named there.
+    const latest: SampleMessage = {
+      type: 'sample',
+      t: Date.now(),
+      series: { 'gpu.0.utilization_ratio': 0.9 },
+      details: {
+        gpu: {
+          kind: 'gpu',
+          backend: 'nvml',
+          driverVersion: null,
+          cudaVersion: null,
+          devices: [],
+          processes: [{ pid: child.pid as number, name: 'python3', user: null, owner, gpuIndex: 0, usedMemoryBytes: 1024, smUtilRatio: null, type: 'compute' }],
+        },
+      },
+    };
+    const source = createRunsSource(ctx(undefined, () => latest));
+    try {
+      assert.equal((await source.probe()).status, 'ready');
+      const res = await source.sample();
+      const run = (res.details as { runs: RunInfo[] }).runs.find((r) => r.pids.includes(child.pid as number));
+      assert.ok(run, 'the GPU process is a run');
+      // Its own cgroup cannot name a container "trainer": the label can only come from the GPU source's owner.
+      assert.equal(run.container, 'container trainer (pytorch:2.3)');
+      assert.deepEqual(run.owner, owner);
+    } finally {
+      await source.close();
+    }
+  });
 });
