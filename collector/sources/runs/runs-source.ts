@@ -17,6 +17,7 @@ import { idStem, isTrainingCandidate, launcherOf, logDirsOf, runName } from './c
 import type { RunsConfig, RunWatch } from './config';
 import { MetricFiles, type MetricFormat } from './metric-files';
 import { isLossTag, isThroughputTag, sanitizeTag, type MetricPoint } from './parse';
+import { runEndedText, runSummaryText, scalarText, type RunTextInput } from './text';
 import {
   CLOCK_TICKS_PER_SECOND,
   describeExit,
@@ -176,14 +177,17 @@ export class RunsSource implements Source {
     await Promise.all([...this.runs.values()].map((r) => this.readMetrics(r, now, share)));
     this.prune(now);
     const runs: RunInfo[] = [];
+    const notes: Record<string, string> = {};
     for (const r of this.runs.values()) {
       this.joinGpus(r, gpu, latest, now);
       const stalled = this.stalledMs(r, now);
       this.writeSeries(r, now, stalled, series);
       runs.push(this.info(r, now, stalled));
+      // The run-ended alert's words (`Run {subject}`): exit status, elapsed, last step and loss.
+      if (r.endedAt !== null) notes[r.names.ended_state] = runEndedText(this.textInput(r, now));
     }
     const details: RunsDetails = { kind: 'runs', runs, notes: [...this.notes] };
-    return { series, details };
+    return { series, details, notes };
   }
 
   // ---- discovery ----
@@ -540,22 +544,29 @@ export class RunsSource implements Source {
       tag: s.tag,
       key: s.series,
       value: Number.isFinite(s.value) ? s.value : null,
-      text: numberText(s.value),
+      text: scalarText(s.value),
       step: s.step,
       t: s.t,
     };
   }
 
-  /** "Run train.py finished after 3 h 12 min — loss 0.41". */
+  /** What the run's words are made of (text.ts). */
+  private textInput(r: Run, now: number): RunTextInput {
+    const m = r.loss ?? r.throughput ?? mainMetric(r);
+    return {
+      name: r.name,
+      command: r.command,
+      ended: r.endedAt !== null,
+      exit: r.exit,
+      elapsedMs: this.elapsedMs(r, now),
+      lastStep: r.lastStep,
+      metric: m === null ? null : { tag: m.tag, value: m.value, isLoss: m === r.loss },
+    };
+  }
+
+  /** "Run train.py finished (exit code 0) after 3 h 12 min — step 5000, loss 0.412". */
   private summary(r: Run, now: number, state: RunState): string {
-    const el = this.elapsedMs(r, now);
-    const loss = r.loss;
-    const verb = state === 'finished' ? 'finished' : state === 'gone' ? `ended (${r.exit ?? 'gone'})` : state === 'stalled' ? 'stalled' : 'running';
-    const parts = [`Run ${r.name} ${verb}${el === null ? '' : `${r.endedAt !== null ? ' after' : ' for'} ${formatElapsed(el)}`}`];
-    const tail: string[] = [];
-    if (r.lastStep !== null) tail.push(`step ${r.lastStep}`);
-    if (loss !== null) tail.push(`${/^(train[/_])?loss$/i.test(loss.tag) ? 'loss' : loss.tag} ${numberText(loss.value)}`);
-    return tail.length ? `${parts[0]} — ${tail.join(', ')}` : (parts[0] as string);
+    return runSummaryText(this.textInput(r, now), state);
   }
 
   private info(r: Run, now: number, st: number | null): RunInfo {
@@ -645,25 +656,13 @@ function gpuDetailsOf(latest: SampleMessage | undefined): GpuDetails | null {
   return null;
 }
 
+/** The first scalar that is not a schedule or a counter (learning rate, epoch, step), when no loss or throughput is logged. */
+function mainMetric(r: Run): TagState | null {
+  for (const s of r.tags.values()) if (!/^(lr|learning[_ ]?rate|epoch|step|global_step|time|timestamp)$/i.test(s.tag.replace(/^.*[/]/, ''))) return s;
+  return null;
+}
+
 /** Orders loss-like tags: the plain training loss before validation / epoch aggregates (lower is better). */
 function lossScore(x: TagState): number {
   return (/val|eval|test/i.test(x.tag) ? 2 : 0) + (/epoch/i.test(x.tag) ? 1 : 0) + x.tag.length / 1000;
-}
-
-/** A scalar as text: `NaN`, `Infinity`, or up to 4 significant digits. */
-export function numberText(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  if (Number.isInteger(v)) return String(v);
-  return String(Number(v.toPrecision(4)));
-}
-
-/** A duration as "3 h 12 min", "4 min 5 s", "12 s". */
-export function formatElapsed(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min${s % 60 ? ` ${s % 60} s` : ''}`;
-  const h = Math.floor(m / 60);
-  return `${h} h${m % 60 ? ` ${m % 60} min` : ''}`;
 }

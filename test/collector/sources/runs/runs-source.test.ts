@@ -105,7 +105,10 @@ describe('runs source in the tick loop (real Python training)', function () {
     assert.ok(ended, 'run reported finished within 2 ticks of its exit');
     assert.equal(ended.lastStep, 25);
     assert.ok((ended.loss?.value as number) < first, `loss fell: ${first} → ${ended.loss?.value}`);
-    assert.match(ended.summary, /^Run cpu finished after \d+ s — step 25, loss 0\.\d+/);
+    assert.match(
+      ended.summary,
+      /^Run cpu \(python3 train_torch\.py .*\) (finished \(exit code 0\)|ended \(exit status unknown\)) after (\d+ s|\d+ min \d+ s) — step 25, loss 0\.\d+$/,
+    );
     assert.equal(c.latest()?.series[`run.${run.id}.ended_state`], 1);
   });
 
@@ -122,7 +125,10 @@ describe('runs source in the tick loop (real Python training)', function () {
     const run = runsOf(m)[0] as RunInfo;
     assert.equal(run.name, 'train_torch.py');
     assert.equal(run.exit, 'exit code 3');
-    assert.match(run.summary, /^Run train_torch\.py ended \(exit code 3\) after/);
+    assert.match(
+      run.summary,
+      /^Run train_torch\.py \(python3 train_torch\.py .*\) ended \(exit code 3\) after (\d+ s|\d+ min \d+ s) — (step \d+, loss \S+|no metrics logged)$/,
+    );
   });
 
   it('a real Python process listed by the fake NVML is a run on that GPU, with its VRAM', async () => {
