@@ -379,7 +379,8 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
     unit: 'state',
     message: 'Run $1: loss is NaN or infinite',
   },
-  { id: 'run-ended', selector: 'run.*.ended_state', comparison: 'above', warning: 0.5, critical: null, unit: 'state', message: 'Run $1 ended' },
+  // The source writes the words ({subject}): name, short command, exit status, elapsed, last step and loss.
+  { id: 'run-ended', selector: 'run.*.ended_state', comparison: 'above', warning: 0.5, critical: null, unit: 'state', message: 'Run {subject}' },
   {
     id: 'run-throughput-drop',
     selector: 'run.*.throughput_per_second',
