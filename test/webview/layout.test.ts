@@ -163,6 +163,39 @@ async function sourceCardFaults(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * Charts stacked in one column whose plot areas (chart.js chartArea, in page pixels) do not share the
+ * same left and right edge: their time axes would not line up.
+ */
+async function misalignedCharts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const charts: { name: string; col: number; left: number; right: number }[] = [];
+    const visit = (root: Document | ShadowRoot): void => {
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        if (el.tagName !== 'RW-CHART') continue;
+        const chart = (el as unknown as { chart?: { chartArea?: { left: number; right: number }; canvas: HTMLCanvasElement } }).chart;
+        if (!chart?.chartArea) continue;
+        const box = chart.canvas.getBoundingClientRect();
+        if (box.width === 0) continue;
+        const name = el.getAttribute('heading') ?? '?';
+        charts.push({ name, col: Math.round(box.left), left: box.left + chart.chartArea.left, right: box.left + chart.chartArea.right });
+      }
+    };
+    visit(document);
+    const out: string[] = [];
+    const first = new Map<number, (typeof charts)[number]>();
+    for (const c of charts) {
+      const f = first.get(c.col);
+      if (!f) first.set(c.col, c);
+      else if (Math.abs(f.left - c.left) > 1 || Math.abs(f.right - c.right) > 1)
+        out.push(`"${c.name}" plots ${c.left.toFixed(0)}–${c.right.toFixed(0)} px, "${f.name}" above it ${f.left.toFixed(0)}–${f.right.toFixed(0)} px`);
+    }
+    if (charts.length < 4) out.push(`only ${charts.length} charts drawn`);
+    return out;
+  });
+}
+
 describe('dashboard layout and meters in every theme (Chromium, 8 GPUs)', function () {
   this.timeout(120_000);
   let collector: RunningCollector;
@@ -248,7 +281,7 @@ describe('dashboard layout of database, model-server, Docker and runs cards in e
   });
 
   for (const [name, theme] of Object.entries(THEMES)) {
-    it(`${name}: no key number cut or wrapped, no URL broken inside host:port, at 420 and 1400 px`, async () => {
+    it(`${name}: no key number cut or wrapped, no URL broken inside host:port, stacked charts' time axes aligned, at 420 and 1400 px`, async () => {
       let b: TestBrowser | undefined;
       const faults: string[] = [];
       try {
@@ -271,7 +304,7 @@ describe('dashboard layout of database, model-server, Docker and runs cards in e
           await page.setViewportSize({ width, height: 1000 });
           await page.waitForTimeout(400);
           await screenshot(page, `layout-sources-${name}-${width}`);
-          for (const f of [...(await cutNumbers(page)), ...(await sourceCardFaults(page))]) faults.push(`${width} px: ${f}`);
+          for (const f of [...(await cutNumbers(page)), ...(await sourceCardFaults(page)), ...(await misalignedCharts(page))]) faults.push(`${width} px: ${f}`);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           if (overflow > 0) faults.push(`${width} px: the page scrolls sideways by ${overflow} px`);
         }
