@@ -25,6 +25,8 @@ export const DEFAULT_SAMPLE_TIMEOUT_MS = 5000;
 export const PROBE_TIMEOUT_MS = 10_000;
 /** How often history and alert state are written to disk, in ms. */
 export const FLUSH_INTERVAL_MS = 10_000;
+/** Default for `limits.maxSeriesPerSource`: series one source may add to a sample; the rest are dropped. */
+export const DEFAULT_MAX_SERIES_PER_SOURCE = 10_000;
 /** A change of the wall clock against the monotonic one beyond this (and beyond one interval) is a step, in ms. */
 export const CLOCK_STEP_TOLERANCE_MS = 2000;
 
@@ -39,6 +41,8 @@ interface Slot {
   details?: SourceDetails;
   /** Whether a "probe again" may ever happen (false after e.g. bad credentials). */
   retry: boolean;
+  /** Whether the "over the series cap" warning was logged (once per source). */
+  capWarned?: boolean;
   /** A sample that finished after its tick's deadline: it is delivered with the next tick. */
   late?: { result: SampleResult; durationS: number };
 }
@@ -53,6 +57,8 @@ export interface CollectorDeps {
   now?: () => number;
   /** Monotonic clock in ms, for scheduling (default performance.now, or `now` when only that is given). */
   monoNow?: () => number;
+  /** Series one source may add to a sample (config `limits.maxSeriesPerSource`; DEFAULT_MAX_SERIES_PER_SOURCE). */
+  maxSeriesPerSource?: number;
 }
 
 /** An action request named a source or action that does not exist (HTTP 404, not 503). */
@@ -74,6 +80,8 @@ export class Collector extends EventEmitter {
   /** This tick's series notes from the sources (`{subject}` in alert messages). */
   private readonly notes = new Map<string, string>();
   private pseudo = new Map<string, SourceStatus>();
+  /** Whether the found / not found lines of the first probe round were logged. */
+  private announced = false;
 
   constructor(
     sources: Source[],
@@ -214,8 +222,26 @@ export class Collector extends EventEmitter {
       .finally(() => {
         clearTimeout(timer);
         slot.busy = null;
+        this.announce();
       });
     slot.busy = p;
+  }
+
+  /**
+   * Once every source has answered its first probe: one line naming the sources found (with what was
+   * found) and one naming those not found (with why), so a start log says what is watched at a glance.
+   */
+  private announce(): void {
+    if (this.announced || this.slots.some((s) => s.status.state === 'probing')) return;
+    this.announced = true;
+    const found: string[] = [];
+    const missing: string[] = [];
+    for (const { status } of this.slots) {
+      if (status.state === 'ready') found.push(status.description ? `${status.id} (${status.description})` : status.id);
+      else missing.push(status.reason ? `${status.id} (${status.reason})` : status.id);
+    }
+    this.deps.log.info(`found: ${found.join(', ') || 'none'}`);
+    this.deps.log.info(`not found: ${missing.join(', ') || 'none'}`);
   }
 
   private backoff(slot: Slot, reason: string): void {
@@ -383,7 +409,19 @@ export class Collector extends EventEmitter {
 
   /** Puts a successful sample's values into this tick. */
   private deliver(slot: Slot, r: SampleResult, durationS: number, series: SeriesMap, details: Record<string, SourceDetails>): void {
-    Object.assign(series, r.series);
+    // A source reading someone else's data (a page, a container list) is bounded here whatever it
+    // does itself: the first N series in the source's own order are kept, the rest dropped.
+    const cap = this.deps.maxSeriesPerSource ?? DEFAULT_MAX_SERIES_PER_SOURCE;
+    let n = 0;
+    for (const k in r.series) {
+      if (n++ < cap) series[k] = r.series[k]!;
+    }
+    if (n > cap && !slot.capWarned) {
+      slot.capWarned = true;
+      this.deps.log.warn(
+        `${slot.source.id}: returned ${n} series, over the limit of ${cap} per source; kept the first ${cap} and dropped ${n - cap} (this warning is shown once; raise limits.maxSeriesPerSource to keep more)`,
+      );
+    }
     if (r.notes) for (const k in r.notes) this.notes.set(k, r.notes[k]);
     if (r.details) slot.details = r.details;
     if (slot.details) details[slot.source.id] = slot.details;

@@ -96,7 +96,13 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(e);
   }
-  collector = new Collector(sources, config.intervalMs, { history: parts.history, alerts: parts.alerts, csv: parts.csv, log });
+  collector = new Collector(sources, config.intervalMs, {
+    history: parts.history,
+    alerts: parts.alerts,
+    csv: parts.csv,
+    log,
+    maxSeriesPerSource: config.limits.maxSeriesPerSource,
+  });
   const info = await hostInfo();
   const server = new CollectorServer({
     collector,
@@ -132,7 +138,7 @@ async function main(): Promise<void> {
   if (config.idleTimeoutMs > 0) {
     idleTimer = setInterval(
       () => {
-        if (server.clientCount === 0 && Date.now() - server.lastClientAt() >= config.idleTimeoutMs) {
+        if (server.idleForMs() >= config.idleTimeoutMs) {
           log.info(`no clients for ${config.idleTimeoutMs / 3600_000} h; stopping (idle timeout)`);
           void shutdown('idle timeout');
         }

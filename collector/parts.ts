@@ -23,6 +23,8 @@ export async function openParts(config: CollectorConfig, log: Logger): Promise<P
     file: path.join(config.dataDir, 'alerts.json'),
     log: log.child('alerts'),
     configFile: config.configFile,
+    // New series names (an Xid counter) are discovered on the tick they first appear.
+    namesVersion: () => history.namesVersion(),
   });
   const history = await TieredHistory.open({ file: path.join(config.dataDir, 'history.bin'), intervalMs: config.intervalMs, log: log.child('history') });
   const csv = createCsvLogger({

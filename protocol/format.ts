@@ -291,6 +291,18 @@ function roundTo(v: number, step: number): number {
   return Number(v.toFixed(Math.min(20, d)));
 }
 
+/**
+ * How the formatter spells a unit's base, unscaled value (what CSV files hold): `B`, `B/s`, `s`, `°C`,
+ * `W`, `Hz`, `J`, `/s`, `×`; `ratio` for a 0–1 ratio (displayed as `%`); '' for counts, states and info.
+ */
+export function baseUnitSymbol(seriesOrUnit: string | null | undefined): string {
+  const unit = displayUnit(seriesOrUnit);
+  if (unit === 'ratio') return 'ratio';
+  // The axis unit of a value of 1 is the unprefixed one.
+  const a = axisScale(unit, 1);
+  return a.scale === 1 ? a.label : '';
+}
+
 /** The factor that turns base units into the axis unit, its label, and whether steps are whole. */
 function axisScale(unit: DisplayUnit | null, top: number): { scale: number; label: string; integer: boolean } {
   switch (unit) {

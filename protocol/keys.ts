@@ -50,3 +50,12 @@ export function instanceOf(sourceId: string): string {
 export function instanceSeries(sourceId: string, metric: string): string {
   return `${sourceId}.${metric}`;
 }
+
+/**
+ * A model server's series, `models.<server>[.<model>].<metric>` (every part after `models` sanitised);
+ * with no parts, `models.<server>`: the source id and the prefix of all its series. Server names are
+ * config names (letters, digits, `_`, `-`, unique), so they never clash.
+ */
+export function modelServerSeries(server: string, ...parts: string[]): string {
+  return seriesName('models', server, ...parts);
+}

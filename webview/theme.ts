@@ -175,6 +175,11 @@ export const shared: CSSResult = css`
     gap: 10px;
     grid-template-columns: repeat(auto-fill, minmax(min(100%, 260px), 1fr));
   }
+  /* Cards whose key/value rows hold several values or a URL (databases, model servers): wide enough that
+     the values fit on one line at 1400 px, with empty columns left empty rather than cards squeezed. */
+  .cards.wide {
+    grid-template-columns: repeat(auto-fill, minmax(min(100%, 320px), 1fr));
+  }
   .kv {
     display: grid;
     grid-template-columns: auto 1fr;
@@ -191,6 +196,20 @@ export const shared: CSSResult = css`
     overflow: hidden;
     text-overflow: ellipsis;
     white-space: nowrap;
+  }
+  /* A value list that wraps between its values (see wrap-text.ts), never cut by an ellipsis. */
+  .kv dd.wrap {
+    white-space: normal;
+    overflow: visible;
+  }
+  /* One value, a number with its unit, or a segment of a URL's host: never broken. */
+  .nb,
+  .u {
+    white-space: nowrap;
+  }
+  /* A URL's path (after host:port) may break anywhere. */
+  .path {
+    overflow-wrap: anywhere;
   }
   .num {
     font-variant-numeric: tabular-nums;

@@ -8,8 +8,8 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeClientMessage } from '../../protocol/guards';
-import { PROTOCOL_VERSION, type HelloMessage, type HistoryPoint, type SampleMessage, type SeriesMap } from '../../protocol/messages';
-import type { GpuDetails, HostDetails } from '../../protocol/details';
+import { PROTOCOL_VERSION, type HelloMessage, type HistoryPoint, type SampleMessage, type SeriesMap, type SourceStatus } from '../../protocol/messages';
+import type { GpuDetails, HostDetails, SourceDetails } from '../../protocol/details';
 import { dashboardHtml } from '../../webview/html';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -21,6 +21,8 @@ export interface SyntheticOptions {
   /** Answer history requests with data (true) or with empty series (false). */
   history: boolean;
   intervalMs: number;
+  /** More sources (databases, model servers, Docker, runs…) with fixed series values and details. */
+  extra?: { sources: SourceStatus[]; series: SeriesMap; details: Record<string, SourceDetails> };
 }
 
 const GPU_METRICS = [
@@ -157,7 +159,8 @@ export class SyntheticCollector {
   sample(t: number): SampleMessage {
     const series: SeriesMap = {};
     for (const n of this.names) series[n] = valueAt(n, t);
-    return { type: 'sample', t, series, details: this.details() };
+    Object.assign(series, this.o.extra?.series);
+    return { type: 'sample', t, series, details: { ...this.details(), ...this.o.extra?.details } };
   }
 
   private connected(ws: WebSocket): void {
@@ -181,6 +184,7 @@ export class SyntheticCollector {
       sources: [
         { id: 'host', kind: 'host', state: 'ready', description: 'synthetic' },
         { id: 'gpu', kind: 'gpu', state: 'ready', description: `${this.o.gpus} × synthetic` },
+        ...(this.o.extra?.sources ?? []),
       ],
       alerts: [],
       logging: { enabled: false },
@@ -198,7 +202,7 @@ export class SyntheticCollector {
         const pts: HistoryPoint[] = [];
         if (this.o.history) {
           for (let t = Math.floor(from / stepMs) * stepMs; t <= to; t += stepMs) {
-            const v = valueAt(name, t);
+            const v = this.o.extra?.series[name] ?? valueAt(name, t);
             pts.push([t, v * 0.9, v, v * 1.1]);
           }
         }

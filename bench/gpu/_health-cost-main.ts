@@ -14,7 +14,14 @@ async function main(): Promise<void> {
   const lib = process.env.GPU_BENCH_NVML as string;
   const idleS = Number(process.env.GPU_BENCH_IDLE_S ?? 0);
   const st = makeFakeStateDir();
-  const state: Record<string, string | number> = { count: GPUS, 'gpu.*.compute': '100:1073741824;200:2147483648', 'gpu.*.putil': '100:40;200:20' };
+  // NVLink (12 active links) and GPM on every GPU: the most calls a tick makes.
+  const state: Record<string, string | number> = {
+    count: GPUS,
+    'gpu.*.compute': '100:1073741824;200:2147483648',
+    'gpu.*.putil': '100:40;200:20',
+    'gpu.*.nvlinks': 12,
+    'gpu.*.gpm': 1,
+  };
   writeFakeState(st.stateFile, state);
   process.env.FAKE_NVML_STATE = st.stateFile;
   const env = { ...process.env, FAKE_NVML_STATE: st.stateFile };

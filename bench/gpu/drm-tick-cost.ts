@@ -1,9 +1,13 @@
 // Tick cost of the DRM backend (AMD/Intel through sysfs + fdinfo): 8 MI300X (copies of the captured
 // amdgpu-6.8-mi300x tree at 8 PCI slots) and 200 GPU processes (each with 2 DRM fds of one client and
-// 18 other fds) among 300 processes without GPU fds, over 6 simulated minutes at a 1 s interval with the
-// default cadences. Prints the median tick of each kind (sysfs only; + process scan; + discovery walk of
-// young processes and GPU users; + full walk), the mean, and same-run ratios to the host source's tick
-// and to the 2 ms target. Nothing is asserted.
+// 18 other fds) among 300 processes without GPU fds, over 11 simulated minutes at a 1 s interval with
+// the default cadences (so the 5-minute re-link turns are in). Prints the median tick of each kind
+// (sysfs only; + process scan; + walk work), the mean and the worst tick, and same-run ratios to the
+// host source's tick and to the 2 ms target. Nothing is asserted.
+// Before/after in the same run: DRM_BENCH_BASELINE=<dir> loads a second DrmBackend from <dir> (a tree
+// holding collector/ and protocol/ of another commit, e.g.
+//   mkdir /tmp/base && git archive <commit> collector protocol | tar -x -C /tmp/base)
+// and reads the same tree with both at every tick, alternating which goes first.
 // Caveat: the tree lives in files, not in a kernel: real sysfs/procfs reads cost the kernel's
 // formatting on top (gpu_busy_percent and gpu_metrics ask the SMU firmware, ~tens of µs each).
 // Run: npm run bench -- drm    (or: node -r esbuild-register bench/gpu/drm-tick-cost.ts)
@@ -13,14 +17,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '../../collector/log';
 import { DrmBackend, DRM_DISCOVERY_INTERVAL_MS, DRM_PROCESS_INTERVAL_MS } from '../../collector/sources/gpu/drm/drm-backend';
-import { DRM_FULL_WALK_MS, WALK_BUDGET_LINKS, YOUNG_PROCESS_MS } from '../../collector/sources/gpu/drm/fdinfo';
+import { realDrmIo, type DrmIo } from '../../collector/sources/gpu/drm/drm-io';
+import { DRM_FULL_WALK_MS, DRM_RELINK_MS, WALK_BUDGET_OPS, YOUNG_PROCESS_MS } from '../../collector/sources/gpu/drm/fdinfo';
 import { HostSource } from '../../collector/sources/host';
 
 const GPUS = 8;
 const GPU_PROCS = 200;
 const OTHER_PROCS = 300;
 const OTHER_FDS = 18;
-const TICKS = 360;
+const TICKS = 660;
 const TARGET_MS = 2;
 const INTERVAL_MS = 1000;
 
@@ -46,6 +51,7 @@ function build(): void {
     fs.mkdirSync(path.join(dir, 'fdinfo'));
     fs.writeFileSync(path.join(dir, 'cmdline'), `python3\0worker${p}.py\0`);
     fs.writeFileSync(path.join(dir, 'status'), `Name:\tpython3\nUid:\t1000\t1000\t1000\t1000\n`);
+    fs.writeFileSync(path.join(dir, 'stat'), `${pid} (python3) S 1 ${pid} ${pid} 0 -1 4194304 0 0 0 0 5 1 0 0 20 0 1 0 ${1000 + p} 1000000 500 0\n`);
     for (let fd = 0; fd < OTHER_FDS; fd++) {
       fs.symlinkSync(fd < 3 ? '/dev/null' : `socket:[${pid * 100 + fd}]`, path.join(dir, 'fd', String(fd)));
       fs.writeFileSync(path.join(dir, 'fdinfo', String(fd)), 'pos:\t0\nflags:\t02\nmnt_id:\t8\nino:\t1\n');
@@ -61,53 +67,118 @@ function build(): void {
   }
 }
 
-const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]): number => (xs.length ? xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** What the bench needs of a DrmBackend, this commit's or a baseline's. */
+interface Backend {
+  read(): { processes: unknown[] };
+  close(): void;
+  readonly scannerStats: { scanned: boolean; walkOps?: number; walk?: string } | null;
+}
+type Open = (opts: { sysRoot: string; procRoot: string; log: ReturnType<typeof createLogger>; now: () => number; io: DrmIo }) => Backend | null;
+
+interface Run {
+  name: string;
+  b: Backend;
+  kinds: Record<string, number[]>;
+  all: number[];
+  /** CPU time (user + system) per tick, ms: less disturbed than wall time on a shared, loaded machine. */
+  cpu: number[];
+  procs: number;
+  /** File-system calls per tick (open, read, readdir, readlink, close): the cost that scales with the kernel. */
+  calls: number[];
+  counter: { n: number };
+}
+
+function report(r: Run, hostMedian: number): number {
+  const m = mean(r.all);
+  console.log(`${r.name}:`);
+  for (const [k, xs] of Object.entries(r.kinds)) if (xs.length > 0) console.log(`  ${k.padEnd(18)} median ${median(xs).toFixed(3)} ms  (${xs.length} ticks)`);
+  const p99 = r.all.slice().sort((a, b) => a - b)[Math.floor(r.all.length * 0.99)];
+  console.log(
+    `  wall: mean per tick ${m.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, worst tick ${Math.max(...r.all).toFixed(3)} ms; ${r.procs} GPU processes seen`,
+  );
+  console.log(`  cpu (user+sys): mean per tick ${mean(r.cpu).toFixed(3)} ms, worst tick ${Math.max(...r.cpu).toFixed(3)} ms`);
+  console.log(`  fs calls: mean per tick ${mean(r.calls).toFixed(1)}, worst tick ${Math.max(...r.calls)}`);
+  console.log(`  ratio mean / target ${TARGET_MS} ms: ${(m / TARGET_MS).toFixed(2)}   ratio mean / host tick: ${(m / hostMedian).toFixed(2)}`);
+  return m;
+}
 
 async function main(): Promise<void> {
   build();
   const log = createLogger('error', () => {});
   let clock = 0;
-  const b = DrmBackend.open({ sysRoot: sys, procRoot: proc, log, now: () => clock });
-  if (!b) throw new Error('bench tree has no GPU');
+  // Each backend gets the real file system behind a counter of its calls (readText and readBytes count as
+  // their open + read + read + close).
+  const counted = (counter: { n: number }): DrmIo => ({
+    readText: (p) => ((counter.n += 4), realDrmIo.readText(p)),
+    readBytes: (p) => ((counter.n += 4), realDrmIo.readBytes(p)),
+    readdir: (p) => (counter.n++, realDrmIo.readdir(p)),
+    readlink: (p) => (counter.n++, realDrmIo.readlink(p)),
+    open: (p) => (counter.n++, realDrmIo.open(p)),
+    reread: (fd) => (counter.n++, realDrmIo.reread(fd)),
+    close: (fd) => (counter.n++, realDrmIo.close(fd)),
+  });
+  const runs: Run[] = [];
+  const add = (name: string, open: Open): void => {
+    const counter = { n: 0 };
+    const b = open({ sysRoot: sys, procRoot: proc, log, now: () => clock, io: counted(counter) });
+    if (!b) throw new Error(`bench tree has no GPU (${name})`);
+    runs.push({ name, b, kinds: { 'sysfs only': [], '+ process scan': [], '+ walk work': [] }, all: [], cpu: [], procs: 0, calls: [], counter });
+  };
+  add('this commit', (o) => DrmBackend.open(o));
+  const base = process.env.DRM_BENCH_BASELINE;
+  if (base) {
+    const mod = require(path.resolve(base, 'collector/sources/gpu/drm/drm-backend')) as { DrmBackend: { open: Open } };
+    add(`baseline (${base})`, (o) => mod.DrmBackend.open(o));
+  }
   const host = new HostSource({ log, processes: false });
   await host.probe();
   await host.sample();
 
   // A simulated timeline at a 1 s interval with the default cadences; the first YOUNG_PROCESS_MS are
-  // skipped (start-up: the first full walk).
-  const kinds: Record<string, number[]> = { 'sysfs only': [], '+ process scan': [], '+ discovery walk': [], '+ full walk': [] };
-  const all: number[] = [];
+  // skipped (start-up: the first walks).
   const hostT: number[] = [];
-  let procs = 0;
   for (let i = 0; i < TICKS; i++) {
     clock = i * INTERVAL_MS;
-    let t0 = performance.now();
-    const r = b.read();
-    const dt = performance.now() - t0;
-    t0 = performance.now();
+    for (let j = 0; j < runs.length; j++) {
+      const r = runs[(i + j) % runs.length];
+      r.counter.n = 0;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const out = r.b.read();
+      const dt = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (clock < YOUNG_PROCESS_MS) continue;
+      r.all.push(dt);
+      r.calls.push(r.counter.n);
+      r.cpu.push((c.user + c.system) / 1000);
+      const st = r.b.scannerStats;
+      const walked = (st?.walkOps ?? 0) > 0 || (st?.walk !== undefined && st.walk !== 'none');
+      r.kinds[walked ? '+ walk work' : st?.scanned ? '+ process scan' : 'sysfs only'].push(dt);
+      r.procs = out.processes.length;
+    }
+    const t0 = performance.now();
     await host.sample();
     hostT.push(performance.now() - t0);
-    if (clock < YOUNG_PROCESS_MS) continue;
-    all.push(dt);
-    const st = b.scannerStats;
-    kinds[st?.walk === 'full' ? '+ full walk' : st?.walk === 'discovery' ? '+ discovery walk' : st?.scanned ? '+ process scan' : 'sysfs only'].push(dt);
-    procs = r.processes.length;
   }
   const h = median(hostT);
-  const m = mean(all);
   console.log(
-    `DRM backend: ${GPUS} × MI300X, ${procs} GPU processes (${GPU_PROCS * 2} DRM fds), ${GPU_PROCS + OTHER_PROCS} processes, ${(GPU_PROCS + OTHER_PROCS) * OTHER_FDS + GPU_PROCS * 2} fds`,
+    `DRM backend: ${GPUS} × MI300X, ${GPU_PROCS} GPU processes (${GPU_PROCS * 2} DRM fds), ${GPU_PROCS + OTHER_PROCS} processes, ${(GPU_PROCS + OTHER_PROCS) * OTHER_FDS + GPU_PROCS * 2} fds`,
   );
   console.log(
-    `cadences: tick ${INTERVAL_MS} ms, process scan ${DRM_PROCESS_INTERVAL_MS} ms, discovery (young + known) ${DRM_DISCOVERY_INTERVAL_MS} ms, full walk ${DRM_FULL_WALK_MS} ms`,
+    `cadences: tick ${INTERVAL_MS} ms, process scan ${DRM_PROCESS_INTERVAL_MS} ms, listing ${DRM_DISCOVERY_INTERVAL_MS} ms, fd-list check ${DRM_FULL_WALK_MS} ms, re-link ${DRM_RELINK_MS} ms, walk budget ${WALK_BUDGET_OPS} fs ops per scan`,
   );
-  for (const [k, xs] of Object.entries(kinds)) console.log(`  ${k.padEnd(18)} median ${median(xs).toFixed(3)} ms  (${xs.length} ticks)`);
-  console.log(
-    `  mean per tick: ${m.toFixed(3)} ms, max ${Math.max(...all).toFixed(3)} ms (a full walk is spread over scans: ${WALK_BUDGET_LINKS} fd links per scan at most)`,
-  );
+  const means = runs.map((r) => report(r, h));
   console.log(`  host source tick (real /proc, same run): median ${h.toFixed(3)} ms`);
-  console.log(`  ratio mean / target ${TARGET_MS} ms: ${(m / TARGET_MS).toFixed(2)}   ratio mean / host tick: ${(m / h).toFixed(2)}`);
+  if (means.length === 2) {
+    console.log(`ratio this commit / baseline, mean wall per tick: ${(means[0] / means[1]).toFixed(2)}`);
+    console.log(`ratio this commit / baseline, mean cpu per tick: ${(mean(runs[0].cpu) / mean(runs[1].cpu)).toFixed(2)}`);
+    console.log(`ratio this commit / baseline, worst wall tick: ${(Math.max(...runs[0].all) / Math.max(...runs[1].all)).toFixed(2)}`);
+    console.log(`ratio this commit / baseline, fs calls per tick: ${(mean(runs[0].calls) / mean(runs[1].calls)).toFixed(2)}`);
+  }
+  for (const r of runs) r.b.close();
   // DRM_BENCH_KEEP=1 keeps the tree (to poke at it) and prints where.
   if (process.env.DRM_BENCH_KEEP) console.log(`  tree kept at ${root}`);
   else fs.rmSync(root, { recursive: true, force: true });

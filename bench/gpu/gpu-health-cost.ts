@@ -31,9 +31,9 @@ function bundle(root: string, out: string): void {
   });
 }
 
-// The base tree: its collector/, protocol/ and fakes, with this tree's measuring script.
+// The base tree: its collector/, protocol/, client/ (the collector imports its backoff) and fakes, with this tree's measuring script.
 const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-gpu-base-'));
-const tar = execFileSync('git', ['archive', BASE, 'collector', 'protocol', 'test/fakes'], { cwd: ROOT, maxBuffer: 1 << 28 });
+const tar = execFileSync('git', ['archive', BASE, 'collector', 'protocol', 'client', 'test/fakes'], { cwd: ROOT, maxBuffer: 1 << 28 });
 execFileSync('tar', ['-x', '-C', baseDir], { input: tar });
 fs.mkdirSync(path.join(baseDir, 'bench', 'gpu'), { recursive: true });
 fs.copyFileSync(path.join(__dirname, '_health-cost-main.ts'), path.join(baseDir, 'bench', 'gpu', '_health-cost-main.ts'));

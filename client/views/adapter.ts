@@ -68,6 +68,34 @@ export interface ViewContext {
   fmt: ViewFormat;
 }
 
+/** The user's choice of status-bar readout (`rigwatch.statusBar.gpu`): the busiest GPU, all, or one index. */
+export type StatusChoice = 'busiest' | 'all' | number;
+
+/** What the status bar hands an adapter: one live connection's latest sample. */
+export interface StatusContext {
+  sample: SampleMessage;
+  sources: readonly SourceStatus[];
+  choice: StatusChoice;
+  /** Escapes plain text for the Markdown tooltip. */
+  markdown(text: string): string;
+}
+
+/** A kind's status-bar readout: short text (no icon) and the same in plain words for screen readers. */
+export interface StatusReadout {
+  text: string;
+  spoken: string;
+}
+
+/**
+ * How a kind contributes to the status bar: the first adapter in the list with a readout is shown;
+ * every adapter's tooltip lines are joined in list order.
+ */
+export interface StatusSpec {
+  readout?(ctx: StatusContext): StatusReadout | undefined;
+  /** Markdown lines for the tooltip (each block ends with an empty line). */
+  tooltip?(ctx: StatusContext): string[];
+}
+
 /** A group of sources in the views (GPUs, Databases, …), ordered by `order`. */
 export interface ViewGroup {
   id: string;
@@ -104,6 +132,8 @@ export interface SourceViewAdapter {
    * card from `label`, `describe` and `charts`.
    */
   section?: string;
+  /** What this kind shows in the status bar; absent: nothing. */
+  status?: StatusSpec;
 }
 
 /** Reads a numeric series from a sample: null when absent or not a number. */

@@ -1,48 +1,34 @@
-// The alert engine: evaluates every rule on each tick, runs the per-instance lifecycle
-// (inactive → pending → firing ⇄ escalated/de-escalated → resolved) with `for`, hysteresis and
-// keep-firing-for, handles ack and mute, keeps a bounded history and persists all of it.
+// The alert engine: finds the series each rule watches, feeds every tick's values through the
+// per-instance lifecycle (state-machine.ts), handles ack and mute, keeps a bounded history and
+// composes discovery (watch.ts), persistence (persistence.ts) and what clients and /metrics see
+// (exposition.ts).
 
-import { mkdir, readFile, rename } from 'node:fs/promises';
-import { writePrivateFile } from '../private-file';
-import { dirname } from 'node:path';
-import {
-  formatCompared,
-  formatValue,
-  type AlertEvent,
-  type AlertInstance,
-  type AlertSeverity,
-  type SeriesMap,
-  type SeriesValue,
-  type SourceStatus,
-} from '../../protocol';
+import type { AlertEvent, AlertInstance, SeriesMap, SeriesValue, SourceStatus } from '../../protocol';
 import type { AlertEngine } from '../contracts';
 import type { Logger } from '../log';
 import { RollingMedian, type BaselineState } from './baseline';
-import { formatDuration, renderMessage } from './format';
+import { alertExpositionLines, alertView } from './exposition';
+import { ALERT_STATE_VERSION, persistInstance, readAlertState, restoredFields, writeAlertState, type PersistedState } from './persistence';
 import { parseAlertsConfig, type AlertRule } from './rules';
-import { compileSelector, expandCaptures, type CompiledSelector } from './selector';
-import { escapeLabelValue as esc } from '../../protocol/prometheus';
+import { compileSelector } from './selector';
+import { beyond, growingOver, newInstance, resolveInstance, shiftTimers, stepInstance } from './state-machine';
+import type { Instance, RuleEntry, StepHooks, Transition } from './state-machine';
+import { WatchList, type WatchItem } from './watch';
 
-/** Version of the persisted state file layout. */
-export const ALERT_STATE_VERSION = 1;
+export { ALERT_STATE_VERSION } from './persistence';
 /** After a restart gap longer than this, pending `for` timers start again (we did not watch meanwhile). */
 export const RESTART_GAP_MS = 60_000;
 /**
  * How often every series name of a tick is scanned for new matches, in ms. Series already matched
  * are evaluated on every tick; scanning all names (hundreds) every tick would cost more than the
- * whole evaluation, so a newly appearing series is picked up at the next scan (or at once when the
- * source list changes, which is when most new series appear).
+ * whole evaluation, so a new series is picked up at once when the names version says names were added
+ * (or the source list changed), and otherwise at the next scan.
  */
 export const DISCOVERY_INTERVAL_MS = 30_000;
-/** Cap on remembered series names (names come and go, e.g. containers); beyond it the memo restarts. */
-const CLASSIFIED_MAX = 50_000;
 /** Longest time baseline samples alone wait before being saved, in ms of tick time. */
 export const BASELINE_SAVE_INTERVAL_MS = 5 * 60_000;
 /** Extra history entries tolerated before trimming back to historySize. */
 const HISTORY_SLACK = 64;
-
-/** What transition an event records. */
-type Transition = AlertEvent['transition'];
 
 /** Options of createAlertEngine. */
 export interface AlertEngineOptions {
@@ -53,85 +39,18 @@ export interface AlertEngineOptions {
   log: Logger;
   /** Config file path, for error messages. */
   configFile?: string;
-}
-
-interface RuleEntry {
-  rule: AlertRule;
-  index: number;
-  sel: CompiledSelector;
-}
-
-/** One (rule, series) pair evaluated on every tick. */
-interface WatchItem {
-  name: string;
-  id: string;
-  entry: RuleEntry;
-  captures: string[];
-  /** Denominator series name for ratio rules. */
-  denominator: string | null;
-  /** Companion series that must be null/absent for the rule to apply. */
-  requireMissing: string | null;
-  /** Companion series the value is compared relative to (`value - companion`). */
-  offset: string | null;
-  /** Recent [t, value] samples while beyond a level, for `growingOver` rules. */
-  trail: number[] | null;
-  baseline: RollingMedian | null;
-  /** Linked instance while one exists (it is created on the first breach). */
-  inst: Instance | undefined;
-  /** Discovery scan that last saw the name (items gone from the map are dropped at a scan). */
-  seenScan: number;
-  /** `increase` rules: the previous raw value (undefined before the first). */
-  prev?: number;
-}
-
-interface Instance {
-  id: string;
-  entry: RuleEntry;
-  series: string;
-  captures: string[];
-  state: 'inactive' | 'pending' | 'firing';
-  severity: AlertSeverity;
-  value: SeriesValue;
-  /** The worst value since the instance became active (shown as "was …" once resolved). */
-  peak?: number;
-  /** Companion value added back for display when the rule compares relative to a series. */
-  offsetBase?: number;
-  /** The last reason given while active (source-down), kept for the resolved message. */
-  reason?: string;
-  warnSince?: number;
-  critSince?: number;
-  activeSince?: number;
-  firingSince?: number;
-  clearingSince?: number;
-  nullSince?: number;
-  acknowledged: boolean;
-  mutedUntil?: number;
-  /** Effective mute state last reported to clients (to emit `unmuted` when a mute expires). */
-  mutedReported: boolean;
-  /** When the shown value last changed (wall-clock ms). */
-  changedAt?: number;
-  lastTick: number;
-  /** Set when removed from the instance map, so watch items drop their link. */
-  deleted?: boolean;
-}
-
-/** An instance as written to the state file: the rule by id, without run-time links. */
-type PersistedInstance = Omit<Instance, 'entry' | 'captures' | 'lastTick' | 'deleted' | 'offsetBase' | 'reason'> & { ruleId: string };
-
-interface PersistedState {
-  version: number;
-  savedAt: number;
-  seq: number;
-  instances: PersistedInstance[];
-  ruleMutes: Record<string, number>;
-  history: AlertEvent[];
-  baselines: Record<string, BaselineState>;
+  /**
+   * A number that changes whenever the tick's series names gain a new one (the history store's
+   * `namesVersion`): a change triggers the discovery scan on that tick, so a series appearing between
+   * scans (an Xid counter) is evaluated at once. Without it, new names wait for the periodic scan.
+   */
+  namesVersion?: () => number;
 }
 
 /** Creates the engine: validates `config.alerts` (throws ConfigError) and loads persisted state. */
 export async function createAlertEngine(opts: AlertEngineOptions): Promise<RuleAlertEngine> {
   const parsed = parseAlertsConfig(opts.config, opts.configFile);
-  const engine = new RuleAlertEngine(parsed.rules, parsed.historySize, opts.file, opts.log);
+  const engine = new RuleAlertEngine(parsed.rules, parsed.historySize, opts.file, opts.log, opts.namesVersion);
   await engine.load();
   return engine;
 }
@@ -140,12 +59,10 @@ export async function createAlertEngine(opts: AlertEngineOptions): Promise<RuleA
 export class RuleAlertEngine implements AlertEngine {
   private readonly entries: RuleEntry[];
   private readonly byId = new Map<string, RuleEntry>();
-  /** Names already matched against the rules (true when at least one rule matched). */
-  private readonly classified = new Map<string, boolean>();
-  private watch: WatchItem[] = [];
-  private virtualWatch: WatchItem[] = [];
-  private scanCount = 0;
-  private lastScanAt = -Infinity;
+  private readonly watch: WatchList;
+  private lastNamesVersion: number | undefined;
+  /** Ids of the configured sources (kind other than `collector`) as last seen, persisted across restarts. */
+  private knownSources = new Set<string>();
   private readonly instances = new Map<string, Instance>();
   private readonly baselines = new Map<string, RollingMedian>();
   private readonly ruleMutes = new Map<string, number>();
@@ -165,7 +82,6 @@ export class RuleAlertEngine implements AlertEngine {
   private readonly virtualNames = new Map<string, string>();
   private readonly prevSourceKeys: string[] = [];
   private readonly prevSourceStates: string[] = [];
-  private readonly watchByName = new Map<string, WatchItem[]>();
   private curSeries: SeriesMap = {};
   /** Value of a series this tick, falling back to the virtual ones (ratio denominators). */
   private readonly lookup = (name: string): SeriesValue => {
@@ -173,15 +89,31 @@ export class RuleAlertEngine implements AlertEngine {
     return v === undefined ? (this.virtualValues.get(name) ?? null) : v;
   };
   private now = 0;
+  /** Where the state machine's transitions go during the current step (the caller's event list). */
+  private sink: AlertEvent[] = [];
+  private readonly hooks: StepHooks = {
+    emit: (inst, transition, t, notify) => this.emit(inst, transition, t, this.sink, notify),
+    isMuted: (inst, t) => this.isMuted(inst, t),
+    clearedPending: (inst) => this.log.debug(`alert ${inst.id} was pending and no longer holds`),
+  };
 
   constructor(
     rules: AlertRule[],
     private readonly historySize: number,
     private readonly file: string,
     private readonly log: Logger,
+    private readonly namesVersion?: () => number,
   ) {
     this.entries = rules.map((rule, index) => ({ rule, index, sel: compileSelector(rule.selector) }));
     for (const e of this.entries) this.byId.set(e.rule.id, e);
+    this.watch = new WatchList(this.entries, {
+      baselineFor: (id, windowMs) => {
+        const b = this.baselines.get(id) ?? new RollingMedian(windowMs);
+        this.baselines.set(id, b);
+        return b;
+      },
+      instanceFor: (id) => this.instances.get(id),
+    });
   }
 
   /** The rules in effect (defaults merged with config). */
@@ -228,7 +160,7 @@ export class RuleAlertEngine implements AlertEngine {
       if (name === undefined) {
         name = s.kind === 'collector' ? `collector.${s.id}.error_state` : `collector.${s.id}.down_state`;
         this.virtualNames.set(key, name);
-        this.addWatch(name, true);
+        this.watch.add(name, true, this.tick);
       }
       virtual.set(name, s.state === 'down' ? 1 : 0);
       if (s.reason) this.reasons.set(name, s.reason);
@@ -239,19 +171,27 @@ export class RuleAlertEngine implements AlertEngine {
       }
     }
     this.prevSourceKeys.length = this.prevSourceStates.length = sources.length;
+    if (changed) this.resolveRemovedSources(sources, t, events);
+    if (this.namesVersion) {
+      const nv = this.namesVersion();
+      if (nv !== this.lastNamesVersion) {
+        changed = true;
+        this.lastNamesVersion = nv;
+      }
+    }
     this.curSeries = series;
     const lookup = this.lookup;
 
-    // Sources changing state is when most new series appear: scan for them then, and periodically.
-    if (this.tick === 1 || changed || t - this.lastScanAt >= DISCOVERY_INTERVAL_MS) this.discover(series, t);
+    // New names (per the names version), or sources changing state: scan for them then, and periodically.
+    if (this.tick === 1 || changed || t - this.watch.lastScanAt >= DISCOVERY_INTERVAL_MS) this.watch.discover(series, t, this.tick);
 
-    const watch = this.watch;
+    const watch = this.watch.items;
     for (let i = 0; i < watch.length; i++) {
       const w = watch[i] as WatchItem;
       const v = series[w.name];
       this.evalItem(w, v === undefined ? null : v, t, lookup, events);
     }
-    for (const w of this.virtualWatch) {
+    for (const w of this.watch.virtualItems) {
       if (series[w.name] !== undefined) continue; // recorded as a real series too: evaluated above
       this.evalItem(w, virtual.get(w.name) ?? null, t, lookup, events);
     }
@@ -315,10 +255,9 @@ export class RuleAlertEngine implements AlertEngine {
       }
       let inst = this.instances.get(target);
       if (!inst) {
-        const created = this.newInstance(entry, seriesName, captures);
+        const created = newInstance(entry, seriesName, captures);
         this.instances.set(created.id, created);
-        for (const w of this.watch) if (w.id === created.id) w.inst = created;
-        for (const w of this.virtualWatch) if (w.id === created.id) w.inst = created;
+        this.watch.link(created);
         inst = created;
       }
       inst.mutedUntil = until;
@@ -331,16 +270,7 @@ export class RuleAlertEngine implements AlertEngine {
   }
 
   prometheusLines(): string[] {
-    const lines = ['# HELP rigwatch_alerts Rigwatch alert instances that are pending or firing (one series per instance).', '# TYPE rigwatch_alerts gauge'];
-    const act = this.active();
-    for (const a of act) {
-      lines.push(`rigwatch_alerts{alertname="${esc(a.ruleId)}",alertstate="${a.state}",severity="${a.severity}",series="${esc(a.series)}"} 1`);
-    }
-    lines.push('# HELP rigwatch_alerts_for_state Epoch seconds at which each active alert instance became active.', '# TYPE rigwatch_alerts_for_state gauge');
-    for (const a of act) {
-      lines.push(`rigwatch_alerts_for_state{alertname="${esc(a.ruleId)}",severity="${a.severity}",series="${esc(a.series)}"} ${a.activeSince / 1000}`);
-    }
-    return lines;
+    return alertExpositionLines(this.active());
   }
 
   /** Writes state + history atomically when anything changed since the last write. Rejects on I/O failure. */
@@ -352,15 +282,11 @@ export class RuleAlertEngine implements AlertEngine {
       this.dirty = false;
       this.baselineDirty = false;
       this.lastWriteAt = this.now;
-      const text = JSON.stringify(this.serialise());
       try {
-        await mkdir(dirname(this.file), { recursive: true });
-        const tmp = `${this.file}.tmp`;
-        await writePrivateFile(tmp, text);
-        await rename(tmp, this.file);
+        await writeAlertState(this.file, this.serialise());
       } catch (e) {
         this.dirty = true;
-        throw new Error(`cannot save alert state to ${this.file}: ${(e as Error).message}`);
+        throw e;
       }
     };
     const p = this.writing.then(run, run);
@@ -370,22 +296,8 @@ export class RuleAlertEngine implements AlertEngine {
 
   /** Loads persisted state; a missing file is a fresh start, an unreadable one is logged and ignored. */
   async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`cannot read alert state ${this.file}: ${(e as Error).message}; starting fresh`);
-      return;
-    }
-    let st: PersistedState;
-    try {
-      st = JSON.parse(text) as PersistedState;
-      if (st.version !== ALERT_STATE_VERSION || !Array.isArray(st.instances) || !Array.isArray(st.history))
-        throw new Error(`unsupported layout (version ${String(st.version)})`);
-    } catch (e) {
-      this.log.warn(`alert state ${this.file} is unreadable (${(e as Error).message}); starting fresh`);
-      return;
-    }
+    const st = await readAlertState(this.file, this.log);
+    if (st === null) return;
     this.seq = typeof st.seq === 'number' ? st.seq : 0;
     this.history = st.history.slice(-this.historySize);
     for (const [id, until] of Object.entries(st.ruleMutes ?? {})) if (this.byId.has(id) && typeof until === 'number') this.ruleMutes.set(id, until);
@@ -397,7 +309,7 @@ export class RuleAlertEngine implements AlertEngine {
         dropped++;
         continue;
       }
-      const inst: Instance = { ...this.newInstance(entry, p.series, captures), ...pickInstance(p), entry, captures, lastTick: 0 };
+      const inst: Instance = { ...newInstance(entry, p.series, captures), ...restoredFields(p), entry, captures, lastTick: 0 };
       this.instances.set(inst.id, inst);
     }
     if (dropped) this.log.info(`dropped ${dropped} persisted alert(s) whose rule was removed or changed`);
@@ -405,84 +317,32 @@ export class RuleAlertEngine implements AlertEngine {
       const entry = this.byId.get(id.slice(0, id.indexOf(':')));
       if (entry?.rule.baseline) this.baselines.set(id, new RollingMedian(entry.rule.baseline.windowMs, b));
     }
+    if (Array.isArray(st.sources)) this.knownSources = new Set(st.sources.filter((id): id is string => typeof id === 'string'));
     this.loadedAt = typeof st.savedAt === 'number' ? st.savedAt : 0;
   }
 
   // ---------- evaluation ----------
 
-  /** Scans every name of this tick for rules it matches; drops watch items whose series is gone. */
-  private discover(series: SeriesMap, t: number): void {
-    this.scanCount++;
-    this.lastScanAt = t;
-    if (this.classified.size > CLASSIFIED_MAX) {
-      // Rebuild from this tick's names; items kept alive by an instance are re-added when seen.
-      this.classified.clear();
-      this.watchByName.clear();
-      for (const w of this.watch) {
-        const list = this.watchByName.get(w.name);
-        if (list) list.push(w);
-        else this.watchByName.set(w.name, [w]);
-        this.classified.set(w.name, true);
-      }
+  /**
+   * Resolves, with "source removed", every active alert whose series belongs to a source that was
+   * configured before (this run or when the state was saved) and no longer is. Runs when the source
+   * list changes; an empty list (no sources reported) says nothing about the config.
+   */
+  private resolveRemovedSources(sources: SourceStatus[], t: number, events: AlertEvent[]): void {
+    const current = new Set<string>();
+    for (const s of sources) if (s.kind !== 'collector') current.add(s.id);
+    if (current.size === 0) return;
+    const removed: string[] = [];
+    for (const id of this.knownSources) if (!current.has(id)) removed.push(id);
+    if (removed.length || current.size !== this.knownSources.size) this.dirty = true;
+    this.knownSources = current;
+    if (!removed.length) return;
+    for (const inst of this.instances.values()) {
+      if (inst.state === 'inactive' || !removed.some((id) => belongsTo(inst.series, id))) continue;
+      inst.resolvedReason = 'source removed';
+      this.resolve(inst, t, events);
     }
-    const scan = this.scanCount;
-    for (const name in series) {
-      const known = this.classified.get(name);
-      if (known === undefined) this.classified.set(name, this.addWatch(name, false));
-      else if (known) this.markSeen(name, scan);
-    }
-    this.watch = this.watch.filter((w) => {
-      const keep = w.seenScan === scan || (w.inst !== undefined && !w.inst.deleted);
-      // Forget the name too, so it is matched afresh if the series comes back.
-      if (!keep) {
-        this.classified.delete(w.name);
-        this.watchByName.delete(w.name);
-      }
-      return keep;
-    });
-  }
-
-  private markSeen(name: string, scan: number): void {
-    const items = this.watchByName.get(name);
-    if (items) for (const w of items) w.seenScan = scan;
-  }
-
-  /** Adds watch items for every rule matching `name`; returns whether any matched. */
-  private addWatch(name: string, virtual: boolean): boolean {
-    let any = false;
-    for (const entry of this.entries) {
-      const captures = entry.sel.match(name);
-      if (!captures) continue;
-      any = true;
-      const id = `${entry.rule.id}:${name}`;
-      let baseline: RollingMedian | null = null;
-      if (entry.rule.baseline) {
-        baseline = this.baselines.get(id) ?? new RollingMedian(entry.rule.baseline.windowMs);
-        this.baselines.set(id, baseline);
-      }
-      const item: WatchItem = {
-        name,
-        id,
-        entry,
-        captures,
-        baseline,
-        inst: this.instances.get(id),
-        seenScan: this.scanCount,
-        // A counter present from the first tick is a baseline; one appearing later counts from 0.
-        prev: entry.rule.increase && this.tick > 1 ? 0 : undefined,
-        denominator: entry.rule.ratioTo ? expandCaptures(entry.rule.ratioTo, captures) : null,
-        requireMissing: entry.rule.whenMissing ? expandCaptures(entry.rule.whenMissing, captures) : null,
-        offset: entry.rule.relativeTo ? expandCaptures(entry.rule.relativeTo, captures) : null,
-        trail: entry.rule.growingOverMs > 0 ? [] : null,
-      };
-      (virtual ? this.virtualWatch : this.watch).push(item);
-      if (!virtual) {
-        const list = this.watchByName.get(name);
-        if (list) list.push(item);
-        else this.watchByName.set(name, [item]);
-      }
-    }
-    return any;
+    this.log.info(`source(s) removed from the configuration: ${removed.join(', ')}; their alerts are resolved`);
   }
 
   private evalItem(w: WatchItem, raw: SeriesValue, t: number, lookup: (n: string) => SeriesValue, events: AlertEvent[]): void {
@@ -513,7 +373,7 @@ export class RuleAlertEngine implements AlertEngine {
       v = base === null ? null : v - base;
     }
     const allowed = !(rule.minValue !== null && raw !== null && raw < rule.minValue) && !(w.requireMissing !== null && lookup(w.requireMissing) !== null);
-    const growing = w.trail === null || (v !== null && this.growing(w.trail, rule, t, v));
+    const growing = w.trail === null || (v !== null && growingOver(w.trail, rule, t, v));
     let inst = w.inst;
     if (inst !== undefined && inst.deleted) inst = w.inst = undefined;
     if (inst === undefined) {
@@ -522,7 +382,7 @@ export class RuleAlertEngine implements AlertEngine {
       if (!(rule.warning !== null && beyond(rule, v, rule.warning)) && !(rule.critical !== null && beyond(rule, v, rule.critical))) return;
       inst = this.instances.get(w.id);
       if (inst === undefined) {
-        inst = this.newInstance(w.entry, w.name, w.captures);
+        inst = newInstance(w.entry, w.name, w.captures);
         this.instances.set(w.id, inst);
       }
       w.inst = inst;
@@ -532,104 +392,14 @@ export class RuleAlertEngine implements AlertEngine {
     this.step(inst, v, allowed, t, events, growing, rule.increase ? raw : v);
   }
 
-  /**
-   * For `growingOver` rules: records the sample while it is beyond the rule's lowest level and says
-   * whether the value is above where it was about one window ago (held-but-flat never counts).
-   */
-  private growing(trail: number[], rule: AlertRule, t: number, v: number): boolean {
-    const lowest = rule.warning ?? (rule.critical as number);
-    if (!beyond(rule, v, lowest)) {
-      trail.length = 0;
-      return false;
-    }
-    trail.push(t, v);
-    const window = rule.growingOverMs;
-    // Keep one sample at or before the window's start as the reference.
-    let drop = 0;
-    while (drop + 2 < trail.length && (trail[drop + 2] as number) <= t - window) drop += 2;
-    if (drop) trail.splice(0, drop);
-    const t0 = trail[0] as number;
-    const v0 = trail[1] as number;
-    return t - t0 >= window && (rule.comparison === 'above' ? v > v0 : v < v0);
-  }
-
   private step(inst: Instance, v: SeriesValue, allowed: boolean, t: number, events: AlertEvent[], growing = true, shown: SeriesValue = v): void {
-    const r = inst.entry.rule;
-    if (v === null) {
-      // Unknown is not "fine": a firing alert holds until the data has been missing for staleAfter.
-      inst.warnSince = inst.critSince = undefined;
-      if (inst.state === 'pending') this.resolve(inst, t, events);
-      else if (inst.state === 'firing') {
-        inst.nullSince ??= t;
-        if (t - inst.nullSince >= r.staleAfterMs) this.resolve(inst, t, events);
-      }
-      return;
-    }
-    inst.nullSince = undefined;
-    if (shown !== inst.value) inst.changedAt = t;
-    inst.value = shown;
-    // A growth condition gates entering (and escalating); holding a firing alert needs only the levels.
-    const enter = allowed && (growing || inst.state === 'firing');
-    const bw = enter && r.warning !== null && beyond(r, v, r.warning);
-    const bc = enter && r.critical !== null && beyond(r, v, r.critical);
-    if (inst.state !== 'inactive' || bw || bc) inst.peak = inst.peak === undefined || beyond(r, v, inst.peak) ? v : inst.peak;
-    inst.warnSince = bw ? (inst.warnSince ?? t) : undefined;
-    inst.critSince = bc ? (inst.critSince ?? t) : undefined;
-    const critMet = bc && t - (inst.critSince as number) >= r.criticalForMs;
-    const warnMet = bw && t - (inst.warnSince as number) >= r.warningForMs;
-
-    if (inst.state === 'firing') {
-      let sev: AlertSeverity | null = null;
-      if (critMet || (inst.severity === 'critical' && allowed && r.criticalClear !== null && beyond(r, v, r.criticalClear))) sev = 'critical';
-      else if (warnMet || (allowed && r.warningClear !== null && beyond(r, v, r.warningClear))) sev = 'warning';
-      if (sev) {
-        inst.clearingSince = undefined;
-        if (sev !== inst.severity) {
-          const up = sev === 'critical';
-          inst.severity = sev;
-          // An acknowledgement covers the severity that was seen; a worse one needs a new look.
-          if (up) inst.acknowledged = false;
-          this.emit(inst, up ? 'escalated' : 'deescalated', t, events, up && !this.isMuted(inst, t));
-        }
-        return;
-      }
-      if (r.keepFiringForMs > 0 && !(r.resolveOnAck && inst.acknowledged)) {
-        inst.clearingSince ??= t;
-        if (t - inst.clearingSince < r.keepFiringForMs) return;
-      }
-      this.resolve(inst, t, events);
-      return;
-    }
-
-    const target: AlertSeverity | null = critMet ? 'critical' : warnMet ? 'warning' : null;
-    if (target) {
-      inst.state = 'firing';
-      inst.severity = target;
-      inst.activeSince ??= t;
-      inst.firingSince = t;
-      inst.clearingSince = undefined;
-      this.emit(inst, 'firing', t, events, !this.isMuted(inst, t));
-    } else if (bw || bc) {
-      inst.severity = bc ? 'critical' : 'warning';
-      if (inst.state === 'inactive') {
-        inst.state = 'pending';
-        inst.activeSince = t;
-        this.emit(inst, 'pending', t, events, false);
-      }
-    } else if (inst.state === 'pending') {
-      this.resolve(inst, t, events);
-    }
+    this.sink = events;
+    stepInstance(inst, v, allowed, t, this.hooks, growing, shown);
   }
 
   private resolve(inst: Instance, t: number, events: AlertEvent[]): void {
-    const wasFiring = inst.state === 'firing';
-    this.emit(inst, 'resolved', t, events, false);
-    inst.state = 'inactive';
-    inst.warnSince = inst.critSince = inst.clearingSince = inst.nullSince = undefined;
-    inst.activeSince = inst.firingSince = inst.peak = undefined;
-    inst.acknowledged = false;
-    inst.mutedReported = false;
-    if (!wasFiring) this.log.debug(`alert ${inst.id} was pending and no longer holds`);
+    this.sink = events;
+    resolveInstance(inst, t, this.hooks);
   }
 
   private emit(inst: Instance, transition: Transition, t: number, events: AlertEvent[], notify: boolean): void {
@@ -649,60 +419,9 @@ export class RuleAlertEngine implements AlertEngine {
   }
 
   private view(inst: Instance, t: number, resolvedAt?: number): AlertInstance {
-    const r = inst.entry.rule;
-    const level = (inst.severity === 'critical' ? r.critical : r.warning) ?? ((r.warning ?? r.critical) as number);
-    // Relative rules show absolute values: the temperature and the GPU's own limit, not their difference.
-    const shift = r.relativeTo !== null ? (inst.offsetBase ?? 0) : 0;
-    const threshold = level + shift;
-    const shown = inst.value === null ? null : inst.value + shift;
-    const compared = formatCompared(r.unit, shown, threshold);
-    const thresholdText = compared[1];
-    let value = compared[0];
-    let template = r.message;
-    if (resolvedAt !== undefined) {
-      // Past tense: what it reached, what it is now; the "(above …)" clause no longer holds.
-      const peak = inst.peak === undefined ? null : inst.peak + shift;
-      value =
-        peak !== null && peak !== shown
-          ? `was ${formatCompared(r.unit, peak, threshold)[0]}, now ${formatValue(r.unit, shown)}`
-          : `now ${formatValue(r.unit, shown)}`;
-      template = template.includes('{value}') ? template.replace(/\s*\((above|below|slowdown|at|near)\b[^)]*\)\s*$/, '') : `${template} — resolved`;
-    }
     const reason = this.reasons.get(inst.series);
     if (reason !== undefined) inst.reason = reason;
-    const message = renderMessage(template, {
-      rule: r.id,
-      series: inst.series,
-      severity: inst.severity,
-      value,
-      threshold: thresholdText,
-      op: r.comparison,
-      for: formatDuration(inst.severity === 'critical' ? r.criticalForMs : r.warningForMs),
-      reason: inst.reason ?? this.reasons.get(inst.series) ?? 'no reason given',
-      subject: this.subjectOf(inst.series),
-      relativeTo: formatValue(r.unit, r.relativeTo !== null ? inst.offsetBase : null),
-      captures: inst.captures,
-      raw: inst.value,
-      changedAt: inst.changedAt,
-    });
-    const a: AlertInstance = {
-      id: inst.id,
-      ruleId: r.id,
-      series: inst.series,
-      state: resolvedAt !== undefined ? 'resolved' : inst.state === 'firing' ? 'firing' : 'pending',
-      severity: inst.severity,
-      value: shown,
-      threshold,
-      unit: r.unit ?? undefined,
-      message,
-      activeSince: inst.activeSince ?? t,
-      acknowledged: inst.acknowledged,
-    };
-    if (inst.firingSince !== undefined) a.firingSince = inst.firingSince;
-    if (resolvedAt !== undefined) a.resolvedAt = resolvedAt;
-    const mu = this.mutedUntil(inst);
-    if (mu !== undefined && mu > t) a.mutedUntil = mu;
-    return a;
+    return alertView(inst, t, { reason: inst.reason, subject: this.subjectOf(inst.series), mutedUntil: this.mutedUntil(inst) }, resolvedAt);
   }
 
   private subjectOf(series: string): string {
@@ -713,21 +432,6 @@ export class RuleAlertEngine implements AlertEngine {
       return now;
     }
     return this.subjects.get(series) ?? 'n/a';
-  }
-
-  private newInstance(entry: RuleEntry, series: string, captures: string[]): Instance {
-    return {
-      id: `${entry.rule.id}:${series}`,
-      entry,
-      series,
-      captures,
-      state: 'inactive',
-      severity: 'warning',
-      value: null,
-      acknowledged: false,
-      mutedReported: false,
-      lastTick: 0,
-    };
   }
 
   private mutedUntil(inst: Instance): number | undefined {
@@ -749,28 +453,7 @@ export class RuleAlertEngine implements AlertEngine {
   }
 
   private serialise(): PersistedState {
-    const instances: PersistedInstance[] = [];
-    for (const i of this.instances.values()) {
-      instances.push({
-        id: i.id,
-        ruleId: i.entry.rule.id,
-        series: i.series,
-        state: i.state,
-        severity: i.severity,
-        value: i.value,
-        peak: i.peak,
-        warnSince: i.warnSince,
-        critSince: i.critSince,
-        activeSince: i.activeSince,
-        firingSince: i.firingSince,
-        clearingSince: i.clearingSince,
-        nullSince: i.nullSince,
-        acknowledged: i.acknowledged,
-        mutedUntil: i.mutedUntil,
-        changedAt: i.changedAt,
-        mutedReported: i.mutedReported,
-      });
-    }
+    const instances = [...this.instances.values()].map(persistInstance);
     const baselines: Record<string, BaselineState> = {};
     for (const [id, b] of this.baselines) baselines[id] = b.toJSON();
     return {
@@ -781,34 +464,12 @@ export class RuleAlertEngine implements AlertEngine {
       ruleMutes: Object.fromEntries(this.ruleMutes),
       history: this.alertHistory(),
       baselines,
+      sources: [...this.knownSources],
     };
   }
 }
 
-function beyond(r: AlertRule, v: number, level: number): boolean {
-  return r.comparison === 'above' ? v > level : v < level;
-}
-
-function pickInstance(p: PersistedInstance): Partial<Instance> {
-  const out: Partial<Instance> = {
-    state: p.state === 'pending' || p.state === 'firing' ? p.state : 'inactive',
-    severity: p.severity === 'critical' ? 'critical' : 'warning',
-    value: typeof p.value === 'number' ? p.value : null,
-    acknowledged: p.acknowledged === true,
-    mutedReported: p.mutedReported === true,
-  };
-  for (const k of ['warnSince', 'critSince', 'activeSince', 'firingSince', 'clearingSince', 'nullSince', 'mutedUntil', 'peak', 'changedAt'] as const) {
-    if (typeof p[k] === 'number') out[k] = p[k];
-  }
-  return out;
-}
-
-/** Moves the pending/clearing/stale timers of every instance by `deltaMs`. */
-function shiftTimers(instances: Iterable<Instance>, deltaMs: number): void {
-  for (const i of instances) {
-    if (i.warnSince !== undefined) i.warnSince += deltaMs;
-    if (i.critSince !== undefined) i.critSince += deltaMs;
-    if (i.clearingSince !== undefined) i.clearingSince += deltaMs;
-    if (i.nullSince !== undefined) i.nullSince += deltaMs;
-  }
+/** Whether `series` is one of source `id`'s own series or the collector's series about it. */
+function belongsTo(series: string, id: string): boolean {
+  return series.startsWith(`${id}.`) || series.startsWith(`collector.${id}.`);
 }

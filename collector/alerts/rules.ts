@@ -151,12 +151,31 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
   },
   // GPU health (docs/gpu.md). Event counters compare their increase: any new event fires, and the
   // alert holds for keepFiringFor (1 h) unless acknowledged. Repeats update one alert's count.
+  // Informational Xids (the application's fault, or nothing to do) warn; fatal ones (NVIDIA's catalogue
+  // says reset, reboot or RMA) are critical: the source gives them a companion `xid_<code>_fatal_threshold_count`
+  // (0: any new event), which gpu-xid skips (whenMissing) and gpu-xid-fatal compares against (relativeTo);
+  // codes without it are never compared by gpu-xid-fatal, so each code fires exactly one of the two.
   {
     id: 'gpu-xid',
     selector: 'gpu.*.xid_*_events_count',
+    whenMissing: 'gpu.$1.xid_$2_fatal_threshold_count',
     comparison: 'above',
     warning: 0,
     critical: null,
+    increase: true,
+    keepFiringFor: '1h',
+    resolveOnAck: true,
+    unit: 'count',
+    staleAfter: '1h',
+    message: 'GPU $1 {xid:$2} (seen {value}×, last at {changed})',
+  },
+  {
+    id: 'gpu-xid-fatal',
+    selector: 'gpu.*.xid_*_events_count',
+    relativeTo: 'gpu.$1.xid_$2_fatal_threshold_count',
+    comparison: 'above',
+    warning: null,
+    critical: 0,
     increase: true,
     keepFiringFor: '1h',
     resolveOnAck: true,
@@ -360,7 +379,8 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
     unit: 'state',
     message: 'Run $1: loss is NaN or infinite',
   },
-  { id: 'run-ended', selector: 'run.*.ended_state', comparison: 'above', warning: 0.5, critical: null, unit: 'state', message: 'Run $1 ended' },
+  // The source writes the words ({subject}): name, short command, exit status, elapsed, last step and loss.
+  { id: 'run-ended', selector: 'run.*.ended_state', comparison: 'above', warning: 0.5, critical: null, unit: 'state', message: 'Run {subject}' },
   {
     id: 'run-throughput-drop',
     selector: 'run.*.throughput_per_second',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { LoggingStatus, SeriesMap } from '../../protocol';
 import type { CsvLogger } from '../contracts';
 import type { Logger } from '../log';
-import { csvNumber, csvRow } from './csv';
+import { csvColumn, csvNumber, csvRow } from './csv';
 
 /** Default size at which a CSV file is rotated, in bytes. */
 export const DEFAULT_CSV_MAX_FILE_BYTES = 10 * 1024 * 1024;
@@ -160,7 +160,7 @@ export class CsvFileLogger implements CsvLogger {
     this.fileBytes = 0;
     this.chunks.push({ file: this.file, parts: [], written: 0 });
     // The header is never dropped: rows after it would otherwise land under the wrong columns.
-    this.append(csvRow(['timestamp', ...this.columns]), true);
+    this.append(csvRow(['timestamp', ...this.columns.map((c) => csvColumn(c))]), true);
   }
 
   private append(text: string, force: boolean): void {

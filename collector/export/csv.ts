@@ -1,6 +1,6 @@
 // RFC 4180 CSV primitives shared by the logger and the history export.
 
-import type { SeriesValue } from '../../protocol';
+import { baseUnitSymbol, type SeriesValue } from '../../protocol';
 
 /** Line terminator required by RFC 4180. */
 export const CSV_EOL = '\r\n';
@@ -20,4 +20,14 @@ export function csvRow(fields: readonly string[]): string {
 /** A value cell: empty for null/missing, otherwise the shortest text that reads back to the same number. */
 export function csvNumber(v: SeriesValue | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '' : String(v);
+}
+
+/**
+ * A column's header: the series name and the unit of its cells as the formatter spells it
+ * (`gpu.0.memory_used_bytes [B]`, `gpu.0.temperature_celsius [°C]`, `host.cpu_busy_ratio [ratio]`); a
+ * count keeps its bare name. `label` wraps the name (`min(…)`) for derived columns.
+ */
+export function csvColumn(series: string, label: (name: string) => string = (n) => n): string {
+  const unit = baseUnitSymbol(series);
+  return unit ? `${label(series)} [${unit}]` : label(series);
 }

@@ -3,7 +3,7 @@
 import { seriesUnit } from '../../protocol';
 import type { HistorySeries } from '../../protocol';
 import type { HistoryAnswer } from '../contracts';
-import { csvNumber, csvRow } from './csv';
+import { csvColumn, csvNumber, csvRow } from './csv';
 
 /** Options of exportCsv. */
 export interface CsvExportOptions {
@@ -68,8 +68,12 @@ export function exportCsvChunks(answer: HistoryAnswer, opts: CsvExportOptions = 
 export function* exportCsvColumnChunks(series: readonly ColumnSeries[], opts: CsvExportOptions = {}): Generator<string> {
   const header = ['timestamp'];
   for (const s of series) {
-    header.push(s.name);
-    if (opts.minMax) header.push(`min(${s.name})`, `max(${s.name})`);
+    header.push(csvColumn(s.name));
+    if (opts.minMax)
+      header.push(
+        csvColumn(s.name, (n) => `min(${n})`),
+        csvColumn(s.name, (n) => `max(${n})`),
+      );
   }
   // The union of times by merging the sorted columns one by one (series mostly share their times, so
   // this is near-linear; a sort of all times is several times slower).

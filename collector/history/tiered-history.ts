@@ -64,6 +64,8 @@ export class TieredHistory implements HistoryStore {
   private firstT: number | undefined;
   private lastT: number | undefined;
   private lastExpireT = 0;
+  /** Series created so far (see namesVersion). */
+  private created = 0;
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxSeries: number;
   private readonly journalFile: string;
@@ -240,12 +242,18 @@ export class TieredHistory implements HistoryStore {
     }
     const s = new SeriesRings(this.intervalMs, this.specs, t);
     this.series.set(name, s);
+    this.created++;
     return s;
   }
 
   /** Drops series with no value for longer than the retention: nothing of them is left to show. */
   private expire(now: number): void {
     for (const [n, s] of this.series) if (now - s.lastValueT > RETENTION_MS) this.series.delete(n);
+  }
+
+  /** Changes whenever a series is created (a name not held before got a value): a cheap "new names" signal. */
+  namesVersion(): number {
+    return this.created;
   }
 
   /** Names of every series held. */

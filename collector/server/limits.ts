@@ -1,6 +1,8 @@
 // The server's memory and connection budget (config `limits`): what one client, and all clients
 // together, may make the collector hold, and how long an idle or stalled peer may keep a socket.
 
+import { DEFAULT_MAX_SERIES_PER_SOURCE } from '../collector';
+
 /** Memory and connection limits of the server. Defaults are in DEFAULT_LIMITS and docs/api.md. */
 export interface ServerLimits {
   /** Unsent bytes one client may have queued (WebSocket, or one HTTP response), in bytes. */
@@ -17,6 +19,8 @@ export interface ServerLimits {
   maxConnections: number;
   /** History exports (CSV/JSON) built at once across all clients; more wait their turn. */
   concurrentExports: number;
+  /** Series one source may add to a sample (the tick loop keeps the first ones, warns once, drops the rest). */
+  maxSeriesPerSource: number;
 }
 
 /** The defaults (documented in docs/api.md, "Limits"). */
@@ -28,6 +32,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
   headersTimeoutMs: 10_000,
   maxConnections: 1000,
   concurrentExports: 1,
+  maxSeriesPerSource: DEFAULT_MAX_SERIES_PER_SOURCE,
 };
 
 /** Bounds of each limit a config may set: [min, max, what it is]. */
@@ -39,6 +44,7 @@ const BOUNDS: Record<keyof ServerLimits, [number, number, string]> = {
   headersTimeoutMs: [100, 3_600_000, 'ms from 100 to 3600000'],
   maxConnections: [2, 1_000_000, 'a count from 2 to 1000000'],
   concurrentExports: [1, 64, 'a count from 1 to 64'],
+  maxSeriesPerSource: [10, 10_000_000, 'a count from 10 to 10000000'],
 };
 
 /**

@@ -72,6 +72,8 @@ export interface ServerDeps {
   assets: { js: string; css: string };
   /** Memory and connection budget; DEFAULT_LIMITS where absent. */
   limits?: Partial<ServerLimits>;
+  /** Monotonic clock in ms for the idle time (default performance.now; tests may replace it). */
+  monoNow?: () => number;
 }
 
 interface Client {
@@ -143,7 +145,9 @@ export class CollectorServer {
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
   private heartbeat: NodeJS.Timeout | null = null;
-  private lastClientSeen = Date.now();
+  /** When the last client left (or the server started), on the monotonic clock. */
+  private lastClientSeenMono: number;
+  private readonly mono: () => number;
   private readonly encoder = new CompactEncoder();
   /** False when ticks went by without compact clients, so the encoder's previous tick is stale. */
   private encoderSynced = false;
@@ -158,6 +162,8 @@ export class CollectorServer {
   private readonly onAlert = (events: AlertEvent[]): void => this.broadcast({ type: 'alert', events });
 
   constructor(private readonly deps: ServerDeps) {
+    this.mono = deps.monoNow ?? (() => performance.now());
+    this.lastClientSeenMono = this.mono();
     const L = (this.limits = { ...DEFAULT_LIMITS, ...deps.limits });
     this.exportGate = new Gate(L.concurrentExports, MAX_WAITING_EXPORTS, 'exports');
     this.http = http.createServer(
@@ -206,9 +212,9 @@ export class CollectorServer {
     return this.clients.size;
   }
 
-  /** Epoch ms when a client was last connected (now, if one is). */
-  lastClientAt(): number {
-    return this.clients.size > 0 ? Date.now() : this.lastClientSeen;
+  /** How long no WebSocket client has been connected, in ms (0 while one is), on the monotonic clock: a wall-clock step neither triggers nor delays the idle timeout. */
+  idleForMs(): number {
+    return this.clients.size > 0 ? 0 : this.mono() - this.lastClientSeenMono;
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -263,7 +269,7 @@ export class CollectorServer {
   }
 
   private drop(cl: Client): void {
-    if (this.clients.delete(cl) && this.clients.size === 0) this.lastClientSeen = Date.now();
+    if (this.clients.delete(cl) && this.clients.size === 0) this.lastClientSeenMono = this.mono();
   }
 
   /** Serialises once and sends the same buffer to every client; dismisses clients that cannot keep up. */

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { parseCollectorState, STATE_FILE_NAME, type CollectorState } from '../../protocol/state-file';
+import { COLLECTOR_NODE_FLAGS } from '../../protocol/collector-node-flags';
 
 /** Time allowed for a started collector to print its URL, in ms. */
 export const LOCAL_START_TIMEOUT_MS = 20_000;
@@ -108,7 +109,7 @@ export class LocalCollectorProcess {
   /** Starts the child and resolves with its endpoint once it prints its URL. */
   start(o: SpawnOptions): Promise<CollectorEndpoint> {
     const token = randomBytes(24).toString('base64url');
-    const args = [o.collectorJs, '--port', '0', '--host', '127.0.0.1', '--data-dir', o.dataDir, '--interval', String(o.interval)];
+    const args = [...COLLECTOR_NODE_FLAGS, o.collectorJs, '--port', '0', '--host', '127.0.0.1', '--data-dir', o.dataDir, '--interval', String(o.interval)];
     if (o.configFile) args.push('--config', o.configFile);
     const { command, env } = nodeCommand(o.env ?? process.env);
     // The child takes its configuration from our flags and config file only, not from stray RIGWATCH_* variables.

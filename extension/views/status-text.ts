@@ -1,13 +1,15 @@
 // The status-bar readout, computed from a connection snapshot. Pure: the vscode wrapper only copies
 // text/tooltip/colour onto a StatusBarItem when they changed.
 
-import { runsOf } from './runs-model';
-import { formatPercent, formatUsedTotal, formatValue, hasValue, type AlertInstance } from '../../protocol';
+import { formatValue, type AlertInstance } from '../../protocol';
+import { VIEW_ADAPTERS, type StatusChoice, type StatusContext } from '../../client/views';
 import { escapeMarkdown } from '../format';
-import { gpuReadings, hostReading, needsAttention, severityRank, worstSeverity, type ConnectionSnapshot, type GpuReading } from './snapshot';
+import { needsAttention, severityRank, worstSeverity, type ConnectionSnapshot } from './snapshot';
+
+export { allGpusText, COMPACT_ALL_MIN_GPUS, gpuText, pickGpu, utilGlyph } from '../../client/views/adapters/gpu-status';
 
 /** Which GPU the status bar shows: the busiest, all of them compactly, or one index. */
-export type GpuChoice = 'busiest' | 'all' | number;
+export type GpuChoice = StatusChoice;
 
 /** What the status bar item should display. */
 export interface StatusView {
@@ -30,53 +32,12 @@ export function parseGpuChoice(v: unknown): GpuChoice {
   return 'busiest';
 }
 
-/** The GPU the choice points at (busiest = highest utilisation, ties → lowest index). */
-export function pickGpu(gpus: GpuReading[], choice: GpuChoice): GpuReading | undefined {
-  if (gpus.length === 0) return undefined;
-  if (typeof choice === 'number') return gpus.find((g) => g.index === choice) ?? pickGpu(gpus, 'busiest');
-  let best = gpus[0];
-  for (const g of gpus) if ((g.util ?? -1) > (best.util ?? -1)) best = g;
-  return best;
-}
-
 const STATE_TEXT: Record<string, string> = {
   connecting: '$(loading~spin) Rigwatch: connecting…',
   reconnecting: '$(debug-disconnect) Rigwatch: reconnecting…',
   failed: '$(error) Rigwatch: not connected',
   disconnected: '$(debug-disconnect) Rigwatch: disconnected',
 };
-
-/** From this many GPUs on, "all" uses one block glyph per GPU instead of numbers. */
-export const COMPACT_ALL_MIN_GPUS = 5;
-const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/** Status text for one GPU, naming it: `GPU3 98 % · 71/80 GiB`. */
-export function gpuText(g: GpuReading): string {
-  return `GPU${g.index} ${formatPercent(g.util)} · ${formatUsedTotal(g.memUsed, g.memTotal, true)}`;
-}
-
-/** A utilisation as a block glyph (▁ idle … █ full), `·` when unknown. */
-export function utilGlyph(util: number | null): string {
-  if (!hasValue(util)) return '·';
-  return BLOCKS[Math.min(BLOCKS.length - 1, Math.max(0, Math.round(util * (BLOCKS.length - 1))))] as string;
-}
-
-/** "all" mode: numbers per GPU for a few GPUs; block glyphs plus the fullest VRAM for many. */
-export function allGpusText(gpus: GpuReading[]): string {
-  if (gpus.length < COMPACT_ALL_MIN_GPUS) {
-    return gpus.map((g) => `${g.index}: ${formatPercent(g.util)} ${formatUsedTotal(g.memUsed, g.memTotal, true)}`).join(' · ');
-  }
-  let fullest: GpuReading | undefined;
-  for (const g of gpus) {
-    const r = g.memUsed !== null && g.memTotal ? g.memUsed / g.memTotal : -1;
-    const f = fullest && fullest.memUsed !== null && fullest.memTotal ? fullest.memUsed / fullest.memTotal : -1;
-    if (r > f) fullest = g;
-  }
-  // Fits VS Code's status item limit (40 % of the window) at 420 px: the glyphs and the fullest VRAM share;
-  // which GPU that is, and every number, are in the tooltip's table.
-  const vram = fullest && fullest.memUsed !== null && fullest.memTotal ? ` VRAM ${formatPercent(fullest.memUsed / fullest.memTotal)}` : '';
-  return `${gpus.map((g) => utilGlyph(g.util)).join('')}${vram}`;
-}
 
 /** What is wrong, in a few words, for a firing alert: `GPU3 91 °C`, or its message cut short. */
 export function alertShortText(a: AlertInstance): string {
@@ -104,19 +65,18 @@ export function statusView(snap: ConnectionSnapshot | undefined, choice: GpuChoi
     text = STATE_TEXT[snap.state] ?? '$(loading~spin) Rigwatch: waiting for data…';
     spoken = plainWords(text);
   } else {
-    const gpus = gpuReadings(sample);
-    if (gpus.length === 0) {
-      const h = hostReading(sample);
-      text = `$(pulse) CPU ${formatPercent(h.cpu)} · RAM ${formatUsedTotal(h.memUsed, h.memTotal, true)}`;
-      spoken = `CPU ${formatPercent(h.cpu)} busy, RAM ${formatUsedTotal(h.memUsed, h.memTotal, true)} used`;
-    } else if (choice === 'all' && gpus.length > 1) {
-      text = `$(pulse) ${allGpusText(gpus)}`;
-      spoken = gpus.map((g) => `GPU ${g.index} ${formatPercent(g.util)} busy, ${formatUsedTotal(g.memUsed, g.memTotal, true)} memory`).join('; ');
-    } else {
-      const g = pickGpu(gpus, choice) as GpuReading;
-      text = `$(pulse) ${gpuText(g)}`;
-      spoken = `GPU ${g.index} ${formatPercent(g.util)} busy, ${formatUsedTotal(g.memUsed, g.memTotal, true)} memory used`;
+    // The first adapter with a readout (GPU before host) speaks for the machine.
+    const ctx: StatusContext = { sample, sources: snap.sources, choice, markdown: escapeMarkdown };
+    let readout = { text: '', spoken: '' };
+    for (const a of VIEW_ADAPTERS) {
+      const r = a.status?.readout?.(ctx);
+      if (r) {
+        readout = r;
+        break;
+      }
     }
+    text = `$(pulse) ${readout.text}`;
+    spoken = readout.spoken;
     if (severity) {
       // Coloured: the text says what is wrong, not only the usual readout.
       const worst = snap.alerts.filter((a) => needsAttention(a, now)).sort((x, y) => severityRank(y, now) - severityRank(x, now))[0] as AlertInstance;
@@ -140,44 +100,15 @@ export function plainWords(text: string): string {
     .trim();
 }
 
-/** The Markdown tooltip: every GPU, host CPU/RAM, active alerts and the connection state. */
+/** The Markdown tooltip: each adapter's lines (every GPU, host CPU/RAM), active alerts and the connection state. */
 export function statusTooltip(snap: ConnectionSnapshot): string {
   const lines: string[] = [];
   const host = snap.hello?.host.hostname;
   lines.push(`**Rigwatch** — ${escapeMarkdown(snap.name)}${host ? ` (${escapeMarkdown(host)})` : ''}`, '');
   const sample = snap.latest;
-  const gpus = gpuReadings(sample);
-  if (sample && gpus.length > 0) {
-    // "Kernel time" is NVML utilisation (share of time a kernel ran); SM activity (GPM) is how much of the GPU it used.
-    const gpm = gpus.some((g) => g.smActivity !== null);
-    lines.push(
-      gpm ? '| GPU | Kernel time | SM active | VRAM | Temp | Power |' : '| GPU | Kernel time | VRAM | Temp | Power |',
-      gpm ? '|---|---:|---:|---:|---:|---:|' : '|---|---:|---:|---:|---:|',
-    );
-    for (const g of gpus) {
-      const power = `${formatValue('watts', g.power)}${g.powerLimit !== null && g.power !== null ? ` / ${formatValue('watts', g.powerLimit)}` : ''}`;
-      const sm = gpm ? ` ${formatPercent(g.smActivity)} |` : '';
-      lines.push(
-        `| ${g.index}${g.name ? ' ' + escapeMarkdown(g.name) : ''} | ${formatPercent(g.util)} |${sm} ${formatUsedTotal(g.memUsed, g.memTotal)} | ${formatValue('celsius', g.temp)} | ${power} |`,
-      );
-    }
-    lines.push('');
-    // Runs on the shown GPUs, with their last loss.
-    const shown = new Set(gpus.map((g) => g.index));
-    const onGpus = runsOf(snap).filter((r) => (r.state === 'running' || r.state === 'stalled') && r.gpus.some((g) => shown.has(g.index)));
-    for (const r of onGpus.slice(0, 5)) {
-      lines.push(
-        `$(beaker) ${escapeMarkdown(r.name)} on GPU ${r.gpus.map((g) => g.index).join(',')}: ${r.state}${r.loss ? ` · loss ${r.loss.text}` : ''}${r.lastStep !== null ? ` · step ${r.lastStep}` : ''}`,
-        '',
-      );
-    }
-  } else if (sample) {
-    const gpuSource = snap.sources.find((s) => s.kind === 'gpu');
-    lines.push(`No GPU${gpuSource?.reason ? ': ' + escapeMarkdown(gpuSource.reason) : ''}`, '');
-  }
   if (sample) {
-    const h = hostReading(sample);
-    lines.push(`Host CPU ${formatPercent(h.cpu)} · RAM ${formatUsedTotal(h.memUsed, h.memTotal)}`, '');
+    const ctx: StatusContext = { sample, sources: snap.sources, choice: 'busiest', markdown: escapeMarkdown };
+    for (const a of VIEW_ADAPTERS) lines.push(...(a.status?.tooltip?.(ctx) ?? []));
   }
   const active = snap.alerts.filter((a) => a.state === 'firing');
   if (active.length > 0) {

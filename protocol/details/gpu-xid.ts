@@ -2,6 +2,10 @@
 // "Xid Errors" (docs.nvidia.com/deploy/xid-errors/, r575 edition) and the GPU memory error management
 // guide (docs.nvidia.com/deploy/a100-gpu-mem-error-mgmt/) for the ECC / row-remapping entries.
 // Pseudo codes name the NVML events that are not Xids: `dbe`, `unavailable`, `recovery`.
+// Severity follows the catalogue's "Resolution Bucket (Immediate Action)" column (Xid-Catalog.xlsx,
+// analyzing-xid-catalog.html): `critical` (fatal) where it is RESET_GPU, RESTART_BM (reboot),
+// CONTACT_SUPPORT or a workflow that ends in a reset or RMA (48, 74); `warning` where it is RESTART_APP
+// or IGNORE (the application, or nothing, needs attention — not the GPU).
 
 /** One catalogue entry. */
 export interface XidInfo {
@@ -35,6 +39,7 @@ export const XID_CATALOGUE: Readonly<Record<string, XidInfo>> = {
     action: 'no action by itself; look at the Xid before it',
     severity: 'warning',
   },
+  '46': { meaning: 'GPU stopped processing (timeout)', action: 'reset the GPU; contact support if it repeats', severity: 'critical' },
   '48': {
     meaning: 'double-bit (uncorrectable) ECC error',
     action: 'restart the affected applications and reset the GPU; contact support/RMA if it repeats',
@@ -63,13 +68,23 @@ export const XID_CATALOGUE: Readonly<Record<string, XidInfo>> = {
     severity: 'warning',
   },
   '95': { meaning: 'uncontained ECC error (every application on the GPU is affected)', action: "stop the GPU's work and reset the GPU", severity: 'critical' },
+  '109': { meaning: 'context switch timeout', action: 'reset the GPU; contact support if it repeats', severity: 'critical' },
   '119': {
     meaning: 'GSP RPC timeout (the GPU system processor stopped answering)',
     action: 'reset the GPU or reboot; update the driver; report if it recurs',
     severity: 'critical',
   },
   '120': { meaning: 'GSP error', action: 'reset the GPU or reboot; update the driver; report if it recurs', severity: 'critical' },
+  '136': { meaning: 'NVLink link training failed', action: 'reset the GPU; check the link (signal integrity) if it repeats', severity: 'critical' },
   '140': { meaning: 'unrecovered ECC error', action: 'reset the GPU; contact support/RMA if it repeats', severity: 'critical' },
+  '143': { meaning: 'GPU initialisation error', action: 'reset the GPU; contact support if it repeats', severity: 'critical' },
+  '154': {
+    meaning: 'GPU recovery action changed (follows another Xid)',
+    action: 'follow the recovery action nvidia-smi reports (reset, reboot or drain); see the Xid before it',
+    severity: 'critical',
+  },
+  '155': { meaning: 'NVLink software-defined error', action: 'reset the GPU', severity: 'critical' },
+  '158': { meaning: 'GPU fatal timeout', action: 'reset the GPU; contact support if it repeats', severity: 'critical' },
   dbe: {
     meaning: 'double-bit (uncorrectable) ECC error event',
     action: 'restart the affected applications and reset the GPU; contact support/RMA if it repeats',

@@ -43,6 +43,8 @@ export interface GpuProcess {
   /** False when NVML lists a pid that no longer exists (orphaned VRAM); absent/true otherwise. */
   alive?: boolean;
   gpuIndex: number;
+  /** MIG GPU instance the process runs in (details.devices[].mig lists them); absent outside MIG. */
+  gpuInstanceId?: number;
   usedMemoryBytes: number | null;
   /** SM utilisation ratio 0..1 where NVML gives it. */
   smUtilRatio: number | null;
@@ -50,6 +52,11 @@ export interface GpuProcess {
   memUtilRatio?: number | null;
   encoderUtilRatio?: number | null;
   decoderUtilRatio?: number | null;
+  /**
+   * Estimated GPU energy of this process since the collector first saw it, joules: each tick's GPU energy
+   * split by SM utilisation share (docs/gpu.md). Null when NVML gives no per-process utilisation.
+   */
+  energyJoules?: number | null;
   type: 'compute' | 'graphics' | 'unknown';
 }
 
@@ -82,6 +89,60 @@ export interface GpuEventsInfo {
   recent: GpuXidSummary[];
 }
 
+/** One NVLink link of a GPU (nvmlDeviceGetNvLinkState / nvmlDeviceGetNvLinkErrorCounter). */
+export interface GpuNvLink {
+  /** Link number (0 … NVML_NVLINK_MAX_LINKS − 1). */
+  link: number;
+  /** Active now; null when the state could not be read this tick. */
+  active: boolean | null;
+  /** Data-link receive CRC errors (flit + data), transmit replays and recoveries since the driver loaded; null where not reported. */
+  crcErrors: number | null;
+  replayErrors: number | null;
+  recoveryErrors: number | null;
+}
+
+/** NVLink of a GPU: the links that were active when the collector started (absent on GPUs without NVLink). */
+export interface GpuNvLinkInfo {
+  links: GpuNvLink[];
+}
+
+/** How long one clock-event (throttle) reason held. */
+export interface GpuThrottleShare {
+  /** `power_cap`, `thermal`, `hw_slowdown`, `power_brake`, `sync_boost`, `app_clocks`, `display_clocks`, `idle`. */
+  reason: string;
+  /** Display label (`power cap`). */
+  label: string;
+  /** Share of the rolling window (0..1). */
+  windowRatio: number;
+  /** Share of the last interval (0..1), null when it was not readable then. */
+  lastRatio: number | null;
+}
+
+/** Throttle reasons over the last interval and a rolling window (5 min), from violation counters or sampled reasons. */
+export interface GpuThrottleSummary {
+  /** How much time the window covers so far, ms (up to 5 min). */
+  windowMs: number;
+  /** Reasons that could be read, in a fixed order (power cap, thermal, … idle). */
+  reasons: GpuThrottleShare[];
+}
+
+/** One MIG device (a GPU instance's compute instance) of a MIG-enabled GPU. */
+export interface GpuMigInstance {
+  gpuInstanceId: number | null;
+  computeInstanceId: number | null;
+  memoryUsedBytes: number | null;
+  memoryTotalBytes: number | null;
+}
+
+/** MIG on a GPU: its instances and which values are per instance or not available under MIG. */
+export interface GpuMigInfo {
+  instances: GpuMigInstance[];
+  /** Values read per instance (`VRAM`). */
+  perInstance: string[];
+  /** Values NVML does not give under MIG (`utilisation`, …): null on the parent GPU. */
+  notAvailable: string[];
+}
+
 /** Static and slow-changing facts about one GPU (numbers are in series `gpu.<index>.*`). */
 export interface GpuDevice {
   index: number;
@@ -99,6 +160,12 @@ export interface GpuDevice {
   health?: GpuHealth;
   /** Xid / critical events (NVML backend). */
   events?: GpuEventsInfo;
+  /** Per-reason throttle shares over the last interval and the last 5 min (NVIDIA GPUs, from the second sample). */
+  throttle?: GpuThrottleSummary;
+  /** MIG instances (NVML backend; only on MIG-enabled GPUs). */
+  mig?: GpuMigInfo;
+  /** NVLink links and their error counters (NVML backend; only on GPUs with active links). */
+  nvlink?: GpuNvLinkInfo;
   /** Who made it (absent from older collectors: NVIDIA). */
   vendor?: GpuVendor;
   /** Kernel driver or library that reads it: `nvml`, `nvidia-smi`, `amdgpu`, `i915`, `xe`. */

@@ -1,3 +1,5 @@
+import type { ProcessOwner } from './gpu';
+
 /** Where a run stands: alive and advancing, alive but stuck, ended normally (or unknown), ended badly / lost. */
 export type RunState = 'running' | 'stalled' | 'finished' | 'gone';
 
@@ -37,8 +39,10 @@ export interface RunInfo {
   command: string | null;
   cwd: string | null;
   user: string | null;
-  /** Container id (12 hex) or `pod <uid>`, when the process runs in one. */
+  /** What the run runs in, as `ownerLabel` writes it (`container trainer (pytorch:2.3)`, `pod ns/web`, `unit x.service`); null on the host. */
   container: string | null;
+  /** The owner behind that label (from the GPU source's attribution when a process is on a GPU). */
+  owner?: ProcessOwner | null;
   /** Root pid first, then the other processes of the tree. */
   pids: number[];
   /** Epoch ms. */

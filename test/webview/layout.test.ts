@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
 import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { SyntheticCollector } from '../../bench/dashboard/_synthetic-collector';
+import { BUSY_MODEL_SERVERS, busySources } from './busy-sources';
 
 const GIB = 1024 ** 3;
 
@@ -100,6 +102,100 @@ async function cutNumbers(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * Layout faults of the source cards (databases, model servers, Docker, runs), piercing shadow roots:
+ * a number and its unit on two lines (`19.6` / `ms`), a host:port broken across lines, and a value of a
+ * card's key/value list or its empty text cut off by an ellipsis.
+ */
+async function sourceCardFaults(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const NUM_UNIT = /\d[\d.,]*\s(?:ms|µs|s|min|h|GiB|MiB|KiB|B|%|°C|W|tok\/s|\/s)(?![\w/])/g;
+    // host:port with its scheme, which starts the line the host must fit on.
+    const HOST_PORT = /(?:[a-z][a-z0-9+.-]*:\/\/)?[A-Za-z0-9][A-Za-z0-9.-]*:\d{2,5}\b/g;
+    // The text boxes of the characters [from, to) of an element's text, across its descendants.
+    const boxes = (el: Element, from: number, to: number): DOMRect[] => {
+      const out: DOMRect[] = [];
+      const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      let at = 0;
+      for (let n = walk.nextNode() as Text | null; n && at < to; n = walk.nextNode() as Text | null) {
+        const end = at + n.data.length;
+        if (end > from) {
+          const r = document.createRange();
+          r.setStart(n, Math.max(0, from - at));
+          r.setEnd(n, Math.min(n.data.length, to - at));
+          out.push(...Array.from(r.getClientRects()).filter((x) => x.width > 0));
+        }
+        at = end;
+      }
+      return out;
+    };
+    const lines = (el: Element, from: number, to: number): number => new Set(boxes(el, from, to).map((x) => Math.round(x.top))).size;
+    // Width of a piece of text were it on one line.
+    const width = (el: Element, from: number, to: number): number => boxes(el, from, to).reduce((a, x) => a + x.width, 0);
+    const visit = (root: Document | ShadowRoot): void => {
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        if (!(el instanceof HTMLElement) || el.offsetParent === null) continue;
+        const card = el.closest('article.card, rw-container-timeline section');
+        if (!card) continue;
+        const where = `${card.getAttribute('aria-label') ?? card.tagName.toLowerCase()}`;
+        const text = el.textContent ?? '';
+        // Each piece is checked in the innermost element that holds all of it.
+        const inner = (m: RegExpMatchArray): boolean => !Array.from(el.children).some((c) => (c.textContent ?? '').includes(m[0]));
+        for (const m of text.matchAll(NUM_UNIT))
+          if (inner(m) && lines(el, m.index, m.index + m[0].length) > 1) out.push(`${where}: "${m[0]}" wraps between number and unit`);
+        for (const m of text.matchAll(HOST_PORT)) {
+          if (!inner(m)) continue;
+          // host:port wider than the line may break after a dot of the host, never before its last label.
+          const fits = width(el, m.index, m.index + m[0].length) <= el.clientWidth;
+          const from = fits ? m.index : m.index + m[0].lastIndexOf('.', m[0].lastIndexOf(':')) + 1;
+          if (lines(el, from, m.index + m[0].length) > 1) out.push(`${where}: URL breaks inside "${m[0]}"${fits ? '' : ` (its last label and port)`}`);
+        }
+        // Key values and empty texts are never cut (the longest query's text may be: it has a tooltip).
+        const cs = getComputedStyle(el);
+        if ((el.tagName === 'DD' || el.closest('dd')) && cs.display !== 'inline' && el.scrollWidth > el.clientWidth + 1)
+          out.push(`${where}: "${(el.textContent ?? '').trim()}" cut (${el.scrollWidth} > ${el.clientWidth} px)`);
+      }
+    };
+    visit(document);
+    return out;
+  });
+}
+
+/**
+ * Charts stacked in one column whose plot areas (chart.js chartArea, in page pixels) do not share the
+ * same left and right edge: their time axes would not line up.
+ */
+async function misalignedCharts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const charts: { name: string; col: number; left: number; right: number }[] = [];
+    const visit = (root: Document | ShadowRoot): void => {
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        if (el.tagName !== 'RW-CHART') continue;
+        const chart = (el as unknown as { chart?: { chartArea?: { left: number; right: number }; canvas: HTMLCanvasElement } }).chart;
+        if (!chart?.chartArea) continue;
+        const box = chart.canvas.getBoundingClientRect();
+        if (box.width === 0) continue;
+        const name = el.getAttribute('heading') ?? '?';
+        charts.push({ name, col: Math.round(box.left), left: box.left + chart.chartArea.left, right: box.left + chart.chartArea.right });
+      }
+    };
+    visit(document);
+    const out: string[] = [];
+    const first = new Map<number, (typeof charts)[number]>();
+    for (const c of charts) {
+      const f = first.get(c.col);
+      if (!f) first.set(c.col, c);
+      else if (Math.abs(f.left - c.left) > 1 || Math.abs(f.right - c.right) > 1)
+        out.push(`"${c.name}" plots ${c.left.toFixed(0)}–${c.right.toFixed(0)} px, "${f.name}" above it ${f.left.toFixed(0)}–${f.right.toFixed(0)} px`);
+    }
+    if (charts.length < 4) out.push(`only ${charts.length} charts drawn`);
+    return out;
+  });
+}
+
 describe('dashboard layout and meters in every theme (Chromium, 8 GPUs)', function () {
   this.timeout(120_000);
   let collector: RunningCollector;
@@ -163,6 +259,56 @@ describe('dashboard layout and meters in every theme (Chromium, 8 GPUs)', functi
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           assert.ok(overflow <= 0, `${name} at ${width} px scrolls sideways by ${overflow} px`);
         }
+        assert.deepEqual(b.problems, []);
+      } finally {
+        await b?.close();
+      }
+    });
+  }
+});
+
+describe('dashboard layout of database, model-server, Docker and runs cards in every theme (Chromium)', function () {
+  this.timeout(120_000);
+  let synth: SyntheticCollector;
+  let url: string;
+
+  before(async () => {
+    synth = new SyntheticCollector({ gpus: 2, cores: 8, history: true, intervalMs: 1000, extra: busySources() });
+    url = await synth.start();
+  });
+  after(async () => {
+    await synth?.stop();
+  });
+
+  for (const [name, theme] of Object.entries(THEMES)) {
+    it(`${name}: no key number cut or wrapped, no URL broken inside host:port, stacked charts' time axes aligned, at 420 and 1400 px`, async () => {
+      let b: TestBrowser | undefined;
+      const faults: string[] = [];
+      try {
+        b = await launchBrowser({ colorScheme: theme.scheme, width: 1400, height: 1000 });
+        const page = b.page;
+        await page.goto(url);
+        await page.locator('rw-header .conn[data-state="live"]').waitFor({ timeout: 15_000 });
+        await page.evaluate((vars) => {
+          for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+        }, theme.vars);
+        // Every section of the fixture is on the page before anything is measured.
+        await page.locator('rw-db-cards article.card').nth(1).waitFor({ timeout: 15_000 });
+        await page
+          .locator('rw-model-cards article.card')
+          .nth(BUSY_MODEL_SERVERS.length - 1)
+          .waitFor({ timeout: 15_000 });
+        await page.locator('rw-container-timeline .row').nth(2).waitFor({ timeout: 15_000 });
+        await page.locator('rw-source-cards[data-kind="runs"], rw-source-cards article[data-source="runs"]').first().waitFor({ timeout: 15_000 });
+        for (const width of [1400, 420]) {
+          await page.setViewportSize({ width, height: 1000 });
+          await page.waitForTimeout(400);
+          await screenshot(page, `layout-sources-${name}-${width}`);
+          for (const f of [...(await cutNumbers(page)), ...(await sourceCardFaults(page)), ...(await misalignedCharts(page))]) faults.push(`${width} px: ${f}`);
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          if (overflow > 0) faults.push(`${width} px: the page scrolls sideways by ${overflow} px`);
+        }
+        assert.deepEqual(faults, [], `${name}: every fault at both widths`);
         assert.deepEqual(b.problems, []);
       } finally {
         await b?.close();

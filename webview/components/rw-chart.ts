@@ -30,6 +30,11 @@ const OFFSCREEN_REDRAW_MS = 5000;
 const PX_PER_TICK = 90;
 /** Width of every chart's value axis, in px, so stacked charts share one time axis. */
 const Y_AXIS_WIDTH_PX = 64;
+/**
+ * Room kept right of every plot for the last time label's overhang, the same on every chart: chart.js
+ * would otherwise shrink each plot by its own last label's overhang, so stacked time axes end apart.
+ */
+const X_AXIS_END_PAD_PX = 24;
 
 let chartSeq = 0;
 
@@ -252,6 +257,12 @@ export class RwChart extends LitElement {
             afterBuildTicks: (scale: Scale) => {
               const max = Math.max(1, Math.floor(scale.width / PX_PER_TICK));
               scale.ticks = timeTicks(scale.min, scale.max, max).map((value) => ({ value }));
+            },
+            // The same end padding on every chart (see X_AXIS_END_PAD_PX); the first label's overhang
+            // falls inside the fixed-width value axis.
+            afterFit: (scale: Scale) => {
+              scale.paddingLeft = 0;
+              scale.paddingRight = X_AXIS_END_PAD_PX;
             },
             grid: { color: theme.grid, lineWidth: 0.5 },
           },

@@ -9,6 +9,7 @@ import { fmtBytes, fmtCount, fmtPercent, fmtSeconds, has } from '../format';
 import type { SeriesBuffer } from '../series-buffer';
 import { styleProps } from '../style-props';
 import { shared } from '../theme';
+import { valueList } from '../wrap-text';
 import { StoreElement } from './store-element';
 
 /** A state in the tracker. */
@@ -75,7 +76,8 @@ export class RwContainerTimeline extends StoreElement {
       }
       .row {
         display: grid;
-        grid-template-columns: minmax(120px, 220px) 1fr;
+        /* The same name column in every row (so the tracks line up), wide enough for the numbers at 1400 px. */
+        grid-template-columns: minmax(120px, 360px) 1fr;
         gap: 4px 12px;
         align-items: center;
       }
@@ -196,8 +198,16 @@ export class RwContainerTimeline extends StoreElement {
             <div>
               <div class="name" title=${`${c.name} (${c.image})`}>${c.name}</div>
               <div class="meta muted">
-                ${c.state}${health ? ` · ${health}` : ''} · restarts ${fmtCount(c.restartCount)}
-                ${has(v('cpu_ratio')) ? ` · CPU ${fmtPercent(v('cpu_ratio'))}` : ''}${has(v('memory_used_bytes')) ? ` · ${fmtBytes(v('memory_used_bytes'))}` : ''}${has(v('uptime_seconds')) ? ` · up ${fmtSeconds(v('uptime_seconds'))}` : ''}
+                ${valueList(
+                  [
+                    c.state,
+                    health,
+                    `restarts ${fmtCount(c.restartCount)}`,
+                    has(v('cpu_ratio')) ? `CPU ${fmtPercent(v('cpu_ratio'))}` : '',
+                    has(v('memory_used_bytes')) ? fmtBytes(v('memory_used_bytes')) : '',
+                    has(v('uptime_seconds')) ? `up ${fmtSeconds(v('uptime_seconds'))}` : '',
+                  ].filter(Boolean),
+                )}
               </div>
             </div>
             <div class="track" role="img" aria-label=${`${c.name} over the selected range: ${summary || 'no data'}`}>

@@ -5,6 +5,7 @@ import { customElement } from 'lit/decorators.js';
 import { instanceOf } from '../../protocol/keys';
 import { fmtBytes, fmtCount, fmtNumber, fmtPercent, fmtPerSecond, fmtSeconds, has, NA } from '../format';
 import { shared } from '../theme';
+import { urlText, valueList } from '../wrap-text';
 import { StoreElement } from './store-element';
 import { sourceState } from './rw-source-state';
 import './rw-chart';
@@ -27,9 +28,6 @@ export class RwDbCards extends StoreElement {
       .db rw-chart {
         --rw-chart-height: 110px;
         margin-top: 6px;
-      }
-      .target {
-        overflow-wrap: anywhere;
       }
       .q {
         font-family: var(--vscode-editor-font-family);
@@ -54,7 +52,9 @@ export class RwDbCards extends StoreElement {
     const advanced = s.ui.mode === 'advanced';
     return html`<article class="card db" aria-label=${`PostgreSQL ${name}`} data-source=${id}>
       <h3>PostgreSQL <span>${name}</span> ${sourceState(s.sources.get(id), v('up_state'))}</h3>
-      <div class="muted target">${d?.target ?? ''}${d?.serverVersion ? ` · ${d.serverVersion}` : ''}${d?.isReplica ? ' · replica' : ''}</div>
+      <div class="muted target">
+        ${d?.target ? urlText(d.target) : ''}${d?.serverVersion ? html` · <span class="nb">${d.serverVersion}</span>` : ''}${d?.isReplica ? ' · replica' : ''}
+      </div>
       <rw-meter
         label="Connections"
         .value=${v('connections_used_ratio') ?? (has(total) && has(max) && max > 0 ? total / max : null)}
@@ -118,7 +118,9 @@ export class RwDbCards extends StoreElement {
     const advanced = s.ui.mode === 'advanced';
     return html`<article class="card db" aria-label=${`Redis ${name}`} data-source=${id}>
       <h3>Redis <span>${name}</span> ${sourceState(s.sources.get(id), v('up_state'))}</h3>
-      <div class="muted target">${d?.target ?? ''}${d?.version ? ` · ${d.version}` : ''}${d?.role ? ` · ${d.role}` : ''}</div>
+      <div class="muted target">
+        ${d?.target ? urlText(d.target) : ''}${d?.version ? html` · <span class="nb">${d.version}</span>` : ''}${d?.role ? ` · ${d.role}` : ''}
+      </div>
       <rw-meter
         label="Memory"
         .value=${v('memory_used_ratio')}
@@ -128,13 +130,13 @@ export class RwDbCards extends StoreElement {
         <dt>Latency</dt>
         <dd>${fmtSeconds(v('ping_latency_seconds'))}</dd>
         <dt>Clients</dt>
-        <dd>${fmtNumber(v('clients_connected_count'))} · ${fmtNumber(v('clients_blocked_count'))} blocked</dd>
+        <dd class="wrap">${valueList([fmtNumber(v('clients_connected_count')), `${fmtNumber(v('clients_blocked_count'))} blocked`])}</dd>
         <dt>Hit ratio</dt>
         <dd>${has(v('hit_ratio')) ? fmtPercent(v('hit_ratio')) : `${NA} (no traffic)`}</dd>
         <dt>Ops</dt>
         <dd>${fmtNumber(v('ops_per_second'), '/s')}</dd>
         <dt>Evicted / expired</dt>
-        <dd>${fmtNumber(v('evicted_keys_per_second'), '/s')} · ${fmtNumber(v('expired_keys_per_second'), '/s')}</dd>
+        <dd class="wrap">${valueList([fmtNumber(v('evicted_keys_per_second'), '/s'), fmtNumber(v('expired_keys_per_second'), '/s')])}</dd>
         <dt>Keys (db0)</dt>
         <dd>${fmtNumber(v('db0_keys_count') ?? (v('up_state') === 1 ? 0 : null))}</dd>
       </dl>
@@ -155,7 +157,7 @@ export class RwDbCards extends StoreElement {
     if (pg.length + rd.length === 0) return nothing;
     return html`<section aria-labelledby="db-h">
       <h2 id="db-h">Databases</h2>
-      <div class="cards">${pg.map((x) => this.postgres(x.id))}${rd.map((x) => this.redis(x.id))}</div>
+      <div class="cards wide">${pg.map((x) => this.postgres(x.id))}${rd.map((x) => this.redis(x.id))}</div>
     </section>`;
   }
 }

@@ -4,6 +4,7 @@ import { css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { GpuDevice } from '../../protocol/details/gpu';
 import { fmtUsedTotal, fmtBytes, fmtCelsius, fmtHertz, fmtPercent, fmtWatts, has, NA } from '../format';
+import { naTitle } from '../na-reason';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
 import './rw-meter';
@@ -97,11 +98,25 @@ export class RwGpuCard extends StoreElement {
           : nothing
       }
       <div class="top">
-        <span class="big" aria-label="utilisation">${fmtPercent(util)}</span>
-        <span class="num">${fmtCelsius(v('temperature_celsius'))}</span>
+        <span class="big" aria-label="utilisation" title=${naTitle(d, { utilization_ratio: util })}>${fmtPercent(util)}</span>
+        <span class="num" title=${naTitle(d, { temperature_celsius: v('temperature_celsius') })}>${fmtCelsius(v('temperature_celsius'))}</span>
       </div>
-      <rw-meter label="VRAM" .value=${memRatio} text=${fmtUsedTotal(used, total)} warn="0.99" crit="2"></rw-meter>
-      <rw-meter label="Power" .value=${powerRatio} text=${`${fmtWatts(power)} / ${fmtWatts(limit)}`} warn="2" crit="2"></rw-meter>
+      <rw-meter
+        label="VRAM"
+        .value=${memRatio}
+        text=${fmtUsedTotal(used, total)}
+        warn="0.99"
+        crit="2"
+        title=${naTitle(d, { memory_used_bytes: used, memory_total_bytes: total })}
+      ></rw-meter>
+      <rw-meter
+        label="Power"
+        .value=${powerRatio}
+        text=${`${fmtWatts(power)} / ${fmtWatts(limit)}`}
+        warn="2"
+        crit="2"
+        title=${naTitle(d, { power_watts: power, power_limit_watts: limit })}
+      ></rw-meter>
       <dl class="kv">
         ${
           has(v('sm_activity_ratio'))
@@ -110,36 +125,55 @@ export class RwGpuCard extends StoreElement {
             : nothing
         }
         <dt>SM clock</dt>
-        <dd>
+        <dd title=${naTitle(d, { sm_clock_hertz: v('sm_clock_hertz') })}>
           ${fmtHertz(v('sm_clock_hertz'))}${has(v('sm_clock_max_hertz')) ? html` <span class="muted">/ ${fmtHertz(v('sm_clock_max_hertz'))}</span>` : nothing}
         </dd>
         <dt>Mem clock</dt>
-        <dd>${fmtHertz(v('memory_clock_hertz'))}</dd>
+        <dd title=${naTitle(d, { memory_clock_hertz: v('memory_clock_hertz') })}>${fmtHertz(v('memory_clock_hertz'))}</dd>
         <dt>Fan</dt>
-        <dd>${fmtPercent(v('fan_ratio'))}</dd>
+        <dd title=${naTitle(d, { fan_ratio: v('fan_ratio') })}>${fmtPercent(v('fan_ratio'))}</dd>
         ${
           advanced
             ? html`<dt>Mem util</dt>
-                <dd>${fmtPercent(v('memory_utilization_ratio'))}</dd>
+                <dd title=${naTitle(d, { memory_utilization_ratio: v('memory_utilization_ratio') })}>${fmtPercent(v('memory_utilization_ratio'))}</dd>
                 <dt>P-state</dt>
-                <dd>${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}</dd>
+                <dd title=${d?.pstate ? nothing : naTitle(d, { pstate_count: v('pstate_count') })}>
+                  ${d?.pstate ?? (has(v('pstate_count')) ? `P${v('pstate_count')}` : NA)}
+                </dd>
                 <dt>PCIe rx</dt>
-                <dd>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s</dd>
+                <dd title=${naTitle(d, { pcie_rx_bytes_per_second: v('pcie_rx_bytes_per_second') })}>${fmtBytes(v('pcie_rx_bytes_per_second'))}/s</dd>
                 <dt>PCIe tx</dt>
-                <dd>${fmtBytes(v('pcie_tx_bytes_per_second'))}/s</dd>
+                <dd title=${naTitle(d, { pcie_tx_bytes_per_second: v('pcie_tx_bytes_per_second') })}>${fmtBytes(v('pcie_tx_bytes_per_second'))}/s</dd>
                 <dt>Enc/Dec</dt>
-                <dd>${fmtPercent(v('encoder_utilization_ratio'))} · ${fmtPercent(v('decoder_utilization_ratio'))}</dd>
+                <dd
+                  title=${naTitle(d, { encoder_utilization_ratio: v('encoder_utilization_ratio'), decoder_utilization_ratio: v('decoder_utilization_ratio') })}
+                >
+                  ${fmtPercent(v('encoder_utilization_ratio'))} · ${fmtPercent(v('decoder_utilization_ratio'))}
+                </dd>
                 <dt>ECC errors</dt>
-                <dd>${has(v('ecc_volatile_errors_count')) ? String(v('ecc_volatile_errors_count')) : NA}</dd>
+                <dd title=${naTitle(d, { ecc_volatile_errors_count: v('ecc_volatile_errors_count') })}>
+                  ${has(v('ecc_volatile_errors_count')) ? String(v('ecc_volatile_errors_count')) : NA}
+                </dd>
                 <dt>HW slowdown</dt>
-                <dd>${fmtPercent(v('hw_slowdown_ratio'))}</dd>`
+                <dd title=${naTitle(d, { hw_slowdown_ratio: v('hw_slowdown_ratio') })}>${fmtPercent(v('hw_slowdown_ratio'))}</dd>`
             : nothing
         }
       </dl>
-      ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing}
+      ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing} ${throttleShares(d)}
       ${d && d.notes.length ? html`<div class="notes muted">${d.notes.join(' · ')}</div>` : nothing}
     </article>`;
   }
+}
+
+/** `Last 5 min: power cap 62 % · thermal 0 % · idle 30 %` (power cap and thermal always, others when they held). */
+function throttleShares(d: GpuDevice | undefined): unknown {
+  const th = d?.throttle;
+  if (!th || th.reasons.length === 0) return nothing;
+  const shown = th.reasons.filter((r) => r.reason === 'power_cap' || r.reason === 'thermal' || r.windowRatio > 0);
+  const minutes = Math.max(1, Math.round(th.windowMs / 60_000));
+  return html`<div class="notes muted throttle-shares" title="Share of the time each clock-event reason held (violation counters where the GPU has them)">
+    Last ${minutes} min: ${shown.map((r) => `${r.label} ${fmtPercent(r.windowRatio)}`).join(' · ')}
+  </div>`;
 }
 
 declare global {

@@ -16,21 +16,25 @@ function fmtStart(t: number | null | undefined): string {
   return d.toISOString().slice(0, 10);
 }
 import { shared } from '../theme';
+import { formatValue } from '../../protocol/format';
 import { StoreElement } from './store-element';
 
-type Key = 'pid' | 'name' | 'user' | 'owner' | 'startTime' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio' | 'memUtilRatio' | 'encoderUtilRatio';
+type Key =
+  'pid' | 'name' | 'user' | 'owner' | 'startTime' | 'gpuIndex' | 'usedMemoryBytes' | 'smUtilRatio' | 'memUtilRatio' | 'encoderUtilRatio' | 'energyJoules';
 
 const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
+  // Who and how much first ("who is eating my VRAM?"): a narrow panel shows these before it scrolls.
   { key: 'pid', label: 'PID', numeric: true },
   { key: 'name', label: 'Process', numeric: false },
-  { key: 'user', label: 'User', numeric: false },
-  { key: 'owner', label: 'Owner', numeric: false },
-  { key: 'startTime', label: 'Started', numeric: true },
   { key: 'gpuIndex', label: 'GPU', numeric: true },
   { key: 'usedMemoryBytes', label: 'VRAM', numeric: true },
   { key: 'smUtilRatio', label: 'SM', numeric: true },
+  { key: 'owner', label: 'Owner', numeric: false },
+  { key: 'user', label: 'User', numeric: false },
+  { key: 'startTime', label: 'Started', numeric: true },
   { key: 'memUtilRatio', label: 'Mem', numeric: true },
   { key: 'encoderUtilRatio', label: 'Enc/Dec', numeric: true },
+  { key: 'energyJoules', label: 'Energy (est.)', numeric: true },
 ];
 
 /** Sorts processes; missing values always sort last. */
@@ -79,6 +83,13 @@ export class RwGpuProcesses extends StoreElement {
         max-width: 240px;
         overflow: hidden;
         text-overflow: ellipsis;
+      }
+      /* Narrow panels: process and owner give up width (ellipsis, full text on hover) so VRAM and SM
+         come into view before the table has to scroll. */
+      @media (max-width: 600px) {
+        td.name {
+          max-width: 9em;
+        }
       }
       th {
         text-align: left;
@@ -148,14 +159,15 @@ export class RwGpuProcesses extends StoreElement {
                       <td class="name" title=${p.command ?? p.name ?? ''}>
                         ${p.name ?? NA}${p.alive === false ? html` <span class="muted">(exited)</span>` : nothing}
                       </td>
-                      <td>${p.user ?? NA}</td>
-                      <td class="name" title=${p.owner?.note ?? ownerLabel(p.owner) ?? ''}>${ownerLabel(p.owner) ?? NA}</td>
-                      <td class="r" title=${p.startTime ? new Date(p.startTime).toString() : ''}>${fmtStart(p.startTime)}</td>
-                      <td class="r">${p.gpuIndex}</td>
+                      <td class="r">${p.gpuIndex}${p.gpuInstanceId !== undefined ? html` <span class="muted">GI ${p.gpuInstanceId}</span>` : nothing}</td>
                       <td class="r">${fmtBytes(p.usedMemoryBytes)}</td>
                       <td class="r">${fmtPercent(p.smUtilRatio)}</td>
+                      <td class="name" title=${[ownerLabel(p.owner), p.owner?.note].filter((x) => !!x).join(' — ')}>${ownerLabel(p.owner) ?? NA}</td>
+                      <td>${p.user ?? NA}</td>
+                      <td class="r" title=${p.startTime ? new Date(p.startTime).toString() : ''}>${fmtStart(p.startTime)}</td>
                       <td class="r">${fmtPercent(p.memUtilRatio ?? null)}</td>
                       <td class="r">${fmtPercent(p.encoderUtilRatio ?? null)} · ${fmtPercent(p.decoderUtilRatio ?? null)}</td>
+                      <td class="r" title="Estimate since first seen: the GPU's energy split by SM share">${formatValue('joules', p.energyJoules ?? null)}</td>
                     </tr>`,
                 )
           }

@@ -11,6 +11,7 @@ import { shared } from '../theme';
 import { StoreElement } from './store-element';
 import './rw-gpu-card';
 import './rw-gpu-charts';
+import './rw-gpu-energy';
 import './rw-gpu-processes';
 import './rw-gpu-table';
 
@@ -91,6 +92,7 @@ export class RwGpuRow extends StoreElement {
         }
       </h2>
       <rw-gpu-table .store=${s}></rw-gpu-table>
+      <rw-gpu-energy .store=${s}></rw-gpu-energy>
       ${
         advanced
           ? html`<div class="cards">

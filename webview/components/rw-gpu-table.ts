@@ -6,6 +6,7 @@ import { css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
 import type { GpuDevice, GpuProcess } from '../../protocol/details/gpu';
 import { fmtBytes, fmtCelsius, fmtPercent, fmtUsedTotal, fmtWatts, has, NA, type Maybe } from '../format';
+import { naTitle } from '../na-reason';
 import { styleProps } from '../style-props';
 import { shared } from '../theme';
 import { StoreElement } from './store-element';
@@ -148,10 +149,18 @@ export class RwGpuTable extends StoreElement {
         >
           <span class="idx" role="cell">${d.index}</span>
           <span class="name" role="cell">${shortName(d.name)}</span>
-          <span role="cell">${this.bar(v('utilization_ratio'), fmtPercent(v('utilization_ratio')))}</span>
-          <span role="cell">${this.bar(has(used) && has(total) && total > 0 ? used / total : null, fmtUsedTotal(used, total))}</span>
-          <span class="num ${hot.has(temp) ? 'hot' : ''}" role="cell">${fmtCelsius(v('temperature_celsius'))}</span>
-          <span class="num pw" role="cell">${has(power) ? `${fmtWatts(power)}${has(limit) ? ` / ${fmtWatts(limit)}` : ''}` : NA}</span>
+          <span role="cell" title=${naTitle(d, { utilization_ratio: v('utilization_ratio') })}
+            >${this.bar(v('utilization_ratio'), fmtPercent(v('utilization_ratio')))}</span
+          >
+          <span role="cell" title=${naTitle(d, { memory_used_bytes: used, memory_total_bytes: total })}
+            >${this.bar(has(used) && has(total) && total > 0 ? used / total : null, fmtUsedTotal(used, total))}</span
+          >
+          <span class="num ${hot.has(temp) ? 'hot' : ''}" role="cell" title=${naTitle(d, { temperature_celsius: v('temperature_celsius') })}
+            >${fmtCelsius(v('temperature_celsius'))}</span
+          >
+          <span class="num pw" role="cell" title=${naTitle(d, { power_watts: power })}
+            >${has(power) ? `${fmtWatts(power)}${has(limit) ? ` / ${fmtWatts(limit)}` : ''}` : NA}</span
+          >
           <span class="proc" role="cell"
             >${top ? `${top.name ?? top.pid}${top.user ? ` (${top.user})` : ''} · ${fmtBytes(top.usedMemoryBytes)}` : html`<span class="muted">—</span>`}</span
           >

@@ -7,6 +7,7 @@ import type { SampleMessage } from '../../protocol';
 import { viewFormat, type SourceViewAdapter, type ViewContext, type ViewItem } from '../../client/views';
 import { fmtNumber, formatterFor } from '../format';
 import { shared } from '../theme';
+import { keepUnits } from '../wrap-text';
 import { StoreElement } from './store-element';
 import { sourceState } from './rw-source-state';
 import './rw-chart';
@@ -48,7 +49,7 @@ export class RwSourceCards extends StoreElement {
     if (!a || sources.length === 0) return nothing;
     const ctx = this.context();
     return html`<section aria-label=${a.label(sources[0])} data-kind=${a.kind}>
-      <div class="cards">
+      <div class="cards wide">
         ${sources.map(
           (src) =>
             html`<article class="card src" aria-label=${a.label(src)} data-source=${src.id}>
@@ -57,7 +58,7 @@ export class RwSourceCards extends StoreElement {
                 ${rows(a.describe([src], ctx)).map(
                   (it) =>
                     html`<dt>${it.label}</dt>
-                      <dd>${it.description ?? ''}</dd>`,
+                      <dd class="wrap">${keepUnits(it.description ?? '')}</dd>`,
                 )}
               </dl>
               ${a

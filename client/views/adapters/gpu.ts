@@ -4,7 +4,11 @@ import type { SourceViewAdapter, ViewItem } from '../adapter';
 import { GPU_GROUP } from '../groups';
 import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
+import { gpuStatus } from './gpu-status';
 import { ownerLabel } from '../../../protocol/owner-label';
+import type { GpuDevice } from '../../../protocol/details/gpu';
+import type { SeriesMap } from '../../../protocol';
+import type { ViewFormat } from '../adapter';
 
 /** A GPU's marketing name without the vendor prefix (`NVIDIA H100 80GB HBM3` → `H100 80GB HBM3`). */
 export function shortGpuName(name: string): string {
@@ -12,6 +16,16 @@ export function shortGpuName(name: string): string {
     .replace(/^NVIDIA\s+/i, '')
     .replace(/^(GeForce|Tesla|Quadro)\s+/i, '')
     .trim();
+}
+
+/** "n/a: Temperature — why; Power limit — why" for the tooltip's values that are null with a reason from the collector. */
+function naLine(dev: { unavailable?: Record<string, string> } | undefined, shown: Record<string, [string, number | null]>, md: (s: string) => string): string {
+  const why = dev?.unavailable;
+  if (!why) return '';
+  const parts = Object.entries(shown)
+    .filter(([, [k, v]]) => v === null && why[k])
+    .map(([label, [k]]) => `${label} — ${md(why[k])}`);
+  return parts.length ? `n/a: ${parts.join('; ')}` : '';
 }
 
 /** NVIDIA GPUs (NVML or nvidia-smi). */
@@ -48,9 +62,24 @@ export const gpuAdapter: SourceViewAdapter = {
             : '',
           `Utilisation ${fmt.percent(g.util)} · VRAM ${fmt.usedTotal(g.memUsed, g.memTotal)}`,
           `Temperature ${fmt.value('celsius', g.temp)} · Power ${fmt.value('watts', g.power)}${g.powerLimit !== null ? ` of ${fmt.value('watts', g.powerLimit)}` : ''}`,
+          naLine(
+            dev,
+            {
+              Utilisation: ['utilization_ratio', g.util],
+              'VRAM used': ['memory_used_bytes', g.memUsed],
+              'VRAM total': ['memory_total_bytes', g.memTotal],
+              Temperature: ['temperature_celsius', g.temp],
+              Power: ['power_watts', g.power],
+              'Power limit': ['power_limit_watts', g.powerLimit],
+            },
+            fmt.markdown,
+          ),
           dev
             ? `${fmt.markdown(dev.pciBusId)}${dev.pstate ? ` · ${dev.pstate}` : ''}${dev.throttleReasons.length ? ` · throttled: ${fmt.markdown(dev.throttleReasons.join(', '))}` : ''}`
             : '',
+          throttleLine(g.index, dev, sample?.series ?? {}, fmt),
+          nvlinkLine(g.index, dev, sample?.series ?? {}, fmt),
+          migLine(dev, fmt),
           det?.driverVersion ? `Driver ${fmt.markdown(det.driverVersion)}${det.cudaVersion ? ` · CUDA ${fmt.markdown(det.cudaVersion)}` : ''}` : '',
         ]
           .filter(Boolean)
@@ -83,7 +112,9 @@ export const gpuAdapter: SourceViewAdapter = {
                   `**${fmt.markdown(p.name ?? 'process')}** · pid ${p.pid}${p.nvmlPid !== undefined ? ` (NVML pid ${p.nvmlPid})` : ''}${p.user ? ` · ${fmt.markdown(p.user)}` : ''}`,
                   // Code span: a command line is shown verbatim and never renders as a link.
                   p.command ? `\`${p.command.replace(/`/g, "'")}\`` : '',
-                  `VRAM ${fmt.bytes(p.usedMemoryBytes)} · SM ${fmt.percent(p.smUtilRatio)}${p.startTime ? ` · started ${new Date(p.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`,
+                  `${p.gpuInstanceId !== undefined ? `MIG GPU instance ${p.gpuInstanceId} · ` : ''}VRAM ${fmt.bytes(p.usedMemoryBytes)} · SM ${fmt.percent(p.smUtilRatio)}${
+                    typeof p.energyJoules === 'number' ? ` · energy ${fmt.value('joules', p.energyJoules)} (estimate)` : ''
+                  }${p.startTime ? ` · started ${new Date(p.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC` : ''}`,
                   owner ? fmt.markdown(owner) : '',
                   p.owner?.note ? fmt.markdown(p.owner.note) : '',
                 ]
@@ -107,4 +138,76 @@ export const gpuAdapter: SourceViewAdapter = {
       { title: 'VRAM used', lines: gpus.map((g) => ({ series: `gpu.${g.index}.memory_used_bytes`, label: `GPU ${g.index}` })) },
     ];
   },
+  status: gpuStatus,
 };
+
+/**
+ * The NVLink line of a GPU's tooltip: links up, throughput (GPM, where read) and error counters, with
+ * the links that are down named; empty for a GPU without NVLink.
+ */
+export function nvlinkLine(index: number, dev: GpuDevice | undefined, series: SeriesMap, fmt: ViewFormat): string {
+  const links = dev?.nvlink?.links;
+  if (!links || links.length === 0) return '';
+  const v = (m: string): number | null => {
+    const x = series[`gpu.${index}.${m}`];
+    return typeof x === 'number' ? x : null;
+  };
+  const down = links.filter((l) => l.active === false).map((l) => l.link);
+  const up = links.filter((l) => l.active === true).length;
+  const rx = v('nvlink_rx_bytes_per_second');
+  const tx = v('nvlink_tx_bytes_per_second');
+  const parts = [`NVLink ${up}/${links.length} links up${down.length ? ` (down: ${down.join(', ')})` : ''}`];
+  if (rx !== null || tx !== null)
+    parts.push(`rx ${fmt.value(`gpu.${index}.nvlink_rx_bytes_per_second`, rx)} · tx ${fmt.value(`gpu.${index}.nvlink_tx_bytes_per_second`, tx)}`);
+  const crc = v('nvlink_crc_errors_count');
+  const replay = v('nvlink_replay_errors_count');
+  const recovery = v('nvlink_recovery_errors_count');
+  if (crc !== null || replay !== null || recovery !== null)
+    parts.push(`errors: CRC ${fmt.number(crc, 0)}, replay ${fmt.number(replay, 0)}, recovery ${fmt.number(recovery, 0)}`);
+  return parts.join(' · ');
+}
+
+/**
+ * The throttle line of a GPU's tooltip: SM clock vs max, then how long each reason held over the rolling
+ * window (`Throttle, last 5 min: power cap 62 % · thermal 0 % · idle 30 %`): power cap and thermal always,
+ * the others when they held at all; empty before the second sample or for GPUs without reasons.
+ */
+export function throttleLine(index: number, dev: GpuDevice | undefined, series: SeriesMap, fmt: ViewFormat): string {
+  const th = dev?.throttle;
+  if (!th || th.reasons.length === 0) return '';
+  const sm = series[`gpu.${index}.sm_clock_hertz`];
+  const max = series[`gpu.${index}.sm_clock_max_hertz`];
+  const clock = typeof sm === 'number' ? `SM clock ${fmt.value('hertz', sm)}${typeof max === 'number' ? ` of ${fmt.value('hertz', max)}` : ''} · ` : '';
+  const minutes = Math.max(1, Math.round(th.windowMs / 60_000));
+  const shown = th.reasons.filter((r) => r.reason === 'power_cap' || r.reason === 'thermal' || r.windowRatio > 0);
+  return `${clock}Throttle, last ${minutes} min: ${shown.map((r) => `${r.label} ${fmt.percent(r.windowRatio)}`).join(' · ')}`;
+}
+
+/**
+ * Increase of a cumulative counter (energy in joules) over points, oldest first: the sum of its rises.
+ * A drop means the counter restarted (driver reload): the value after it counts from 0. Null with fewer
+ * than two known points (no increase can be told).
+ */
+export function counterIncrease(points: readonly { y: number | null }[]): number | null {
+  let prev: number | null = null;
+  let sum = 0;
+  let known = 0;
+  for (const p of points) {
+    if (p.y === null || !Number.isFinite(p.y)) continue;
+    known++;
+    if (prev !== null) sum += p.y >= prev ? p.y - prev : p.y;
+    prev = p.y;
+  }
+  return known >= 2 ? sum : null;
+}
+
+/** The MIG line of a GPU's tooltip: each instance's VRAM (`MIG: GI 1 2 GiB/11.4 GiB · GI 2 …`); empty without MIG. */
+export function migLine(dev: GpuDevice | undefined, fmt: ViewFormat): string {
+  const mig = dev?.mig;
+  if (!mig) return '';
+  if (mig.instances.length === 0) return 'MIG enabled, no MIG instances found';
+  const inst = mig.instances.map(
+    (m) => `GI ${m.gpuInstanceId ?? '?'}${m.computeInstanceId ? `/CI ${m.computeInstanceId}` : ''} ${fmt.usedTotal(m.memoryUsedBytes, m.memoryTotalBytes)}`,
+  );
+  return `MIG: ${inst.join(' · ')}`;
+}

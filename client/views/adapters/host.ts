@@ -1,6 +1,6 @@
 // The host: CPU, memory and one row per mount.
 
-import { dfUsedRatio } from '../../../protocol';
+import { dfUsedRatio, formatPercent, formatUsedTotal } from '../../../protocol';
 import { seriesValue, type SourceViewAdapter, type ViewItem } from '../adapter';
 import { HOST_GROUP } from '../groups';
 import { hostDetails, hostReading } from '../readings';
@@ -55,4 +55,18 @@ export const hostAdapter: SourceViewAdapter = {
     { title: 'CPU busy', lines: [{ series: 'host.cpu_busy_ratio', label: 'CPU busy' }] },
     { title: 'Memory used', lines: [{ series: 'host.memory_used_bytes', label: 'Used' }] },
   ],
+  status: {
+    // Shown when no adapter before it (GPU) has a readout.
+    readout({ sample }) {
+      const h = hostReading(sample);
+      return {
+        text: `CPU ${formatPercent(h.cpu)} · RAM ${formatUsedTotal(h.memUsed, h.memTotal, true)}`,
+        spoken: `CPU ${formatPercent(h.cpu)} busy, RAM ${formatUsedTotal(h.memUsed, h.memTotal, true)} used`,
+      };
+    },
+    tooltip({ sample }) {
+      const h = hostReading(sample);
+      return [`Host CPU ${formatPercent(h.cpu)} · RAM ${formatUsedTotal(h.memUsed, h.memTotal)}`, ''];
+    },
+  },
 };

@@ -56,7 +56,7 @@ function runTooltip(r: RunInfo, fmt: ViewFormat): string {
   const where = [
     r.cwd ? `in ${fmt.markdown(r.cwd)}` : '',
     r.user ? `user ${fmt.markdown(r.user)}` : '',
-    r.container ? `container ${fmt.markdown(r.container)}` : '',
+    r.container ? fmt.markdown(r.container) : '',
     r.pids.length ? `pid ${r.pids.slice(0, 8).join(', ')}${r.pids.length > 8 ? '…' : ''}` : '',
   ];
   return [

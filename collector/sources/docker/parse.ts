@@ -1,7 +1,7 @@
 // Pure parsers for Docker Engine API responses (`/version`, `/containers/json`, `/containers/<id>/json`,
 // `/containers/<id>/stats?stream=false`). JSON in, typed values out; tested on captured engine output.
 
-import type { DockerHealth } from '../../../protocol/details/docker';
+import type { DockerContainer, DockerHealth } from '../../../protocol/details/docker';
 
 /** Longest health-check output kept per container, characters (it travels in every tick's details). */
 export const HEALTH_OUTPUT_MAX_CHARS = 500;
@@ -15,21 +15,22 @@ export interface ListedContainer {
   status: string;
 }
 
-/** What `/containers/<id>/json` adds to the list entry. */
-export interface InspectedContainer {
-  id: string;
-  name: string;
-  image: string;
-  state: string;
-  health: DockerHealth | null;
-  lastHealthOutput: string | null;
-  lastHealthExitCode: number | null;
-  lastHealthAt: number | null;
-  healthFailingStreak: number | null;
-  restartCount: number | null;
-  startedAt: number | null;
-  exitCode: number | null;
-}
+/** What `/containers/<id>/json` adds to the list entry: the published container's fields, as protocol/ defines them. */
+export type InspectedContainer = Pick<
+  DockerContainer,
+  | 'id'
+  | 'name'
+  | 'image'
+  | 'state'
+  | 'health'
+  | 'lastHealthOutput'
+  | 'lastHealthExitCode'
+  | 'lastHealthAt'
+  | 'healthFailingStreak'
+  | 'restartCount'
+  | 'startedAt'
+  | 'exitCode'
+>;
 
 /** CPU and memory from one `stats?stream=false` reading. */
 export interface ContainerStats {

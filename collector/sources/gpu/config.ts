@@ -29,6 +29,8 @@ export interface GpuConfig {
   xidHoldMs: number;
   /** Kernel log read for `NVRM: Xid` lines where NVML events cannot be registered. */
   kernelLogPath: string;
+  /** journalctl followed for `NVRM: Xid` lines when the kernel log is not readable (a name on PATH or a path). */
+  journalctlPath: string;
   /** Read AMD/Intel GPUs through DRM sysfs and fdinfo (default true). */
   drm: boolean;
   /** DRM: how often every process's fds are walked to find new GPU clients, ms. */
@@ -65,6 +67,7 @@ const KEYS = [
   'events',
   'xidHoldMs',
   'kernelLogPath',
+  'journalctlPath',
   'attribution',
   'kubeletUrl',
   'drm',
@@ -111,6 +114,7 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
     events,
     xidHoldMs: ms('xidHoldMs', DEFAULT_XID_HOLD_MS, 1000),
     kernelLogPath: str('kernelLogPath', '/dev/kmsg'),
+    journalctlPath: str('journalctlPath', 'journalctl'),
     nvmlPath: nvmlPaths[0],
     nvidiaSmiPath: str('nvidiaSmiPath', env.RIGWATCH_NVIDIA_SMI || DEFAULT_NVIDIA_SMI),
     callTimeoutMs: ms('callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS, 50),

@@ -41,6 +41,10 @@ export function gpuHealth(h: HealthInputs): GpuHealth {
     const label = /^\d+$/.test(e.code) ? `Xid ${e.code}` : e.code;
     raise(e.severity === 'critical' ? 'action-needed' : 'degraded', `${label} ×${e.count}: ${e.meaning}. ${e.action}`);
   }
+  const links = v('nvlink_links_count');
+  const up = v('nvlink_links_active_count');
+  if (links !== null && up !== null && up < links)
+    raise('degraded', `${links - up} of ${links} NVLink link(s) down: check the NVLink bridge/switch and the peer GPU; reset the GPUs if it persists`);
   const slow = v('hw_slowdown_ratio');
   if (slow !== null && slow >= HW_SLOWDOWN_DEGRADED_RATIO) raise('degraded', `hardware/thermal slowdown ${Math.round(slow * 100)} % of the last interval`);
   return { verdict, reasons };

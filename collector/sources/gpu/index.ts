@@ -10,8 +10,11 @@ import { parseGpuConfig, type GpuConfig } from './config';
 import { NvmlBackend } from './nvml-backend';
 import { NvmlEventThread } from './nvml-events';
 import { XidStore, xidKey } from './xid-store';
-import { KernelXidWatcher } from './kernel-xid';
+import { KernelXidWatcher, type KernelXid } from './kernel-xid';
+import { JournalXidWatcher } from './journal-xid';
 import { gpuHealth, VERDICT_STATE } from './health';
+import { ThrottleWindows } from './throttle-window';
+import { ProcessEnergy } from './process-energy';
 import { xidInfo } from '../../../protocol/details/gpu-xid';
 import type { GpuEventsInfo, GpuXidSummary } from '../../../protocol/details/gpu';
 
@@ -27,10 +30,9 @@ interface ExtraGpuBackend {
   close(): void;
 }
 import { ProcessInfoCache } from './proc-info';
-import { buildSample, sortByPciBusId, type GpuReading, type ProcessAttribution, type ProcessLookup } from './reading';
-import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo, type ProcIdentity } from '../proc-owner';
+import { buildSample, metricOf, sortByPciBusId, type GpuReading, type ProcessLookup } from './reading';
+import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo } from '../proc-owner';
 import type { DockerDetails } from '../../../protocol/details/docker';
-import type { ProcessOwner } from '../../../protocol/details/gpu';
 import { addWasteSeries } from './waste';
 import { fetchReport, findExecutable, type GpuReport } from './report';
 
@@ -59,7 +61,6 @@ export class GpuSource implements Source {
   /** Full attribution (default). */
   private readonly owners: ProcOwnerReader | null;
   private readonly names: ContainerNames | null;
-  private readonly joined = new WeakMap<ProcIdentity, { owner: ProcessOwner | null; out: ProcessAttribution }>();
   private readonly lookup: ProcessLookup;
   private readonly log: Logger;
   private events: NvmlEventThread | null = null;
@@ -70,8 +71,14 @@ export class GpuSource implements Source {
   private readonly eventReasons = new Map<string, string | null>();
   private eventsUnavailable: string | null = null;
   private readonly xids = new XidStore();
+  /** Per-reason throttle shares over the last 5 min, per NVIDIA GPU. */
+  private readonly throttle = new ThrottleWindows();
+  /** Per-process energy estimates (NVML). */
+  private readonly procEnergy = new ProcessEnergy();
   /** Kernel-log fallback: the watcher, or why it cannot run; null until a GPU needs it. */
   private kernel: KernelXidWatcher | string | null = null;
+  /** Journal fallback, when /dev/kmsg is not readable: journalctl -k followed, or null. */
+  private journal: JournalXidWatcher | null = null;
 
   constructor(
     private readonly cfg: GpuConfig,
@@ -83,21 +90,11 @@ export class GpuSource implements Source {
     this.actions = { report: (args) => this.report(args) };
     this.procs = new ProcessInfoCache(procRootOf(ctx.env));
     if (cfg.attribution) {
-      const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env) });
       const names = new ContainerNames(() => dockerContainers(ctx), cfg.kubeletUrl ? new KubeletPods(cfg.kubeletUrl) : null);
+      const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env), names });
       this.owners = owners;
       this.names = names;
-      this.lookup = (pid) => {
-        const id = owners.lookup(pid);
-        const owner = names.enrich(id.owner);
-        if (owner === id.owner) return id;
-        // One joined object per (identity, enriched owner): nothing allocated per tick in the steady state.
-        const hit = this.joined.get(id);
-        if (hit && hit.owner === owner) return hit.out;
-        const out = { ...id, owner };
-        this.joined.set(id, { owner, out });
-        return out;
-      };
+      this.lookup = (pid) => owners.lookup(pid);
     } else {
       this.owners = null;
       this.names = null;
@@ -253,13 +250,18 @@ export class GpuSource implements Source {
     result.notes = notes;
     if (this.owners) this.owners.endTick();
     else this.procs.endTick();
-    if (reading.backend === 'nvml') this.addHealth(details, result.series);
+    if (reading.backend === 'nvml') {
+      this.addHealth(details, result.series);
+      this.procEnergy.apply(this.id, details, result.series, performance.now());
+    }
+    this.addThrottle(reading, details);
     this.lastDetails = details;
     return result;
   }
 
   async close(): Promise<void> {
     this.closeBackends();
+    this.owners?.close();
     this.drm?.close();
     this.drm = null;
     await this.closingEvents;
@@ -298,14 +300,26 @@ export class GpuSource implements Source {
     );
   }
 
-  /** Starts the kernel-log fallback once; it records Xids only for GPUs without NVML events. */
+  /**
+   * Starts the kernel-log fallback once: /dev/kmsg, else the journal (journalctl -k followed). It records
+   * Xids only for GPUs without NVML events.
+   */
   private startKernelLog(): void {
     if (this.kernel !== null) return;
-    this.kernel = KernelXidWatcher.open((x) => {
+    const onXid = (x: KernelXid): void => {
       if (this.eventsUnavailable === null && this.eventReasons.get(x.pciBusId) === null) return;
       this.xids.record(x.pciBusId, String(x.code), x.code, 1, Date.now());
-    }, this.cfg.kernelLogPath);
-    if (typeof this.kernel === 'string') this.log.info(`GPU Xid fallback: ${this.kernel}`);
+    };
+    this.kernel = KernelXidWatcher.open(onXid, this.cfg.kernelLogPath);
+    if (typeof this.kernel !== 'string') return;
+    const jctl = findExecutable(this.cfg.journalctlPath, this.ctx.env);
+    if (jctl) {
+      this.journal = JournalXidWatcher.start(jctl, this.ctx.env, onXid);
+      this.log.info(`GPU Xid fallback: ${this.kernel}; following journalctl -k`);
+    } else {
+      this.kernel = `${this.kernel}; ${this.cfg.journalctlPath} ${this.cfg.journalctlPath.includes('/') ? 'not found' : 'not on PATH'}`;
+      this.log.info(`GPU Xid fallback: ${this.kernel}`);
+    }
   }
 
   /** Xid series, health verdict and events info for every GPU of an NVML sample. */
@@ -317,8 +331,12 @@ export class GpuSource implements Source {
       const recent: GpuXidSummary[] = [];
       for (const e of this.xids.entries(d.pciBusId)) {
         series[`${prefix}xid_${e.key}_events_count`] = e.count;
-        if (now - e.lastSeen >= this.cfg.xidHoldMs) continue;
         const info = xidInfo(e.key);
+        // Fatal codes (reset/reboot/RMA in NVIDIA's catalogue) carry a companion, the number of new events
+        // above which they are critical (0): gpu-xid-fatal fires critical on it and gpu-xid (warning) leaves
+        // them alone. Emitted in the same tick as the count, so no tick sees the count without it.
+        if (info.severity === 'critical') series[`${prefix}xid_${e.key}_fatal_threshold_count`] = 0;
+        if (now - e.lastSeen >= this.cfg.xidHoldMs) continue;
         recent.push({
           code: e.key,
           count: e.count,
@@ -334,7 +352,14 @@ export class GpuSource implements Source {
       if (reason === undefined || reason === null) events = { source: 'nvml', recent };
       else if (this.kernel instanceof KernelXidWatcher)
         events = { source: 'kernel-log', reason: `NVML events: ${reason}; reading NVRM Xid lines from ${this.cfg.kernelLogPath}`, recent };
-      else events = { source: 'unavailable', reason: typeof this.kernel === 'string' ? `${reason}; ${this.kernel}` : reason, recent };
+      else if (this.journal && this.journal.failure === null)
+        events = { source: 'kernel-log', reason: `NVML events: ${reason}; ${String(this.kernel)}; reading NVRM Xid lines from journalctl -k`, recent };
+      else
+        events = {
+          source: 'unavailable',
+          reason: [reason, typeof this.kernel === 'string' ? this.kernel : null, this.journal?.failure ?? null].filter(Boolean).join('; '),
+          recent,
+        };
       if (events.source !== 'nvml') {
         const note = `Xid events unavailable: ${reason}`;
         if (!d.notes.includes(note)) d.notes = [...d.notes, note];
@@ -346,6 +371,25 @@ export class GpuSource implements Source {
       d.health = gpuHealth({ series, prefix, lost: d.notes.some((n) => n.startsWith(lostNote)), recentEvents: recent, uncorrectedBaseline: null });
       series[`${prefix}health_state`] = VERDICT_STATE[d.health.verdict];
     }
+  }
+
+  /** Per-reason throttle shares (last interval, last 5 min) of every NVIDIA GPU of this tick. */
+  private addThrottle(reading: GpuReading, details: GpuDetails): void {
+    const t = performance.now();
+    const bus = new Map<string, GpuDetails['devices'][number]>();
+    for (const d of details.devices) if (d.vendor === 'nvidia') bus.set(d.pciBusId, d);
+    if (bus.size === 0) return;
+    for (const r of reading.devices) {
+      const dev = bus.get(r.pciBusId);
+      if (!dev) continue;
+      const summary = this.throttle.add(r.pciBusId, t, {
+        mask: r.throttleMask,
+        powerViolation: metricOf(r, 'power_violation_ratio'),
+        thermalViolation: metricOf(r, 'thermal_violation_ratio'),
+      });
+      if (summary) dev.throttle = summary;
+    }
+    this.throttle.retain(bus);
   }
 
   /** `nvidia-smi -q` text of GPU `args.index` (PCI bus id order), served at /api/gpu/<index>/report. */
@@ -379,6 +423,8 @@ export class GpuSource implements Source {
     }
     if (this.kernel instanceof KernelXidWatcher) this.kernel.close();
     this.kernel = null;
+    this.journal?.close();
+    this.journal = null;
     this.nvml?.close();
     this.nvml = null;
     this.smi?.close();

@@ -55,3 +55,32 @@ export function nvmlLibraryCandidates(platform: string, env: NodeJS.ProcessEnv, 
   }
   return ['libnvidia-ml.so.1'];
 }
+
+/** Library folders the dynamic loader searches without configuration (glibc's trusted dirs and the usual multiarch ones). */
+const DEFAULT_LIB_DIRS = [
+  '/lib',
+  '/usr/lib',
+  '/lib64',
+  '/usr/lib64',
+  `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+  `/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+];
+
+/**
+ * Whether the NVML library could be loaded at all, answered without loading it: a path is checked on
+ * disk; a bare soname on Linux is looked up in LD_LIBRARY_PATH, the loader's cache (/etc/ld.so.cache
+ * names every library it knows) and the default folders. `true` when unsure (other platforms, no
+ * cache): the worker then tries for real. Saves starting a worker thread (~10 MB) on machines without NVIDIA.
+ */
+export function nvmlLibraryMayLoad(libPath: string, env: NodeJS.ProcessEnv, platform: string = process.platform): boolean {
+  if (platform !== 'linux') return true;
+  if (libPath.includes('/')) return fs.existsSync(libPath);
+  for (const dir of [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...DEFAULT_LIB_DIRS]) if (fs.existsSync(path.join(dir, libPath))) return true;
+  let cache: Buffer;
+  try {
+    cache = fs.readFileSync('/etc/ld.so.cache');
+  } catch {
+    return true;
+  }
+  return cache.includes(libPath);
+}

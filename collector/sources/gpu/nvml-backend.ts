@@ -6,13 +6,18 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workers';
 import { SourceError } from '../../source';
 import type { Logger } from '../../log';
+import { nvmlLibraryMayLoad } from './koffi-load';
 import { GPU_METRICS, type DeviceReading, type GpuReading, type ProcessReading } from './reading';
 import {
   CTRL_DONE,
   CTRL_NPROCS,
   CTRL_REQ,
   CTRL_STATUS,
+  MIG_VALUES_PER_DEVICE,
+  NVLINK_VALUES_PER_LINK,
+  NVML_MIG_OFFSET,
   NVML_NOTES_OFFSET,
+  NVML_NVLINK_OFFSET,
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
   NVML_NOTE_NO_ENERGY,
@@ -45,6 +50,10 @@ const waitAsync = (
 ).waitAsync;
 
 const UTIL_NOTE_MIG = 'utilisation not available under MIG';
+/** What MIG changes, said once on the parent GPU (with the instances in `mig`). */
+const MIG_PER_INSTANCE = ['VRAM'];
+const MIG_NOT_AVAILABLE = ['utilisation', 'per-process utilisation', 'GPM', 'row remapping'];
+const MIG_NOTE = `MIG enabled: ${MIG_PER_INSTANCE.join(', ')} per instance (the GPU's own VRAM is the whole board); not available under MIG: ${MIG_NOT_AVAILABLE.join(', ')}`;
 const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
 
 const NO_MEMORY_HEALTH_NOTE = 'row remapping and retired pages not reported (not supported on this GPU or under MIG)';
@@ -104,6 +113,8 @@ export class NvmlBackend {
 
   /** Starts a worker, loads the library and enumerates devices; never throws. */
   static open(opts: NvmlOptions): Promise<NvmlOpenResult> {
+    // No library, no worker: a worker thread costs ~10 MB and the probe repeats every minute.
+    if (!nvmlLibraryMayLoad(opts.libPath, process.env)) return Promise.resolve({ ok: false, stage: 'load', message: `${opts.libPath} not found` });
     const data: NvmlWorkerData = { libPath: opts.libPath };
     let worker: Worker;
     try {
@@ -240,13 +251,13 @@ export class NvmlBackend {
       const mask = all[base + NVML_THROTTLE_OFFSET];
       const flags = all[base + NVML_NOTES_OFFSET];
       const notes: string[] = [];
-      if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG);
+      if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG, MIG_NOTE);
       if (flags & NVML_NOTE_LOST) notes.push(GPU_LOST_NOTE);
       if (flags & NVML_NOTE_NO_MEMORY_HEALTH) notes.push(NO_MEMORY_HEALTH_NOTE);
       if (flags & NVML_NOTE_NO_ENERGY) notes.push(NO_ENERGY_NOTE);
       if (flags & NVML_NOTE_NO_VIOLATION) notes.push(NO_VIOLATION_NOTE);
       if (flags & NVML_NOTE_NO_GPM) notes.push(NO_GPM_NOTE);
-      return {
+      const reading: DeviceReading = {
         name: s.name,
         uuid: s.uuid,
         pciBusId: s.pciBusId,
@@ -257,6 +268,33 @@ export class NvmlBackend {
         metrics: all.subarray(base, base + GPU_METRICS.length),
         notes,
       };
+      if (s.nvLinks.length > 0) {
+        const num = (x: number): number | null => (Number.isNaN(x) ? null : x);
+        reading.nvlink = {
+          links: s.nvLinks.map((link, k) => {
+            const o = base + NVML_NVLINK_OFFSET + k * NVLINK_VALUES_PER_LINK;
+            return {
+              link,
+              active: Number.isNaN(all[o]) ? null : all[o] === 1,
+              crcErrors: num(all[o + 1]),
+              replayErrors: num(all[o + 2]),
+              recoveryErrors: num(all[o + 3]),
+            };
+          }),
+        };
+      }
+      if (s.migMode) {
+        const num = (x: number): number | null => (Number.isNaN(x) ? null : x);
+        reading.mig = {
+          instances: s.migDevices.map((m, k) => {
+            const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
+            return { gpuInstanceId: m.gpuInstanceId, computeInstanceId: m.computeInstanceId, memoryTotalBytes: num(all[o]), memoryUsedBytes: num(all[o + 1]) };
+          }),
+          perInstance: MIG_PER_INSTANCE,
+          notAvailable: MIG_NOT_AVAILABLE,
+        };
+      }
+      return reading;
     });
     // Keyed by device and pid as one number (pids < 2^22 on Linux): no string keys per tick.
     const byPid = new Map<number, ProcessReading>();
@@ -287,6 +325,7 @@ export class NvmlBackend {
         memUtilRatio: pct(p[o + 5]),
         encoderUtilRatio: pct(p[o + 6]),
         decoderUtilRatio: pct(p[o + 7]),
+        gpuInstanceId: Number.isNaN(p[o + 8]) ? null : p[o + 8],
       });
     }
     return {

@@ -5,8 +5,24 @@ import { GPU_METRICS } from './reading';
 /** Registered worker kind of the NVML reader. */
 export const NVML_WORKER_KIND = 'gpu-nvml';
 
-/** Values per device in a sample: every metric, the clock-event reason mask, note flags. NaN = null. */
-export const NVML_VALUES_PER_DEVICE = GPU_METRICS.length + 2;
+/** Most NVLink links per GPU (nvml.h API 13: NVML_NVLINK_MAX_LINKS). */
+export const NVLINK_LINKS_MAX = 36;
+/** Values per NVLink link: active (1/0), CRC errors, replay errors, recovery errors (NaN = null). */
+export const NVLINK_VALUES_PER_LINK = 4;
+
+/** Most MIG devices read per GPU (A100/H100 have at most 7). */
+export const MIG_DEVICES_MAX = 8;
+/** Values per MIG device: memory total, memory used (bytes; NaN = null). */
+export const MIG_VALUES_PER_DEVICE = 2;
+
+/** Offset of the per-link NVLink block (in the order of NvmlStaticDevice.nvLinks) inside a device's values. */
+export const NVML_NVLINK_OFFSET = GPU_METRICS.length + 2;
+
+/** Offset of the per-MIG-device block (in the order of NvmlStaticDevice.migDevices) inside a device's values. */
+export const NVML_MIG_OFFSET = NVML_NVLINK_OFFSET + NVLINK_LINKS_MAX * NVLINK_VALUES_PER_LINK;
+
+/** Values per device in a sample: every metric, the clock-event reason mask, note flags, NVLink links, MIG devices. NaN = null. */
+export const NVML_VALUES_PER_DEVICE = NVML_MIG_OFFSET + MIG_DEVICES_MAX * MIG_VALUES_PER_DEVICE;
 
 /** Offset of the clock-event reason mask inside a device's block of values. */
 export const NVML_THROTTLE_OFFSET = GPU_METRICS.length;
@@ -41,8 +57,8 @@ export const CTRL_STATUS = 3;
 export const CTRL_BYTES = 16;
 /** Process rows the shared buffer holds; more are dropped with a warning. */
 export const NVML_PROCESS_CAPACITY = 1024;
-/** Numbers per process row: device, pid, used bytes, SM util %, type (0 compute, 1 graphics), memory/encoder/decoder util % (NaN = null). */
-export const NVML_PROCESS_ROW = 8;
+/** Numbers per process row: device, pid, used bytes, SM util %, type (0 compute, 1 graphics), memory/encoder/decoder util %, MIG GPU instance id (NaN = null). */
+export const NVML_PROCESS_ROW = 9;
 
 /** Bytes of the shared buffer for `devices` GPUs. */
 export function sharedBytes(devices: number): number {
@@ -72,6 +88,10 @@ export interface NvmlStaticDevice {
   pciBusId: string;
   computeCapability: string | null;
   migMode: boolean | null;
+  /** NVLink links that were active at start (empty: no NVLink in use). */
+  nvLinks: number[];
+  /** MIG devices found at start (MIG-enabled GPUs; empty otherwise). */
+  migDevices: { gpuInstanceId: number | null; computeInstanceId: number | null }[];
 }
 
 /** Static facts of the whole library. */
@@ -91,6 +111,7 @@ export type NvmlProcessRow = [
   memUtilPercent: number | null,
   encUtilPercent: number | null,
   decUtilPercent: number | null,
+  gpuInstanceId: number | null,
 ];
 
 /** Main → worker (messages; batches go through the shared buffer). */

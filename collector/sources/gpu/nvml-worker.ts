@@ -13,7 +13,13 @@ import {
   CTRL_NPROCS,
   CTRL_REQ,
   CTRL_STATUS,
+  MIG_DEVICES_MAX,
+  MIG_VALUES_PER_DEVICE,
+  NVLINK_LINKS_MAX,
+  NVLINK_VALUES_PER_LINK,
+  NVML_MIG_OFFSET,
   NVML_NOTES_OFFSET,
+  NVML_NVLINK_OFFSET,
   NVML_NOTE_LOST,
   NVML_NOTE_MIG,
   NVML_NOTE_NO_ENERGY,
@@ -38,6 +44,7 @@ type Handle = unknown;
 
 // nvml.h return codes and enums used here.
 const NVML_SUCCESS = 0;
+const NVML_ERROR_INVALID_ARGUMENT = 2;
 const NVML_ERROR_NOT_SUPPORTED = 3;
 const NVML_ERROR_NOT_FOUND = 6;
 const NVML_ERROR_INSUFFICIENT_SIZE = 7;
@@ -74,6 +81,13 @@ const GPM_METRICS: ReadonlyArray<readonly [number, GpuMetric, number]> = [
   [60, 'nvlink_rx_bytes_per_second', 1048576],
   [61, 'nvlink_tx_bytes_per_second', 1048576],
 ];
+// nvmlNvLinkErrorCounter_t.
+const NVML_NVLINK_ERROR_DL_REPLAY = 0;
+const NVML_NVLINK_ERROR_DL_RECOVERY = 1;
+const NVML_NVLINK_ERROR_DL_CRC_FLIT = 2;
+const NVML_NVLINK_ERROR_DL_CRC_DATA = 3;
+/** NVLink error counters are read at most this often (link state every tick): 4 calls per link add up. */
+const NVLINK_COUNTERS_INTERVAL_MS = 10_000;
 const NVML_PSTATE_UNKNOWN = 32;
 const NVML_DEVICE_MIG_ENABLE = 1;
 /** sizeof(nvmlMemory_v2_t) | 2 << 24 (NVML_STRUCT_VERSION(Memory, 2)). */
@@ -89,6 +103,8 @@ const PROCESS_INFO_V1_BYTES = 16; // pid u32, pad, usedGpuMemory u64
 const PROCESS_UTIL_SAMPLE_BYTES = 32; // pid u32, pad, timeStamp u64, sm/mem/enc/dec u32
 const INITIAL_PROCESS_CAPACITY = 64;
 const TWO_32 = 4294967296;
+/** gpuInstanceId / computeInstanceId of a process outside MIG (0xFFFFFFFF). */
+const NO_INSTANCE_ID = 0xffffffff;
 
 registerWorker(NVML_WORKER_KIND, (data) => runNvmlWorker(data as NvmlWorkerData));
 
@@ -184,6 +200,12 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const gpmAlloc = optional('int nvmlGpmSampleAlloc(_Out_ void **)');
   const gpmGet = optional('int nvmlGpmSampleGet(void *, void *)');
   const gpmMetrics = optional('int nvmlGpmMetricsGet(void *)');
+  const getNvState = optional('int nvmlDeviceGetNvLinkState(void *, unsigned int, void *)');
+  const getNvError = optional('int nvmlDeviceGetNvLinkErrorCounter(void *, unsigned int, int, void *)');
+  const getMaxMig = optional('int nvmlDeviceGetMaxMigDeviceCount(void *, void *)');
+  const getMigHandle = optional('int nvmlDeviceGetMigDeviceHandleByIndex(void *, unsigned int, _Out_ void **)');
+  const getGiId = optional('int nvmlDeviceGetGpuInstanceId(void *, void *)');
+  const getCiId = optional('int nvmlDeviceGetComputeInstanceId(void *, void *)');
   const getCompute = first(
     'int nvmlDeviceGetComputeRunningProcesses_v3(void *, void *, void *)',
     'int nvmlDeviceGetComputeRunningProcesses_v2(void *, void *, void *)',
@@ -254,7 +276,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     const pciBusId = getPci && getPci.fn(h, pci) === NVML_SUCCESS ? cstr(pci.subarray(PCI_BUS_ID_OFFSET)) : `unknown-${i}`;
     const computeCapability = getCc && getCc(h, u32a, u32b) === NVML_SUCCESS ? `${u32a.readInt32LE(0)}.${u32b.readInt32LE(0)}` : null;
     const migMode = getMig && getMig(h, u32a, u32b) === NVML_SUCCESS ? u32a.readUInt32LE(0) === NVML_DEVICE_MIG_ENABLE : null;
-    statics.push({ name, uuid, pciBusId, computeCapability, migMode });
+    statics.push({ name, uuid, pciBusId, computeCapability, migMode, nvLinks: [], migDevices: [] });
   }
   text.fill(0);
   const driverVersion = getDriver && getDriver(text, DRIVER_BUFFER_BYTES) === NVML_SUCCESS ? cstr(text) : null;
@@ -270,6 +292,41 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     const read = (type: number): number | null => (getTempThreshold && getTempThreshold(h, type, u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) : null);
     return [read(NVML_TEMPERATURE_THRESHOLD_SLOWDOWN), read(NVML_TEMPERATURE_THRESHOLD_SHUTDOWN)] as const;
   });
+
+  // NVLink: the links active at start are the ones this GPU uses (unwired links of a PCIe card stay
+  // inactive and are not news); a GPU with none shows no NVLink at all. Link 0 answering NOT_SUPPORTED
+  // means no NVLink; INVALID_ARGUMENT means past the GPU's last link.
+  handles.forEach((h, d) => {
+    if (!getNvState) return;
+    for (let link = 0; link < NVLINK_LINKS_MAX; link++) {
+      const rc = getNvState(h, link, u32a) as number;
+      if (rc === NVML_SUCCESS) {
+        if (u32a.readUInt32LE(0) === 1) statics[d].nvLinks.push(link);
+      } else if (rc === NVML_ERROR_INVALID_ARGUMENT || link === 0) break;
+    }
+  });
+  // MIG devices of MIG-enabled GPUs, found once (instances are created and destroyed by an administrator;
+  // a restart of the collector picks up a new layout). Slots may be sparse: NOT_FOUND skips one.
+  const migHandles = handles.map((h, d): Handle[] => {
+    const out: Handle[] = [];
+    if (!statics[d].migMode || !getMaxMig || !getMigHandle || getMaxMig(h, u32a) !== NVML_SUCCESS) return out;
+    const max = u32a.readUInt32LE(0);
+    for (let i = 0; i < max && out.length < MIG_DEVICES_MAX; i++) {
+      const m: Handle[] = [null];
+      if (getMigHandle(h, i, m) !== NVML_SUCCESS) continue;
+      const gi = getGiId && getGiId(m[0], u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) : null;
+      const ci = getCiId && getCiId(m[0], u32b) === NVML_SUCCESS ? u32b.readUInt32LE(0) : null;
+      out.push(m[0]);
+      statics[d].migDevices.push({ gpuInstanceId: gi, computeInstanceId: ci });
+    }
+    if (max > MIG_DEVICES_MAX)
+      warnOnce(`mig-cap:${d}`, `GPU ${statics[d].pciBusId}: more than ${MIG_DEVICES_MAX} MIG devices; the first ${MIG_DEVICES_MAX} are read`);
+    return out;
+  });
+
+  // Last error counters per device and link (replay, recovery, CRC), refreshed every NVLINK_COUNTERS_INTERVAL_MS.
+  const nvCounters = statics.map((s) => new Float64Array(s.nvLinks.length * 3).fill(NaN));
+  const nvCountersAt = statics.map(() => -Infinity);
 
   // (device × call) pairs that answered NOT_SUPPORTED: not asked again (support does not change at run time).
   const unsupported = handles.map(() => new Set<string>());
@@ -331,7 +388,19 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       for (let i = 0; i < n; i++) {
         const off = i * stride;
         const bytes = procBuf.readBigUInt64LE(off + 8);
-        out.push([dev, procBuf.readUInt32LE(off), bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes), null, type, null, null, null]);
+        // v2/v3 rows carry the MIG GPU instance (0xFFFFFFFF when the GPU is not in MIG mode).
+        const gi = stride === PROCESS_INFO_V3_BYTES ? procBuf.readUInt32LE(off + 16) : NO_INSTANCE_ID;
+        out.push([
+          dev,
+          procBuf.readUInt32LE(off),
+          bytes === NVML_VALUE_NOT_AVAILABLE_U64 ? null : Number(bytes),
+          null,
+          type,
+          null,
+          null,
+          null,
+          gi === NO_INSTANCE_ID ? null : gi,
+        ]);
       }
       return;
     }
@@ -552,6 +621,57 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           g.have = true;
         }
       } else if (!g) noteFlags |= NVML_NOTE_NO_GPM;
+      const migs = migHandles[d];
+      for (let k = 0; k < migs.length && !lost[d]; k++) {
+        // Per-instance memory: the same memory calls take a MIG device handle.
+        const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
+        if (getMemV2) {
+          oMem[0] = NVML_MEMORY_V2_VERSION;
+          if (ok(getMemV2(migs[k], oMem) as number, d, 'nvmlDeviceGetMemoryInfo_v2(MIG)')) {
+            values[o] = oMem[2] + oMem[3] * TWO_32;
+            values[o + 1] = oMem[8] + oMem[9] * TWO_32;
+          }
+        } else if (getMemV1 && ok(getMemV1(migs[k], oMem) as number, d, 'nvmlDeviceGetMemoryInfo(MIG)')) {
+          values[o] = oMem[0] + oMem[1] * TWO_32;
+          values[o + 1] = oMem[4] + oMem[5] * TWO_32;
+        }
+      }
+      const links = statics[d].nvLinks;
+      if (links.length > 0 && getNvState && !lost[d] && !skip(d, 'nvmlDeviceGetNvLinkState')) {
+        const counters = nvCounters[d];
+        const now = performance.now();
+        const refresh = getNvError !== null && !skip(d, 'nvmlDeviceGetNvLinkErrorCounter') && now - nvCountersAt[d] >= NVLINK_COUNTERS_INTERVAL_MS;
+        if (refresh) nvCountersAt[d] = now;
+        let active = 0;
+        let crc = 0;
+        let replay = 0;
+        let recovery = 0;
+        for (let k = 0; k < links.length; k++) {
+          const o = base + NVML_NVLINK_OFFSET + k * NVLINK_VALUES_PER_LINK;
+          if (ok(getNvState(h, links[k], o32) as number, d, 'nvmlDeviceGetNvLinkState')) {
+            values[o] = o32[0] === 1 ? 1 : 0;
+            active += values[o];
+          } else active = NaN;
+          if (refresh && getNvError) {
+            const read = (counter: number): number =>
+              ok(getNvError(h, links[k], counter, o64) as number, d, 'nvmlDeviceGetNvLinkErrorCounter') ? o64[0] + o64[1] * TWO_32 : NaN;
+            counters[k * 3] = read(NVML_NVLINK_ERROR_DL_CRC_FLIT) + read(NVML_NVLINK_ERROR_DL_CRC_DATA);
+            counters[k * 3 + 1] = read(NVML_NVLINK_ERROR_DL_REPLAY);
+            counters[k * 3 + 2] = read(NVML_NVLINK_ERROR_DL_RECOVERY);
+          }
+          values[o + 1] = counters[k * 3];
+          values[o + 2] = counters[k * 3 + 1];
+          values[o + 3] = counters[k * 3 + 2];
+          crc += counters[k * 3];
+          replay += counters[k * 3 + 1];
+          recovery += counters[k * 3 + 2];
+        }
+        set('nvlink_links_count', links.length);
+        set('nvlink_links_active_count', active);
+        set('nvlink_crc_errors_count', crc);
+        set('nvlink_replay_errors_count', replay);
+        set('nvlink_recovery_errors_count', recovery);
+      }
       const mask = values[base + NVML_THROTTLE_OFFSET];
       if (thermal !== null) set('hw_slowdown_ratio', Number.isNaN(mask) || (mask & HW_SLOWDOWN_MASK) === 0 ? thermal : Math.max(thermal, 1));
       else if (!Number.isNaN(mask)) set('hw_slowdown_ratio', (mask & HW_SLOWDOWN_MASK) !== 0 ? 1 : 0);
@@ -594,6 +714,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           v.procs[o + 5] = r[5] ?? NaN;
           v.procs[o + 6] = r[6] ?? NaN;
           v.procs[o + 7] = r[7] ?? NaN;
+          v.procs[o + 8] = r[8] ?? NaN;
         }
         Atomics.store(v.ctrl, CTRL_NPROCS, n);
         Atomics.store(v.ctrl, CTRL_STATUS, 0);

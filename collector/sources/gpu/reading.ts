@@ -1,6 +1,6 @@
 // Backend-neutral GPU readings (NVML or nvidia-smi) and their conversion to series and details.
 
-import type { GpuDetails, GpuDevice, GpuProcess, ProcessOwner } from '../../../protocol/details/gpu';
+import type { GpuDetails, GpuDevice, GpuMigInfo, GpuNvLinkInfo, GpuProcess, ProcessOwner } from '../../../protocol/details/gpu';
 import type { SeriesMap } from '../../../protocol';
 import { seriesName } from '../../../protocol/series';
 import type { SampleResult } from '../../source';
@@ -54,6 +54,13 @@ export const GPU_METRICS = [
   'dram_bandwidth_ratio',
   'nvlink_rx_bytes_per_second',
   'nvlink_tx_bytes_per_second',
+  // NVLink (NVML; null on GPUs without active links): links active at start, active now, and the error
+  // counters summed over those links (CRC flit + data, replay, recovery), since the driver loaded.
+  'nvlink_links_count',
+  'nvlink_links_active_count',
+  'nvlink_crc_errors_count',
+  'nvlink_replay_errors_count',
+  'nvlink_recovery_errors_count',
 ] as const;
 
 /** One per-GPU metric name. */
@@ -82,6 +89,10 @@ export interface DeviceReading {
   extra?: Record<string, number | null>;
   /** Why a null metric is null (metric or extra name → reason). */
   unavailable?: Record<string, string>;
+  /** NVLink links (NVML, GPUs with active links only). */
+  nvlink?: GpuNvLinkInfo;
+  /** MIG instances (NVML, MIG-enabled GPUs only). */
+  mig?: GpuMigInfo;
 }
 
 /** Values by metric name; null = not available. */
@@ -106,6 +117,8 @@ export interface ProcessReading {
   memUtilRatio?: number | null;
   encoderUtilRatio?: number | null;
   decoderUtilRatio?: number | null;
+  /** MIG GPU instance the process runs in (NVML v2/v3 process info), null outside MIG. */
+  gpuInstanceId?: number | null;
   type: GpuProcess['type'];
   /** Name as the backend saw it (nvidia-smi's process_name); /proc wins when visible. */
   name?: string | null;
@@ -281,6 +294,8 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     dev.vendor = d.vendor ?? 'nvidia';
     dev.driver = d.driver ?? reading.backend;
     if (d.unavailable && Object.keys(d.unavailable).length > 0) dev.unavailable = d.unavailable;
+    if (d.nvlink) dev.nvlink = d.nvlink;
+    if (d.mig) dev.mig = d.mig;
     devices.push(dev);
   });
   const processes: GpuProcess[] = [];
@@ -302,6 +317,7 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
     if (who.startTime !== undefined) row.startTime = who.startTime;
     if (who.owner !== undefined) row.owner = who.owner;
     if (who.alive === false) row.alive = false;
+    if (p.gpuInstanceId !== undefined && p.gpuInstanceId !== null) row.gpuInstanceId = p.gpuInstanceId;
     if (p.memUtilRatio !== undefined) {
       row.memUtilRatio = p.memUtilRatio;
       row.encoderUtilRatio = p.encoderUtilRatio ?? null;

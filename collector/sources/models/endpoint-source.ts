@@ -2,7 +2,7 @@
 // timeout and re-probe backoff in the tick loop. The kind is fixed by config or detected in probe().
 
 import type { ModelServer } from '../../../protocol/details/models';
-import { seriesName } from '../../../protocol/series';
+import { modelServerSeries } from '../../../protocol/keys';
 import type { SeriesMap } from '../../../protocol';
 import type { Logger } from '../../log';
 import type { ProbeResult, SampleResult, Source, SourceContext } from '../../source';
@@ -60,7 +60,7 @@ export class ModelEndpointSource implements Source {
     private readonly ctx: SourceContext,
     private readonly opts: EndpointOptions,
   ) {
-    this.id = seriesName('models', endpoint.name);
+    this.id = modelServerSeries(endpoint.name);
     this.sampleTimeoutMs = endpoint.timeoutMs + SAMPLE_MARGIN_MS;
     this.detectedKind = endpoint.kind ?? null;
     this.log = ctx.log.child(this.id);
@@ -169,7 +169,7 @@ export class ModelEndpointSource implements Source {
 
     const series: SeriesMap = {};
     const put = (metric: string, v: number | null): void => {
-      series[seriesName('models', ep.name, metric)] = v;
+      series[modelServerSeries(ep.name, metric)] = v;
     };
     put('up_state', 1);
     put('latency_seconds', s.latencySeconds);
@@ -187,7 +187,7 @@ export class ModelEndpointSource implements Source {
         continue;
       }
       count += keys.length;
-      for (const k of keys) series[seriesName('models', ep.name, model, k)] = values[k];
+      for (const k of keys) series[modelServerSeries(ep.name, model, k)] = values[k];
     }
     let models = s.models;
     if (dropped.length > 0) {

@@ -31,10 +31,19 @@ export class ContainerNames {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** The owner with container name/image and pod namespace/name filled in where known. */
-  enrich(o: ProcessOwner | null): ProcessOwner | null {
-    if (o === null || (o.kind !== 'container' && o.kind !== 'pod')) return o;
+  /** Re-reads the container list when due (at most every REINDEX_MS) and returns the index version. */
+  refresh(): number {
     this.reindex();
+    return this.version;
+  }
+
+  /**
+   * The owner with container name/image and pod namespace/name filled in where known. `reindex: false`
+   * skips the clock check (the caller called refresh() once for the whole tick).
+   */
+  enrich(o: ProcessOwner | null, reindex = true): ProcessOwner | null {
+    if (o === null || (o.kind !== 'container' && o.kind !== 'pod')) return o;
+    if (reindex) this.reindex();
     const hit = this.enriched.get(o);
     // Pods are looked up every time until named (the kubelet answer arrives asynchronously).
     if (hit && hit.version === this.version && (o.kind !== 'pod' || hit.owner.podName || !this.kubelet)) return hit.owner;

@@ -1,21 +1,32 @@
 // Who a GPU process is: pid (mapped through NSpid when NVML reports it from another pid namespace), user,
-// full command, start time and owner (container, pod, unit, session), read from /proc and cached per
-// pid. A cached pid is re-checked (its start time in /proc/<pid>/stat) a bounded number per tick, so a
-// reused pid is noticed and a vanished one is reported as not alive, at a cost independent of how many
-// processes hold GPUs. Used by every GPU backend; RIGWATCH_PROC_ROOT points it at a captured tree.
+// full command, start time and owner (container, pod, unit, session), read from /proc once per process
+// (per pid and start time) and cached. A cached pid is re-checked (its start time in /proc/<pid>/stat) a
+// bounded number per tick, so a reused pid is noticed and a vanished one is reported as not alive, at a
+// cost independent of how many processes hold GPUs. The re-check reads through a descriptor held open on
+// that process's stat file: one pread instead of open/fstat/read/read/close, and a procfs descriptor
+// belongs to the process it was opened on (it answers ESRCH once that process is gone, even when its pid
+// is reused). Container and pod names are joined here once per (process, container list) rather than per
+// tick. Used by every GPU backend; RIGWATCH_PROC_ROOT points it at a captured tree.
 
 import * as fs from 'node:fs';
 import type { ProcessOwner } from '../../../protocol/details/gpu';
 import { parseCgroupOwner } from './cgroup';
+import type { ContainerNames } from './containers';
 import { parseBootTime, parseCmdline, parseNsPid, parsePasswd, parseStartTicks, parseUid, shortName } from './proc-parse';
 
 /** Cached pids whose start time is re-read per tick (the rest wait their turn). */
 export const REVALIDATE_PER_TICK = 4;
+/** Stat descriptors held open for re-checks at most (the rest are re-checked by path); well under a 1024 soft limit. */
+export const HELD_STAT_FDS_MAX = 256;
 /** Shortest interval between two scans of every /proc/<pid>/status for NSpid, in ms. */
 export const NSPID_SCAN_INTERVAL_MS = 10_000;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux ABI). */
 const CLOCK_TICKS_PER_SECOND = 100;
 const PASSWD_FILE = '/etc/passwd';
+/** statfs f_type of procfs. */
+const PROC_SUPER_MAGIC = 0x9fa0;
+/** /proc/<pid>/stat is under 1 KiB (comm is at most 16 bytes); one buffer serves every re-check. */
+const STAT_BUF = Buffer.alloc(4096);
 
 /** Everything attribution knows about one process. */
 export interface ProcIdentity {
@@ -39,6 +50,13 @@ interface Entry {
   localPid: number;
   startTicks: number | null;
   checkedTick: number;
+  /** Tick of the last lookup: entries not looked up during a tick are dropped at its end. */
+  seenTick: number;
+  /** Descriptor on <localPid>/stat held for re-checks, or -1. */
+  fd: number;
+  /** `id` with container/pod names joined, for `joinedVersion` of the container index. */
+  joined: ProcIdentity | null;
+  joinedVersion: number;
 }
 
 /** Options of the reader. */
@@ -50,6 +68,8 @@ export interface ProcOwnerOptions {
   revalidatePerTick?: number;
   /** Monotonic clock in ms (tests). */
   now?: () => number;
+  /** Joins container and pod names into owners (the GPU source passes one; null: raw cgroup owners). */
+  names?: ContainerNames | null;
 }
 
 /** The proc root attribution reads: RIGWATCH_PROC_ROOT when set, else /proc. */
@@ -61,56 +81,146 @@ export function procRootOf(env: NodeJS.ProcessEnv): string {
 export class ProcOwnerReader {
   private readonly root: string;
   private readonly cache = new Map<number, Entry>();
-  private readonly seen = new Set<number>();
   private users: Map<number, string> | null = null;
   private bootMs: number | null | undefined;
   private nested: boolean | undefined;
+  private procfs: boolean | undefined;
   private tick = 0;
   private created = 0;
+  private held = 0;
   private nsMap: Map<number, number> | null = null;
   private nsScannedAt = -Infinity;
   private readonly perTick: number;
   private readonly now: () => number;
+  private readonly names: ContainerNames | null;
+  /** Container index version for this tick; refreshed on the tick's first lookup. */
+  private version = 0;
+  private versionTick = -1;
 
   constructor(private readonly opts: ProcOwnerOptions = {}) {
     this.root = opts.procRoot ?? procRootOf(process.env);
     this.perTick = Math.max(1, opts.revalidatePerTick ?? REVALIDATE_PER_TICK);
     this.now = opts.now ?? (() => performance.now());
+    this.names = opts.names ?? null;
   }
 
-  /** Identity of `pid` as NVML (or a DRM fdinfo) reported it. Never throws. */
+  /** Identity of `pid` as NVML (or a DRM fdinfo) reported it, names joined. Never throws. */
   lookup(pid: number): ProcIdentity {
-    this.seen.add(pid);
+    if (this.names && this.versionTick !== this.tick) {
+      this.versionTick = this.tick;
+      this.version = this.names.refresh();
+    }
     const hit = this.cache.get(pid);
     if (hit) {
+      hit.seenTick = this.tick;
       const period = Math.max(1, Math.ceil(this.cache.size / this.perTick));
-      if (this.tick - hit.checkedTick < period) return hit.id;
+      if (this.tick - hit.checkedTick < period) return this.join(hit);
       hit.checkedTick = this.tick;
-      const ticks = this.startTicksOf(hit.localPid);
-      if (ticks !== null && ticks === hit.startTicks) return hit.id;
-      if (ticks === null && !this.exists(hit.localPid)) {
+      const now = this.recheck(hit);
+      if (now === 'same') return this.join(hit);
+      if (now === 'gone') {
         // Gone: keep what we knew (the orphan rule names it) but say it is not alive.
-        if (hit.id.alive !== false) hit.id = { ...hit.id, alive: this.isNested() ? null : false };
-        return hit.id;
+        if (hit.id.alive !== false) {
+          hit.id = { ...hit.id, alive: this.missingMeans(hit.localPid) };
+          hit.joined = null;
+        }
+        return this.join(hit);
       }
-      this.cache.delete(pid); // pid reused (or unreadable stat): read it afresh
+      // Pid reused (or stat unreadable): read it afresh, nothing of the old process is kept.
+      this.drop(pid, hit);
     }
     const e = this.read(pid);
     // A miss is not cached: the pid may appear in /proc (or in the NSpid map) a moment later.
     if (e.startTicks !== null) this.cache.set(pid, e);
-    return e.id;
+    return this.join(e);
   }
 
-  /** Ends a tick: pids not looked up since the last call are forgotten (they left the GPU). */
+  /** Ends a tick: pids not looked up during it are forgotten (they left the GPU) and their descriptors closed. */
   endTick(): void {
-    for (const pid of this.cache.keys()) if (!this.seen.has(pid)) this.cache.delete(pid);
-    this.seen.clear();
+    for (const [pid, e] of this.cache) if (e.seenTick !== this.tick) this.drop(pid, e);
     this.tick++;
+  }
+
+  /** Forgets every pid and closes the held descriptors. Idempotent; the reader stays usable. */
+  close(): void {
+    for (const [pid, e] of this.cache) this.drop(pid, e);
   }
 
   /** Number of cached pids (tests, benchmarks). */
   get size(): number {
     return this.cache.size;
+  }
+
+  /** Stat descriptors held open (tests). */
+  get heldDescriptors(): number {
+    return this.held;
+  }
+
+  private drop(pid: number, e: Entry): void {
+    this.closeFd(e);
+    this.cache.delete(pid);
+  }
+
+  private closeFd(e: Entry): void {
+    if (e.fd < 0) return;
+    try {
+      fs.closeSync(e.fd);
+    } catch {
+      /* already closed */
+    }
+    e.fd = -1;
+    this.held--;
+  }
+
+  /** The identity with container and pod names joined, cached per container-index version. */
+  private join(e: Entry): ProcIdentity {
+    const o = e.id.owner;
+    if (!this.names || o === null || (o.kind !== 'container' && o.kind !== 'pod')) return e.id;
+    // Pods are asked every time until named (the kubelet answers asynchronously); enrich() caches them itself.
+    if (e.joined && e.joinedVersion === this.version && o.kind !== 'pod') return e.joined;
+    const owner = this.names.enrich(o, false);
+    if (!e.joined || e.joined.owner !== owner) e.joined = owner === o ? e.id : { ...e.id, owner };
+    e.joinedVersion = this.version;
+    return e.joined;
+  }
+
+  /** Is the cached process still the one at its pid? Reads its start time through a held descriptor. */
+  private recheck(e: Entry): 'same' | 'changed' | 'gone' {
+    if (e.fd < 0 && this.held < HELD_STAT_FDS_MAX) {
+      try {
+        e.fd = fs.openSync(`${this.root}/${e.localPid}/stat`, 'r');
+        this.held++;
+      } catch {
+        /* gone or unreadable: decided by path below */
+      }
+    }
+    if (e.fd >= 0) {
+      let ticks: number | null = null;
+      try {
+        const n = fs.readSync(e.fd, STAT_BUF, 0, STAT_BUF.length, 0);
+        // A captured tree is plain files: a removed (or replaced) one stays readable through the descriptor.
+        if (!this.isProcfs() && fs.fstatSync(e.fd).nlink === 0) throw new Error('replaced');
+        ticks = parseStartTicks(STAT_BUF.toString('latin1', 0, n));
+      } catch {
+        // ESRCH on procfs: the process this descriptor was opened on has exited (its pid may be reused).
+        this.closeFd(e);
+      }
+      if (ticks !== null) return ticks === e.startTicks ? 'same' : 'changed';
+    }
+    const ticks = this.startTicksOf(e.localPid);
+    if (ticks !== null) return ticks === e.startTicks ? 'same' : 'changed';
+    return this.exists(e.localPid) ? 'changed' : 'gone';
+  }
+
+  private isProcfs(): boolean {
+    if (this.procfs === undefined) {
+      try {
+        this.procfs = fs.statfsSync(this.root).type === PROC_SUPER_MAGIC;
+      } catch {
+        this.procfs = false;
+      }
+    }
+    return this.procfs;
   }
 
   private read(pid: number): Entry {
@@ -129,9 +239,10 @@ export class ProcOwnerReader {
     const period = Math.max(1, Math.ceil((this.cache.size + 1) / this.perTick));
     // Staggered so entries created together are not all re-checked on the same tick.
     const checkedTick = this.tick - (created % period);
+    const base = { localPid: local, startTicks: ticks, checkedTick, seenTick: this.tick, fd: -1, joined: null, joinedVersion: -1 };
     if (ticks === null) {
-      const id: ProcIdentity = { pid, name: null, user: null, command: null, startTime: null, owner: null, alive: this.isNested() ? null : false };
-      return { id, localPid: local, startTicks: null, checkedTick };
+      const id: ProcIdentity = { pid, name: null, user: null, command: null, startTime: null, owner: null, alive: this.missingMeans(pid) };
+      return { id, ...base };
     }
     const dir = `${this.root}/${local}`;
     const cmdRaw = readText(`${dir}/cmdline`);
@@ -151,12 +262,21 @@ export class ProcOwnerReader {
       alive: true,
     };
     if (nvmlPid !== undefined) id.nvmlPid = nvmlPid;
-    return { id, localPid: local, startTicks: ticks, checkedTick };
+    return { id, ...base };
   }
 
   private startTicksOf(pid: number): number | null {
-    const s = readText(`${this.root}/${pid}/stat`);
-    return s === null ? null : parseStartTicks(s);
+    // One read of a small file: open/read/close rather than readFileSync's open/fstat/read/read/close.
+    let fd = -1;
+    try {
+      fd = fs.openSync(`${this.root}/${pid}/stat`, 'r');
+      const n = fs.readSync(fd, STAT_BUF, 0, STAT_BUF.length, 0);
+      return parseStartTicks(STAT_BUF.toString('latin1', 0, n));
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
   }
 
   private exists(pid: number): boolean {
@@ -192,12 +312,27 @@ export class ProcOwnerReader {
     return this.nsMap.get(nsPid) ?? null;
   }
 
-  private isNested(): boolean {
+  /**
+   * What a pid missing from the proc tree means: false (exited) where this tree shows every process;
+   * null (cannot tell) when the collector runs in a nested pid namespace, when there is no proc tree at
+   * all (Windows, macOS), or when the real /proc hides other users' processes (hidepid) and the pid
+   * still exists (kill 0 answers EPERM).
+   */
+  private missingMeans(pid: number): boolean | null {
     if (this.nested === undefined) {
       const s = readText(`${this.root}/self/status`);
-      this.nested = s !== null && parseNsPid(s).length > 1;
+      this.nested = s === null || parseNsPid(s).length > 1;
     }
-    return this.nested;
+    if (this.nested) return null;
+    if (pid > 0 && this.isProcfs()) {
+      try {
+        process.kill(pid, 0);
+        return null; // signalable but not in /proc: hidden from us
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPERM') return null;
+      }
+    }
+    return false;
   }
 
   private bootTimeMs(): number | null {

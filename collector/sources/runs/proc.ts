@@ -1,10 +1,12 @@
 // Process facts from /proc (root injectable: RIGWATCH_PROC_ROOT for tests): stat (parent, state,
-// start time, exit code of a zombie), cmdline, cwd, owner, container. Reads are per pid and cheap;
+// start time, exit code of a zombie), cmdline, cwd, uid, owner (through proc-owner's cgroup parser). Reads are per pid and cheap;
 // the caller caches by (pid, start time) so a reused pid is never mistaken for the old process.
 
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import type { ProcessOwner } from '../../../protocol/details/gpu';
 import { listPids } from '../proc-list';
+import { parseCgroupOwner } from '../proc-owner';
 
 export { listPids };
 
@@ -110,22 +112,10 @@ export async function readBootTimeMs(procRoot: string): Promise<number | null> {
   }
 }
 
-/**
- * The container of a process from its /proc/<pid>/cgroup text: a Docker/containerd/CRI-O id, or a
- * Kubernetes pod uid. A small seam until per-process attribution lands; null for a host process.
- */
-export function containerOfCgroup(text: string): string | null {
-  const pod = /kubepods[^\n]*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/.exec(text);
-  const id = /(?:docker[-/]|cri-containerd-|crio-|containerd[-/]|libpod-)([0-9a-f]{64})/.exec(text) ?? /\/([0-9a-f]{64})(?:\.scope)?\s*$/m.exec(text);
-  if (id) return (id[1] as string).slice(0, 12);
-  if (pod) return `pod ${(pod[1] as string).replace(/_/g, '-')}`;
-  return null;
-}
-
-/** Reads the container of a process (see containerOfCgroup). */
-export async function readContainer(procRoot: string, pid: number): Promise<string | null> {
+/** Reads a process's owner (container, pod, unit, session) through the one cgroup parser, proc-owner's. */
+export async function readOwner(procRoot: string, pid: number): Promise<ProcessOwner | null> {
   try {
-    return containerOfCgroup(await fs.readFile(join(procRoot, String(pid), 'cgroup'), 'utf8'));
+    return parseCgroupOwner(await fs.readFile(join(procRoot, String(pid), 'cgroup'), 'utf8'));
   } catch {
     return null;
   }

@@ -6,7 +6,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleMessage, SeriesMap } from '../../../protocol';
-import type { GpuDetails } from '../../../protocol/details/gpu';
+import type { GpuDetails, ProcessOwner } from '../../../protocol/details/gpu';
+import { ownerLabel } from '../../../protocol/owner-label';
 import type { RunFile, RunInfo, RunScalar, RunsDetails, RunState } from '../../../protocol/details/runs';
 import { seriesName } from '../../../protocol';
 import { parsePrometheusText } from '../../prometheus-text';
@@ -16,6 +17,7 @@ import { idStem, isTrainingCandidate, launcherOf, logDirsOf, runName } from './c
 import type { RunsConfig, RunWatch } from './config';
 import { MetricFiles, type MetricFormat } from './metric-files';
 import { isLossTag, isThroughputTag, sanitizeTag, type MetricPoint } from './parse';
+import { runEndedText, runSummaryText, scalarText, type RunTextInput } from './text';
 import {
   CLOCK_TICKS_PER_SECOND,
   describeExit,
@@ -24,7 +26,7 @@ import {
   type ProcStat,
   readBootTimeMs,
   readCmdline,
-  readContainer,
+  readOwner,
   readCwd,
   readStat,
   readUid,
@@ -43,6 +45,10 @@ export const MAX_ENDED_RUNS = 20;
 export const MAX_RUNS = 32;
 /** Most processes listed per run. */
 export const MAX_PIDS_PER_RUN = 64;
+/** Bytes of metric files read per tick by the whole source, shared by its live runs (each also has its own cap). */
+export const READ_BYTES_PER_TICK_TOTAL = 8 * 1024 * 1024;
+/** Smallest share of that budget a run gets, bytes. */
+export const MIN_READ_BYTES_PER_RUN = 256 * 1024;
 /** Timeout of a configured /metrics fetch, ms. */
 export const METRICS_FETCH_TIMEOUT_MS = 2_000;
 /** Largest /metrics page read, bytes. */
@@ -70,6 +76,8 @@ interface ProcInfo {
 interface TagState {
   tag: string;
   key: string;
+  /** The full series name, `run.<id>.<key>` (built once). */
+  series: string;
   value: number;
   step: number | null;
   t: number;
@@ -85,7 +93,9 @@ interface Run {
   command: string | null;
   cwd: string | null;
   user: string | null;
-  container: string | null;
+  /** What the run runs in: the GPU source's owner of one of its processes (named from Docker / the kubelet) once known, else read at discovery. */
+  owner: ProcessOwner | null;
+  ownerFromGpu: boolean;
   startedAt: number | null;
   firstSeenAt: number;
   endedAt: number | null;
@@ -94,6 +104,11 @@ interface Run {
   files: MetricFiles;
   tags: Map<string, TagState>;
   keys: Set<string>;
+  /** The loss-like and throughput-like tags shown and alerted on (chosen when a tag first appears). */
+  loss: TagState | null;
+  throughput: TagState | null;
+  /** Series names of the built-in metrics (built once). */
+  names: Record<(typeof BUILTIN_METRICS)[number], string>;
   tagsDropped: number;
   lastStep: number | null;
   lastMetricAt: number | null;
@@ -156,14 +171,23 @@ export class RunsSource implements Source {
     await this.checkAlive(now);
     const series: SeriesMap = {};
     const latest = this.latest();
-    await Promise.all([...this.runs.values()].map((r) => this.readMetrics(r, now)));
+    let live = 0;
+    for (const r of this.runs.values()) if (r.endedAt === null) live++;
+    const share = Math.max(MIN_READ_BYTES_PER_RUN, Math.floor(READ_BYTES_PER_TICK_TOTAL / Math.max(1, live)));
+    await Promise.all([...this.runs.values()].map((r) => this.readMetrics(r, now, share)));
+    this.prune(now);
+    const runs: RunInfo[] = [];
+    const notes: Record<string, string> = {};
     for (const r of this.runs.values()) {
       this.joinGpus(r, gpu, latest, now);
-      this.writeSeries(r, now, series);
+      const stalled = this.stalledMs(r, now);
+      this.writeSeries(r, now, stalled, series);
+      runs.push(this.info(r, now, stalled));
+      // The run-ended alert's words (`Run {subject}`): exit status, elapsed, last step and loss.
+      if (r.endedAt !== null) notes[r.names.ended_state] = runEndedText(this.textInput(r, now));
     }
-    this.prune(now);
-    const details: RunsDetails = { kind: 'runs', runs: [...this.runs.values()].map((r) => this.info(r, now)), notes: [...this.notes] };
-    return { series, details };
+    const details: RunsDetails = { kind: 'runs', runs, notes: [...this.notes] };
+    return { series, details, notes };
   }
 
   // ---- discovery ----
@@ -288,7 +312,8 @@ export class RunsSource implements Source {
       command: null,
       cwd: null,
       user: null,
-      container: null,
+      owner: null,
+      ownerFromGpu: false,
       startedAt: null,
       firstSeenAt: now,
       endedAt: null,
@@ -297,6 +322,9 @@ export class RunsSource implements Source {
       files: new MetricFiles(watch?.logDir ? [watch.logDir] : [], root ? null : now - 3_600_000, this.log),
       tags: new Map(),
       keys: new Set(),
+      loss: null,
+      throughput: null,
+      names: Object.fromEntries(BUILTIN_METRICS.map((m) => [m, seriesName('run', id, m)])) as Run['names'],
       tagsDropped: 0,
       lastStep: null,
       lastMetricAt: null,
@@ -318,7 +346,7 @@ export class RunsSource implements Source {
     r.cwd = await readCwd(procRoot, root.pid);
     const uid = await readUid(procRoot, root.pid);
     r.user = uid === null ? null : await userName(uid);
-    r.container = await readContainer(procRoot, root.pid);
+    r.owner = await readOwner(procRoot, root.pid);
     r.startedAt = this.bootMs === null ? null : this.bootMs + (root.startTicks / CLOCK_TICKS_PER_SECOND) * 1000;
     const roots = [...(r.cwd ? [r.cwd] : []), ...logDirsOf(argv, r.cwd), ...(watch?.logDir ? [watch.logDir] : [])];
     r.files = new MetricFiles([...new Set(roots)], r.startedAt, this.log);
@@ -354,15 +382,15 @@ export class RunsSource implements Source {
       closeFd(r.statFd);
       r.statFd = null;
       await r.files.tick(now, (points, format, path) => this.take(r, points, format, path, now));
-      this.log.info(`runs: ${this.summary(r, now)}`);
+      this.log.info(`runs: ${this.summary(r, now, this.state(r, null))}`);
     }
   }
 
   // ---- metrics ----
 
-  private async readMetrics(r: Run, now: number): Promise<void> {
+  private async readMetrics(r: Run, now: number, maxBytes: number): Promise<void> {
     if (r.endedAt !== null) return;
-    await r.files.tick(now, (points, format, path) => this.take(r, points, format, path, now));
+    await r.files.tick(now, (points, format, path) => this.take(r, points, format, path, now), maxBytes);
     if (r.prom !== null && !r.prom.pending && r.watch?.metricsUrl) this.scrape(r, r.watch.metricsUrl);
   }
 
@@ -410,8 +438,10 @@ export class RunsSource implements Source {
         if (BUILTIN.has(key)) key = `tag_${key}`;
         for (let i = 2; r.keys.has(key); i++) key = `${sanitizeTag(p.tag).slice(0, 60)}_${i}`;
         r.keys.add(key);
-        s = { tag: p.tag, key, value: p.value, step: p.step, t: p.t ?? now };
+        s = { tag: p.tag, key, series: seriesName('run', r.id, key), value: p.value, step: p.step, t: p.t ?? now };
         r.tags.set(p.tag, s);
+        if (isLossTag(s.tag) && (r.loss === null || lossScore(s) < lossScore(r.loss))) r.loss = s;
+        if (r.throughput === null && isThroughputTag(s.tag)) r.throughput = s;
       } else if (p.step !== null && s.step !== null && p.step < s.step) {
         continue; // an older point (a re-read file) never replaces a newer one
       }
@@ -434,6 +464,11 @@ export class RunsSource implements Source {
     const per = new Map<number, number | null>();
     for (const p of gpu.processes) {
       if (!r.pids.has(p.pid)) continue;
+      // The GPU source resolved this process's owner already (and named its container): use that one.
+      if (p.owner != null && (!r.ownerFromGpu || p.pid === r.root?.pid)) {
+        r.owner = p.owner;
+        r.ownerFromGpu = true;
+      }
       const had = per.get(p.gpuIndex);
       per.set(p.gpuIndex, p.usedMemoryBytes === null || had === null ? null : (had ?? 0) + p.usedMemoryBytes);
     }
@@ -448,56 +483,39 @@ export class RunsSource implements Source {
     if (r.endedAt !== null) return null;
     const idle: number[] = [];
     if (r.gpus.length > 0) idle.push(now - (r.lastGpuBusyAt ?? r.firstSeenAt));
-    if (r.tags.size > 0 || r.files.files().length > 0) idle.push(now - (r.lastMetricAt ?? r.firstSeenAt));
+    if (r.tags.size > 0 || r.files.count > 0) idle.push(now - (r.lastMetricAt ?? r.firstSeenAt));
     return idle.length === 0 ? null : Math.max(...idle);
   }
 
-  private state(r: Run, now: number): RunState {
+  private state(r: Run, stalled: number | null): RunState {
     if (r.endedAt !== null) return r.exitCode !== null && r.exitCode !== 0 ? 'gone' : 'finished';
-    const stalled = this.stalledMs(r, now);
     if (r.root === null) return stalled !== null && stalled >= STALL_AFTER_MS ? 'gone' : 'running';
     return stalled !== null && stalled >= STALL_AFTER_MS ? 'stalled' : 'running';
   }
 
-  private writeSeries(r: Run, now: number, series: SeriesMap): void {
-    const name = (m: string): string => seriesName('run', r.id, m);
+  private writeSeries(r: Run, now: number, stalled: number | null, series: SeriesMap): void {
+    const n = r.names;
     const ended = r.endedAt !== null;
-    series[name('up_state')] = ended ? 0 : 1;
-    series[name('ended_state')] = ended ? 1 : 0;
+    series[n.up_state] = ended ? 0 : 1;
+    series[n.ended_state] = ended ? 1 : 0;
     const el = this.elapsedMs(r, now);
-    series[name('elapsed_seconds')] = el === null ? null : el / 1000;
-    const st = this.stalledMs(r, now);
-    series[name('stalled_seconds')] = st === null ? null : st / 1000;
-    series[name('step_count')] = r.lastStep;
-    const loss = this.lossOf(r);
-    series[name('loss_nonfinite_state')] = loss === null ? null : Number.isFinite(loss.value) ? 0 : 1;
-    const thr = this.throughputOf(r);
-    series[name('throughput_per_second')] = ended || thr === null || !Number.isFinite(thr.value) ? null : thr.value;
-    const vram = r.gpus.length === 0 || r.gpus.some((g) => g.memoryBytes === null) ? null : r.gpus.reduce((a, g) => a + (g.memoryBytes as number), 0);
-    series[name('gpu_memory_used_bytes')] = ended ? null : vram;
-    for (const s of r.tags.values()) series[name(s.key)] = Number.isFinite(s.value) ? s.value : null;
+    series[n.elapsed_seconds] = el === null ? null : el / 1000;
+    series[n.stalled_seconds] = stalled === null ? null : stalled / 1000;
+    series[n.step_count] = r.lastStep;
+    const loss = r.loss;
+    series[n.loss_nonfinite_state] = loss === null ? null : Number.isFinite(loss.value) ? 0 : 1;
+    const thr = r.throughput;
+    series[n.throughput_per_second] = ended || thr === null || !Number.isFinite(thr.value) ? null : thr.value;
+    let vram: number | null = r.gpus.length === 0 ? null : 0;
+    for (const g of r.gpus) vram = vram === null || g.memoryBytes === null ? null : vram + g.memoryBytes;
+    series[n.gpu_memory_used_bytes] = ended ? null : vram;
+    for (const s of r.tags.values()) series[s.series] = Number.isFinite(s.value) ? s.value : null;
   }
 
   private elapsedMs(r: Run, now: number): number | null {
     const start = r.startedAt ?? (r.root === null ? null : r.firstSeenAt);
     if (start === null) return null;
     return Math.max(0, (r.endedAt ?? now) - start);
-  }
-
-  private lossOf(r: Run): TagState | null {
-    let best: TagState | null = null;
-    for (const s of r.tags.values()) {
-      if (!isLossTag(s.tag)) continue;
-      // Prefer the plain training loss over validation / epoch aggregates.
-      const score = (x: TagState): number => (/val|eval|test/i.test(x.tag) ? 2 : 0) + (/epoch/i.test(x.tag) ? 1 : 0) + x.tag.length / 1000;
-      if (best === null || score(s) < score(best)) best = s;
-    }
-    return best;
-  }
-
-  private throughputOf(r: Run): TagState | null {
-    for (const s of r.tags.values()) if (isThroughputTag(s.tag)) return s;
-    return null;
   }
 
   private prune(now: number): void {
@@ -524,44 +542,51 @@ export class RunsSource implements Source {
   private scalar(r: Run, s: TagState): RunScalar {
     return {
       tag: s.tag,
-      key: seriesName('run', r.id, s.key),
+      key: s.series,
       value: Number.isFinite(s.value) ? s.value : null,
-      text: numberText(s.value),
+      text: scalarText(s.value),
       step: s.step,
       t: s.t,
     };
   }
 
-  /** "Run train.py finished after 3 h 12 min — loss 0.41". */
-  private summary(r: Run, now: number): string {
-    const el = this.elapsedMs(r, now);
-    const loss = this.lossOf(r);
-    const state = this.state(r, now);
-    const verb = state === 'finished' ? 'finished' : state === 'gone' ? `ended (${r.exit ?? 'gone'})` : state === 'stalled' ? 'stalled' : 'running';
-    const parts = [`Run ${r.name} ${verb}${el === null ? '' : `${r.endedAt !== null ? ' after' : ' for'} ${formatElapsed(el)}`}`];
-    const tail: string[] = [];
-    if (r.lastStep !== null) tail.push(`step ${r.lastStep}`);
-    if (loss !== null) tail.push(`${/^(train[/_])?loss$/i.test(loss.tag) ? 'loss' : loss.tag} ${numberText(loss.value)}`);
-    return tail.length ? `${parts[0]} — ${tail.join(', ')}` : (parts[0] as string);
+  /** What the run's words are made of (text.ts). */
+  private textInput(r: Run, now: number): RunTextInput {
+    const m = r.loss ?? r.throughput ?? mainMetric(r);
+    return {
+      name: r.name,
+      command: r.command,
+      ended: r.endedAt !== null,
+      exit: r.exit,
+      elapsedMs: this.elapsedMs(r, now),
+      lastStep: r.lastStep,
+      metric: m === null ? null : { tag: m.tag, value: m.value, isLoss: m === r.loss },
+    };
   }
 
-  private info(r: Run, now: number): RunInfo {
+  /** "Run train.py finished (exit code 0) after 3 h 12 min — step 5000, loss 0.412". */
+  private summary(r: Run, now: number, state: RunState): string {
+    return runSummaryText(this.textInput(r, now), state);
+  }
+
+  private info(r: Run, now: number, st: number | null): RunInfo {
     const el = this.elapsedMs(r, now);
-    const st = this.stalledMs(r, now);
-    const loss = this.lossOf(r);
-    const thr = this.throughputOf(r);
+    const loss = r.loss;
+    const thr = r.throughput;
+    const state = this.state(r, st);
     const files: RunFile[] = r.files.files();
     if (r.prom !== null && r.watch?.metricsUrl) files.push({ path: r.watch.metricsUrl, format: 'prometheus', problem: r.prom.problem });
     const pids = r.root ? [r.root.pid, ...[...r.pids].filter((p) => p !== r.root?.pid).sort((a, b) => a - b)] : [];
     return {
       id: r.id,
       name: r.name,
-      state: this.state(r, now),
+      state,
       origin: r.origin,
       command: r.command,
       cwd: r.cwd,
       user: r.user,
-      container: r.container,
+      container: ownerLabel(r.owner),
+      owner: r.owner,
       pids,
       startedAt: r.startedAt,
       endedAt: r.endedAt,
@@ -574,7 +599,7 @@ export class RunsSource implements Source {
       stalledSeconds: st === null ? null : Math.round(st / 1000),
       scalars: [...r.tags.values()].map((s) => this.scalar(r, s)),
       files,
-      summary: this.summary(r, now),
+      summary: this.summary(r, now, state),
     };
   }
 
@@ -631,20 +656,13 @@ function gpuDetailsOf(latest: SampleMessage | undefined): GpuDetails | null {
   return null;
 }
 
-/** A scalar as text: `NaN`, `Infinity`, or up to 4 significant digits. */
-export function numberText(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  if (Number.isInteger(v)) return String(v);
-  return String(Number(v.toPrecision(4)));
+/** The first scalar that is not a schedule or a counter (learning rate, epoch, step), when no loss or throughput is logged. */
+function mainMetric(r: Run): TagState | null {
+  for (const s of r.tags.values()) if (!/^(lr|learning[_ ]?rate|epoch|step|global_step|time|timestamp)$/i.test(s.tag.replace(/^.*[/]/, ''))) return s;
+  return null;
 }
 
-/** A duration as "3 h 12 min", "4 min 5 s", "12 s". */
-export function formatElapsed(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min${s % 60 ? ` ${s % 60} s` : ''}`;
-  const h = Math.floor(m / 60);
-  return `${h} h${m % 60 ? ` ${m % 60} min` : ''}`;
+/** Orders loss-like tags: the plain training loss before validation / epoch aggregates (lower is better). */
+function lossScore(x: TagState): number {
+  return (/val|eval|test/i.test(x.tag) ? 2 : 0) + (/epoch/i.test(x.tag) ? 1 : 0) + x.tag.length / 1000;
 }

@@ -217,14 +217,14 @@ describe('alerts end to end (real collector, fake NVML)', function () {
       const header = t[0] as string[];
       const row = t.find((r) => r[0] === iso) as string[];
       for (const name of [TEMP, 'host.cpu_busy_ratio']) {
-        const col = header.indexOf(name);
+        const col = header.findIndex((h) => h.replace(/ \[.*\]$/, '') === name);
         const v = s.series[name];
         if (v === undefined) assert.ok(col === -1 || row[col] === '', `${name} absent in the sample → empty cell`);
         else assert.equal(row[col] === '' ? null : Number(row[col]), v, `${name} at ${iso}`);
       }
     }
     assert.ok(
-      tables.some((t) => (t[0] as string[]).includes(TEMP)),
+      tables.some((t) => (t[0] as string[]).includes(`${TEMP} [°C]`)),
       'the GPU series is logged',
     );
 
@@ -233,7 +233,7 @@ describe('alerts end to end (real collector, fake NVML)', function () {
     const exp = await ws.request({ type: 'export', id: 'e1', format: 'csv', series: [TEMP], from, to: Date.now() });
     assert.ok(exp.type === 'result' && exp.ok && typeof exp.data === 'string', JSON.stringify(exp).slice(0, 300));
     const rows = parse(exp.data as string) as string[][];
-    assert.deepEqual(rows[0], ['timestamp', TEMP]);
+    assert.deepEqual(rows[0], ['timestamp', `${TEMP} [°C]`]);
     assert.ok(rows.length >= 2, `${rows.length - 1} exported rows`);
     for (const r of rows.slice(1)) {
       assert.ok(!Number.isNaN(Date.parse(r[0] as string)), r[0]);

@@ -62,14 +62,15 @@ describe('CSV logger', () => {
     assert.equal(files.length, 1);
     assert.equal(l.status().file, join(dir, files[0] as string));
     const table = await readCsv(join(dir, files[0] as string));
-    assert.deepEqual(table[0], ['timestamp', 'gpu.0.temperature_celsius', 'host.cpu_busy_ratio', 'host.memory_used_bytes']);
+    // Each header names its series and the unit of its cells, spelled like the formatter.
+    assert.deepEqual(table[0], ['timestamp', 'gpu.0.temperature_celsius [°C]', 'host.cpu_busy_ratio [ratio]', 'host.memory_used_bytes [B]']);
     assert.equal(table.length, 4);
     rows.forEach((r, i) => {
       const row = table[i + 1] as string[];
       assert.equal(row[0], new Date(T0 + i * 1000).toISOString());
       assert.equal(Date.parse(row[0] as string), T0 + i * 1000);
       for (let c = 1; c < row.length; c++) {
-        const v = r[(table[0] as string[])[c] as string];
+        const v = r[((table[0] as string[])[c] as string).replace(/ \[.*\]$/, '')];
         assert.deepEqual(row[c] === '' ? null : Number(row[c]), v, `row ${i} col ${c}`);
       }
     });
@@ -112,7 +113,7 @@ describe('CSV logger', () => {
     for (const f of files) {
       const p = join(dir, f);
       const table = await readCsv(p);
-      assert.deepEqual(table[0], ['timestamp', 'host.cpu_busy_ratio', 'host.load1_count']);
+      assert.deepEqual(table[0], ['timestamp', 'host.cpu_busy_ratio [ratio]', 'host.load1_count']);
       const rowBytes = 40;
       assert.ok((await stat(p)).size <= 400 + rowBytes * 2, `${f} is ${(await stat(p)).size} bytes`);
       for (const r of table.slice(1)) seen.push(Number(r[2]));

@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { parse } from 'csv-parse/sync';
 import type { HistoryAnswer } from '../../../collector/contracts';
 import { exportCsv, exportJson } from '../../../collector/export';
+import { SERIES_UNITS } from '../../../protocol';
 
 const T0 = Date.UTC(2026, 10, 22, 6, 0, 0);
 const answer: HistoryAnswer = {
@@ -35,7 +36,7 @@ describe('history export', () => {
     const rows = parse(exportCsv(answer)) as string[][];
     const iso = (ms: number): string => new Date(T0 + ms).toISOString();
     assert.deepEqual(rows, [
-      ['timestamp', 'gpu.0.temperature_celsius', 'host.cpu_busy_ratio'],
+      ['timestamp', 'gpu.0.temperature_celsius [°C]', 'host.cpu_busy_ratio [ratio]'],
       [iso(0), '61.5', ''],
       [iso(5_000), '', '0.2'],
       [iso(10_000), '65', '0.25'],
@@ -47,14 +48,35 @@ describe('history export', () => {
     const rows = parse(exportCsv(answer, { minMax: true })) as string[][];
     assert.deepEqual(rows[0], [
       'timestamp',
-      'gpu.0.temperature_celsius',
-      'min(gpu.0.temperature_celsius)',
-      'max(gpu.0.temperature_celsius)',
-      'host.cpu_busy_ratio',
-      'min(host.cpu_busy_ratio)',
-      'max(host.cpu_busy_ratio)',
+      'gpu.0.temperature_celsius [°C]',
+      'min(gpu.0.temperature_celsius) [°C]',
+      'max(gpu.0.temperature_celsius) [°C]',
+      'host.cpu_busy_ratio [ratio]',
+      'min(host.cpu_busy_ratio) [ratio]',
+      'max(host.cpu_busy_ratio) [ratio]',
     ]);
     assert.deepEqual(rows[1]?.slice(1), ['61.5', '60', '63', '', '', '']);
+  });
+
+  it('CSV headers carry the unit of every series unit as the formatter spells it (values stay in base units)', () => {
+    const t = T0;
+    const names = SERIES_UNITS.map((u) => `x.${u === 'count' ? 'n' : 'v'}_${u}`);
+    const header = parse(exportCsv({ from: t, to: t, series: names.map((name) => ({ name, stepMs: 1000, points: [] })) }))[0] as string[];
+    assert.deepEqual(Object.fromEntries(SERIES_UNITS.map((u, i) => [u, header[i + 1]])), {
+      bytes: 'x.v_bytes [B]',
+      seconds: 'x.v_seconds [s]',
+      ratio: 'x.v_ratio [ratio]',
+      celsius: 'x.v_celsius [°C]',
+      watts: 'x.v_watts [W]',
+      hertz: 'x.v_hertz [Hz]',
+      per_second: 'x.v_per_second [/s]',
+      bytes_per_second: 'x.v_bytes_per_second [B/s]',
+      count: 'x.n_count',
+      info: 'x.v_info',
+      state: 'x.v_state',
+      total: 'x.v_total',
+      joules: 'x.v_joules [J]',
+    });
   });
 
   it('CSV of an empty answer is just the header', () => {

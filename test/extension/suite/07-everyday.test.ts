@@ -140,7 +140,7 @@ describe('issue 18 in the workbench', () => {
       );
       const statusText = await waitFor(
         'the 8-GPU status text',
-        () => /VRAM \d/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text,
+        () => /VRAM (max )?\d/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text,
         20_000,
         () => api.statusBar()?.text ?? '',
       );

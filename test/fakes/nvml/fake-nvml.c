@@ -7,7 +7,9 @@
  * Layouts and enum values follow NVIDIA's nvml.h, NVML_API_VERSION 13 (as vendored by NVIDIA/go-nvml,
  * pkg/nvml/nvml.h at commit 2f9e261f, July 2026): nvmlEventData_t, nvmlEventType*, nvmlViolationTime_t,
  * nvmlPerfPolicyType_t, nvmlPageRetirementCause_t, nvmlGpmSupport_t, nvmlGpmMetric_t, nvmlGpmMetricsGet_t,
- * nvmlNvLinkErrorCounter_t, nvmlDeviceGpuRecoveryAction_t.
+ * nvmlNvLinkErrorCounter_t, nvmlDeviceGpuRecoveryAction_t, NVML_NVLINK_MAX_LINKS (36; the fake has 18),
+ * and the MIG device calls (nvmlDeviceGetMaxMigDeviceCount, nvmlDeviceGetMigDeviceHandleByIndex,
+ * nvmlDeviceGetGpuInstanceId, nvmlDeviceGetComputeInstanceId).
  */
 #include <stdint.h>
 #include <unistd.h>
@@ -187,6 +189,57 @@ EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t d, int *majo
   *major = d->cc_major; *minor = d->cc_minor;
   return NVML_SUCCESS;
 }
+/* ---------- MIG devices (nvml.h: nvmlDeviceGetMaxMigDeviceCount, nvmlDeviceGetMigDeviceHandleByIndex,
+ * nvmlDeviceGetGpuInstanceId, nvmlDeviceGetComputeInstanceId; memory queries take MIG handles) ----------
+ * A MIG-enabled GPU (mig=1) has `mig_instances` MIG devices (default 0, at most FAKE_MAX_MIG), each with
+ * GPU instance id index+1, compute instance 0, total = mem_total / FAKE_MAX_MIG × (index+1) and used =
+ * mig_mem_used bytes. Handles point into a separate array, so every other call rejects them as invalid. */
+#define FAKE_MAX_MIG 7
+struct fake_mig { int gpu, idx; };
+static struct fake_mig MIG[FAKE_MAX_GPUS][FAKE_MAX_MIG];
+static struct fake_mig *mig_of(nvmlDevice_t d) {
+  struct fake_mig *m = (struct fake_mig *)(void *)d;
+  if (m < &MIG[0][0] || m >= &MIG[0][0] + FAKE_MAX_GPUS * FAKE_MAX_MIG) return NULL;
+  return m;
+}
+static void mig_memory(struct fake_mig *m, unsigned long long *total, unsigned long long *used) {
+  struct fake_gpu *g = &S.gpu[m->gpu];
+  *total = g->v[F_MEM_TOTAL] / FAKE_MAX_MIG * (unsigned long long)(m->idx + 1);
+  *used = g->v[F_MIG_MEM_USED];
+}
+EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t d, unsigned int *count) {
+  ENTER_DEV("nvmlDeviceGetMaxMigDeviceCount", d);
+  if (!count) return NVML_ERROR_INVALID_ARGUMENT;
+  if (!d->v[F_MIG]) return NVML_ERROR_NOT_SUPPORTED;
+  *count = FAKE_MAX_MIG;
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t d, unsigned int index, nvmlDevice_t *mig) {
+  ENTER_DEV("nvmlDeviceGetMigDeviceHandleByIndex", d);
+  if (!mig || index >= FAKE_MAX_MIG) return NVML_ERROR_INVALID_ARGUMENT;
+  if (!d->v[F_MIG]) return NVML_ERROR_NOT_SUPPORTED;
+  if (index >= d->v[F_MIG_INSTANCES]) return NVML_ERROR_NOT_FOUND;
+  int g = dev_index(d);
+  MIG[g][index].gpu = g; MIG[g][index].idx = (int)index;
+  *mig = (nvmlDevice_t)(void *)&MIG[g][index];
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t d, unsigned int *id) {
+  nvmlReturn_t rc = enter("nvmlDeviceGetGpuInstanceId");
+  if (rc) return rc;
+  struct fake_mig *m = mig_of(d);
+  if (!m || !id) return NVML_ERROR_INVALID_ARGUMENT;
+  *id = (unsigned int)m->idx + 1;
+  return NVML_SUCCESS;
+}
+EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t d, unsigned int *id) {
+  nvmlReturn_t rc = enter("nvmlDeviceGetComputeInstanceId");
+  if (rc) return rc;
+  if (!mig_of(d) || !id) return NVML_ERROR_INVALID_ARGUMENT;
+  *id = 0;
+  return NVML_SUCCESS;
+}
+
 EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int *current, unsigned int *pending) {
   ENTER_DEV("nvmlDeviceGetMigMode", d);
   UNSUPPORTED(d, F_MIG);
@@ -222,6 +275,15 @@ EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilizatio
   return NVML_SUCCESS;
 }
 EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
+  struct fake_mig *mg = mig_of(d);
+  if (mg) {
+    nvmlReturn_t rc = enter("nvmlDeviceGetMemoryInfo");
+    if (rc) return rc;
+    if (!m) return NVML_ERROR_INVALID_ARGUMENT;
+    mig_memory(mg, &m->total, &m->used);
+    m->free = m->total > m->used ? m->total - m->used : 0;
+    return NVML_SUCCESS;
+  }
   ENTER_DEV("nvmlDeviceGetMemoryInfo", d);
   UNSUPPORTED(d, F_MEM_USED);
   if (!m) return NVML_ERROR_INVALID_ARGUMENT;
@@ -233,6 +295,17 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
 }
 #ifndef FAKE_DRIVER_470
 EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *m) {
+  struct fake_mig *mg = mig_of(d);
+  if (mg) {
+    nvmlReturn_t rc = enter("nvmlDeviceGetMemoryInfo_v2");
+    if (rc) return rc;
+    if (!m) return NVML_ERROR_INVALID_ARGUMENT;
+    if (m->version != nvmlMemory_v2) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    mig_memory(mg, &m->total, &m->used);
+    m->reserved = 0;
+    m->free = m->total > m->used ? m->total - m->used : 0;
+    return NVML_SUCCESS;
+  }
   ENTER_DEV("nvmlDeviceGetMemoryInfo_v2", d);
   if (!m) return NVML_ERROR_INVALID_ARGUMENT;
   if (m->version != nvmlMemory_v2) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
@@ -348,7 +421,10 @@ static nvmlReturn_t procs(nvmlDevice_t d, const struct fake_proc *src, int n, un
     char *p = (char *)infos + stride * (size_t)i;
     if (stride == sizeof(nvmlProcessInfo_t)) {
       nvmlProcessInfo_t *e = (nvmlProcessInfo_t *)p;
-      e->pid = src[i].pid; e->usedGpuMemory = src[i].bytes; e->gpuInstanceId = 0xFFFFFFFFu; e->computeInstanceId = 0xFFFFFFFFu;
+      e->pid = src[i].pid; e->usedGpuMemory = src[i].bytes;
+      /* MIG: `compute=<pid>:<bytes>:<gi>` puts the process in GPU instance <gi>, compute instance 0. */
+      int in_mig = d->v[F_MIG] && src[i].mem > 0;
+      e->gpuInstanceId = in_mig ? src[i].mem : 0xFFFFFFFFu; e->computeInstanceId = in_mig ? 0 : 0xFFFFFFFFu;
     } else {
       nvmlProcessInfo_v1_t *e = (nvmlProcessInfo_v1_t *)p;
       e->pid = src[i].pid; e->usedGpuMemory = src[i].bytes;
@@ -489,6 +565,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetViolationStatus(nvmlDevice_t d, int policy, nvm
 
 /* ---------- NVLink ---------- */
 
+/* 18 links (an H100's): the first `nvlinks` are active, the rest inactive; no NVLink when nvlinks=0.
+ * nvmlEnableState_t: DISABLED 0, ENABLED 1. */
 EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t d, unsigned int link, int *isActive) {
   ENTER_DEV("nvmlDeviceGetNvLinkState", d);
   UNSUPPORTED(d, U_NVLINK);
@@ -503,7 +581,9 @@ EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t d, unsigned int
   ENTER_DEV("nvmlDeviceGetNvLinkErrorCounter", d);
   UNSUPPORTED(d, U_NVLINK);
   if (!value || counter < 0 || counter > 4) return NVML_ERROR_INVALID_ARGUMENT;
-  if (link >= d->v[F_NVLINKS]) return NVML_ERROR_INVALID_ARGUMENT;
+  if (d->v[F_NVLINKS] == 0) return NVML_ERROR_NOT_SUPPORTED;
+  if (link >= 18) return NVML_ERROR_INVALID_ARGUMENT;
+  /* The same counts on every link (an inactive link keeps the counts it had). */
   *value = counter == 0 ? d->v[F_NVLINK_REPLAY] : counter == 1 ? d->v[F_NVLINK_RECOVERY] : counter == 2 ? d->v[F_NVLINK_CRC] : 0;
   return NVML_SUCCESS;
 }

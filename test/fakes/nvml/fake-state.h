@@ -24,13 +24,14 @@
  *   gpm (1 = GPM supported) gpm_sm gpm_occ gpm_tensor gpm_dram (percent) nvlink_rx_mibs nvlink_tx_mibs
  *   nvlinks (number of active links) nvlink_crc nvlink_replay nvlink_recovery (per-link error counters)
  *   events (supported event mask; default 0xc00f: SBE, DBE, PState, Xid, GPU unavailable, recovery action)
+ *   mig_instances (MIG devices of a mig=1 GPU, ≤ 7) mig_mem_used (bytes used in each MIG device)
  *   unsupported=…  also takes: procs putil cc events remap retired energy violation gpm nvlink
  *   fail=<fn>:<code>:<gpu> with code 3 NOT_SUPPORTED, 4 NO_PERMISSION, 15 GPU_IS_LOST steers any call
  *   xid_file=<path>               events for nvmlEventSetWait_v2, one per line, appended by tests:
  *                                 `<gpu> xid <code>`, `<gpu> dbe`, `<gpu> sbe`, `<gpu> unavailable`,
  *                                 `<gpu> recovery <action>`
  *   unsupported=<comma list of field names>  → those calls return NVML_ERROR_NOT_SUPPORTED
- *   compute=<pid>:<bytes|na>;…    running compute processes   graphics=…  (same)
+ *   compute=<pid>:<bytes|na>[:<gi>];…    running compute processes (gi: MIG GPU instance)   graphics=…  (same)
  *   putil=<pid>:<sm%>[:<mem%>:<enc%>:<dec%>];…   process utilisation samples
  */
 #ifndef FAKE_STATE_H
@@ -54,7 +55,7 @@ enum fake_field {
   F_ECC_AGG_CORRECTED, F_ECC_AGG_UNCORRECTED, F_REMAP_CORR, F_REMAP_UNC, F_REMAP_PENDING, F_REMAP_FAILURE,
   F_RETIRED_SBE, F_RETIRED_DBE, F_RETIRED_PENDING, F_ENERGY_MJ, F_VIOL_POWER_PCT, F_VIOL_THERMAL_PCT,
   F_GPM, F_GPM_SM, F_GPM_OCC, F_GPM_TENSOR, F_GPM_DRAM, F_NVLINK_RX_MIBS, F_NVLINK_TX_MIBS,
-  F_NVLINKS, F_NVLINK_CRC, F_NVLINK_REPLAY, F_NVLINK_RECOVERY, F_EVENTS, F_COUNT
+  F_NVLINKS, F_NVLINK_CRC, F_NVLINK_REPLAY, F_NVLINK_RECOVERY, F_EVENTS, F_MIG_INSTANCES, F_MIG_MEM_USED, F_COUNT
 };
 
 static const char *const fake_field_names[F_COUNT] = {
@@ -64,7 +65,7 @@ static const char *const fake_field_names[F_COUNT] = {
   "ecc_agg_corrected", "ecc_agg_uncorrected", "remap_corr", "remap_unc", "remap_pending", "remap_failure",
   "retired_sbe", "retired_dbe", "retired_pending", "energy_mj", "viol_power_pct", "viol_thermal_pct",
   "gpm", "gpm_sm", "gpm_occ", "gpm_tensor", "gpm_dram", "nvlink_rx_mibs", "nvlink_tx_mibs",
-  "nvlinks", "nvlink_crc", "nvlink_replay", "nvlink_recovery", "events",
+  "nvlinks", "nvlink_crc", "nvlink_replay", "nvlink_recovery", "events", "mig_instances", "mig_mem_used",
 };
 
 struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value, mem, enc, dec; };

@@ -5,17 +5,30 @@
 import * as path from 'node:path';
 import type { GpuDevice } from '../../../../protocol/details/gpu';
 import type { Logger } from '../../../log';
-import { emptyMetrics, normalizePciBusId, type DeviceReading, type GpuMetric, type GpuReading, type MetricRecord, type ProcessReading } from '../reading';
+import {
+  emptyMetrics,
+  metricOf,
+  normalizePciBusId,
+  type DeviceReading,
+  type GpuMetric,
+  type GpuReading,
+  type MetricRecord,
+  type ProcessReading,
+} from '../reading';
 import { decodeGpuMetrics, parseDpmClock, parseLinkSpeed, type GpuMetrics } from './amdgpu-parse';
-import { errCode, readFailure, realDrmIo, type DrmIo } from './drm-io';
+import { errCode, HeldFiles, readFailure, realDrmIo, type DrmIo } from './drm-io';
 import { FdinfoScanner, type DrmClientUse } from './fdinfo';
 
 /** Kernel drivers this backend reads. */
 export const DRM_DRIVERS: ReadonlySet<string> = new Set(['amdgpu', 'i915', 'xe']);
-/** Default cadence of the full /proc fd walk that finds new DRM clients, ms. */
+/** Default cadence of the process listing (new processes walked, young ones re-walked, GPU users checked), ms. */
 export const DRM_DISCOVERY_INTERVAL_MS = 5000;
 /** Default cadence of the per-process scan on AMD-only boxes, ms (Intel GPU busy needs it every tick). */
 export const DRM_PROCESS_INTERVAL_MS = 2000;
+/** Growth of an AMD GPU's VRAM that no known DRM client holds, bytes, that asks the scanner to re-read every fd link. */
+export const UNATTRIBUTED_VRAM_TRIGGER_BYTES = 512 * 1024 ** 2;
+/** At most one such re-link per this long, ms (each costs a walk of every fd, spread over scans). */
+export const RELINK_TRIGGER_MIN_INTERVAL_MS = 120_000;
 /** How often slow-changing files (VRAM size, power cap, DPM top levels, link, RAS counts) are re-read, ms. */
 export const SLOW_REFRESH_MS = 10_000;
 
@@ -79,8 +92,10 @@ export interface DrmBackendOptions {
   /** false: no per-process scan (and no fdinfo-derived engine busy). */
   processes?: boolean;
   discoveryIntervalMs?: number;
-  /** Walk over every process's fds, ms (default DRM_FULL_WALK_MS). */
+  /** Check of every process's fd list for new fd numbers, ms (default DRM_FULL_WALK_MS). */
   fullWalkIntervalMs?: number;
+  /** Re-read of every fd link of every process, ms (default DRM_RELINK_MS). */
+  relinkIntervalMs?: number;
   /** Per-process scan cadence where no Intel GPU needs it every tick, ms (default DRM_PROCESS_INTERVAL_MS). */
   processIntervalMs?: number;
   /** Monotonic clock, ms. */
@@ -95,6 +110,8 @@ function field(uevent: string, key: string): string | null {
 /** AMD and Intel GPUs read through sysfs and fdinfo. */
 export class DrmBackend {
   private readonly io: DrmIo;
+  /** sysfs files read every tick, kept open. */
+  private readonly held: HeldFiles;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly scanner: FdinfoScanner | null;
@@ -104,6 +121,11 @@ export class DrmBackend {
   private lastScan = -Infinity;
   private clients: DrmClientUse[] = [];
   private scannedLast = false;
+  /** Per AMD GPU: the least VRAM no known client held since the last triggered re-link, bytes. */
+  private readonly unattributedBase = new Map<string, number>();
+  private lastRelinkTrigger = -Infinity;
+  /** Re-links the VRAM check asked for (tests). */
+  relinkTriggers = 0;
   /** Files found missing, per device: not tried again (each costs a failed open) until the GPU is re-probed. */
   private readonly missing = new Map<string, Map<string, string>>();
   private readonly slowCache = new Map<string, { t: number; values: Record<string, number | null>; why: Partial<Record<string, string>>; notes: string[] }>();
@@ -115,6 +137,7 @@ export class DrmBackend {
     opts: DrmBackendOptions,
   ) {
     this.io = opts.io ?? realDrmIo;
+    this.held = new HeldFiles(this.io);
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
     this.scanner =
@@ -127,6 +150,7 @@ export class DrmBackend {
             pdevs: new Set(devices.map((d) => d.pdev)),
             discoveryIntervalMs: opts.discoveryIntervalMs ?? DRM_DISCOVERY_INTERVAL_MS,
             fullWalkIntervalMs: opts.fullWalkIntervalMs,
+            relinkIntervalMs: opts.relinkIntervalMs,
           });
     // Intel's GPU busy exists only as the sum of its clients' engine time: scan every tick there.
     this.processIntervalMs = devices.some((d) => d.vendor === 'intel') ? 0 : (opts.processIntervalMs ?? DRM_PROCESS_INTERVAL_MS);
@@ -188,19 +212,20 @@ export class DrmBackend {
     return unique.length === 1 ? `${names.length} × ${unique[0]} via ${drivers} sysfs` : `${names.length} GPUs (${unique.join(', ')}) via ${drivers} sysfs`;
   }
 
-  /** Releases the held fdinfo files. Idempotent. */
+  /** Releases the held sysfs and fdinfo files. Idempotent. */
   close(): void {
+    this.held.close();
     this.scanner?.close();
   }
 
   /** The DRM clients the last read saw, per process and device (tests, bench). */
-  get scannerStats(): { filesRead: number; unreadablePids: number; scanned: boolean; walk: 'none' | 'discovery' | 'full' } | null {
+  get scannerStats(): { filesRead: number; unreadablePids: number; scanned: boolean; walkOps: number } | null {
     return this.scanner
       ? {
           filesRead: this.scanner.filesRead,
           unreadablePids: this.scanner.unreadablePids,
           scanned: this.scannedLast,
-          walk: this.scannedLast ? this.scanner.lastWalkKind : 'none',
+          walkOps: this.scannedLast ? this.scanner.walkOps : 0,
         }
       : null;
   }
@@ -222,7 +247,34 @@ export class DrmBackend {
       l.push(c);
     }
     const devices = this.devices.map((d) => this.readDevice(d, t, byDev.get(d.pdev) ?? []));
+    if (this.scannedLast) this.checkUnattributed(devices, byDev, t);
     return { backend: 'drm', driverVersion: null, cudaVersion: null, devices, processes: this.processes(clients) };
+  }
+
+  /**
+   * An AMD GPU reports its used VRAM (mem_info_vram_used) apart from the clients: when what no known
+   * client holds grows by UNATTRIBUTED_VRAM_TRIGGER_BYTES, a process has most likely opened the GPU on an
+   * fd number the incremental check does not follow again, so every link is re-read now rather than at
+   * the 10-minute re-link. Compared on scan ticks only, when the clients' memory is fresh.
+   */
+  private checkUnattributed(readings: DeviceReading[], byDev: Map<string, DrmClientUse[]>, t: number): void {
+    for (let i = 0; i < this.devices.length; i++) {
+      const d = this.devices[i];
+      const used = metricOf(readings[i], 'memory_used_bytes');
+      if (d.vendor !== 'amd' || used === null) continue;
+      let known = 0;
+      for (const c of byDev.get(d.pdev) ?? []) if (c.memoryIsLocal && c.memoryBytes !== null) known += c.memoryBytes;
+      const free = used - known;
+      const base = this.unattributedBase.get(d.pdev);
+      if (base === undefined || free < base) this.unattributedBase.set(d.pdev, free);
+      else if (free - base > UNATTRIBUTED_VRAM_TRIGGER_BYTES && t - this.lastRelinkTrigger >= RELINK_TRIGGER_MIN_INTERVAL_MS) {
+        this.log.debug(`GPU ${d.pciBusId}: ${Math.round((free - base) / 1024 ** 2)} MiB of VRAM held by no known process: re-reading every fd link`);
+        this.scanner?.requestRelink();
+        this.lastRelinkTrigger = t;
+        this.relinkTriggers++;
+        this.unattributedBase.set(d.pdev, free);
+      }
+    }
   }
 
   private processes(clients: DrmClientUse[]): ProcessReading[] {
@@ -264,7 +316,7 @@ export class DrmBackend {
       driver: d.driver,
       extra,
     };
-    const r = new DeviceReads(this.io, why, notes, this.missingOf(d));
+    const r = new DeviceReads(this.held, why, notes, this.missingOf(d));
     if (d.vendor === 'amd') this.readAmd(d, r, m, extra, clients, t);
     else this.readIntel(d, r, m, extra, notes, clients, t);
     // A read that failed may mean the GPU fell off the bus (or was unbound): only then is uevent checked.
@@ -421,6 +473,7 @@ export class DrmBackend {
   /** Drops what was remembered about a device's files (it vanished or came back). */
   private forget(d: DrmDevice): void {
     this.missing.delete(d.pdev);
+    this.held.dropUnder(d.cardDir);
     this.slowCache.delete(d.pdev);
     this.prevEnergy.delete(d.pdev);
   }
@@ -431,7 +484,7 @@ export class DrmBackend {
     if (!c || t - c.t >= SLOW_REFRESH_MS || t < c.t) {
       const why: Partial<Record<string, string>> = {};
       const notes: string[] = [];
-      const s = new DeviceReads(this.io, why, notes, this.missingOf(d));
+      const s = new DeviceReads(this.held, why, notes, this.missingOf(d));
       c = { t, values: read(s), why, notes };
       this.slowCache.set(d.pdev, c);
     }
@@ -465,7 +518,7 @@ export class DrmBackend {
       r.absent('memory_used_bytes', 'integrated GPU: it uses system memory (see host memory)');
       r.absent('memory_total_bytes', 'integrated GPU: it uses system memory (see host memory)');
     } else {
-      r.absent('memory_total_bytes', `${d.driver} reports VRAM size only through a DRM query ioctl, which Rigwatch does not call`);
+      m.memory_total_bytes = this.slow(d, t, r, (s) => ({ memory_total_bytes: intelVramTotal(this.io, d, s) })).memory_total_bytes;
       if (this.scanner) {
         let sum = 0;
         for (const c of clients) if (c.memoryIsLocal && c.memoryBytes !== null) sum += c.memoryBytes;
@@ -527,7 +580,8 @@ export class DrmBackend {
     if (missing.has(file)) return null;
     let b: Buffer;
     try {
-      b = this.io.readBytes(file);
+      // The table is at most a page: a held fd and one pread, like the text files.
+      b = Buffer.from(this.held.read(file), 'latin1');
     } catch (e) {
       if (errCode(e) === 'ENOENT') missing.set(file, readFailure(file, e));
       else this.log.warnOnce(`gpu_metrics:${d.pdev}`, `GPU ${d.pciBusId}: ${readFailure(file, e)}; values it would fill stay null`);
@@ -548,6 +602,52 @@ export class DrmBackend {
     r.note(`gpu_metrics v${g.version}`);
     return g;
   }
+}
+
+/**
+ * VRAM size of a discrete Intel GPU from sysfs, or null with the reason.
+ * - xe: `device/tile<N>/physical_vram_size_bytes`, one per tile (summed), created by
+ *   drivers/gpu/drm/xe/xe_tile_sysfs.c on discrete GPUs other than DG1 since the driver's merge (6.8). It
+ *   is the tile's physical size (`actual_physical_size`), a little above what the driver can allocate
+ *   (igt's xe_sysfs_tile test checks it is larger than the DRM query's vram size): noted.
+ * - i915: `card<N>/lmem_total_bytes` exists only in Intel's out-of-tree (DKMS/backport) i915; mainline
+ *   i915 has no VRAM size in sysfs. nvtop and intel_gpu_top ask the driver with a DRM query ioctl
+ *   (DRM_XE_DEVICE_QUERY_MEM_REGIONS / DRM_I915_QUERY_MEMORY_REGIONS), which Rigwatch does not call.
+ */
+function intelVramTotal(io: DrmIo, d: DrmDevice, s: DeviceReads): number | null {
+  if (d.driver === 'xe') {
+    let tiles: string[];
+    try {
+      tiles = io.readdir(d.dir).filter((n) => /^tile\d+$/.test(n));
+    } catch (e) {
+      return s.absent('memory_total_bytes', readFailure(d.dir, e));
+    }
+    let sum = 0;
+    let any = false;
+    for (const tile of tiles) {
+      const v = s.optionalText(path.join(d.dir, tile, 'physical_vram_size_bytes'));
+      const n = v === null ? NaN : Number(v.trim());
+      if (Number.isFinite(n) && n > 0) {
+        sum += n;
+        any = true;
+      }
+    }
+    if (any) {
+      s.note('VRAM total is the tiles’ physical size (physical_vram_size_bytes), a little above what xe can allocate');
+      return sum;
+    }
+    return s.absent(
+      'memory_total_bytes',
+      'xe has no tile*/physical_vram_size_bytes for this GPU (DG1, or a kernel before 6.8); the size is only in a DRM query ioctl, which Rigwatch does not call',
+    );
+  }
+  const v = s.optionalText(path.join(d.cardDir, 'lmem_total_bytes'));
+  const n = v === null ? NaN : Number(v.trim());
+  if (Number.isFinite(n) && n > 0) return n;
+  return s.absent(
+    'memory_total_bytes',
+    'mainline i915 has no VRAM size in sysfs (lmem_total_bytes is only in Intel’s backport driver); the size is only in a DRM query ioctl, which Rigwatch does not call',
+  );
 }
 
 /** Busy ratio per engine on one device: the sum over its clients (capped at 1). */
@@ -604,7 +704,7 @@ class DeviceReads {
   /** A read failed for a reason other than a file remembered as missing. */
   failed = false;
   constructor(
-    private readonly io: DrmIo,
+    private readonly held: HeldFiles,
     private readonly why: Partial<Record<string, string>>,
     private readonly notes: string[],
     private readonly missing: Map<string, string>,
@@ -623,7 +723,7 @@ class DeviceReads {
 
   optionalText(p: string): string | null {
     try {
-      return this.io.readText(p);
+      return this.held.read(p);
     } catch {
       return null;
     }
@@ -634,7 +734,7 @@ class DeviceReads {
     const known = this.missing.get(p);
     if (known !== undefined) return this.absent(key, known);
     try {
-      return this.io.readText(p);
+      return this.held.read(p);
     } catch (e) {
       const reason = readFailure(p, e);
       if (errCode(e) === 'ENOENT') this.missing.set(p, reason);

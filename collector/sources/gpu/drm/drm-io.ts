@@ -57,3 +57,56 @@ export function readFailure(path: string, e: unknown): string {
   if (code === 'ENODEV' || code === 'ENXIO') return `the device behind ${path} is gone`;
   return `cannot read ${path}: ${(e as Error).message}`;
 }
+
+/**
+ * Kernel files kept open and re-read from offset 0 each tick: one pread instead of open + read + read +
+ * close. A sysfs attribute (kernfs seq_file) runs its show() again on every read at offset 0, so the
+ * value is fresh (nvtop keeps its amdgpu files open the same way); once the device is removed the read
+ * fails with ENODEV, which the backend takes as "GPU gone".
+ */
+export class HeldFiles {
+  private readonly fds = new Map<string, number>();
+  constructor(private readonly io: DrmIo) {}
+
+  /** The file's text, from a held fd (opened on first use); throws like readText, and then forgets the fd. */
+  read(p: string): string {
+    let fd = this.fds.get(p);
+    if (fd === undefined) {
+      fd = this.io.open(p);
+      this.fds.set(p, fd);
+    }
+    try {
+      return this.io.reread(fd);
+    } catch (e) {
+      this.drop(p);
+      throw e;
+    }
+  }
+
+  /** Closes the held fd of `p`, if any. */
+  drop(p: string): void {
+    const fd = this.fds.get(p);
+    if (fd === undefined) return;
+    this.fds.delete(p);
+    try {
+      this.io.close(fd);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /** Closes every held fd under a directory (a GPU that vanished or came back). */
+  dropUnder(dir: string): void {
+    for (const p of [...this.fds.keys()]) if (p.startsWith(dir + '/')) this.drop(p);
+  }
+
+  /** Closes every held fd. Idempotent. */
+  close(): void {
+    for (const p of [...this.fds.keys()]) this.drop(p);
+  }
+
+  /** How many files are held (tests). */
+  get size(): number {
+    return this.fds.size;
+  }
+}

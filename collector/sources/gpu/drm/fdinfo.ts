@@ -26,19 +26,45 @@ export interface DrmFdinfo {
 /** Upper bound on one fdinfo file's size we parse, bytes (they are a few hundred; a bigger one is not DRM's). */
 export const FDINFO_MAX_BYTES = 16 * 1024;
 
-const UNIT: Record<string, number> = { '': 1, B: 1, KiB: 1024, kB: 1024, KB: 1024, MiB: 1024 ** 2, MB: 1024 ** 2, GiB: 1024 ** 3, GB: 1024 ** 3 };
+// Multipliers of the memory units the kernel prints (drm-usage-stats.rst: KiB and MiB; B and none in older drivers).
+const UNIT: Record<string, number> = { '': 1, B: 1, KiB: 1024, kB: 1024, KB: 1024, MiB: 1024 ** 2, MB: 1024 ** 2, GiB: 1024 ** 3, GB: 1024 ** 3, ns: 1 };
 
-function parseQuantity(v: string): number | null {
-  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(v.trim());
-  if (!m) return null;
-  if (m[2] === 'ns') return Number(m[1]);
-  const mul = UNIT[m[2]];
-  return mul === undefined ? null : Number(m[1]) * mul;
+/** Where the value after a key's colon starts: past the spaces and tabs. */
+function valueStart(text: string, i: number, end: number): number {
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * `<digits>[ <unit>]` between `i` and `end` as a number, or null. Hand-rolled: this runs for ~20 keys
+ * of every DRM client every tick, and a regex plus slices cost several times more (bench/gpu).
+ */
+function quantityAt(text: string, i: number, end: number): number | null {
+  i = valueStart(text, i, end);
+  let n = 0;
+  const d0 = i;
+  while (i < end) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+    i++;
+  }
+  if (i === d0) return null;
+  let e = end;
+  while (e > i && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9 || text.charCodeAt(e - 1) === 13)) e--;
+  i = valueStart(text, i, e);
+  if (i === e) return n;
+  const mul = UNIT[text.slice(i, e)];
+  return mul === undefined ? null : n * mul;
 }
 
 /** Parses one fdinfo file; null when it is not a DRM client (no drm-driver or drm-client-id). */
 export function parseFdinfo(text: string): DrmFdinfo | null {
-  if (text.length > FDINFO_MAX_BYTES || !text.includes('drm-client-id')) return null;
+  if (text.length > FDINFO_MAX_BYTES) return null;
   let driver = '';
   let pdev: string | null = null;
   let clientId = '';
@@ -49,57 +75,64 @@ export function parseFdinfo(text: string): DrmFdinfo | null {
   const memory = new Map<string, number>();
   // Rank of the memory key that set each region: resident (3) > total (2) > legacy drm-memory- (1).
   const rank = new Map<string, number>();
-  const setMem = (region: string, r: number, v: string): void => {
+  const setMem = (region: string, r: number, at: number, end: number): void => {
     if ((rank.get(region) ?? 0) > r) return;
-    const n = parseQuantity(v);
+    const n = quantityAt(text, at, end);
     if (n === null) return;
     memory.set(region, n);
     rank.set(region, r);
   };
+  const str = (at: number, end: number): string => text.slice(valueStart(text, at, end), end).trim();
   let pos = 0;
   while (pos < text.length) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
-    // Only drm- keys matter; amd-/pos/flags lines are skipped on their first character.
-    if (text.charCodeAt(pos) === 100 /* d */ && text.startsWith('drm-', pos)) {
+    // Only drm- keys matter; amd-/pos/flags lines are skipped on their first characters.
+    if (
+      text.charCodeAt(pos) === 100 /* d */ &&
+      text.charCodeAt(pos + 1) === 114 /* r */ &&
+      text.charCodeAt(pos + 2) === 109 /* m */ &&
+      text.charCodeAt(pos + 3) === 45 /* - */
+    ) {
       const colon = text.indexOf(':', pos);
       if (colon > 0 && colon < end) {
-        const key = text.slice(pos + 4, colon);
-        const val = text.slice(colon + 1, end).trim();
-        switch (key.charCodeAt(0)) {
+        const k0 = pos + 4;
+        const v = colon + 1;
+        // Dispatch on the key's first character, then compare in place: no slice unless the key is kept.
+        switch (text.charCodeAt(k0)) {
           case 100: // d
-            if (key === 'driver') driver = val;
+            if (colon - k0 === 6 && text.startsWith('driver', k0)) driver = str(v, end);
             break;
           case 112: // p
-            if (key === 'pdev') pdev = val;
+            if (colon - k0 === 4 && text.startsWith('pdev', k0)) pdev = str(v, end);
             break;
           case 99: // c
-            if (key === 'client-id') clientId = val;
-            else if (key.startsWith('cycles-')) {
-              const n = parseQuantity(val);
-              if (n !== null) cycles.set(key.slice(7), n);
+            if (colon - k0 === 9 && text.startsWith('client-id', k0)) clientId = str(v, end);
+            else if (text.startsWith('cycles-', k0)) {
+              const n = quantityAt(text, v, end);
+              if (n !== null) cycles.set(text.slice(k0 + 7, colon), n);
             }
             break;
           case 101: // e
-            if (key.startsWith('engine-capacity-')) {
-              const n = Number(val);
-              if (Number.isInteger(n) && n > 0) capacity.set(key.slice(16), n);
-            } else if (key.startsWith('engine-')) {
-              const n = parseQuantity(val);
-              if (n !== null) engineNs.set(key.slice(7), n);
+            if (text.startsWith('engine-capacity-', k0)) {
+              const n = quantityAt(text, v, end);
+              if (n !== null && n > 0) capacity.set(text.slice(k0 + 16, colon), n);
+            } else if (text.startsWith('engine-', k0)) {
+              const n = quantityAt(text, v, end);
+              if (n !== null) engineNs.set(text.slice(k0 + 7, colon), n);
             }
             break;
           case 116: // t
-            if (key.startsWith('total-cycles-')) {
-              const n = parseQuantity(val);
-              if (n !== null) totalCycles.set(key.slice(13), n);
-            } else if (key.startsWith('total-')) setMem(key.slice(6), 2, val);
+            if (text.startsWith('total-cycles-', k0)) {
+              const n = quantityAt(text, v, end);
+              if (n !== null) totalCycles.set(text.slice(k0 + 13, colon), n);
+            } else if (text.startsWith('total-', k0)) setMem(text.slice(k0 + 6, colon), 2, v, end);
             break;
           case 114: // r
-            if (key.startsWith('resident-')) setMem(key.slice(9), 3, val);
+            if (text.startsWith('resident-', k0)) setMem(text.slice(k0 + 9, colon), 3, v, end);
             break;
           case 109: // m
-            if (key.startsWith('memory-')) setMem(key.slice(7), 1, val);
+            if (text.startsWith('memory-', k0)) setMem(text.slice(k0 + 7, colon), 1, v, end);
             break;
         }
       }
@@ -161,48 +194,100 @@ export interface FdinfoScannerOptions {
   drivers: ReadonlySet<string>;
   /** PCI slots of the devices we report; a client on another device is ignored. */
   pdevs: ReadonlySet<string>;
-  /** How often young processes' (and known GPU users') fd lists are walked to find new DRM clients, ms. */
+  /** How often the process list is read and young processes' fd tables re-walked, ms. */
   discoveryIntervalMs: number;
-  /** How often every process's fd list is walked, ms (default DRM_FULL_WALK_MS). */
+  /** How often every process's fd list is checked for new fd numbers, ms (default DRM_FULL_WALK_MS). */
   fullWalkIntervalMs?: number;
+  /** How often every fd of every process is re-read (readlink), ms (default DRM_RELINK_MS). */
+  relinkIntervalMs?: number;
+  /** fs operations (readdir, readlink, small read) one scan may spend on walks (default WALK_BUDGET_OPS). */
+  walkBudgetOps?: number;
 }
 
-/** Default cadence of the walk over every process's fds, ms: old processes rarely start using a GPU. */
+/** Default cadence of the check of every process's fd list for new fd numbers, ms. */
 export const DRM_FULL_WALK_MS = 30_000;
-/** A process first seen less than this long ago is walked at every discovery, ms (frameworks open the GPU seconds after start). */
+/**
+ * Default cadence of the readlink of every fd of every process, ms. The 30 s check only reads the links of
+ * fd numbers it has not seen: an old process that closes fd 7 and opens a GPU on the same number is found
+ * here, or sooner: at its next check if the GPU got a new number, or at a re-link the backend requests when
+ * an AMD GPU's VRAM grows by more than its known clients hold (requestRelink). Reading every link every
+ * 30 s was most of the backend's cost on a busy box (bench/gpu: ~20 fds per process, 500 processes).
+ */
+export const DRM_RELINK_MS = 600_000;
+/** A process first seen less than this long ago is walked at every listing, ms (frameworks open the GPU seconds after start). */
 export const YOUNG_PROCESS_MS = 60_000;
 
 /** Cap on DRM file descriptors followed (data from others is bounded). */
 export const MAX_DRM_FDS = 8192;
-/** fd links read per scan at most; the rest of a walk continues at the next scans. */
-export const WALK_BUDGET_LINKS = 2000;
+/** fs operations spent on walks per scan at most; what is left waits for the next scans. */
+export const WALK_BUDGET_OPS = 600;
+
+/** What the scanner remembers of one process, keyed by pid and checked against its start time. */
+interface PidState {
+  /** Field 22 of /proc/<pid>/stat (start time in clock ticks): a reused pid is another process. */
+  start: string | null;
+  firstSeen: number;
+  /** fd names at the last walk; null before the first. */
+  fds: Set<string> | null;
+  /** DRM fdinfo paths grouped by client (dup'd fds share one): the first of a group is read, the rest are spares. */
+  groups: FdGroup[];
+  /** Monotonic ms when the fd list is next checked for new numbers, and every link next re-read. */
+  nextCheck: number;
+  nextRelink: number;
+  /** The last walk could not list the fd table (another user's process, without privileges). */
+  unreadable: boolean;
+  /** Queued by a listing (a young process) for a full walk at the next scans. */
+  queued: 'none' | 'relink';
+  /** A re-link was requested for every process (requestRelink): taken at the next scans, budget allowing. */
+  relinkSoon: boolean;
+}
+
+/** The fdinfo files of one DRM client of a process, keyed by `<pdev>|<client id>` as the walk found them. */
+interface FdGroup {
+  key: string;
+  files: string[];
+}
 
 /**
- * Finds DRM clients under <procRoot>/<pid>/fdinfo. Every `discoveryIntervalMs` the fd tables of young
- * processes and known GPU users are walked (readdir + readlink of each fd); every `fullWalkIntervalMs`
- * every process's are. Between walks only the fdinfo files already known to be DRM clients are read,
- * one per client, which keeps a tick to a few hundred small reads on a busy box.
+ * The next turn after one due at `due` and taken at `t`: on the same grid (due + k × interval), so a turn
+ * taken late (a scan's budget ran out, a busy start-up) keeps its phase instead of bunching with the others
+ * taken at the same scan; one taken early keeps its turn.
+ */
+function advance(due: number, t: number, interval: number): number {
+  if (!Number.isFinite(due)) return t + interval;
+  // Walked before its turn (a young process at a listing): the turn stays where it was.
+  if (t < due) return due;
+  const k = Math.max(1, Math.floor((t - due) / interval) + 1);
+  return due + k * interval;
+}
+
+/** Spreads pids over an interval: a fixed fraction per pid (golden-ratio hashing), so their walks do not bunch. */
+function phase(pid: number): number {
+  return (pid * 0.6180339887498949) % 1;
+}
+
+/**
+ * Finds DRM clients under <procRoot>/<pid>/fdinfo, incrementally. Each process's state is remembered
+ * (keyed by pid and start time): its fd names and which were DRM. A new process gets one full walk
+ * (readdir + readlink of each fd); after that its fd list is checked every `fullWalkIntervalMs` and only
+ * new fd numbers are followed, with a full re-read of its links every `relinkIntervalMs`. Young processes
+ * are re-walked at each listing (every `discoveryIntervalMs`). Each process's turns are spread over the
+ * interval, and a scan spends at most `walkBudgetOps` fs operations on walks: no tick pays a whole walk.
+ * Between walks only the fdinfo files already known to be DRM clients are read, one per client.
  */
 export class FdinfoScanner {
-  /** pid → its DRM fds grouped by client (dup'd fds share one): the first of a group is read, the rest are spares. */
-  private known = new Map<number, string[][]>();
+  private states = new Map<number, PidState>();
   /** fdinfo texts the walk already read this tick. */
   private walked = new Map<string, string>();
-  private lastWalk = -Infinity;
-  private lastFullWalk = -Infinity;
-  private firstSeen = new Map<number, number>();
-  /** pids whose fd tables are still to be walked (a walk spread over scans). */
-  private pending: number[] = [];
-  /** Entries of `pending` that belong to the current full walk (its unreadable count is published when they are done). */
-  private fullEndsAt = 0;
-  private unreadableCount = 0;
+  private lastList = -Infinity;
   private prev = new Map<string, ClientPrev>();
-  /** Processes whose fd table could not be read in the last walk (another user's, without privileges). */
+  private drmFds = 0;
+  /** Processes whose fd table could not be read in their last walk (another user's, without privileges). */
   unreadablePids = 0;
   /** fdinfo files visited in the last scan (bench, tests). */
   filesRead = 0;
-  /** What the last scan did besides reading known clients (bench). */
-  lastWalkKind: 'none' | 'discovery' | 'full' = 'none';
+  /** fs operations the last scan spent on walks, besides reading known clients (bench). */
+  walkOps = 0;
 
   constructor(private readonly opts: FdinfoScannerOptions) {}
 
@@ -239,37 +324,58 @@ export class FdinfoScanner {
     }
   }
 
+  /**
+   * Asks for a re-link of every known process at the next scans (spread by the walk budget): something
+   * holds GPU memory that no known client accounts for, so a process may have opened the GPU on an fd
+   * number it had before.
+   */
+  requestRelink(): void {
+    for (const st of this.states.values()) if (st.fds !== null) st.relinkSoon = true;
+  }
+
   /** Closes every held fdinfo file. Idempotent. */
   close(): void {
     for (const f of [...this.held.keys()]) this.release(f);
-    this.known.clear();
+    this.states.clear();
   }
 
   /** One tick: every DRM client of our devices, deduplicated by (device, client id); `t` is monotonic ms. */
   scan(t: number): DrmClientUse[] {
     this.filesRead = 0;
+    this.walkOps = 0;
     this.walked.clear();
-    this.lastWalkKind = 'none';
-    if (t - this.lastWalk >= this.opts.discoveryIntervalMs || t < this.lastWalk) {
-      const full = t - this.lastFullWalk >= (this.opts.fullWalkIntervalMs ?? DRM_FULL_WALK_MS) || t < this.lastFullWalk;
-      this.startWalk(t, full);
-      this.lastWalkKind = full ? 'full' : 'discovery';
-      this.lastWalk = t;
-      if (full) this.lastFullWalk = t;
+    if (t - this.lastList >= this.opts.discoveryIntervalMs || t < this.lastList) {
+      this.list(t);
+      this.lastList = t;
     }
-    if (this.pending.length > 0) this.continueWalk();
+    this.walk(t);
     const seen = new Map<string, DrmClientUse>();
     const nextPrev = new Map<string, ClientPrev>();
-    for (const [pid, groups] of this.known) {
-      const dir = path.join(this.opts.procRoot, String(pid), 'fdinfo');
-      for (let g = 0; g < groups.length; g++) {
-        const fds = groups[g];
-        let text: string | null = null;
-        // The first fd of the group that is still open speaks for the client; closed ones are dropped.
-        while (fds.length > 0 && (text = this.readInfo(path.join(dir, fds[0]))) === null) fds.shift();
-        if (text === null) continue;
-        const f = parseFdinfo(text);
-        if (!f || !this.opts.drivers.has(f.driver) || f.pdev === null || !this.opts.pdevs.has(f.pdev)) continue;
+    let unreadable = 0;
+    for (const [pid, st] of this.states) {
+      if (st.unreadable) unreadable++;
+      const groups = st.groups;
+      if (groups.length === 0) continue;
+      let emptied = false;
+      for (const { files } of groups) {
+        let f: DrmFdinfo | null = null;
+        // The first fd of the group that is still a DRM client speaks for it. A closed one (read fails) or one
+        // whose number now holds another file (a held fdinfo shows whatever the number holds) is dropped, and
+        // its number forgotten so the next check follows it again.
+        while (files.length > 0) {
+          const text = this.readInfo(files[0]);
+          f = text === null ? null : parseFdinfo(text);
+          if (f) break;
+          this.release(files[0]);
+          st.fds?.delete(path.basename(files[0]));
+          files.shift();
+          this.drmFds--;
+        }
+        if (!f) {
+          emptied = true;
+          continue;
+        }
+        if (!this.opts.drivers.has(f.driver) || f.pdev === null || !this.opts.pdevs.has(f.pdev)) continue;
         const key = `${f.pdev}|${f.clientId}`;
         // Dup'd and inherited fds share a client id: count the client once, for the lowest pid (the map is in pid order).
         if (seen.has(key)) continue;
@@ -309,17 +415,21 @@ export class FdinfoScanner {
         nextPrev.set(key, { t, engineNs: f.engineNs, cycles: f.cycles, totalCycles: f.totalCycles });
         seen.set(key, use);
       }
-      const left = groups.filter((x) => x.length > 0);
-      if (left.length === 0) this.known.delete(pid);
-      else if (left.length !== groups.length) this.known.set(pid, left);
+      if (emptied) {
+        st.groups = groups.filter((x) => x.files.length > 0);
+        // Every DRM fd of the process failed at once: it most likely exited. Forget it, so that a new
+        // process given the same pid before the next listing is walked as new (young), not as this one.
+        if (st.groups.length === 0) this.states.delete(pid);
+      }
     }
+    this.unreadablePids = unreadable;
     this.walked.clear();
     this.prev = nextPrev;
     return [...seen.values()];
   }
 
-  /** Lists the processes, drops the gone, and queues the fd tables to walk: every process on a full walk, else the young. */
-  private startWalk(t: number, full: boolean): void {
+  /** Reads the process list: the gone are dropped, the new added; young processes are queued for a full walk. */
+  private list(t: number): void {
     let pids: number[];
     try {
       pids = this.opts.io
@@ -330,95 +440,159 @@ export class FdinfoScanner {
     } catch {
       pids = [];
     }
-    const firstSeen = new Map<number, number>();
-    const queue: number[] = [];
-    // Processes already running at the first walk are not young: they are walked with the full walks.
-    const first = this.lastWalk === -Infinity;
+    this.walkOps++;
+    // Processes already running at the first listing are not young: they are followed at the normal cadences.
+    const first = this.lastList === -Infinity;
+    const next = new Map<number, PidState>();
     for (const pid of pids) {
-      const seenAt = this.firstSeen.get(pid) ?? (first ? -Infinity : t);
-      firstSeen.set(pid, seenAt);
-      // Known GPU users keep their groups until the full walk (a second device opened later waits for it).
-      if (full || t - seenAt <= YOUNG_PROCESS_MS) queue.push(pid);
+      let st = this.states.get(pid);
+      if (!st) {
+        st = {
+          start: null,
+          firstSeen: first ? -Infinity : t,
+          fds: null,
+          groups: [],
+          nextCheck: -Infinity,
+          nextRelink: -Infinity,
+          unreadable: false,
+          queued: 'none',
+          relinkSoon: false,
+        };
+      } else if (t - st.firstSeen <= YOUNG_PROCESS_MS) st.queued = 'relink';
+      next.set(pid, st);
     }
-    for (const pid of [...this.known.keys()]) if (!firstSeen.has(pid)) this.forgetPid(pid);
-    this.firstSeen = firstSeen;
-    // A walk still under way keeps its place; the new one's pids follow.
-    const queued = new Set(this.pending);
-    for (const pid of queue) if (!queued.has(pid)) this.pending.push(pid);
-    if (full) {
-      this.fullEndsAt = this.pending.length;
-      this.unreadableCount = 0;
+    for (const pid of this.states.keys()) if (!next.has(pid)) this.forgetPid(pid);
+    this.states = next;
+  }
+
+  /**
+   * Spends at most the walk budget on the processes whose turn it is: never-walked ones first, then those a
+   * listing queued (young), then the due checks and re-links. What does not fit keeps its turn for the next scans.
+   */
+  private walk(t: number): void {
+    const budget = this.opts.walkBudgetOps ?? WALK_BUDGET_OPS;
+    const check = this.opts.fullWalkIntervalMs ?? DRM_FULL_WALK_MS;
+    const relink = this.opts.relinkIntervalMs ?? DRM_RELINK_MS;
+    for (let pass = 0; pass < 3 && this.walkOps < budget; pass++) {
+      for (const [pid, st] of this.states) {
+        if (this.walkOps >= budget) break;
+        let full: boolean;
+        if (pass === 0) {
+          if (st.fds !== null) continue;
+          full = true;
+        } else if (pass === 1) {
+          if (st.queued === 'none') continue;
+          full = true;
+        } else {
+          if (t < st.nextCheck && t < st.nextRelink && !st.relinkSoon) continue;
+          full = t >= st.nextRelink || st.relinkSoon;
+        }
+        this.walkPid(pid, st, t, full, check, relink);
+      }
     }
   }
 
   /**
-   * Walks queued fd tables for links into /dev/dri, reading each DRM fd's fdinfo to group dup'd fds by
-   * client, until WALK_BUDGET_LINKS links were read: a full walk of a busy box is spread over a few scans
-   * rather than stalling one tick (the reads are synchronous).
+   * Walks one fd table: lists it and follows the links of new fd numbers (every link when `full`), reading
+   * each new DRM fd's fdinfo to group dup'd fds by client. A full walk also checks the start time: a pid
+   * that now belongs to another process starts over, young.
    */
-  private continueWalk(): void {
+  private walkPid(pid: number, st: PidState, t: number, full: boolean, check: number, relink: number): void {
     const { io, procRoot } = this.opts;
-    let links = 0;
-    let walked = 0;
-    let total = 0;
-    for (const groups of this.known.values()) for (const g of groups) total += g.length;
-    while (walked < this.pending.length && links < WALK_BUDGET_LINKS) {
-      const pid = this.pending[walked++];
-      let fds: string[];
-      const fdDir = path.join(procRoot, String(pid), 'fd');
+    const base = path.join(procRoot, String(pid));
+    st.queued = 'none';
+    if (full) {
+      st.relinkSoon = false;
+      const start = this.startTime(base);
+      if (st.fds !== null && start !== st.start) {
+        this.dropGroups(st);
+        st.fds = null;
+        st.firstSeen = t;
+      }
+      st.start = start;
+    }
+    // Turns after the first keep a per-pid phase, so a box's processes spread over each interval.
+    st.nextCheck = st.fds === null ? t + check * phase(pid) : advance(st.nextCheck, t, check);
+    if (full) st.nextRelink = st.fds === null ? t + relink * phase(pid) : advance(st.nextRelink, t, relink);
+    const fdDir = path.join(base, 'fd');
+    let names: string[];
+    this.walkOps++;
+    try {
+      names = io.readdir(fdDir);
+    } catch (e) {
+      const code = errCode(e);
+      st.unreadable = code === 'EACCES' || code === 'EPERM';
+      st.fds = new Set();
+      return;
+    }
+    st.unreadable = false;
+    const before = st.fds;
+    const known = new Set<string>();
+    for (const g of st.groups) for (const f of g.files) known.add(path.basename(f));
+    const byKey = new Map<string, FdGroup>();
+    for (const g of st.groups) byKey.set(g.key, g);
+    for (const name of names) {
+      if (!full && before !== null && before.has(name)) continue;
+      if (known.has(name)) continue;
+      this.walkOps++;
+      let target: string;
       try {
-        fds = io.readdir(fdDir);
-      } catch (e) {
-        if (errCode(e) === 'EACCES' || errCode(e) === 'EPERM') this.unreadableCount++;
-        this.forgetPid(pid);
+        target = io.readlink(path.join(fdDir, name));
+      } catch {
         continue;
       }
-      const drm: string[] = [];
-      for (const fd of fds) {
-        links++;
-        let target: string;
-        try {
-          target = io.readlink(path.join(fdDir, fd));
-        } catch {
-          continue;
-        }
-        if (target.startsWith('/dev/dri/')) drm.push(fd);
+      if (!target.startsWith('/dev/dri/') || this.drmFds >= MAX_DRM_FDS) continue;
+      const file = path.join(base, 'fdinfo', name);
+      let text: string;
+      try {
+        this.filesRead++;
+        this.walkOps++;
+        text = io.readText(file);
+      } catch {
+        continue;
       }
-      const groups = new Map<string, string[]>();
-      for (const fd of drm) {
-        if (total >= MAX_DRM_FDS) break;
-        const file = path.join(procRoot, String(pid), 'fdinfo', fd);
-        let text: string;
-        try {
-          this.filesRead++;
-          text = io.readText(file);
-        } catch {
-          continue;
-        }
-        total++;
-        this.walked.set(file, text);
-        const id = /^drm-client-id:\s*(\S+)/m.exec(text)?.[1] ?? `fd${fd}`;
-        const pdev = /^drm-pdev:\s*(\S+)/m.exec(text)?.[1] ?? '';
-        const k = `${pdev}|${id}`;
-        const l = groups.get(k);
-        if (l) l.push(fd);
-        else groups.set(k, [fd]);
+      this.walked.set(file, text);
+      const id = /^drm-client-id:\s*(\S+)/m.exec(text)?.[1] ?? `fd${name}`;
+      const pdev = /^drm-pdev:\s*(\S+)/m.exec(text)?.[1] ?? '';
+      const key = `${pdev}|${id}`;
+      this.drmFds++;
+      // A new fd of a client already followed (a dup) joins its group as a spare; a new client gets its own.
+      const g = byKey.get(key);
+      if (g) g.files.push(file);
+      else {
+        const ng = { key, files: [file] };
+        byKey.set(key, ng);
+        st.groups.push(ng);
       }
-      this.forgetPid(pid);
-      if (groups.size > 0) this.known.set(pid, [...groups.values()]);
     }
-    this.pending.splice(0, walked);
-    if (this.fullEndsAt > 0) {
-      this.fullEndsAt = Math.max(0, this.fullEndsAt - walked);
-      if (this.fullEndsAt === 0) this.unreadablePids = this.unreadableCount;
+    st.fds = new Set(names);
+  }
+
+  /** The start time field of /proc/<pid>/stat (after the command name, which may hold spaces and parentheses). */
+  private startTime(base: string): string | null {
+    this.walkOps++;
+    try {
+      const s = this.opts.io.readText(path.join(base, 'stat'));
+      return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    } catch {
+      return null;
     }
   }
 
-  /** Drops a pid's groups and closes its held files. */
+  /** Forgets a process and closes its held files. */
   private forgetPid(pid: number): void {
-    const groups = this.known.get(pid);
-    if (!groups) return;
-    this.known.delete(pid);
-    for (const g of groups) for (const fd of g) this.release(path.join(this.opts.procRoot, String(pid), 'fdinfo', fd));
+    const st = this.states.get(pid);
+    if (!st) return;
+    this.dropGroups(st);
+    this.states.delete(pid);
+  }
+
+  /** Drops a process's DRM groups and closes their held files. */
+  private dropGroups(st: PidState): void {
+    for (const g of st.groups) {
+      for (const f of g.files) this.release(f);
+      this.drmFds -= g.files.length;
+    }
+    st.groups = [];
   }
 }

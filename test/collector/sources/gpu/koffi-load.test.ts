@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { koffiNativeName, loadKoffi, nvmlLibraryCandidates } from '../../../../collector/sources/gpu/koffi-load';
+import { koffiNativeName, loadKoffi, nvmlLibraryCandidates, nvmlLibraryMayLoad } from '../../../../collector/sources/gpu/koffi-load';
 import { parseGpuConfig } from '../../../../collector/sources/gpu/config';
 
 describe('gpu: NVML library and koffi location', () => {
@@ -40,6 +40,24 @@ describe('gpu: NVML library and koffi location', () => {
       assert.equal(k.koffi, fake);
       assert.match(k.from, /next to the bundle/);
       assert.equal(seen.at(-1), path.join(dir, koffiNativeName()));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('nvmlLibraryMayLoad (no NVML worker without a library)', () => {
+  it('checks a path on disk, a soname in LD_LIBRARY_PATH and the loader cache', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-nvml-find-'));
+    try {
+      const lib = path.join(dir, 'libnvidia-ml.so.1');
+      assert.equal(nvmlLibraryMayLoad(lib, {}, 'linux'), false);
+      assert.equal(nvmlLibraryMayLoad('libnvidia-ml.so.1', {}, 'linux'), false, 'no NVIDIA driver on this machine');
+      fs.writeFileSync(lib, '');
+      assert.equal(nvmlLibraryMayLoad(lib, {}, 'linux'), true);
+      assert.equal(nvmlLibraryMayLoad('libnvidia-ml.so.1', { LD_LIBRARY_PATH: `/nonexistent:${dir}` }, 'linux'), true);
+      assert.equal(nvmlLibraryMayLoad('libc.so.6', {}, 'linux'), true, 'a library the loader cache knows');
+      assert.equal(nvmlLibraryMayLoad('C:\\Windows\\System32\\nvml.dll', {}, 'win32'), true, 'unsure elsewhere: the worker tries');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

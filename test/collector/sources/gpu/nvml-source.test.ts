@@ -198,6 +198,8 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
       memUtilRatio: 0,
       encoderUtilRatio: 0,
       decoderUtilRatio: 0,
+      // Per-process energy estimate: 0 at the first tick (no interval yet).
+      energyJoules: 0,
     });
     // Attribution: full command, start time (within the last minute), owner from /proc/<pid>/cgroup.
     assert.equal(command, 'sleep 60');
@@ -224,6 +226,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
         memUtilRatio: null,
         encoderUtilRatio: null,
         decoderUtilRatio: null,
+        energyJoules: null,
       },
     );
   });
@@ -266,8 +269,40 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     assert.equal(d.devices[0].migMode, true);
     assert.deepEqual(d.devices[0].notes, [
       'utilisation not available under MIG',
+      "MIG enabled: VRAM per instance (the GPU's own VRAM is the whole board); not available under MIG: utilisation, per-process utilisation, GPM, row remapping",
       'GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null',
     ]);
+  });
+
+  it('MIG instances: per-instance VRAM with GPU/compute instance ids; the parent says what is per instance and what is not available', async () => {
+    h = gpuHarness(
+      { nvmlPath: lib },
+      {
+        count: 2,
+        'gpu.0.mig': 1,
+        'gpu.0.mig_instances': 3,
+        'gpu.0.mig_mem_used': 2 * GIB,
+        'gpu.0.compute': `${process.pid}:${GIB}:2`,
+        'gpu.1.compute': `${process.pid}:${GIB}`,
+      },
+    );
+    await h.source.probe(NEVER);
+    const r = await h.source.sample(NEVER);
+    const d = r.details as GpuDetails;
+    const mig = d.devices[0].mig;
+    const slice = Math.floor(85899345920 / 7);
+    assert.deepEqual(
+      mig?.instances,
+      [1, 2, 3].map((gi) => ({ gpuInstanceId: gi, computeInstanceId: 0, memoryTotalBytes: slice * gi, memoryUsedBytes: 2 * GIB })),
+    );
+    assert.deepEqual(mig?.perInstance, ['VRAM']);
+    assert.ok(mig?.notAvailable.includes('utilisation'));
+    assert.equal(d.devices[0].notes.filter((n) => n.startsWith('MIG enabled')).length, 1, 'said once');
+    assert.equal(d.devices[1].mig, undefined, 'a GPU without MIG has no MIG section');
+    assert.equal(r.series['gpu.0.utilization_ratio'], null);
+    // Processes say which instance they run in (NVML's per-process gpuInstanceId); outside MIG nothing.
+    assert.equal(d.processes.find((p) => p.gpuIndex === 0)?.gpuInstanceId, 2);
+    assert.equal(d.processes.find((p) => p.gpuIndex === 1)?.gpuInstanceId, undefined);
   });
 
   it('a GPU that fell off the bus: its values are null with a note, the other GPU keeps reading', async () => {

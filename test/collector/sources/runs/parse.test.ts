@@ -2,7 +2,9 @@
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { ownerLabel } from '../../../../protocol/owner-label';
 import { idStem, isTrainingCandidate, launcherOf, logDirsOf, runName } from '../../../../collector/sources/runs/command';
 import { parseRunsConfig } from '../../../../collector/sources/runs/config';
 import { formatOf } from '../../../../collector/sources/runs/metric-files';
@@ -16,7 +18,7 @@ import {
   sanitizeTag,
   splitCsvLine,
 } from '../../../../collector/sources/runs/parse';
-import { containerOfCgroup, describeExit, parseStat } from '../../../../collector/sources/runs/proc';
+import { describeExit, parseStat, readOwner } from '../../../../collector/sources/runs/proc';
 
 const FIX = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs');
 
@@ -97,15 +99,40 @@ describe('runs: parsers', () => {
     assert.equal(idStem('train.py'), 'train');
   });
 
-  it('/proc facts: stat with spaces in the name, zombie exit status, containers', () => {
+  it('/proc facts: stat with spaces in the name, zombie exit status', () => {
     const stat =
       '4242 (py thon) (x)) Z 1 4242 4242 0 -1 4194560 1 0 0 0 5 1 0 0 20 0 1 0 123456 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 256';
     const s = parseStat(stat);
     assert.deepEqual([s?.pid, s?.comm, s?.state, s?.ppid, s?.startTicks, s?.exitCode], [4242, 'py thon) (x)', 'Z', 1, 123456, 256]);
     assert.equal(describeExit(256).text, 'exit code 1');
     assert.equal(describeExit(9).text, 'killed by signal 9');
-    assert.equal(containerOfCgroup('0::/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n'), '0123456789ab');
-    assert.equal(containerOfCgroup('0::/user.slice/user-1000.slice/session-2.scope\n'), null);
+  });
+
+  it("a run's owner is read through proc-owner's cgroup parser (captured cgroup files)", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-owner-'));
+    try {
+      const put = (pid: number, fixture: string): void => {
+        fs.mkdirSync(path.join(root, String(pid)));
+        fs.copyFileSync(path.join(__dirname, '..', '..', '..', 'fixtures', 'proc-owner', fixture), path.join(root, String(pid), 'cgroup'));
+      };
+      put(10, 'docker-24-cgroupv2-systemd-cgroup.txt');
+      put(11, 'kubernetes-1.28-containerd-cgroupv2-systemd-cgroup.txt');
+      fs.mkdirSync(path.join(root, '12'));
+      fs.writeFileSync(path.join(root, '12', 'cgroup'), '0::/init.scope\n');
+      const docker = await readOwner(root, 10);
+      assert.equal(docker?.kind, 'container');
+      assert.equal(docker?.runtime, 'docker');
+      assert.match(docker?.containerId ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(ownerLabel(docker), `container ${docker?.containerId?.slice(0, 12)}`);
+      const pod = await readOwner(root, 11);
+      assert.equal(pod?.kind, 'pod');
+      assert.match(pod?.podUid ?? '', /^[0-9a-f-]{36}$/);
+      assert.deepEqual(await readOwner(root, 12), { kind: 'host' });
+      assert.equal(ownerLabel(await readOwner(root, 12)), null);
+      assert.equal(await readOwner(root, 13), null, 'no such process');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('config: validation errors name the key', () => {

@@ -60,7 +60,7 @@ describe('runs: default alert rules fire end to end', function () {
     throw new Error(`not reached: ${what}; events: ${events.map((e) => `${e.alert.ruleId} ${e.transition}`).join(', ')}`);
   }
 
-  it("run-loss-nonfinite (critical) when the loss turns NaN, then run-ended with the run's id", async () => {
+  it('run-loss-nonfinite (critical) when the loss turns NaN, then run-ended with exit status, elapsed, step and loss', async () => {
     child = spawn(PYTHON, [TRAIN_PY, '--logdir', path.join(dir, 'l'), '--steps', '8', '--sleep', '0.4', '--nan-at', '4'], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +78,15 @@ describe('runs: default alert rules fire end to end', function () {
     assert.equal(col.latest()?.series[`run.nan-${child.pid}.loss`], null, 'NaN travels as null; the text says NaN');
     await new Promise<void>((r) => (child as ChildProcess).on('exit', () => r()));
     await tickUntil(col, () => firing('run-ended') !== undefined, 1000, 2, 'run-ended within 2 ticks');
-    assert.equal(firing('run-ended')?.alert.message, `Run nan-${child.pid} ended`);
+    // The words a user needs: name, short command, exit status (reaped by Node here: unknown), elapsed,
+    // last step and loss. The elapsed time depends on the test clock; the rest is exact.
+    const ended = firing('run-ended')?.alert.message ?? '';
+    const cmd = `python3 train_torch.py --logdir ${path.join(dir, 'l')} --steps 8 --sleep 0.4 --nan-at 4`;
+    const short = cmd.length > 60 ? `${cmd.slice(0, 59)}…` : cmd;
+    const m = /^(.*) ended \(exit status unknown\) after (\d+ s|\d+ min \d+ s) — (.*)$/.exec(ended);
+    assert.ok(m, ended);
+    assert.equal(m[1], `Run nan (${short})`);
+    assert.equal(m[3], 'step 8, loss NaN');
   });
 
   it('run-stalled after 10 min alive without new metrics', async () => {

@@ -105,7 +105,10 @@ describe('runs source in the tick loop (real Python training)', function () {
     assert.ok(ended, 'run reported finished within 2 ticks of its exit');
     assert.equal(ended.lastStep, 25);
     assert.ok((ended.loss?.value as number) < first, `loss fell: ${first} → ${ended.loss?.value}`);
-    assert.match(ended.summary, /^Run cpu finished after \d+ s — step 25, loss 0\.\d+/);
+    assert.match(
+      ended.summary,
+      /^Run cpu \(python3 train_torch\.py .*\) (finished \(exit code 0\)|ended \(exit status unknown\)) after (\d+ s|\d+ min \d+ s) — step 25, loss 0\.\d+$/,
+    );
     assert.equal(c.latest()?.series[`run.${run.id}.ended_state`], 1);
   });
 
@@ -122,7 +125,10 @@ describe('runs source in the tick loop (real Python training)', function () {
     const run = runsOf(m)[0] as RunInfo;
     assert.equal(run.name, 'train_torch.py');
     assert.equal(run.exit, 'exit code 3');
-    assert.match(run.summary, /^Run train_torch\.py ended \(exit code 3\) after/);
+    assert.match(
+      run.summary,
+      /^Run train_torch\.py \(python3 train_torch\.py .*\) ended \(exit code 3\) after (\d+ s|\d+ min \d+ s) — (step \d+, loss \S+|no metrics logged)$/,
+    );
   });
 
   it('a real Python process listed by the fake NVML is a run on that GPU, with its VRAM', async () => {
@@ -150,5 +156,40 @@ describe('runs source in the tick loop (real Python training)', function () {
       'metrics found under the --logdir argument with no configuration',
     );
     state.dispose();
+  });
+
+  it("a GPU run's owner is the GPU source's attribution of its process (one resolution, with the container's name)", async () => {
+    const child = spawn(PYTHON, ['-c', 'import time; print("ready", flush=True); time.sleep(60)', 'train.py'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    await waitReady(child);
+    const owner = { kind: 'container' as const, runtime: 'docker' as const, containerId: 'ab'.repeat(32), containerName: 'trainer', image: 'pytorch:2.3' };
+    // A snapshot as the GPU source writes it: this process on GPU 0, its owner resolved and named there.
+    const latest: SampleMessage = {
+      type: 'sample',
+      t: Date.now(),
+      series: { 'gpu.0.utilization_ratio': 0.9 },
+      details: {
+        gpu: {
+          kind: 'gpu',
+          backend: 'nvml',
+          driverVersion: null,
+          cudaVersion: null,
+          devices: [],
+          processes: [{ pid: child.pid as number, name: 'python3', user: null, owner, gpuIndex: 0, usedMemoryBytes: 1024, smUtilRatio: null, type: 'compute' }],
+        },
+      },
+    };
+    const source = createRunsSource(ctx(undefined, () => latest));
+    try {
+      assert.equal((await source.probe()).status, 'ready');
+      const res = await source.sample();
+      const run = (res.details as { runs: RunInfo[] }).runs.find((r) => r.pids.includes(child.pid as number));
+      assert.ok(run, 'the GPU process is a run');
+      // Its own cgroup cannot name a container "trainer": the label can only come from the GPU source's owner.
+      assert.equal(run.container, 'container trainer (pytorch:2.3)');
+      assert.deepEqual(run.owner, owner);
+    } finally {
+      await source.close();
+    }
   });
 });

@@ -1,0 +1,95 @@
+// Benchmark (prints, never asserts): the built collector (dist/collector.js) with the default
+// configuration (every source on, found or not, 1 s interval) and one WebSocket client that reads
+// every sample, next to a bare Node process (`setInterval(() => {}, 1000)`) started in the same run,
+// and prometheus-node-exporter (scraped at 1 Hz) when it is installed. RSS from /proc/<pid>/status
+// at the end of the window (default 5 min), plus the collector's peak and thread count.
+// Target (issue 17): the collector under 60 MB after 5 min.
+// Needs dist/collector.js (`node build.mjs`); prometheus-node-exporter is optional (apt-get install prometheus-node-exporter).
+// Run: node -r esbuild-register bench/collector-rss/collector-rss.ts   (BENCH_SECONDS=N to shorten)
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { startCollector, COLLECTOR_JS } from '../../test/helpers/collector-process';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
+const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
+const KB = 1024;
+const MB = 1024 * 1024;
+
+/** A field of /proc/<pid>/status in bytes (kB fields) or as a count. */
+function status(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' | 'Threads'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+  const n = Number(m?.[1] ?? NaN);
+  return field === 'Threads' ? n : n * KB;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+    s.on('error', reject);
+  });
+}
+
+const mb = (b: number): string => (b / MB).toFixed(1);
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(COLLECTOR_JS)) throw new Error(`${COLLECTOR_JS} is missing: run "node build.mjs" first`);
+  // The default configuration: no config file, default interval (1 s); only the port and data dir are the test's.
+  const collector = await startCollector({ interval: 1 });
+  const bare: ChildProcess = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  let ne: ChildProcess | undefined;
+  let nePort = 0;
+  if (fs.existsSync(NODE_EXPORTER)) {
+    nePort = await freePort();
+    ne = spawn(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${nePort}`], { stdio: ['ignore', 'ignore', 'ignore'] });
+  } else {
+    console.log(`(${NODE_EXPORTER} not installed: apt-get install prometheus-node-exporter to compare with it)`);
+  }
+  try {
+    const client = await collector.ws();
+    await client.next('hello');
+    let samples = 0;
+    client.ws.on('message', () => {
+      samples++;
+      // Keep nothing: the helper queues every message, which would grow this process, not the collector.
+      client.messages.length = 0;
+    });
+    const pid = collector.proc.pid!;
+    let peak = 0;
+    const t0 = performance.now();
+    const marks = new Set([10, 60, 120, 300, 600, 1800, 3600].filter((s) => s < SECONDS));
+    for (let s = 1; s <= SECONDS; s++) {
+      if (ne)
+        await fetch(`http://127.0.0.1:${nePort}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
+      peak = Math.max(peak, status(pid, 'VmRSS'));
+      if (marks.has(s)) console.log(`  ${String(s).padStart(4)} s: collector RSS ${mb(status(pid, 'VmRSS'))} MB`);
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - performance.now())));
+    }
+    const rss = status(pid, 'VmRSS');
+    const bareRss = status(bare.pid!, 'VmRSS');
+    console.log(`window: ${SECONDS} s, default config (1 s interval), one WebSocket client (${samples} messages read)`);
+    console.log(
+      `collector:        RSS ${mb(rss)} MB (anon ${mb(status(pid, 'RssAnon'))}, file ${mb(status(pid, 'RssFile'))}), peak ${mb(peak)} MB, ${status(pid, 'Threads')} threads  (target < 60 MB)`,
+    );
+    console.log(`bare node:        RSS ${mb(bareRss)} MB, ${status(bare.pid!, 'Threads')} threads`);
+    if (ne?.pid) console.log(`node_exporter:    RSS ${mb(status(ne.pid, 'VmRSS'))} MB (scraped at 1 Hz)`);
+    console.log(`ratio collector / bare node: ${(rss / bareRss).toFixed(2)}×; above bare node: ${mb(rss - bareRss)} MB`);
+  } finally {
+    bare.kill();
+    ne?.kill();
+    await collector.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+// Per-process GPU energy, an estimate: each tick, the GPU's energy increase (NVML's counter) is split
+// among its processes in proportion to their SM utilisation (nvmlDeviceGetProcessUtilization), and
+// summed per process since the collector first saw it; the published value moves every 10 s. A GPU
+// without per-process samples, or whose processes all show 0 % SM, attributes nothing (its processes
+// keep what they had, or null).
+
+import type { GpuDetails } from '../../../protocol/details/gpu';
+import type { SeriesMap } from '../../../protocol';
+
+/** Longest tick whose energy is attributed, ms: after a longer gap the split would be a guess. */
+const ENERGY_TICK_MAX_MS = 60_000;
+/**
+ * How often a process's published estimate moves, ms. The estimate is summed every tick, but a value
+ * that changed every tick would make every sample resend the whole process list on the compact stream.
+ */
+export const PROCESS_ENERGY_PUBLISH_MS = 10_000;
+
+/** Accumulates per-process energy estimates across ticks. */
+export class ProcessEnergy {
+  /** Last counter value and time per GPU (PCI bus id). */
+  private readonly last = new Map<string, { j: number; t: number }>();
+  /** Per process (`bus|pid|start`), for processes present in the last tick only: summed joules, and the published value and when. */
+  private readonly joules = new Map<string, { sum: number; shown: number; at: number }>();
+
+  constructor(private readonly publishMs = PROCESS_ENERGY_PUBLISH_MS) {}
+
+  /** Splits this tick's energy of every GPU among its processes and sets `energyJoules` on each row. */
+  apply(sourceId: string, details: GpuDetails, series: SeriesMap, t: number): void {
+    const seen = new Set<string>();
+    for (const d of details.devices) {
+      const j = series[`${sourceId}.${d.index}.energy_joules`];
+      const prev = this.last.get(d.pciBusId);
+      if (typeof j !== 'number') {
+        this.last.delete(d.pciBusId);
+        continue;
+      }
+      this.last.set(d.pciBusId, { j, t });
+      // A drop is a driver reload (the counter restarted): nothing to attribute this tick.
+      const delta = prev && j >= prev.j && t - prev.t <= ENERGY_TICK_MAX_MS ? j - prev.j : 0;
+      const procs = details.processes.filter((p) => p.gpuIndex === d.index);
+      let smSum = 0;
+      for (const p of procs) if (p.smUtilRatio !== null && p.smUtilRatio > 0) smSum += p.smUtilRatio;
+      for (const p of procs) {
+        const key = `${d.pciBusId}|${p.nvmlPid ?? p.pid}|${p.startTime ?? ''}`;
+        seen.add(key);
+        let acc = this.joules.get(key);
+        if (smSum > 0 && p.smUtilRatio !== null) {
+          if (!acc) this.joules.set(key, (acc = { sum: 0, shown: 0, at: t }));
+          acc.sum += (delta * Math.max(0, p.smUtilRatio)) / smSum;
+          if (t - acc.at >= this.publishMs) {
+            acc.shown = acc.sum;
+            acc.at = t;
+          }
+        }
+        p.energyJoules = acc ? acc.shown : null;
+      }
+    }
+    // Bounded by the processes of the last tick: gone processes are forgotten.
+    for (const k of this.joules.keys()) if (!seen.has(k)) this.joules.delete(k);
+  }
+}
