@@ -15,7 +15,7 @@ import { startCollector, stopAllCollectors, type RunningCollector } from '../../
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../../fakes/nvml/build';
 
 const T0 = Date.UTC(2026, 10, 22, 6, 0, 0);
-const XID = 'gpu.0.xid_79_events_count';
+const XID = 'gpu.0.xid_13_events_count'; // a warning Xid: fatal ones fire gpu-xid-fatal
 
 describe('alert discovery of new series', function () {
   this.timeout(60_000);
@@ -88,7 +88,7 @@ describe('alert discovery of new series end to end (real collector, fake NVML ev
     // Let the startup scans pass (sources turning ready trigger one), so only the new name can trigger one.
     const settled = Date.now() + 2000;
     await ws.waitFor((m) => m.type === 'sample' && Date.now() > settled, 15_000, 'samples after startup');
-    fs.appendFileSync(xidFile, '0 xid 79\n');
+    fs.appendFileSync(xidFile, '0 xid 13\n');
     const first = await ws.waitFor<SampleMessage>((m) => m.type === 'sample' && m.series[XID] === 1, 15_000, 'the Xid series');
     // Generous: before the fix this took until the next 30 s scan.
     const deadline = Date.now() + 45_000;
