@@ -9,8 +9,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { startCollector, COLLECTOR_JS } from '../../test/helpers/collector-process';
+import { freePort } from '../../remote/ssh';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
@@ -22,17 +22,6 @@ function status(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' | 'Threads')
   const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
   const n = Number(m?.[1] ?? NaN);
   return field === 'Threads' ? n : n * KB;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
 }
 
 const mb = (b: number): string => (b / MB).toFixed(1);

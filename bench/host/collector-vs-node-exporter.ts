@@ -8,8 +8,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { startCollector, COLLECTOR_JS } from '../../test/helpers/collector-process';
+import { freePort } from '../../remote/ssh';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const USER_HZ = 100;
@@ -25,17 +25,6 @@ function cpuMs(pid: number): number {
 function rssMb(pid: number): number {
   const kb = Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? NaN);
   return kb / 1024;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
 }
 
 async function main(): Promise<void> {

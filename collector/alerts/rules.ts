@@ -106,6 +106,18 @@ const ABSOLUTE_TEMPERATURE_MESSAGE = 'GPU $1 temperature {value} (above {thresho
  * alert (docs/alerts.md shows those rules as examples to add). Every default has a clear level
  * (hysteresis) and a minimum duration, so a value wobbling around a level fires at most once.
  */
+/** What gpu-xid and gpu-xid-fatal share: any new event of a code fires, held 1 h unless acknowledged. */
+const XID_EVENTS = {
+  selector: 'gpu.*.xid_*_events_count',
+  comparison: 'above',
+  increase: true,
+  keepFiringFor: '1h',
+  resolveOnAck: true,
+  unit: 'count',
+  staleAfter: '1h',
+  message: 'GPU $1 {xid:$2} (seen {value}×, last at {changed})',
+} as const satisfies Partial<RuleConfig>;
+
 export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
   // Relative to the GPU's own slowdown threshold (NVML), in whole °C: warning from 5 °C below it
   // (`above -6`), critical at it (`above -1`), each clearing 3 °C lower.
@@ -155,34 +167,8 @@ export const DEFAULT_RULE_CONFIGS: readonly RuleConfig[] = [
   // says reset, reboot or RMA) are critical: the source gives them a companion `xid_<code>_fatal_threshold_count`
   // (0: any new event), which gpu-xid skips (whenMissing) and gpu-xid-fatal compares against (relativeTo);
   // codes without it are never compared by gpu-xid-fatal, so each code fires exactly one of the two.
-  {
-    id: 'gpu-xid',
-    selector: 'gpu.*.xid_*_events_count',
-    whenMissing: 'gpu.$1.xid_$2_fatal_threshold_count',
-    comparison: 'above',
-    warning: 0,
-    critical: null,
-    increase: true,
-    keepFiringFor: '1h',
-    resolveOnAck: true,
-    unit: 'count',
-    staleAfter: '1h',
-    message: 'GPU $1 {xid:$2} (seen {value}×, last at {changed})',
-  },
-  {
-    id: 'gpu-xid-fatal',
-    selector: 'gpu.*.xid_*_events_count',
-    relativeTo: 'gpu.$1.xid_$2_fatal_threshold_count',
-    comparison: 'above',
-    warning: null,
-    critical: 0,
-    increase: true,
-    keepFiringFor: '1h',
-    resolveOnAck: true,
-    unit: 'count',
-    staleAfter: '1h',
-    message: 'GPU $1 {xid:$2} (seen {value}×, last at {changed})',
-  },
+  { ...XID_EVENTS, id: 'gpu-xid', whenMissing: 'gpu.$1.xid_$2_fatal_threshold_count', warning: 0, critical: null },
+  { ...XID_EVENTS, id: 'gpu-xid-fatal', relativeTo: 'gpu.$1.xid_$2_fatal_threshold_count', warning: null, critical: 0 },
   {
     id: 'gpu-ecc-uncorrected',
     selector: 'gpu.*.ecc_volatile_uncorrected_count',
