@@ -435,7 +435,8 @@ def smi_read(exe, out_dir=None, round_no=0):
             kids = {c.tag: _num(c.text) for c in e}
             if "dram_correctable" in kids or "sram_correctable" in kids:  # driver 535+ layout
                 corr = [kids.get("sram_correctable"), kids.get("dram_correctable")]
-                unc = [kids.get(k) for k in ("sram_uncorrectable", "sram_uncorrectable_parity", "sram_uncorrectable_secded", "dram_uncorrectable") if k in kids]
+                split = [k for k in ("sram_uncorrectable_parity", "sram_uncorrectable_secded") if k in kids]
+                unc = [kids.get(k) for k in (split or ["sram_uncorrectable"]) + ["dram_uncorrectable"]]
             else:  # single_bit / double_bit totals
                 corr = [_num(_first(e, "single_bit/total"))]
                 unc = [_num(_first(e, "double_bit/total"))]
