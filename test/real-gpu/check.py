@@ -871,6 +871,7 @@ def main():
     ap.add_argument("--abi-only", action="store_true", help="compare struct sizes only (no GPU needed)")
     ap.add_argument("--no-collector", action="store_true", help="skip the collector phase (driver checks only)")
     ap.add_argument("--node", help="Node binary (default: test/real-gpu/.carry/node.xz unpacked, else node on PATH)")
+    ap.add_argument("--bundle", help="collector bundle (default: test/real-gpu/.carry/collector.js, else dist/collector.js)")
     ap.add_argument("--nvidia-smi", dest="smi", help="nvidia-smi to compare with (default: the one on PATH)")
     ap.add_argument("--interval", type=float, default=1.0, help="the collector's sample interval, seconds")
     ap.add_argument("--rounds", type=int, default=3, help="paired readings per field (a moving field passes when one agrees)")

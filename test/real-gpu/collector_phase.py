@@ -90,8 +90,11 @@ def _node_version(rep, path, what):
     return path if v else None
 
 
-def find_bundle(rep):
-    """The collector bundle: the carried one (koffi next to it, as the SSH deploy lays it out), else dist/."""
+def find_bundle(rep, bundle_arg=None):
+    """The collector bundle: --bundle, else the carried one (koffi next to it, as the SSH deploy lays it out), else dist/."""
+    if bundle_arg:
+        rep.expect("collector bundle (--bundle)", bundle_arg, os.path.exists(bundle_arg), "missing")
+        return bundle_arg if os.path.exists(bundle_arg) else None
     carried = os.path.join(CARRY, "collector.js")
     if os.path.exists(carried):
         m = (manifest() or {}).get("files", {})
@@ -675,7 +678,7 @@ def run_phase(rep, args, nv, handles, train_pid, pynvml, smi_exe, work, nvml_pat
     """Returns the readings for readings.json; adds rows to rep; stops the collector before returning."""
     result = {"rounds": [], "tick": [], "run": None}
     node = find_node(rep, work, args.node)
-    bundle = find_bundle(rep)
+    bundle = find_bundle(rep, args.bundle)
     if not node or not bundle:
         return result
     t0 = time.monotonic()
