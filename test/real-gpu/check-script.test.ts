@@ -90,8 +90,9 @@ describe('real-GPU check script', () => {
           process.execPath,
           '--bundle',
           COLLECTOR_JS,
+          // The longest the training runs: the script stops it once it has checked the run.
           '--seconds',
-          '10',
+          '60',
           '--out',
           path.join(dir, 'out'),
         ],

@@ -329,6 +329,7 @@ ap.add_argument('--device', default='cuda:0')
 ap.add_argument('--hidden', type=int, default=4096)
 ap.add_argument('--batch', type=int, default=2048)
 ap.add_argument('--losses', required=True)
+ap.add_argument('--stop-file', required=True)
 a = ap.parse_args()
 try:
     from torch.utils.tensorboard import SummaryWriter
@@ -389,7 +390,8 @@ y = torch.randint(0, 10, (a.batch,), device=dev)
 w = SummaryWriter(a.logdir)
 lf = open(a.losses, 'w')
 t0 = time.time(); step = 0
-while time.time() - t0 < a.seconds:
+stop = False
+while time.time() - t0 < a.seconds and not stop:
     opt.zero_grad()
     loss = torch.nn.functional.cross_entropy(model(x), y)
     loss.backward(); opt.step()
@@ -403,6 +405,7 @@ while time.time() - t0 < a.seconds:
         w.flush()
         # What the event file holds (float32), for comparing with what the collector reads back.
         lf.write('%d %r\n' % (step, struct.unpack('<f', struct.pack('<f', v))[0])); lf.flush()
+        stop = os.path.exists(a.stop_file)  # the checks are done with it (--seconds is the longest it runs)
     if step == 0:
         print('READY', os.getpid(), kind, flush=True)
     step += 1
@@ -419,7 +422,8 @@ def start_training(work, logdir, seconds, device, hidden, batch):
     with open(script, "w") as f:
         f.write(TRAIN)
     losses = os.path.join(d, "losses.txt")
-    argv = [sys.executable, script, "--logdir", logdir, "--seconds", str(seconds), "--device", device, "--hidden", str(hidden), "--batch", str(batch), "--losses", losses]
+    stop = os.path.join(d, "stop")
+    argv = [sys.executable, script, "--logdir", logdir, "--seconds", str(seconds), "--device", device, "--hidden", str(hidden), "--batch", str(batch), "--losses", losses, "--stop-file", stop]
     # `; exit $?` keeps sh from exec'ing the command: the training's parent is sh, not this script.
     p = subprocess.Popen(["sh", "-c", '"$@"; exit $?', "rw-train"] + argv, cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 180
@@ -429,6 +433,7 @@ def start_training(work, logdir, seconds, device, hidden, batch):
             break
         if line.startswith("READY"):
             parts = line.split(None, 2)
+            p.stop_file = stop
             return p, int(parts[1]), parts[2].strip(), losses, None
     p.kill()
     _, err = p.communicate()
@@ -867,12 +872,13 @@ def tensorboard_check(rep, logdir, out, steps_line, tensorboard_required=True):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.environ.get("OUT") or os.path.join(os.getcwd(), "real-gpu-out"))
-    ap.add_argument("--seconds", type=float, default=60.0, help="length of the training loop")
+    ap.add_argument("--seconds", type=float, default=150.0, help="longest the training loop runs (the checks stop it when done with it)")
     ap.add_argument("--abi-only", action="store_true", help="compare struct sizes only (no GPU needed)")
     ap.add_argument("--no-collector", action="store_true", help="skip the collector phase (driver checks only)")
     ap.add_argument("--node", help="Node binary (default: test/real-gpu/.carry/node.xz unpacked, else node on PATH)")
     ap.add_argument("--bundle", help="collector bundle (default: test/real-gpu/.carry/collector.js, else dist/collector.js)")
     ap.add_argument("--nvidia-smi", dest="smi", help="nvidia-smi to compare with (default: the one on PATH)")
+    ap.add_argument("--train-device", help="torch device of the training loop (default cuda:0; cpu with --fake-nvml)")
     ap.add_argument("--interval", type=float, default=1.0, help="the collector's sample interval, seconds")
     ap.add_argument("--rounds", type=int, default=3, help="paired readings per field (a moving field passes when one agrees)")
     ap.add_argument(
@@ -981,6 +987,10 @@ def run(rep, args, fake, pynvml, work):
     logdir = os.path.join(work, "train", "tb")
     # On the GPU: a 4096-wide MLP that keeps an H100 busy. Fake mode: a tiny one on the CPU (only the pid matters).
     device, hidden, batch = ("cpu", 64, 256) if fake else ("cuda:0", 4096, 2048)
+    if args.train_device:
+        device = args.train_device
+        if device == "cpu":
+            hidden, batch = 64, 256
     train, train_pid, writer_kind, losses, why = start_training(work, logdir, args.seconds, device, hidden, batch)
     rep.expect("PyTorch training (%s) logging through %s" % (device, writer_kind or "-"), "pid %s" % train_pid, train is not None, "did not start: %s" % why)
     try:
@@ -1021,6 +1031,7 @@ def run(rep, args, fake, pynvml, work):
                 collector_env={"FAKE_NVML_STATE": os.environ["FAKE_NVML_STATE"]} if fake else None,
                 losses_file=losses,
                 train=train,
+                fake_state=write_state if fake else None,
             )
             if collector.get("tick") and cost:
                 med = statistics.median(collector["tick"]["gpu_sample_ms"])
@@ -1031,6 +1042,7 @@ def run(rep, args, fake, pynvml, work):
             if "train_rc" in collector:
                 o, e, rc = collector["train_stdout"], collector["train_stderr"], collector["train_rc"]
             else:
+                open(train.stop_file, "w").close()
                 try:
                     o, e = train.communicate(timeout=args.seconds + 120)
                     rc = train.returncode

@@ -549,7 +549,7 @@ FIELDS = {
     "memory_used_bytes": ("B", _abs(64 * MIB), "±64 MiB (allocator growth between readings)"),
     "memory_total_bytes": ("B", _abs(1 * MIB), "±1 MiB (nvidia-smi rounds to MiB)"),
     "memory_reserved_bytes": ("B", _abs(1 * MIB), "±1 MiB"),
-    "memory_used_ratio": ("ratio", _abs(64 * MIB / (80 << 30) + 0.001), "as memory_used_bytes"),
+    "memory_used_ratio": ("ratio", lambda ref, ctx: 64 * MIB / (ctx["total"] or (80 << 30)) + 0.001, "as memory_used_bytes"),
     "temperature_celsius": ("C", _abs(3), "±3 C"),
     "power_watts": ("W", _rel(0.20, 15.0), "±max(15 W, 20 %) (draw moves within a tick)"),
     "power_limit_watts": ("W", _abs(1.0), "±1 W"),
@@ -674,7 +674,7 @@ def compare_value(metric, c, refs, ctx):
 # ---------- the phase ----------
 
 
-def run_phase(rep, args, nv, handles, train_pid, pynvml, smi_exe, work, nvml_path=None, collector_env=None, losses_file=None, train=None):
+def run_phase(rep, args, nv, handles, train_pid, pynvml, smi_exe, work, nvml_path=None, collector_env=None, losses_file=None, train=None, fake_state=None):
     """Returns the readings for readings.json; adds rows to rep; stops the collector before returning."""
     result = {"rounds": [], "tick": [], "run": None}
     node = find_node(rep, work, args.node)
@@ -689,7 +689,7 @@ def run_phase(rep, args, nv, handles, train_pid, pynvml, smi_exe, work, nvml_pat
         return result
     rep.ok("collector starts (token through RIGWATCH_TOKEN)", "port %d in %.1f s" % (col.port, time.monotonic() - t0), " ".join(node_flags()))
     try:
-        _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, losses_file, train)
+        _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, losses_file, train, fake_state)
     except (OSError, urllib.error.URLError, ValueError, KeyError, TypeError) as e:
         rep.fail("collector phase", "-", "%s: %s" % (type(e).__name__, e))
     finally:
@@ -699,7 +699,7 @@ def run_phase(rep, args, nv, handles, train_pid, pynvml, smi_exe, work, nvml_pat
     return result
 
 
-def _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, losses_file, train):
+def _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, losses_file, train, fake_state):
     # Wait for a snapshot with the GPU source ready and the training process in it.
     deadline = time.time() + 30
     snap = None
@@ -720,6 +720,11 @@ def _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, loss
     devices = gd.get("devices") or []
     rep.expect("collector device count = NVML", len(devices), len(devices) == len(handles), "ctypes NVML counts %d" % len(handles))
 
+    if fake_state is not None:
+        # The fake's energy counter starts at each process's first call (the driver's is one for all):
+        # a new start value resets it in both processes at their next call, so they count from the same moment.
+        fake_state({"gpu.*.energy_mj": str(int(time.time()) % 1000000 * 1000)})
+        time.sleep(0.05)
     readers = [CtypesReader(nv, h) for h in handles]
     for r in readers:
         r.read()  # a first reading for the violation-time deltas
@@ -777,6 +782,7 @@ def _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, loss
                 ctx = {
                     "dt": rounds[k][1][i][1] - s.get("t", 0) / 1000.0 if i < len(rounds[k][1]) else 0,
                     "limit_w": s.get("series", {}).get("gpu.%d.power_limit_watts" % i) or 1000.0,
+                    "total": s.get("series", {}).get("gpu.%d.memory_total_bytes" % i),
                     "nvlink_active": (rounds[k][1][i][0] if i < len(rounds[k][1]) else {}).get("nvlink_links_active_count"),
                 }
                 status, why = compare_value(metric, c, refs, ctx)
@@ -934,6 +940,7 @@ def _tick_cost(rep, col, result):
 
 def _run_end(rep, col, train, train_pid, result, seconds):
     """The training exits: the run must be reported ended within 3 ticks of it."""
+    open(train.stop_file, "w").close()  # done with it: the training stops at its next logged step
     try:
         o, e = train.communicate(timeout=seconds + 120)
     except subprocess.TimeoutExpired:
