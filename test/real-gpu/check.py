@@ -1063,6 +1063,14 @@ def run(rep, args, fake, pynvml, work):
     with open(os.path.join(args.out, "table.txt"), "w") as f:
         for r in rep.rows:
             f.write("%-60s %-70s %-5s %s\n" % r)
+    # A short summary last (a remote runner may keep only the end of the output): every FAIL, the numbers.
+    fields = [r for r in rep.rows if r[0].startswith("field ")]
+    print("\n=== summary ===")
+    print("collector fields: %d ok, %d n/a, %d FAIL" % tuple(sum(1 for r in fields if r[2] == st) for st in ("ok", "n/a", "FAIL")))
+    keys = ("NVML tick cost", "collector NVML tick cost", "collector whole tick", "collector GPU sample / ctypes", "run ", "driver / CUDA", "GPU 0 name", "Node binary runs")
+    for r in rep.rows:
+        if r[2] == "FAIL" or (not r[0].startswith("field ") and r[0].startswith(keys)):
+            print("%-5s %-50s %-60s %s" % (r[2], r[0][:50], r[1][:60], r[3][:160]))
     print("\n%d checks, %d failed; artifacts in %s" % (len(rep.rows), rep.failed, args.out))
     return 1 if rep.failed else 0
 

@@ -604,6 +604,27 @@ FIELDS = {
     "nvlink_recovery_errors_count": ("", _abs(0), "equal"),
 }
 
+# Fields that move with the load: compared again in the next round when a round disagrees.
+MOVING = {
+    "utilization_ratio",
+    "memory_utilization_ratio",
+    "memory_used_bytes",
+    "memory_used_ratio",
+    "temperature_celsius",
+    "power_watts",
+    "fan_ratio",
+    "sm_clock_hertz",
+    "memory_clock_hertz",
+    "pcie_rx_bytes_per_second",
+    "pcie_tx_bytes_per_second",
+    "encoder_utilization_ratio",
+    "decoder_utilization_ratio",
+    "pstate_count",
+    "energy_joules",
+    "power_violation_ratio",
+    "thermal_violation_ratio",
+}
+
 # The collector leaves these null by design in some cases.
 NULL_BY_DESIGN = {
     "retired_pages_count": "read only on GPUs without row remapping",
@@ -717,7 +738,7 @@ def _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, loss
     while time.time() < deadline:
         s = col.latest()
         procs = ((s.get("details") or {}).get("gpu") or {}).get("processes") or []
-        if s.get("series", {}).get("gpu.0.utilization_ratio") is not None and (train_pid is None or any(p.get("pid") == train_pid for p in procs)):
+        if s.get("series", {}).get("gpu.0.memory_total_bytes") is not None and (train_pid is None or any(p.get("pid") == train_pid for p in procs)):
             snap = s
             break
         time.sleep(0.25)
@@ -800,7 +821,7 @@ def _phase(rep, args, col, nv, handles, train_pid, pynvml, smi_exe, result, loss
                 best = (c, refs, status, why)
                 if status != "FAIL":
                     break
-                if metric not in ("utilization_ratio", "memory_utilization_ratio", "power_watts", "sm_clock_hertz", "memory_used_bytes", "memory_used_ratio", "pcie_rx_bytes_per_second", "pcie_tx_bytes_per_second", "energy_joules", "temperature_celsius", "power_violation_ratio", "thermal_violation_ratio"):
+                if metric not in MOVING:
                     break  # static fields get no second chance
             c, refs, status, why = best
             unit = FIELDS[metric][0]
