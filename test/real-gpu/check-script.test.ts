@@ -70,6 +70,7 @@ describe('real-GPU check script', () => {
         count: 1,
         'gpu.0.temp': 61,
         'gpu.0.power_mw': 123_450,
+        'gpu.0.power_limit_mw': 700_000,
         'gpu.0.util': 73,
         'gpu.0.mem_used': 5 * 1024 ** 3,
         'gpu.0.clock_sm': 1234,
@@ -122,7 +123,7 @@ describe('real-GPU check script', () => {
     it('the training is a run with its scalars; the collector reports its tick cost', () => {
       assert.match(res.out, /run discovered through the GPU's process list\s+rw_real_gpu_train\.py \(gpu, running\)\s+ok/);
       assert.match(res.out, /run scalar loss = what the training logged\s+step \d+: \S+\s+ok/);
-      assert.match(res.out, /run reported ended after the training exits\s+(finished|gone) after [\d.]+ s\s+ok/);
+      assert.match(res.out, /run reported ended after the training exits\s+(finished|gone) at tick [123] after the exit\s+ok/);
       assert.match(res.out, /GPU 0 process \d+ usedMemoryBytes\s+2048\.0 MiB\s+2048\.0 MiB\s+2048\.0 MiB/);
       assert.match(res.out, /collector NVML tick cost \(GPU source sample\)\s+median [\d.]+ ms, max [\d.]+ ms\s+ok/);
       const table = fs.readFileSync(path.join(dir, 'out', 'table.txt'), 'utf8');
