@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Rigwatch on a real NVIDIA GPU: does the driver answer what the collector reads, the way it reads it?
+"""Rigwatch on a real NVIDIA GPU: does the driver answer what the collector reads, and does the collector report it?
 
-Runs where Node may be absent and nothing can be downloaded (a lent GPU machine with PyTorch,
-TensorBoard and, optionally, pynvml). It does not run the collector: it calls libnvidia-ml through
-ctypes with the collector's own struct sizes, versions and call order (read from the repository:
-test/fakes/nvml/fake-nvml.c and collector/sources/gpu/nvml-worker.ts), while a small PyTorch training
-loop runs on GPU 0 and logs through TensorBoard's SummaryWriter. Every check prints one row
-(check, value, ok / FAIL / n/a and why); any FAIL makes the exit status 1 (2: NVML could not be loaded).
+Runs where Node may be absent and nothing can be downloaded or built (a lent GPU machine with PyTorch,
+TensorBoard and, optionally, pynvml); what it needs from the repository travels in test/real-gpu/.carry/
+(test/real-gpu/prepare.sh fills it: a Node binary, xz-compressed, the collector bundle and koffi).
+While a PyTorch training loop runs on GPU 0 and logs through TensorBoard's SummaryWriter, it
+  1. calls libnvidia-ml through ctypes with the collector's own struct sizes, versions and call order
+     (read from the repository: test/fakes/nvml/fake-nvml.c and collector/sources/gpu/nvml-worker.ts);
+  2. runs the collector (collector_phase.py) and compares every GPU field it reports with NVML through
+     ctypes, `nvidia-smi -q -x` and pynvml within stated tolerances, checks that the training appears as
+     a run with its scalars, and reads the collector's NVML tick cost.
+Every check prints one row (check, value, ok / FAIL / n/a and why); the fields print as a table; any
+FAIL makes the exit status 1 (2: NVML could not be loaded).
 
-  python3 test/real-gpu/check.py [--out DIR] [--seconds N]   # the real run (needs a GPU)
-  python3 test/real-gpu/check.py --abi-only                  # struct sizes only (no GPU needed)
+  python3 test/real-gpu/check.py [--out DIR]            # the real run (needs a GPU), ~2-3 min
+  python3 test/real-gpu/check.py --abi-only             # struct sizes only (no GPU needed)
+  python3 test/real-gpu/check.py --fake-nvml LIB ...    # the collector phase against the fake NVML (npm test)
 
 Artifacts for fixtures (nvidia-smi outputs of this GPU, the SummaryWriter event file, every reading as
-JSON) are written to --out (default: $OUT when set, else ./real-gpu-out).
+JSON, the table) are written to --out (default: $OUT when set, else ./real-gpu-out).
 """
 
 import argparse
