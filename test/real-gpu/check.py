@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Rigwatch on a real NVIDIA GPU: does the driver answer what the collector reads, the way it reads it?
+"""Rigwatch on a real NVIDIA GPU: does the driver answer what the collector reads, and does the collector report it?
 
-Runs where Node may be absent and nothing can be downloaded (a lent GPU machine with PyTorch,
-TensorBoard and, optionally, pynvml). It does not run the collector: it calls libnvidia-ml through
-ctypes with the collector's own struct sizes, versions and call order (read from the repository:
-test/fakes/nvml/fake-nvml.c and collector/sources/gpu/nvml-worker.ts), while a small PyTorch training
-loop runs on GPU 0 and logs through TensorBoard's SummaryWriter. Every check prints one row
-(check, value, ok / FAIL / n/a and why); any FAIL makes the exit status 1 (2: NVML could not be loaded).
+Runs where Node may be absent and nothing can be downloaded or built (a lent GPU machine with PyTorch,
+TensorBoard and, optionally, pynvml); what it needs from the repository travels in test/real-gpu/.carry/
+(test/real-gpu/prepare.sh fills it: a Node binary, xz-compressed, the collector bundle and koffi).
+While a PyTorch training loop runs on GPU 0 and logs through TensorBoard's SummaryWriter, it
+  1. calls libnvidia-ml through ctypes with the collector's own struct sizes, versions and call order
+     (read from the repository: test/fakes/nvml/fake-nvml.c and collector/sources/gpu/nvml-worker.ts);
+  2. runs the collector (collector_phase.py) and compares every GPU field it reports with NVML through
+     ctypes, `nvidia-smi -q -x` and pynvml within stated tolerances, checks that the training appears as
+     a run with its scalars, and reads the collector's NVML tick cost.
+Every check prints one row (check, value, ok / FAIL / n/a and why); the fields print as a table; any
+FAIL makes the exit status 1 (2: NVML could not be loaded).
 
-  python3 test/real-gpu/check.py [--out DIR] [--seconds N]   # the real run (needs a GPU)
-  python3 test/real-gpu/check.py --abi-only                  # struct sizes only (no GPU needed)
+  python3 test/real-gpu/check.py [--out DIR]            # the real run (needs a GPU), ~2-3 min
+  python3 test/real-gpu/check.py --abi-only             # struct sizes only (no GPU needed)
+  python3 test/real-gpu/check.py --fake-nvml LIB ...    # the collector phase against the fake NVML (npm test)
 
 Artifacts for fixtures (nvidia-smi outputs of this GPU, the SummaryWriter event file, every reading as
-JSON) are written to --out (default: $OUT when set, else ./real-gpu-out).
+JSON, the table) are written to --out (default: $OUT when set, else ./real-gpu-out).
 """
 
 import argparse
@@ -317,48 +323,127 @@ def norm_bus(s):
 
 # ---------- the workload ----------
 
+# Run from a file named rw_real_gpu_train.py (the collector's run name) under a shell, so that its
+# parent is not this Python script (the runs source would take a Python parent for the run's root).
 TRAIN = r"""
-import sys, time, torch
-from torch.utils.tensorboard import SummaryWriter
-logdir, seconds = sys.argv[1], float(sys.argv[2])
-dev = torch.device('cuda:0')
+import argparse, os, socket, struct, sys, time
+import torch
+ap = argparse.ArgumentParser()
+ap.add_argument('--logdir', required=True)
+ap.add_argument('--seconds', type=float, required=True)
+ap.add_argument('--device', default='cuda:0')
+ap.add_argument('--hidden', type=int, default=4096)
+ap.add_argument('--batch', type=int, default=2048)
+ap.add_argument('--losses', required=True)
+ap.add_argument('--stop-file', required=True)
+a = ap.parse_args()
+try:
+    from torch.utils.tensorboard import SummaryWriter
+    kind = 'SummaryWriter'
+except ImportError:  # tensorboard not installed (a CPU-only test machine): the same records, written here
+    kind = 'own TFRecord writer'
+
+    def _crc(data):
+        c = 0xFFFFFFFF
+        for b in data:
+            c ^= b
+            for _ in range(8):
+                c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+        c ^= 0xFFFFFFFF
+        return ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
+
+    def _varint(n):
+        out = b''
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            if n:
+                out += bytes([b | 0x80])
+            else:
+                return out + bytes([b])
+
+    def _ld(field, payload):
+        return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+
+    class SummaryWriter:
+        def __init__(self, logdir):
+            os.makedirs(logdir, exist_ok=True)
+            name = 'events.out.tfevents.%d.%s.%d.0' % (time.time(), socket.gethostname(), os.getpid())
+            self.f = open(os.path.join(logdir, name), 'wb')
+            self._event(_ld(3, b'brain.Event:2'), 0)
+
+        def _event(self, body, step):
+            ev = b'\x09' + struct.pack('<d', time.time()) + b'\x10' + _varint(step) + body
+            head = struct.pack('<Q', len(ev))
+            self.f.write(head + struct.pack('<I', _crc(head)) + ev + struct.pack('<I', _crc(ev)))
+
+        def add_scalar(self, tag, value, step):
+            v = _ld(1, tag.encode()) + b'\x15' + struct.pack('<f', float(value))
+            self._event(_ld(5, _ld(1, v)), step)
+
+        def flush(self):
+            self.f.flush()
+
+        def close(self):
+            self.f.close()
+
+dev = torch.device(a.device)
 torch.manual_seed(0)
-model = torch.nn.Sequential(torch.nn.Linear(4096, 4096), torch.nn.ReLU(), torch.nn.Linear(4096, 10)).to(dev)
+model = torch.nn.Sequential(torch.nn.Linear(a.hidden, a.hidden), torch.nn.ReLU(), torch.nn.Linear(a.hidden, 10)).to(dev)
 opt = torch.optim.SGD(model.parameters(), lr=0.01)
-x = torch.randn(2048, 4096, device=dev)
-y = torch.randint(0, 10, (2048,), device=dev)
-w = SummaryWriter(logdir)
+x = torch.randn(a.batch, a.hidden, device=dev)
+y = torch.randint(0, 10, (a.batch,), device=dev)
+w = SummaryWriter(a.logdir)
+lf = open(a.losses, 'w')
 t0 = time.time(); step = 0
-while time.time() - t0 < seconds:
+stop = False
+while time.time() - t0 < a.seconds and not stop:
     opt.zero_grad()
     loss = torch.nn.functional.cross_entropy(model(x), y)
     loss.backward(); opt.step()
     if step % 10 == 0:
-        torch.cuda.synchronize()
-        w.add_scalar('loss', loss.item(), step)
+        if dev.type == 'cuda':
+            torch.cuda.synchronize()
+        v = loss.item()
+        w.add_scalar('loss', v, step)
         w.add_scalar('lr', 0.01, step)
-        w.add_scalar('throughput/samples_per_s', 2048 * 10 / max(1e-6, time.time() - t0) * (step > 0), step)
+        w.add_scalar('throughput/samples_per_s', a.batch * 10 / max(1e-6, time.time() - t0) * (step > 0), step)
         w.flush()
+        # What the event file holds (float32), for comparing with what the collector reads back.
+        lf.write('%d %r\n' % (step, struct.unpack('<f', struct.pack('<f', v))[0])); lf.flush()
+        stop = os.path.exists(a.stop_file)  # the checks are done with it (--seconds is the longest it runs)
     if step == 0:
-        print('READY', flush=True)
+        print('READY', os.getpid(), kind, flush=True)
     step += 1
 w.close()
 print('DONE', step, flush=True)
 """
 
 
-def start_training(logdir, seconds):
-    p = subprocess.Popen([sys.executable, "-c", TRAIN, logdir, str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_training(work, logdir, seconds, device, hidden, batch):
+    """The training loop under `sh` (its own session); returns (Popen of the shell, training pid, writer kind, why)."""
+    d = os.path.join(work, "train")
+    os.makedirs(d, exist_ok=True)
+    script = os.path.join(d, "rw_real_gpu_train.py")
+    with open(script, "w") as f:
+        f.write(TRAIN)
+    losses = os.path.join(d, "losses.txt")
+    stop = os.path.join(d, "stop")
+    argv = [sys.executable, script, "--logdir", logdir, "--seconds", str(seconds), "--device", device, "--hidden", str(hidden), "--batch", str(batch), "--losses", losses, "--stop-file", stop]
+    # `; exit $?` keeps sh from exec'ing the command: the training's parent is sh, not this script.
+    p = subprocess.Popen(["sh", "-c", '"$@"; exit $?', "rw-train"] + argv, cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 180
     while time.time() < deadline:
         line = p.stdout.readline()
         if not line:
             break
         if line.startswith("READY"):
-            return p, None
+            parts = line.split(None, 2)
+            p.stop_file = stop
+            return p, int(parts[1]), parts[2].strip(), losses, None
     p.kill()
     _, err = p.communicate()
-    return None, (err or "no READY from the training loop").strip().splitlines()[-1:]
+    return None, None, None, losses, (err or "no READY from the training loop").strip().splitlines()[-1:]
 
 
 # ---------- TensorBoard event files ----------
@@ -761,7 +846,7 @@ def smi(rep, out, readings):
             )
 
 
-def tensorboard_check(rep, logdir, out, steps_line):
+def tensorboard_check(rep, logdir, out, steps_line, tensorboard_required=True):
     files = [os.path.join(dp, f) for dp, _, fs in os.walk(logdir) for f in fs if f.startswith("events.out.tfevents.")]
     if not files:
         rep.fail("SummaryWriter event file", "-", "none written under %s" % logdir)
@@ -784,20 +869,40 @@ def tensorboard_check(rep, logdir, out, steps_line):
             "loss missing, not finite or not falling (%s)" % steps_line,
         )
     except ImportError as e:
-        rep.fail("TensorBoard reads back the scalars", "-", "tensorboard not importable: %s" % e)
+        if tensorboard_required:
+            rep.fail("TensorBoard reads back the scalars", "-", "tensorboard not importable: %s" % e)
+        else:
+            rep.na("TensorBoard reads back the scalars", "tensorboard not installed here (fake-NVML mode)")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.environ.get("OUT") or os.path.join(os.getcwd(), "real-gpu-out"))
-    ap.add_argument("--seconds", type=float, default=45.0, help="length of the training loop")
+    ap.add_argument("--seconds", type=float, default=150.0, help="longest the training loop runs (the checks stop it when done with it)")
     ap.add_argument("--abi-only", action="store_true", help="compare struct sizes only (no GPU needed)")
+    ap.add_argument("--no-collector", action="store_true", help="skip the collector phase (driver checks only)")
+    ap.add_argument("--node", help="Node binary (default: test/real-gpu/.carry/node.xz unpacked, else node on PATH)")
+    ap.add_argument("--bundle", help="collector bundle (default: test/real-gpu/.carry/collector.js, else dist/collector.js)")
+    ap.add_argument("--nvidia-smi", dest="smi", help="nvidia-smi to compare with (default: the one on PATH)")
+    ap.add_argument("--train-device", help="torch device of the training loop (default cuda:0; cpu with --fake-nvml)")
+    ap.add_argument("--interval", type=float, default=1.0, help="the collector's sample interval, seconds")
+    ap.add_argument("--rounds", type=int, default=3, help="paired readings per field (a moving field passes when one agrees)")
+    ap.add_argument(
+        "--fake-nvml",
+        metavar="LIB",
+        help="test mode: the fake libnvidia-ml.so.1 (test/fakes/nvml) instead of the driver; training on the CPU; "
+        "the driver-only checks are skipped and the collector phase runs against the fake",
+    )
+    ap.add_argument("--fake-state", metavar="FILE", help="with --fake-nvml: the fake's state file to start from (copied; the training pid is added)")
     args = ap.parse_args()
     rep = Report()
-    try:
-        import pynvml  # nvidia-ml-py: NVIDIA's own ctypes binding, an independent second reading
-    except ImportError:
-        pynvml = None
+    fake = args.fake_nvml is not None
+    pynvml = None
+    if not fake:  # pynvml loads the real driver by itself: no use against the fake
+        try:
+            import pynvml  # nvidia-ml-py: NVIDIA's own ctypes binding, an independent second reading
+        except ImportError:
+            pynvml = None
 
     print("%-46s %-48s %-5s %s" % ("check", "value", "", "why"))
     check_abi(rep, pynvml)
@@ -807,10 +912,50 @@ def main():
         return 1 if rep.failed else 0
 
     os.makedirs(args.out, exist_ok=True)
-    lib = load_nvml()
-    if lib is None:
-        rep.fail("load libnvidia-ml.so.1", "-", "not found: no NVIDIA driver on this machine")
-        return 2
+    work = tempfile.mkdtemp(prefix="rw-real-gpu-")
+    try:
+        return run(rep, args, fake, pynvml, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fake_state(base, work):
+    """A copy of the fake's state file (key=value lines) that this run can add the training pid to."""
+    state = {}
+    if base:
+        with open(base) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.rstrip("\n").split("=", 1)
+                    state[k] = v
+    path = os.path.join(work, "fake-nvml-state")
+
+    def write(extra):
+        state.update(extra)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("".join("%s=%s\n" % kv for kv in state.items()))
+        os.replace(tmp, path)
+
+    write({})
+    return path, write
+
+
+def run(rep, args, fake, pynvml, work):
+    if fake:
+        state_path, write_state = fake_state(args.fake_state, work)
+        os.environ["FAKE_NVML_STATE"] = state_path  # the fake reads it with getenv, in this process and the collector
+        try:
+            lib = ctypes.CDLL(args.fake_nvml)
+        except OSError as e:
+            rep.fail("load the fake NVML", args.fake_nvml, str(e))
+            return 2
+        rep.ok("fake NVML (test mode)", os.path.basename(os.path.dirname(args.fake_nvml)), "not a GPU: the collector phase against test/fakes/nvml")
+    else:
+        lib = load_nvml()
+        if lib is None:
+            rep.fail("load libnvidia-ml.so.1", "-", "not found: no NVIDIA driver on this machine")
+            return 2
     nv = Nvml(lib)
     rc = nv.call("nvmlInit_v2")
     if rc != SUCCESS:
@@ -841,39 +986,97 @@ def main():
             pynvml_h = pynvml.nvmlDeviceGetHandleByIndex(0)
         except Exception as e:  # NVMLError
             rep.fail("pynvml init", "-", repr(e))
+            pynvml = None
+    elif not fake:
+        rep.na("pynvml", "not installed: its column stays empty")
 
-    logdir = tempfile.mkdtemp(prefix="rw-real-gpu-tb-")
-    train, why = start_training(logdir, args.seconds)
-    train_pid = train.pid if train else None
-    rep.expect("PyTorch training on GPU 0 with SummaryWriter", "pid %s" % train_pid, train is not None, "did not start: %s" % why)
-    time.sleep(3.0)  # let per-process utilisation samples accumulate
+    logdir = os.path.join(work, "train", "tb")
+    # On the GPU: a 4096-wide MLP that keeps an H100 busy. Fake mode: a tiny one on the CPU (only the pid matters).
+    device, hidden, batch = ("cpu", 64, 256) if fake else ("cuda:0", 4096, 2048)
+    if args.train_device:
+        device = args.train_device
+        if device == "cpu":
+            hidden, batch = 64, 256
+    train, train_pid, writer_kind, losses, why = start_training(work, logdir, args.seconds, device, hidden, batch)
+    rep.expect("PyTorch training (%s) logging through %s" % (device, writer_kind or "-"), "pid %s" % train_pid, train is not None, "did not start: %s" % why)
+    try:
+        if fake and train_pid:
+            # The fake lists the training as a compute process on GPU 0 (2 GiB) with 55 % SM.
+            write_state({"gpu.0.compute": "%d:%d" % (train_pid, 2 << 30), "gpu.0.putil": "%d:55" % train_pid})
+        smi_exe = args.smi or shutil.which("nvidia-smi")
+        readings = {}
+        cost = None
+        if not fake:
+            time.sleep(3.0)  # let per-process utilisation samples accumulate
+            # While the training loop runs: its process first, then every device, nvidia-smi's view of it all.
+            if train_pid and handles:
+                processes(rep, nv, handles[0], train_pid, pynvml_h, pynvml)
+            else:
+                rep.fail("GPU 0 processes", "-", "no training process to look for")
+            for i, h in enumerate(handles):
+                per_device(rep, nv, i, h, train_pid, readings)
+            smi(rep, args.out, readings)
+            events(rep, nv, handles)
+            cost = tick_cost(rep, nv, handles)
 
-    # While the training loop runs: its process first, then every device, nvidia-smi's view of it all.
-    readings = {}
-    if train_pid and handles:
-        processes(rep, nv, handles[0], train_pid, pynvml_h, pynvml)
-    else:
-        rep.fail("GPU 0 processes", "-", "no training process to look for")
-    for i, h in enumerate(handles):
-        per_device(rep, nv, i, h, train_pid, readings)
-    smi(rep, args.out, readings)
-    events(rep, nv, handles)
-    cost = tick_cost(rep, nv, handles)
+        collector = {}
+        if not args.no_collector:
+            import collector_phase  # test/real-gpu/collector_phase.py
 
-    steps_line = ""
-    if train is not None:
-        try:
-            o, e = train.communicate(timeout=args.seconds + 120)
+            print("\n--- the collector (node dist/collector.js) on this driver ---", flush=True)
+            collector = collector_phase.run_phase(
+                rep,
+                args,
+                nv,
+                handles,
+                train_pid,
+                pynvml,
+                smi_exe,
+                work,
+                nvml_path=args.fake_nvml,
+                collector_env={"FAKE_NVML_STATE": os.environ["FAKE_NVML_STATE"]} if fake else None,
+                losses_file=losses,
+                train=train,
+                fake_state=write_state if fake else None,
+            )
+            if collector.get("tick") and cost:
+                med = statistics.median(collector["tick"]["gpu_sample_ms"])
+                rep.ok("collector GPU sample / ctypes batch (same run)", "%.2f" % (med / cost["median_ms"]), "koffi + worker round trip vs 11 ctypes calls per GPU")
+
+        steps_line = ""
+        if train is not None:
+            if "train_rc" in collector:
+                o, e, rc = collector["train_stdout"], collector["train_stderr"], collector["train_rc"]
+            else:
+                open(train.stop_file, "w").close()
+                try:
+                    o, e = train.communicate(timeout=args.seconds + 120)
+                    rc = train.returncode
+                except subprocess.TimeoutExpired:
+                    train.kill()
+                    o, e, rc = "", "still running after its time", None
             steps_line = (o.strip().splitlines() or [""])[-1]
-            rep.expect("training loop finished", steps_line, train.returncode == 0, (e.strip().splitlines() or ["rc %s" % train.returncode])[-1])
-        except subprocess.TimeoutExpired:
-            train.kill()
-            rep.fail("training loop finished", "-", "still running after its time")
-        tensorboard_check(rep, logdir, args.out, steps_line)
+            rep.expect("training loop finished", steps_line, rc == 0, (e.strip().splitlines() or ["rc %s" % rc])[-1])
+            tensorboard_check(rep, logdir, args.out, steps_line, tensorboard_required=not fake)
+    finally:
+        if train is not None and train.poll() is None:
+            os.killpg(train.pid, 9)
+            train.wait()
     nv.call("nvmlShutdown")
 
     with open(os.path.join(args.out, "readings.json"), "w") as f:
-        json.dump({"readings": readings, "tick_cost": cost, "rows": rep.rows}, f, indent=1, default=str)
+        json.dump({"readings": readings, "tick_cost": cost, "collector": collector, "rows": rep.rows}, f, indent=1, default=str)
+    with open(os.path.join(args.out, "table.txt"), "w") as f:
+        for r in rep.rows:
+            f.write("%-60s %-70s %-5s %s\n" % r)
+    # A short summary last (a remote runner may keep only the end of the output): every FAIL, the numbers.
+    fields = [r for r in rep.rows if r[0].startswith("field ")]
+    print("\n=== summary ===")
+    print("collector fields: %d ok, %d n/a, %d FAIL" % tuple(sum(1 for r in fields if r[2] == st) for st in ("ok", "n/a", "FAIL")))
+    keys = ("NVML tick cost", "collector NVML tick cost", "collector whole tick", "collector GPU sample / ctypes", "run ", "driver / CUDA", "GPU 0 name", "Node binary runs")
+    for r in rep.rows:
+        if r[2] == "FAIL" or (not r[0].startswith("field ") and r[0].startswith(keys)):
+            print("%-5s %-50s %-60s %s" % (r[2], r[0][:50], r[1][:60], r[3][:160]))
     print("\n%d checks, %d failed; artifacts in %s" % (len(rep.rows), rep.failed, args.out))
     return 1 if rep.failed else 0
 
