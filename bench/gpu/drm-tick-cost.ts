@@ -34,6 +34,9 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-drm-bench-'));
 const sys = path.join(root, 'sys');
 const proc = path.join(root, 'proc');
 
+/** Open fds per /proc/<pid>/fd directory of the tree: what procfs gives as the directory's size (see dirSize below). */
+const fdCounts = new Map<string, number>();
+
 function build(): void {
   const card = path.join(FIX, 'sys/class/drm/card1');
   for (let i = 0; i < GPUS; i++) {
@@ -56,6 +59,7 @@ function build(): void {
       fs.symlinkSync(fd < 3 ? '/dev/null' : `socket:[${pid * 100 + fd}]`, path.join(dir, 'fd', String(fd)));
       fs.writeFileSync(path.join(dir, 'fdinfo', String(fd)), 'pos:\t0\nflags:\t02\nmnt_id:\t8\nino:\t1\n');
     }
+    fdCounts.set(path.join(dir, 'fd'), OTHER_FDS + (p < GPU_PROCS ? 2 : 0));
     if (p < GPU_PROCS) {
       const slot = `0000:${(0x11 + (p % GPUS) * 0x20).toString(16).padStart(2, '0')}:00.0`;
       const text = info.replace('drm-client-id:\t12', `drm-client-id:\t${100 + p}`).replace('0000:11:00.0', slot);
@@ -108,18 +112,43 @@ function report(r: Run, hostMedian: number): number {
 async function main(): Promise<void> {
   build();
   const log = createLogger('error', () => {});
+  const ioTime = !!process.env.DRM_BENCH_IO_TIME;
+  const ioSpent = new Map<string, number>();
+  const ioCount = new Map<string, number>();
   let clock = 0;
   // Each backend gets the real file system behind a counter of its calls (readText and readBytes count as
   // their open + read + read + close).
-  const counted = (counter: { n: number }): DrmIo => ({
-    readText: (p) => ((counter.n += 4), realDrmIo.readText(p)),
-    readBytes: (p) => ((counter.n += 4), realDrmIo.readBytes(p)),
-    readdir: (p) => (counter.n++, realDrmIo.readdir(p)),
-    readlink: (p) => (counter.n++, realDrmIo.readlink(p)),
-    open: (p) => (counter.n++, realDrmIo.open(p)),
-    reread: (fd) => (counter.n++, realDrmIo.reread(fd)),
-    close: (fd) => (counter.n++, realDrmIo.close(fd)),
-  });
+  const counted = (counter: { n: number }): DrmIo => {
+    // Time inside the fs calls, per kind (DRM_BENCH_IO_TIME=1): what the kernel costs vs. the JavaScript.
+    const timed = <A extends unknown[], R>(kind: string, calls: number, f: (...a: A) => R): ((...a: A) => R) =>
+      ioTime
+        ? (...a: A): R => {
+            counter.n += calls;
+            const t0 = performance.now();
+            try {
+              return f(...a);
+            } finally {
+              ioSpent.set(kind, (ioSpent.get(kind) ?? 0) + performance.now() - t0);
+              ioCount.set(kind, (ioCount.get(kind) ?? 0) + 1);
+            }
+          }
+        : (...a: A): R => ((counter.n += calls), f(...a));
+    return {
+      readText: timed('open+read+close', 4, realDrmIo.readText),
+      readBytes: timed('open+read+close', 4, realDrmIo.readBytes),
+      readdir: timed('readdir', 1, realDrmIo.readdir),
+      readlink: timed('readlink', 1, realDrmIo.readlink),
+      // procfs (Linux ≥ 6.2) gives a /proc/<pid>/fd directory's number of open fds as its size; the tree
+      // lives on an ordinary file system, so this pays the same one stat and answers what procfs would.
+      dirSize: timed('stat', 1, (p: string) => {
+        const size = fs.statSync(p).size;
+        return fdCounts.get(p) ?? size;
+      }),
+      open: timed('open', 1, realDrmIo.open),
+      reread: timed('pread', 1, realDrmIo.reread),
+      close: timed('close', 1, realDrmIo.close),
+    };
+  };
   const runs: Run[] = [];
   const add = (name: string, open: Open): void => {
     const counter = { n: 0 };
@@ -177,6 +206,15 @@ async function main(): Promise<void> {
     console.log(`ratio this commit / baseline, mean cpu per tick: ${(mean(runs[0].cpu) / mean(runs[1].cpu)).toFixed(2)}`);
     console.log(`ratio this commit / baseline, worst wall tick: ${(Math.max(...runs[0].all) / Math.max(...runs[1].all)).toFixed(2)}`);
     console.log(`ratio this commit / baseline, fs calls per tick: ${(mean(runs[0].calls) / mean(runs[1].calls)).toFixed(2)}`);
+  }
+  if (ioTime) {
+    // Summed over every backend in the run (with a baseline: both); divided by the ticks of one.
+    const n = TICKS * runs.length;
+    console.log(`time inside fs calls per tick (all ticks, incl. the first minute; ${runs.length} backend(s)):`);
+    for (const [k, ms] of [...ioSpent].sort((a, b) => b[1] - a[1]))
+      console.log(
+        `  ${k.padEnd(16)} ${(ms / n).toFixed(3)} ms  (${((ioCount.get(k) ?? 0) / n).toFixed(1)} calls, ${((ms / (ioCount.get(k) ?? 1)) * 1000).toFixed(1)} µs each)`,
+      );
   }
   for (const r of runs) r.b.close();
   // DRM_BENCH_KEEP=1 keeps the tree (to poke at it) and prints where.

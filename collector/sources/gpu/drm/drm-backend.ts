@@ -19,6 +19,9 @@ import { decodeGpuMetrics, parseDpmClock, parseLinkSpeed, type GpuMetrics } from
 import { errCode, HeldFiles, readFailure, realDrmIo, type DrmIo } from './drm-io';
 import { FdinfoScanner, type DrmClientUse } from './fdinfo';
 
+const NO_CLIENTS: DrmClientUse[] = [];
+const NO_ENGINES: ReadonlyMap<string, number> = new Map();
+
 /** Kernel drivers this backend reads. */
 export const DRM_DRIVERS: ReadonlySet<string> = new Set(['amdgpu', 'i915', 'xe']);
 /** Default cadence of the process listing (new processes walked, young ones re-walked, GPU users checked), ms. */
@@ -120,6 +123,10 @@ export class DrmBackend {
   private readonly processIntervalMs: number;
   private lastScan = -Infinity;
   private clients: DrmClientUse[] = [];
+  /** The last scan's clients per device (pdev), their engine busy, and the process rows. */
+  private readonly byDev = new Map<string, DrmClientUse[]>();
+  private readonly engByDev = new Map<string, Map<string, number>>();
+  private procRows: ProcessReading[] = [];
   private scannedLast = false;
   /** Per AMD GPU: the least VRAM no known client held since the last triggered re-link, bytes. */
   private readonly unattributedBase = new Map<string, number>();
@@ -238,17 +245,26 @@ export class DrmBackend {
       this.clients = this.scanner.scan(t);
       this.lastScan = t;
       this.scannedLast = true;
+      // What follows from the clients changes only at a scan: grouped, summed and turned into rows once,
+      // not at every tick in between.
+      this.byDev.clear();
+      for (const c of this.clients) {
+        let l = this.byDev.get(c.pdev);
+        if (!l) this.byDev.set(c.pdev, (l = []));
+        l.push(c);
+      }
+      this.engByDev.clear();
+      for (const [pdev, l] of this.byDev) this.engByDev.set(pdev, engineBusy(l));
+      this.procRows = this.processes(this.clients);
     }
-    const clients = this.clients;
-    const byDev = new Map<string, DrmClientUse[]>();
-    for (const c of clients) {
-      let l = byDev.get(c.pdev);
-      if (!l) byDev.set(c.pdev, (l = []));
-      l.push(c);
-    }
-    const devices = this.devices.map((d) => this.readDevice(d, t, byDev.get(d.pdev) ?? []));
-    if (this.scannedLast) this.checkUnattributed(devices, byDev, t);
-    return { backend: 'drm', driverVersion: null, cudaVersion: null, devices, processes: this.processes(clients) };
+    const devices = this.devices.map((d) => this.readDevice(d, t, this.byDev.get(d.pdev) ?? NO_CLIENTS));
+    if (this.scannedLast) this.checkUnattributed(devices, this.byDev, t);
+    return { backend: 'drm', driverVersion: null, cudaVersion: null, devices, processes: this.procRows.slice() };
+  }
+
+  /** Busy ratio per engine of a device's clients at the last scan. */
+  private engines(d: DrmDevice): ReadonlyMap<string, number> {
+    return this.engByDev.get(d.pdev) ?? NO_ENGINES;
   }
 
   /**
@@ -459,7 +475,7 @@ export class DrmBackend {
     // pcie_bw samples for a whole second inside the read: far too slow for a tick.
     r.absent('pcie_rx_bytes_per_second', 'amdgpu only measures PCIe traffic in a 1 s blocking read (pcie_bw)');
     r.absent('pcie_tx_bytes_per_second', 'amdgpu only measures PCIe traffic in a 1 s blocking read (pcie_bw)');
-    const eng = engineBusy(clients);
+    const eng = this.engines(d);
     m.decoder_utilization_ratio = this.scanner ? (maxOf(eng, /^(dec|vcn|jpeg)/) ?? 0) : r.absent('decoder_utilization_ratio', 'per-process scan is off');
     m.encoder_utilization_ratio = this.scanner ? (maxOf(eng, /^enc/) ?? 0) : r.absent('encoder_utilization_ratio', 'per-process scan is off');
   }
@@ -502,7 +518,7 @@ export class DrmBackend {
     clients: DrmClientUse[],
     t: number,
   ): void {
-    const eng = engineBusy(clients);
+    const eng = this.engines(d);
     if (this.scanner) {
       // The busiest engine class over every client: what intel_gpu_top shows as the headline.
       let max = 0;
@@ -657,7 +673,7 @@ function engineBusy(clients: DrmClientUse[]): Map<string, number> {
   return out;
 }
 
-function maxOf(eng: Map<string, number>, re: RegExp): number | null {
+function maxOf(eng: ReadonlyMap<string, number>, re: RegExp): number | null {
   let max: number | null = null;
   for (const [e, v] of eng) if (re.test(e) && (max === null || v > max)) max = v;
   return max;

@@ -62,19 +62,65 @@ function quantityAt(text: string, i: number, end: number): number | null {
   return mul === undefined ? null : n * mul;
 }
 
+/** A DrmFdinfo whose maps are cleared and refilled by parseFdinfoInto (the scanner reuses two per client). */
+interface FdinfoRec extends DrmFdinfo {
+  /** Rank of the memory key that set each region: resident (3) > total (2) > legacy drm-memory- (1). */
+  rank: Map<string, number>;
+}
+
+function newRec(): FdinfoRec {
+  return {
+    driver: '',
+    pdev: null,
+    clientId: '',
+    engineNs: new Map(),
+    capacity: new Map(),
+    cycles: new Map(),
+    totalCycles: new Map(),
+    memory: new Map(),
+    rank: new Map(),
+  };
+}
+
 /** Parses one fdinfo file; null when it is not a DRM client (no drm-driver or drm-client-id). */
 export function parseFdinfo(text: string): DrmFdinfo | null {
-  if (text.length > FDINFO_MAX_BYTES) return null;
+  const out = newRec();
+  if (!parseFdinfoInto(text, out)) return null;
+  const { rank: _rank, ...f } = out;
+  return f;
+}
+
+/**
+ * `text` at [at, end) (past leading blanks, trailing blanks cut) as a string: `prev` itself when it
+ * matches, so a client's driver, pdev and id, the same at every scan, are compared in place, not sliced.
+ */
+function strAt(text: string, at: number, end: number, prev: string | null): string {
+  at = valueStart(text, at, end);
+  while (end > at && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9 || text.charCodeAt(end - 1) === 13)) end--;
+  if (prev !== null && prev.length === end - at && text.startsWith(prev, at)) return prev;
+  return text.slice(at, end);
+}
+
+/**
+ * Parses one fdinfo file into `out`, reusing its maps (cleared first) and, where unchanged, its strings:
+ * the scanner parses ~200 clients every scan, and a fresh record per client per scan was most of its
+ * garbage. False when the text is not a DRM client (no drm-driver or drm-client-id).
+ */
+function parseFdinfoInto(text: string, out: FdinfoRec): boolean {
+  if (text.length > FDINFO_MAX_BYTES) return false;
+  const prevDriver = out.driver;
+  const prevPdev = out.pdev;
+  const prevId = out.clientId;
   let driver = '';
   let pdev: string | null = null;
   let clientId = '';
-  const engineNs = new Map<string, number>();
-  const capacity = new Map<string, number>();
-  const cycles = new Map<string, number>();
-  const totalCycles = new Map<string, number>();
-  const memory = new Map<string, number>();
-  // Rank of the memory key that set each region: resident (3) > total (2) > legacy drm-memory- (1).
-  const rank = new Map<string, number>();
+  const { engineNs, capacity, cycles, totalCycles, memory, rank } = out;
+  engineNs.clear();
+  capacity.clear();
+  cycles.clear();
+  totalCycles.clear();
+  memory.clear();
+  rank.clear();
   const setMem = (region: string, r: number, at: number, end: number): void => {
     if ((rank.get(region) ?? 0) > r) return;
     const n = quantityAt(text, at, end);
@@ -82,7 +128,6 @@ export function parseFdinfo(text: string): DrmFdinfo | null {
     memory.set(region, n);
     rank.set(region, r);
   };
-  const str = (at: number, end: number): string => text.slice(valueStart(text, at, end), end).trim();
   let pos = 0;
   while (pos < text.length) {
     let end = text.indexOf('\n', pos);
@@ -101,13 +146,13 @@ export function parseFdinfo(text: string): DrmFdinfo | null {
         // Dispatch on the key's first character, then compare in place: no slice unless the key is kept.
         switch (text.charCodeAt(k0)) {
           case 100: // d
-            if (colon - k0 === 6 && text.startsWith('driver', k0)) driver = str(v, end);
+            if (colon - k0 === 6 && text.startsWith('driver', k0)) driver = strAt(text, v, end, prevDriver);
             break;
           case 112: // p
-            if (colon - k0 === 4 && text.startsWith('pdev', k0)) pdev = str(v, end);
+            if (colon - k0 === 4 && text.startsWith('pdev', k0)) pdev = strAt(text, v, end, prevPdev);
             break;
           case 99: // c
-            if (colon - k0 === 9 && text.startsWith('client-id', k0)) clientId = str(v, end);
+            if (colon - k0 === 9 && text.startsWith('client-id', k0)) clientId = strAt(text, v, end, prevId);
             else if (text.startsWith('cycles-', k0)) {
               const n = quantityAt(text, v, end);
               if (n !== null) cycles.set(text.slice(k0 + 7, colon), n);
@@ -139,12 +184,26 @@ export function parseFdinfo(text: string): DrmFdinfo | null {
     }
     pos = end + 1;
   }
-  if (!driver || !clientId) return null;
-  return { driver, pdev, clientId, engineNs, capacity, cycles, totalCycles, memory };
+  out.driver = driver;
+  out.pdev = pdev;
+  out.clientId = clientId;
+  return driver !== '' && clientId !== '';
 }
 
 const LOCAL_REGION = /^(vram|local)\d*$/;
 const SYSTEM_REGION = /^(gtt|system\d*)$/;
+/** Region name → 1 local, 2 system, 0 neither: a handful of names, tested once each instead of per client per scan. */
+const regionKind = new Map<string, number>();
+
+function kindOf(region: string): number {
+  let k = regionKind.get(region);
+  if (k === undefined) {
+    k = LOCAL_REGION.test(region) ? 1 : SYSTEM_REGION.test(region) ? 2 : 0;
+    // Bounded: region names come from the kernel, but a misbehaving driver must not grow this forever.
+    if (regionKind.size < 256) regionKind.set(region, k);
+  }
+  return k;
+}
 
 /** Device memory a client holds: its VRAM/local regions, or on an integrated GPU (none reported) its system regions. */
 export function clientMemoryBytes(f: DrmFdinfo): { bytes: number | null; local: boolean } {
@@ -153,10 +212,11 @@ export function clientMemoryBytes(f: DrmFdinfo): { bytes: number | null; local: 
   let sys = 0;
   let anySys = false;
   for (const [k, v] of f.memory) {
-    if (LOCAL_REGION.test(k)) {
+    const kind = kindOf(k);
+    if (kind === 1) {
       local += v;
       anyLocal = true;
-    } else if (SYSTEM_REGION.test(k)) {
+    } else if (kind === 2) {
       sys += v;
       anySys = true;
     }
@@ -179,11 +239,14 @@ export interface DrmClientUse {
   memoryIsLocal: boolean;
 }
 
-interface ClientPrev {
+/** A client followed across scans: its last fdinfo (for the deltas) and its use, both reused. */
+interface ClientRec {
+  /** The scan that last saw it (a client seen twice in one scan is a dup'd or inherited fd). */
+  gen: number;
+  /** When `last` was read, ms. */
   t: number;
-  engineNs: Map<string, number>;
-  cycles: Map<string, number>;
-  totalCycles: Map<string, number>;
+  last: FdinfoRec;
+  use: DrmClientUse;
 }
 
 /** Options of the scanner. */
@@ -217,6 +280,17 @@ export const DRM_RELINK_MS = 600_000;
 /** A process first seen less than this long ago is walked at every listing, ms (frameworks open the GPU seconds after start). */
 export const YOUNG_PROCESS_MS = 60_000;
 
+/**
+ * Checks in a row that a process's fd count alone may answer: where one stat of /proc/<pid>/fd gives the
+ * number of open fds (Linux ≥ 6.2), a check whose count did not change since the last look skips the
+ * listing (1 syscall instead of readdir's 4 and an array of names). Opening the GPU adds fds, so the count
+ * grows; a process that closed as many fds as it opened is listed at the latest at every
+ * (MAX_COUNT_ONLY_CHECKS + 1)th check: within 4 × DRM_FULL_WALK_MS = 2 min.
+ */
+export const MAX_COUNT_ONLY_CHECKS = 3;
+/** Listings whose length must equal the fd directory's size (all of them) before the count is trusted. */
+const COUNT_CALIBRATION_WALKS = 8;
+
 /** Cap on DRM file descriptors followed (data from others is bounded). */
 export const MAX_DRM_FDS = 8192;
 /** fs operations spent on walks per scan at most; what is left waits for the next scans. */
@@ -236,6 +310,10 @@ interface PidState {
   nextRelink: number;
   /** The last walk could not list the fd table (another user's process, without privileges). */
   unreadable: boolean;
+  /** Open fds at the last look (listing, or a stat of the fd directory where it gives the count); null unknown. */
+  fdCount: number | null;
+  /** Checks in a row answered by the fd count alone (no listing): at most MAX_COUNT_ONLY_CHECKS. */
+  countOnly: number;
   /** Queued by a listing (a young process) for a full walk at the next scans. */
   queued: 'none' | 'relink';
   /** A re-link was requested for every process (requestRelink): taken at the next scans, budget allowing. */
@@ -245,6 +323,9 @@ interface PidState {
 /** The fdinfo files of one DRM client of a process, keyed by `<pdev>|<client id>` as the walk found them. */
 interface FdGroup {
   key: string;
+  /** drm-pdev and drm-client-id as the walk read them ('' and `fd<n>` where absent). */
+  pdev: string;
+  clientId: string;
   files: string[];
 }
 
@@ -280,7 +361,12 @@ export class FdinfoScanner {
   /** fdinfo texts the walk already read this tick. */
   private walked = new Map<string, string>();
   private lastList = -Infinity;
-  private prev = new Map<string, ClientPrev>();
+  /** Clients by `<pdev>|<client id>`, as the last scan saw them. */
+  private clients = new Map<string, ClientRec>();
+  /** The scan counter (ClientRec.gen). */
+  private gen = 0;
+  /** The record the next fdinfo is parsed into. */
+  private spare = newRec();
   private drmFds = 0;
   /** Processes whose fd table could not be read in their last walk (another user's, without privileges). */
   unreadablePids = 0;
@@ -288,6 +374,10 @@ export class FdinfoScanner {
   filesRead = 0;
   /** fs operations the last scan spent on walks, besides reading known clients (bench). */
   walkOps = 0;
+  /** Whether a stat of /proc/<pid>/fd gives the number of open fds here (null: not known yet; see calibrate). */
+  countsTrusted: boolean | null = null;
+  private countsEqual = 0;
+  private countsDiffer = 0;
 
   constructor(private readonly opts: FdinfoScannerOptions) {}
 
@@ -349,25 +439,31 @@ export class FdinfoScanner {
       this.lastList = t;
     }
     this.walk(t);
-    const seen = new Map<string, DrmClientUse>();
-    const nextPrev = new Map<string, ClientPrev>();
+    const gen = ++this.gen;
+    const out: DrmClientUse[] = [];
+    const { drivers, pdevs } = this.opts;
     let unreadable = 0;
     for (const [pid, st] of this.states) {
       if (st.unreadable) unreadable++;
       const groups = st.groups;
       if (groups.length === 0) continue;
       let emptied = false;
-      for (const { files } of groups) {
-        let f: DrmFdinfo | null = null;
+      for (const g of groups) {
+        const files = g.files;
+        let f: FdinfoRec | null = null;
         // The first fd of the group that is still a DRM client speaks for it. A closed one (read fails) or one
         // whose number now holds another file (a held fdinfo shows whatever the number holds) is dropped, and
         // its number forgotten so the next check follows it again.
         while (files.length > 0) {
           const text = this.readInfo(files[0]);
-          f = text === null ? null : parseFdinfo(text);
-          if (f) break;
+          if (text !== null && parseFdinfoInto(text, this.spare)) {
+            f = this.spare;
+            break;
+          }
           this.release(files[0]);
           st.fds?.delete(path.basename(files[0]));
+          // Its number may hold something new already (same count): the next check lists the table.
+          st.fdCount = null;
           files.shift();
           this.drmFds--;
         }
@@ -375,45 +471,62 @@ export class FdinfoScanner {
           emptied = true;
           continue;
         }
-        if (!this.opts.drivers.has(f.driver) || f.pdev === null || !this.opts.pdevs.has(f.pdev)) continue;
-        const key = `${f.pdev}|${f.clientId}`;
+        if (!drivers.has(f.driver) || f.pdev === null || !pdevs.has(f.pdev)) continue;
+        // The walk keyed the group by the pdev and id it read; the same client reads the same (an fd number
+        // reused for another DRM client gets its own key).
+        const key = f.pdev === g.pdev && f.clientId === g.clientId ? g.key : `${f.pdev}|${f.clientId}`;
+        let rec = this.clients.get(key);
         // Dup'd and inherited fds share a client id: count the client once, for the lowest pid (the map is in pid order).
-        if (seen.has(key)) continue;
+        if (rec !== undefined && rec.gen === gen) continue;
         const mem = clientMemoryBytes(f);
-        const use: DrmClientUse = {
-          pid,
-          driver: f.driver,
-          pdev: f.pdev,
-          clientId: f.clientId,
-          engines: new Map(),
-          utilRatio: null,
-          memoryBytes: mem.bytes,
-          memoryIsLocal: mem.local,
-        };
-        const p = this.prev.get(key);
-        if (p && t > p.t) {
-          const dtNs = (t - p.t) * 1e6;
-          let max = 0;
-          for (const [e, ns] of f.engineNs) {
-            const before = p.engineNs.get(e);
-            if (before === undefined || ns < before) continue;
-            const r = Math.min(1, (ns - before) / dtNs / (f.capacity.get(e) ?? 1));
-            use.engines.set(e, r);
-            if (r > max) max = r;
+        if (rec === undefined) {
+          rec = {
+            gen,
+            t,
+            last: f,
+            use: { pid, driver: f.driver, pdev: f.pdev, clientId: f.clientId, engines: new Map(), utilRatio: null, memoryBytes: null, memoryIsLocal: false },
+          };
+          this.clients.set(key, rec);
+          this.spare = newRec();
+        } else {
+          const use = rec.use;
+          use.pid = pid;
+          use.driver = f.driver;
+          use.pdev = f.pdev;
+          use.clientId = f.clientId;
+          use.engines.clear();
+          use.utilRatio = null;
+          const p = rec.last;
+          if (t > rec.t) {
+            const dtNs = (t - rec.t) * 1e6;
+            let max = 0;
+            for (const [e, ns] of f.engineNs) {
+              const before = p.engineNs.get(e);
+              if (before === undefined || ns < before) continue;
+              const r = Math.min(1, (ns - before) / dtNs / (f.capacity.get(e) ?? 1));
+              use.engines.set(e, r);
+              if (r > max) max = r;
+            }
+            for (const [e, c] of f.cycles) {
+              const c0 = p.cycles.get(e);
+              const tot = f.totalCycles.get(e);
+              const tot0 = p.totalCycles.get(e);
+              if (c0 === undefined || tot === undefined || tot0 === undefined || tot <= tot0 || c < c0) continue;
+              const r = Math.min(1, (c - c0) / (tot - tot0) / (f.capacity.get(e) ?? 1));
+              use.engines.set(e, r);
+              if (r > max) max = r;
+            }
+            use.utilRatio = use.engines.size > 0 ? max : null;
           }
-          for (const [e, c] of f.cycles) {
-            const c0 = p.cycles.get(e);
-            const tot = f.totalCycles.get(e);
-            const tot0 = p.totalCycles.get(e);
-            if (c0 === undefined || tot === undefined || tot0 === undefined || tot <= tot0 || c < c0) continue;
-            const r = Math.min(1, (c - c0) / (tot - tot0) / (f.capacity.get(e) ?? 1));
-            use.engines.set(e, r);
-            if (r > max) max = r;
-          }
-          use.utilRatio = use.engines.size > 0 ? max : null;
+          // The record just read becomes the client's last; its previous one is the next parse's scratch.
+          this.spare = p;
+          rec.last = f;
+          rec.gen = gen;
+          rec.t = t;
         }
-        nextPrev.set(key, { t, engineNs: f.engineNs, cycles: f.cycles, totalCycles: f.totalCycles });
-        seen.set(key, use);
+        rec.use.memoryBytes = mem.bytes;
+        rec.use.memoryIsLocal = mem.local;
+        out.push(rec.use);
       }
       if (emptied) {
         st.groups = groups.filter((x) => x.files.length > 0);
@@ -422,10 +535,11 @@ export class FdinfoScanner {
         if (st.groups.length === 0) this.states.delete(pid);
       }
     }
+    // A client not seen this scan is gone (or filtered out): its deltas start over if it comes back.
+    for (const [key, rec] of this.clients) if (rec.gen !== gen) this.clients.delete(key);
     this.unreadablePids = unreadable;
     this.walked.clear();
-    this.prev = nextPrev;
-    return [...seen.values()];
+    return out;
   }
 
   /** Reads the process list: the gone are dropped, the new added; young processes are queued for a full walk. */
@@ -455,6 +569,8 @@ export class FdinfoScanner {
           nextCheck: -Infinity,
           nextRelink: -Infinity,
           unreadable: false,
+          fdCount: null,
+          countOnly: 0,
           queued: 'none',
           relinkSoon: false,
         };
@@ -515,6 +631,22 @@ export class FdinfoScanner {
     st.nextCheck = st.fds === null ? t + check * phase(pid) : advance(st.nextCheck, t, check);
     if (full) st.nextRelink = st.fds === null ? t + relink * phase(pid) : advance(st.nextRelink, t, relink);
     const fdDir = path.join(base, 'fd');
+    // A check (not a full walk) of a process whose fd count is known: one stat answers it when the count
+    // did not change (nothing was opened), except every (MAX_COUNT_ONLY_CHECKS + 1)th check, which lists.
+    if (!full && this.countsTrusted === true && st.fdCount !== null && st.countOnly < MAX_COUNT_ONLY_CHECKS && io.dirSize) {
+      this.walkOps++;
+      let n = -1;
+      try {
+        n = io.dirSize(fdDir);
+      } catch {
+        /* gone or unreadable: the listing below says which */
+      }
+      if (n === st.fdCount) {
+        st.countOnly++;
+        return;
+      }
+    }
+    st.countOnly = 0;
     let names: string[];
     this.walkOps++;
     try {
@@ -523,9 +655,12 @@ export class FdinfoScanner {
       const code = errCode(e);
       st.unreadable = code === 'EACCES' || code === 'EPERM';
       st.fds = new Set();
+      st.fdCount = null;
       return;
     }
     st.unreadable = false;
+    st.fdCount = names.length;
+    if (this.countsTrusted === null && io.dirSize) this.calibrate(fdDir, names.length);
     const before = st.fds;
     const known = new Set<string>();
     for (const g of st.groups) for (const f of g.files) known.add(path.basename(f));
@@ -560,12 +695,30 @@ export class FdinfoScanner {
       const g = byKey.get(key);
       if (g) g.files.push(file);
       else {
-        const ng = { key, files: [file] };
+        const ng = { key, pdev, clientId: id, files: [file] };
         byKey.set(key, ng);
         st.groups.push(ng);
       }
     }
     st.fds = new Set(names);
+  }
+
+  /**
+   * Whether the fd directory's size is its number of entries on this file system (procfs on Linux ≥ 6.2):
+   * compared with the listing's length on the first walks; trusted after COUNT_CALIBRATION_WALKS equal
+   * answers, never after as many different ones (older kernels say 0, a captured tree on disk its block size).
+   */
+  private calibrate(fdDir: string, listed: number): void {
+    this.walkOps++;
+    let size: number;
+    try {
+      size = this.opts.io.dirSize!(fdDir);
+    } catch {
+      return;
+    }
+    if (size === listed) {
+      if (++this.countsEqual >= COUNT_CALIBRATION_WALKS) this.countsTrusted = true;
+    } else if (++this.countsDiffer >= COUNT_CALIBRATION_WALKS) this.countsTrusted = false;
   }
 
   /** The start time field of /proc/<pid>/stat (after the command name, which may hold spaces and parentheses). */
