@@ -26,8 +26,26 @@ export interface DrmFdinfo {
 /** Upper bound on one fdinfo file's size we parse, bytes (they are a few hundred; a bigger one is not DRM's). */
 export const FDINFO_MAX_BYTES = 16 * 1024;
 
-// Multipliers of the memory units the kernel prints (drm-usage-stats.rst: KiB and MiB; B and none in older drivers).
-const UNIT: Record<string, number> = { '': 1, B: 1, KiB: 1024, kB: 1024, KB: 1024, MiB: 1024 ** 2, MB: 1024 ** 2, GiB: 1024 ** 3, GB: 1024 ** 3, ns: 1 };
+/**
+ * Multiplier of the unit between `i` and `e` (the kernel prints KiB and MiB per drm-usage-stats.rst, B or
+ * nothing in older drivers, ns after engine times), or null for another. Compared in place, not sliced.
+ */
+function unitAt(text: string, i: number, e: number): number | null {
+  const len = e - i;
+  if (len === 0) return 1;
+  const c0 = text.charCodeAt(i);
+  if (len === 1) return c0 === 66 /* B */ ? 1 : null;
+  const last = text.charCodeAt(e - 1);
+  if (len === 2) {
+    if (c0 === 110 /* n */ && last === 115 /* s */) return 1;
+    if (last !== 66 /* B */) return null;
+  } else if (len !== 3 || last !== 66 || text.charCodeAt(i + 1) !== 105 /* i */) return null;
+  // kB KB MB GB, KiB MiB GiB
+  if (c0 === 107 /* k */ || c0 === 75 /* K */) return c0 === 107 && len === 3 ? null : 1024;
+  if (c0 === 77 /* M */) return 1024 ** 2;
+  if (c0 === 71 /* G */) return 1024 ** 3;
+  return null;
+}
 
 /** Where the value after a key's colon starts: past the spaces and tabs. */
 function valueStart(text: string, i: number, end: number): number {
@@ -41,7 +59,7 @@ function valueStart(text: string, i: number, end: number): number {
 
 /**
  * `<digits>[ <unit>]` between `i` and `end` as a number, or null. Hand-rolled: this runs for ~20 keys
- * of every DRM client every tick, and a regex plus slices cost several times more (bench/gpu).
+ * of every DRM client every scan, and a regex plus slices cost several times more (bench/gpu).
  */
 function quantityAt(text: string, i: number, end: number): number | null {
   i = valueStart(text, i, end);
@@ -57,15 +75,20 @@ function quantityAt(text: string, i: number, end: number): number | null {
   let e = end;
   while (e > i && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9 || text.charCodeAt(e - 1) === 13)) e--;
   i = valueStart(text, i, e);
-  if (i === e) return n;
-  const mul = UNIT[text.slice(i, e)];
-  return mul === undefined ? null : n * mul;
+  const mul = unitAt(text, i, e);
+  return mul === null ? null : n * mul;
 }
 
-/** A DrmFdinfo whose maps are cleared and refilled by parseFdinfoInto (the scanner reuses two per client). */
+/**
+ * A DrmFdinfo the scanner parses into again and again (two per client, alternating): its maps are updated
+ * in place rather than rebuilt, and the key names of its lines are kept, so a client whose file has the
+ * same lines as last time (always, in practice) costs no allocation but the text itself.
+ */
 interface FdinfoRec extends DrmFdinfo {
-  /** Rank of the memory key that set each region: resident (3) > total (2) > legacy drm-memory- (1). */
+  /** Per memory region: parse stamp × 4 + rank of the key that set it (resident 3 > total 2 > legacy drm-memory- 1). */
   rank: Map<string, number>;
+  /** The names (engine, region) of the kept lines at the last parse, in order: reused when a line has the same. */
+  names: string[];
 }
 
 function newRec(): FdinfoRec {
@@ -79,6 +102,7 @@ function newRec(): FdinfoRec {
     totalCycles: new Map(),
     memory: new Map(),
     rank: new Map(),
+    names: [],
   };
 }
 
@@ -86,8 +110,16 @@ function newRec(): FdinfoRec {
 export function parseFdinfo(text: string): DrmFdinfo | null {
   const out = newRec();
   if (!parseFdinfoInto(text, out)) return null;
-  const { rank: _rank, ...f } = out;
-  return f;
+  return {
+    driver: out.driver,
+    pdev: out.pdev,
+    clientId: out.clientId,
+    engineNs: out.engineNs,
+    capacity: out.capacity,
+    cycles: out.cycles,
+    totalCycles: out.totalCycles,
+    memory: out.memory,
+  };
 }
 
 /**
@@ -101,49 +133,78 @@ function strAt(text: string, at: number, end: number, prev: string | null): stri
   return text.slice(at, end);
 }
 
+/** Stamps of parses (FdinfoRec.rank): a region's rank counts only within the parse that set it. */
+let parseStamp = 0;
+
 /**
- * Parses one fdinfo file into `out`, reusing its maps (cleared first) and, where unchanged, its strings:
- * the scanner parses ~200 clients every scan, and a fresh record per client per scan was most of its
- * garbage. False when the text is not a DRM client (no drm-driver or drm-client-id).
+ * Parses one fdinfo file into `out`, updating its maps in place (a key the file no longer has is removed:
+ * then the maps are rebuilt). False when the text is not a DRM client (no drm-driver or drm-client-id).
  */
 function parseFdinfoInto(text: string, out: FdinfoRec): boolean {
   if (text.length > FDINFO_MAX_BYTES) return false;
+  if (parseLines(text, out)) return out.driver !== '' && out.clientId !== '';
+  // A key of the last parse is not in this file: start from empty maps (the second pass cannot be stale).
+  out.engineNs.clear();
+  out.capacity.clear();
+  out.cycles.clear();
+  out.totalCycles.clear();
+  out.memory.clear();
+  out.rank.clear();
+  parseLines(text, out);
+  return out.driver !== '' && out.clientId !== '';
+}
+
+/** One pass over the lines; false when a map still holds a key this text lacks. */
+function parseLines(text: string, out: FdinfoRec): boolean {
   const prevDriver = out.driver;
   const prevPdev = out.pdev;
   const prevId = out.clientId;
   let driver = '';
   let pdev: string | null = null;
   let clientId = '';
-  const { engineNs, capacity, cycles, totalCycles, memory, rank } = out;
-  engineNs.clear();
-  capacity.clear();
-  cycles.clear();
-  totalCycles.clear();
-  memory.clear();
-  rank.clear();
-  const setMem = (region: string, r: number, at: number, end: number): void => {
-    if ((rank.get(region) ?? 0) > r) return;
-    const n = quantityAt(text, at, end);
-    if (n === null) return;
-    memory.set(region, n);
-    rank.set(region, r);
+  const { engineNs, capacity, cycles, totalCycles, memory, rank, names } = out;
+  const stamp = ++parseStamp * 4;
+  let nEngine = 0;
+  let nCapacity = 0;
+  let nCycles = 0;
+  let nTotal = 0;
+  let nMemory = 0;
+  let j = 0;
+  /** The name at [a, b): the one this record's j-th kept line had, when equal. */
+  const nameAt = (a: number, b: number): string => {
+    const k = names[j];
+    if (k !== undefined && k.length === b - a && text.startsWith(k, a)) {
+      j++;
+      return k;
+    }
+    const s = text.slice(a, b);
+    names[j++] = s;
+    return s;
   };
-  let pos = 0;
-  while (pos < text.length) {
+  const setMem = (a: number, colon: number, r: number, end: number): void => {
+    const n = quantityAt(text, colon + 1, end);
+    if (n === null) return;
+    const region = nameAt(a, colon);
+    const had = rank.get(region) ?? 0;
+    if (had >= stamp) {
+      if (had > stamp + r) return;
+    } else nMemory++;
+    memory.set(region, n);
+    rank.set(region, stamp + r);
+  };
+  // Only drm- keys matter: the search jumps from one drm- line to the next (amd-, pos, flags lines are
+  // skipped by the string search, not line by line).
+  let pos = text.startsWith('drm-') ? 0 : text.indexOf('\ndrm-');
+  if (pos > 0) pos++;
+  while (pos >= 0) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
-    // Only drm- keys matter; amd-/pos/flags lines are skipped on their first characters.
-    if (
-      text.charCodeAt(pos) === 100 /* d */ &&
-      text.charCodeAt(pos + 1) === 114 /* r */ &&
-      text.charCodeAt(pos + 2) === 109 /* m */ &&
-      text.charCodeAt(pos + 3) === 45 /* - */
-    ) {
+    {
       const colon = text.indexOf(':', pos);
       if (colon > 0 && colon < end) {
         const k0 = pos + 4;
         const v = colon + 1;
-        // Dispatch on the key's first character, then compare in place: no slice unless the key is kept.
+        // Dispatch on the key's first character, then compare in place: no slice unless the key is new.
         switch (text.charCodeAt(k0)) {
           case 100: // d
             if (colon - k0 === 6 && text.startsWith('driver', k0)) driver = strAt(text, v, end, prevDriver);
@@ -155,39 +216,52 @@ function parseFdinfoInto(text: string, out: FdinfoRec): boolean {
             if (colon - k0 === 9 && text.startsWith('client-id', k0)) clientId = strAt(text, v, end, prevId);
             else if (text.startsWith('cycles-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null) cycles.set(text.slice(k0 + 7, colon), n);
+              if (n !== null) {
+                cycles.set(nameAt(k0 + 7, colon), n);
+                nCycles++;
+              }
             }
             break;
           case 101: // e
             if (text.startsWith('engine-capacity-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null && n > 0) capacity.set(text.slice(k0 + 16, colon), n);
+              if (n !== null && n > 0) {
+                capacity.set(nameAt(k0 + 16, colon), n);
+                nCapacity++;
+              }
             } else if (text.startsWith('engine-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null) engineNs.set(text.slice(k0 + 7, colon), n);
+              if (n !== null) {
+                engineNs.set(nameAt(k0 + 7, colon), n);
+                nEngine++;
+              }
             }
             break;
           case 116: // t
             if (text.startsWith('total-cycles-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null) totalCycles.set(text.slice(k0 + 13, colon), n);
-            } else if (text.startsWith('total-', k0)) setMem(text.slice(k0 + 6, colon), 2, v, end);
+              if (n !== null) {
+                totalCycles.set(nameAt(k0 + 13, colon), n);
+                nTotal++;
+              }
+            } else if (text.startsWith('total-', k0)) setMem(k0 + 6, colon, 2, end);
             break;
           case 114: // r
-            if (text.startsWith('resident-', k0)) setMem(text.slice(k0 + 9, colon), 3, v, end);
+            if (text.startsWith('resident-', k0)) setMem(k0 + 9, colon, 3, end);
             break;
           case 109: // m
-            if (text.startsWith('memory-', k0)) setMem(text.slice(k0 + 7, colon), 1, v, end);
+            if (text.startsWith('memory-', k0)) setMem(k0 + 7, colon, 1, end);
             break;
         }
       }
     }
-    pos = end + 1;
+    pos = end < text.length ? text.indexOf('\ndrm-', end) : -1;
+    if (pos >= 0) pos++;
   }
   out.driver = driver;
   out.pdev = pdev;
   out.clientId = clientId;
-  return driver !== '' && clientId !== '';
+  return engineNs.size <= nEngine && capacity.size <= nCapacity && cycles.size <= nCycles && totalCycles.size <= nTotal && memory.size <= nMemory;
 }
 
 const LOCAL_REGION = /^(vram|local)\d*$/;
@@ -749,3 +823,4 @@ export class FdinfoScanner {
     st.groups = [];
   }
 }
+export const __newRec = newRec;
