@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { createLogger } from '../../../../../collector/log';
 import { DrmBackend } from '../../../../../collector/sources/gpu/drm/drm-backend';
 import { realDrmIo, type DrmIo } from '../../../../../collector/sources/gpu/drm/drm-io';
-import { DRM_FULL_WALK_MS, MAX_COUNT_ONLY_CHECKS } from '../../../../../collector/sources/gpu/drm/fdinfo';
+import { DRM_FULL_WALK_MS, MAX_COUNT_ONLY_CHECKS, QUIET_READS_TO_SKIP, QUIET_SKIP_SCANS } from '../../../../../collector/sources/gpu/drm/fdinfo';
 import type { GpuReading } from '../../../../../collector/sources/gpu/reading';
 
 const FIX = path.resolve(__dirname, '../../../../fixtures/gpu/drm/amdgpu-6.8-rx7900xtx');
@@ -20,6 +20,8 @@ interface Calls {
   /** Listings (readdir) and fd-count stats (dirSize) per directory. */
   lists: string[];
   stats: string[];
+  /** Held files re-read, by path. */
+  rereads: string[];
 }
 
 /**
@@ -46,6 +48,7 @@ function procfsIo(calls: Calls): DrmIo {
     },
     reread: (fd) => {
       const p = paths.get(fd);
+      if (p !== undefined) calls.rereads.push(p);
       if (p !== undefined && !fs.existsSync(p)) throw Object.assign(new Error(`EBADF: ${p}`), { code: 'EBADF' });
       return realDrmIo.reread(fd);
     },
@@ -76,7 +79,7 @@ describe('drm scanner cache', () => {
       fs.writeFileSync(path.join(dir, 'stat'), `${5000 + p} (sleep) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ${500 + p} 1000 100 0\n`);
       for (let fd = 0; fd < 4; fd++) fs.symlinkSync(`socket:[${p * 10 + fd}]`, path.join(dir, 'fd', String(fd)));
     }
-    const calls: Calls = { lists: [], stats: [] };
+    const calls: Calls = { lists: [], stats: [], rereads: [] };
     const clock = { t: 0 };
     const b = DrmBackend.open({
       sysRoot: path.join(root, 'sys'),
@@ -185,13 +188,23 @@ describe('drm scanner cache', () => {
         .replace(/drm-total-vram:\s*\d+ KiB/, `drm-total-vram:\t${3 * 1024 * 1024} KiB`)
         .replace(/drm-memory-vram:\s*\d+ KiB/, `drm-memory-vram:\t${1 * 1024 * 1024} KiB`),
     );
+    // Busy at every scan (engine time grows), so it is read at every scan, not at the quiet cadence.
+    const busy = (): void => {
+      const text = fs.readFileSync(info, 'utf8');
+      fs.writeFileSync(
+        info,
+        text.replace(/drm-engine-compute:\s*(\d+)/, (_a, n: string) => `drm-engine-compute:\t${Number(n) + 100_000_000}`),
+      );
+    };
     for (let i = 0; i < 3; i++) {
+      busy();
       assert.equal(b.read().processes.find((p) => p.pid === 2411)?.usedMemoryBytes, 2 * GIB);
       clock.t += 1000;
     }
     // The driver stops printing resident-vram (both parse records of the client, used in turn, saw it).
     fs.writeFileSync(info, fs.readFileSync(info, 'utf8').replace(/drm-resident-vram:.*\n/, ''));
     for (let i = 0; i < 3; i++) {
+      busy();
       const p = b.read().processes.find((x) => x.pid === 2411);
       assert.equal(p?.usedMemoryBytes, 3 * GIB, `scan ${i}: total-vram once resident-vram is gone`);
       clock.t += 1000;
@@ -199,9 +212,79 @@ describe('drm scanner cache', () => {
     // Then every vram line: no region left from the earlier parses, the client's memory is its GTT.
     fs.writeFileSync(info, fs.readFileSync(info, 'utf8').replace(/drm-[a-z]+-vram:.*\n/g, ''));
     for (let i = 0; i < 3; i++) {
+      busy();
       const p = b.read().processes.find((x) => x.pid === 2411);
       assert.equal(p?.usedMemoryBytes, 40960 * 1024, `scan ${i}: no vram region left, the GTT`);
       clock.t += 1000;
+    }
+  });
+
+  it('a quiet amdgpu client is read at every 3rd scan; busy again, it shows within 3 scans and is read at every scan; its exit shows at the next listing', () => {
+    const { root, b, calls, clock } = rig(0);
+    const info = path.join(root, 'proc/2411/fdinfo/8');
+    const tick = (): GpuReading => {
+      clock.t += 1000;
+      return b.read();
+    };
+    b.read();
+    // Idle (the captured file does not change): after QUIET_READS_TO_SKIP quiet reads, one read in QUIET_SKIP_SCANS + 1.
+    for (let i = 0; i < QUIET_READS_TO_SKIP + 1; i++) tick();
+    calls.rereads.length = 0;
+    for (let i = 0; i < 12; i++) {
+      const r = tick();
+      assert.equal(r.processes.find((p) => p.pid === 2411)?.usedMemoryBytes, 8388608 * 1024, 'a quiet client keeps its row');
+    }
+    const quietReads = calls.rereads.filter((p) => p === info).length;
+    assert.equal(quietReads, 12 / (QUIET_SKIP_SCANS + 1), `reads of a quiet client in 12 scans: ${quietReads}`);
+    // It turns busy (0.5 s of compute per 1 s scan): shown within QUIET_SKIP_SCANS + 1 scans.
+    const bump = (): void => {
+      const text = fs.readFileSync(info, 'utf8');
+      fs.writeFileSync(
+        info,
+        text.replace(/drm-engine-compute:\s*(\d+)/, (_a, n: string) => `drm-engine-compute:\t${Number(n) + 500_000_000}`),
+      );
+    };
+    let scans = 0;
+    let util: number | null | undefined = 0;
+    while (scans <= QUIET_SKIP_SCANS && !util) {
+      bump();
+      util = tick().processes.find((p) => p.pid === 2411)?.smUtilRatio;
+      scans++;
+    }
+    assert.ok(util !== null && util !== undefined && util > 0, `busy after ${scans} scans: ${util}`);
+    calls.rereads.length = 0;
+    for (let i = 0; i < 6; i++) {
+      bump();
+      assert.equal(tick().processes.find((p) => p.pid === 2411)?.smUtilRatio, 0.5);
+    }
+    assert.equal(calls.rereads.filter((p) => p === info).length, 6, 'a busy client is read at every scan');
+    // Quiet again, then it exits: gone at the next listing (5 s) at the latest.
+    for (let i = 0; i < 4; i++) tick();
+    fs.rmSync(path.join(root, 'proc/2411'), { recursive: true });
+    let after = 0;
+    while (after < 5 && tick().processes.some((p) => p.pid === 2411)) after++;
+    assert.ok(after < 5, 'an exited quiet client leaves within the 5 s listing');
+  });
+
+  it('Intel clients are read at every scan, quiet or not (the GPU busy is their sum)', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-drm-cache-'));
+    dirs.push(root);
+    fs.cpSync(path.resolve(FIX, '../i915-6.8-tgl-iris-xe'), root, { recursive: true, verbatimSymlinks: true });
+    const clock = { t: 0 };
+    const b = DrmBackend.open({
+      sysRoot: path.join(root, 'sys'),
+      procRoot: path.join(root, 'proc'),
+      log: createLogger('error', () => {}),
+      now: () => clock.t,
+    });
+    assert.ok(b);
+    backends.push(b);
+    const n = b.read().processes.length;
+    assert.ok(n > 0);
+    for (let i = 0; i < 8; i++) {
+      clock.t += 1000;
+      b.read();
+      assert.equal(b.scannerStats?.filesRead, n, `scan ${i + 2}: every Intel client read`);
     }
   });
 });
