@@ -1,7 +1,10 @@
 // Tick cost of the DRM backend (AMD/Intel through sysfs + fdinfo): 8 MI300X (copies of the captured
 // amdgpu-6.8-mi300x tree at 8 PCI slots) and 200 GPU processes (each with 2 DRM fds of one client and
 // 18 other fds) among 300 processes without GPU fds, over 11 simulated minutes at a 1 s interval with
-// the default cadences (so the 5-minute re-link turns are in). Prints the median tick of each kind
+// the default cadences (so the 10-minute re-link turns are in). Half the clients are busy (their engine
+// time grows 0.6 s per tick, written between ticks; DRM_BENCH_BUSY=0..1 sets the share), the rest idle.
+// procfs's fd count (st_size of /proc/<pid>/fd) is stood in for: one stat, answering the built count.
+// DRM_BENCH_IO_TIME=1 adds the time spent inside the fs calls, per kind. Prints the median tick of each kind
 // (sysfs only; + process scan; + walk work), the mean and the worst tick, and same-run ratios to the
 // host source's tick and to the 2 ms target. Nothing is asserted.
 // Before/after in the same run: DRM_BENCH_BASELINE=<dir> loads a second DrmBackend from <dir> (a tree
@@ -26,6 +29,8 @@ const GPU_PROCS = 200;
 const OTHER_PROCS = 300;
 const OTHER_FDS = 18;
 const TICKS = 660;
+/** Share of the GPU processes whose client is busy: its engine time grows between ticks (DRM_BENCH_BUSY, default 0.5). */
+const BUSY = Math.min(1, Math.max(0, Number(process.env.DRM_BENCH_BUSY ?? 0.5)));
 const TARGET_MS = 2;
 const INTERVAL_MS = 1000;
 
@@ -33,6 +38,21 @@ const FIX = path.resolve(__dirname, '../../test/fixtures/gpu/drm/amdgpu-6.8-mi30
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rigwatch-drm-bench-'));
 const sys = path.join(root, 'sys');
 const proc = path.join(root, 'proc');
+
+/** The busy clients' fdinfo files (their first DRM fd, the one a backend reads) as text around the compute time. */
+const busy: { fd: number; pre: string; post: string; ns: number }[] = [];
+
+/**
+ * Advances every busy client's compute time by 0.6 s (between ticks, outside the timed part): written in
+ * place through a held fd (the text never gets shorter), as a truncate-and-rewrite costs ext4 a block
+ * allocation at every close (~1 ms here) and would swamp the machine.
+ */
+function advanceBusy(): void {
+  for (const b of busy) {
+    b.ns += 600_000_000;
+    fs.writeSync(b.fd, `${b.pre}${b.ns}${b.post}`, 0);
+  }
+}
 
 /** Open fds per /proc/<pid>/fd directory of the tree: what procfs gives as the directory's size (see dirSize below). */
 const fdCounts = new Map<string, number>();
@@ -66,6 +86,16 @@ function build(): void {
       for (const fd of [OTHER_FDS, OTHER_FDS + 1]) {
         fs.symlinkSync(`/dev/dri/renderD${128 + (p % GPUS)}`, path.join(dir, 'fd', String(fd)));
         fs.writeFileSync(path.join(dir, 'fdinfo', String(fd)), text);
+      }
+      if (p < GPU_PROCS * BUSY) {
+        const at = text.indexOf('drm-engine-compute:\t') + 'drm-engine-compute:\t'.length;
+        const end = text.indexOf(' ns', at);
+        busy.push({
+          fd: fs.openSync(path.join(dir, 'fdinfo', String(OTHER_FDS)), 'r+'),
+          pre: text.slice(0, at),
+          post: text.slice(end),
+          ns: Number(text.slice(at, end)),
+        });
       }
     }
   }
@@ -171,6 +201,7 @@ async function main(): Promise<void> {
   const hostT: number[] = [];
   for (let i = 0; i < TICKS; i++) {
     clock = i * INTERVAL_MS;
+    if (i > 0) advanceBusy();
     for (let j = 0; j < runs.length; j++) {
       const r = runs[(i + j) % runs.length];
       r.counter.n = 0;
@@ -194,7 +225,7 @@ async function main(): Promise<void> {
   }
   const h = median(hostT);
   console.log(
-    `DRM backend: ${GPUS} × MI300X, ${GPU_PROCS} GPU processes (${GPU_PROCS * 2} DRM fds), ${GPU_PROCS + OTHER_PROCS} processes, ${(GPU_PROCS + OTHER_PROCS) * OTHER_FDS + GPU_PROCS * 2} fds`,
+    `DRM backend: ${GPUS} × MI300X, ${GPU_PROCS} GPU processes (${GPU_PROCS * 2} DRM fds; ${busy.length} clients busy, the rest idle), ${GPU_PROCS + OTHER_PROCS} processes, ${(GPU_PROCS + OTHER_PROCS) * OTHER_FDS + GPU_PROCS * 2} fds`,
   );
   console.log(
     `cadences: tick ${INTERVAL_MS} ms, process scan ${DRM_PROCESS_INTERVAL_MS} ms, listing ${DRM_DISCOVERY_INTERVAL_MS} ms, fd-list check ${DRM_FULL_WALK_MS} ms, re-link ${DRM_RELINK_MS} ms, walk budget ${WALK_BUDGET_OPS} fs ops per scan`,
@@ -217,6 +248,7 @@ async function main(): Promise<void> {
       );
   }
   for (const r of runs) r.b.close();
+  for (const b of busy) fs.closeSync(b.fd);
   // DRM_BENCH_KEEP=1 keeps the tree (to poke at it) and prints where.
   if (process.env.DRM_BENCH_KEEP) console.log(`  tree kept at ${root}`);
   else fs.rmSync(root, { recursive: true, force: true });
