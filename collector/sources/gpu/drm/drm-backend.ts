@@ -127,6 +127,10 @@ export class DrmBackend {
   private readonly byDev = new Map<string, DrmClientUse[]>();
   private readonly engByDev = new Map<string, Map<string, number>>();
   private procRows: ProcessReading[] = [];
+  /** Joined paths by directory and name (pj). */
+  private readonly joined = new Map<string, Map<string, string>>();
+  /** PCI bus id (NVML form) by the kernel's slot name. */
+  private readonly busIdOf: Map<string, string>;
   private scannedLast = false;
   /** Per AMD GPU: the least VRAM no known client held since the last triggered re-link, bytes. */
   private readonly unattributedBase = new Map<string, number>();
@@ -145,6 +149,7 @@ export class DrmBackend {
   ) {
     this.io = opts.io ?? realDrmIo;
     this.held = new HeldFiles(this.io);
+    this.busIdOf = new Map(devices.map((d) => [d.pdev, d.pciBusId]));
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
     this.scanner =
@@ -262,6 +267,15 @@ export class DrmBackend {
     return { backend: 'drm', driverVersion: null, cudaVersion: null, devices, processes: this.procRows.slice() };
   }
 
+  /** `path.join(dir, name)`, remembered: the same few dozen paths are read at every tick. */
+  private pj(dir: string, name: string): string {
+    let m = this.joined.get(dir);
+    if (!m) this.joined.set(dir, (m = new Map()));
+    let p = m.get(name);
+    if (p === undefined) m.set(name, (p = path.join(dir, name)));
+    return p;
+  }
+
   /** Busy ratio per engine of a device's clients at the last scan. */
   private engines(d: DrmDevice): ReadonlyMap<string, number> {
     return this.engByDev.get(d.pdev) ?? NO_ENGINES;
@@ -295,23 +309,30 @@ export class DrmBackend {
 
   private processes(clients: DrmClientUse[]): ProcessReading[] {
     // One row per (pid, device): a process with several clients on one GPU (several contexts) sums them.
-    const rows = new Map<string, ProcessReading & { computeSeen: boolean; gfxSeen: boolean }>();
+    const rows = new Map<string, { row: ProcessReading; compute: boolean; gfx: boolean }>();
     for (const c of clients) {
       const key = `${c.pid}|${c.pdev}`;
       let r = rows.get(key);
       if (!r) {
-        r = { pciBusId: normalizePciBusId(c.pdev), pid: c.pid, usedMemoryBytes: null, smUtilRatio: null, type: 'unknown', computeSeen: false, gfxSeen: false };
+        const pciBusId = this.busIdOf.get(c.pdev) ?? normalizePciBusId(c.pdev);
+        r = { row: { pciBusId, pid: c.pid, usedMemoryBytes: null, smUtilRatio: null, type: 'unknown' }, compute: false, gfx: false };
         rows.set(key, r);
       }
-      if (c.memoryBytes !== null) r.usedMemoryBytes = (r.usedMemoryBytes ?? 0) + c.memoryBytes;
-      if (c.utilRatio !== null) r.smUtilRatio = Math.min(1, (r.smUtilRatio ?? 0) + c.utilRatio);
+      const row = r.row;
+      if (c.memoryBytes !== null) row.usedMemoryBytes = (row.usedMemoryBytes ?? 0) + c.memoryBytes;
+      if (c.utilRatio !== null) row.smUtilRatio = Math.min(1, (row.smUtilRatio ?? 0) + c.utilRatio);
       for (const [e, v] of c.engines) {
         if (v <= 0) continue;
-        if (e === 'compute' || e === 'ccs') r.computeSeen = true;
-        else if (e === 'gfx' || e === 'render' || e === 'rcs') r.gfxSeen = true;
+        if (e === 'compute' || e === 'ccs') r.compute = true;
+        else if (e === 'gfx' || e === 'render' || e === 'rcs') r.gfx = true;
       }
     }
-    return [...rows.values()].map(({ computeSeen, gfxSeen, ...p }) => ({ ...p, type: computeSeen ? 'compute' : gfxSeen ? 'graphics' : 'unknown' }));
+    const out: ProcessReading[] = [];
+    for (const r of rows.values()) {
+      r.row.type = r.compute ? 'compute' : r.gfx ? 'graphics' : 'unknown';
+      out.push(r.row);
+    }
+    return out;
   }
 
   private readDevice(d: DrmDevice, t: number, clients: DrmClientUse[]): DeviceReading {
@@ -391,16 +412,16 @@ export class DrmBackend {
     // Slow-changing values (sizes, caps, DPM tables' top levels, link, RAS) are read every SLOW_REFRESH_MS.
     const slow = this.slow(d, t, r, (s) => {
       const v: Record<string, number | null> = {};
-      v.memory_total_bytes = s.num(path.join(dir, 'mem_info_vram_total'), 'memory_total_bytes');
-      v.gtt_total_bytes = s.num(path.join(dir, 'mem_info_gtt_total'), 'gtt_total_bytes');
-      const sclk = s.dpm(path.join(dir, 'pp_dpm_sclk'), 'sm_clock_max_hertz');
-      const mclk = s.dpm(path.join(dir, 'pp_dpm_mclk'), 'memory_clock_max_hertz');
+      v.memory_total_bytes = s.num(this.pj(dir, 'mem_info_vram_total'), 'memory_total_bytes');
+      v.gtt_total_bytes = s.num(this.pj(dir, 'mem_info_gtt_total'), 'gtt_total_bytes');
+      const sclk = s.dpm(this.pj(dir, 'pp_dpm_sclk'), 'sm_clock_max_hertz');
+      const mclk = s.dpm(this.pj(dir, 'pp_dpm_mclk'), 'memory_clock_max_hertz');
       v.sm_clock_max_hertz = sclk ? sclk.maxHz : null;
       v.memory_clock_max_hertz = mclk ? mclk.maxHz : null;
-      v.pcie_link_width_count = s.num(path.join(dir, 'current_link_width'), 'pcie_link_width_count');
-      v.pcie_link_transfers_per_second = s.text(path.join(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
+      v.pcie_link_width_count = s.num(this.pj(dir, 'current_link_width'), 'pcie_link_width_count');
+      v.pcie_link_transfers_per_second = s.text(this.pj(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
       v.power_limit_watts = hw?.files.has('power1_cap')
-        ? s.microWatts(path.join(hw.dir, 'power1_cap'), 'power_limit_watts')
+        ? s.microWatts(this.pj(hw.dir, 'power1_cap'), 'power_limit_watts')
         : s.absent('power_limit_watts', hw ? `no power1_cap under ${hw.dir}` : `no hwmon directory under ${dir}`);
       const ras = s.optionalText(path.join(dir, 'ras', 'umc_err_count'));
       if (ras !== null) {
@@ -416,8 +437,8 @@ export class DrmBackend {
     m.power_limit_watts = slow.power_limit_watts;
     m.ecc_volatile_errors_count = slow.ecc_volatile_errors_count;
     extra.gtt_total_bytes = slow.gtt_total_bytes;
-    m.memory_used_bytes = r.num(path.join(dir, 'mem_info_vram_used'), 'memory_used_bytes');
-    extra.gtt_used_bytes = r.num(path.join(dir, 'mem_info_gtt_used'), 'gtt_used_bytes');
+    m.memory_used_bytes = r.num(this.pj(dir, 'mem_info_vram_used'), 'memory_used_bytes');
+    extra.gtt_used_bytes = r.num(this.pj(dir, 'mem_info_gtt_used'), 'gtt_used_bytes');
 
     // The binary table carries in one read what half a dozen files would: use it first where it decodes.
     const gm = this.gpuMetrics(d, r);
@@ -435,16 +456,16 @@ export class DrmBackend {
       if (gm.throttleStatus !== null) extra.throttle_status_mask = gm.throttleStatus;
     }
     // Files fill what the table lacks (or everything, on GPUs without one).
-    if (m.utilization_ratio === null) m.utilization_ratio = r.ratio(path.join(dir, 'gpu_busy_percent'), 'utilization_ratio');
-    if (m.memory_utilization_ratio === null) m.memory_utilization_ratio = r.ratio(path.join(dir, 'mem_busy_percent'), 'memory_utilization_ratio');
-    if (m.sm_clock_hertz === null) m.sm_clock_hertz = r.dpm(path.join(dir, 'pp_dpm_sclk'), 'sm_clock_hertz')?.currentHz ?? null;
-    if (m.memory_clock_hertz === null) m.memory_clock_hertz = r.dpm(path.join(dir, 'pp_dpm_mclk'), 'memory_clock_hertz')?.currentHz ?? null;
+    if (m.utilization_ratio === null) m.utilization_ratio = r.ratio(this.pj(dir, 'gpu_busy_percent'), 'utilization_ratio');
+    if (m.memory_utilization_ratio === null) m.memory_utilization_ratio = r.ratio(this.pj(dir, 'mem_busy_percent'), 'memory_utilization_ratio');
+    if (m.sm_clock_hertz === null) m.sm_clock_hertz = r.dpm(this.pj(dir, 'pp_dpm_sclk'), 'sm_clock_hertz')?.currentHz ?? null;
+    if (m.memory_clock_hertz === null) m.memory_clock_hertz = r.dpm(this.pj(dir, 'pp_dpm_mclk'), 'memory_clock_hertz')?.currentHz ?? null;
     extra.pcie_link_width_count ??= slow.pcie_link_width_count;
     extra.pcie_link_transfers_per_second ??= slow.pcie_link_transfers_per_second;
     if (hw) {
       const temp = (label: string, key: string): number | null => {
         const i = hw.temps?.get(label);
-        return i === undefined ? r.absent(key, `hwmon has no "${label}" sensor`) : r.milli(path.join(hw.dir, `temp${i}_input`), key);
+        return i === undefined ? r.absent(key, `hwmon has no "${label}" sensor`) : r.milli(this.pj(hw.dir, `temp${i}_input`), key);
       };
       if (hw.temps) {
         if (edge === null) edge = temp('edge', 'temperature_celsius');
@@ -452,12 +473,12 @@ export class DrmBackend {
         if (mem === null) mem = temp('mem', 'temperature_memory_celsius');
       } else if (edge === null && hw.tempIdx.length > 0) {
         // Without labels the first sensor is amdgpu's edge sensor (temp1 is always edge where it exists).
-        edge = r.milli(path.join(hw.dir, `temp${hw.tempIdx[0]}_input`), 'temperature_celsius');
+        edge = r.milli(this.pj(hw.dir, `temp${hw.tempIdx[0]}_input`), 'temperature_celsius');
         r.note(`hwmon has no temperature labels: temp${hw.tempIdx[0]} is taken as the GPU temperature`);
       }
       if (m.power_watts === null) {
         const f = hw.files.has('power1_average') ? 'power1_average' : hw.files.has('power1_input') ? 'power1_input' : null;
-        m.power_watts = f ? r.microWatts(path.join(hw.dir, f), 'power_watts') : r.absent('power_watts', `no power1_average or power1_input under ${hw.dir}`);
+        m.power_watts = f ? r.microWatts(this.pj(hw.dir, f), 'power_watts') : r.absent('power_watts', `no power1_average or power1_input under ${hw.dir}`);
       }
       m.fan_ratio = r.fan(hw);
     } else {
@@ -544,11 +565,11 @@ export class DrmBackend {
     }
     if (d.driver === 'xe') {
       const f = path.join(d.dir, 'tile0', 'gt0', 'freq0');
-      m.sm_clock_hertz = r.mhzFile(path.join(f, 'act_freq'), 'sm_clock_hertz');
-      m.sm_clock_max_hertz = r.mhzFile(path.join(f, 'rp0_freq'), 'sm_clock_max_hertz');
+      m.sm_clock_hertz = r.mhzFile(this.pj(f, 'act_freq'), 'sm_clock_hertz');
+      m.sm_clock_max_hertz = r.mhzFile(this.pj(f, 'rp0_freq'), 'sm_clock_max_hertz');
     } else {
-      m.sm_clock_hertz = r.mhzFile(path.join(d.cardDir, 'gt_act_freq_mhz'), 'sm_clock_hertz');
-      m.sm_clock_max_hertz = r.mhzFile(path.join(d.cardDir, 'gt_RP0_freq_mhz'), 'sm_clock_max_hertz');
+      m.sm_clock_hertz = r.mhzFile(this.pj(d.cardDir, 'gt_act_freq_mhz'), 'sm_clock_hertz');
+      m.sm_clock_max_hertz = r.mhzFile(this.pj(d.cardDir, 'gt_RP0_freq_mhz'), 'sm_clock_max_hertz');
     }
     const hw = d.hwmon;
     if (hw) {
@@ -556,20 +577,20 @@ export class DrmBackend {
       m.temperature_celsius =
         idx === undefined
           ? r.absent('temperature_celsius', `${d.driver} hwmon has no temperature sensor on this kernel/GPU`)
-          : r.milli(path.join(hw.dir, `temp${idx}_input`), 'temperature_celsius');
+          : r.milli(this.pj(hw.dir, `temp${idx}_input`), 'temperature_celsius');
       const vram = hw.temps?.get('vram');
-      extra.temperature_memory_celsius = vram === undefined ? null : r.milli(path.join(hw.dir, `temp${vram}_input`), 'temperature_memory_celsius');
+      extra.temperature_memory_celsius = vram === undefined ? null : r.milli(this.pj(hw.dir, `temp${vram}_input`), 'temperature_memory_celsius');
       // Power from the card's energy counter (µJ) over the tick: i915/xe have no instantaneous power file.
-      const uj = r.num(path.join(hw.dir, 'energy1_input'), 'power_watts');
+      const uj = r.num(this.pj(hw.dir, 'energy1_input'), 'power_watts');
       const prev = this.prevEnergy.get(d.pdev);
       if (uj !== null) {
         this.prevEnergy.set(d.pdev, { t, uj });
         m.power_watts = prev && t > prev.t && uj >= prev.uj ? (uj - prev.uj) / 1e6 / ((t - prev.t) / 1000) : null;
         if (m.power_watts === null) r.absent('power_watts', 'first tick: power comes from the energy counter’s change');
       }
-      const cap = r.microWatts(path.join(hw.dir, 'power1_max'), 'power_limit_watts');
+      const cap = r.microWatts(this.pj(hw.dir, 'power1_max'), 'power_limit_watts');
       m.power_limit_watts = cap === 0 ? r.absent('power_limit_watts', 'power1_max is 0 (no limit set)') : cap;
-      const rpm = r.optionalText(path.join(hw.dir, 'fan1_input'));
+      const rpm = r.optionalText(this.pj(hw.dir, 'fan1_input'));
       r.absent('fan_ratio', rpm !== null ? `${d.driver} reports fan RPM (${rpm.trim()}) but no maximum to scale it by` : `${d.driver} exposes no fan control`);
       if (rpm !== null) extra.fan_rpm = Number(rpm) || null;
     } else {
@@ -583,15 +604,15 @@ export class DrmBackend {
     r.absent('memory_reserved_bytes', `${d.driver} does not report reserved memory`);
     r.absent('pcie_rx_bytes_per_second', `${d.driver} does not report PCIe traffic`);
     r.absent('pcie_tx_bytes_per_second', `${d.driver} does not report PCIe traffic`);
-    const link = d.integrated ? null : r.text(path.join(d.dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
+    const link = d.integrated ? null : r.text(this.pj(d.dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
     if (!d.integrated) {
       extra.pcie_link_transfers_per_second = link;
-      extra.pcie_link_width_count = r.num(path.join(d.dir, 'current_link_width'), 'pcie_link_width_count');
+      extra.pcie_link_width_count = r.num(this.pj(d.dir, 'current_link_width'), 'pcie_link_width_count');
     }
   }
 
   private gpuMetrics(d: DrmDevice, r: DeviceReads): GpuMetrics | null {
-    const file = path.join(d.dir, 'gpu_metrics');
+    const file = this.pj(d.dir, 'gpu_metrics');
     const missing = this.missingOf(d);
     if (missing.has(file)) return null;
     let b: Buffer;
