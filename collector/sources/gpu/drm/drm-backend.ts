@@ -7,6 +7,7 @@ import type { GpuDevice } from '../../../../protocol/details/gpu';
 import type { Logger } from '../../../log';
 import {
   emptyMetrics,
+  GPU_METRICS,
   metricOf,
   normalizePciBusId,
   type DeviceReading,
@@ -20,6 +21,8 @@ import { errCode, HeldFiles, readFailure, realDrmIo, type DrmIo } from './drm-io
 import { FdinfoScanner, type DrmClientUse } from './fdinfo';
 
 const NO_CLIENTS: DrmClientUse[] = [];
+/** Every metric null: copied per GPU per tick (a spread of one shape is cheaper than filling a new object). */
+const EMPTY_METRICS: Readonly<MetricRecord> = emptyMetrics();
 const NO_ENGINES: ReadonlyMap<string, number> = new Map();
 
 /** Kernel drivers this backend reads. */
@@ -336,7 +339,7 @@ export class DrmBackend {
   }
 
   private readDevice(d: DrmDevice, t: number, clients: DrmClientUse[]): DeviceReading {
-    const m = emptyMetrics();
+    const m: MetricRecord = { ...EMPTY_METRICS };
     const why: Partial<Record<string, string>> = {};
     const notes: string[] = [];
     const extra: Record<string, number | null> = {};
@@ -378,24 +381,28 @@ export class DrmBackend {
     m.memory_used_ratio = m.memory_used_bytes !== null && m.memory_total_bytes ? m.memory_used_bytes / m.memory_total_bytes : null;
     if (m.memory_used_ratio === null && !why.memory_used_ratio)
       why.memory_used_ratio = why.memory_used_bytes ?? why.memory_total_bytes ?? 'memory total not known';
-    for (const [k, v] of Object.entries(extra)) if (v !== null) delete why[k];
-    for (const k of Object.keys(m) as GpuMetric[]) {
-      if (m[k] !== null) delete why[k];
-      else if (!why[k]) why[k] = `not exposed by ${d.driver}`;
-    }
+    // The reasons of what is null: a value read after all drops its reason; a null metric without one gets
+    // the default. (In one pass, without deleting from `why`: this runs for every GPU at every tick.)
     const unavailable: Record<string, string> = {};
     let told = this.told.get(d.pdev);
     const first = !told;
     if (!told) this.told.set(d.pdev, (told = new Set()));
     const fresh: string[] = [];
-    for (const [k, v] of Object.entries(why)) {
-      if (v === undefined) continue;
+    const add = (k: string, v: string): void => {
       unavailable[k] = v;
       if (!told.has(k)) {
         told.add(k);
         fresh.push(`${k} (${v})`);
       }
+    };
+    for (const k in why) {
+      const v = why[k];
+      if (v === undefined) continue;
+      const value = k in m ? m[k as GpuMetric] : extra[k];
+      if (value !== null && value !== undefined) continue;
+      add(k, v);
     }
+    for (const k of GPU_METRICS) if (m[k] === null && unavailable[k] === undefined) add(k, `not exposed by ${d.driver}`);
     // Once per metric: the first tick lists every absence in one line; later losses each get a warning.
     if (fresh.length > 0) {
       const line = `GPU ${d.pciBusId} (${d.name}, ${d.driver}): null: ${fresh.join('; ')}`;
