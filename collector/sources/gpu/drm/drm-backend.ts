@@ -142,7 +142,7 @@ export class DrmBackend {
   relinkTriggers = 0;
   /** Files found missing, per device: not tried again (each costs a failed open) until the GPU is re-probed. */
   private readonly missing = new Map<string, Map<string, string>>();
-  private readonly slowCache = new Map<string, { t: number; values: Record<string, number | null>; why: Partial<Record<string, string>>; notes: string[] }>();
+  private readonly slowCache = new Map<string, { t: number; values: Record<string, number | null>; why: [string, string][]; notes: string[] }>();
   /** Metrics whose absence was already logged, per device. */
   private readonly told = new Map<string, Set<string>>();
 
@@ -529,10 +529,17 @@ export class DrmBackend {
       const why: Partial<Record<string, string>> = {};
       const notes: string[] = [];
       const s = new DeviceReads(this.held, why, notes, this.missingOf(d));
-      c = { t, values: read(s), why, notes };
+      const values = read(s);
+      // Kept as pairs: merged into the tick's reasons at every tick until the next refresh.
+      const pairs: [string, string][] = [];
+      for (const k in why) {
+        const v = why[k];
+        if (v !== undefined) pairs.push([k, v]);
+      }
+      c = { t, values, why: pairs, notes };
       this.slowCache.set(d.pdev, c);
     }
-    for (const [k, v] of Object.entries(c.why)) if (v !== undefined) cur.absent(k, v);
+    for (const [k, v] of c.why) cur.absent(k, v);
     for (const n of c.notes) cur.note(n);
     return c.values;
   }

@@ -649,11 +649,13 @@ export class FdinfoScanner {
   private list(t: number): void {
     let pids: number[];
     try {
-      pids = this.opts.io
-        .readdir(this.opts.procRoot)
-        .filter((n) => /^\d+$/.test(n))
-        .map(Number)
-        .sort((a, b) => a - b);
+      pids = [];
+      for (const n of this.opts.io.readdir(this.opts.procRoot)) {
+        const c = n.charCodeAt(0);
+        // Pids only (/proc also holds self, sys, cpuinfo…): digits, checked on the first and then as a whole.
+        if (c >= 48 && c <= 57 && /^\d+$/.test(n)) pids.push(Number(n));
+      }
+      pids.sort((a, b) => a - b);
     } catch {
       pids = [];
     }
@@ -829,7 +831,13 @@ export class FdinfoScanner {
     this.walkOps++;
     try {
       const s = this.opts.io.readText(path.join(base, 'stat'));
-      return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+      // Field 22: the 20th after the state, which follows ") " (found by counting spaces, not splitting).
+      let i = s.lastIndexOf(')') + 2;
+      for (let n = 0; n < 19 && i > 0; n++) i = s.indexOf(' ', i) + 1;
+      if (i <= 0) return null;
+      const e = s.indexOf(' ', i);
+      const v = e < 0 ? s.slice(i).trim() : s.slice(i, e);
+      return v === '' ? null : v;
     } catch {
       return null;
     }
