@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { createLogger } from '../../../../../collector/log';
 import { DrmBackend } from '../../../../../collector/sources/gpu/drm/drm-backend';
 import { realDrmIo, type DrmIo } from '../../../../../collector/sources/gpu/drm/drm-io';
-import { DRM_FULL_WALK_MS, MAX_COUNT_ONLY_CHECKS, QUIET_READS_TO_SKIP, QUIET_SKIP_SCANS } from '../../../../../collector/sources/gpu/drm/fdinfo';
+import { DRM_FULL_WALK_MS, FdinfoScanner, MAX_COUNT_ONLY_CHECKS, QUIET_READS_TO_SKIP, QUIET_SKIP_SCANS } from '../../../../../collector/sources/gpu/drm/fdinfo';
 import type { GpuReading } from '../../../../../collector/sources/gpu/reading';
 
 const FIX = path.resolve(__dirname, '../../../../fixtures/gpu/drm/amdgpu-6.8-rx7900xtx');
@@ -286,5 +286,25 @@ describe('drm scanner cache', () => {
       b.read();
       assert.equal(b.scannerStats?.filesRead, n, `scan ${i + 2}: every Intel client read`);
     }
+  });
+
+  it('the fd count is trusted on this kernel’s /proc where it gives one (Linux ≥ 6.2), never on a captured tree on disk', () => {
+    const real = new FdinfoScanner({ procRoot: '/proc', io: realDrmIo, drivers: new Set(['amdgpu']), pdevs: new Set(), discoveryIntervalMs: 5000 });
+    real.scan(0);
+    real.close();
+    const [major, minor] = os.release().split('.').map(Number);
+    assert.equal(real.countsTrusted, major > 6 || (major === 6 && minor >= 2), `kernel ${os.release()}`);
+    // The captured tree (20 processes): a directory's size on disk is not its number of entries.
+    const { root } = rig(20);
+    const tree = new FdinfoScanner({
+      procRoot: path.join(root, 'proc'),
+      io: realDrmIo,
+      drivers: new Set(['amdgpu']),
+      pdevs: new Set(),
+      discoveryIntervalMs: 5000,
+    });
+    tree.scan(0);
+    tree.close();
+    assert.equal(tree.countsTrusted, false);
   });
 });
