@@ -7,6 +7,7 @@ import type { GpuDevice } from '../../../../protocol/details/gpu';
 import type { Logger } from '../../../log';
 import {
   emptyMetrics,
+  GPU_METRICS,
   metricOf,
   normalizePciBusId,
   type DeviceReading,
@@ -18,6 +19,11 @@ import {
 import { decodeGpuMetrics, parseDpmClock, parseLinkSpeed, type GpuMetrics } from './amdgpu-parse';
 import { errCode, HeldFiles, readFailure, realDrmIo, type DrmIo } from './drm-io';
 import { FdinfoScanner, type DrmClientUse } from './fdinfo';
+
+const NO_CLIENTS: DrmClientUse[] = [];
+/** Every metric null: copied per GPU per tick (a spread of one shape is cheaper than filling a new object). */
+const EMPTY_METRICS: Readonly<MetricRecord> = emptyMetrics();
+const NO_ENGINES: ReadonlyMap<string, number> = new Map();
 
 /** Kernel drivers this backend reads. */
 export const DRM_DRIVERS: ReadonlySet<string> = new Set(['amdgpu', 'i915', 'xe']);
@@ -120,6 +126,14 @@ export class DrmBackend {
   private readonly processIntervalMs: number;
   private lastScan = -Infinity;
   private clients: DrmClientUse[] = [];
+  /** The last scan's clients per device (pdev), their engine busy, and the process rows. */
+  private readonly byDev = new Map<string, DrmClientUse[]>();
+  private readonly engByDev = new Map<string, Map<string, number>>();
+  private procRows: ProcessReading[] = [];
+  /** Joined paths by directory and name (pj). */
+  private readonly joined = new Map<string, Map<string, string>>();
+  /** PCI bus id (NVML form) by the kernel's slot name. */
+  private readonly busIdOf: Map<string, string>;
   private scannedLast = false;
   /** Per AMD GPU: the least VRAM no known client held since the last triggered re-link, bytes. */
   private readonly unattributedBase = new Map<string, number>();
@@ -128,7 +142,7 @@ export class DrmBackend {
   relinkTriggers = 0;
   /** Files found missing, per device: not tried again (each costs a failed open) until the GPU is re-probed. */
   private readonly missing = new Map<string, Map<string, string>>();
-  private readonly slowCache = new Map<string, { t: number; values: Record<string, number | null>; why: Partial<Record<string, string>>; notes: string[] }>();
+  private readonly slowCache = new Map<string, { t: number; values: Record<string, number | null>; why: [string, string][]; notes: string[] }>();
   /** Metrics whose absence was already logged, per device. */
   private readonly told = new Map<string, Set<string>>();
 
@@ -138,6 +152,7 @@ export class DrmBackend {
   ) {
     this.io = opts.io ?? realDrmIo;
     this.held = new HeldFiles(this.io);
+    this.busIdOf = new Map(devices.map((d) => [d.pdev, d.pciBusId]));
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
     this.scanner =
@@ -238,17 +253,35 @@ export class DrmBackend {
       this.clients = this.scanner.scan(t);
       this.lastScan = t;
       this.scannedLast = true;
+      // What follows from the clients changes only at a scan: grouped, summed and turned into rows once,
+      // not at every tick in between.
+      this.byDev.clear();
+      for (const c of this.clients) {
+        let l = this.byDev.get(c.pdev);
+        if (!l) this.byDev.set(c.pdev, (l = []));
+        l.push(c);
+      }
+      this.engByDev.clear();
+      for (const [pdev, l] of this.byDev) this.engByDev.set(pdev, engineBusy(l));
+      this.procRows = this.processes(this.clients);
     }
-    const clients = this.clients;
-    const byDev = new Map<string, DrmClientUse[]>();
-    for (const c of clients) {
-      let l = byDev.get(c.pdev);
-      if (!l) byDev.set(c.pdev, (l = []));
-      l.push(c);
-    }
-    const devices = this.devices.map((d) => this.readDevice(d, t, byDev.get(d.pdev) ?? []));
-    if (this.scannedLast) this.checkUnattributed(devices, byDev, t);
-    return { backend: 'drm', driverVersion: null, cudaVersion: null, devices, processes: this.processes(clients) };
+    const devices = this.devices.map((d) => this.readDevice(d, t, this.byDev.get(d.pdev) ?? NO_CLIENTS));
+    if (this.scannedLast) this.checkUnattributed(devices, this.byDev, t);
+    return { backend: 'drm', driverVersion: null, cudaVersion: null, devices, processes: this.procRows.slice() };
+  }
+
+  /** `path.join(dir, name)`, remembered: the same few dozen paths are read at every tick. */
+  private pj(dir: string, name: string): string {
+    let m = this.joined.get(dir);
+    if (!m) this.joined.set(dir, (m = new Map()));
+    let p = m.get(name);
+    if (p === undefined) m.set(name, (p = path.join(dir, name)));
+    return p;
+  }
+
+  /** Busy ratio per engine of a device's clients at the last scan. */
+  private engines(d: DrmDevice): ReadonlyMap<string, number> {
+    return this.engByDev.get(d.pdev) ?? NO_ENGINES;
   }
 
   /**
@@ -279,27 +312,34 @@ export class DrmBackend {
 
   private processes(clients: DrmClientUse[]): ProcessReading[] {
     // One row per (pid, device): a process with several clients on one GPU (several contexts) sums them.
-    const rows = new Map<string, ProcessReading & { computeSeen: boolean; gfxSeen: boolean }>();
+    const rows = new Map<string, { row: ProcessReading; compute: boolean; gfx: boolean }>();
     for (const c of clients) {
       const key = `${c.pid}|${c.pdev}`;
       let r = rows.get(key);
       if (!r) {
-        r = { pciBusId: normalizePciBusId(c.pdev), pid: c.pid, usedMemoryBytes: null, smUtilRatio: null, type: 'unknown', computeSeen: false, gfxSeen: false };
+        const pciBusId = this.busIdOf.get(c.pdev) ?? normalizePciBusId(c.pdev);
+        r = { row: { pciBusId, pid: c.pid, usedMemoryBytes: null, smUtilRatio: null, type: 'unknown' }, compute: false, gfx: false };
         rows.set(key, r);
       }
-      if (c.memoryBytes !== null) r.usedMemoryBytes = (r.usedMemoryBytes ?? 0) + c.memoryBytes;
-      if (c.utilRatio !== null) r.smUtilRatio = Math.min(1, (r.smUtilRatio ?? 0) + c.utilRatio);
+      const row = r.row;
+      if (c.memoryBytes !== null) row.usedMemoryBytes = (row.usedMemoryBytes ?? 0) + c.memoryBytes;
+      if (c.utilRatio !== null) row.smUtilRatio = Math.min(1, (row.smUtilRatio ?? 0) + c.utilRatio);
       for (const [e, v] of c.engines) {
         if (v <= 0) continue;
-        if (e === 'compute' || e === 'ccs') r.computeSeen = true;
-        else if (e === 'gfx' || e === 'render' || e === 'rcs') r.gfxSeen = true;
+        if (e === 'compute' || e === 'ccs') r.compute = true;
+        else if (e === 'gfx' || e === 'render' || e === 'rcs') r.gfx = true;
       }
     }
-    return [...rows.values()].map(({ computeSeen, gfxSeen, ...p }) => ({ ...p, type: computeSeen ? 'compute' : gfxSeen ? 'graphics' : 'unknown' }));
+    const out: ProcessReading[] = [];
+    for (const r of rows.values()) {
+      r.row.type = r.compute ? 'compute' : r.gfx ? 'graphics' : 'unknown';
+      out.push(r.row);
+    }
+    return out;
   }
 
   private readDevice(d: DrmDevice, t: number, clients: DrmClientUse[]): DeviceReading {
-    const m = emptyMetrics();
+    const m: MetricRecord = { ...EMPTY_METRICS };
     const why: Partial<Record<string, string>> = {};
     const notes: string[] = [];
     const extra: Record<string, number | null> = {};
@@ -341,24 +381,28 @@ export class DrmBackend {
     m.memory_used_ratio = m.memory_used_bytes !== null && m.memory_total_bytes ? m.memory_used_bytes / m.memory_total_bytes : null;
     if (m.memory_used_ratio === null && !why.memory_used_ratio)
       why.memory_used_ratio = why.memory_used_bytes ?? why.memory_total_bytes ?? 'memory total not known';
-    for (const [k, v] of Object.entries(extra)) if (v !== null) delete why[k];
-    for (const k of Object.keys(m) as GpuMetric[]) {
-      if (m[k] !== null) delete why[k];
-      else if (!why[k]) why[k] = `not exposed by ${d.driver}`;
-    }
+    // The reasons of what is null: a value read after all drops its reason; a null metric without one gets
+    // the default. (In one pass, without deleting from `why`: this runs for every GPU at every tick.)
     const unavailable: Record<string, string> = {};
     let told = this.told.get(d.pdev);
     const first = !told;
     if (!told) this.told.set(d.pdev, (told = new Set()));
     const fresh: string[] = [];
-    for (const [k, v] of Object.entries(why)) {
-      if (v === undefined) continue;
+    const add = (k: string, v: string): void => {
       unavailable[k] = v;
       if (!told.has(k)) {
         told.add(k);
         fresh.push(`${k} (${v})`);
       }
+    };
+    for (const k in why) {
+      const v = why[k];
+      if (v === undefined) continue;
+      const value = k in m ? m[k as GpuMetric] : extra[k];
+      if (value !== null && value !== undefined) continue;
+      add(k, v);
     }
+    for (const k of GPU_METRICS) if (m[k] === null && unavailable[k] === undefined) add(k, `not exposed by ${d.driver}`);
     // Once per metric: the first tick lists every absence in one line; later losses each get a warning.
     if (fresh.length > 0) {
       const line = `GPU ${d.pciBusId} (${d.name}, ${d.driver}): null: ${fresh.join('; ')}`;
@@ -375,16 +419,16 @@ export class DrmBackend {
     // Slow-changing values (sizes, caps, DPM tables' top levels, link, RAS) are read every SLOW_REFRESH_MS.
     const slow = this.slow(d, t, r, (s) => {
       const v: Record<string, number | null> = {};
-      v.memory_total_bytes = s.num(path.join(dir, 'mem_info_vram_total'), 'memory_total_bytes');
-      v.gtt_total_bytes = s.num(path.join(dir, 'mem_info_gtt_total'), 'gtt_total_bytes');
-      const sclk = s.dpm(path.join(dir, 'pp_dpm_sclk'), 'sm_clock_max_hertz');
-      const mclk = s.dpm(path.join(dir, 'pp_dpm_mclk'), 'memory_clock_max_hertz');
+      v.memory_total_bytes = s.num(this.pj(dir, 'mem_info_vram_total'), 'memory_total_bytes');
+      v.gtt_total_bytes = s.num(this.pj(dir, 'mem_info_gtt_total'), 'gtt_total_bytes');
+      const sclk = s.dpm(this.pj(dir, 'pp_dpm_sclk'), 'sm_clock_max_hertz');
+      const mclk = s.dpm(this.pj(dir, 'pp_dpm_mclk'), 'memory_clock_max_hertz');
       v.sm_clock_max_hertz = sclk ? sclk.maxHz : null;
       v.memory_clock_max_hertz = mclk ? mclk.maxHz : null;
-      v.pcie_link_width_count = s.num(path.join(dir, 'current_link_width'), 'pcie_link_width_count');
-      v.pcie_link_transfers_per_second = s.text(path.join(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
+      v.pcie_link_width_count = s.num(this.pj(dir, 'current_link_width'), 'pcie_link_width_count');
+      v.pcie_link_transfers_per_second = s.text(this.pj(dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
       v.power_limit_watts = hw?.files.has('power1_cap')
-        ? s.microWatts(path.join(hw.dir, 'power1_cap'), 'power_limit_watts')
+        ? s.microWatts(this.pj(hw.dir, 'power1_cap'), 'power_limit_watts')
         : s.absent('power_limit_watts', hw ? `no power1_cap under ${hw.dir}` : `no hwmon directory under ${dir}`);
       const ras = s.optionalText(path.join(dir, 'ras', 'umc_err_count'));
       if (ras !== null) {
@@ -400,8 +444,8 @@ export class DrmBackend {
     m.power_limit_watts = slow.power_limit_watts;
     m.ecc_volatile_errors_count = slow.ecc_volatile_errors_count;
     extra.gtt_total_bytes = slow.gtt_total_bytes;
-    m.memory_used_bytes = r.num(path.join(dir, 'mem_info_vram_used'), 'memory_used_bytes');
-    extra.gtt_used_bytes = r.num(path.join(dir, 'mem_info_gtt_used'), 'gtt_used_bytes');
+    m.memory_used_bytes = r.num(this.pj(dir, 'mem_info_vram_used'), 'memory_used_bytes');
+    extra.gtt_used_bytes = r.num(this.pj(dir, 'mem_info_gtt_used'), 'gtt_used_bytes');
 
     // The binary table carries in one read what half a dozen files would: use it first where it decodes.
     const gm = this.gpuMetrics(d, r);
@@ -419,16 +463,16 @@ export class DrmBackend {
       if (gm.throttleStatus !== null) extra.throttle_status_mask = gm.throttleStatus;
     }
     // Files fill what the table lacks (or everything, on GPUs without one).
-    if (m.utilization_ratio === null) m.utilization_ratio = r.ratio(path.join(dir, 'gpu_busy_percent'), 'utilization_ratio');
-    if (m.memory_utilization_ratio === null) m.memory_utilization_ratio = r.ratio(path.join(dir, 'mem_busy_percent'), 'memory_utilization_ratio');
-    if (m.sm_clock_hertz === null) m.sm_clock_hertz = r.dpm(path.join(dir, 'pp_dpm_sclk'), 'sm_clock_hertz')?.currentHz ?? null;
-    if (m.memory_clock_hertz === null) m.memory_clock_hertz = r.dpm(path.join(dir, 'pp_dpm_mclk'), 'memory_clock_hertz')?.currentHz ?? null;
+    if (m.utilization_ratio === null) m.utilization_ratio = r.ratio(this.pj(dir, 'gpu_busy_percent'), 'utilization_ratio');
+    if (m.memory_utilization_ratio === null) m.memory_utilization_ratio = r.ratio(this.pj(dir, 'mem_busy_percent'), 'memory_utilization_ratio');
+    if (m.sm_clock_hertz === null) m.sm_clock_hertz = r.dpm(this.pj(dir, 'pp_dpm_sclk'), 'sm_clock_hertz')?.currentHz ?? null;
+    if (m.memory_clock_hertz === null) m.memory_clock_hertz = r.dpm(this.pj(dir, 'pp_dpm_mclk'), 'memory_clock_hertz')?.currentHz ?? null;
     extra.pcie_link_width_count ??= slow.pcie_link_width_count;
     extra.pcie_link_transfers_per_second ??= slow.pcie_link_transfers_per_second;
     if (hw) {
       const temp = (label: string, key: string): number | null => {
         const i = hw.temps?.get(label);
-        return i === undefined ? r.absent(key, `hwmon has no "${label}" sensor`) : r.milli(path.join(hw.dir, `temp${i}_input`), key);
+        return i === undefined ? r.absent(key, `hwmon has no "${label}" sensor`) : r.milli(this.pj(hw.dir, `temp${i}_input`), key);
       };
       if (hw.temps) {
         if (edge === null) edge = temp('edge', 'temperature_celsius');
@@ -436,12 +480,12 @@ export class DrmBackend {
         if (mem === null) mem = temp('mem', 'temperature_memory_celsius');
       } else if (edge === null && hw.tempIdx.length > 0) {
         // Without labels the first sensor is amdgpu's edge sensor (temp1 is always edge where it exists).
-        edge = r.milli(path.join(hw.dir, `temp${hw.tempIdx[0]}_input`), 'temperature_celsius');
+        edge = r.milli(this.pj(hw.dir, `temp${hw.tempIdx[0]}_input`), 'temperature_celsius');
         r.note(`hwmon has no temperature labels: temp${hw.tempIdx[0]} is taken as the GPU temperature`);
       }
       if (m.power_watts === null) {
         const f = hw.files.has('power1_average') ? 'power1_average' : hw.files.has('power1_input') ? 'power1_input' : null;
-        m.power_watts = f ? r.microWatts(path.join(hw.dir, f), 'power_watts') : r.absent('power_watts', `no power1_average or power1_input under ${hw.dir}`);
+        m.power_watts = f ? r.microWatts(this.pj(hw.dir, f), 'power_watts') : r.absent('power_watts', `no power1_average or power1_input under ${hw.dir}`);
       }
       m.fan_ratio = r.fan(hw);
     } else {
@@ -459,7 +503,7 @@ export class DrmBackend {
     // pcie_bw samples for a whole second inside the read: far too slow for a tick.
     r.absent('pcie_rx_bytes_per_second', 'amdgpu only measures PCIe traffic in a 1 s blocking read (pcie_bw)');
     r.absent('pcie_tx_bytes_per_second', 'amdgpu only measures PCIe traffic in a 1 s blocking read (pcie_bw)');
-    const eng = engineBusy(clients);
+    const eng = this.engines(d);
     m.decoder_utilization_ratio = this.scanner ? (maxOf(eng, /^(dec|vcn|jpeg)/) ?? 0) : r.absent('decoder_utilization_ratio', 'per-process scan is off');
     m.encoder_utilization_ratio = this.scanner ? (maxOf(eng, /^enc/) ?? 0) : r.absent('encoder_utilization_ratio', 'per-process scan is off');
   }
@@ -485,10 +529,17 @@ export class DrmBackend {
       const why: Partial<Record<string, string>> = {};
       const notes: string[] = [];
       const s = new DeviceReads(this.held, why, notes, this.missingOf(d));
-      c = { t, values: read(s), why, notes };
+      const values = read(s);
+      // Kept as pairs: merged into the tick's reasons at every tick until the next refresh.
+      const pairs: [string, string][] = [];
+      for (const k in why) {
+        const v = why[k];
+        if (v !== undefined) pairs.push([k, v]);
+      }
+      c = { t, values, why: pairs, notes };
       this.slowCache.set(d.pdev, c);
     }
-    for (const [k, v] of Object.entries(c.why)) if (v !== undefined) cur.absent(k, v);
+    for (const [k, v] of c.why) cur.absent(k, v);
     for (const n of c.notes) cur.note(n);
     return c.values;
   }
@@ -502,7 +553,7 @@ export class DrmBackend {
     clients: DrmClientUse[],
     t: number,
   ): void {
-    const eng = engineBusy(clients);
+    const eng = this.engines(d);
     if (this.scanner) {
       // The busiest engine class over every client: what intel_gpu_top shows as the headline.
       let max = 0;
@@ -528,11 +579,11 @@ export class DrmBackend {
     }
     if (d.driver === 'xe') {
       const f = path.join(d.dir, 'tile0', 'gt0', 'freq0');
-      m.sm_clock_hertz = r.mhzFile(path.join(f, 'act_freq'), 'sm_clock_hertz');
-      m.sm_clock_max_hertz = r.mhzFile(path.join(f, 'rp0_freq'), 'sm_clock_max_hertz');
+      m.sm_clock_hertz = r.mhzFile(this.pj(f, 'act_freq'), 'sm_clock_hertz');
+      m.sm_clock_max_hertz = r.mhzFile(this.pj(f, 'rp0_freq'), 'sm_clock_max_hertz');
     } else {
-      m.sm_clock_hertz = r.mhzFile(path.join(d.cardDir, 'gt_act_freq_mhz'), 'sm_clock_hertz');
-      m.sm_clock_max_hertz = r.mhzFile(path.join(d.cardDir, 'gt_RP0_freq_mhz'), 'sm_clock_max_hertz');
+      m.sm_clock_hertz = r.mhzFile(this.pj(d.cardDir, 'gt_act_freq_mhz'), 'sm_clock_hertz');
+      m.sm_clock_max_hertz = r.mhzFile(this.pj(d.cardDir, 'gt_RP0_freq_mhz'), 'sm_clock_max_hertz');
     }
     const hw = d.hwmon;
     if (hw) {
@@ -540,20 +591,20 @@ export class DrmBackend {
       m.temperature_celsius =
         idx === undefined
           ? r.absent('temperature_celsius', `${d.driver} hwmon has no temperature sensor on this kernel/GPU`)
-          : r.milli(path.join(hw.dir, `temp${idx}_input`), 'temperature_celsius');
+          : r.milli(this.pj(hw.dir, `temp${idx}_input`), 'temperature_celsius');
       const vram = hw.temps?.get('vram');
-      extra.temperature_memory_celsius = vram === undefined ? null : r.milli(path.join(hw.dir, `temp${vram}_input`), 'temperature_memory_celsius');
+      extra.temperature_memory_celsius = vram === undefined ? null : r.milli(this.pj(hw.dir, `temp${vram}_input`), 'temperature_memory_celsius');
       // Power from the card's energy counter (µJ) over the tick: i915/xe have no instantaneous power file.
-      const uj = r.num(path.join(hw.dir, 'energy1_input'), 'power_watts');
+      const uj = r.num(this.pj(hw.dir, 'energy1_input'), 'power_watts');
       const prev = this.prevEnergy.get(d.pdev);
       if (uj !== null) {
         this.prevEnergy.set(d.pdev, { t, uj });
         m.power_watts = prev && t > prev.t && uj >= prev.uj ? (uj - prev.uj) / 1e6 / ((t - prev.t) / 1000) : null;
         if (m.power_watts === null) r.absent('power_watts', 'first tick: power comes from the energy counter’s change');
       }
-      const cap = r.microWatts(path.join(hw.dir, 'power1_max'), 'power_limit_watts');
+      const cap = r.microWatts(this.pj(hw.dir, 'power1_max'), 'power_limit_watts');
       m.power_limit_watts = cap === 0 ? r.absent('power_limit_watts', 'power1_max is 0 (no limit set)') : cap;
-      const rpm = r.optionalText(path.join(hw.dir, 'fan1_input'));
+      const rpm = r.optionalText(this.pj(hw.dir, 'fan1_input'));
       r.absent('fan_ratio', rpm !== null ? `${d.driver} reports fan RPM (${rpm.trim()}) but no maximum to scale it by` : `${d.driver} exposes no fan control`);
       if (rpm !== null) extra.fan_rpm = Number(rpm) || null;
     } else {
@@ -567,15 +618,15 @@ export class DrmBackend {
     r.absent('memory_reserved_bytes', `${d.driver} does not report reserved memory`);
     r.absent('pcie_rx_bytes_per_second', `${d.driver} does not report PCIe traffic`);
     r.absent('pcie_tx_bytes_per_second', `${d.driver} does not report PCIe traffic`);
-    const link = d.integrated ? null : r.text(path.join(d.dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
+    const link = d.integrated ? null : r.text(this.pj(d.dir, 'current_link_speed'), 'pcie_link_transfers_per_second', parseLinkSpeed);
     if (!d.integrated) {
       extra.pcie_link_transfers_per_second = link;
-      extra.pcie_link_width_count = r.num(path.join(d.dir, 'current_link_width'), 'pcie_link_width_count');
+      extra.pcie_link_width_count = r.num(this.pj(d.dir, 'current_link_width'), 'pcie_link_width_count');
     }
   }
 
   private gpuMetrics(d: DrmDevice, r: DeviceReads): GpuMetrics | null {
-    const file = path.join(d.dir, 'gpu_metrics');
+    const file = this.pj(d.dir, 'gpu_metrics');
     const missing = this.missingOf(d);
     if (missing.has(file)) return null;
     let b: Buffer;
@@ -657,7 +708,7 @@ function engineBusy(clients: DrmClientUse[]): Map<string, number> {
   return out;
 }
 
-function maxOf(eng: Map<string, number>, re: RegExp): number | null {
+function maxOf(eng: ReadonlyMap<string, number>, re: RegExp): number | null {
   let max: number | null = null;
   for (const [e, v] of eng) if (re.test(e) && (max === null || v > max)) max = v;
   return max;

@@ -15,6 +15,12 @@ export interface DrmIo {
   readdir(path: string): string[];
   /** Target of a symbolic link. */
   readlink(path: string): string;
+  /**
+   * One stat of a directory, its st_size: for /proc/<pid>/fd on Linux ≥ 6.2 the number of open fds
+   * (older kernels say 0; a directory on disk says its block size). The scanner checks on its first walks
+   * that it equals the listing's length before it relies on it.
+   */
+  dirSize?(path: string): number;
   /** Opens a file to re-read with `reread` (a held fdinfo costs one pread a tick instead of open+read+close). */
   open(path: string): number;
   /** The whole file again from offset 0, as text; throws when the file is gone. */
@@ -31,6 +37,7 @@ export const realDrmIo: DrmIo = {
   readBytes: (p) => Buffer.from(readProcFile(p), 'latin1'),
   readdir: (p) => fs.readdirSync(p),
   readlink: (p) => fs.readlinkSync(p),
+  dirSize: (p) => fs.statSync(p).size,
   open: (p) => fs.openSync(p, 'r'),
   reread: (fd) => {
     // procfs seq_files and sysfs attributes regenerate their text on a read at offset 0.

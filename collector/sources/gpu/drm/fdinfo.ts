@@ -26,8 +26,26 @@ export interface DrmFdinfo {
 /** Upper bound on one fdinfo file's size we parse, bytes (they are a few hundred; a bigger one is not DRM's). */
 export const FDINFO_MAX_BYTES = 16 * 1024;
 
-// Multipliers of the memory units the kernel prints (drm-usage-stats.rst: KiB and MiB; B and none in older drivers).
-const UNIT: Record<string, number> = { '': 1, B: 1, KiB: 1024, kB: 1024, KB: 1024, MiB: 1024 ** 2, MB: 1024 ** 2, GiB: 1024 ** 3, GB: 1024 ** 3, ns: 1 };
+/**
+ * Multiplier of the unit between `i` and `e` (the kernel prints KiB and MiB per drm-usage-stats.rst, B or
+ * nothing in older drivers, ns after engine times), or null for another. Compared in place, not sliced.
+ */
+function unitAt(text: string, i: number, e: number): number | null {
+  const len = e - i;
+  if (len === 0) return 1;
+  const c0 = text.charCodeAt(i);
+  if (len === 1) return c0 === 66 /* B */ ? 1 : null;
+  const last = text.charCodeAt(e - 1);
+  if (len === 2) {
+    if (c0 === 110 /* n */ && last === 115 /* s */) return 1;
+    if (last !== 66 /* B */) return null;
+  } else if (len !== 3 || last !== 66 || text.charCodeAt(i + 1) !== 105 /* i */) return null;
+  // kB KB MB GB, KiB MiB GiB
+  if (c0 === 107 /* k */ || c0 === 75 /* K */) return c0 === 107 && len === 3 ? null : 1024;
+  if (c0 === 77 /* M */) return 1024 ** 2;
+  if (c0 === 71 /* G */) return 1024 ** 3;
+  return null;
+}
 
 /** Where the value after a key's colon starts: past the spaces and tabs. */
 function valueStart(text: string, i: number, end: number): number {
@@ -41,7 +59,7 @@ function valueStart(text: string, i: number, end: number): number {
 
 /**
  * `<digits>[ <unit>]` between `i` and `end` as a number, or null. Hand-rolled: this runs for ~20 keys
- * of every DRM client every tick, and a regex plus slices cost several times more (bench/gpu).
+ * of every DRM client every scan, and a regex plus slices cost several times more (bench/gpu).
  */
 function quantityAt(text: string, i: number, end: number): number | null {
   i = valueStart(text, i, end);
@@ -57,94 +75,209 @@ function quantityAt(text: string, i: number, end: number): number | null {
   let e = end;
   while (e > i && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9 || text.charCodeAt(e - 1) === 13)) e--;
   i = valueStart(text, i, e);
-  if (i === e) return n;
-  const mul = UNIT[text.slice(i, e)];
-  return mul === undefined ? null : n * mul;
+  const mul = unitAt(text, i, e);
+  return mul === null ? null : n * mul;
+}
+
+/**
+ * A DrmFdinfo the scanner parses into again and again (two per client, alternating): its maps are updated
+ * in place rather than rebuilt, and the key names of its lines are kept, so a client whose file has the
+ * same lines as last time (always, in practice) costs no allocation but the text itself.
+ */
+interface FdinfoRec extends DrmFdinfo {
+  /** Per memory region: parse stamp × 4 + rank of the key that set it (resident 3 > total 2 > legacy drm-memory- 1). */
+  rank: Map<string, number>;
+  /** The names (engine, region) of the kept lines at the last parse, in order: reused when a line has the same. */
+  names: string[];
+}
+
+function newRec(): FdinfoRec {
+  return {
+    driver: '',
+    pdev: null,
+    clientId: '',
+    engineNs: new Map(),
+    capacity: new Map(),
+    cycles: new Map(),
+    totalCycles: new Map(),
+    memory: new Map(),
+    rank: new Map(),
+    names: [],
+  };
 }
 
 /** Parses one fdinfo file; null when it is not a DRM client (no drm-driver or drm-client-id). */
 export function parseFdinfo(text: string): DrmFdinfo | null {
-  if (text.length > FDINFO_MAX_BYTES) return null;
+  const out = newRec();
+  if (!parseFdinfoInto(text, out)) return null;
+  return {
+    driver: out.driver,
+    pdev: out.pdev,
+    clientId: out.clientId,
+    engineNs: out.engineNs,
+    capacity: out.capacity,
+    cycles: out.cycles,
+    totalCycles: out.totalCycles,
+    memory: out.memory,
+  };
+}
+
+/**
+ * `text` at [at, end) (past leading blanks, trailing blanks cut) as a string: `prev` itself when it
+ * matches, so a client's driver, pdev and id, the same at every scan, are compared in place, not sliced.
+ */
+function strAt(text: string, at: number, end: number, prev: string | null): string {
+  at = valueStart(text, at, end);
+  while (end > at && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9 || text.charCodeAt(end - 1) === 13)) end--;
+  if (prev !== null && prev.length === end - at && text.startsWith(prev, at)) return prev;
+  return text.slice(at, end);
+}
+
+/** Stamps of parses (FdinfoRec.rank): a region's rank counts only within the parse that set it. */
+let parseStamp = 0;
+
+/**
+ * Parses one fdinfo file into `out`, updating its maps in place (a key the file no longer has is removed:
+ * then the maps are rebuilt). False when the text is not a DRM client (no drm-driver or drm-client-id).
+ */
+function parseFdinfoInto(text: string, out: FdinfoRec): boolean {
+  if (text.length > FDINFO_MAX_BYTES) return false;
+  if (parseLines(text, out)) return out.driver !== '' && out.clientId !== '';
+  // A key of the last parse is not in this file: start from empty maps (the second pass cannot be stale).
+  out.engineNs.clear();
+  out.capacity.clear();
+  out.cycles.clear();
+  out.totalCycles.clear();
+  out.memory.clear();
+  out.rank.clear();
+  parseLines(text, out);
+  return out.driver !== '' && out.clientId !== '';
+}
+
+/** One pass over the lines; false when a map still holds a key this text lacks. */
+function parseLines(text: string, out: FdinfoRec): boolean {
+  const prevDriver = out.driver;
+  const prevPdev = out.pdev;
+  const prevId = out.clientId;
   let driver = '';
   let pdev: string | null = null;
   let clientId = '';
-  const engineNs = new Map<string, number>();
-  const capacity = new Map<string, number>();
-  const cycles = new Map<string, number>();
-  const totalCycles = new Map<string, number>();
-  const memory = new Map<string, number>();
-  // Rank of the memory key that set each region: resident (3) > total (2) > legacy drm-memory- (1).
-  const rank = new Map<string, number>();
-  const setMem = (region: string, r: number, at: number, end: number): void => {
-    if ((rank.get(region) ?? 0) > r) return;
-    const n = quantityAt(text, at, end);
-    if (n === null) return;
-    memory.set(region, n);
-    rank.set(region, r);
+  const { engineNs, capacity, cycles, totalCycles, memory, rank, names } = out;
+  const stamp = ++parseStamp * 4;
+  let nEngine = 0;
+  let nCapacity = 0;
+  let nCycles = 0;
+  let nTotal = 0;
+  let nMemory = 0;
+  let j = 0;
+  /** The name at [a, b): the one this record's j-th kept line had, when equal. */
+  const nameAt = (a: number, b: number): string => {
+    const k = names[j];
+    if (k !== undefined && k.length === b - a && text.startsWith(k, a)) {
+      j++;
+      return k;
+    }
+    const s = text.slice(a, b);
+    names[j++] = s;
+    return s;
   };
-  const str = (at: number, end: number): string => text.slice(valueStart(text, at, end), end).trim();
-  let pos = 0;
-  while (pos < text.length) {
+  const setMem = (a: number, colon: number, r: number, end: number): void => {
+    const n = quantityAt(text, colon + 1, end);
+    if (n === null) return;
+    const region = nameAt(a, colon);
+    const had = rank.get(region) ?? 0;
+    if (had >= stamp) {
+      if (had > stamp + r) return;
+    } else nMemory++;
+    memory.set(region, n);
+    rank.set(region, stamp + r);
+  };
+  // Only drm- keys matter: the search jumps from one drm- line to the next (amd-, pos, flags lines are
+  // skipped by the string search, not line by line).
+  let pos = text.startsWith('drm-') ? 0 : text.indexOf('\ndrm-');
+  if (pos > 0) pos++;
+  while (pos >= 0) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
-    // Only drm- keys matter; amd-/pos/flags lines are skipped on their first characters.
-    if (
-      text.charCodeAt(pos) === 100 /* d */ &&
-      text.charCodeAt(pos + 1) === 114 /* r */ &&
-      text.charCodeAt(pos + 2) === 109 /* m */ &&
-      text.charCodeAt(pos + 3) === 45 /* - */
-    ) {
+    {
       const colon = text.indexOf(':', pos);
       if (colon > 0 && colon < end) {
         const k0 = pos + 4;
         const v = colon + 1;
-        // Dispatch on the key's first character, then compare in place: no slice unless the key is kept.
+        // Dispatch on the key's first character, then compare in place: no slice unless the key is new.
         switch (text.charCodeAt(k0)) {
           case 100: // d
-            if (colon - k0 === 6 && text.startsWith('driver', k0)) driver = str(v, end);
+            if (colon - k0 === 6 && text.startsWith('driver', k0)) driver = strAt(text, v, end, prevDriver);
             break;
           case 112: // p
-            if (colon - k0 === 4 && text.startsWith('pdev', k0)) pdev = str(v, end);
+            if (colon - k0 === 4 && text.startsWith('pdev', k0)) pdev = strAt(text, v, end, prevPdev);
             break;
           case 99: // c
-            if (colon - k0 === 9 && text.startsWith('client-id', k0)) clientId = str(v, end);
+            if (colon - k0 === 9 && text.startsWith('client-id', k0)) clientId = strAt(text, v, end, prevId);
             else if (text.startsWith('cycles-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null) cycles.set(text.slice(k0 + 7, colon), n);
+              if (n !== null) {
+                cycles.set(nameAt(k0 + 7, colon), n);
+                nCycles++;
+              }
             }
             break;
           case 101: // e
             if (text.startsWith('engine-capacity-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null && n > 0) capacity.set(text.slice(k0 + 16, colon), n);
+              if (n !== null && n > 0) {
+                capacity.set(nameAt(k0 + 16, colon), n);
+                nCapacity++;
+              }
             } else if (text.startsWith('engine-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null) engineNs.set(text.slice(k0 + 7, colon), n);
+              if (n !== null) {
+                engineNs.set(nameAt(k0 + 7, colon), n);
+                nEngine++;
+              }
             }
             break;
           case 116: // t
             if (text.startsWith('total-cycles-', k0)) {
               const n = quantityAt(text, v, end);
-              if (n !== null) totalCycles.set(text.slice(k0 + 13, colon), n);
-            } else if (text.startsWith('total-', k0)) setMem(text.slice(k0 + 6, colon), 2, v, end);
+              if (n !== null) {
+                totalCycles.set(nameAt(k0 + 13, colon), n);
+                nTotal++;
+              }
+            } else if (text.startsWith('total-', k0)) setMem(k0 + 6, colon, 2, end);
             break;
           case 114: // r
-            if (text.startsWith('resident-', k0)) setMem(text.slice(k0 + 9, colon), 3, v, end);
+            if (text.startsWith('resident-', k0)) setMem(k0 + 9, colon, 3, end);
             break;
           case 109: // m
-            if (text.startsWith('memory-', k0)) setMem(text.slice(k0 + 7, colon), 1, v, end);
+            if (text.startsWith('memory-', k0)) setMem(k0 + 7, colon, 1, end);
             break;
         }
       }
     }
-    pos = end + 1;
+    pos = end < text.length ? text.indexOf('\ndrm-', end) : -1;
+    if (pos >= 0) pos++;
   }
-  if (!driver || !clientId) return null;
-  return { driver, pdev, clientId, engineNs, capacity, cycles, totalCycles, memory };
+  out.driver = driver;
+  out.pdev = pdev;
+  out.clientId = clientId;
+  return engineNs.size <= nEngine && capacity.size <= nCapacity && cycles.size <= nCycles && totalCycles.size <= nTotal && memory.size <= nMemory;
 }
 
 const LOCAL_REGION = /^(vram|local)\d*$/;
 const SYSTEM_REGION = /^(gtt|system\d*)$/;
+/** Region name → 1 local, 2 system, 0 neither: a handful of names, tested once each instead of per client per scan. */
+const regionKind = new Map<string, number>();
+
+function kindOf(region: string): number {
+  let k = regionKind.get(region);
+  if (k === undefined) {
+    k = LOCAL_REGION.test(region) ? 1 : SYSTEM_REGION.test(region) ? 2 : 0;
+    // Bounded: region names come from the kernel, but a misbehaving driver must not grow this forever.
+    if (regionKind.size < 256) regionKind.set(region, k);
+  }
+  return k;
+}
 
 /** Device memory a client holds: its VRAM/local regions, or on an integrated GPU (none reported) its system regions. */
 export function clientMemoryBytes(f: DrmFdinfo): { bytes: number | null; local: boolean } {
@@ -153,10 +286,11 @@ export function clientMemoryBytes(f: DrmFdinfo): { bytes: number | null; local: 
   let sys = 0;
   let anySys = false;
   for (const [k, v] of f.memory) {
-    if (LOCAL_REGION.test(k)) {
+    const kind = kindOf(k);
+    if (kind === 1) {
       local += v;
       anyLocal = true;
-    } else if (SYSTEM_REGION.test(k)) {
+    } else if (kind === 2) {
       sys += v;
       anySys = true;
     }
@@ -179,12 +313,30 @@ export interface DrmClientUse {
   memoryIsLocal: boolean;
 }
 
-interface ClientPrev {
+/** A client followed across scans: its last fdinfo (for the deltas) and its use, both reused. */
+interface ClientRec {
+  /** The scan that last saw it (a client seen twice in one scan is a dup'd or inherited fd). */
+  gen: number;
+  /** When `last` was read, ms. */
   t: number;
-  engineNs: Map<string, number>;
-  cycles: Map<string, number>;
-  totalCycles: Map<string, number>;
+  last: FdinfoRec;
+  use: DrmClientUse;
+  /** Reads in a row that found it idle: no engine time and the same memory as the read before. */
+  quietReads: number;
+  /** Scans left that reuse the last read of this (quiet, amdgpu) client instead of reading it. */
+  skipLeft: number;
 }
+
+/**
+ * An amdgpu client found idle by QUIET_READS_TO_SKIP reads in a row (no engine time, same memory) is read
+ * at every (QUIET_SKIP_SCANS + 1)th scan only; the scans between reuse its last read (0 % busy, its memory).
+ * Any change at a read puts it back to every scan. An AMD GPU's own busy and memory come from sysfs every
+ * tick, so only the per-process rows wait: a quiet client that turns busy or allocates shows within
+ * QUIET_SKIP_SCANS + 1 scans (6 s at the 2 s AMD scan), and a quiet client's process that exits leaves at
+ * the next listing (5 s) if not sooner. Intel clients are read every scan (the GPU's busy is their sum).
+ */
+export const QUIET_READS_TO_SKIP = 2;
+export const QUIET_SKIP_SCANS = 2;
 
 /** Options of the scanner. */
 export interface FdinfoScannerOptions {
@@ -217,6 +369,17 @@ export const DRM_RELINK_MS = 600_000;
 /** A process first seen less than this long ago is walked at every listing, ms (frameworks open the GPU seconds after start). */
 export const YOUNG_PROCESS_MS = 60_000;
 
+/**
+ * Checks in a row that a process's fd count alone may answer: where one stat of /proc/<pid>/fd gives the
+ * number of open fds (Linux ≥ 6.2), a check whose count did not change since the last look skips the
+ * listing (1 syscall instead of readdir's 4 and an array of names). Opening the GPU adds fds, so the count
+ * grows; a process that closed as many fds as it opened is listed at the latest at every
+ * (MAX_COUNT_ONLY_CHECKS + 1)th check: within 4 × DRM_FULL_WALK_MS = 2 min.
+ */
+export const MAX_COUNT_ONLY_CHECKS = 3;
+/** Listings whose length must equal the fd directory's size (all of them) before the count is trusted. */
+const COUNT_CALIBRATION_WALKS = 8;
+
 /** Cap on DRM file descriptors followed (data from others is bounded). */
 export const MAX_DRM_FDS = 8192;
 /** fs operations spent on walks per scan at most; what is left waits for the next scans. */
@@ -236,6 +399,10 @@ interface PidState {
   nextRelink: number;
   /** The last walk could not list the fd table (another user's process, without privileges). */
   unreadable: boolean;
+  /** Open fds at the last look (listing, or a stat of the fd directory where it gives the count); null unknown. */
+  fdCount: number | null;
+  /** Checks in a row answered by the fd count alone (no listing): at most MAX_COUNT_ONLY_CHECKS. */
+  countOnly: number;
   /** Queued by a listing (a young process) for a full walk at the next scans. */
   queued: 'none' | 'relink';
   /** A re-link was requested for every process (requestRelink): taken at the next scans, budget allowing. */
@@ -245,6 +412,9 @@ interface PidState {
 /** The fdinfo files of one DRM client of a process, keyed by `<pdev>|<client id>` as the walk found them. */
 interface FdGroup {
   key: string;
+  /** drm-pdev and drm-client-id as the walk read them ('' and `fd<n>` where absent). */
+  pdev: string;
+  clientId: string;
   files: string[];
 }
 
@@ -280,7 +450,12 @@ export class FdinfoScanner {
   /** fdinfo texts the walk already read this tick. */
   private walked = new Map<string, string>();
   private lastList = -Infinity;
-  private prev = new Map<string, ClientPrev>();
+  /** Clients by `<pdev>|<client id>`, as the last scan saw them. */
+  private clients = new Map<string, ClientRec>();
+  /** The scan counter (ClientRec.gen). */
+  private gen = 0;
+  /** The record the next fdinfo is parsed into. */
+  private spare = newRec();
   private drmFds = 0;
   /** Processes whose fd table could not be read in their last walk (another user's, without privileges). */
   unreadablePids = 0;
@@ -288,6 +463,10 @@ export class FdinfoScanner {
   filesRead = 0;
   /** fs operations the last scan spent on walks, besides reading known clients (bench). */
   walkOps = 0;
+  /** Whether a stat of /proc/<pid>/fd gives the number of open fds here (null: not known yet; see calibrate). */
+  countsTrusted: boolean | null = null;
+  private countsEqual = 0;
+  private countsDiffer = 0;
 
   constructor(private readonly opts: FdinfoScannerOptions) {}
 
@@ -349,25 +528,40 @@ export class FdinfoScanner {
       this.lastList = t;
     }
     this.walk(t);
-    const seen = new Map<string, DrmClientUse>();
-    const nextPrev = new Map<string, ClientPrev>();
+    const gen = ++this.gen;
+    const out: DrmClientUse[] = [];
+    const { drivers, pdevs } = this.opts;
     let unreadable = 0;
     for (const [pid, st] of this.states) {
       if (st.unreadable) unreadable++;
       const groups = st.groups;
       if (groups.length === 0) continue;
       let emptied = false;
-      for (const { files } of groups) {
-        let f: DrmFdinfo | null = null;
+      for (const g of groups) {
+        const files = g.files;
+        // A quiet amdgpu client between its reads: its last read stands (after the dedup check, as below).
+        const known = this.clients.get(g.key);
+        if (known !== undefined && known.skipLeft > 0 && known.gen === gen - 1 && files.length > 0) {
+          known.skipLeft--;
+          known.gen = gen;
+          known.use.pid = pid;
+          out.push(known.use);
+          continue;
+        }
+        let f: FdinfoRec | null = null;
         // The first fd of the group that is still a DRM client speaks for it. A closed one (read fails) or one
         // whose number now holds another file (a held fdinfo shows whatever the number holds) is dropped, and
         // its number forgotten so the next check follows it again.
         while (files.length > 0) {
           const text = this.readInfo(files[0]);
-          f = text === null ? null : parseFdinfo(text);
-          if (f) break;
+          if (text !== null && parseFdinfoInto(text, this.spare)) {
+            f = this.spare;
+            break;
+          }
           this.release(files[0]);
           st.fds?.delete(path.basename(files[0]));
+          // Its number may hold something new already (same count): the next check lists the table.
+          st.fdCount = null;
           files.shift();
           this.drmFds--;
         }
@@ -375,45 +569,67 @@ export class FdinfoScanner {
           emptied = true;
           continue;
         }
-        if (!this.opts.drivers.has(f.driver) || f.pdev === null || !this.opts.pdevs.has(f.pdev)) continue;
-        const key = `${f.pdev}|${f.clientId}`;
+        if (!drivers.has(f.driver) || f.pdev === null || !pdevs.has(f.pdev)) continue;
+        // The walk keyed the group by the pdev and id it read; the same client reads the same (an fd number
+        // reused for another DRM client gets its own key).
+        const key = f.pdev === g.pdev && f.clientId === g.clientId ? g.key : `${f.pdev}|${f.clientId}`;
+        let rec = this.clients.get(key);
         // Dup'd and inherited fds share a client id: count the client once, for the lowest pid (the map is in pid order).
-        if (seen.has(key)) continue;
+        if (rec !== undefined && rec.gen === gen) continue;
         const mem = clientMemoryBytes(f);
-        const use: DrmClientUse = {
-          pid,
-          driver: f.driver,
-          pdev: f.pdev,
-          clientId: f.clientId,
-          engines: new Map(),
-          utilRatio: null,
-          memoryBytes: mem.bytes,
-          memoryIsLocal: mem.local,
-        };
-        const p = this.prev.get(key);
-        if (p && t > p.t) {
-          const dtNs = (t - p.t) * 1e6;
-          let max = 0;
-          for (const [e, ns] of f.engineNs) {
-            const before = p.engineNs.get(e);
-            if (before === undefined || ns < before) continue;
-            const r = Math.min(1, (ns - before) / dtNs / (f.capacity.get(e) ?? 1));
-            use.engines.set(e, r);
-            if (r > max) max = r;
+        if (rec === undefined) {
+          rec = {
+            gen,
+            t,
+            quietReads: 0,
+            skipLeft: 0,
+            last: f,
+            use: { pid, driver: f.driver, pdev: f.pdev, clientId: f.clientId, engines: new Map(), utilRatio: null, memoryBytes: null, memoryIsLocal: false },
+          };
+          this.clients.set(key, rec);
+          this.spare = newRec();
+        } else {
+          const use = rec.use;
+          use.pid = pid;
+          use.driver = f.driver;
+          use.pdev = f.pdev;
+          use.clientId = f.clientId;
+          use.engines.clear();
+          use.utilRatio = null;
+          const p = rec.last;
+          if (t > rec.t) {
+            const dtNs = (t - rec.t) * 1e6;
+            let max = 0;
+            for (const [e, ns] of f.engineNs) {
+              const before = p.engineNs.get(e);
+              if (before === undefined || ns < before) continue;
+              const r = Math.min(1, (ns - before) / dtNs / (f.capacity.get(e) ?? 1));
+              use.engines.set(e, r);
+              if (r > max) max = r;
+            }
+            for (const [e, c] of f.cycles) {
+              const c0 = p.cycles.get(e);
+              const tot = f.totalCycles.get(e);
+              const tot0 = p.totalCycles.get(e);
+              if (c0 === undefined || tot === undefined || tot0 === undefined || tot <= tot0 || c < c0) continue;
+              const r = Math.min(1, (c - c0) / (tot - tot0) / (f.capacity.get(e) ?? 1));
+              use.engines.set(e, r);
+              if (r > max) max = r;
+            }
+            use.utilRatio = use.engines.size > 0 ? max : null;
           }
-          for (const [e, c] of f.cycles) {
-            const c0 = p.cycles.get(e);
-            const tot = f.totalCycles.get(e);
-            const tot0 = p.totalCycles.get(e);
-            if (c0 === undefined || tot === undefined || tot0 === undefined || tot <= tot0 || c < c0) continue;
-            const r = Math.min(1, (c - c0) / (tot - tot0) / (f.capacity.get(e) ?? 1));
-            use.engines.set(e, r);
-            if (r > max) max = r;
-          }
-          use.utilRatio = use.engines.size > 0 ? max : null;
+          // The record just read becomes the client's last; its previous one is the next parse's scratch.
+          this.spare = p;
+          rec.last = f;
+          rec.gen = gen;
+          rec.t = t;
+          const quiet = use.utilRatio === 0 && mem.bytes === use.memoryBytes && f.driver === 'amdgpu';
+          rec.quietReads = quiet ? rec.quietReads + 1 : 0;
+          if (rec.quietReads >= QUIET_READS_TO_SKIP) rec.skipLeft = QUIET_SKIP_SCANS;
         }
-        nextPrev.set(key, { t, engineNs: f.engineNs, cycles: f.cycles, totalCycles: f.totalCycles });
-        seen.set(key, use);
+        rec.use.memoryBytes = mem.bytes;
+        rec.use.memoryIsLocal = mem.local;
+        out.push(rec.use);
       }
       if (emptied) {
         st.groups = groups.filter((x) => x.files.length > 0);
@@ -422,21 +638,24 @@ export class FdinfoScanner {
         if (st.groups.length === 0) this.states.delete(pid);
       }
     }
+    // A client not seen this scan is gone (or filtered out): its deltas start over if it comes back.
+    for (const [key, rec] of this.clients) if (rec.gen !== gen) this.clients.delete(key);
     this.unreadablePids = unreadable;
     this.walked.clear();
-    this.prev = nextPrev;
-    return [...seen.values()];
+    return out;
   }
 
   /** Reads the process list: the gone are dropped, the new added; young processes are queued for a full walk. */
   private list(t: number): void {
     let pids: number[];
     try {
-      pids = this.opts.io
-        .readdir(this.opts.procRoot)
-        .filter((n) => /^\d+$/.test(n))
-        .map(Number)
-        .sort((a, b) => a - b);
+      pids = [];
+      for (const n of this.opts.io.readdir(this.opts.procRoot)) {
+        const c = n.charCodeAt(0);
+        // Pids only (/proc also holds self, sys, cpuinfo…): digits, checked on the first and then as a whole.
+        if (c >= 48 && c <= 57 && /^\d+$/.test(n)) pids.push(Number(n));
+      }
+      pids.sort((a, b) => a - b);
     } catch {
       pids = [];
     }
@@ -455,6 +674,8 @@ export class FdinfoScanner {
           nextCheck: -Infinity,
           nextRelink: -Infinity,
           unreadable: false,
+          fdCount: null,
+          countOnly: 0,
           queued: 'none',
           relinkSoon: false,
         };
@@ -515,6 +736,22 @@ export class FdinfoScanner {
     st.nextCheck = st.fds === null ? t + check * phase(pid) : advance(st.nextCheck, t, check);
     if (full) st.nextRelink = st.fds === null ? t + relink * phase(pid) : advance(st.nextRelink, t, relink);
     const fdDir = path.join(base, 'fd');
+    // A check (not a full walk) of a process whose fd count is known: one stat answers it when the count
+    // did not change (nothing was opened), except every (MAX_COUNT_ONLY_CHECKS + 1)th check, which lists.
+    if (!full && this.countsTrusted === true && st.fdCount !== null && st.countOnly < MAX_COUNT_ONLY_CHECKS && io.dirSize) {
+      this.walkOps++;
+      let n = -1;
+      try {
+        n = io.dirSize(fdDir);
+      } catch {
+        /* gone or unreadable: the listing below says which */
+      }
+      if (n === st.fdCount) {
+        st.countOnly++;
+        return;
+      }
+    }
+    st.countOnly = 0;
     let names: string[];
     this.walkOps++;
     try {
@@ -523,9 +760,12 @@ export class FdinfoScanner {
       const code = errCode(e);
       st.unreadable = code === 'EACCES' || code === 'EPERM';
       st.fds = new Set();
+      st.fdCount = null;
       return;
     }
     st.unreadable = false;
+    st.fdCount = names.length;
+    if (this.countsTrusted === null && io.dirSize) this.calibrate(fdDir, names.length);
     const before = st.fds;
     const known = new Set<string>();
     for (const g of st.groups) for (const f of g.files) known.add(path.basename(f));
@@ -560,7 +800,7 @@ export class FdinfoScanner {
       const g = byKey.get(key);
       if (g) g.files.push(file);
       else {
-        const ng = { key, files: [file] };
+        const ng = { key, pdev, clientId: id, files: [file] };
         byKey.set(key, ng);
         st.groups.push(ng);
       }
@@ -568,12 +808,36 @@ export class FdinfoScanner {
     st.fds = new Set(names);
   }
 
+  /**
+   * Whether the fd directory's size is its number of entries on this file system (procfs on Linux ≥ 6.2):
+   * compared with the listing's length on the first walks; trusted after COUNT_CALIBRATION_WALKS equal
+   * answers, never after as many different ones (older kernels say 0, a captured tree on disk its block size).
+   */
+  private calibrate(fdDir: string, listed: number): void {
+    this.walkOps++;
+    let size: number;
+    try {
+      size = this.opts.io.dirSize!(fdDir);
+    } catch {
+      return;
+    }
+    if (size === listed) {
+      if (++this.countsEqual >= COUNT_CALIBRATION_WALKS) this.countsTrusted = true;
+    } else if (++this.countsDiffer >= COUNT_CALIBRATION_WALKS) this.countsTrusted = false;
+  }
+
   /** The start time field of /proc/<pid>/stat (after the command name, which may hold spaces and parentheses). */
   private startTime(base: string): string | null {
     this.walkOps++;
     try {
       const s = this.opts.io.readText(path.join(base, 'stat'));
-      return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+      // Field 22: the 20th after the state, which follows ") " (found by counting spaces, not splitting).
+      let i = s.lastIndexOf(')') + 2;
+      for (let n = 0; n < 19 && i > 0; n++) i = s.indexOf(' ', i) + 1;
+      if (i <= 0) return null;
+      const e = s.indexOf(' ', i);
+      const v = e < 0 ? s.slice(i).trim() : s.slice(i, e);
+      return v === '' ? null : v;
     } catch {
       return null;
     }
@@ -596,3 +860,4 @@ export class FdinfoScanner {
     st.groups = [];
   }
 }
+export const __newRec = newRec;
