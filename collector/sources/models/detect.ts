@@ -3,13 +3,13 @@
 // `vllm:` families, and a bare Triton metrics port (`nv_inference_*`).
 
 import type { ModelKind } from './config';
-import type { FetchFn, HttpAnswer } from './http';
-import { httpGet, join, safeUrl } from './http';
+import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_PAGE_BYTES } from './config';
+import type { FetchFn, HttpAnswer, PageAnswer, PageLimits } from './http';
+import { httpGet, httpGetPage, join, safeUrl } from './http';
 import { parseLlamaHealth, parseLlamaSlots } from './kinds/llamacpp';
 import { parseOllamaVersion } from './kinds/ollama';
 import { isVllmPage } from './kinds/vllm';
 import { isTritonPage } from './kinds/triton';
-import { parsePrometheusTextAsync } from '../../prometheus-text';
 import { SourceError } from '../../source';
 
 /** What answered at a base URL. */
@@ -18,6 +18,8 @@ export interface Detected {
   /** Triton seen only through its metrics port. */
   metricsOnly?: boolean;
   version?: string;
+  /** The /metrics page read went over the byte or label-set cap (the endpoint reads it on the slow cadence). */
+  pageOverCaps?: boolean;
 }
 
 /** Outcome of detection: a kind, or why none (with whether anything listens at all). */
@@ -26,14 +28,21 @@ export type Detection = { found: Detected } | { found: null; reason: string; lis
 /** Asks the server the questions each kind answers and names the first kind that fits. */
 export async function detectKind(
   baseUrl: string,
-  opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn },
+  opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn; limits?: Partial<PageLimits> },
 ): Promise<Detection> {
   const base = baseUrl;
-  const ask = (path: string): Promise<HttpAnswer | SourceError> =>
-    httpGet(join(base, path), { ...opts }).catch((e: unknown) => {
-      if (e instanceof SourceError) return e;
-      throw e;
-    });
+  const asError = (e: unknown): SourceError => {
+    if (e instanceof SourceError) return e;
+    throw e;
+  };
+  const ask = (path: string): Promise<HttpAnswer | SourceError> => httpGet(join(base, path), { ...opts }).catch(asError);
+  // The page is read like the sampler reads it: streamed, under the same caps.
+  const askPage = (path: string): Promise<PageAnswer | SourceError> =>
+    httpGetPage(join(base, path), {
+      ...opts,
+      maxPageBytes: opts.limits?.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
+      maxLabelSetsPerMetric: opts.limits?.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC,
+    }).catch(asError);
   const json = (a: HttpAnswer | SourceError): unknown => {
     if (a instanceof SourceError) return undefined;
     try {
@@ -48,7 +57,7 @@ export async function detectKind(
     ask('/health'),
     ask('/props'),
     ask('/slots'),
-    ask('/metrics'),
+    askPage('/metrics'),
   ]);
   const answers = [version, v2, health, props, slots, metrics];
   const errors = answers.filter((a): a is SourceError => a instanceof SourceError);
@@ -74,14 +83,15 @@ export async function detectKind(
     const slotsFit = ok(slots) && parseLlamaSlots(json(slots)) !== null;
     if (propsFit || slotsFit) return { found: { kind: 'llamacpp' } };
   }
-  if (ok(metrics)) {
-    const page = await parsePrometheusTextAsync(metrics.body, { signal: opts.signal });
+  if (!(metrics instanceof SourceError) && metrics.status === 200) {
+    const page = metrics.page;
+    const pageOverCaps = metrics.capped || page.truncated.length > 0;
     if (isVllmPage(page)) {
       const v = await ask('/version');
       const version = (json(v) as { version?: unknown } | undefined)?.version;
-      return { found: { kind: 'vllm', version: typeof version === 'string' ? version : undefined } };
+      return { found: { kind: 'vllm', version: typeof version === 'string' ? version : undefined, pageOverCaps } };
     }
-    if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true } };
+    if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true, pageOverCaps } };
   }
   return { found: null, reason: `${safeUrl(base)} answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`, listening: true };
 }
