@@ -1,43 +1,63 @@
 // Benchmark (prints, never asserts): tick time of the real collector reading a hostile vLLM page of
 // 8,000 `model_name` values on a discovered port, against the same collector reading a normal page
 // (one model) in the same run. Tick time is the collector's own `collector.tick_duration_seconds`
-// (and the models source's sample duration), median and max over the window after the endpoint is up.
+// (and the models source's sample duration), median and max over the window after the endpoint's
+// first reading; the event loop's longest block in the collector over the same window comes from
+// perf_hooks.monitorEventLoopDelay, preloaded into the collector process (--require).
 // Target (issue 17): the hostile tick within 2× the normal one.
 // Needs dist/collector.js (`node build.mjs`). Run: node -r esbuild-register bench/hostile/model-page-tick.ts
-// (BENCH_SAMPLES=N for more or fewer ticks per case, default 20).
+// (BENCH_SAMPLES=N for more or fewer ticks per case, default 40: a page over the caps is read every
+// 30 s, so the window holds at least one of those reads).
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SampleMessage, ServerMessage } from '../../protocol';
 import { seriesName } from '../../protocol/series';
 import { startCollector } from '../../test/helpers/collector-process';
 import { startFakeModelServer } from '../../test/fakes/model-servers/fake-server';
 import { manyModelsVllmPage } from '../../test/fakes/model-servers/many-models';
 
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 20);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
 const isSample = (m: ServerMessage): m is SampleMessage => m.type === 'sample';
+
+/** Preloaded into the collector: prints the longest event-loop delay of each 250 ms to stderr. */
+const LOOP_PROBE = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: 5 });
+h.enable();
+setInterval(() => { process.stderr.write('bench-loop-max-ms ' + (h.max / 1e6).toFixed(1) + '\\n'); h.reset(); }, 250).unref();
+`;
 
 interface Result {
   tickMs: number[];
   sourceMs: number[];
+  loopMaxMs: number;
   pageBytes: number;
+  /** /metrics requests the fake answered during the window. */
+  pageReads: number;
 }
 
-async function run(models: number): Promise<Result> {
+async function run(models: number, preload: string): Promise<Result> {
   const body = manyModelsVllmPage(models);
   const fake = await startFakeModelServer({ '/metrics': { body }, '/version': { body: '{"version":"0.6.1"}' } });
   const c = await startCollector({
     config: { gpu: false, docker: false, postgres: false, redis: false },
-    env: { RIGWATCH_MODELS_DISCOVERY: `127.0.0.1:${fake.port}` },
+    env: { RIGWATCH_MODELS_DISCOVERY: `127.0.0.1:${fake.port}`, NODE_OPTIONS: `--require ${preload}` },
     interval: 1,
   });
   try {
     const ws = await c.ws();
     const id = `models.localhost_${fake.port}`;
-    const up = `${id}.up_state`;
+    const running = `${id}.requests_running_count`;
     const dur = seriesName('collector', id, 'sample_duration_seconds');
     const tickMs: number[] = [];
     const sourceMs: number[] = [];
-    // Skip the first sample with the endpoint up (its detection read the page just before).
-    await ws.waitFor<SampleMessage>((m) => isSample(m) && m.series[up] === 1, 120_000, 'the endpoint up');
+    // The window starts after the first sample that carries a reading of the page.
+    await ws.waitFor<SampleMessage>((m) => isSample(m) && typeof m.series[running] === 'number', 120_000, 'a reading of the page');
+    ws.messages.length = 0;
+    const errFrom = c.stderr().length;
+    const readsFrom = fake.requests.filter((p) => p === '/metrics').length;
     while (tickMs.length < SAMPLES) {
       const s = await ws.waitFor<SampleMessage>(isSample, 30_000, 'a sample');
       ws.messages.length = 0;
@@ -46,7 +66,14 @@ async function run(models: number): Promise<Result> {
       const d = s.series[dur];
       if (typeof d === 'number') sourceMs.push(d * 1000);
     }
-    return { tickMs, sourceMs, pageBytes: body.length };
+    const loop = [...c.stderr().slice(errFrom).matchAll(/^bench-loop-max-ms ([\d.]+)$/gm)].map((m) => Number(m[1]));
+    return {
+      tickMs,
+      sourceMs,
+      loopMaxMs: loop.length ? Math.max(...loop) : NaN,
+      pageBytes: Buffer.byteLength(body),
+      pageReads: fake.requests.filter((p) => p === '/metrics').length - readsFrom,
+    };
   } finally {
     await c.stop();
     await fake.close();
@@ -60,15 +87,22 @@ const median = (a: number[]): number => {
 const max = (a: number[]): number => Math.max(...a);
 
 async function main(): Promise<void> {
-  const normal = await run(1);
-  const hostile = await run(8000);
-  const line = (label: string, r: Result): string =>
-    `${label}: page ${(r.pageBytes / 1024).toFixed(0)} KB; tick median ${median(r.tickMs).toFixed(1)} ms, max ${max(r.tickMs).toFixed(1)} ms; models sample median ${median(r.sourceMs).toFixed(1)} ms (${r.tickMs.length} ticks)`;
-  console.log(line('normal page (1 model)    ', normal));
-  console.log(line('hostile page (8000 models)', hostile));
-  console.log(
-    `ratio hostile / normal tick: median ${(median(hostile.tickMs) / median(normal.tickMs)).toFixed(2)}×, max ${(max(hostile.tickMs) / max(normal.tickMs)).toFixed(2)}× (target ≤ 2×)`,
-  );
+  const dir = mkdtempSync(join(tmpdir(), 'rw-bench-'));
+  const preload = join(dir, 'loop-probe.cjs');
+  writeFileSync(preload, LOOP_PROBE);
+  try {
+    const normal = await run(1, preload);
+    const hostile = await run(8000, preload);
+    const line = (label: string, r: Result): string =>
+      `${label}: page ${(r.pageBytes / 1024).toFixed(0)} KiB; tick median ${median(r.tickMs).toFixed(1)} ms, max ${max(r.tickMs).toFixed(1)} ms; models sample median ${median(r.sourceMs).toFixed(1)} ms; event loop longest block ${r.loopMaxMs.toFixed(1)} ms; /metrics reads ${r.pageReads} (${r.tickMs.length} ticks)`;
+    console.log(line('normal page (1 model)    ', normal));
+    console.log(line('hostile page (8000 models)', hostile));
+    console.log(
+      `ratio hostile / normal tick: median ${(median(hostile.tickMs) / median(normal.tickMs)).toFixed(2)}×, max ${(max(hostile.tickMs) / max(normal.tickMs)).toFixed(2)}× (target ≤ 2×); event loop longest block ${(hostile.loopMaxMs / normal.loopMaxMs).toFixed(2)}×`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((e: unknown) => {

@@ -111,10 +111,11 @@ export async function getPage(kc: KindContext, pathOrUrl: string): Promise<PageA
     );
   }
   if (a.capped) {
-    const size = a.declaredBytes !== null ? `is ${formatBytes(a.declaredBytes)}` : `is over ${formatBytes(maxBytes)}`;
+    // The size is the server's Content-Length when it sent one: the rest is never read to count it.
+    const size = a.declaredBytes !== null ? `${formatBytes(a.declaredBytes)}, over` : 'over';
     kc.log.warnOnce(
       `page-bytes:${url}`,
-      `${safeUrl(url)}: the page ${size}, over the cap of ${formatBytes(maxBytes)}; read stopped there and the ${a.page.sampleCount} samples parsed before it are kept (raise models.maxPageBytes to read more)`,
+      `${safeUrl(url)}: the page is ${size} the cap of ${formatBytes(maxBytes)}; read stopped there and the ${a.page.sampleCount} samples parsed before it are kept (raise models.maxPageBytes to read more)`,
     );
   }
   kc.onPage?.({ url, bytes: a.bytes, capped: a.capped, truncatedFamilies: a.page.truncated.length });
