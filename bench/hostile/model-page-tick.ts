@@ -55,12 +55,10 @@ async function run(models: number, preload: string): Promise<Result> {
     const sourceMs: number[] = [];
     // The window starts after the first sample that carries a reading of the page.
     await ws.waitFor<SampleMessage>((m) => isSample(m) && typeof m.series[running] === 'number', 120_000, 'a reading of the page');
-    ws.messages.length = 0;
     const errFrom = c.stderr().length;
     const readsFrom = fake.requests.filter((p) => p === '/metrics').length;
     while (tickMs.length < SAMPLES) {
       const s = await ws.waitFor<SampleMessage>(isSample, 30_000, 'a sample');
-      ws.messages.length = 0;
       const t = s.series['collector.tick_duration_seconds'];
       if (typeof t === 'number') tickMs.push(t * 1000);
       const d = s.series[dur];

@@ -12,14 +12,17 @@ import { isVllmPage } from './kinds/vllm';
 import { isTritonPage } from './kinds/triton';
 import { SourceError } from '../../source';
 
+/** Bytes of a /metrics page read to detect the kind (a one-model vLLM page is ~17 KB). */
+export const DETECT_PAGE_BYTES = 256 * 1024;
+
 /** What answered at a base URL. */
 export interface Detected {
   kind: ModelKind;
   /** Triton seen only through its metrics port. */
   metricsOnly?: boolean;
   version?: string;
-  /** The /metrics page read went over the byte or label-set cap (the endpoint reads it on the slow cadence). */
-  pageOverCaps?: boolean;
+  /** The /metrics page is larger than detection reads, or over the label-set cap: the endpoint reads it between ticks. */
+  bigPage?: boolean;
 }
 
 /** Outcome of detection: a kind, or why none (with whether anything listens at all). */
@@ -36,11 +39,12 @@ export async function detectKind(
     throw e;
   };
   const ask = (path: string): Promise<HttpAnswer | SourceError> => httpGet(join(base, path), { ...opts }).catch(asError);
-  // The page is read like the sampler reads it: streamed, under the same caps.
+  // The page is streamed like the sampler reads it, but only its first DETECT_PAGE_BYTES: enough to
+  // tell the kind, and cheap within a discovery candidate's short timeout.
   const askPage = (path: string): Promise<PageAnswer | SourceError> =>
     httpGetPage(join(base, path), {
       ...opts,
-      maxPageBytes: opts.limits?.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
+      maxPageBytes: Math.min(DETECT_PAGE_BYTES, opts.limits?.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES),
       maxLabelSetsPerMetric: opts.limits?.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC,
     }).catch(asError);
   const json = (a: HttpAnswer | SourceError): unknown => {
@@ -85,13 +89,13 @@ export async function detectKind(
   }
   if (!(metrics instanceof SourceError) && metrics.status === 200) {
     const page = metrics.page;
-    const pageOverCaps = metrics.capped || page.truncated.length > 0;
+    const bigPage = metrics.capped || page.truncated.length > 0;
     if (isVllmPage(page)) {
       const v = await ask('/version');
       const version = (json(v) as { version?: unknown } | undefined)?.version;
-      return { found: { kind: 'vllm', version: typeof version === 'string' ? version : undefined, pageOverCaps } };
+      return { found: { kind: 'vllm', version: typeof version === 'string' ? version : undefined, bigPage } };
     }
-    if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true, pageOverCaps } };
+    if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true, bigPage } };
   }
   return { found: null, reason: `${safeUrl(base)} answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`, listening: true };
 }

@@ -9,7 +9,7 @@ import type { ProbeResult, SampleResult, Source, SourceContext } from '../../sou
 import { SourceError } from '../../source';
 import type { EndpointConfig, ModelKind, ModelLimits } from './config';
 import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX_SERIES_PER_SOURCE } from './config';
-import { detectKind } from './detect';
+import { DETECT_PAGE_BYTES, detectKind } from './detect';
 import type { FetchFn } from './http';
 import { safeUrl } from './http';
 import { HealthSampler } from './kinds/health';
@@ -138,7 +138,12 @@ export class ModelEndpointSource implements Source {
     // A fresh sampler per detection: after an outage the server may be another kind or restarted.
     this.sampler = null;
     this.ensureSampler(d.found.kind);
-    if (d.found.pageOverCaps === true) this.becomeHeavy('its /metrics page is over the caps');
+    if (d.found.bigPage === true) {
+      // Not read in a tick before it is known: the first reading happens between ticks, and tells
+      // whether the page is over the caps (then it stays on the slow cadence) or not.
+      this.log.info(`${safeUrl(ep.url)}: the /metrics page is over ${formatBytes(DETECT_PAGE_BYTES)}; reading it between ticks first`);
+      this.heavy = `its /metrics page is over ${formatBytes(DETECT_PAGE_BYTES)}`;
+    }
     const version = d.found.version ? ` ${d.found.version}` : '';
     return {
       status: 'ready',
@@ -214,12 +219,10 @@ export class ModelEndpointSource implements Source {
   }
 
   private becomeHeavy(why: string): void {
-    if (this.heavy === null) {
-      this.log.warnOnce(
-        'heavy-page',
-        `${safeUrl(this.endpoint.url)}: ${why}; reading it every ${HEAVY_READ_INTERVAL_MS / 1000} s between ticks from now on (the ticks show the latest reading and its age)`,
-      );
-    }
+    this.log.warnOnce(
+      'heavy-page',
+      `${safeUrl(this.endpoint.url)}: ${why}; reading it every ${HEAVY_READ_INTERVAL_MS / 1000} s between ticks from now on (the ticks show the latest reading and its age)`,
+    );
     this.heavy = why;
   }
 
@@ -253,10 +256,10 @@ export class ModelEndpointSource implements Source {
           this.refresh = null;
           this.reading = { sample: r.sample, atMono: this.mono() };
           if (r.over === null) {
-            this.log.info(`${safeUrl(this.endpoint.url)}: the page is back under the caps; reading it every tick again`);
+            this.log.info(`${safeUrl(this.endpoint.url)}: the page is within the caps; reading it fresh every tick`);
             this.heavy = null;
           } else {
-            this.heavy = r.over;
+            this.becomeHeavy(r.over);
           }
         },
         (e: unknown) => {

@@ -61,7 +61,7 @@ export interface PageLimits {
  * between them, stopping at `maxPageBytes`. A non-2xx answer is read as a plain (capped) body.
  */
 export async function httpGetPage(url: string, opts: GetOptions & PageLimits): Promise<PageAnswer> {
-  return request(url, opts, async (res, signal) => {
+  return request(url, opts, async (res, signal, credit) => {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     const declaredBytes = Number.isFinite(declared) && declared >= 0 ? declared : null;
     if (res.status < 200 || res.status >= 300) {
@@ -77,12 +77,11 @@ export async function httpGetPage(url: string, opts: GetOptions & PageLimits): P
           const { done, value } = await reader.read();
           if (done) break;
           const room = opts.maxPageBytes - stream.bytes;
-          if (value.byteLength > room) {
-            capped = true;
-            await stream.push(value.subarray(0, Math.max(0, room)), signal);
-            break;
-          }
-          await stream.push(value, signal);
+          const t = performance.now();
+          capped = value.byteLength > room;
+          await stream.push(capped ? value.subarray(0, Math.max(0, room)) : value, signal);
+          credit(performance.now() - t);
+          if (capped) break;
         }
       } finally {
         // Stops the transfer of the rest (byte cap, abort) and frees the connection.
@@ -99,14 +98,22 @@ const EMPTY_PAGE = (): ParsedMetrics => ({ families: new Map(), sampleCount: 0, 
 async function request<T extends { body: string }>(
   url: string,
   opts: GetOptions,
-  read: (res: Response, signal: AbortSignal) => Promise<T>,
+  read: (res: Response, signal: AbortSignal, credit: (ms: number) => void) => Promise<T>,
 ): Promise<Omit<HttpAnswer, 'body'> & T> {
   const ctl = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const expire = (): void => {
     timedOut = true;
     ctl.abort();
-  }, opts.timeoutMs);
+  };
+  let timer = setTimeout(expire, opts.timeoutMs);
+  let deadline = performance.now() + opts.timeoutMs;
+  // Time spent on our side (parsing a page as it arrives) is not the server's: it moves the deadline.
+  const credit = (ms: number): void => {
+    deadline += ms;
+    clearTimeout(timer);
+    timer = setTimeout(expire, Math.max(0, deadline - performance.now()));
+  };
   const onAbort = (): void => ctl.abort();
   if (opts.signal) {
     if (opts.signal.aborted) ctl.abort();
@@ -116,7 +123,7 @@ async function request<T extends { body: string }>(
   const t0 = clock();
   try {
     const res = await (opts.fetchFn ?? fetch)(url, { headers: opts.headers, signal: ctl.signal, redirect: 'follow' });
-    const value = await read(res, ctl.signal);
+    const value = await read(res, ctl.signal, credit);
     return { ...value, url, status: res.status, contentType: res.headers.get('content-type') ?? '', latencySeconds: Math.max(0, (clock() - t0) / 1000) };
   } catch (e) {
     if (e instanceof SourceError) throw e;

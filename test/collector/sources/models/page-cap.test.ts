@@ -11,7 +11,7 @@ import type { ModelsDetails } from '../../../../protocol';
 import { createLogger } from '../../../../collector/log';
 import type { SourceContext } from '../../../../collector/source';
 import { createModelSources } from '../../../../collector/sources/models';
-import { DEFAULT_MAX_PAGE_BYTES, parseModelsConfig } from '../../../../collector/sources/models/config';
+import { parseModelsConfig } from '../../../../collector/sources/models/config';
 import { HEAVY_READ_INTERVAL_MS } from '../../../../collector/sources/models/endpoint-source';
 import { PageStream } from '../../../../collector/sources/models/page-stream';
 import { parsePrometheusText } from '../../../../collector/prometheus-text';
@@ -80,7 +80,7 @@ describe('model pages over the caps (issue 17: tick time)', function () {
 
   it('stops reading a page at the byte cap, keeps what was parsed, and warns once naming the endpoint and the size', async () => {
     const body = manyModelsVllmPage(8000);
-    assert.ok(body.length > 3 * DEFAULT_MAX_PAGE_BYTES, 'the page is several times the default cap');
+    assert.ok(body.length > 3 * 1024 * 1024, 'the page is several times the default cap (1 MiB)');
     const fake = await startFakeModelServer({ '/metrics': { body }, '/version': { body: '{"version":"0.6.1"}' } });
     fakes.push(fake);
     const { ctx, clock, logs } = setup([{ name: 'big', url: fake.url, kind: 'vllm' }]);
@@ -169,7 +169,7 @@ describe('model pages over the caps (issue 17: tick time)', function () {
     fake.routes.set('/metrics', { body: page });
     clock.t += HEAVY_READ_INTERVAL_MS;
     await src.sample(signal());
-    await pollUntil('the page back under the caps', async () => (logs.some((l) => /back under the caps; reading it every tick again/.test(l)) ? true : undefined));
+    await pollUntil('the page back under the caps', async () => (logs.some((l) => /within the caps; reading it fresh every tick/.test(l)) ? true : undefined));
     for (let i = 0; i < 3; i++) {
       const before = reads(fake);
       clock.t += 1000;
