@@ -64,7 +64,12 @@ async function run(models: number, preload: string): Promise<Result> {
       const d = s.series[dur];
       if (typeof d === 'number') sourceMs.push(d * 1000);
     }
-    const loop = [...c.stderr().slice(errFrom).matchAll(/^bench-loop-max-ms ([\d.]+)$/gm)].map((m) => Number(m[1]));
+    const loop = [
+      ...c
+        .stderr()
+        .slice(errFrom)
+        .matchAll(/^bench-loop-max-ms ([\d.]+)$/gm),
+    ].map((m) => Number(m[1]));
     return {
       tickMs,
       sourceMs,

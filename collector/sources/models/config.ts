@@ -102,7 +102,11 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
     const o = raw as Obj;
     for (const k of Object.keys(o)) {
       if (!['endpoints', 'discovery', 'modelsDiscovery', 'windowSeconds', 'maxLabelSetsPerMetric', 'maxSeriesPerSource', 'maxPageBytes'].includes(k)) {
-        throw new ConfigError(`models.${k}`, o[k], 'no such key (endpoints, discovery, windowSeconds, maxLabelSetsPerMetric, maxSeriesPerSource, maxPageBytes)');
+        throw new ConfigError(
+          `models.${k}`,
+          o[k],
+          'no such key (endpoints, discovery, windowSeconds, maxLabelSetsPerMetric, maxSeriesPerSource, maxPageBytes)',
+        );
       }
     }
     endpointsRaw = o.endpoints;
@@ -123,7 +127,8 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
     const pb = o.maxPageBytes;
     if (pb !== undefined) {
       const [lo, hi] = PAGE_BYTES_RANGE;
-      if (typeof pb !== 'number' || !Number.isInteger(pb) || pb < lo || pb > hi) throw new ConfigError('models.maxPageBytes', pb, `an integer number of bytes from ${lo} to ${hi}`);
+      if (typeof pb !== 'number' || !Number.isInteger(pb) || pb < lo || pb > hi)
+        throw new ConfigError('models.maxPageBytes', pb, `an integer number of bytes from ${lo} to ${hi}`);
       limits.maxPageBytes = pb;
     }
   }

@@ -60,7 +60,10 @@ describe('model pages over the caps (issue 17: tick time)', function () {
     const pages = readdirSync(MODEL_FIXTURES)
       .filter((f) => f.endsWith('-metrics.txt'))
       .map((f) => [f, fixture(f)] as const);
-    pages.push(['many models', manyModelsVllmPage(300)], ['odd lines', 'a 1\nnot a sample\n# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 3\nh_count 3\nh_sum 1.5\nb{x="1"} NaN']);
+    pages.push(
+      ['many models', manyModelsVllmPage(300)],
+      ['odd lines', 'a 1\nnot a sample\n# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 3\nh_count 3\nh_sum 1.5\nb{x="1"} NaN'],
+    );
     for (const [name, text] of pages) {
       const whole = parsePrometheusText(text, { maxLabelSetsPerMetric: 100 });
       for (const slice of [97, 512, 4096]) {
@@ -92,7 +95,9 @@ describe('model pages over the caps (issue 17: tick time)', function () {
     // The KV-cache family comes after 1 MiB of the page: never read, so unknown rather than made up.
     assert.equal(s.series['models.big.kv_cache_usage_ratio'], null);
     // The fake answers chunked (no Content-Length): the warning says "over" the cap.
-    const capWarning = new RegExp(`${fake.url}/metrics: the page is over the cap of 1\\.0 MiB; read stopped there and the \\d+ samples parsed before it are kept`);
+    const capWarning = new RegExp(
+      `${fake.url}/metrics: the page is over the cap of 1\\.0 MiB; read stopped there and the \\d+ samples parsed before it are kept`,
+    );
     assert.equal(count(logs, capWarning), 1, logs.join('\n'));
     // A smaller cap from the config reads less; a server that declares its size has it named.
     const sized = createServer((_req, res) => res.writeHead(200, { 'content-length': Buffer.byteLength(body) }).end(body));
