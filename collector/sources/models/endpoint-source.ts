@@ -1,7 +1,7 @@
 // One Source per model-server endpoint (`models.<name>`), so each has its own up/down state,
 // timeout and re-probe backoff in the tick loop. The kind is fixed by config or detected in probe().
 
-import type { ModelServer } from '../../../protocol/details/models';
+import type { LoadedModel, ModelServer } from '../../../protocol/details/models';
 import { modelServerSeries } from '../../../protocol/keys';
 import type { SeriesMap } from '../../../protocol';
 import type { Logger } from '../../log';
@@ -80,6 +80,8 @@ export class ModelEndpointSource implements Source {
   private reading: Reading | null = null;
   /** A failed heavy read, thrown by the next sample (the endpoint goes down and is re-probed). */
   private readingError: Error | null = null;
+  /** The per-model part of the latest assembled reading (see modelPart). */
+  private modelCache: { of: KindSample; used: number; series: SeriesMap; models: LoadedModel[] } | null = null;
   /** The heavy read scheduled or in flight. */
   private refresh: { ac: AbortController; timer: NodeJS.Timeout | null } | null = null;
 
@@ -350,10 +352,41 @@ export class ModelEndpointSource implements Source {
       notes = { [age]: note };
       status = `${status ?? 'ok'} (${note})`;
     }
-    // Per-model series fill what the cap leaves after the server's own; the rest is dropped whole
-    // (a model's series all or none), warned about once, and left out of the model list too.
+    const part = this.modelPart(s, Object.keys(series).length);
+    Object.assign(series, part.series);
+    const models = part.models;
+    const server: ModelServer = {
+      name: ep.name,
+      url: safeUrl(ep.url),
+      kind: this.detectedKind ?? 'health',
+      up: true,
+      error: null,
+      models,
+      vram: att.vram,
+      vramNote: att.note,
+      vramSummary: att.summary,
+      version: s.server.version ?? null,
+      status,
+      latencySeconds: s.latencySeconds,
+      slots: s.server.slots ?? null,
+      pids: lookup.pids,
+      discovered: ep.discovered,
+    };
+    return notes === undefined ? { series, details: { kind: 'models', servers: [server] } } : { series, details: { kind: 'models', servers: [server] }, notes };
+  }
+
+  /**
+   * Per-model series fill what the cap leaves after the server's own (`used`); the rest is dropped
+   * whole (a model's series all or none), warned about once, and left out of the model list too.
+   * Kept for the reading it was made from: a heavy endpoint's ticks reuse it until the next reading.
+   */
+  private modelPart(s: KindSample, used: number): { series: SeriesMap; models: LoadedModel[] } {
+    const c = this.modelCache;
+    if (c !== null && c.of === s && c.used === used) return c;
+    const ep = this.endpoint;
+    const series: SeriesMap = {};
     const maxSeries = this.maxSeries();
-    let count = Object.keys(series).length;
+    let count = used;
     const dropped: string[] = [];
     for (const [model, values] of Object.entries(s.perModel)) {
       const keys = Object.keys(values);
@@ -378,24 +411,8 @@ export class ModelEndpointSource implements Source {
         `${safeUrl(ep.url)} reports ${Object.keys(s.perModel).length} models; over ${maxSeries} series per source, the series of ${dropped.length} were dropped (${names}${more}); raise models.maxSeriesPerSource to keep more`,
       );
     }
-    const server: ModelServer = {
-      name: ep.name,
-      url: safeUrl(ep.url),
-      kind: this.detectedKind ?? 'health',
-      up: true,
-      error: null,
-      models,
-      vram: att.vram,
-      vramNote: att.note,
-      vramSummary: att.summary,
-      version: s.server.version ?? null,
-      status,
-      latencySeconds: s.latencySeconds,
-      slots: s.server.slots ?? null,
-      pids: lookup.pids,
-      discovered: ep.discovered,
-    };
-    return notes === undefined ? { series, details: { kind: 'models', servers: [server] } } : { series, details: { kind: 'models', servers: [server] }, notes };
+    this.modelCache = { of: s, used, series, models };
+    return this.modelCache;
   }
 
   close(): void {
