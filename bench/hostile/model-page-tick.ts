@@ -3,7 +3,8 @@
 // (one model) in the same run. Tick time is the collector's own `collector.tick_duration_seconds`
 // (and the models source's sample duration), median and max over the window after the endpoint's
 // first reading; the event loop's longest block in the collector over the same window comes from
-// perf_hooks.monitorEventLoopDelay, preloaded into the collector process (--require).
+// perf_hooks.monitorEventLoopDelay, preloaded into the collector process (--require). Last, in this
+// process, the longest block of parsing 1 MiB of the page streamed vs as one text (before).
 // Target (issue 17): the hostile tick within 2× the normal one.
 // Needs dist/collector.js (`node build.mjs`). Run: node -r esbuild-register bench/hostile/model-page-tick.ts
 // (BENCH_SAMPLES=N for more or fewer ticks per case, default 40: a page over the caps is read every
@@ -11,7 +12,10 @@
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { parsePrometheusTextAsync } from '../../collector/prometheus-text';
+import { PageStream, SLICE_CHARS } from '../../collector/sources/models/page-stream';
 import type { SampleMessage, ServerMessage } from '../../protocol';
 import { seriesName } from '../../protocol/series';
 import { startCollector } from '../../test/helpers/collector-process';
@@ -89,6 +93,34 @@ const median = (a: number[]): number => {
 };
 const max = (a: number[]): number => Math.max(...a);
 
+/**
+ * In this process, without a server: the longest event-loop block while 1 MiB of the hostile page is
+ * parsed as the collector now reads it (PageStream, 16 KiB slices) and as it read it before (the
+ * whole text, parsePrometheusTextAsync in slices of 20,000 lines). Best of 3 each: the machine is shared.
+ */
+async function parseBlocks(): Promise<{ streamedMs: number; slices: number; onePassMs: number }> {
+  const bytes = Buffer.from(manyModelsVllmPage(8000)).subarray(0, 1024 * 1024);
+  const longest = async (work: () => Promise<unknown>): Promise<number> => {
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const h = monitorEventLoopDelay({ resolution: 1 });
+      h.enable();
+      await work();
+      await new Promise((r) => setTimeout(r, 5));
+      h.disable();
+      best = Math.min(best, h.max / 1e6);
+    }
+    return best;
+  };
+  const streamedMs = await longest(async () => {
+    const s = new PageStream(1000);
+    for (let i = 0; i < bytes.length; i += 64 * 1024) await s.push(bytes.subarray(i, i + 64 * 1024));
+    s.end(true);
+  });
+  const onePassMs = await longest(() => parsePrometheusTextAsync(bytes.toString('utf8'), { maxLabelSetsPerMetric: 1000 }));
+  return { streamedMs, slices: Math.ceil(bytes.length / SLICE_CHARS), onePassMs };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rw-bench-'));
   const preload = join(dir, 'loop-probe.cjs');
@@ -102,6 +134,10 @@ async function main(): Promise<void> {
     console.log(line('hostile page (8000 models)', hostile));
     console.log(
       `ratio hostile / normal tick: median ${(median(hostile.tickMs) / median(normal.tickMs)).toFixed(2)}×, max ${(max(hostile.tickMs) / max(normal.tickMs)).toFixed(2)}× (target ≤ 2×); event loop longest block ${(hostile.loopMaxMs / normal.loopMaxMs).toFixed(2)}×`,
+    );
+    const p = await parseBlocks();
+    console.log(
+      `parsing 1 MiB of the hostile page in this process: longest event-loop block ${p.streamedMs.toFixed(1)} ms streamed (${p.slices} slices of 16 KiB) vs ${p.onePassMs.toFixed(1)} ms as one text in 20,000-line slices (before)`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
