@@ -59,6 +59,7 @@ export interface PageLimits {
 /**
  * GETs a Prometheus text page and parses it while it arrives, in slices with the event loop free
  * between them, stopping at `maxPageBytes`. A non-2xx answer is read as a plain (capped) body.
+ * `timeoutMs` is the server's time: time spent parsing moves the deadline.
  */
 export async function httpGetPage(url: string, opts: GetOptions & PageLimits): Promise<PageAnswer> {
   return request(url, opts, async (res, signal, credit) => {
