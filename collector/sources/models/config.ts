@@ -50,8 +50,16 @@ export const DEFAULT_MAX_SERIES_PER_SOURCE = 2000;
 /** Default cap on distinct label sets read per metric family of a server's page. */
 export const DEFAULT_MAX_LABEL_SETS_PER_METRIC = PAGE_LABEL_SETS_DEFAULT;
 
+/** Default cap on the bytes of one /metrics page (a one-model vLLM page is ~17 KB, a busy one ~100 KB). */
+export const DEFAULT_MAX_PAGE_BYTES = 1024 * 1024;
+
+/** Accepted range of `models.maxPageBytes`. */
+const PAGE_BYTES_RANGE = [16 * 1024, 256 * 1024 * 1024] as const;
+
 /** Cardinality caps for data a model server sends. */
 export interface ModelLimits {
+  /** Bytes of one /metrics page read; the read stops there, keeping what was parsed (warned once). */
+  maxPageBytes: number;
   /** Distinct label sets kept per metric family of a /metrics page (`le`/`quantile` not counted). */
   maxLabelSetsPerMetric: number;
   /** Series one endpoint adds to a sample; per-model series beyond it are dropped (warned once). */
@@ -81,7 +89,11 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
   let endpointsRaw: unknown = undefined;
   let discoveryRaw: unknown = undefined;
   let windowSeconds = DEFAULT_WINDOW_SECONDS;
-  const limits: ModelLimits = { maxLabelSetsPerMetric: DEFAULT_MAX_LABEL_SETS_PER_METRIC, maxSeriesPerSource: DEFAULT_MAX_SERIES_PER_SOURCE };
+  const limits: ModelLimits = {
+    maxLabelSetsPerMetric: DEFAULT_MAX_LABEL_SETS_PER_METRIC,
+    maxSeriesPerSource: DEFAULT_MAX_SERIES_PER_SOURCE,
+    maxPageBytes: DEFAULT_MAX_PAGE_BYTES,
+  };
   let prefix = 'models';
   if (Array.isArray(raw)) {
     endpointsRaw = raw;
@@ -89,8 +101,12 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
     if (typeof raw !== 'object') throw new ConfigError('models', raw, 'an array of endpoints, an object or false');
     const o = raw as Obj;
     for (const k of Object.keys(o)) {
-      if (!['endpoints', 'discovery', 'modelsDiscovery', 'windowSeconds', 'maxLabelSetsPerMetric', 'maxSeriesPerSource'].includes(k)) {
-        throw new ConfigError(`models.${k}`, o[k], 'no such key (endpoints, discovery, windowSeconds, maxLabelSetsPerMetric, maxSeriesPerSource)');
+      if (!['endpoints', 'discovery', 'modelsDiscovery', 'windowSeconds', 'maxLabelSetsPerMetric', 'maxSeriesPerSource', 'maxPageBytes'].includes(k)) {
+        throw new ConfigError(
+          `models.${k}`,
+          o[k],
+          'no such key (endpoints, discovery, windowSeconds, maxLabelSetsPerMetric, maxSeriesPerSource, maxPageBytes)',
+        );
       }
     }
     endpointsRaw = o.endpoints;
@@ -107,6 +123,13 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv): ModelsC
       if (v === undefined) continue;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1_000_000) throw new ConfigError(`models.${k}`, v, 'an integer from 1 to 1000000');
       limits[k] = v;
+    }
+    const pb = o.maxPageBytes;
+    if (pb !== undefined) {
+      const [lo, hi] = PAGE_BYTES_RANGE;
+      if (typeof pb !== 'number' || !Number.isInteger(pb) || pb < lo || pb > hi)
+        throw new ConfigError('models.maxPageBytes', pb, `an integer number of bytes from ${lo} to ${hi}`);
+      limits.maxPageBytes = pb;
     }
   }
 

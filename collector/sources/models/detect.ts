@@ -3,14 +3,17 @@
 // `vllm:` families, and a bare Triton metrics port (`nv_inference_*`).
 
 import type { ModelKind } from './config';
-import type { FetchFn, HttpAnswer } from './http';
-import { httpGet, join, safeUrl } from './http';
+import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_PAGE_BYTES } from './config';
+import type { FetchFn, HttpAnswer, PageAnswer, PageLimits } from './http';
+import { httpGet, httpGetPage, join, safeUrl } from './http';
 import { parseLlamaHealth, parseLlamaSlots } from './kinds/llamacpp';
 import { parseOllamaVersion } from './kinds/ollama';
 import { isVllmPage } from './kinds/vllm';
 import { isTritonPage } from './kinds/triton';
-import { parsePrometheusTextAsync } from '../../prometheus-text';
 import { SourceError } from '../../source';
+
+/** Bytes of a /metrics page read to detect the kind (a one-model vLLM page is ~17 KB). */
+export const DETECT_PAGE_BYTES = 256 * 1024;
 
 /** What answered at a base URL. */
 export interface Detected {
@@ -18,6 +21,8 @@ export interface Detected {
   /** Triton seen only through its metrics port. */
   metricsOnly?: boolean;
   version?: string;
+  /** The /metrics page is larger than detection reads, or over the label-set cap: the endpoint reads it between ticks. */
+  bigPage?: boolean;
 }
 
 /** Outcome of detection: a kind, or why none (with whether anything listens at all). */
@@ -26,14 +31,22 @@ export type Detection = { found: Detected } | { found: null; reason: string; lis
 /** Asks the server the questions each kind answers and names the first kind that fits. */
 export async function detectKind(
   baseUrl: string,
-  opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn },
+  opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn; limits?: Partial<PageLimits> },
 ): Promise<Detection> {
   const base = baseUrl;
-  const ask = (path: string): Promise<HttpAnswer | SourceError> =>
-    httpGet(join(base, path), { ...opts }).catch((e: unknown) => {
-      if (e instanceof SourceError) return e;
-      throw e;
-    });
+  const asError = (e: unknown): SourceError => {
+    if (e instanceof SourceError) return e;
+    throw e;
+  };
+  const ask = (path: string): Promise<HttpAnswer | SourceError> => httpGet(join(base, path), { ...opts }).catch(asError);
+  // The page is streamed like the sampler reads it, but only its first DETECT_PAGE_BYTES: enough to
+  // tell the kind, and cheap within a discovery candidate's short timeout.
+  const askPage = (path: string): Promise<PageAnswer | SourceError> =>
+    httpGetPage(join(base, path), {
+      ...opts,
+      maxPageBytes: Math.min(DETECT_PAGE_BYTES, opts.limits?.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES),
+      maxLabelSetsPerMetric: opts.limits?.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC,
+    }).catch(asError);
   const json = (a: HttpAnswer | SourceError): unknown => {
     if (a instanceof SourceError) return undefined;
     try {
@@ -48,7 +61,7 @@ export async function detectKind(
     ask('/health'),
     ask('/props'),
     ask('/slots'),
-    ask('/metrics'),
+    askPage('/metrics'),
   ]);
   const answers = [version, v2, health, props, slots, metrics];
   const errors = answers.filter((a): a is SourceError => a instanceof SourceError);
@@ -74,14 +87,15 @@ export async function detectKind(
     const slotsFit = ok(slots) && parseLlamaSlots(json(slots)) !== null;
     if (propsFit || slotsFit) return { found: { kind: 'llamacpp' } };
   }
-  if (ok(metrics)) {
-    const page = await parsePrometheusTextAsync(metrics.body, { signal: opts.signal });
+  if (!(metrics instanceof SourceError) && metrics.status === 200) {
+    const page = metrics.page;
+    const bigPage = metrics.capped || page.truncated.length > 0;
     if (isVllmPage(page)) {
       const v = await ask('/version');
       const version = (json(v) as { version?: unknown } | undefined)?.version;
-      return { found: { kind: 'vllm', version: typeof version === 'string' ? version : undefined } };
+      return { found: { kind: 'vllm', version: typeof version === 'string' ? version : undefined, bigPage } };
     }
-    if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true } };
+    if (isTritonPage(page)) return { found: { kind: 'triton', metricsOnly: true, bigPage } };
   }
   return { found: null, reason: `${safeUrl(base)} answers HTTP but not like llama.cpp, vLLM, Ollama or Triton`, listening: true };
 }

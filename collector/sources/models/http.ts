@@ -1,9 +1,11 @@
 // HTTP for model servers: built-in fetch, one timeout per request tied to the tick's AbortSignal,
 // capped bodies, and errors a user can act on (never with header values or URL credentials).
 
+import type { ParsedMetrics } from '../../prometheus-text';
 import { SourceError } from '../../source';
+import { PageStream } from './page-stream';
 
-/** Largest body read from a model server; a /metrics page of a busy vLLM is ~100 KB. */
+/** Largest JSON or error body read from a model server (/metrics pages have their own cap, `maxPageBytes`). */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /** Characters of an unexpected body quoted in the error. */
@@ -21,17 +23,98 @@ export interface HttpAnswer {
 /** The fetch function (injectable so tests can count requests; the real one by default). */
 export type FetchFn = typeof fetch;
 
+/** Options of one GET. */
+export interface GetOptions {
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  fetchFn?: FetchFn;
+  now?: () => number;
+}
+
 /** GETs `url` with `headers` under `timeoutMs` and the caller's signal. Throws SourceError on transport failure. */
-export async function httpGet(
+export async function httpGet(url: string, opts: GetOptions): Promise<HttpAnswer> {
+  return request(url, opts, async (res) => ({ body: await readCapped(res) }));
+}
+
+/** A /metrics page read as it arrived (see page-stream.ts). */
+export interface PageAnswer extends HttpAnswer {
+  /** The parsed page (empty unless the status is 2xx). For a 2xx answer `body` holds only the page's first characters. */
+  page: ParsedMetrics;
+  /** Bytes read. */
+  bytes: number;
+  /** True when the page was longer than the byte cap and the read stopped there. */
+  capped: boolean;
+  /** The page's size as the server declared it (Content-Length), when it did. */
+  declaredBytes: number | null;
+}
+
+/** Limits of one page read. */
+export interface PageLimits {
+  /** Bytes read before the read stops (what was parsed is kept). */
+  maxPageBytes: number;
+  maxLabelSetsPerMetric: number;
+}
+
+/**
+ * GETs a Prometheus text page and parses it while it arrives, in slices with the event loop free
+ * between them, stopping at `maxPageBytes`. A non-2xx answer is read as a plain (capped) body.
+ * `timeoutMs` is the server's time: time spent parsing moves the deadline.
+ */
+export async function httpGetPage(url: string, opts: GetOptions & PageLimits): Promise<PageAnswer> {
+  return request(url, opts, async (res, signal, credit) => {
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    const declaredBytes = Number.isFinite(declared) && declared >= 0 ? declared : null;
+    if (res.status < 200 || res.status >= 300) {
+      const body = await readCapped(res);
+      return { body, page: EMPTY_PAGE(), bytes: Buffer.byteLength(body), capped: false, declaredBytes };
+    }
+    const stream = new PageStream(opts.maxLabelSetsPerMetric);
+    let capped = false;
+    if (res.body) {
+      const reader = res.body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          const room = opts.maxPageBytes - stream.bytes;
+          const t = performance.now();
+          capped = value.byteLength > room;
+          await stream.push(capped ? value.subarray(0, Math.max(0, room)) : value, signal);
+          credit(performance.now() - t);
+          if (capped) break;
+        }
+      } finally {
+        // Stops the transfer of the rest (byte cap, abort) and frees the connection.
+        await reader.cancel().catch(() => undefined);
+      }
+    }
+    return { body: stream.head, page: stream.end(capped), bytes: stream.bytes, capped, declaredBytes };
+  });
+}
+
+const EMPTY_PAGE = (): ParsedMetrics => ({ families: new Map(), sampleCount: 0, issues: [], issueCount: 0, truncated: [] });
+
+/** One GET with a timeout, the caller's signal and the error wording; `read` consumes the response. */
+async function request<T extends { body: string }>(
   url: string,
-  opts: { headers?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; fetchFn?: FetchFn; now?: () => number },
-): Promise<HttpAnswer> {
+  opts: GetOptions,
+  read: (res: Response, signal: AbortSignal, credit: (ms: number) => void) => Promise<T>,
+): Promise<Omit<HttpAnswer, 'body'> & T> {
   const ctl = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const expire = (): void => {
     timedOut = true;
     ctl.abort();
-  }, opts.timeoutMs);
+  };
+  let timer = setTimeout(expire, opts.timeoutMs);
+  let deadline = performance.now() + opts.timeoutMs;
+  // Time spent on our side (parsing a page as it arrives) is not the server's: it moves the deadline.
+  const credit = (ms: number): void => {
+    deadline += ms;
+    clearTimeout(timer);
+    timer = setTimeout(expire, Math.max(0, deadline - performance.now()));
+  };
   const onAbort = (): void => ctl.abort();
   if (opts.signal) {
     if (opts.signal.aborted) ctl.abort();
@@ -41,8 +124,8 @@ export async function httpGet(
   const t0 = clock();
   try {
     const res = await (opts.fetchFn ?? fetch)(url, { headers: opts.headers, signal: ctl.signal, redirect: 'follow' });
-    const body = await readCapped(res);
-    return { url, status: res.status, body, contentType: res.headers.get('content-type') ?? '', latencySeconds: Math.max(0, (clock() - t0) / 1000) };
+    const value = await read(res, ctl.signal, credit);
+    return { ...value, url, status: res.status, contentType: res.headers.get('content-type') ?? '', latencySeconds: Math.max(0, (clock() - t0) / 1000) };
   } catch (e) {
     if (e instanceof SourceError) throw e;
     if (timedOut) throw new SourceError(`no answer from ${safeUrl(url)} within ${opts.timeoutMs} ms`);

@@ -9,7 +9,7 @@ import { SourceError } from '../../../source';
 import type { HttpAnswer } from '../http';
 import { jsonBody, requireOk, safeUrl, unexpected } from '../http';
 import type { KindContext, KindSample, KindSampler } from './types';
-import { get, num, parsePage } from './types';
+import { get, getPage, num } from './types';
 
 /** How often `/props` is re-read, ms. */
 const PROPS_REFRESH_MS = 60_000;
@@ -57,7 +57,7 @@ export class LlamaCppSampler implements KindSampler {
   private metricsDisabled = false;
 
   async sample(kc: KindContext): Promise<KindSample> {
-    const optional = (p: Promise<HttpAnswer>): Promise<HttpAnswer | null> =>
+    const optional = <A extends HttpAnswer>(p: Promise<A>): Promise<A | null> =>
       p.catch((e: unknown) => {
         // An optional endpoint failing in transport while /health answered is reported by /health's outcome.
         if (e instanceof SourceError) return null;
@@ -67,7 +67,7 @@ export class LlamaCppSampler implements KindSampler {
     const [health, slotsA, metricsA, propsA] = await Promise.all([
       get(kc, '/health'),
       this.slotsDisabled ? Promise.resolve(null) : optional(get(kc, '/slots')),
-      this.metricsDisabled ? Promise.resolve(null) : optional(get(kc, '/metrics')),
+      this.metricsDisabled ? Promise.resolve(null) : optional(getPage(kc, '/metrics')),
       wantProps ? optional(get(kc, '/props')) : Promise.resolve(null),
     ]);
     let hv: unknown;
@@ -121,7 +121,7 @@ export class LlamaCppSampler implements KindSampler {
         kc.log.debug(`/metrics disabled at ${safeUrl(kc.baseUrl)} (start llama-server with --metrics for throughput)`);
       } else {
         requireOk(metricsA);
-        const page = await parsePage(kc, metricsA.url, metricsA.body);
+        const page = metricsA.page;
         if (!page.families.has('llamacpp:prompt_tokens_total') && !page.families.has('llamacpp:requests_processing'))
           throw unexpected(metricsA.url, metricsA.body);
         metrics.requests_running_count = sumWhere(page, 'llamacpp:requests_processing');

@@ -8,7 +8,7 @@ import { CounterRate, CounterWindow, sumByLabel } from '../../../prometheus-text
 import { SourceError } from '../../../source';
 import { join, jsonBody, requireOk, safeUrl, unexpected } from '../http';
 import type { KindContext, KindSample, KindSampler, MetricValues } from './types';
-import { get, parsePage } from './types';
+import { get, getPage } from './types';
 
 /** Triton's default metrics port. */
 export const TRITON_METRICS_PORT = 8002;
@@ -113,7 +113,7 @@ export class TritonSampler implements KindSampler {
     const wantVersion = !this.metricsOnly && kc.now - this.versionAt >= VERSION_REFRESH_MS;
     const [ready, metricsA, meta] = await Promise.all([
       this.metricsOnly ? Promise.resolve(null) : get(kc, '/v2/health/ready'),
-      get(kc, metricsUrl).catch((e: unknown) => (this.metricsOnly ? Promise.reject(e) : e instanceof SourceError ? e : Promise.reject(e))),
+      getPage(kc, metricsUrl).catch((e: unknown) => (this.metricsOnly ? Promise.reject(e) : e instanceof SourceError ? e : Promise.reject(e))),
       wantVersion ? get(kc, '/v2').catch(() => null) : Promise.resolve(null),
     ]);
     if (ready !== null && ready.status !== 200) {
@@ -138,7 +138,7 @@ export class TritonSampler implements KindSampler {
       );
     } else {
       requireOk(metricsA);
-      const page = await parsePage(kc, metricsA.url, metricsA.body);
+      const page = metricsA.page;
       if (!isTritonPage(page)) throw unexpected(metricsA.url, metricsA.body);
       const readings = readTritonPage(page);
       const merged: TritonModelReading = { success: null, failure: null, inferences: null, pending: null, requestUs: null, queueUs: null, computeUs: null };

@@ -3,12 +3,10 @@
 
 import type { LoadedModel, ModelServer } from '../../../../protocol/details/models';
 import type { Logger } from '../../../log';
-import type { ParsedMetrics } from '../../../prometheus-text';
-import { parsePrometheusTextAsync } from '../../../prometheus-text';
 import type { ModelKind } from '../config';
-import { DEFAULT_MAX_LABEL_SETS_PER_METRIC } from '../config';
-import type { FetchFn, HttpAnswer } from '../http';
-import { httpGet, join, safeUrl } from '../http';
+import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_PAGE_BYTES } from '../config';
+import type { FetchFn, HttpAnswer, PageAnswer } from '../http';
+import { httpGet, httpGetPage, join, safeUrl } from '../http';
 
 /** What a sampler may use for one tick. */
 export interface KindContext {
@@ -25,6 +23,10 @@ export interface KindContext {
   metricsUrl?: string;
   /** Distinct label sets read per metric family of a page (default DEFAULT_MAX_LABEL_SETS_PER_METRIC). */
   maxLabelSetsPerMetric?: number;
+  /** Bytes read of a /metrics page before the read stops (default DEFAULT_MAX_PAGE_BYTES). */
+  maxPageBytes?: number;
+  /** Told about every /metrics page read (size, caps hit). */
+  onPage?: (r: PageReport) => void;
 }
 
 /** Series values by metric suffix (`requests_running_count`); the source adds `models.<name>.`. */
@@ -68,18 +70,54 @@ export function field(v: unknown, path: string): unknown {
   return cur;
 }
 
+/** What a sampler tells its endpoint about one page it read (the endpoint decides the cadence). */
+export interface PageReport {
+  url: string;
+  bytes: number;
+  /** The read stopped at the byte cap. */
+  capped: boolean;
+  /** Families that went over the label-set cap. */
+  truncatedFamilies: number;
+}
+
+/** Bytes as a short text for messages: `3.6 MiB`, `512 KiB`, `900 bytes`. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${n} bytes`;
+}
+
 /**
- * Parses a server's /metrics page in slices (the tick's signal stops it), keeping at most
- * `maxLabelSetsPerMetric` label sets per family; each family over the cap is warned about once.
+ * GETs a server's /metrics page and parses it as it arrives (see page-stream.ts), keeping at most
+ * `maxLabelSetsPerMetric` label sets per family and `maxPageBytes` bytes of page; each family over
+ * the label-set cap, and a page over the byte cap, is warned about once.
  */
-export async function parsePage(kc: KindContext, url: string, body: string): Promise<ParsedMetrics> {
+export async function getPage(kc: KindContext, pathOrUrl: string): Promise<PageAnswer> {
+  const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : join(kc.baseUrl, pathOrUrl);
   const max = kc.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC;
-  const page = await parsePrometheusTextAsync(body, { maxLabelSetsPerMetric: max, signal: kc.signal });
-  for (const t of page.truncated) {
+  const maxBytes = kc.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
+  const a = await httpGetPage(url, {
+    headers: kc.headers,
+    timeoutMs: kc.timeoutMs,
+    signal: kc.signal,
+    fetchFn: kc.fetchFn,
+    maxLabelSetsPerMetric: max,
+    maxPageBytes: maxBytes,
+  });
+  for (const t of a.page.truncated) {
     kc.log.warnOnce(
       `label-sets:${t.family}`,
       `${safeUrl(url)}: ${t.family} has more than ${max} label sets; ${t.dropped} dropped (kept the first ${t.kept}; raise models.maxLabelSetsPerMetric to keep more)`,
     );
   }
-  return page;
+  if (a.capped) {
+    // The size is the server's Content-Length when it sent one: the rest is never read to count it.
+    const size = a.declaredBytes !== null ? `${formatBytes(a.declaredBytes)}, over` : 'over';
+    kc.log.warnOnce(
+      `page-bytes:${url}`,
+      `${safeUrl(url)}: the page is ${size} the cap of ${formatBytes(maxBytes)}; read stopped there and the ${a.page.sampleCount} samples parsed before it are kept (raise models.maxPageBytes to read more)`,
+    );
+  }
+  kc.onPage?.({ url, bytes: a.bytes, capped: a.capped, truncatedFamilies: a.page.truncated.length });
+  return a;
 }

@@ -6,7 +6,7 @@ import type { Histogram, ParsedMetrics } from '../../../prometheus-text';
 import { CounterRate, HistogramWindow, groupByLabel, histogramsByLabel, sumByLabel, sumHistograms, windowStats } from '../../../prometheus-text';
 import { requireOk, unexpected } from '../http';
 import type { KindContext, KindSample, KindSampler, MetricValues } from './types';
-import { get, parsePage } from './types';
+import { get, getPage } from './types';
 
 const VERSION_REFRESH_MS = 5 * 60_000;
 /** KV-cache gauge names across versions (0.4–0.9 V0: gpu_cache_usage_perc; V1: kv_cache_usage_perc). */
@@ -97,9 +97,9 @@ export class VllmSampler implements KindSampler {
 
   async sample(kc: KindContext): Promise<KindSample> {
     const wantVersion = kc.now - this.versionAt >= VERSION_REFRESH_MS;
-    const [a, ver] = await Promise.all([get(kc, '/metrics'), wantVersion ? get(kc, '/version').catch(() => null) : Promise.resolve(null)]);
+    const [a, ver] = await Promise.all([getPage(kc, '/metrics'), wantVersion ? get(kc, '/version').catch(() => null) : Promise.resolve(null)]);
     requireOk(a);
-    const page = await parsePage(kc, a.url, a.body);
+    const page = a.page;
     if (!isVllmPage(page)) throw unexpected(a.url, a.body);
     if (ver !== null && ver.status === 200) {
       try {

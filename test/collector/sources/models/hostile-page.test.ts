@@ -37,7 +37,13 @@ describe('hostile model-server pages (real collector, discovered port)', functio
     for (let i = 0; i < 3; i++) {
       // 90 s: on a heavily loaded machine the 1 s discovery timeout can miss the 4 MB page once, and a
       // discovered candidate is re-probed a minute later.
-      samples.push(await ws.waitFor<SampleMessage>((m) => isSample(m) && m.series[up] === 1, 90_000, `sample ${i + 1} with the discovered vLLM up`));
+      samples.push(
+        await ws.waitFor<SampleMessage>(
+          (m) => isSample(m) && m.series[up] === 1 && typeof m.series[prefix + 'requests_running_count'] === 'number',
+          90_000,
+          `sample ${i + 1} with a reading of the discovered vLLM`,
+        ),
+      );
     }
     for (const s of samples) {
       const mine = Object.keys(s.series).filter((k) => k.startsWith(prefix));
@@ -52,6 +58,24 @@ describe('hostile model-server pages (real collector, discovered port)', functio
     assert.equal(count(err, 'raise models.maxSeriesPerSource'), 1, `one series-cap warning:\n${err.slice(0, 2000)}`);
     assert.equal(count(err, 'vllm:num_requests_running has more than 1000 label sets; 7000 dropped'), 1, 'one label-set warning per family');
     assert.match(err, /the series of \d+ were dropped \("org\/model-\d+"/);
+    assert.equal(count(err, 'the page is over the cap of 1.0 MiB'), 1, 'one byte-cap warning');
+    assert.equal(count(err, 'reading it every 30 s between ticks from now on'), 1, 'one cadence line');
+
+    // The page is now read every 30 s between ticks: with the server hanging on it, the ticks go on
+    // with the endpoint up and its latest reading, marked with its age (before, each tick waited for
+    // the page and the endpoint went down).
+    fake.routes.set('/metrics', { behaviour: 'hang' });
+    const age = prefix + 'reading_age_seconds';
+    let last = -1;
+    for (let i = 0; i < 3; i++) {
+      const s = await ws.waitFor<SampleMessage>(isSample, 30_000, `sample ${i + 1} with the page hanging`);
+      assert.equal(s.series[up], 1, 'the endpoint stays up');
+      assert.equal(s.series[prefix + 'requests_running_count'], 3000);
+      const a = s.series[age];
+      assert.ok(typeof a === 'number' && a >= last, `reading age ${a} after ${last}`);
+      last = a;
+      assert.equal(s.series['collector.host.up_state'], 1, 'the other sources go on');
+    }
   });
 
   it('exits promptly on SIGTERM while reading a 30,000-label page', async () => {
