@@ -3,6 +3,7 @@
 import type { GpuDetails, GpuDevice, GpuMigInfo, GpuNvLinkInfo, GpuProcess, ProcessOwner } from '../../../protocol/details/gpu';
 import type { SeriesMap } from '../../../protocol';
 import { seriesName } from '../../../protocol/series';
+import { gpuMigSeries, gpuNvLinkSeries } from '../../../protocol/keys';
 import type { SampleResult } from '../../source';
 
 /** Per-GPU metric names (the series suffix after `gpu.<i>.`), in base units. */
@@ -245,6 +246,47 @@ function metricNames(sourceId: string, index: number): string[] {
   return names;
 }
 
+/** Per-link NVLink metrics (series `gpu.<i>.nvlink.<link>.<metric>`). */
+export const NVLINK_LINK_METRICS = ['link_rx_bytes_per_second', 'link_tx_bytes_per_second'] as const;
+/** Per-GPU-instance MIG metrics (series `gpu.<i>.mig.<gi>.<metric>`). */
+export const MIG_INSTANCE_METRICS = ['memory_used_bytes', 'memory_total_bytes', 'sm_activity_ratio'] as const;
+
+// Names of the per-link and per-instance series, built once per (source, GPU, link or instance).
+const subNameCache = new Map<string, string[]>();
+function subNames(sourceId: string, index: number, kind: 'nvlink' | 'mig', id: number): string[] {
+  const key = `${sourceId}\u0000${index}\u0000${kind}\u0000${id}`;
+  let names = subNameCache.get(key);
+  if (!names) {
+    names =
+      kind === 'nvlink'
+        ? NVLINK_LINK_METRICS.map((m) => gpuNvLinkSeries(sourceId, index, id, m))
+        : MIG_INSTANCE_METRICS.map((m) => gpuMigSeries(sourceId, index, id, m));
+    if (subNameCache.size > 4096) subNameCache.clear();
+    subNameCache.set(key, names);
+  }
+  return names;
+}
+
+/** Series of each NVLink link (rx/tx bytes/s) and each MIG GPU instance (VRAM, SM activity) of one GPU. */
+function addSubSeries(series: SeriesMap, sourceId: string, index: number, d: DeviceReading): void {
+  if (d.nvlink)
+    for (const l of d.nvlink.links) {
+      const [rx, tx] = subNames(sourceId, index, 'nvlink', l.link);
+      series[rx] = l.rxBytesPerSecond ?? null;
+      series[tx] = l.txBytesPerSecond ?? null;
+    }
+  // One series set per GPU instance: its compute instances share its memory and SM activity.
+  if (d.mig)
+    for (const m of d.mig.instances) {
+      if (m.gpuInstanceId === null) continue;
+      const [used, total, sm] = subNames(sourceId, index, 'mig', m.gpuInstanceId);
+      if (used in series) continue;
+      series[used] = m.memoryUsedBytes;
+      series[total] = m.memoryTotalBytes;
+      series[sm] = m.smActivityRatio ?? null;
+    }
+}
+
 // The PCI order of the last device list, reused while the list is unchanged (it almost never changes).
 let lastOrderKey = '';
 let lastOrder: number[] = [];
@@ -278,6 +320,7 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
       for (let i = 0; i < names.length; i++) series[names[i]] = mv[GPU_METRICS[i]];
     }
     if (d.extra) for (const k of Object.keys(d.extra)) series[seriesName(sourceId, index, k)] = d.extra[k];
+    if (d.nvlink || d.mig) addSubSeries(series, sourceId, index, d);
     const pstate = metricOf(d, 'pstate_count');
     const dev: GpuDevice = {
       index,
