@@ -826,8 +826,14 @@ function runNvmlWorker(data: NvmlWorkerData): void {
               values[o + 4] = fieldRate(buf, 2 * k, r[0]);
               values[o + 5] = fieldRate(buf, 2 * k + 1, r[1]);
               answered ||= buf.readInt32LE(2 * k * FIELD_VALUE_BYTES + 28) !== NVML_ERROR_NOT_SUPPORTED;
-              if (!Number.isNaN(values[o + 4])) (rx += values[o + 4]), nRx++;
-              if (!Number.isNaN(values[o + 5])) (tx += values[o + 5]), nTx++;
+              if (!Number.isNaN(values[o + 4])) {
+                rx += values[o + 4];
+                nRx++;
+              }
+              if (!Number.isNaN(values[o + 5])) {
+                tx += values[o + 5];
+                nTx++;
+              }
             }
             // The GPU's rates are the sum over the links that have one (preferred to GPM's, which needs Hopper).
             if (nRx > 0) set('nvlink_rx_bytes_per_second', rx);
