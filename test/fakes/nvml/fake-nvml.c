@@ -616,7 +616,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t d, int valuesCount, nv
     unsigned int id = f->fieldId;
     int is_tput = id >= 138 && id <= 141, is_data = id == 138 || id == 139, is_rx = id == 139 || id == 141;
     if (!is_tput || d->v[F_NVLINKS] == 0 || d->unsupported[U_NVLINK_TPUT] || (is_data && d->unsupported[U_NVLINK_DATA])) { f->nvmlReturn = NVML_ERROR_NOT_SUPPORTED; continue; }
-    unsigned long long base = d->v[is_rx ? F_NVLINK_RX_KIB : F_NVLINK_TX_KIB];
+    unsigned long long base = d->v[is_rx ? F_NVLINK_RX_KIB : F_NVLINK_TX_KIB] +
+      (unsigned long long)((double)d->v[is_rx ? F_NVLINK_RX_KIBPS : F_NVLINK_TX_KIBPS] * (double)(fake_now_ns() - fake_loaded_ns) / 1e9);
     if (f->scopeId == 0xFFFFFFFFu) { f->value.ullVal = base * (d->v[F_NVLINKS] * (d->v[F_NVLINKS] + 1) / 2); f->nvmlReturn = NVML_SUCCESS; continue; }
     if (f->scopeId >= 18) { f->nvmlReturn = NVML_ERROR_INVALID_ARGUMENT; continue; }
     f->value.ullVal = base * (f->scopeId + 1);

@@ -28,6 +28,7 @@
  *     then answer INVALID_ARGUMENT) mig_mem_used (bytes used in each MIG device)
  *   mig_sm (GPM SM activity % of GPU instance g is mig_sm + g, through nvmlGpmMigSampleGet; needs gpm=1)
  *   nvlink_rx_kib nvlink_tx_kib (NVLink throughput counters, KiB: link l reads the value × (l + 1))
+ *   nvlink_rx_kibps nvlink_tx_kibps (the counters also grow by this many KiB/s × (l + 1) since the state was read)
  *   nvlink_ts_us (time stamp of those field values, µs; 0 = the real clock)
  *   unsupported=…  also takes: procs putil cc events remap retired energy violation gpm nvlink
  *     nvlink_tput (throughput field values answer NOT_SUPPORTED) nvlink_data (only the RAW ones answer)
@@ -61,7 +62,7 @@ enum fake_field {
   F_RETIRED_SBE, F_RETIRED_DBE, F_RETIRED_PENDING, F_ENERGY_MJ, F_VIOL_POWER_PCT, F_VIOL_THERMAL_PCT,
   F_GPM, F_GPM_SM, F_GPM_OCC, F_GPM_TENSOR, F_GPM_DRAM, F_NVLINK_RX_MIBS, F_NVLINK_TX_MIBS,
   F_NVLINKS, F_NVLINK_CRC, F_NVLINK_REPLAY, F_NVLINK_RECOVERY, F_EVENTS, F_MIG_INSTANCES, F_MIG_MEM_USED,
-  F_NVLINK_RX_KIB, F_NVLINK_TX_KIB, F_NVLINK_TS_US, F_MIG_SM, F_COUNT
+  F_NVLINK_RX_KIB, F_NVLINK_TX_KIB, F_NVLINK_TS_US, F_MIG_SM, F_NVLINK_RX_KIBPS, F_NVLINK_TX_KIBPS, F_COUNT
 };
 
 static const char *const fake_field_names[F_COUNT] = {
@@ -72,7 +73,7 @@ static const char *const fake_field_names[F_COUNT] = {
   "retired_sbe", "retired_dbe", "retired_pending", "energy_mj", "viol_power_pct", "viol_thermal_pct",
   "gpm", "gpm_sm", "gpm_occ", "gpm_tensor", "gpm_dram", "nvlink_rx_mibs", "nvlink_tx_mibs",
   "nvlinks", "nvlink_crc", "nvlink_replay", "nvlink_recovery", "events", "mig_instances", "mig_mem_used",
-  "nvlink_rx_kib", "nvlink_tx_kib", "nvlink_ts_us", "mig_sm",
+  "nvlink_rx_kib", "nvlink_tx_kib", "nvlink_ts_us", "mig_sm", "nvlink_rx_kibps", "nvlink_tx_kibps",
 };
 
 struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value, mem, enc, dec; };
@@ -122,6 +123,8 @@ static long long fake_last_check_ns = -1;
 static time_t fake_mtime_sec = -1;
 static long fake_mtime_nsec = -1;
 static off_t fake_size = -1;
+/* When the state file was last read (monotonic ns): counters that grow with time start there. */
+static long long fake_loaded_ns = 0;
 static char fake_path[4096];
 /* The fake may be called from several worker threads at once (a hung one and a fresh one). */
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -219,8 +222,10 @@ static void fake_set_gpu(struct fake_gpu *g, const char *field, const char *val)
   if (f >= 0 && f < F_COUNT) g->v[f] = strtoull(val, NULL, 0);
 }
 
+static long long fake_now_ns(void);
 static void fake_load(void) {
   fake_defaults();
+  fake_loaded_ns = fake_now_ns();
   const char *path = getenv("FAKE_NVML_STATE");
   if (!path || !*path) return;
   FILE *fp = fopen(path, "r");
