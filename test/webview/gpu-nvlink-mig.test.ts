@@ -7,7 +7,8 @@ import type { Locator } from 'playwright-core';
 import { SOURCE_FACTORIES } from '../../collector/sources/index';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import * as path from 'node:path';
+import { ARTIFACTS, launchBrowser, screenshot, type TestBrowser } from './browser';
 
 /** Text of an element including nested shadow roots. */
 function deepText(loc: Locator): Promise<string> {
@@ -85,7 +86,7 @@ describe('NVLink throughput and MIG instances, end to end (collector + /metrics 
     await b.page.goto(`${col.url}/#token=${col.token}`);
     const cards = b.page.locator('rw-gpu-card');
     await cards.nth(1).waitFor({ timeout: 15_000 });
-    const rx = /NVLink rx 74\.4 GiB \/s · tx 37\.2 GiB \/s · 12 \/ 12 up/;
+    const rx = /NVLink rx 74\.4 GiB \/s NVLink tx 37\.2 GiB \/s/;
     let first = '';
     for (let i = 0; i < 40 && !rx.test(first); i++) {
       first = await deepText(cards.nth(0));
@@ -93,22 +94,28 @@ describe('NVLink throughput and MIG instances, end to end (collector + /metrics 
     }
     // 1,000,000 KiB/s × (1 + 2 + … + 12) in, half that out.
     assert.match(first, rx);
-    const title = (await cards.nth(0).locator('dd[title^="link 0"]').getAttribute('title')) ?? '';
+    const title = (await cards.nth(0).locator('dd[title^="link 0"]').first().getAttribute('title')) ?? '';
     assert.equal(title.split('\n').length, 12, 'each link in the title');
+    assert.equal(await cards.nth(0).locator('dt[title="12 of 12 links up"]').count(), 2);
     const second = await deepText(cards.nth(1));
     assert.match(second, /GI 1 .*GI 2 .*GI 3/);
     assert.match(second, /33\s*%/);
     assert.doesNotMatch(second, /NVLink/, 'no NVLink row on a GPU without links');
+    assert.doesNotMatch(second, /GPM not supported/, 'GPM runs per MIG instance: no note saying it is unsupported');
     await screenshot(b.page, 'gpu-nvlink-mig-dark-1400');
     await b.page.setViewportSize({ width: 420, height: 900 });
     await screenshot(b.page, 'gpu-nvlink-mig-dark-420');
     await b.page.emulateMedia({ colorScheme: 'light' });
     await screenshot(b.page, 'gpu-nvlink-mig-light-420');
+    // The two cards alone, at full size (the page shots are long).
+    await cards.nth(0).screenshot({ path: path.join(ARTIFACTS, 'gpu-nvlink-card-light-420.png') });
+    await cards.nth(1).screenshot({ path: path.join(ARTIFACTS, 'gpu-mig-card-light-420.png') });
     await b.page.setViewportSize({ width: 1400, height: 900 });
     await screenshot(b.page, 'gpu-nvlink-mig-light-1400');
     await b.page.emulateMedia({ colorScheme: 'dark', forcedColors: 'active' });
     await b.page.setViewportSize({ width: 420, height: 900 });
     await screenshot(b.page, 'gpu-nvlink-mig-hc-420');
+    await cards.nth(1).screenshot({ path: path.join(ARTIFACTS, 'gpu-mig-card-hc-420.png') });
     assert.deepEqual(b.problems, []);
   });
 });

@@ -67,7 +67,7 @@ export class RwGpuCard extends StoreElement {
         font-weight: normal;
         white-space: nowrap;
       }
-      .mig td.num {
+      .mig .num {
         text-align: right;
         font-variant-numeric: tabular-nums;
       }
@@ -192,10 +192,11 @@ function nvlinkRow(d: GpuDevice | undefined, rx: number | null, tx: number | nul
     .filter((l) => l.rxBytesPerSecond != null || l.txBytesPerSecond != null)
     .map((l) => `link ${l.link}: rx ${fmtBytes(l.rxBytesPerSecond ?? null)}/s · tx ${fmtBytes(l.txBytesPerSecond ?? null)}/s`);
   const title = perLink.length ? perLink.join('\n') : (d.nvlink?.throughputUnavailable ?? naTitle(d, { nvlink_rx_bytes_per_second: rx }));
-  return html`<dt>NVLink</dt>
-    <dd title=${title}>
-      ${has(rx) || has(tx) ? html`rx ${fmtBytes(rx)}/s · tx ${fmtBytes(tx)}/s` : NA} <span class="muted">· ${up}/${links.length} up</span>
-    </dd>`;
+  const upTitle = `${up} of ${links.length} links up`;
+  return html`<dt title=${upTitle}>NVLink rx</dt>
+    <dd title=${title}>${has(rx) ? html`${fmtBytes(rx)}/s` : NA}</dd>
+    <dt title=${upTitle}>NVLink tx</dt>
+    <dd title=${title}>${has(tx) ? html`${fmtBytes(tx)}/s` : NA}${up < links.length ? html` <span class="muted">· ${upTitle}</span>` : nothing}</dd>`;
 }
 
 /** One row per MIG instance: GPU (/compute) instance, VRAM used of total, SM activity (GPM). Nothing without MIG. */
@@ -208,8 +209,8 @@ function migTable(d: GpuDevice | undefined): unknown {
     <thead>
       <tr>
         <th class="muted">MIG</th>
-        <th class="muted">VRAM</th>
-        <th class="muted" title="GPM: share of the instance's SMs busy">SM active</th>
+        <th class="muted num">VRAM</th>
+        <th class="muted num" title="GPM: share of the instance's SMs busy">SM active</th>
       </tr>
     </thead>
     <tbody>

@@ -718,7 +718,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           g.addr.reverse();
           g.have = true;
         }
-      } else if (!g) noteFlags |= NVML_NOTE_NO_GPM;
+      } else if (!g && !migGpm[d]) noteFlags |= NVML_NOTE_NO_GPM;
       if (statics[d].migMode && !lost[d]) {
         if (performance.now() - migFoundAt[d] >= data.migDiscoveryIntervalMs) findMig(d);
         const pool = migGpm[d];
