@@ -21,6 +21,14 @@ async function main(): Promise<void> {
     'gpu.*.putil': '100:40;200:20',
     'gpu.*.nvlinks': 12,
     'gpu.*.gpm': 1,
+    // NVLink throughput counters moving (field values → per-link rates), and one GPU in MIG mode with
+    // 7 instances sampled per GPU instance (GPM). Older fakes ignore the keys they do not know.
+    'gpu.*.nvlink_rx_kibps': 1000000,
+    'gpu.*.nvlink_tx_kibps': 500000,
+    'gpu.7.mig': 1,
+    'gpu.7.mig_instances': 7,
+    'gpu.7.mig_mem_used': 1073741824,
+    'gpu.7.mig_sm': 10,
   };
   writeFakeState(st.stateFile, state);
   process.env.FAKE_NVML_STATE = st.stateFile;
