@@ -251,39 +251,43 @@ export const NVLINK_LINK_METRICS = ['link_rx_bytes_per_second', 'link_tx_bytes_p
 /** Per-GPU-instance MIG metrics (series `gpu.<i>.mig.<gi>.<metric>`). */
 export const MIG_INSTANCE_METRICS = ['memory_used_bytes', 'memory_total_bytes', 'sm_activity_ratio'] as const;
 
-// Names of the per-link and per-instance series, built once per (source, GPU, link or instance).
-const subNameCache = new Map<string, string[]>();
-function subNames(sourceId: string, index: number, kind: 'nvlink' | 'mig', id: number): string[] {
-  const key = `${sourceId}\u0000${index}\u0000${kind}\u0000${id}`;
-  let names = subNameCache.get(key);
-  if (!names) {
-    names =
-      kind === 'nvlink'
-        ? NVLINK_LINK_METRICS.map((m) => gpuNvLinkSeries(sourceId, index, id, m))
-        : MIG_INSTANCE_METRICS.map((m) => gpuMigSeries(sourceId, index, id, m));
-    if (subNameCache.size > 4096) subNameCache.clear();
-    subNameCache.set(key, names);
-  }
-  return names;
+// Names of the per-link and per-instance series, built once per (source, GPU, link or instance): one
+// map lookup per GPU and tick, then array indexing per link.
+interface SubNames {
+  links: (string[] | undefined)[];
+  mig: Map<number, string[]>;
 }
+const subNameCache = new Map<string, SubNames>();
 
 /** Series of each NVLink link (rx/tx bytes/s) and each MIG GPU instance (VRAM, SM activity) of one GPU. */
 function addSubSeries(series: SeriesMap, sourceId: string, index: number, d: DeviceReading): void {
+  const key = `${sourceId}\u0000${index}`;
+  let names = subNameCache.get(key);
+  if (!names) {
+    names = { links: [], mig: new Map() };
+    subNameCache.set(key, names);
+  }
   if (d.nvlink)
     for (const l of d.nvlink.links) {
-      const [rx, tx] = subNames(sourceId, index, 'nvlink', l.link);
-      series[rx] = l.rxBytesPerSecond ?? null;
-      series[tx] = l.txBytesPerSecond ?? null;
+      const n = (names.links[l.link] ??= NVLINK_LINK_METRICS.map((m) => gpuNvLinkSeries(sourceId, index, l.link, m)));
+      series[n[0]] = l.rxBytesPerSecond ?? null;
+      series[n[1]] = l.txBytesPerSecond ?? null;
     }
   // One series set per GPU instance: its compute instances share its memory and SM activity.
   if (d.mig)
     for (const m of d.mig.instances) {
-      if (m.gpuInstanceId === null) continue;
-      const [used, total, sm] = subNames(sourceId, index, 'mig', m.gpuInstanceId);
-      if (used in series) continue;
-      series[used] = m.memoryUsedBytes;
-      series[total] = m.memoryTotalBytes;
-      series[sm] = m.smActivityRatio ?? null;
+      const gi = m.gpuInstanceId;
+      if (gi === null) continue;
+      let n = names.mig.get(gi);
+      if (!n) {
+        n = MIG_INSTANCE_METRICS.map((x) => gpuMigSeries(sourceId, index, gi, x));
+        // GPU instance ids are small (< 16 on today's GPUs); a bound in case a driver says otherwise.
+        if (names.mig.size < 64) names.mig.set(gi, n);
+      }
+      if (n[0] in series) continue;
+      series[n[0]] = m.memoryUsedBytes;
+      series[n[1]] = m.memoryTotalBytes;
+      series[n[2]] = m.smActivityRatio ?? null;
     }
 }
 
