@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     'gpu.7.mig_mem_used': 1073741824,
     'gpu.7.mig_sm': 10,
   };
+  // GPU_BENCH_PLAIN=1: the workload before NVLink throughput and MIG series (to compare with older numbers).
+  if (process.env.GPU_BENCH_PLAIN === '1') for (const k of Object.keys(state)) if (k.includes('nvlink_') || k.startsWith('gpu.7.mig')) delete state[k];
   writeFakeState(st.stateFile, state);
   process.env.FAKE_NVML_STATE = st.stateFile;
   const env = { ...process.env, FAKE_NVML_STATE: st.stateFile };
