@@ -718,10 +718,11 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           g.addr.reverse();
           g.have = true;
         }
-      } else if (!g && !migGpm[d]) noteFlags |= NVML_NOTE_NO_GPM;
+      } else if (!g && (!migGpm[d] || skip(d, 'nvmlGpmMigSampleGet'))) noteFlags |= NVML_NOTE_NO_GPM;
       if (statics[d].migMode && !lost[d]) {
         if (performance.now() - migFoundAt[d] >= data.migDiscoveryIntervalMs) findMig(d);
-        const pool = migGpm[d];
+        // A GPM-capable MIG GPU that refuses instance samples (NOT_SUPPORTED once) is treated as one without.
+        const pool = skip(d, 'nvmlGpmMigSampleGet') ? null : migGpm[d];
         if (pool) noteFlags |= NVML_NOTE_MIG_GPM;
         let refound = false;
         let slots = migs[d];

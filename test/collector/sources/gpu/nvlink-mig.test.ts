@@ -116,6 +116,21 @@ describe('gpu NVLink throughput and MIG instances (fake libnvidia-ml)', function
     assert.ok(s.devices[1].notes.some((n) => n.includes('RAW counters')));
   });
 
+  it('MIG instance GPM answering NOT_SUPPORTED: SM activity null with the reason, warned once, VRAM still per instance', async () => {
+    h = gpuHarness(
+      { nvmlPath: lib },
+      { count: 1, 'gpu.0.mig': 1, 'gpu.0.mig_instances': 2, 'gpu.0.gpm': 1, 'gpu.0.mig_sm': 20, fail: 'nvmlGpmMigSampleGet:3:0' },
+    );
+    await h.source.probe(NEVER);
+    await sample();
+    const s = await sample();
+    assert.equal(s.series['gpu.0.mig.1.sm_activity_ratio'], null, 'null, never 0');
+    assert.equal(s.series['gpu.0.mig.2.memory_total_bytes'], Math.floor(85899345920 / 7) * 2);
+    assert.match(s.devices[0].mig?.smActivityUnavailable ?? '', /needs GPM/);
+    assert.ok(s.devices[0].mig?.notAvailable.includes('GPM'));
+    assert.equal(h.logs.filter((l) => l.includes('nvmlGpmMigSampleGet is not supported')).length, 1);
+  });
+
   it('MIG: series per GPU instance (VRAM, GPM SM activity); a destroyed instance ends its series without an error, a new one starts its own', async () => {
     const GIB = 1073741824;
     const base: FakeGpuState = {
