@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   };
   // GPU_BENCH_PLAIN=1: the workload before NVLink throughput and MIG series (to compare with older numbers).
   if (process.env.GPU_BENCH_PLAIN === '1') for (const k of Object.keys(state)) if (k.includes('nvlink_') || k.startsWith('gpu.7.mig')) delete state[k];
+  // GPU_BENCH_EXTRA: fake-state keys (JSON) merged over these, to see what one feature costs.
+  if (process.env.GPU_BENCH_EXTRA) Object.assign(state, JSON.parse(process.env.GPU_BENCH_EXTRA) as Record<string, string | number>);
   writeFakeState(st.stateFile, state);
   process.env.FAKE_NVML_STATE = st.stateFile;
   const env = { ...process.env, FAKE_NVML_STATE: st.stateFile };
