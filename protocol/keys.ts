@@ -59,3 +59,19 @@ export function instanceSeries(sourceId: string, metric: string): string {
 export function modelServerSeries(server: string, ...parts: string[]): string {
   return seriesName('models', server, ...parts);
 }
+
+/**
+ * One NVLink link's series: `<sourceId>.<gpu>.nvlink.<link>.<metric>` (`gpu.0.nvlink.3.link_rx_bytes_per_second`);
+ * /metrics names it `rigwatch_gpu_nvlink_<metric>{gpu="0",nvlink="3"}`.
+ */
+export function gpuNvLinkSeries(sourceId: string, gpu: number, link: number, metric: string): string {
+  return `${sourceId}.${gpu}.nvlink.${link}.${metric}`;
+}
+
+/**
+ * One MIG GPU instance's series: `<sourceId>.<gpu>.mig.<gpuInstanceId>.<metric>` (`gpu.0.mig.1.memory_used_bytes`);
+ * /metrics names it `rigwatch_gpu_mig_<metric>{gpu="0",mig="1"}`.
+ */
+export function gpuMigSeries(sourceId: string, gpu: number, gpuInstanceId: number, metric: string): string {
+  return `${sourceId}.${gpu}.mig.${gpuInstanceId}.${metric}`;
+}

@@ -30,6 +30,11 @@ export function mapSeries(series: string): PrometheusSeries {
   } else if (source === 'collector') {
     name = `${source}_${metric}`;
     labels.source = middle.join('.');
+  } else if (source === 'gpu' && middle.length === 3) {
+    // gpu.<i>.<category>.<id>.<metric> (NVLink links, MIG instances): rigwatch_gpu_mig_memory_used_bytes{gpu="0",mig="1"}.
+    name = `${source}_${middle[1]}_${metric}`;
+    labels.gpu = middle[0];
+    labels[middle[1]] = middle[2];
   } else if (source === 'host' && middle.length > 1) {
     // host.<category>.<id>.<metric>: the category is part of the name (host_cpu_busy_ratio{cpu="3"}).
     name = `${source}_${middle[0]}_${metric}`;

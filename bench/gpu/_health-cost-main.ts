@@ -21,7 +21,19 @@ async function main(): Promise<void> {
     'gpu.*.putil': '100:40;200:20',
     'gpu.*.nvlinks': 12,
     'gpu.*.gpm': 1,
+    // NVLink throughput counters moving (field values → per-link rates), and one GPU in MIG mode with
+    // 7 instances sampled per GPU instance (GPM). Older fakes ignore the keys they do not know.
+    'gpu.*.nvlink_rx_kibps': 1000000,
+    'gpu.*.nvlink_tx_kibps': 500000,
+    'gpu.7.mig': 1,
+    'gpu.7.mig_instances': 7,
+    'gpu.7.mig_mem_used': 1073741824,
+    'gpu.7.mig_sm': 10,
   };
+  // GPU_BENCH_PLAIN=1: the workload before NVLink throughput and MIG series (to compare with older numbers).
+  if (process.env.GPU_BENCH_PLAIN === '1') for (const k of Object.keys(state)) if (k.includes('nvlink_') || k.startsWith('gpu.7.mig')) delete state[k];
+  // GPU_BENCH_EXTRA: fake-state keys (JSON) merged over these, to see what one feature costs.
+  if (process.env.GPU_BENCH_EXTRA) Object.assign(state, JSON.parse(process.env.GPU_BENCH_EXTRA) as Record<string, string | number>);
   writeFakeState(st.stateFile, state);
   process.env.FAKE_NVML_STATE = st.stateFile;
   const env = { ...process.env, FAKE_NVML_STATE: st.stateFile };

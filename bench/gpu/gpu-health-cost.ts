@@ -2,6 +2,8 @@
 // violation counters and the event thread, against the base revision's GPU source (default `main`,
 // GPU_BENCH_BASE=<rev>) in the same run, rounds interleaved; then the event thread's CPU while idle
 // (GPU_BENCH_IDLE_S, default 60 s; target < 0.1 % of a core). Prints numbers; asserts nothing.
+// GPU_BENCH_TICKS (default 1000) ticks per round; GPU_BENCH_PLAIN=1 leaves out the NVLink throughput
+// counters and the MIG GPU (the workload of the first health measurements).
 // Run: npm run bench -- gpu-health    (or: node -r esbuild-register bench/gpu/gpu-health-cost.ts)
 
 import { execFileSync, spawnSync } from 'node:child_process';

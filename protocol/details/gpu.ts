@@ -99,11 +99,18 @@ export interface GpuNvLink {
   crcErrors: number | null;
   replayErrors: number | null;
   recoveryErrors: number | null;
+  /** Data received / sent over the last interval, bytes/s (NVML_FI_DEV_NVLINK_THROUGHPUT_*); null on the first tick, after a counter reset, or when not supported. Absent from older collectors. */
+  rxBytesPerSecond?: number | null;
+  txBytesPerSecond?: number | null;
 }
 
 /** NVLink of a GPU: the links that were active when the collector started (absent on GPUs without NVLink). */
 export interface GpuNvLinkInfo {
   links: GpuNvLink[];
+  /** Which throughput counters the rates come from: `data` (payload), `raw` (payload + protocol overhead); absent when none. */
+  throughputCounters?: 'data' | 'raw';
+  /** Why the per-link rates are null (counters not supported), when they are. */
+  throughputUnavailable?: string;
 }
 
 /** How long one clock-event (throttle) reason held. */
@@ -132,6 +139,8 @@ export interface GpuMigInstance {
   computeInstanceId: number | null;
   memoryUsedBytes: number | null;
   memoryTotalBytes: number | null;
+  /** SM activity of the GPU instance over the last interval (GPM, Hopper+), 0..1; null when not read. Absent from older collectors. */
+  smActivityRatio?: number | null;
 }
 
 /** MIG on a GPU: its instances and which values are per instance or not available under MIG. */
@@ -141,6 +150,8 @@ export interface GpuMigInfo {
   perInstance: string[];
   /** Values NVML does not give under MIG (`utilisation`, …): null on the parent GPU. */
   notAvailable: string[];
+  /** Why per-instance SM activity is null, when it is (no GPM before Hopper). */
+  smActivityUnavailable?: string;
 }
 
 /** Static and slow-changing facts about one GPU (numbers are in series `gpu.<index>.*`). */

@@ -29,6 +29,36 @@ describe('GPU adapter: health lines in the tooltip', () => {
     assert.match(line ?? '', /^NVLink 3\/4 links up \(down: 2\) · rx 10\d(\.\d)? MiB\/s · tx 2\d\d(\.\d)? MiB\/s · errors: CRC 4, replay 0, recovery 2$/);
   });
 
+  it('NVLink: the busiest link by rx + tx from the per-link rates; a GPU whose counters are unsupported says so', () => {
+    const sample = twoGpuSample();
+    const det = sample.details.gpu as GpuDetails;
+    const rate = (l: number): number => [1, 5, 3][l] * 1048576;
+    det.devices[0].nvlink = {
+      links: [0, 1, 2].map((link) => ({
+        link,
+        active: true,
+        crcErrors: 0,
+        replayErrors: 0,
+        recoveryErrors: 0,
+        rxBytesPerSecond: rate(link),
+        txBytesPerSecond: link === 1 ? null : rate(link),
+      })),
+      throughputCounters: 'data',
+    };
+    det.devices[1].nvlink = {
+      links: [{ link: 0, active: true, crcErrors: 0, replayErrors: 0, recoveryErrors: 0, rxBytesPerSecond: null, txBytesPerSecond: null }],
+      throughputUnavailable: 'NVLink throughput counters not supported',
+    };
+    const [conn] = servicesTree([liveSnapshot(sample)]);
+    const [g0, g1] = conn.children![0].children!;
+    const line0 = g0.tooltip!.split('\n\n').find((l) => l.startsWith('NVLink')) ?? '';
+    // Link 1 has 5 MiB/s in and no tx rate (5 in all); link 2 has 3 + 3 = 6: link 2 is the busiest.
+    assert.match(line0, / · busiest link 2: rx 3(\.0\d?)? MiB\/s · tx 3(\.0\d?)? MiB\/s/);
+    const line1 = g1.tooltip!.split('\n\n').find((l) => l.startsWith('NVLink')) ?? '';
+    assert.match(line1, /throughput n\/a \(counters not supported\)/);
+    assert.doesNotMatch(line1, /busiest/);
+  });
+
   it('throttle: SM clock of max, then power cap and thermal always and the other reasons only when they held', () => {
     const sample = twoGpuSample();
     const det = sample.details.gpu as GpuDetails;
@@ -63,7 +93,7 @@ describe('GPU adapter: health lines in the tooltip', () => {
     det.devices[1].mig = {
       instances: [
         { gpuInstanceId: 1, computeInstanceId: 0, memoryUsedBytes: 2 * 1024 ** 3, memoryTotalBytes: 10 * 1024 ** 3 },
-        { gpuInstanceId: 2, computeInstanceId: 0, memoryUsedBytes: null, memoryTotalBytes: 20 * 1024 ** 3 },
+        { gpuInstanceId: 2, computeInstanceId: 0, memoryUsedBytes: null, memoryTotalBytes: 20 * 1024 ** 3, smActivityRatio: 0.31 },
       ],
       perInstance: ['VRAM'],
       notAvailable: ['utilisation'],
@@ -71,6 +101,6 @@ describe('GPU adapter: health lines in the tooltip', () => {
     const [conn] = servicesTree([liveSnapshot(sample)]);
     const [g0, g1] = conn.children![0].children!;
     assert.doesNotMatch(g0.tooltip!, /MIG/);
-    assert.match(g1.tooltip!, /\n\nMIG: GI 1 2(\.0)?\/10 GiB · GI 2 .*\/20 GiB(\n|$)/);
+    assert.match(g1.tooltip!, /\n\nMIG: GI 1 2(\.0)?\/10 GiB · GI 2 .*\/20 GiB SM 31 %(\n|$)/);
   });
 });

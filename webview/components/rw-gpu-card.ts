@@ -54,6 +54,23 @@ export class RwGpuCard extends StoreElement {
         color: var(--vscode-editorError-foreground);
         font-weight: 600;
       }
+      .mig {
+        width: 100%;
+        font-size: 0.9em;
+        margin-top: 4px;
+        border-collapse: collapse;
+      }
+      .mig th,
+      .mig td {
+        text-align: left;
+        padding: 1px 6px 1px 0;
+        font-weight: normal;
+        white-space: nowrap;
+      }
+      .mig .num {
+        text-align: right;
+        font-variant-numeric: tabular-nums;
+      }
       .health ul {
         margin: 2px 0 0;
         padding-left: 1.2em;
@@ -124,6 +141,7 @@ export class RwGpuCard extends StoreElement {
                 <dd>${fmtPercent(v('sm_activity_ratio'))} <span class="muted">· kernel time ${fmtPercent(util)}</span></dd>`
             : nothing
         }
+        ${nvlinkRow(d, v('nvlink_rx_bytes_per_second'), v('nvlink_tx_bytes_per_second'))}
         <dt>SM clock</dt>
         <dd title=${naTitle(d, { sm_clock_hertz: v('sm_clock_hertz') })}>
           ${fmtHertz(v('sm_clock_hertz'))}${has(v('sm_clock_max_hertz')) ? html` <span class="muted">/ ${fmtHertz(v('sm_clock_max_hertz'))}</span>` : nothing}
@@ -159,10 +177,53 @@ export class RwGpuCard extends StoreElement {
             : nothing
         }
       </dl>
-      ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing} ${throttleShares(d)}
-      ${d && d.notes.length ? html`<div class="notes muted">${d.notes.join(' · ')}</div>` : nothing}
+      ${migTable(d)} ${d && d.throttleReasons.length ? html`<div class="notes muted">Throttle: ${d.throttleReasons.join(', ')}</div>` : nothing}
+      ${throttleShares(d)} ${d && d.notes.length ? html`<div class="notes muted">${d.notes.join(' · ')}</div>` : nothing}
     </article>`;
   }
+}
+
+/** NVLink throughput of the GPU (the sum of its links) and links up; each link's rates in the title. Nothing without NVLink. */
+function nvlinkRow(d: GpuDevice | undefined, rx: number | null, tx: number | null): unknown {
+  const links = d?.nvlink?.links;
+  if (!d || !links || links.length === 0) return nothing;
+  const up = links.filter((l) => l.active === true).length;
+  const perLink = links
+    .filter((l) => l.rxBytesPerSecond != null || l.txBytesPerSecond != null)
+    .map((l) => `link ${l.link}: rx ${fmtBytes(l.rxBytesPerSecond ?? null)}/s · tx ${fmtBytes(l.txBytesPerSecond ?? null)}/s`);
+  const title = perLink.length ? perLink.join('\n') : (d.nvlink?.throughputUnavailable ?? naTitle(d, { nvlink_rx_bytes_per_second: rx }));
+  const upTitle = `${up} of ${links.length} links up`;
+  return html`<dt title=${upTitle}>NVLink rx</dt>
+    <dd title=${title}>${has(rx) ? html`${fmtBytes(rx)}/s` : NA}</dd>
+    <dt title=${upTitle}>NVLink tx</dt>
+    <dd title=${title}>${has(tx) ? html`${fmtBytes(tx)}/s` : NA}${up < links.length ? html` <span class="muted">· ${upTitle}</span>` : nothing}</dd>`;
+}
+
+/** One row per MIG instance: GPU (/compute) instance, VRAM used of total, SM activity (GPM). Nothing without MIG. */
+function migTable(d: GpuDevice | undefined): unknown {
+  const mig = d?.mig;
+  if (!mig) return nothing;
+  if (mig.instances.length === 0) return html`<div class="notes muted">MIG enabled, no MIG instances found</div>`;
+  const smNa = mig.smActivityUnavailable ?? 'no GPM sample yet';
+  return html`<table class="mig" aria-label="MIG instances">
+    <thead>
+      <tr>
+        <th class="muted">MIG</th>
+        <th class="muted num">VRAM</th>
+        <th class="muted num" title="GPM: share of the instance's SMs busy">SM active</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${mig.instances.map(
+        (m) =>
+          html`<tr>
+            <td>GI ${m.gpuInstanceId ?? '?'}${m.computeInstanceId ? html` <span class="muted">/ CI ${m.computeInstanceId}</span>` : nothing}</td>
+            <td class="num">${fmtUsedTotal(m.memoryUsedBytes, m.memoryTotalBytes)}</td>
+            <td class="num" title=${has(m.smActivityRatio ?? null) ? '' : smNa}>${fmtPercent(m.smActivityRatio ?? null)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 /** `Last 5 min: power cap 62 % · thermal 0 % · idle 30 %` (power cap and thermal always, others when they held). */

@@ -6,7 +6,7 @@ import { gpuDetails, gpuReadings } from '../readings';
 import { notReadyItem, sourceIcon } from '../source-items';
 import { gpuStatus } from './gpu-status';
 import { ownerLabel } from '../../../protocol/owner-label';
-import type { GpuDevice } from '../../../protocol/details/gpu';
+import type { GpuDevice, GpuNvLink } from '../../../protocol/details/gpu';
 import type { SeriesMap } from '../../../protocol';
 import type { ViewFormat } from '../adapter';
 
@@ -159,12 +159,32 @@ export function nvlinkLine(index: number, dev: GpuDevice | undefined, series: Se
   const parts = [`NVLink ${up}/${links.length} links up${down.length ? ` (down: ${down.join(', ')})` : ''}`];
   if (rx !== null || tx !== null)
     parts.push(`rx ${fmt.value(`gpu.${index}.nvlink_rx_bytes_per_second`, rx)} · tx ${fmt.value(`gpu.${index}.nvlink_tx_bytes_per_second`, tx)}`);
+  const busiest = busiestLink(links);
+  if (busiest) parts.push(`busiest link ${busiest.link}: rx ${fmt.value('bytes_per_second', busiest.rx)} · tx ${fmt.value('bytes_per_second', busiest.tx)}`);
+  else if (dev?.nvlink?.throughputUnavailable) parts.push('throughput n/a (counters not supported)');
   const crc = v('nvlink_crc_errors_count');
   const replay = v('nvlink_replay_errors_count');
   const recovery = v('nvlink_recovery_errors_count');
   if (crc !== null || replay !== null || recovery !== null)
     parts.push(`errors: CRC ${fmt.number(crc, 0)}, replay ${fmt.number(replay, 0)}, recovery ${fmt.number(recovery, 0)}`);
   return parts.join(' · ');
+}
+
+/** The link with the most traffic (rx + tx) over the last interval, or null when no link has a rate. */
+export function busiestLink(links: readonly GpuNvLink[]): { link: number; rx: number | null; tx: number | null } | null {
+  let best: { link: number; rx: number | null; tx: number | null } | null = null;
+  let bestSum = -1;
+  for (const l of links) {
+    const rx = l.rxBytesPerSecond ?? null;
+    const tx = l.txBytesPerSecond ?? null;
+    if (rx === null && tx === null) continue;
+    const sum = (rx ?? 0) + (tx ?? 0);
+    if (sum > bestSum) {
+      best = { link: l.link, rx, tx };
+      bestSum = sum;
+    }
+  }
+  return best;
 }
 
 /**
@@ -207,7 +227,10 @@ export function migLine(dev: GpuDevice | undefined, fmt: ViewFormat): string {
   if (!mig) return '';
   if (mig.instances.length === 0) return 'MIG enabled, no MIG instances found';
   const inst = mig.instances.map(
-    (m) => `GI ${m.gpuInstanceId ?? '?'}${m.computeInstanceId ? `/CI ${m.computeInstanceId}` : ''} ${fmt.usedTotal(m.memoryUsedBytes, m.memoryTotalBytes)}`,
+    (m) =>
+      `GI ${m.gpuInstanceId ?? '?'}${m.computeInstanceId ? `/CI ${m.computeInstanceId}` : ''} ${fmt.usedTotal(m.memoryUsedBytes, m.memoryTotalBytes)}${
+        typeof m.smActivityRatio === 'number' ? ` SM ${fmt.percent(m.smActivityRatio)}` : ''
+      }`,
   );
   return `MIG: ${inst.join(' · ')}`;
 }

@@ -35,6 +35,8 @@ export interface GpuConfig {
   drm: boolean;
   /** DRM: how often every process's fds are walked to find new GPU clients, ms. */
   drmDiscoveryIntervalMs: number;
+  /** NVML: how often MIG instances are looked up again (created/destroyed at run time), ms. */
+  migDiscoveryIntervalMs: number;
   /** Stand-ins for /sys and /proc (RIGWATCH_SYSFS_ROOT, RIGWATCH_PROC_ROOT): tests point them at captured trees. */
   sysRoot: string;
   procRoot: string;
@@ -72,8 +74,10 @@ const KEYS = [
   'kubeletUrl',
   'drm',
   'drmDiscoveryIntervalMs',
+  'migDiscoveryIntervalMs',
 ];
 const DEFAULT_DRM_DISCOVERY_MS = 5000;
+const DEFAULT_MIG_DISCOVERY_MS = 10_000;
 /** Default kubelet read-only pod list (for pod names). */
 export const DEFAULT_KUBELET_URL = 'http://127.0.0.1:10255/pods';
 
@@ -123,6 +127,7 @@ export function parseGpuConfig(raw: unknown, env: NodeJS.ProcessEnv, intervalMs:
     silenceTimeoutMs: ms('silenceTimeoutMs', Math.max(MIN_SILENCE_TIMEOUT_MS, 3 * intervalMs), 200),
     drm: section.drm !== false,
     drmDiscoveryIntervalMs: ms('drmDiscoveryIntervalMs', DEFAULT_DRM_DISCOVERY_MS, 100),
+    migDiscoveryIntervalMs: ms('migDiscoveryIntervalMs', DEFAULT_MIG_DISCOVERY_MS, 100),
     sysRoot: env.RIGWATCH_SYSFS_ROOT || '/sys',
     procRoot: env.RIGWATCH_PROC_ROOT || '/proc',
   };

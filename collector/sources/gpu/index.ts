@@ -151,6 +151,7 @@ export class GpuSource implements Source {
         libPath: this.cfg.nvmlPaths[0],
         initTimeoutMs: this.cfg.initTimeoutMs,
         callTimeoutMs: this.cfg.callTimeoutMs,
+        migDiscoveryIntervalMs: this.cfg.migDiscoveryIntervalMs,
         log: this.log,
       });
       // Windows: System32 first, then the NVSMI folder of older drivers.
@@ -159,6 +160,7 @@ export class GpuSource implements Source {
           libPath: this.cfg.nvmlPaths[i],
           initTimeoutMs: this.cfg.initTimeoutMs,
           callTimeoutMs: this.cfg.callTimeoutMs,
+          migDiscoveryIntervalMs: this.cfg.migDiscoveryIntervalMs,
           log: this.log,
         });
       }

@@ -7,12 +7,14 @@ import { startWorker } from '../../workers';
 import { SourceError } from '../../source';
 import type { Logger } from '../../log';
 import { nvmlLibraryMayLoad } from './koffi-load';
-import { GPU_METRICS, type DeviceReading, type GpuReading, type ProcessReading } from './reading';
+import { GPU_METRICS, METRIC_INDEX, type DeviceReading, type GpuReading, type ProcessReading } from './reading';
+import type { GpuMigInstance } from '../../../protocol/details/gpu';
 import {
   CTRL_DONE,
   CTRL_NPROCS,
   CTRL_REQ,
   CTRL_STATUS,
+  MIG_DEVICES_MAX,
   MIG_VALUES_PER_DEVICE,
   NVLINK_VALUES_PER_LINK,
   NVML_MIG_OFFSET,
@@ -24,6 +26,9 @@ import {
   NVML_NOTE_NO_GPM,
   NVML_NOTE_NO_MEMORY_HEALTH,
   NVML_NOTE_NO_VIOLATION,
+  NVML_NOTE_MIG_GPM,
+  NVML_NOTE_NO_NVLINK_THROUGHPUT,
+  NVML_NOTE_NVLINK_RAW,
   NVML_PROCESS_ROW,
   NVML_THROTTLE_OFFSET,
   NVML_VALUES_PER_DEVICE,
@@ -50,10 +55,19 @@ const waitAsync = (
 ).waitAsync;
 
 const UTIL_NOTE_MIG = 'utilisation not available under MIG';
-/** What MIG changes, said once on the parent GPU (with the instances in `mig`). */
+/** What MIG changes, said once on the parent GPU (with the instances in `mig`); with GPM, SM activity is per instance. */
 const MIG_PER_INSTANCE = ['VRAM'];
+const MIG_PER_INSTANCE_GPM = ['VRAM', 'SM activity'];
 const MIG_NOT_AVAILABLE = ['utilisation', 'per-process utilisation', 'GPM', 'row remapping'];
-const MIG_NOTE = `MIG enabled: ${MIG_PER_INSTANCE.join(', ')} per instance (the GPU's own VRAM is the whole board); not available under MIG: ${MIG_NOT_AVAILABLE.join(', ')}`;
+const MIG_NOT_AVAILABLE_GPM = ['utilisation', 'per-process utilisation', 'row remapping'];
+const migNote = (perInstance: string[], notAvailable: string[]): string =>
+  `MIG enabled: ${perInstance.join(', ')} per instance (the GPU's own VRAM is the whole board); not available under MIG: ${notAvailable.join(', ')}`;
+const MIG_NOTE = migNote(MIG_PER_INSTANCE, MIG_NOT_AVAILABLE);
+const MIG_NOTE_GPM = migNote(MIG_PER_INSTANCE_GPM, MIG_NOT_AVAILABLE_GPM);
+const MIG_SM_UNAVAILABLE = 'per-instance SM activity needs GPM (Hopper and later)';
+const NVLINK_THROUGHPUT_UNAVAILABLE =
+  'NVLink throughput counters not supported (nvmlDeviceGetFieldValues NVML_FI_DEV_NVLINK_THROUGHPUT_DATA/RAW); per-link rates are null';
+const NVLINK_RAW_NOTE = 'NVLink throughput from the RAW counters (data + protocol overhead; the DATA counters are not supported)';
 const GPU_LOST_NOTE = 'GPU is lost (fell off the bus?); values are null until it is reset';
 
 const NO_MEMORY_HEALTH_NOTE = 'row remapping and retired pages not reported (not supported on this GPU or under MIG)';
@@ -61,6 +75,9 @@ const NO_ENERGY_NOTE = 'energy counter not reported; energy is null';
 const NO_VIOLATION_NOTE = 'throttle time counters not supported; slowdown shares come from sampled clock-event reasons';
 
 const NO_GPM_NOTE = 'GPM not supported (Hopper and later); SM activity, occupancy, tensor and DRAM shares are null';
+
+/** Default cadence of the MIG instance look-up, ms (instances are created and destroyed by an administrator). */
+export const DEFAULT_MIG_DISCOVERY_MS = 10_000;
 
 let stuckWorkers = 0;
 
@@ -80,6 +97,8 @@ export type NvmlOpenResult =
 /** Options of the NVML backend. */
 export interface NvmlOptions {
   libPath: string;
+  /** How often MIG instances are looked up again, ms (default DEFAULT_MIG_DISCOVERY_MS). */
+  migDiscoveryIntervalMs?: number;
   /** How long nvmlInit_v2 + device enumeration may take (slow without persistence mode). */
   initTimeoutMs: number;
   /** Watchdog for one tick's batch of calls. */
@@ -115,7 +134,7 @@ export class NvmlBackend {
   static open(opts: NvmlOptions): Promise<NvmlOpenResult> {
     // No library, no worker: a worker thread costs ~10 MB and the probe repeats every minute.
     if (!nvmlLibraryMayLoad(opts.libPath, process.env)) return Promise.resolve({ ok: false, stage: 'load', message: `${opts.libPath} not found` });
-    const data: NvmlWorkerData = { libPath: opts.libPath };
+    const data: NvmlWorkerData = { libPath: opts.libPath, migDiscoveryIntervalMs: opts.migDiscoveryIntervalMs ?? DEFAULT_MIG_DISCOVERY_MS };
     let worker: Worker;
     try {
       worker = startWorker(NVML_WORKER_KIND, data);
@@ -251,7 +270,9 @@ export class NvmlBackend {
       const mask = all[base + NVML_THROTTLE_OFFSET];
       const flags = all[base + NVML_NOTES_OFFSET];
       const notes: string[] = [];
-      if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG, MIG_NOTE);
+      const migGpm = (flags & NVML_NOTE_MIG_GPM) !== 0;
+      if (flags & NVML_NOTE_MIG) notes.push(UTIL_NOTE_MIG, migGpm ? MIG_NOTE_GPM : MIG_NOTE);
+      if (flags & NVML_NOTE_NVLINK_RAW) notes.push(NVLINK_RAW_NOTE);
       if (flags & NVML_NOTE_LOST) notes.push(GPU_LOST_NOTE);
       if (flags & NVML_NOTE_NO_MEMORY_HEALTH) notes.push(NO_MEMORY_HEALTH_NOTE);
       if (flags & NVML_NOTE_NO_ENERGY) notes.push(NO_ENERGY_NOTE);
@@ -268,8 +289,9 @@ export class NvmlBackend {
         metrics: all.subarray(base, base + GPU_METRICS.length),
         notes,
       };
+      const num = (x: number): number | null => (Number.isNaN(x) ? null : x);
       if (s.nvLinks.length > 0) {
-        const num = (x: number): number | null => (Number.isNaN(x) ? null : x);
+        const noThroughput = (flags & NVML_NOTE_NO_NVLINK_THROUGHPUT) !== 0;
         reading.nvlink = {
           links: s.nvLinks.map((link, k) => {
             const o = base + NVML_NVLINK_OFFSET + k * NVLINK_VALUES_PER_LINK;
@@ -279,20 +301,38 @@ export class NvmlBackend {
               crcErrors: num(all[o + 1]),
               replayErrors: num(all[o + 2]),
               recoveryErrors: num(all[o + 3]),
+              rxBytesPerSecond: num(all[o + 4]),
+              txBytesPerSecond: num(all[o + 5]),
             };
           }),
         };
+        if (noThroughput) {
+          reading.nvlink.throughputUnavailable = NVLINK_THROUGHPUT_UNAVAILABLE;
+          const unavailable: Record<string, string> = {};
+          for (const m of ['nvlink_rx_bytes_per_second', 'nvlink_tx_bytes_per_second'] as const)
+            if (Number.isNaN(all[base + METRIC_INDEX[m]])) unavailable[m] = NVLINK_THROUGHPUT_UNAVAILABLE;
+          if (Object.keys(unavailable).length > 0) reading.unavailable = unavailable;
+        } else reading.nvlink.throughputCounters = flags & NVML_NOTE_NVLINK_RAW ? 'raw' : 'data';
       }
       if (s.migMode) {
-        const num = (x: number): number | null => (Number.isNaN(x) ? null : x);
+        const instances: GpuMigInstance[] = [];
+        for (let k = 0; k < MIG_DEVICES_MAX; k++) {
+          const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
+          if (Number.isNaN(all[o])) break;
+          instances.push({
+            gpuInstanceId: all[o] < 0 ? null : all[o],
+            computeInstanceId: all[o + 1] < 0 ? null : all[o + 1],
+            memoryTotalBytes: num(all[o + 2]),
+            memoryUsedBytes: num(all[o + 3]),
+            smActivityRatio: num(all[o + 4]),
+          });
+        }
         reading.mig = {
-          instances: s.migDevices.map((m, k) => {
-            const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
-            return { gpuInstanceId: m.gpuInstanceId, computeInstanceId: m.computeInstanceId, memoryTotalBytes: num(all[o]), memoryUsedBytes: num(all[o + 1]) };
-          }),
-          perInstance: MIG_PER_INSTANCE,
-          notAvailable: MIG_NOT_AVAILABLE,
+          instances,
+          perInstance: migGpm ? MIG_PER_INSTANCE_GPM : MIG_PER_INSTANCE,
+          notAvailable: migGpm ? MIG_NOT_AVAILABLE_GPM : MIG_NOT_AVAILABLE,
         };
+        if (!migGpm) reading.mig.smActivityUnavailable = MIG_SM_UNAVAILABLE;
       }
       return reading;
     });

@@ -7,18 +7,22 @@ export const NVML_WORKER_KIND = 'gpu-nvml';
 
 /** Most NVLink links per GPU (nvml.h API 13: NVML_NVLINK_MAX_LINKS). */
 export const NVLINK_LINKS_MAX = 36;
-/** Values per NVLink link: active (1/0), CRC errors, replay errors, recovery errors (NaN = null). */
-export const NVLINK_VALUES_PER_LINK = 4;
+/** Values per NVLink link: active (1/0), CRC errors, replay errors, recovery errors, rx and tx bytes/s (NaN = null). */
+export const NVLINK_VALUES_PER_LINK = 6;
 
 /** Most MIG devices read per GPU (A100/H100 have at most 7). */
 export const MIG_DEVICES_MAX = 8;
-/** Values per MIG device: memory total, memory used (bytes; NaN = null). */
-export const MIG_VALUES_PER_DEVICE = 2;
+/**
+ * Values per MIG device slot: GPU instance id (NaN = empty slot), compute instance id, memory total and
+ * used (bytes), SM activity (0..1, GPM per GPU instance). NaN = null. The worker re-finds the MIG devices
+ * every `migDiscoveryIntervalMs` (and at once when a MIG handle stops answering), so slots change.
+ */
+export const MIG_VALUES_PER_DEVICE = 5;
 
 /** Offset of the per-link NVLink block (in the order of NvmlStaticDevice.nvLinks) inside a device's values. */
 export const NVML_NVLINK_OFFSET = GPU_METRICS.length + 2;
 
-/** Offset of the per-MIG-device block (in the order of NvmlStaticDevice.migDevices) inside a device's values. */
+/** Offset of the per-MIG-device slots inside a device's values. */
 export const NVML_MIG_OFFSET = NVML_NVLINK_OFFSET + NVLINK_LINKS_MAX * NVLINK_VALUES_PER_LINK;
 
 /** Values per device in a sample: every metric, the clock-event reason mask, note flags, NVLink links, MIG devices. NaN = null. */
@@ -42,6 +46,12 @@ export const NVML_NOTE_NO_ENERGY = 8;
 export const NVML_NOTE_NO_VIOLATION = 16;
 /** Note flag: GPM metrics are not supported (before Hopper, or under MIG). */
 export const NVML_NOTE_NO_GPM = 32;
+/** Note flag: the GPU has NVLink but its throughput counters (field values) are not supported. */
+export const NVML_NOTE_NO_NVLINK_THROUGHPUT = 64;
+/** Note flag: NVLink throughput comes from the RAW counters (data + protocol overhead; DATA not supported). */
+export const NVML_NOTE_NVLINK_RAW = 128;
+/** Note flag: a MIG GPU whose GPU instances are sampled with GPM (SM activity per instance). */
+export const NVML_NOTE_MIG_GPM = 256;
 
 // Shared memory between the threads (one batch per tick without MessagePort round trips):
 // Int32 control words, then the per-device values, then process rows.
@@ -79,6 +89,8 @@ export function sharedViews(buf: SharedArrayBuffer, devices: number): { ctrl: In
 export interface NvmlWorkerData {
   /** Path or soname handed to dlopen (`libnvidia-ml.so.1` searches the loader path). */
   libPath: string;
+  /** How often MIG devices are looked up again (instances are created and destroyed at run time), ms. */
+  migDiscoveryIntervalMs: number;
 }
 
 /** Static facts the worker reads once after nvmlInit_v2. */
@@ -90,8 +102,6 @@ export interface NvmlStaticDevice {
   migMode: boolean | null;
   /** NVLink links that were active at start (empty: no NVLink in use). */
   nvLinks: number[];
-  /** MIG devices found at start (MIG-enabled GPUs; empty otherwise). */
-  migDevices: { gpuInstanceId: number | null; computeInstanceId: number | null }[];
 }
 
 /** Static facts of the whole library. */

@@ -8,6 +8,7 @@ import { loadKoffi } from './koffi-load';
 import type * as KoffiModule from 'koffi';
 import { registerWorker } from '../../workers';
 import { GPU_METRICS, formatCudaVersion, type GpuMetric } from './reading';
+import { CounterRate } from './counter-rate';
 import {
   CTRL_DONE,
   CTRL_NPROCS,
@@ -26,6 +27,9 @@ import {
   NVML_NOTE_NO_GPM,
   NVML_NOTE_NO_MEMORY_HEALTH,
   NVML_NOTE_NO_VIOLATION,
+  NVML_NOTE_MIG_GPM,
+  NVML_NOTE_NO_NVLINK_THROUGHPUT,
+  NVML_NOTE_NVLINK_RAW,
   NVML_PROCESS_CAPACITY,
   NVML_PROCESS_ROW,
   NVML_THROTTLE_OFFSET,
@@ -86,6 +90,21 @@ const NVML_NVLINK_ERROR_DL_REPLAY = 0;
 const NVML_NVLINK_ERROR_DL_RECOVERY = 1;
 const NVML_NVLINK_ERROR_DL_CRC_FLIT = 2;
 const NVML_NVLINK_ERROR_DL_CRC_DATA = 3;
+// Field values (nvml.h API 13): nvmlFieldValue_t = fieldId u32, scopeId u32 (the link), timestamp i64 (µs
+// since 1970), latencyUsec i64, valueType i32 (nvmlValueType_t), nvmlReturn i32, value (8-byte union): 40 bytes.
+const FIELD_VALUE_BYTES = 40;
+/** NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX / _RX / RAW_TX / RAW_RX: cumulative KiB per link (scopeId = link). */
+const NVML_FI_NVLINK_DATA_TX = 138;
+const NVML_FI_NVLINK_DATA_RX = 139;
+const NVML_FI_NVLINK_RAW_TX = 140;
+const NVML_FI_NVLINK_RAW_RX = 141;
+// nvmlValueType_t codes whose values are 32 bits or narrower (the rest are 64-bit, or a double).
+const NVML_VALUE_TYPE_DOUBLE = 0;
+const NVML_VALUE_TYPE_UNSIGNED_INT = 1;
+const NVML_VALUE_TYPE_SIGNED_INT = 5;
+const NVML_VALUE_TYPE_UNSIGNED_SHORT = 6;
+/** nvmlGpmMetricId_t of SM activity (NVML_GPM_METRIC_SM_UTIL), the one GPM metric read per MIG GPU instance. */
+const GPM_METRIC_SM_UTIL = 2;
 /** NVLink error counters are read at most this often (link state every tick): 4 calls per link add up. */
 const NVLINK_COUNTERS_INTERVAL_MS = 10_000;
 const NVML_PSTATE_UNKNOWN = 32;
@@ -204,6 +223,9 @@ function runNvmlWorker(data: NvmlWorkerData): void {
   const getNvError = optional('int nvmlDeviceGetNvLinkErrorCounter(void *, unsigned int, int, void *)');
   const getMaxMig = optional('int nvmlDeviceGetMaxMigDeviceCount(void *, void *)');
   const getMigHandle = optional('int nvmlDeviceGetMigDeviceHandleByIndex(void *, unsigned int, _Out_ void **)');
+  const getFieldValues = optional('int nvmlDeviceGetFieldValues(void *, int, void *)');
+  const gpmMigGet = optional('int nvmlGpmMigSampleGet(void *, unsigned int, void *)');
+  const gpmFree = optional('int nvmlGpmSampleFree(void *)');
   const getGiId = optional('int nvmlDeviceGetGpuInstanceId(void *, void *)');
   const getCiId = optional('int nvmlDeviceGetComputeInstanceId(void *, void *)');
   const getCompute = first(
@@ -276,7 +298,7 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     const pciBusId = getPci && getPci.fn(h, pci) === NVML_SUCCESS ? cstr(pci.subarray(PCI_BUS_ID_OFFSET)) : `unknown-${i}`;
     const computeCapability = getCc && getCc(h, u32a, u32b) === NVML_SUCCESS ? `${u32a.readInt32LE(0)}.${u32b.readInt32LE(0)}` : null;
     const migMode = getMig && getMig(h, u32a, u32b) === NVML_SUCCESS ? u32a.readUInt32LE(0) === NVML_DEVICE_MIG_ENABLE : null;
-    statics.push({ name, uuid, pciBusId, computeCapability, migMode, nvLinks: [], migDevices: [] });
+    statics.push({ name, uuid, pciBusId, computeCapability, migMode, nvLinks: [] });
   }
   text.fill(0);
   const driverVersion = getDriver && getDriver(text, DRIVER_BUFFER_BYTES) === NVML_SUCCESS ? cstr(text) : null;
@@ -305,24 +327,41 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       } else if (rc === NVML_ERROR_INVALID_ARGUMENT || link === 0) break;
     }
   });
-  // MIG devices of MIG-enabled GPUs, found once (instances are created and destroyed by an administrator;
-  // a restart of the collector picks up a new layout). Slots may be sparse: NOT_FOUND skips one.
-  const migHandles = handles.map((h, d): Handle[] => {
-    const out: Handle[] = [];
-    if (!statics[d].migMode || !getMaxMig || !getMigHandle || getMaxMig(h, u32a) !== NVML_SUCCESS) return out;
-    const max = u32a.readUInt32LE(0);
-    for (let i = 0; i < max && out.length < MIG_DEVICES_MAX; i++) {
-      const m: Handle[] = [null];
-      if (getMigHandle(h, i, m) !== NVML_SUCCESS) continue;
-      const gi = getGiId && getGiId(m[0], u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) : null;
-      const ci = getCiId && getCiId(m[0], u32b) === NVML_SUCCESS ? u32b.readUInt32LE(0) : null;
-      out.push(m[0]);
-      statics[d].migDevices.push({ gpuInstanceId: gi, computeInstanceId: ci });
+  // MIG devices of MIG-enabled GPUs, looked up every migDiscoveryIntervalMs and at once when a MIG handle
+  // stops answering (an administrator destroyed its instance). Slots may be sparse: NOT_FOUND skips one.
+  interface MigSlot {
+    handle: Handle;
+    gi: number | null;
+    ci: number | null;
+  }
+  const migs: MigSlot[][] = handles.map(() => []);
+  const migFoundAt = new Array<number>(count).fill(-Infinity);
+  const findMig = (d: number): void => {
+    migFoundAt[d] = performance.now();
+    const h = handles[d];
+    const out: MigSlot[] = [];
+    if (statics[d].migMode && getMaxMig && getMigHandle && getMaxMig(h, u32a) === NVML_SUCCESS) {
+      const max = u32a.readUInt32LE(0);
+      for (let i = 0; i < max && out.length < MIG_DEVICES_MAX; i++) {
+        const m: Handle[] = [null];
+        if (getMigHandle(h, i, m) !== NVML_SUCCESS) continue;
+        const gi = getGiId && getGiId(m[0], u32a) === NVML_SUCCESS ? u32a.readUInt32LE(0) : null;
+        const ci = getCiId && getCiId(m[0], u32b) === NVML_SUCCESS ? u32b.readUInt32LE(0) : null;
+        out.push({ handle: m[0], gi, ci });
+      }
+      if (max > MIG_DEVICES_MAX)
+        warnOnce(`mig-cap:${d}`, `GPU ${statics[d].pciBusId}: more than ${MIG_DEVICES_MAX} MIG devices; the first ${MIG_DEVICES_MAX} are read`);
     }
-    if (max > MIG_DEVICES_MAX)
-      warnOnce(`mig-cap:${d}`, `GPU ${statics[d].pciBusId}: more than ${MIG_DEVICES_MAX} MIG devices; the first ${MIG_DEVICES_MAX} are read`);
-    return out;
-  });
+    migs[d] = out;
+    // GPM samples of GPU instances that are gone are freed (a new instance may reuse the id: it starts afresh).
+    const pool = migGpm[d];
+    if (pool)
+      for (const [gi, g] of pool)
+        if (!out.some((x) => x.gi === gi)) {
+          pool.delete(gi);
+          if (gpmFree) for (const sm of g.samples) gpmFree(sm);
+        }
+  };
 
   // Last error counters per device and link (replay, recovery, CRC), refreshed every NVLINK_COUNTERS_INTERVAL_MS.
   const nvCounters = statics.map((s) => new Float64Array(s.nvLinks.length * 3).fill(NaN));
@@ -338,11 +377,13 @@ function runNvmlWorker(data: NvmlWorkerData): void {
     [NaN, NaN],
   ]);
   // GPM: two samples per supported device, swapped each tick (metrics need the previous and the current one).
-  const gpm = handles.map((h, d): { samples: [unknown, unknown]; addr: [bigint, bigint]; have: boolean } | null => {
-    if (!gpmSupport || !gpmAlloc || !gpmGet || !gpmMetrics) return null;
-    const sup = Buffer.alloc(8);
-    sup.writeUInt32LE(GPM_VERSION, 0);
-    if (gpmSupport(h, sup) !== NVML_SUCCESS || sup.readUInt32LE(4) !== 1) return null;
+  interface GpmPair {
+    samples: [unknown, unknown];
+    addr: [bigint, bigint];
+    have: boolean;
+  }
+  const gpmPair = (d: number): GpmPair | null => {
+    if (!gpmAlloc) return null;
     const a: unknown[] = [null];
     const b: unknown[] = [null];
     if (gpmAlloc(a) !== NVML_SUCCESS || gpmAlloc(b) !== NVML_SUCCESS) {
@@ -350,7 +391,64 @@ function runNvmlWorker(data: NvmlWorkerData): void {
       return null;
     }
     return { samples: [a[0], b[0]], addr: [koffi.address(a[0]), koffi.address(b[0])], have: false };
+  };
+  const gpmSupported = handles.map((h): boolean => {
+    if (!gpmSupport || !gpmAlloc || !gpmMetrics) return false;
+    const sup = Buffer.alloc(8);
+    sup.writeUInt32LE(GPM_VERSION, 0);
+    return gpmSupport(h, sup) === NVML_SUCCESS && sup.readUInt32LE(4) === 1;
   });
+  // Whole-GPU GPM outside MIG; under MIG, one pair of samples per GPU instance (nvmlGpmMigSampleGet).
+  const gpm = handles.map((h, d): GpmPair | null => (gpmSupported[d] && gpmGet && !statics[d].migMode ? gpmPair(d) : null));
+  const migGpm = handles.map((h, d): Map<number, GpmPair> | null => (gpmSupported[d] && gpmMigGet && statics[d].migMode ? new Map() : null));
+  handles.forEach((h, d) => findMig(d));
+
+  // NVLink throughput: one nvmlDeviceGetFieldValues per GPU and tick, rx and tx of every link in one
+  // buffer (field ids and links written once). DATA counters first; RAW (data + protocol overhead) when a
+  // GPU supports only those; null with one reason when neither.
+  const nvFields = statics.map((s) => (s.nvLinks.length > 0 ? Buffer.alloc(2 * s.nvLinks.length * FIELD_VALUE_BYTES) : null));
+  const nvMode = statics.map((s): 'data' | 'raw' | null => (s.nvLinks.length > 0 && getFieldValues ? 'data' : null));
+  const nvRates = statics.map((s) => s.nvLinks.map(() => [new CounterRate(), new CounterRate()] as const));
+  const fillNvFields = (d: number): void => {
+    const buf = nvFields[d];
+    if (!buf) return;
+    buf.fill(0);
+    const raw = nvMode[d] === 'raw';
+    statics[d].nvLinks.forEach((link, k) => {
+      buf.writeUInt32LE(raw ? NVML_FI_NVLINK_RAW_RX : NVML_FI_NVLINK_DATA_RX, 2 * k * FIELD_VALUE_BYTES);
+      buf.writeUInt32LE(link, 2 * k * FIELD_VALUE_BYTES + 4);
+      buf.writeUInt32LE(raw ? NVML_FI_NVLINK_RAW_TX : NVML_FI_NVLINK_DATA_TX, (2 * k + 1) * FIELD_VALUE_BYTES);
+      buf.writeUInt32LE(link, (2 * k + 1) * FIELD_VALUE_BYTES + 4);
+    });
+  };
+  handles.forEach((h, d) => fillNvFields(d));
+  /** Turns one field value (KiB counter) into bytes/s through its CounterRate; NaN when there is no rate. */
+  const fieldRate = (buf: Buffer, j: number, rate: CounterRate): number => {
+    const off = j * FIELD_VALUE_BYTES;
+    if (buf.readInt32LE(off + 28) !== NVML_SUCCESS) {
+      rate.reset();
+      return NaN;
+    }
+    const type = buf.readInt32LE(off + 24);
+    let hi: number;
+    let lo: number;
+    let bits: 32 | 64 = 64;
+    if (type === NVML_VALUE_TYPE_DOUBLE) {
+      const v = buf.readDoubleLE(off + 32);
+      hi = Math.floor(v / TWO_32);
+      lo = v - hi * TWO_32;
+    } else if (type === NVML_VALUE_TYPE_UNSIGNED_INT || type === NVML_VALUE_TYPE_SIGNED_INT || type === NVML_VALUE_TYPE_UNSIGNED_SHORT) {
+      hi = 0;
+      lo = type === NVML_VALUE_TYPE_UNSIGNED_SHORT ? buf.readUInt16LE(off + 32) : buf.readUInt32LE(off + 32);
+      bits = 32;
+    } else {
+      lo = buf.readUInt32LE(off + 32);
+      hi = buf.readUInt32LE(off + 36);
+    }
+    // NVML's own time stamp of the value (µs since 1970) gives the interval; 0 means it has none: ours.
+    const ts = buf.readUInt32LE(off + 8) + buf.readInt32LE(off + 12) * TWO_32;
+    return rate.update(hi, lo, ts > 0 ? ts : performance.now() * 1000, bits) * 1024;
+  };
   const gpmBuf = Buffer.alloc(GPM_METRICS_GET_BYTES);
   let values: Float64Array<ArrayBufferLike> = new Float64Array(count * NVML_VALUES_PER_DEVICE);
 
@@ -620,20 +718,69 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           g.addr.reverse();
           g.have = true;
         }
-      } else if (!g) noteFlags |= NVML_NOTE_NO_GPM;
-      const migs = migHandles[d];
-      for (let k = 0; k < migs.length && !lost[d]; k++) {
-        // Per-instance memory: the same memory calls take a MIG device handle.
-        const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
-        if (getMemV2) {
-          oMem[0] = NVML_MEMORY_V2_VERSION;
-          if (ok(getMemV2(migs[k], oMem) as number, d, 'nvmlDeviceGetMemoryInfo_v2(MIG)')) {
-            values[o] = oMem[2] + oMem[3] * TWO_32;
-            values[o + 1] = oMem[8] + oMem[9] * TWO_32;
+      } else if (!g && (!migGpm[d] || skip(d, 'nvmlGpmMigSampleGet'))) noteFlags |= NVML_NOTE_NO_GPM;
+      if (statics[d].migMode && !lost[d]) {
+        if (performance.now() - migFoundAt[d] >= data.migDiscoveryIntervalMs) findMig(d);
+        // A GPM-capable MIG GPU that refuses instance samples (NOT_SUPPORTED once) is treated as one without.
+        const pool = skip(d, 'nvmlGpmMigSampleGet') ? null : migGpm[d];
+        if (pool) noteFlags |= NVML_NOTE_MIG_GPM;
+        let refound = false;
+        let slots = migs[d];
+        for (let k = 0; k < slots.length; k++) {
+          const m = slots[k];
+          const o = base + NVML_MIG_OFFSET + k * MIG_VALUES_PER_DEVICE;
+          values[o] = m.gi ?? -1;
+          values[o + 1] = m.ci ?? -1;
+          // Per-instance memory: the same memory calls take a MIG device handle. A handle that stops
+          // answering belongs to a destroyed instance: look the instances up again, once per tick.
+          let rc: number;
+          if (getMemV2) {
+            oMem[0] = NVML_MEMORY_V2_VERSION;
+            rc = getMemV2(m.handle, oMem) as number;
+            if (rc === NVML_SUCCESS) {
+              values[o + 2] = oMem[2] + oMem[3] * TWO_32;
+              values[o + 3] = oMem[8] + oMem[9] * TWO_32;
+            }
+          } else if (getMemV1) {
+            rc = getMemV1(m.handle, oMem) as number;
+            if (rc === NVML_SUCCESS) {
+              values[o + 2] = oMem[0] + oMem[1] * TWO_32;
+              values[o + 3] = oMem[4] + oMem[5] * TWO_32;
+            }
+          } else rc = NVML_SUCCESS;
+          if (rc !== NVML_SUCCESS && rc !== NVML_ERROR_NOT_SUPPORTED && !refound) {
+            refound = true;
+            findMig(d);
+            slots = migs[d];
+            for (let j = 0; j < MIG_DEVICES_MAX * MIG_VALUES_PER_DEVICE; j++) values[base + NVML_MIG_OFFSET + j] = NaN;
+            k = -1;
+            continue;
           }
-        } else if (getMemV1 && ok(getMemV1(migs[k], oMem) as number, d, 'nvmlDeviceGetMemoryInfo(MIG)')) {
-          values[o] = oMem[0] + oMem[1] * TWO_32;
-          values[o + 1] = oMem[4] + oMem[5] * TWO_32;
+          if (rc !== NVML_SUCCESS) ok(rc, d, 'nvmlDeviceGetMemoryInfo(MIG)');
+          // SM activity per GPU instance (GPM): compute instances of one GPU instance share its value.
+          if (pool && gpmMigGet && gpmMetrics && m.gi !== null) {
+            let g = pool.get(m.gi);
+            if (!g) {
+              const fresh = gpmPair(d);
+              if (fresh) pool.set(m.gi, (g = fresh));
+            }
+            const prev = slots.findIndex((x) => x.gi === m.gi);
+            if (prev < k) values[o + 4] = values[base + NVML_MIG_OFFSET + prev * MIG_VALUES_PER_DEVICE + 4];
+            else if (g && ok(gpmMigGet(h, m.gi, g.samples[0]) as number, d, 'nvmlGpmMigSampleGet')) {
+              if (g.have) {
+                gpmBuf.writeUInt32LE(GPM_VERSION, 0);
+                gpmBuf.writeUInt32LE(1, 4);
+                gpmBuf.writeBigUInt64LE(g.addr[1], 8);
+                gpmBuf.writeBigUInt64LE(g.addr[0], 16);
+                gpmBuf.writeUInt32LE(GPM_METRIC_SM_UTIL, 24);
+                if (ok(gpmMetrics(gpmBuf) as number, d, 'nvmlGpmMetricsGet(MIG)') && gpmBuf.readInt32LE(28) === NVML_SUCCESS)
+                  values[o + 4] = gpmBuf.readDoubleLE(32) * 0.01;
+              }
+              g.samples.reverse();
+              g.addr.reverse();
+              g.have = true;
+            }
+          }
         }
       }
       const links = statics[d].nvLinks;
@@ -666,6 +813,45 @@ function runNvmlWorker(data: NvmlWorkerData): void {
           replay += counters[k * 3 + 1];
           recovery += counters[k * 3 + 2];
         }
+        const buf = nvFields[d];
+        if (buf && nvMode[d] !== null && getFieldValues && !skip(d, 'nvmlDeviceGetFieldValues')) {
+          if (ok(getFieldValues(h, 2 * links.length, buf) as number, d, 'nvmlDeviceGetFieldValues')) {
+            let rx = 0;
+            let tx = 0;
+            let nRx = 0;
+            let nTx = 0;
+            let answered = false;
+            for (let k = 0; k < links.length; k++) {
+              const o = base + NVML_NVLINK_OFFSET + k * NVLINK_VALUES_PER_LINK;
+              const r = nvRates[d][k];
+              values[o + 4] = fieldRate(buf, 2 * k, r[0]);
+              values[o + 5] = fieldRate(buf, 2 * k + 1, r[1]);
+              answered ||= buf.readInt32LE(2 * k * FIELD_VALUE_BYTES + 28) !== NVML_ERROR_NOT_SUPPORTED;
+              if (!Number.isNaN(values[o + 4])) {
+                rx += values[o + 4];
+                nRx++;
+              }
+              if (!Number.isNaN(values[o + 5])) {
+                tx += values[o + 5];
+                nTx++;
+              }
+            }
+            // The GPU's rates are the sum over the links that have one (preferred to GPM's, which needs Hopper).
+            if (nRx > 0) set('nvlink_rx_bytes_per_second', rx);
+            if (nTx > 0) set('nvlink_tx_bytes_per_second', tx);
+            if (!answered) {
+              nvMode[d] = nvMode[d] === 'data' ? 'raw' : null;
+              fillNvFields(d);
+              if (nvMode[d] === null)
+                warnOnce(
+                  `nvlink-throughput:${d}`,
+                  `GPU ${statics[d].pciBusId} (${statics[d].name}): NVLink throughput counters (NVML_FI_DEV_NVLINK_THROUGHPUT_*) are not supported; per-link rates are null`,
+                );
+            }
+          }
+        }
+        if (nvMode[d] === null || skip(d, 'nvmlDeviceGetFieldValues')) noteFlags |= NVML_NOTE_NO_NVLINK_THROUGHPUT;
+        else if (nvMode[d] === 'raw') noteFlags |= NVML_NOTE_NVLINK_RAW;
         set('nvlink_links_count', links.length);
         set('nvlink_links_active_count', active);
         set('nvlink_crc_errors_count', crc);

@@ -3,6 +3,7 @@
 import type { GpuDetails, GpuDevice, GpuMigInfo, GpuNvLinkInfo, GpuProcess, ProcessOwner } from '../../../protocol/details/gpu';
 import type { SeriesMap } from '../../../protocol';
 import { seriesName } from '../../../protocol/series';
+import { gpuMigSeries, gpuNvLinkSeries } from '../../../protocol/keys';
 import type { SampleResult } from '../../source';
 
 /** Per-GPU metric names (the series suffix after `gpu.<i>.`), in base units. */
@@ -245,6 +246,51 @@ function metricNames(sourceId: string, index: number): string[] {
   return names;
 }
 
+/** Per-link NVLink metrics (series `gpu.<i>.nvlink.<link>.<metric>`). */
+export const NVLINK_LINK_METRICS = ['link_rx_bytes_per_second', 'link_tx_bytes_per_second'] as const;
+/** Per-GPU-instance MIG metrics (series `gpu.<i>.mig.<gi>.<metric>`). */
+export const MIG_INSTANCE_METRICS = ['memory_used_bytes', 'memory_total_bytes', 'sm_activity_ratio'] as const;
+
+// Names of the per-link and per-instance series, built once per (source, GPU, link or instance): one
+// map lookup per GPU and tick, then array indexing per link.
+interface SubNames {
+  links: (string[] | undefined)[];
+  mig: Map<number, string[]>;
+}
+const subNameCache = new Map<string, SubNames>();
+
+/** Series of each NVLink link (rx/tx bytes/s) and each MIG GPU instance (VRAM, SM activity) of one GPU. */
+function addSubSeries(series: SeriesMap, sourceId: string, index: number, d: DeviceReading): void {
+  const key = `${sourceId}\u0000${index}`;
+  let names = subNameCache.get(key);
+  if (!names) {
+    names = { links: [], mig: new Map() };
+    subNameCache.set(key, names);
+  }
+  if (d.nvlink)
+    for (const l of d.nvlink.links) {
+      const n = (names.links[l.link] ??= NVLINK_LINK_METRICS.map((m) => gpuNvLinkSeries(sourceId, index, l.link, m)));
+      series[n[0]] = l.rxBytesPerSecond ?? null;
+      series[n[1]] = l.txBytesPerSecond ?? null;
+    }
+  // One series set per GPU instance: its compute instances share its memory and SM activity.
+  if (d.mig)
+    for (const m of d.mig.instances) {
+      const gi = m.gpuInstanceId;
+      if (gi === null) continue;
+      let n = names.mig.get(gi);
+      if (!n) {
+        n = MIG_INSTANCE_METRICS.map((x) => gpuMigSeries(sourceId, index, gi, x));
+        // GPU instance ids are small (< 16 on today's GPUs); a bound in case a driver says otherwise.
+        if (names.mig.size < 64) names.mig.set(gi, n);
+      }
+      if (n[0] in series) continue;
+      series[n[0]] = m.memoryUsedBytes;
+      series[n[1]] = m.memoryTotalBytes;
+      series[n[2]] = m.smActivityRatio ?? null;
+    }
+}
+
 // The PCI order of the last device list, reused while the list is unchanged (it almost never changes).
 let lastOrderKey = '';
 let lastOrder: number[] = [];
@@ -278,6 +324,7 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
       for (let i = 0; i < names.length; i++) series[names[i]] = mv[GPU_METRICS[i]];
     }
     if (d.extra) for (const k of Object.keys(d.extra)) series[seriesName(sourceId, index, k)] = d.extra[k];
+    if (d.nvlink || d.mig) addSubSeries(series, sourceId, index, d);
     const pstate = metricOf(d, 'pstate_count');
     const dev: GpuDevice = {
       index,

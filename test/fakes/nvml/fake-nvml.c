@@ -9,7 +9,9 @@
  * nvmlPerfPolicyType_t, nvmlPageRetirementCause_t, nvmlGpmSupport_t, nvmlGpmMetric_t, nvmlGpmMetricsGet_t,
  * nvmlNvLinkErrorCounter_t, nvmlDeviceGpuRecoveryAction_t, NVML_NVLINK_MAX_LINKS (36; the fake has 18),
  * and the MIG device calls (nvmlDeviceGetMaxMigDeviceCount, nvmlDeviceGetMigDeviceHandleByIndex,
- * nvmlDeviceGetGpuInstanceId, nvmlDeviceGetComputeInstanceId).
+ * nvmlDeviceGetGpuInstanceId, nvmlDeviceGetComputeInstanceId), nvmlFieldValue_t / nvmlValue_t /
+ * nvmlDeviceGetFieldValues with NVML_FI_DEV_NVLINK_THROUGHPUT_{DATA,RAW}_{TX,RX} (138-141), and
+ * nvmlGpmMigSampleGet; the last three from gen/nvml/nvml.h at the same commit.
  */
 #include <stdint.h>
 #include <unistd.h>
@@ -202,6 +204,8 @@ static struct fake_mig *mig_of(nvmlDevice_t d) {
   if (m < &MIG[0][0] || m >= &MIG[0][0] + FAKE_MAX_GPUS * FAKE_MAX_MIG) return NULL;
   return m;
 }
+/* A MIG device at an index at or past mig_instances was destroyed: its handle no longer answers. */
+static int mig_gone(struct fake_mig *m) { return (unsigned long long)m->idx >= S.gpu[m->gpu].v[F_MIG_INSTANCES] || !S.gpu[m->gpu].v[F_MIG]; }
 static void mig_memory(struct fake_mig *m, unsigned long long *total, unsigned long long *used) {
   struct fake_gpu *g = &S.gpu[m->gpu];
   *total = g->v[F_MEM_TOTAL] / FAKE_MAX_MIG * (unsigned long long)(m->idx + 1);
@@ -279,7 +283,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
   if (mg) {
     nvmlReturn_t rc = enter("nvmlDeviceGetMemoryInfo");
     if (rc) return rc;
-    if (!m) return NVML_ERROR_INVALID_ARGUMENT;
+    if (!m || mig_gone(mg)) return NVML_ERROR_INVALID_ARGUMENT;
     mig_memory(mg, &m->total, &m->used);
     m->free = m->total > m->used ? m->total - m->used : 0;
     return NVML_SUCCESS;
@@ -299,7 +303,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *
   if (mg) {
     nvmlReturn_t rc = enter("nvmlDeviceGetMemoryInfo_v2");
     if (rc) return rc;
-    if (!m) return NVML_ERROR_INVALID_ARGUMENT;
+    if (!m || mig_gone(mg)) return NVML_ERROR_INVALID_ARGUMENT;
     if (m->version != nvmlMemory_v2) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
     mig_memory(mg, &m->total, &m->used);
     m->reserved = 0;
@@ -588,9 +592,43 @@ EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t d, unsigned int
   return NVML_SUCCESS;
 }
 
+/* ---------- field values (nvml.h: nvmlFieldValue_t, nvmlValue_t, nvmlValueType_t, nvmlDeviceGetFieldValues) ----------
+ * Only the NVLink throughput counters (NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX 138, _RX 139, RAW_TX 140,
+ * RAW_RX 141; scopeId = link, UINT_MAX = all links) are answered; other fields say NOT_SUPPORTED. */
+typedef union { double dVal; int siVal; unsigned int uiVal; unsigned long ulVal; unsigned long long ullVal; signed long long sllVal; unsigned short usVal; } nvmlValue_t;
+typedef struct {
+  unsigned int fieldId, scopeId;
+  long long timestamp, latencyUsec;
+  int valueType; /* nvmlValueType_t: UNSIGNED_LONG_LONG 3 */
+  nvmlReturn_t nvmlReturn;
+  nvmlValue_t value;
+} nvmlFieldValue_t;
+_Static_assert(sizeof(nvmlFieldValue_t) == 40, "nvmlFieldValue_t is 40 bytes");
+EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t d, int valuesCount, nvmlFieldValue_t *values) {
+  ENTER_DEV("nvmlDeviceGetFieldValues", d);
+  if (!values || valuesCount < 0) return NVML_ERROR_INVALID_ARGUMENT;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  long long ts = d->v[F_NVLINK_TS_US] ? (long long)d->v[F_NVLINK_TS_US] : (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
+  for (int i = 0; i < valuesCount; i++) {
+    nvmlFieldValue_t *f = &values[i];
+    f->timestamp = ts; f->latencyUsec = 0; f->valueType = 3; f->value.ullVal = 0;
+    unsigned int id = f->fieldId;
+    int is_tput = id >= 138 && id <= 141, is_data = id == 138 || id == 139, is_rx = id == 139 || id == 141;
+    if (!is_tput || d->v[F_NVLINKS] == 0 || d->unsupported[U_NVLINK_TPUT] || (is_data && d->unsupported[U_NVLINK_DATA])) { f->nvmlReturn = NVML_ERROR_NOT_SUPPORTED; continue; }
+    unsigned long long base = d->v[is_rx ? F_NVLINK_RX_KIB : F_NVLINK_TX_KIB] +
+      (unsigned long long)((double)d->v[is_rx ? F_NVLINK_RX_KIBPS : F_NVLINK_TX_KIBPS] * (double)(fake_now_ns() - fake_loaded_ns) / 1e9);
+    if (f->scopeId == 0xFFFFFFFFu) { f->value.ullVal = base * (d->v[F_NVLINKS] * (d->v[F_NVLINKS] + 1) / 2); f->nvmlReturn = NVML_SUCCESS; continue; }
+    if (f->scopeId >= 18) { f->nvmlReturn = NVML_ERROR_INVALID_ARGUMENT; continue; }
+    f->value.ullVal = base * (f->scopeId + 1);
+    f->nvmlReturn = NVML_SUCCESS;
+  }
+  return NVML_SUCCESS;
+}
+
 /* ---------- GPM (Hopper+) ---------- */
 
-typedef struct nvmlGpmSample_st { int dev; long long at_ns; } fake_gpm_sample;
+typedef struct nvmlGpmSample_st { int dev; int gi; long long at_ns; } fake_gpm_sample;
 typedef struct { struct nvmlGpmSample_st *handle; } nvmlGpmSample_t;
 typedef struct { char *shortName, *longName, *unit; } nvmlGpmMetricMetricInfo_t;
 typedef struct { unsigned int metricId; nvmlReturn_t nvmlReturn; double value; nvmlGpmMetricMetricInfo_t metricInfo; } nvmlGpmMetric_t;
@@ -632,6 +670,18 @@ EXPORT nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t d, nvmlGpmSample_t s) {
   if (!s.handle) return NVML_ERROR_INVALID_ARGUMENT;
   if (!d->v[F_GPM] || d->unsupported[F_GPM]) return NVML_ERROR_NOT_SUPPORTED;
   s.handle->dev = dev_index(d);
+  s.handle->gi = -1;
+  s.handle->at_ns = fake_now_ns();
+  return NVML_SUCCESS;
+}
+/* A GPU instance's sample (nvmlGpmMigSampleGet): the parent device handle and the GPU instance id. */
+EXPORT nvmlReturn_t nvmlGpmMigSampleGet(nvmlDevice_t d, unsigned int gpuInstanceId, nvmlGpmSample_t s) {
+  ENTER_DEV("nvmlGpmMigSampleGet", d);
+  if (!s.handle) return NVML_ERROR_INVALID_ARGUMENT;
+  if (!d->v[F_GPM] || d->unsupported[F_GPM] || !d->v[F_MIG]) return NVML_ERROR_NOT_SUPPORTED;
+  if (gpuInstanceId < 1 || gpuInstanceId > d->v[F_MIG_INSTANCES]) return NVML_ERROR_NOT_FOUND;
+  s.handle->dev = dev_index(d);
+  s.handle->gi = (int)gpuInstanceId;
   s.handle->at_ns = fake_now_ns();
   return NVML_SUCCESS;
 }
@@ -644,13 +694,15 @@ EXPORT nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *m) {
   if (!m->sample1.handle || !m->sample2.handle || m->numMetrics > NVML_GPM_METRIC_MAX) return NVML_ERROR_INVALID_ARGUMENT;
   int i = m->sample1.handle->dev;
   if (i < 0 || i != m->sample2.handle->dev || m->sample2.handle->at_ns <= m->sample1.handle->at_ns) return NVML_ERROR_INVALID_ARGUMENT;
+  if (m->sample1.handle->gi != m->sample2.handle->gi) return NVML_ERROR_INVALID_ARGUMENT;
   struct fake_gpu *g = &S.gpu[i];
+  int gi = m->sample1.handle->gi;
   for (unsigned int k = 0; k < m->numMetrics; k++) {
     nvmlGpmMetric_t *e = &m->metrics[k];
     e->nvmlReturn = NVML_SUCCESS;
     memset(&e->metricInfo, 0, sizeof e->metricInfo);
     switch (e->metricId) {
-      case 2: e->value = (double)g->v[F_GPM_SM]; break;
+      case 2: e->value = gi >= 0 ? (double)(g->v[F_MIG_SM] + (unsigned long long)gi) : (double)g->v[F_GPM_SM]; break;
       case 3: e->value = (double)g->v[F_GPM_OCC]; break;
       case 5: e->value = (double)g->v[F_GPM_TENSOR]; break;
       case 10: e->value = (double)g->v[F_GPM_DRAM]; break;

@@ -24,8 +24,14 @@
  *   gpm (1 = GPM supported) gpm_sm gpm_occ gpm_tensor gpm_dram (percent) nvlink_rx_mibs nvlink_tx_mibs
  *   nvlinks (number of active links) nvlink_crc nvlink_replay nvlink_recovery (per-link error counters)
  *   events (supported event mask; default 0xc00f: SBE, DBE, PState, Xid, GPU unavailable, recovery action)
- *   mig_instances (MIG devices of a mig=1 GPU, ≤ 7) mig_mem_used (bytes used in each MIG device)
+ *   mig_instances (MIG devices of a mig=1 GPU, ≤ 7; lowering it destroys the last ones: their handles
+ *     then answer INVALID_ARGUMENT) mig_mem_used (bytes used in each MIG device)
+ *   mig_sm (GPM SM activity % of GPU instance g is mig_sm + g, through nvmlGpmMigSampleGet; needs gpm=1)
+ *   nvlink_rx_kib nvlink_tx_kib (NVLink throughput counters, KiB: link l reads the value × (l + 1))
+ *   nvlink_rx_kibps nvlink_tx_kibps (the counters also grow by this many KiB/s × (l + 1) since the state was read)
+ *   nvlink_ts_us (time stamp of those field values, µs; 0 = the real clock)
  *   unsupported=…  also takes: procs putil cc events remap retired energy violation gpm nvlink
+ *     nvlink_tput (throughput field values answer NOT_SUPPORTED) nvlink_data (only the RAW ones answer)
  *   fail=<fn>:<code>:<gpu> with code 3 NOT_SUPPORTED, 4 NO_PERMISSION, 15 GPU_IS_LOST steers any call
  *   xid_file=<path>               events for nvmlEventSetWait_v2, one per line, appended by tests:
  *                                 `<gpu> xid <code>`, `<gpu> dbe`, `<gpu> sbe`, `<gpu> unavailable`,
@@ -55,7 +61,8 @@ enum fake_field {
   F_ECC_AGG_CORRECTED, F_ECC_AGG_UNCORRECTED, F_REMAP_CORR, F_REMAP_UNC, F_REMAP_PENDING, F_REMAP_FAILURE,
   F_RETIRED_SBE, F_RETIRED_DBE, F_RETIRED_PENDING, F_ENERGY_MJ, F_VIOL_POWER_PCT, F_VIOL_THERMAL_PCT,
   F_GPM, F_GPM_SM, F_GPM_OCC, F_GPM_TENSOR, F_GPM_DRAM, F_NVLINK_RX_MIBS, F_NVLINK_TX_MIBS,
-  F_NVLINKS, F_NVLINK_CRC, F_NVLINK_REPLAY, F_NVLINK_RECOVERY, F_EVENTS, F_MIG_INSTANCES, F_MIG_MEM_USED, F_COUNT
+  F_NVLINKS, F_NVLINK_CRC, F_NVLINK_REPLAY, F_NVLINK_RECOVERY, F_EVENTS, F_MIG_INSTANCES, F_MIG_MEM_USED,
+  F_NVLINK_RX_KIB, F_NVLINK_TX_KIB, F_NVLINK_TS_US, F_MIG_SM, F_NVLINK_RX_KIBPS, F_NVLINK_TX_KIBPS, F_COUNT
 };
 
 static const char *const fake_field_names[F_COUNT] = {
@@ -66,6 +73,7 @@ static const char *const fake_field_names[F_COUNT] = {
   "retired_sbe", "retired_dbe", "retired_pending", "energy_mj", "viol_power_pct", "viol_thermal_pct",
   "gpm", "gpm_sm", "gpm_occ", "gpm_tensor", "gpm_dram", "nvlink_rx_mibs", "nvlink_tx_mibs",
   "nvlinks", "nvlink_crc", "nvlink_replay", "nvlink_recovery", "events", "mig_instances", "mig_mem_used",
+  "nvlink_rx_kib", "nvlink_tx_kib", "nvlink_ts_us", "mig_sm", "nvlink_rx_kibps", "nvlink_tx_kibps",
 };
 
 struct fake_proc { unsigned int pid; unsigned long long bytes; unsigned int value, mem, enc, dec; };
@@ -92,6 +100,8 @@ struct fake_gpu {
 #define U_VIOLATION (F_COUNT + 7)
 #define U_GPM (F_COUNT + 8)
 #define U_NVLINK (F_COUNT + 9)
+#define U_NVLINK_TPUT (F_COUNT + 10)
+#define U_NVLINK_DATA (F_COUNT + 11)
 
 struct fake_state {
   int count;
@@ -113,6 +123,8 @@ static long long fake_last_check_ns = -1;
 static time_t fake_mtime_sec = -1;
 static long fake_mtime_nsec = -1;
 static off_t fake_size = -1;
+/* When the state file was last read (monotonic ns): counters that grow with time start there. */
+static long long fake_loaded_ns = 0;
 static char fake_path[4096];
 /* The fake may be called from several worker threads at once (a hung one and a fresh one). */
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -156,8 +168,8 @@ static int fake_field_index(const char *name, size_t len) {
   if (len == 5 && strncmp(name, "procs", 5) == 0) return U_PROCS;
   if (len == 5 && strncmp(name, "putil", 5) == 0) return U_PUTIL;
   if (len == 2 && strncmp(name, "cc", 2) == 0) return U_CC;
-  static const char *const extra[] = { "events", "remap", "retired", "energy", "violation", "gpm", "nvlink" };
-  for (int i = 0; i < 7; i++)
+  static const char *const extra[] = { "events", "remap", "retired", "energy", "violation", "gpm", "nvlink", "nvlink_tput", "nvlink_data" };
+  for (int i = 0; i < 9; i++)
     if (strlen(extra[i]) == len && strncmp(extra[i], name, len) == 0) return U_EVENTS + i;
   return -1;
 }
@@ -210,8 +222,10 @@ static void fake_set_gpu(struct fake_gpu *g, const char *field, const char *val)
   if (f >= 0 && f < F_COUNT) g->v[f] = strtoull(val, NULL, 0);
 }
 
+static long long fake_now_ns(void);
 static void fake_load(void) {
   fake_defaults();
+  fake_loaded_ns = fake_now_ns();
   const char *path = getenv("FAKE_NVML_STATE");
   if (!path || !*path) return;
   FILE *fp = fopen(path, "r");

@@ -584,7 +584,15 @@ describe('gpu health: events, memory health, slowdown, verdict, rules (fake libn
     assert.equal(s.series['gpu.0.nvlink_crc_errors_count'], 8, 'CRC summed over links');
     assert.equal(s.series['gpu.0.nvlink_replay_errors_count'], 4);
     assert.equal(s.series['gpu.0.nvlink_recovery_errors_count'], 0);
-    assert.deepEqual(s.devices[0].nvlink?.links[3], { link: 3, active: true, crcErrors: 2, replayErrors: 1, recoveryErrors: 0 });
+    assert.deepEqual(s.devices[0].nvlink?.links[3], {
+      link: 3,
+      active: true,
+      crcErrors: 2,
+      replayErrors: 1,
+      recoveryErrors: 0,
+      rxBytesPerSecond: 0,
+      txBytesPerSecond: 0,
+    });
     assert.equal(s.devices[0].nvlink?.links.length, 4);
     for (const g of [1, 2]) {
       for (const m of ['nvlink_links_count', 'nvlink_links_active_count', 'nvlink_crc_errors_count'])

@@ -293,7 +293,7 @@ describe('gpu source: NVML path (fake libnvidia-ml)', function () {
     const slice = Math.floor(85899345920 / 7);
     assert.deepEqual(
       mig?.instances,
-      [1, 2, 3].map((gi) => ({ gpuInstanceId: gi, computeInstanceId: 0, memoryTotalBytes: slice * gi, memoryUsedBytes: 2 * GIB })),
+      [1, 2, 3].map((gi) => ({ gpuInstanceId: gi, computeInstanceId: 0, memoryTotalBytes: slice * gi, memoryUsedBytes: 2 * GIB, smActivityRatio: null })),
     );
     assert.deepEqual(mig?.perInstance, ['VRAM']);
     assert.ok(mig?.notAvailable.includes('utilisation'));
