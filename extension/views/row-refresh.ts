@@ -16,10 +16,14 @@ export interface TreeRefreshPolicy {
 /** VS Code's default hover delay outside macOS (`workbench.hover.delay`), in ms. */
 export const DEFAULT_HOVER_DELAY_MS = 500;
 
-/** The policy for a hover delay: rows refresh at least 1.5 s apart, and 1 s more than the hover delay. */
+/**
+ * The policy for a hover delay: rows refresh at least 3 s apart (hover delay + 2.5 s on macOS's 1.5 s).
+ * VS Code arms a row's hover only when the mouse enters it; a refresh within the delay disarms it until the
+ * mouse moves across the row again, so the chance a hover fails to open is delay / interval (1 in 6 here).
+ */
 export function refreshPolicy(hoverDelayMs: unknown = DEFAULT_HOVER_DELAY_MS): TreeRefreshPolicy {
   const delay = typeof hoverDelayMs === 'number' && Number.isFinite(hoverDelayMs) && hoverDelayMs >= 0 ? hoverDelayMs : DEFAULT_HOVER_DELAY_MS;
-  return { minRowIntervalMs: Math.max(1500, delay + 1000), holdMs: 10_000 };
+  return { minRowIntervalMs: Math.max(3000, delay + 2500), holdMs: 10_000 };
 }
 
 /** The clock and timers the scheduler uses (real ones by default; tests pass a fake). */

@@ -68,37 +68,39 @@ function setup(hoverDelayMs = 500) {
 
 describe('tree row refresh pacing (hover-friendly)', () => {
   it('the policy keeps row refreshes further apart than the hover delay (500 ms elsewhere, 1500 ms on macOS)', () => {
-    assert.deepEqual(refreshPolicy(500), { minRowIntervalMs: 1500, holdMs: 10_000 });
-    assert.equal(refreshPolicy(1500).minRowIntervalMs, 2500);
-    assert.equal(refreshPolicy('nonsense').minRowIntervalMs, 1500);
-    assert.equal(refreshPolicy(-3).minRowIntervalMs, 1500);
+    assert.deepEqual(refreshPolicy(500), { minRowIntervalMs: 3000, holdMs: 10_000 });
+    assert.equal(refreshPolicy(1500).minRowIntervalMs, 4000);
+    assert.equal(refreshPolicy('nonsense').minRowIntervalMs, 3000);
+    assert.equal(refreshPolicy(-3).minRowIntervalMs, 3000);
   });
 
-  it('a row changing every 500 ms is refreshed at most every 1.5 s, with its latest text, and unchanged rows never', () => {
+  it('a row changing every 500 ms is refreshed at most every 3 s, with its latest text, and unchanged rows never', () => {
     const { clock, fired, tick } = setup();
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 24; i++) {
       tick(50 + i);
       clock.advance(500);
     }
     assert.ok(fired.length >= 3 && fired.length <= 5, JSON.stringify(fired));
-    for (let i = 1; i < fired.length; i++) assert.ok(fired[i].at - fired[i - 1].at >= 1500, JSON.stringify(fired));
+    for (let i = 1; i < fired.length; i++) assert.ok(fired[i].at - fired[i - 1].at >= 3000, JSON.stringify(fired));
     assert.ok(
       fired.every((f) => f.ids.join() === 'gpu/0'),
       'only the changed row',
     );
     // Nothing is lost: the last value reaches the view within one interval.
-    clock.advance(1500);
-    assert.equal(fired.length >= 1 && fired.at(-1)!.ids[0], 'gpu/0');
+    const n = fired.length;
+    clock.advance(3000);
+    assert.equal(fired.length, n + 1, 'the last change is shown within one interval');
   });
 
   it('between two refreshes there is a quiet window longer than the hover delay, so a hover can open', () => {
     const { clock, fired, tick } = setup(500);
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 40; i++) {
       tick(50 + (i % 7));
       clock.advance(250);
     }
     const gaps = fired.slice(1).map((f, i) => f.at - fired[i].at);
-    assert.ok(gaps.length > 0 && Math.min(...gaps) > 500 + 500, `gaps ${gaps.join(', ')}`);
+    // A hover armed at a random moment opens unless a refresh falls within its 500 ms delay: 5 in 6 times.
+    assert.ok(gaps.length > 0 && Math.min(...gaps) >= 6 * 500, `gaps ${gaps.join(', ')}`);
   });
 
   it('a row whose tooltip opened keeps its text (and the tooltip that goes with it) for the hold time, then catches up', () => {
@@ -119,7 +121,7 @@ describe('tree row refresh pacing (hover-friendly)', () => {
       JSON.stringify(fired),
     );
     assert.ok(fired.some((f) => f.ids.includes('gpu/1')));
-    clock.advance(2500);
+    clock.advance(5000);
     assert.ok(!r.isHeld('gpu/0'));
     assert.deepEqual(fired.at(-1)!.ids, ['gpu/0'], 'the held row gets its latest text once the hold ends');
   });
@@ -127,7 +129,7 @@ describe('tree row refresh pacing (hover-friendly)', () => {
   it('the tooltip matches what the row shows, not a newer value not yet on screen', () => {
     const { r, rows, tick } = setup();
     tick(70); // refreshed at once (first refresh)
-    tick(71); // not yet shown (within 1.5 s)
+    tick(71); // not yet shown (within 3 s)
     assert.equal(rows.get('gpu/0')!.tooltip, 'GPU 0 at 71 %');
     assert.equal(r.hoverOpened(rows.get('gpu/0')!), 'GPU 0 at 70 %');
   });
