@@ -21,6 +21,10 @@ export interface RigwatchApi {
   /** Number of status-bar changes applied so far. */
   statusBarUpdates(): number;
   servicesTree(): TreeNode[];
+  /** Scrolls the Services tree to the row with this id (without selecting it); false when there is no such row. */
+  revealServiceRow(id: string): Promise<boolean>;
+  /** Whether a Services row keeps its text because its tooltip opened (VS Code resolved it on hover). */
+  serviceRowHeld(id: string): boolean;
   alertsTree(): TreeNode[];
   treeRefreshes(): number;
   notifications(): readonly ShownNotification[];

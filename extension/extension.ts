@@ -12,6 +12,8 @@ import { RemoteConnections } from './remote-connections';
 import { SECTION } from './settings';
 import { alertsTree } from './views/alerts-model';
 import { NodeTreeProvider } from './views/node-tree-provider';
+import { refreshPolicy, type TreeRefreshPolicy } from './views/row-refresh';
+import type { TreeNode } from './views/tree-node';
 import { servicesTree } from './views/services-model';
 import { needsAttention } from './views/snapshot';
 import { StatusBar } from './views/status-bar';
@@ -31,13 +33,17 @@ export function activate(ctx: vscode.ExtensionContext): RigwatchApi {
     log.info(`first status-bar readout ${times.firstDataAt - activatedAt} ms after activation`);
   });
 
-  const services = new NodeTreeProvider(() => servicesTree(m.list().map(ConnectionManager.snapshot)));
-  const alerts = new NodeTreeProvider(() =>
-    alertsTree(
-      m.list().flatMap((c) => c.model.alertList().map((alert) => ({ connectionId: c.id, connectionName: c.name, alert }))),
-      Date.now(),
-      m.list().length > 1,
-    ),
+  // Live rows refresh no faster than a tooltip can open (workbench.hover.delay), so hovers work on them.
+  const treePolicy = (): TreeRefreshPolicy => refreshPolicy(vscode.workspace.getConfiguration('workbench').get('hover.delay'));
+  const services = new NodeTreeProvider(() => servicesTree(m.list().map(ConnectionManager.snapshot)), treePolicy());
+  const alerts = new NodeTreeProvider(
+    () =>
+      alertsTree(
+        m.list().flatMap((c) => c.model.alertList().map((alert) => ({ connectionId: c.id, connectionName: c.name, alert }))),
+        Date.now(),
+        m.list().length > 1,
+      ),
+    treePolicy(),
   );
   const servicesView = vscode.window.createTreeView('rigwatch.services', { treeDataProvider: services, showCollapseAll: true });
   const alertsView = vscode.window.createTreeView('rigwatch.alerts', { treeDataProvider: alerts });
@@ -83,6 +89,10 @@ export function activate(ctx: vscode.ExtensionContext): RigwatchApi {
       if (e.state || t === 'sample' || t === 'hello' || t === 'status' || t === 'alert') refreshTrees();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('workbench.hover.delay')) {
+        services.setPolicy(treePolicy());
+        alerts.setPolicy(treePolicy());
+      }
       if (!e.affectsConfiguration(SECTION)) return;
       void m.onSettingsChanged(e).then(() => statusBar.refresh());
     }),
@@ -106,6 +116,21 @@ export function activate(ctx: vscode.ExtensionContext): RigwatchApi {
       alerts.update();
       return alerts.nodes;
     },
+    revealServiceRow: async (id) => {
+      const find = (nodes: TreeNode[]): TreeNode | undefined => {
+        for (const n of nodes) {
+          if (n.id === id) return n;
+          const c = find(n.children ?? []);
+          if (c) return c;
+        }
+        return undefined;
+      };
+      const node = find(services.nodes);
+      if (!node) return false;
+      await servicesView.reveal(node, { select: false, focus: false });
+      return true;
+    },
+    serviceRowHeld: (id) => services.isHeld(id),
     treeRefreshes: () => services.refreshes + alerts.refreshes,
     notifications: () => notifier.shown,
     times,

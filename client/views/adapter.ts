@@ -52,8 +52,8 @@ export interface ViewFormat {
   bytes(v: number | null | undefined): string;
   /** A duration in seconds. */
   seconds(v: number | null | undefined): string;
-  /** "used/total" memory. */
-  usedTotal(used: number | null | undefined, total: number | null | undefined): string;
+  /** "used/total" memory; `compact` drops decimals from 10 on (`71/80 GiB`). */
+  usedTotal(used: number | null | undefined, total: number | null | undefined, compact?: boolean): string;
   /** Escapes plain text (names, reasons from someone else) for Markdown. */
   markdown(text: string): string;
 }

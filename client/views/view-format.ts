@@ -12,7 +12,7 @@ export function viewFormat(markdown: (text: string) => string): ViewFormat {
     number: (v, digits = 1, unit = '') => (hasValue(v) ? `${Number(v.toFixed(digits))}${unit}` : NO_DATA),
     bytes: (v) => formatBytes(v),
     seconds: (v) => formatSeconds(v),
-    usedTotal: (used, total) => formatUsedTotal(used, total),
+    usedTotal: (used, total, compact) => formatUsedTotal(used, total, compact),
     markdown,
   };
 }

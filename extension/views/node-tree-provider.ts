@@ -1,11 +1,13 @@
 // A TreeDataProvider over plain TreeNode data. The model is rebuilt by a function; when only values
 // changed, the existing node objects are updated in place and just those rows are refreshed (VS Code
-// keys rows by element identity); a structural change refreshes the whole tree. Tooltips are resolved
-// lazily on hover, so a 1 Hz refresh carries labels and descriptions only.
+// keys rows by element identity), paced by RowRefresher so that a live row's tooltip can open and stay
+// open; a structural change refreshes the whole tree. Tooltips are resolved lazily on hover, so a 1 Hz
+// refresh carries labels and descriptions only.
 
 import * as vscode from 'vscode';
 import type { TreeNode } from './tree-node';
 import { plainText } from '../../protocol/plain-text';
+import { refreshPolicy, RowRefresher, type Clock, type TreeRefreshPolicy } from './row-refresh';
 
 /** Longest tree label or description, in characters. */
 const TREE_LABEL_MAX_CHARS = 200;
@@ -29,16 +31,43 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private roots: TreeNode[] = [];
   private shape = '';
   private readonly parents = new Map<string, TreeNode>();
+  private readonly byId = new Map<string, TreeNode>();
+  private readonly rows: RowRefresher<TreeNode>;
   /** Number of refresh events sent to VS Code (whole tree or a batch of rows). */
   refreshes = 0;
 
   readonly onDidChangeTreeData = this.emitter.event;
 
-  constructor(private readonly build: () => TreeNode[]) {}
+  constructor(
+    private readonly build: () => TreeNode[],
+    policy: TreeRefreshPolicy = refreshPolicy(),
+    clock?: Clock,
+  ) {
+    this.rows = new RowRefresher(
+      () => this.byId,
+      ownSignature,
+      (rows) => {
+        this.refreshes++;
+        this.emitter.fire(rows);
+      },
+      policy,
+      clock,
+    );
+  }
 
   /** The nodes currently shown. */
   get nodes(): TreeNode[] {
     return this.roots;
+  }
+
+  /** Changes the refresh policy (the user changed `workbench.hover.delay`). */
+  setPolicy(policy: TreeRefreshPolicy): void {
+    this.rows.policy = policy;
+  }
+
+  /** Whether the row's text is held by its open tooltip. */
+  isHeld(id: string): boolean {
+    return this.rows.isHeld(id);
   }
 
   /** Rebuilds the model and refreshes what changed. */
@@ -49,39 +78,34 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       this.shape = shape;
       this.roots = roots;
       this.parents.clear();
+      this.byId.clear();
       const walk = (n: TreeNode): void => {
+        this.byId.set(n.id, n);
         for (const c of n.children ?? []) {
           this.parents.set(c.id, n);
           walk(c);
         }
       };
       roots.forEach(walk);
+      this.rows.reset();
       this.refreshes++;
       this.emitter.fire(undefined);
       return;
     }
-    const changed: TreeNode[] = [];
     const merge = (olds: TreeNode[], news: TreeNode[]): void => {
       olds.forEach((o, i) => {
-        const n = news[i];
-        if (ownSignature(o) !== ownSignature(n)) {
-          const children = o.children;
-          Object.assign(o, n, { children });
-          changed.push(o);
-        } else if (o.tooltip !== n.tooltip) {
-          o.tooltip = n.tooltip;
-        }
+        const n = news[i] as TreeNode;
+        const children = o.children;
+        Object.assign(o, n, { children });
         if (o.children && n.children) merge(o.children, n.children);
       });
     };
     merge(this.roots, roots);
-    if (changed.length > 0) {
-      this.refreshes++;
-      this.emitter.fire(changed);
-    }
+    this.rows.flush();
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
+    this.rows.rendered(n);
     const state =
       n.children && n.children.length > 0
         ? n.expanded
@@ -98,9 +122,11 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return item;
   }
 
+  /** VS Code calls this when the row's hover opens: the tooltip that goes with the row's text; the row holds still. */
   resolveTreeItem(item: vscode.TreeItem, n: TreeNode): vscode.TreeItem {
-    if (n.tooltip) {
-      const md = new vscode.MarkdownString(n.tooltip, true);
+    const tooltip = this.rows.hoverOpened(n);
+    if (tooltip) {
+      const md = new vscode.MarkdownString(tooltip, true);
       md.isTrusted = false;
       item.tooltip = md;
     }
@@ -116,6 +142,7 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   dispose(): void {
+    this.rows.dispose();
     this.emitter.dispose();
   }
 }

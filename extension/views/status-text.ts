@@ -6,7 +6,7 @@ import { VIEW_ADAPTERS, type StatusChoice, type StatusContext } from '../../clie
 import { escapeMarkdown } from '../format';
 import { needsAttention, severityRank, worstSeverity, type ConnectionSnapshot } from './snapshot';
 
-export { allGpusText, COMPACT_ALL_MIN_GPUS, gpuText, pickGpu, utilGlyph } from '../../client/views/adapters/gpu-status';
+export { allGpusSpoken, allGpusText, COMPACT_ALL_MIN_GPUS, fullestGpu, gpuText, pickGpu, utilGlyph } from '../../client/views/adapters/gpu-status';
 
 /** Which GPU the status bar shows: the busiest, all of them compactly, or one index. */
 export type GpuChoice = StatusChoice;
@@ -89,7 +89,7 @@ export function statusView(snap: ConnectionSnapshot | undefined, choice: GpuChoi
       spoken += '. Polling over HTTP, the live stream is unavailable';
     }
   }
-  return { text, tooltip: statusTooltip(snap), severity, accessibilityLabel: `Rigwatch: ${spoken}` };
+  return { text, tooltip: statusTooltip(snap, choice), severity, accessibilityLabel: `Rigwatch: ${spoken}` };
 }
 
 /** Text without codicon syntax (`$(pulse)`) or Markdown, for screen readers. */
@@ -101,13 +101,13 @@ export function plainWords(text: string): string {
 }
 
 /** The Markdown tooltip: each adapter's lines (every GPU, host CPU/RAM), active alerts and the connection state. */
-export function statusTooltip(snap: ConnectionSnapshot): string {
+export function statusTooltip(snap: ConnectionSnapshot, choice: GpuChoice = 'busiest'): string {
   const lines: string[] = [];
   const host = snap.hello?.host.hostname;
   lines.push(`**Rigwatch** — ${escapeMarkdown(snap.name)}${host ? ` (${escapeMarkdown(host)})` : ''}`, '');
   const sample = snap.latest;
   if (sample) {
-    const ctx: StatusContext = { sample, sources: snap.sources, choice: 'busiest', markdown: escapeMarkdown };
+    const ctx: StatusContext = { sample, sources: snap.sources, choice, markdown: escapeMarkdown };
     for (const a of VIEW_ADAPTERS) lines.push(...(a.status?.tooltip?.(ctx) ?? []));
   }
   const active = snap.alerts.filter((a) => a.state === 'firing');

@@ -124,8 +124,8 @@ describe('extension Prometheus connection (real Prometheus, two collectors)', fu
     assert.deepEqual(
       gpus.children!.map((g) => [g.label, g.description]),
       [
-        ['GPU 0 · 35 % · 10/80 GiB', ''],
-        ['GPU 1 · 80 % · 10/80 GiB', ''],
+        ['GPU 0 · 35% · 10/80 GiB', ''],
+        ['GPU 1 · 80% · 10/80 GiB', ''],
       ],
     );
   });

@@ -53,12 +53,32 @@ describe('extension status text', () => {
   it('shows a compact list for "all", and block glyphs plus the fullest VRAM for 8 GPUs', () => {
     assert.equal(statusView(liveSnapshot(twoGpuSample()), 'all').text, '$(pulse) 0: 12 % 2.5/80 GiB · 1: 42 % 10/80 GiB');
     const eight = statusView(liveSnapshot(eightGpus()), 'all');
-    assert.equal(eight.text, '$(pulse) GPU ████▁▅██ · VRAM max 99 % (GPU5)');
-    // Short enough for a status bar next to others (the 2-GPU form is the longest "all" text).
-    assert.ok(plainWords(eight.text).length <= 40, eight.text);
-    assert.equal(allGpusText(gpuReadings(eightGpus())).length, eight.text.length - '$(pulse) '.length);
-    // The full table stays in the tooltip.
+    // One glyph per GPU (GPU 4 idle, GPU 5 half busy), then the VRAM used on the fullest GPU (GPU 5).
+    assert.equal(eight.text, '$(pulse) ████▁▅██ 79 GiB');
+    // Fits VS Code's limit at a 420 px window (40 % = 162 px): 8 glyphs of ≈9 px and ≈45 px of figure at 12 px
+    // (measured in code-server by the in-VS Code suite 07-everyday).
+    assert.ok(plainWords(eight.text).length <= 16, eight.text);
+    assert.equal(allGpusText(gpuReadings(eightGpus())), plainWords(eight.text));
+    // The screen reader hears plain words: no glyphs, no icon or Markdown syntax.
+    assert.equal(eight.accessibilityLabel, 'Rigwatch: 8 GPUs busy 0 % to 98 %, busiest GPU 3; fullest memory GPU 5, 79 of 80 GiB used');
+    assert.doesNotMatch(eight.accessibilityLabel, /[▁-█]|\$\(|\*\*|\|/);
+    // The full table stays in the tooltip, with a legend for the glyphs.
     assert.equal((eight.tooltip.match(/^\| \d /gm) ?? []).length, 8);
+    assert.match(eight.tooltip, /^Status bar: one block per GPU, ▁ idle … █ busy; then VRAM used on the fullest GPU \(GPU 5\)\.$/m);
+    assert.doesNotMatch(statusView(liveSnapshot(eightGpus()), 'busiest').tooltip, /Status bar:/);
+  });
+
+  it('16 GPUs still fit: one glyph per pair of GPUs, showing the less busy one so an idle GPU is not hidden', () => {
+    const series: SampleMessage['series'] = {};
+    for (let i = 0; i < 16; i++) {
+      series[`gpu.${i}.utilization_ratio`] = i === 9 ? 0 : 0.97;
+      series[`gpu.${i}.memory_used_bytes`] = (i === 12 ? 78 : 40) * GIB;
+      series[`gpu.${i}.memory_total_bytes`] = 80 * GIB;
+    }
+    const v = statusView(liveSnapshot({ type: 'sample', t: 1, series, details: {} }), 'all');
+    assert.equal(v.text, '$(pulse) ████▁███ 78 GiB');
+    assert.match(v.tooltip, /one block per 2 GPUs \(the least busy of them\).*fullest GPU \(GPU 12\)/);
+    assert.match(v.accessibilityLabel, /^Rigwatch: 16 GPUs busy 0 % to 97 %, busiest GPU 0; fullest memory GPU 12, 78 of 80 GiB used$/);
   });
 
   it('says what is wrong when coloured, and leaves acknowledged or muted alerts out', () => {
@@ -72,7 +92,7 @@ describe('extension status text', () => {
     assert.deepEqual([v.text, v.severity], ['$(error) GPU3 91 °C', 'critical']);
     assert.equal(
       v.accessibilityLabel,
-      'Rigwatch: critical alert: GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C). GPU 3 98 % busy, 71/80 GiB memory used',
+      'Rigwatch: critical alert: GPU 3 temperature 91 °C (above 86 °C; slowdown at 87 °C). GPU 3 98 % busy, 71 of 80 GiB memory used',
     );
     assert.doesNotMatch(v.accessibilityLabel, /\$\(|\*\*|\|/);
     const acked = statusView(liveSnapshot(eightGpus(), [{ ...hot, acknowledged: true }]), 'busiest', t);

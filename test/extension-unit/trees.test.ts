@@ -20,7 +20,7 @@ describe('extension trees', () => {
     // Rows lead with the numbers, so a narrow sidebar cuts the name, not the values.
     assert.deepEqual(
       gpus.children!.map((g) => g.label),
-      ['GPU 0 · 12 % · 2.5/80 GiB · 41 °C', 'GPU 1 · 42 % · 10.2/80 GiB · 67 °C'],
+      ['GPU 0 · 12% · 2.5/80 GiB · 41°C', 'GPU 1 · 42% · 10/80 GiB · 67°C'],
     );
     assert.equal(gpus.children![1].description, 'A100-SXM4-80GB');
     assert.deepEqual(gpus.children![1].ref, { connectionId: 'local', gpuIndex: 1 });
@@ -40,7 +40,7 @@ describe('extension trees', () => {
     assert.deepEqual(g0.icon, { id: 'circuit-board', color: 'testing.iconPassed' });
     assert.doesNotMatch(g0.label, /action needed|degraded/);
     assert.deepEqual(g1.icon, { id: 'error', color: 'list.errorForeground' });
-    assert.match(g1.label, /^GPU 1 · action needed · 42 % · /);
+    assert.match(g1.label, /^GPU 1 · action needed · 42% · /);
     const lines = g1.tooltip!.split('\n\n');
     assert.match(lines[1], /^Health: \*\*action needed\*\*\n- row remapping pending\\?: the GPU needs a reset$/);
     assert.match(lines[2], /^Xid events: unavailable \(nvmlDeviceRegisterEvents\\?: Insufficient Permissions \\\(4\\\)\)$/);

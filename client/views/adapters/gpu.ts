@@ -18,6 +18,16 @@ export function shortGpuName(name: string): string {
     .trim();
 }
 
+/**
+ * A GPU row's numbers, short enough to fit the tree at VS Code's default sidebar width (≈ 205 px for the
+ * label at 13 px): `93% · 71/80 GiB · 63°C` — no space before % and °C, VRAM in whole GiB from 10 GiB on.
+ * The tooltip keeps the house spacing and full precision.
+ */
+export function gpuRowNumbers(g: { util: number | null; memUsed: number | null; memTotal: number | null; temp: number | null }, fmt: ViewFormat): string {
+  const tight = (s: string): string => s.replace(/ (%|°C)$/, '$1');
+  return `${tight(fmt.percent(g.util))} · ${fmt.usedTotal(g.memUsed, g.memTotal, true)}${g.temp !== null ? ` · ${tight(fmt.value('celsius', g.temp))}` : ''}`;
+}
+
 /** "n/a: Temperature — why; Power limit — why" for the tooltip's values that are null with a reason from the collector. */
 function naLine(dev: { unavailable?: Record<string, string> } | undefined, shown: Record<string, [string, number | null]>, md: (s: string) => string): string {
   const why = dev?.unavailable;
@@ -46,8 +56,9 @@ export const gpuAdapter: SourceViewAdapter = {
       const firing = alerts.some((a) => a.state === 'firing' && a.series.startsWith(`gpu.${g.index}.`));
       const health = dev?.health;
       const verdict = health && health.verdict !== 'healthy' ? ` · ${health.verdict === 'action-needed' ? 'action needed' : 'degraded'}` : '';
-      // The numbers lead: a narrow sidebar cuts the end of a row, and the name is the least news.
-      const label = `GPU ${g.index}${verdict} · ${fmt.percent(g.util)} · ${fmt.usedTotal(g.memUsed, g.memTotal)}${g.temp !== null ? ` · ${fmt.value('celsius', g.temp)}` : ''}`;
+      // The numbers lead, short enough for the default sidebar width: a narrow sidebar cuts the end of a
+      // row, and the name (the description) is the least news.
+      const label = `GPU ${g.index}${verdict} · ${gpuRowNumbers(g, fmt)}`;
       return {
         key: `gpu/${g.index}`,
         label,

@@ -96,7 +96,7 @@ describe('activation and the local collector', () => {
     assert.ok(labels.includes('GPUs') && labels.some((l) => l.startsWith('Host: ')), `children: ${labels}`);
     const gpus = conn.children!.find((c) => c.label === 'GPUs')!;
     assert.equal(gpus.children!.length, 2);
-    assert.match(gpus.children![0].label, /^GPU 0 · 37 % · 12\/80 GiB · 50 °C$/);
+    assert.match(gpus.children![0].label, /^GPU 0 · 37% · 12\/80 GiB · 50°C$/);
     if (uiAvailable()) {
       const r = await ui({ op: 'treeRows', container: 'Rigwatch', waitFor: 'GPU 0' });
       assert.ok(r.ok, `${r.error}; rows: ${JSON.stringify(r.texts)}`);

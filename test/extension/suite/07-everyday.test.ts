@@ -121,7 +121,9 @@ describe('issue 18 in the workbench', () => {
     }
     writeFakeState(dir.stateFile, state);
     const col = await startCollector({
-      config: { gpu: { nvmlPath, nvidiaSmiPath: '/nonexistent/nvidia-smi' }, docker: false },
+      // No alert may colour the item mid-test (the fake's VRAM has no process, the CI box's CPU is busy):
+      // what is measured is the 8-GPU readout.
+      config: { gpu: { nvmlPath, nvidiaSmiPath: '/nonexistent/nvidia-smi' }, docker: false, alerts: { disable: ['gpu-orphaned-memory', 'host-cpu'] } },
       env: { FAKE_NVML_STATE: dir.stateFile },
       interval: 0.5,
     });
@@ -138,62 +140,89 @@ describe('issue 18 in the workbench', () => {
         () => api.manager.get(id)?.state === 'live' && api.manager.get(id)?.model.latest?.series['gpu.7.utilization_ratio'] !== undefined,
         30_000,
       );
-      const statusText = await waitFor(
-        'the 8-GPU status text',
-        () => /VRAM (max )?\d/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text,
-        20_000,
-        () => api.statusBar()?.text ?? '',
-      );
+      // The compact 8-GPU form: one block glyph per GPU and the VRAM used on the fullest GPU.
+      const compact = /^\$\(pulse\) [\u2581-\u2588]{8} \d+ GiB$/;
+      const statusText = await waitFor('the 8-GPU status text', () => /[\u2581-\u2588]{8}/.test(api.statusBar()?.text ?? '') && api.statusBar()!.text, 20_000);
       // Only the 8-GPU box in the tree (its GPU 0 is the changing row), and the default layout without the Chat side bar.
       await vscode.commands.executeCommand('rigwatch.stopLocalCollector');
       await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
       await vscode.commands.executeCommand('rigwatch.openMonitor', { connectionId: id });
       assert.ok((await ui({ op: 'webviewText', waitFor: 'GPU 7', timeoutMs: 30_000 })).ok, 'the dashboard renders the 8 GPUs');
-      // Asserted: what holds today. Known gaps (issue 18, not yet fixed) are measured and reported, not asserted:
-      // the 8-GPU item is cut by VS Code's 40 % item limit at 420 px, GPU rows are cut at the code-server
-      // sidebar width, and the tooltip of a row that updates every tick does not appear.
+      // Measured and asserted at both widths (issue 18): the 8-GPU status item is not clipped (VS Code caps an
+      // item at 40 % of the window: ≈162 px at 420 px), the GPU rows' numbers are not cut at the default
+      // sidebar width, and the tooltip of GPU 0, whose numbers change every tick, opens on hover.
       const problems: string[] = [];
-      const gaps: string[] = [];
-      const atWide = (width: number): string[] => (width >= 1400 ? problems : gaps);
-      for (const theme of THEMES) {
-        await cfg.update('workbench.colorTheme', theme, vscode.ConfigurationTarget.Global);
-        await new Promise((r) => setTimeout(r, 1500));
-        for (const width of WIDTHS) {
-          assert.ok((await ui({ op: 'viewport', width, height: 1100 })).ok);
-          // The tree renders only rows in view; nodes left expanded by earlier suites may push GPU 3 out of it.
-          const rows = await ui({ op: 'treeRows', container: 'Rigwatch', waitFor: 'GPU 3 ·', timeoutMs: 3000 });
+      if (!compact.test(statusText)) problems.push(`8-GPU status text is not the compact form: "${statusText}"`);
+      const widths: Record<string, unknown> = {};
+      const gpu0Labels = new Set<string>();
+      const gpu0Id = `conn/${id}/gpu/0`;
+      // Every theme at 1400 px first: once the window was 420 px wide, VS Code keeps the squeezed sidebar.
+      for (const width of WIDTHS) {
+        assert.ok((await ui({ op: 'viewport', width, height: 1100 })).ok);
+        for (const theme of THEMES) {
+          await cfg.update('workbench.colorTheme', theme, vscode.ConfigurationTarget.Global);
+          await new Promise((r) => setTimeout(r, 1500));
+          // Rows of other connections (left expanded by earlier suites) may push the 8-GPU box out of view.
+          assert.ok(await api.revealServiceRow(`conn/${id}/gpu/7`), 'the GPU 7 row exists');
+          const rows = await ui({ op: 'treeRows', container: 'Rigwatch', waitFor: 'GPU 3 ·', timeoutMs: 10_000 });
           const tag = `${theme.replace(/\W+/g, '-').toLowerCase()}-${width}`;
           // Status bar: the Rigwatch item shows its whole text.
           const sb = boxes((await ui({ op: 'measure', selector: '#workbench\\.parts\\.statusbar .statusbar-item-label[aria-label^="Rigwatch"]' })).texts);
           const item = sb.find((b) => b.visible);
           if (!item) problems.push(`${tag}: the Rigwatch status bar item is not visible (${JSON.stringify(sb)})`);
           else {
+            widths[`${tag} status item`] = `${item.scrollWidth}/${item.clientWidth} px`;
             if (item.scrollWidth > item.clientWidth + 1)
-              atWide(width).push(`${tag}: status bar item clipped (${item.scrollWidth} > ${item.clientWidth}): ${item.text}`);
+              problems.push(`${tag}: status bar item clipped (${item.scrollWidth} > ${item.clientWidth}): ${item.text}`);
             if (item.right > item.clipRight + 1 || item.left < 0)
-              atWide(width).push(`${tag}: status bar item cut at ${item.clipRight} (${item.left}..${item.right}): ${item.text}`);
+              problems.push(`${tag}: status bar item cut at ${item.clipRight} (${item.left}..${item.right}): ${item.text}`);
           }
-          // Tree: GPU rows lead with the numbers, and at 1400 px (default sidebar width) the label is not cut.
-          const labels = boxes(
-            (await ui({ op: 'measure', selector: '#workbench\\.parts\\.sidebar .monaco-list-row .monaco-icon-label-container', hasText: 'GPU 3 ·' })).texts,
+          // Tree: GPU rows lead with the numbers (the name follows as the description), and at the default
+          // sidebar width (1400 px window) the numbers are not cut.
+          const names = boxes(
+            (await ui({ op: 'measure', selector: '#workbench\\.parts\\.sidebar .monaco-list-row .monaco-icon-name-container', hasText: 'GPU 3 ·' })).texts,
           );
-          const gpu3 = labels.find((b) => b.visible);
-          if (!gpu3) gaps.push(`${tag}: no GPU 3 row in view (${rows.error ?? ''}; rows ${JSON.stringify(rows.texts)})`);
+          const gpu3 = names.find((b) => b.visible);
+          if (!gpu3) problems.push(`${tag}: no GPU 3 row in view (${rows.error ?? ''}; rows ${JSON.stringify(rows.texts)})`);
           else {
-            if (!/GPU 3 · 93 % · 66\/80 GiB · 63 °C/.test(gpu3.text)) problems.push(`${tag}: GPU 3 row reads "${gpu3.text}"`);
-            if (width === 1400 && gpu3.scrollWidth > gpu3.clientWidth + 1) gaps.push(`${tag}: GPU 3 row label cut (${gpu3.scrollWidth} > ${gpu3.clientWidth})`);
+            widths[`${tag} GPU 3 numbers`] = `${Math.round(gpu3.right - gpu3.left)} px, ends at ${Math.round(gpu3.right)} of ${Math.round(gpu3.clipRight)}`;
+            if (!/^GPU 3 · 93% · 66\/80 GiB · 63°C$/.test(gpu3.text.trim())) problems.push(`${tag}: GPU 3 row reads "${gpu3.text}"`);
+            if (width === 1400 && gpu3.right > gpu3.clipRight + 1) problems.push(`${tag}: GPU 3 row numbers cut (end at ${gpu3.right} > ${gpu3.clipRight})`);
           }
-          // The changing row's tooltip appears on hover.
-          const hover = await ui({ op: 'hover', selector: '#workbench\\.parts\\.sidebar .monaco-list-row', hasText: 'GPU 0 ·', timeoutMs: 3000 });
-          if (!hover.ok) gaps.push(`${tag}: no tooltip on the updating GPU 0 row (${hover.error})`);
-          else if (!/H100/.test(hover.texts![0])) problems.push(`${tag}: GPU 0 tooltip reads "${hover.texts![0].slice(0, 200)}"`);
+          const row3 = (rows.texts ?? []).find((t) => t.includes('GPU 3 ·'));
+          if (row3 && !/H100/.test(row3)) problems.push(`${tag}: the GPU 3 row has no name in its description: "${row3}"`);
+          const row0 = (rows.texts ?? []).find((t) => t.includes('GPU 0 ·'));
+          if (row0) gpu0Labels.add(row0);
+          // The changing row's tooltip appears on hover, and the row then holds its text while it is read.
+          // VS Code arms a hover when the mouse enters the row; a refresh within the hover delay (500 ms)
+          // disarms it, and rows refresh every 3 s, so 1 entry in 6 misses: enter again, as a user does.
+          let hover: Awaited<ReturnType<typeof ui>> = { ok: false, error: 'not tried' };
+          let entries = 0;
+          // A hover that opens just as an earlier hold ends shows VS Code's cached tooltip (no resolveTreeItem,
+          // so no new hold) and closes at the row's next refresh: the next entry resolves it again.
+          while ((!hover.ok || !api.serviceRowHeld(gpu0Id)) && entries < 6) {
+            entries++;
+            await ui({ op: 'unhover' });
+            hover = await ui({ op: 'hover', selector: '#workbench\\.parts\\.sidebar .monaco-list-row', hasText: 'GPU 0 ·', timeoutMs: 4000 });
+          }
+          widths[`${tag} GPU 0 tooltip`] = hover.ok ? `opened on mouse entry ${entries}` : 'never opened';
+          if (!hover.ok) problems.push(`${tag}: no tooltip on the updating GPU 0 row after ${entries} mouse entries (${hover.error})`);
+          else {
+            if (!/H100/.test(hover.texts![0])) problems.push(`${tag}: GPU 0 tooltip reads "${hover.texts![0].slice(0, 200)}"`);
+            if (!api.serviceRowHeld(gpu0Id)) problems.push(`${tag}: the hovered GPU 0 row is not held`);
+          }
           assert.ok((await ui({ op: 'screenshot', file: path.join(artifacts, `vscode-${tag}.png`) })).ok);
           await ui({ op: 'unhover' });
         }
       }
+      // The row really changed while it was hovered across the runs (the churn moves its utilisation every tick).
+      if (gpu0Labels.size < 2) problems.push(`GPU 0 row did not change during the test: ${[...gpu0Labels].join(' | ')}`);
+      const label = api.statusBar()?.accessibilityLabel ?? '';
+      if (/[\u2580-\u259f]|\$\(|\*\*|\|/.test(label) || !/8 GPUs busy/.test(label))
+        problems.push(`status bar accessibility label is not plain words: "${label}"`);
+      report('issue18_vscode_widths', widths);
       await ui({ op: 'viewport', width: 1400, height: 900 });
       console.log(`    screenshots in ${artifacts}; status bar: ${statusText}`);
-      report('issue18_vscode_ui_gaps', gaps);
       assert.deepEqual(problems, []);
     } finally {
       await vscode.commands.executeCommand('rigwatch.startLocalCollector');
