@@ -27,7 +27,12 @@ function main(): void {
     logLevel: 'error',
     external: ['koffi', 'pg', 'ioredis', 'dockerode', 'ws'],
   });
-  const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', out, hours], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
+  const r = JSON.parse(
+    execFileSync(process.execPath, [...(process.env.SOAK_FLAGS ?? '').split(' ').filter(Boolean), '--expose-gc', out, hours], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    }),
+  ) as {
     hours: number;
     ticks: number;
     wallS: number;
@@ -36,7 +41,7 @@ function main(): void {
     first: { rss: number; heapUsed: number };
     start: { rss: number; heapUsed: number };
     end: { rss: number; heapUsed: number };
-    marks: { hour: number; rss: number; heapUsed: number }[];
+    marks: { hour: number; rss: number; heapUsed: number; external: number; groups: Record<string, number> }[];
     sizes: Record<string, number>;
   };
   fs.rmSync(dir, { recursive: true, force: true });
@@ -44,7 +49,14 @@ function main(): void {
   console.log(
     `soak: ${r.hours} h = ${r.ticks} ticks of ${r.series} series in ${r.wallS.toFixed(0)} s (${(r.ticks / r.wallS).toFixed(0)} ticks/s), ${r.events} alert events`,
   );
-  for (const m of r.marks) console.log(`  hour ${String(m.hour).padStart(2)}: RSS ${f(m.rss)} MB, heap ${f(m.heapUsed)} MB`);
+  for (const m of r.marks)
+    console.log(
+      `  hour ${String(m.hour).padStart(2)}: RSS ${f(m.rss)} MB, heap ${f(m.heapUsed)} MB, external ${f(m.external)} MB; ` +
+        Object.entries(m.groups)
+          .filter(([, b]) => b >= 0.05 * MB)
+          .map(([g, b]) => `${g} ${f(b)}`)
+          .join(', '),
+    );
   console.log(
     `  RSS minute 1 → end: ${f(r.first.rss)} → ${f(r.end.rss)} MB (${((r.end.rss / r.first.rss - 1) * 100).toFixed(1)} %; from the start, rings still empty)`,
   );
