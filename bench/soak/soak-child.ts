@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { SampleResult, Source } from '../../collector/source';
 import { Collector } from '../../collector/collector';
 import { TieredHistory } from '../../collector/history';
+import type { SeriesRings } from '../../collector/history/rings';
 import { RuleAlertEngine } from '../../collector/alerts/engine';
 import { parseAlertsConfig } from '../../collector/alerts/rules';
 import { silentLogger } from '../../collector/log';
@@ -90,6 +91,15 @@ function mem(): { rss: number; heapUsed: number; external: number; groups: Recor
   };
 }
 
+/** Touches one byte a page of every series' ring memory (the history's one ArrayBuffer per series). */
+function prefault(history: TieredHistory): void {
+  const series = (history as unknown as { series: Map<string, SeriesRings> }).series;
+  for (const rings of series.values()) {
+    const b = new Uint8Array(rings.raw.t.buffer);
+    for (let i = 0; i < b.length; i += 4096) b[i] = b[i]!;
+  }
+}
+
 async function main(): Promise<void> {
   const hours = Number(process.argv[2] ?? 24);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-soak-'));
@@ -118,7 +128,12 @@ async function main(): Promise<void> {
       n++;
       clock += INTERVAL_MS;
       if (n % FLUSH_EVERY_TICKS === 0) void col.flush();
-      if (n === 60) first = mem();
+      if (n === 60) {
+        // SOAK_PREFAULT=1: every ring page made resident now (each byte rewritten with itself, so the
+        // data is untouched), as if the history were full: growth from here is not the rings filling.
+        if (process.env.SOAK_PREFAULT === '1') prefault(history);
+        first = mem();
+      }
       if (n === 3600) start = mem();
       if (n % markEvery === 0) marks.push({ hour: n / 3600, ...mem() });
       if (n >= ticks) resolve();
