@@ -3,7 +3,7 @@
 // every sample, next to a bare Node process (`setInterval(() => {}, 1000)`) started in the same run,
 // and prometheus-node-exporter (scraped at 1 Hz) when it is installed. RSS from /proc/<pid>/status
 // at the end of the window (default 5 min), plus the collector's peak, thread count, CPU time and
-// where its resident memory is (bench/collector-rss/smaps.ts). Every process gets the collector's
+// where its resident memory is (bench/collector-rss/_smaps.ts). Every process gets the collector's
 // launch settings (COLLECTOR_NODE_FLAGS, COLLECTOR_ENV) through the test helper; bare node gets none.
 // Target (issue 17): the collector under 60 MB after 5 min.
 // Needs dist/collector.js (`node build.mjs`); prometheus-node-exporter is optional (apt-get install prometheus-node-exporter).
@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { startCollector, COLLECTOR_JS } from '../../test/helpers/collector-process';
 import { freePort } from '../../remote/ssh';
-import { smapsGroups } from './smaps';
+import { smapsGroups } from './_smaps';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';

@@ -14,7 +14,7 @@ import type { SeriesRings } from '../../collector/history/rings';
 import { RuleAlertEngine } from '../../collector/alerts/engine';
 import { parseAlertsConfig } from '../../collector/alerts/rules';
 import { silentLogger } from '../../collector/log';
-import { smapsGroups } from '../collector-rss/smaps';
+import { smapsGroups } from '../collector-rss/_smaps';
 
 const INTERVAL_MS = 1000;
 const FLUSH_EVERY_TICKS = 10;
