@@ -19,7 +19,7 @@ import { runSshCommand } from '../remote/cli';
 import { hostInventory } from './sources/host';
 import { STATE_FILE_NAME } from '../protocol/state-file';
 import { acquireLock, readStateFile, releaseLock, removeStateFile, writeStateFile } from './state-file';
-import { WEBVIEW_CSS, WEBVIEW_JS } from 'rigwatch:webview-assets';
+import { webviewCss, webviewJs } from 'rigwatch:webview-assets';
 
 declare const RIGWATCH_VERSION: string;
 /** The collector's version (from package.json at build time). */
@@ -112,7 +112,15 @@ async function main(): Promise<void> {
     hostInfo: info,
     policy: { token: config.token, loopbackOnly: isLoopback(config.host), allowedOrigins: config.allowedOrigins },
     log: log.child('server'),
-    assets: { js: WEBVIEW_JS, css: WEBVIEW_CSS },
+    // Getters: the dashboard's text is made when a browser asks for it, not held for the collector's life.
+    assets: {
+      get js() {
+        return webviewJs();
+      },
+      get css() {
+        return webviewCss();
+      },
+    },
     limits: config.limits,
   });
   let port: number;

@@ -1,7 +1,7 @@
 // Supplied by build.mjs: the built dashboard bundle, embedded in the collector.
 declare module 'rigwatch:webview-assets' {
-  /** dist/webview.js text. */
-  export const WEBVIEW_JS: string;
+  /** dist/webview.js text (created on each call: not held on the heap between requests). */
+  export function webviewJs(): string;
   /** dist/webview.css text. */
-  export const WEBVIEW_CSS: string;
+  export function webviewCss(): string;
 }

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { parseCollectorState, type CollectorState } from '../protocol/state-file';
-import { COLLECTOR_NODE_FLAGS } from '../protocol/collector-node-flags';
+import { COLLECTOR_NODE_FLAGS, collectorEnvAssignments } from '../protocol/collector-node-flags';
 import { Backoff, type BackoffOptions } from '../client/backoff';
 
 /** Oldest Node the collector bundle runs on. */
@@ -235,7 +235,7 @@ if [ -n "$P" ]; then
 fi
 rm -f "$D/state/collector.json" "$D/collector.log"
 echo "${deployId}" > "$D/state/deploy.id"
-RIGWATCH_TOKEN=${token} nohup node ${COLLECTOR_NODE_FLAGS.join(' ')} "$D/collector.js" --port 0 --host 127.0.0.1 --data-dir "$D/state" --idle-timeout ${idleHours} --interval ${interval} > "$D/collector.log" 2>&1 < /dev/null &
+RIGWATCH_TOKEN=${token} ${collectorEnvAssignments()} nohup node ${COLLECTOR_NODE_FLAGS.join(' ')} "$D/collector.js" --port 0 --host 127.0.0.1 --data-dir "$D/state" --idle-timeout ${idleHours} --interval ${interval} > "$D/collector.log" 2>&1 < /dev/null &
 i=0
 while [ $i -lt ${Math.ceil(REMOTE_START_TIMEOUT_MS / 200)} ]; do
   if [ -s "$D/state/collector.json" ]; then echo "RW_STATE $(tr -d '\\n' < "$D/state/collector.json")"; exit 0; fi

@@ -2,7 +2,9 @@
 // configuration (every source on, found or not, 1 s interval) and one WebSocket client that reads
 // every sample, next to a bare Node process (`setInterval(() => {}, 1000)`) started in the same run,
 // and prometheus-node-exporter (scraped at 1 Hz) when it is installed. RSS from /proc/<pid>/status
-// at the end of the window (default 5 min), plus the collector's peak and thread count.
+// at the end of the window (default 5 min), plus the collector's peak, thread count, CPU time and
+// where its resident memory is (bench/collector-rss/_smaps.ts). Every process gets the collector's
+// launch settings (COLLECTOR_NODE_FLAGS, COLLECTOR_ENV) through the test helper; bare node gets none.
 // Target (issue 17): the collector under 60 MB after 5 min.
 // Needs dist/collector.js (`node build.mjs`); prometheus-node-exporter is optional (apt-get install prometheus-node-exporter).
 // Run: node -r esbuild-register bench/collector-rss/collector-rss.ts   (BENCH_SECONDS=N to shorten)
@@ -11,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { startCollector, COLLECTOR_JS } from '../../test/helpers/collector-process';
 import { freePort } from '../../remote/ssh';
+import { smapsGroups } from './_smaps';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
@@ -25,6 +28,12 @@ function status(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' | 'Threads')
 }
 
 const mb = (b: number): string => (b / MB).toFixed(1);
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
 
 async function main(): Promise<void> {
   if (!fs.existsSync(COLLECTOR_JS)) throw new Error(`${COLLECTOR_JS} is missing: run "node build.mjs" first`);
@@ -67,6 +76,12 @@ async function main(): Promise<void> {
     console.log(`window: ${SECONDS} s, default config (1 s interval), one WebSocket client (${samples} messages read)`);
     console.log(
       `collector:        RSS ${mb(rss)} MB (anon ${mb(status(pid, 'RssAnon'))}, file ${mb(status(pid, 'RssFile'))}), peak ${mb(peak)} MB, ${status(pid, 'Threads')} threads  (target < 60 MB)`,
+    );
+    console.log(
+      `  where: ${Object.entries(smapsGroups(pid))
+        .filter(([, b]) => b >= 0.05 * MB)
+        .map(([g, b]) => `${g} ${mb(b)}`)
+        .join(', ')}; CPU ${cpuSeconds(pid).toFixed(1)} s`,
     );
     console.log(`bare node:        RSS ${mb(bareRss)} MB, ${status(bare.pid!, 'Threads')} threads`);
     if (ne?.pid) console.log(`node_exporter:    RSS ${mb(status(ne.pid, 'VmRSS'))} MB (scraped at 1 Hz)`);

@@ -4,14 +4,17 @@
 // and a host, on an injected clock that advances 1 s per tick (wall and monotonic alike). Prints JSON.
 
 import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SampleResult, Source } from '../../collector/source';
 import { Collector } from '../../collector/collector';
 import { TieredHistory } from '../../collector/history';
+import type { SeriesRings } from '../../collector/history/rings';
 import { RuleAlertEngine } from '../../collector/alerts/engine';
 import { parseAlertsConfig } from '../../collector/alerts/rules';
 import { silentLogger } from '../../collector/log';
+import { smapsGroups } from '../collector-rss/_smaps';
 
 const INTERVAL_MS = 1000;
 const FLUSH_EVERY_TICKS = 10;
@@ -77,10 +80,24 @@ class FakeHost implements Source {
   close(): void {}
 }
 
-function mem(): { rss: number; heapUsed: number } {
+function mem(): { rss: number; heapUsed: number; external: number; groups: Record<string, number> } {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed };
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    groups: { ...smapsGroups(process.pid), heapTotal: m.heapTotal, v8physical: v8.getHeapStatistics().total_physical_size },
+  };
+}
+
+/** Touches one byte a page of every series' ring memory (the history's one ArrayBuffer per series). */
+function prefault(history: TieredHistory): void {
+  const series = (history as unknown as { series: Map<string, SeriesRings> }).series;
+  for (const rings of series.values()) {
+    const b = new Uint8Array(rings.raw.t.buffer);
+    for (let i = 0; i < b.length; i += 4096) b[i] = b[i]!;
+  }
 }
 
 async function main(): Promise<void> {
@@ -99,7 +116,8 @@ async function main(): Promise<void> {
   // times step by exactly one interval). An hour of
   // warm-up fills the raw ring, so "start" is the steady state every collector reaches after an hour.
   const ticks = hours * 3600;
-  const marks: { hour: number; rss: number; heapUsed: number }[] = [];
+  const marks: ({ hour: number } & ReturnType<typeof mem>)[] = [];
+  const markEvery = Number(process.env.SOAK_MARK_MINUTES ?? 360) * 60;
   const t0 = performance.now();
   let start: { rss: number; heapUsed: number } | undefined;
   // After the first minute every series exists: growth from here includes the rings filling.
@@ -110,9 +128,14 @@ async function main(): Promise<void> {
       n++;
       clock += INTERVAL_MS;
       if (n % FLUSH_EVERY_TICKS === 0) void col.flush();
-      if (n === 60) first = mem();
+      if (n === 60) {
+        // SOAK_PREFAULT=1: every ring page made resident now (each byte rewritten with itself, so the
+        // data is untouched), as if the history were full: growth from here is not the rings filling.
+        if (process.env.SOAK_PREFAULT === '1') prefault(history);
+        first = mem();
+      }
       if (n === 3600) start = mem();
-      if (n % (6 * 3600) === 0) marks.push({ hour: n / 3600, ...mem() });
+      if (n % markEvery === 0) marks.push({ hour: n / 3600, ...mem() });
       if (n >= ticks) resolve();
     });
     col.start();

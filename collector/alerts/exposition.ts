@@ -40,7 +40,7 @@ export function alertView(inst: Instance, t: number, ctx: ViewContext, resolvedA
           : `now ${formatValue(r.unit, shown)}`;
     template = template.includes('{value}') ? template.replace(/\s*\((above|below|slowdown|at|near)\b[^)]*\)\s*$/, '') : `${template} — resolved`;
     // Resolved by something other than its value (the source left the config): say so.
-    if (why !== undefined) template = `${template.replace(/ — resolved$/, '')} — resolved: ${why}`;
+    if (why !== undefined) template = `${template.replace(/ \u2014 resolved$/, '')} — resolved: ${why}`;
   }
   const message = renderMessage(template, {
     rule: r.id,

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { parseCollectorState, STATE_FILE_NAME, type CollectorState } from '../../protocol/state-file';
-import { COLLECTOR_NODE_FLAGS } from '../../protocol/collector-node-flags';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../../protocol/collector-node-flags';
 
 /** Time allowed for a started collector to print its URL, in ms. */
 export const LOCAL_START_TIMEOUT_MS = 20_000;
@@ -117,6 +117,7 @@ export class LocalCollectorProcess {
     // The token goes through the environment, never argv: any user can read a command line (`ps`),
     // only this user can read /proc/<pid>/environ.
     env.RIGWATCH_TOKEN = token;
+    Object.assign(env, COLLECTOR_ENV);
     this.stopping = false;
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     this.child = child;

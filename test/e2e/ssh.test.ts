@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseTarget, SshRemote, type DownInfo, type RemoteCollector } from '../../remote/ssh';
 import { COLLECTOR_JS, openWs } from '../helpers/collector-process';
+import { COLLECTOR_ENV } from '../../protocol/collector-node-flags';
 import { startSshd, type TestSshd } from '../helpers/sshd';
 import type { HistoryReplyMessage } from '../../protocol';
 
@@ -54,6 +55,9 @@ describe('remote collector over ssh (real sshd)', function () {
     const cmdline = fs.readFileSync(`/proc/${r.remotePid}/cmdline`, 'utf8');
     assert.ok(!cmdline.includes(r.token), 'token not visible in ps');
     assert.ok(cmdline.includes('--host\u0000127.0.0.1'), 'bound to the remote loopback');
+    // The malloc settings every launcher gives the collector (protocol/collector-node-flags.ts).
+    const environ = fs.readFileSync(`/proc/${r.remotePid}/environ`, 'utf8').split('\0');
+    for (const [k, v] of Object.entries(COLLECTOR_ENV)) assert.ok(environ.includes(`${k}=${v}`), `the remote collector runs with ${k}=${v}`);
   });
 
   it('a second connect reuses the running collector without copying', async () => {

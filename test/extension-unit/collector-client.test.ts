@@ -12,6 +12,7 @@ import type { ServerMessage } from '../../protocol';
 import { CollectorClient, parseCollectorUrl } from '../../extension/connection/collector-client';
 import type { ConnectionStateChange } from '../../extension/connection/connection';
 import { discoverCollector, LocalCollectorProcess } from '../../extension/connection/local-collector';
+import { COLLECTOR_ENV } from '../../protocol/collector-node-flags';
 import { COLLECTOR_JS, startCollector, stopAllCollectors, type RunningCollector } from '../helpers/collector-process';
 import { hello, twoGpuSample } from './fixtures';
 
@@ -224,6 +225,9 @@ describe('extension local collector', function () {
       assert.ok(cmdline.includes('--data-dir'), 'this is the collector we started');
       assert.ok(!cmdline.includes(ep.token!), 'the token is not on the command line');
       assert.ok(!cmdline.includes('--token'), 'no --token flag at all');
+      // The malloc settings every launcher gives the collector (protocol/collector-node-flags.ts).
+      const environ = fs.readFileSync(`/proc/${ep.pid}/environ`, 'utf8').split('\0');
+      for (const [k, v] of Object.entries(COLLECTOR_ENV)) assert.ok(environ.includes(`${k}=${v}`), `the collector runs with ${k}=${v}`);
       const res = await fetch(new URL('/healthz', ep.url), { headers: { authorization: `Bearer ${ep.token}` } });
       assert.equal(res.status, 200, 'the collector took the token from its environment');
       const wrong = await fetch(new URL('/healthz', ep.url), { headers: { authorization: `Bearer ${'y'.repeat(32)}` } });

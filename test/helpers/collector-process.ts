@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeServerMessage, type ClientMessage, type ServerMessage } from '../../protocol';
-import { COLLECTOR_NODE_FLAGS } from '../../protocol/collector-node-flags';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../../protocol/collector-node-flags';
 
 /** Repository root. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -109,7 +109,7 @@ export async function startCollector(opts: StartOptions = {}): Promise<RunningCo
     if (token) args.push('--token', token);
     if (configFile) args.push('--config', configFile);
     args.push(...(opts.args ?? []));
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(opts.env ?? {}) };
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...COLLECTOR_ENV, ...(opts.env ?? {}) };
     for (const k of Object.keys(env)) if (k.startsWith('RIGWATCH_') && !(opts.env && k in opts.env)) delete env[k];
     proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
