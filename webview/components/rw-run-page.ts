@@ -7,7 +7,8 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { formatElapsedSeconds, runsInSample } from '../../client/views/adapters/runs';
 import type { SampleMessage } from '../../protocol';
 import type { RunInfo, RunScalar } from '../../protocol/details/runs';
-import { fmtBytes, fmtClock, fmtNumber, fmtPercent, fmtWatts, has, NA, type Maybe } from '../format';
+import { fmtBytes, fmtClock, fmtNumber, fmtPercent, fmtWatts, NA } from '../format';
+import { fmtScalar, orderedScalars, tagKey } from '../run-series';
 import { shared } from '../theme';
 import type { ChartLine } from './rw-chart';
 import type { StepLine } from './rw-step-chart';
@@ -21,29 +22,6 @@ const DEFAULT_TAGS = 6;
 const MAX_COMPARE_RUNS = 8;
 /** Longest command line shown, in characters (the collector bounds it too). */
 const MAX_COMMAND_CHARS = 1000;
-
-/** A scalar's value as text: below 1 (losses, learning rates) in 3 significant digits, never rounded to 0. */
-export function fmtScalar(v: Maybe): string {
-  if (!has(v)) return NA;
-  if (v !== 0 && Math.abs(v) < 1) return String(Number(v.toPrecision(3)));
-  return fmtNumber(v);
-}
-
-/** The part of a scalar's series key after `run.<id>.`: the same tag in every run. */
-export function tagKey(runId: string, seriesKey: string): string {
-  const prefix = `run.${runId}.`;
-  return seriesKey.startsWith(prefix) ? seriesKey.slice(prefix.length) : seriesKey;
-}
-
-/** The scalars in chart order: loss-like, then throughput and learning rate, then as logged. */
-export function orderedScalars(r: RunInfo): RunScalar[] {
-  const rank = (s: RunScalar): number =>
-    s.key === r.loss?.key ? 0 : /loss|nll|perplexity/i.test(s.tag) ? 1 : s.key === r.throughput?.key ? 2 : /(^|[^a-z])(lr|learning.?rate)/i.test(s.tag) ? 3 : 4;
-  return r.scalars
-    .map((s, i) => ({ s, i }))
-    .sort((a, b) => rank(a.s) - rank(b.s) || a.i - b.i)
-    .map((x) => x.s);
-}
 
 const STATE_DOT: Record<RunInfo['state'], string> = { running: 'ok', stalled: 'warn', finished: 'off', gone: 'bad' };
 

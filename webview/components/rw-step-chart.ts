@@ -7,6 +7,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { niceTicks, type AxisTicks } from '../../protocol';
 import { has, NA, type Maybe } from '../format';
+import { stepPoints } from '../run-series';
 import type { ChartPoint, SeriesBuffer } from '../series-buffer';
 import type { DashboardStore } from '../state';
 import { styleProps } from '../style-props';
@@ -28,25 +29,6 @@ const PX_PER_TICK = 90;
 
 function key(lines: StepLine[]): string {
   return lines.map((l) => `${l.value}\u0000${l.step}\u0000${l.label}`).join('\u0001');
-}
-
-/**
- * (step, value) points of one run from its two buffers: each value takes the step logged at or before
- * its time; a step held over several ticks keeps its last value (the series repeat the latest value
- * every tick). Pure, for tests.
- */
-export function stepPoints(values: readonly ChartPoint[], steps: readonly ChartPoint[]): ChartPoint[] {
-  const out: ChartPoint[] = [];
-  let j = -1;
-  for (const p of values) {
-    while (j + 1 < steps.length && steps[j + 1].x <= p.x) j++;
-    const s = j >= 0 ? steps[j].y : null;
-    if (s === null || p.y === null) continue;
-    const last = out[out.length - 1];
-    if (last && last.x === s) last.y = p.y;
-    else out.push({ x: s, y: p.y });
-  }
-  return out;
 }
 
 /** A by-step line chart of run scalars. */
