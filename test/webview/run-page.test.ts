@@ -15,7 +15,7 @@ import type { RunInfo } from '../../protocol/details/runs';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
 import { PYTHON } from '../collector/sources/runs/helpers';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { ARTIFACTS, launchBrowser, screenshot, type TestBrowser } from './browser';
 
 /** A training loop's logging, without the model: one JSON line per step, 10 steps a second. */
 const TRAIN_PY = `
@@ -182,7 +182,11 @@ describe('run page in Chromium against the real collector (two Python runs on fa
   });
 
   it("opens from the run's row in the dashboard: header, every scalar and its GPU's charts on one time axis", async () => {
-    await page.locator(`rw-source-cards button[data-open-run="${runA.id}"]`).click();
+    const link = page.locator(`rw-source-cards button[data-open-run="${runA.id}"]`);
+    await link.waitFor({ timeout: 10_000 });
+    await link.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'run-page-dashboard-card-dark-1400.png') });
+    await link.click();
     const pageLoc = page.locator(`rw-run-page section[data-run-page="${runA.id}"]`);
     await pageLoc.waitFor({ timeout: 10_000 });
     assert.equal(new URL(page.url()).hash, `#run=${runA.id}`, 'the address names the run');
