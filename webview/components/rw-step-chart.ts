@@ -3,10 +3,11 @@
 // `run.<id>.step_count` buffer from the same ticks; the dashboard's time range picks which ticks.
 
 import { Chart, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration, type Scale } from 'chart.js';
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { niceTicks, type AxisTicks } from '../../protocol';
 import { has, NA, type Maybe } from '../format';
+import { chartFrameStyles, Y_AXIS_WIDTH_PX } from '../chart-frame';
 import { stepPoints } from '../run-series';
 import type { ChartPoint, SeriesBuffer } from '../series-buffer';
 import type { DashboardStore } from '../state';
@@ -22,8 +23,6 @@ export interface StepLine {
   label: string;
 }
 
-/** Width of the value axis, in px: the same as <rw-chart>'s so the plots of a page line up. */
-const Y_AXIS_WIDTH_PX = 64;
 /** Pixels per step-axis label. */
 const PX_PER_TICK = 90;
 
@@ -34,54 +33,7 @@ function key(lines: StepLine[]): string {
 /** A by-step line chart of run scalars. */
 @customElement('rw-step-chart')
 export class RwStepChart extends LitElement {
-  static override styles = [
-    shared,
-    css`
-      :host {
-        display: block;
-        min-width: 0;
-      }
-      figure {
-        margin: 0;
-      }
-      figcaption {
-        font-weight: 600;
-        margin-bottom: 4px;
-      }
-      .wrap {
-        position: relative;
-        height: var(--rw-chart-height, 150px);
-      }
-      .empty {
-        position: absolute;
-        inset: 0;
-        display: flex;
-        align-items: center;
-        justify-content: center;
-        pointer-events: none;
-      }
-      ul.legend {
-        list-style: none;
-        margin: 4px 0 0;
-        padding: 0;
-        display: flex;
-        flex-wrap: wrap;
-        gap: 2px 12px;
-        font-size: 0.9em;
-      }
-      ul.legend li {
-        display: inline-flex;
-        align-items: center;
-        gap: 4px;
-      }
-      .sw {
-        width: 10px;
-        height: 3px;
-        display: inline-block;
-        border-radius: 1px;
-      }
-    `,
-  ];
+  static override styles = [shared, chartFrameStyles];
 
   @property({ attribute: false }) store!: DashboardStore;
   @property({ attribute: false, hasChanged: (a: StepLine[], b?: StepLine[]) => !b || key(a) !== key(b) }) lines: StepLine[] = [];
