@@ -10,10 +10,14 @@ import { gpuReportUri } from './gpu-details';
 import { formatClock, validateWith } from './format';
 import type { MonitorPanel } from './panel/monitor-panel';
 import { SECTION } from './settings';
+import { runDescription, runsOf } from './views/runs-model';
 import { gpuReadings } from './views/snapshot';
 import type { TreeNode } from './views/tree-node';
 import { plainText } from '../protocol/plain-text';
+import { viewFormat } from '../client/views';
 
+/** Quick picks show plain text (no Markdown to escape). */
+const PLAIN_FORMAT = viewFormat((t) => t);
 /** Longest quick-pick label or description quoting monitored text, in characters. */
 const QUICK_PICK_MAX_CHARS = 200;
 
@@ -53,6 +57,8 @@ export interface CommandArgs {
   scope?: 'instance' | 'rule';
   enabled?: boolean;
   gpu?: string;
+  /** A training run (`RunInfo.id`) of the connection. */
+  runId?: string;
 }
 
 function argsOf(a: unknown): CommandArgs {
@@ -102,6 +108,28 @@ export function registerCommands(ctx: vscode.ExtensionContext, manager: Connecti
   reg('rigwatch.openMonitor', async (a) => {
     const c = a.connectionId ? manager.get(a.connectionId) : undefined;
     panel.show(c);
+  });
+
+  reg('rigwatch.openRun', async (a) => {
+    const c = await pickConnection(a, 'Open a run of which collector?');
+    if (!c) return undefined;
+    const runs = runsOf(c.model);
+    let runId = a.runId;
+    if (runId === undefined) {
+      if (runs.length === 0) throw new Error(`${c.name} lists no training runs (see docs/runs.md for how runs are found)`);
+      const pick = await vscode.window.showQuickPick(
+        runs.map((r) => ({
+          label: plainText(r.name, QUICK_PICK_MAX_CHARS),
+          description: plainText(runDescription(r, PLAIN_FORMAT), QUICK_PICK_MAX_CHARS),
+          id: r.id,
+        })),
+        { placeHolder: 'Open which run?' },
+      );
+      if (!pick) return undefined;
+      runId = pick.id;
+    }
+    panel.show(c, { runId });
+    return runId;
   });
 
   reg('rigwatch.connectCollector', async (a) => {

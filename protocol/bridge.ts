@@ -9,10 +9,12 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'polling'
 
 /**
  * Extension → webview. A `connection` envelope with `canStartLocal` says the shown connection is the
- * local collector the user stopped: the dashboard offers a Start button.
+ * local collector the user stopped: the dashboard offers a Start button. `openRun` shows a run's page.
  */
 export type HostToWebview =
-  { kind: 'server'; message: ServerMessage } | { kind: 'connection'; state: ConnectionState; reason?: string; name: string; canStartLocal?: boolean };
+  | { kind: 'server'; message: ServerMessage }
+  | { kind: 'connection'; state: ConnectionState; reason?: string; name: string; canStartLocal?: boolean }
+  | { kind: 'openRun'; runId: string };
 
 /** Webview → extension; `startLocal` asks the extension to run "Start Local Collector". */
 export type WebviewToHost = { kind: 'ready' } | { kind: 'startLocal' } | { kind: 'client'; message: ClientMessage };

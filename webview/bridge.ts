@@ -14,6 +14,8 @@ export interface BridgeHandlers {
   message(m: ServerMessage): void;
   /** `canStartLocal`: the local collector was stopped by the user and `startLocal()` can start it. */
   connection(state: ConnectionState, reason: string | undefined, name: string | undefined, canStartLocal?: boolean): void;
+  /** The host asks for a run's page (VS Code's "Open Run"). */
+  openRun?(runId: string): void;
 }
 
 /** The dashboard's link to a collector. */
@@ -91,6 +93,10 @@ export class VsCodeBridge implements Bridge {
         typeof c.name === 'string' ? c.name : undefined,
         c.canStartLocal === true,
       );
+    } else if (env.kind === 'openRun') {
+      const id = (env as { runId?: unknown }).runId;
+      if (typeof id === 'string') h.openRun?.(id);
+      else warn('ignored an openRun envelope without a run id');
     }
   }
 

@@ -16,6 +16,7 @@ import {
   type SourceStatus,
 } from '../protocol/messages';
 import type { Bridge } from './bridge';
+import { isRunId } from './run-route';
 import { SeriesBuffer } from './series-buffer';
 
 /** Time ranges offered by the selector. */
@@ -39,6 +40,8 @@ export interface UiState {
   gpuView: 'single' | 'compare';
   /** Selected GPU index in single view. */
   gpu: number;
+  /** The run whose page is shown (`RunInfo.id`); absent: the dashboard. */
+  run?: string;
 }
 
 const DEFAULT_UI: UiState = { range: 'live', mode: 'advanced', gpuView: 'single', gpu: 0 };
@@ -59,6 +62,7 @@ export function parseUiState(raw: unknown): UiState {
   if (o.mode === 'basic' || o.mode === 'advanced') ui.mode = o.mode;
   if (o.gpuView === 'single' || o.gpuView === 'compare') ui.gpuView = o.gpuView;
   if (typeof o.gpu === 'number' && Number.isInteger(o.gpu) && o.gpu >= 0) ui.gpu = o.gpu;
+  if (typeof o.run === 'string' && isRunId(o.run)) ui.run = o.run;
   return ui;
 }
 
@@ -117,6 +121,7 @@ export class DashboardStore {
   start(): void {
     this.bridge.start({
       message: (m) => this.receive(m),
+      openRun: (id) => this.openRun(id),
       connection: (state, reason, name, canStartLocal) => {
         this.connection = { state, reason, name: name ?? this.connection.name, ...(canStartLocal ? { canStartLocal } : {}) };
         this.changed();
@@ -251,6 +256,15 @@ export class DashboardStore {
       this.request('range', [...this.buffers.keys()]);
       this.dataChanged(true);
     }
+    this.changed();
+  }
+
+  /** Shows a run's page (`RunInfo.id`), or the dashboard for null. */
+  openRun(id: string | null): void {
+    if (id !== null && !isRunId(id)) return;
+    const { run: _old, ...rest } = this.ui;
+    this.ui = id === null ? rest : { ...rest, run: id };
+    this.bridge.saveUiState(this.ui);
     this.changed();
   }
 

@@ -22,7 +22,7 @@ export interface ViewItem {
   /** Drives tree menus (`view/item/context` when-clauses). */
   contextValue?: string;
   /** What the row refers to, for commands; the view adds the connection. */
-  ref?: { gpuIndex?: number; pid?: number };
+  ref?: { gpuIndex?: number; pid?: number; runId?: string };
   children?: ViewItem[];
   /** Initial expansion when it has children. */
   expanded?: boolean;

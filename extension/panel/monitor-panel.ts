@@ -32,6 +32,10 @@ export class MonitorPanel implements vscode.Disposable {
   html = '';
   /** Messages posted to the webview (count, for tests). */
   posted = 0;
+  /** A run page asked for before the webview was ready (Open Run on a closed or hidden panel). */
+  private pendingRun: string | undefined;
+  /** The last run page the webview was told to show (tests). */
+  shownRun: string | undefined;
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,
@@ -66,12 +70,14 @@ export class MonitorPanel implements vscode.Disposable {
     return this.panel;
   }
 
-  /** Opens (or reveals) the panel on a connection. */
-  show(connection?: Connection): void {
+  /** Opens (or reveals) the panel on a connection, on a run's page when `runId` is given. */
+  show(connection?: Connection, opts: { runId?: string } = {}): void {
     if (connection) this.connectionId = connection.id;
+    if (opts.runId !== undefined) this.pendingRun = opts.runId;
     if (this.panel) {
       this.panel.reveal(undefined, false);
       if (connection) this.replay();
+      else this.postPendingRun();
       return;
     }
     const panel = vscode.window.createWebviewPanel(MONITOR_VIEW_TYPE, 'System Monitor', vscode.ViewColumn.Active, this.options());
@@ -187,6 +193,15 @@ export class MonitorPanel implements vscode.Disposable {
     this.post({ kind: 'connection', state: conn.state, reason: conn.reason, name: conn.name });
     const hello = conn.model.currentHello();
     if (hello) this.post({ kind: 'server', message: hello });
+    this.postPendingRun();
+  }
+
+  /** Tells a ready webview to show the run asked for (after the hello, so the run's details are there). */
+  private postPendingRun(): void {
+    if (!this.ready || this.pendingRun === undefined) return;
+    this.shownRun = this.pendingRun;
+    this.post({ kind: 'openRun', runId: this.pendingRun });
+    this.pendingRun = undefined;
   }
 
   private post(m: HostToWebview): void {

@@ -15,7 +15,7 @@ export interface TreeNode {
   /** Command run on click. */
   command?: { command: string; title: string; args?: unknown[] };
   /** What the row refers to, for commands invoked from its context menu. */
-  ref?: { connectionId: string; gpuIndex?: number; alertId?: string; pid?: number };
+  ref?: { connectionId: string; gpuIndex?: number; alertId?: string; pid?: number; runId?: string };
   children?: TreeNode[];
   /** Initial expansion when it has children. */
   expanded?: boolean;

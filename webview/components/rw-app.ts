@@ -15,6 +15,7 @@ import './rw-gpu-row';
 import './rw-header';
 import './rw-host-row';
 import './rw-model-cards';
+import './rw-run-page';
 import './rw-source-cards';
 import './rw-sources';
 
@@ -128,15 +129,17 @@ export class RwApp extends StoreElement {
             ? nothing
             : !s.host
               ? html`<div class="waiting muted" role="status">Waiting for the collector…</div>`
-              : html`
-                  ${
-                    !hasGpuDetails && gpuSources.length > 0
-                      ? html`<div class="nogpu muted" data-section="nogpu">No GPU: ${gpuSources.map((g) => g.reason ?? g.state).join('; ')}</div>`
-                      : nothing
-                  }
-                  ${dashboardSections(this.adapters).map((x) => this.section(x))}
-                  <rw-sources .store=${s}></rw-sources>
-                `
+              : s.ui.run
+                ? html`<rw-run-page .store=${s} .runId=${s.ui.run}></rw-run-page>`
+                : html`
+                    ${
+                      !hasGpuDetails && gpuSources.length > 0
+                        ? html`<div class="nogpu muted" data-section="nogpu">No GPU: ${gpuSources.map((g) => g.reason ?? g.state).join('; ')}</div>`
+                        : nothing
+                    }
+                    ${dashboardSections(this.adapters).map((x) => this.section(x))}
+                    <rw-sources .store=${s}></rw-sources>
+                  `
         }
       </main>`;
   }

@@ -3,13 +3,14 @@
 // a text summary and an HTML legend make it readable without seeing the canvas.
 
 import { Chart, Decimation, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration, type Scale } from 'chart.js';
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { niceTicks, type AxisTicks } from '../../protocol';
 import { fmtClock, fmtTick, has, NA, timeTicks, type Maybe } from '../format';
 import type { ChartPoint, SeriesBuffer } from '../series-buffer';
 import { RANGES, type DashboardStore } from '../state';
 import { styleProps } from '../style-props';
+import { chartFrameStyles, Y_AXIS_WIDTH_PX } from '../chart-frame';
 import { alpha, chartTheme, onThemeChange, shared } from '../theme';
 
 // Only what line charts need: no date adapter, no animations module, no legend plugin.
@@ -28,8 +29,6 @@ const SUMMARY_EVERY_MS = 5000;
 const OFFSCREEN_REDRAW_MS = 5000;
 /** Pixels per x tick label. */
 const PX_PER_TICK = 90;
-/** Width of every chart's value axis, in px, so stacked charts share one time axis. */
-const Y_AXIS_WIDTH_PX = 64;
 /**
  * Room kept right of every plot for the last time label's overhang, the same on every chart: chart.js
  * would otherwise shrink each plot by its own last label's overhang, so stacked time axes end apart.
@@ -54,60 +53,7 @@ function lineKey(lines: ChartLine[]): string {
 /** A time-series line chart bound to the store. */
 @customElement('rw-chart')
 export class RwChart extends LitElement {
-  static override styles = [
-    shared,
-    css`
-      :host {
-        display: block;
-        min-width: 0;
-      }
-      figure {
-        margin: 0;
-      }
-      figcaption {
-        font-weight: 600;
-        margin-bottom: 4px;
-        display: flex;
-        justify-content: space-between;
-        gap: 8px;
-      }
-      .wrap {
-        position: relative;
-        height: var(--rw-chart-height, 150px);
-      }
-      canvas {
-        display: block;
-      }
-      .empty {
-        position: absolute;
-        inset: 0;
-        display: flex;
-        align-items: center;
-        justify-content: center;
-        pointer-events: none;
-      }
-      ul.legend {
-        list-style: none;
-        margin: 4px 0 0;
-        padding: 0;
-        display: flex;
-        flex-wrap: wrap;
-        gap: 2px 12px;
-        font-size: 0.9em;
-      }
-      ul.legend li {
-        display: inline-flex;
-        align-items: center;
-        gap: 4px;
-      }
-      .sw {
-        width: 10px;
-        height: 3px;
-        display: inline-block;
-        border-radius: 1px;
-      }
-    `,
-  ];
+  static override styles = [shared, chartFrameStyles];
 
   @property({ attribute: false }) store!: DashboardStore;
   @property({ attribute: false, hasChanged: (a: ChartLine[], b?: ChartLine[]) => !b || lineKey(a) !== lineKey(b) }) lines: ChartLine[] = [];

@@ -1,7 +1,7 @@
 // <rw-source-cards>: the generic dashboard section for a source kind whose view adapter names no
 // element of its own — a card per source with the adapter's label, rows and charts.
 
-import { css, html, nothing } from 'lit';
+import { css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { SampleMessage } from '../../protocol';
 import { viewFormat, type SourceViewAdapter, type ViewContext, type ViewItem } from '../../client/views';
@@ -43,6 +43,11 @@ export class RwSourceCards extends StoreElement {
     return { host: s.host, sample, alerts: [...s.alerts.values()], fmt: DASHBOARD_FORMAT };
   }
 
+  /** A row that stands for a run opens the run's page. */
+  private runLink(runId: string, label: string): TemplateResult {
+    return html`<button class="link" data-open-run=${runId} title="Open the run's page" @click=${() => this.store.openRun(runId)}>${label}</button>`;
+  }
+
   override render() {
     const a = this.adapter;
     const sources = this.store.sourcesOf(a.kind).filter((x) => x.state === 'ready' || x.state === 'down');
@@ -57,7 +62,7 @@ export class RwSourceCards extends StoreElement {
               <dl class="kv">
                 ${rows(a.describe([src], ctx)).map(
                   (it) =>
-                    html`<dt>${it.label}</dt>
+                    html`<dt>${it.ref?.runId ? this.runLink(it.ref.runId, it.label) : it.label}</dt>
                       <dd class="wrap">${keepUnits(it.description ?? '')}</dd>`,
                 )}
               </dl>

@@ -106,6 +106,7 @@ export const runsAdapter: SourceViewAdapter = {
         tooltip: runTooltip(r, fmt),
         icon: STATE_ICON[r.state],
         contextValue: `rigwatch.run.${r.state}`,
+        ref: { runId: r.id },
       });
     }
     if (items.length === 0) {

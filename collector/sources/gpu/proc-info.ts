@@ -2,6 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parsePasswd, parseUid } from '../proc-owner';
 
 const INTERPRETERS = /^(python[0-9.]*|node|java|ruby|perl|bash|sh|Rscript|julia)$/;
 const PASSWD_FILE = '/etc/passwd';
@@ -56,9 +57,8 @@ export class ProcessInfoCache {
   private readUser(pid: number): string | null {
     try {
       const status = fs.readFileSync(path.join(this.procRoot, String(pid), 'status'), 'utf8');
-      const m = /^Uid:\s+(\d+)/m.exec(status);
-      if (!m) return null;
-      const uid = Number(m[1]);
+      const uid = parseUid(status);
+      if (uid === null) return null;
       return this.userName(uid) ?? String(uid);
     } catch {
       return null;
@@ -67,14 +67,10 @@ export class ProcessInfoCache {
 
   private userName(uid: number): string | null {
     if (!this.users) {
-      this.users = new Map();
       try {
-        for (const line of fs.readFileSync(PASSWD_FILE, 'utf8').split('\n')) {
-          const f = line.split(':');
-          if (f.length >= 3 && /^\d+$/.test(f[2])) this.users.set(Number(f[2]), f[0]);
-        }
+        this.users = parsePasswd(fs.readFileSync(PASSWD_FILE, 'utf8'));
       } catch {
-        /* no passwd: numeric uids */
+        this.users = new Map(); // no passwd: numeric uids
       }
     }
     return this.users.get(uid) ?? null;

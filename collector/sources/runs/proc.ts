@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessOwner } from '../../../protocol/details/gpu';
 import { listPids } from '../proc-list';
-import { parseCgroupOwner } from '../proc-owner';
+import { parseCgroupOwner, parsePasswd, parseUid } from '../proc-owner';
 
 export { listPids };
 
@@ -91,12 +91,10 @@ export async function readCwd(procRoot: string, pid: number): Promise<string | n
   }
 }
 
-/** Real uid from /proc/<pid>/status, or null. */
+/** Real uid from /proc/<pid>/status (the attribution code's parser), or null. */
 export async function readUid(procRoot: string, pid: number): Promise<number | null> {
   try {
-    const text = await fs.readFile(join(procRoot, String(pid), 'status'), 'utf8');
-    const m = /^Uid:\s+(\d+)/m.exec(text);
-    return m ? Number(m[1]) : null;
+    return parseUid(await fs.readFile(join(procRoot, String(pid), 'status'), 'utf8'));
   } catch {
     return null;
   }
@@ -123,18 +121,13 @@ export async function readOwner(procRoot: string, pid: number): Promise<ProcessO
 
 let passwd: Map<number, string> | null = null;
 
-/** User name for a uid from /etc/passwd (read once), else the uid as text. */
+/** User name for a uid from /etc/passwd (read once, parsed by the attribution code's parser), else the uid as text. */
 export async function userName(uid: number): Promise<string> {
   if (passwd === null) {
-    passwd = new Map();
     try {
-      const text = await fs.readFile('/etc/passwd', 'utf8');
-      for (const line of text.split('\n').slice(0, 100_000)) {
-        const f = line.split(':');
-        if (f.length >= 3) passwd.set(Number(f[2]), f[0] as string);
-      }
+      passwd = parsePasswd(await fs.readFile('/etc/passwd', 'utf8'));
     } catch {
-      // no passwd file: numeric uids
+      passwd = new Map(); // no passwd file: numeric uids
     }
   }
   return passwd.get(uid) ?? String(uid);
