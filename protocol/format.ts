@@ -349,6 +349,23 @@ function axisScale(unit: DisplayUnit | null, top: number): { scale: number; labe
   }
 }
 
+/** Units whose axis prefix is printed apart from the number (`2.9 Wh`, `12 GiB`), so one prefix can be shared. */
+const SPACED_PREFIX_UNITS: ReadonlySet<DisplayUnit> = new Set<DisplayUnit>(['joules', 'bytes', 'bytes_per_second', 'seconds', 'hertz', 'watts']);
+
+/**
+ * Several values of one unit side by side (a list, a total beside its parts) in one prefix, chosen by the
+ * largest of them — never `2 Wh` next to `1549 J`. Only for units whose axis scale is a prefix (energy,
+ * bytes, byte rates, seconds, hertz, watts); other units and missing values print as formatValue prints them.
+ */
+export function formatInOneUnit(seriesOrUnit: string | null | undefined, values: readonly MaybeNumber[]): string[] {
+  const unit = displayUnit(seriesOrUnit);
+  const present = values.filter(hasValue);
+  if (unit === null || !SPACED_PREFIX_UNITS.has(unit) || present.length === 0) return values.map((v) => formatValue(seriesOrUnit, v));
+  const top = Math.max(...present.map((v) => Math.abs(v)));
+  const { scale, label } = axisScale(unit, top);
+  return values.map((v) => (hasValue(v) ? `${sig(v / scale, 0)}${label ? ` ${label}` : ''}` : formatValue(seriesOrUnit, v)));
+}
+
 /** Disk use as `df` computes it: used / (used + available); blocks reserved for root count as neither. */
 export function dfUsedRatio(usedBytes: MaybeNumber, availBytes: MaybeNumber): number | null {
   if (!hasValue(usedBytes) || !hasValue(availBytes) || usedBytes + availBytes <= 0) return null;

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import {
   formatCompared,
   formatDurationMs,
+  formatInOneUnit,
   formatPercent,
   formatUsedTotal,
   formatValue,
@@ -119,6 +120,15 @@ describe('protocol formatter', () => {
     assert.equal(formatUsedTotal(79.7 * GIB, 80 * GIB, true), '79.7/80 GiB');
     assert.equal(formatUsedTotal(null, 80 * GIB), `${NO_DATA}/80 GiB`);
     assert.equal(formatUsedTotal(null, null), `${NO_DATA}/${NO_DATA}`);
+  });
+
+  it('prints a list of values in one prefix chosen by the largest', () => {
+    // The dashboard's energy line once read `GPU 0 2 Wh · GPU 2 1549 J`.
+    assert.deepEqual(formatInOneUnit('joules', [7200, 1549, 10296, null]), ['2 Wh', '0.43 Wh', '2.86 Wh', NO_DATA]);
+    assert.deepEqual(formatInOneUnit('joules', [500, 20]), ['500 J', '20 J']);
+    assert.deepEqual(formatInOneUnit('bytes', [2 * GIB, 512 * MIB]), ['2 GiB', '0.5 GiB']);
+    // Units whose prefix is glued to the number keep formatValue's own form.
+    assert.deepEqual(formatInOneUnit('ratio', [0.5, null]), [formatValue('ratio', 0.5), NO_DATA]);
   });
 
   it('keeps percentages honest at the ends', () => {

@@ -3,7 +3,7 @@
 
 import { css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
-import { formatValue } from '../../protocol/format';
+import { formatInOneUnit } from '../../protocol/format';
 import { counterIncrease } from '../../client/views/adapters/gpu';
 import { RANGES } from '../state';
 import type { SeriesBuffer } from '../series-buffer';
@@ -78,11 +78,13 @@ export class RwGpuEnergy extends StoreElement {
       .filter(([i, j]) => j !== null || typeof s.value(`gpu.${i}.energy_joules`) === 'number');
     if (per.length === 0) return nothing;
     const known = per.filter(([, j]) => j !== null);
-    const total = known.reduce((a, [, j]) => a + (j ?? 0), 0);
+    const total = known.length ? known.reduce((a, [, j]) => a + (j ?? 0), 0) : null;
+    // One unit for the whole line, chosen by its largest value (the total): never `2 Wh` beside `1549 J`.
+    const texts = formatInOneUnit('joules', [...per.map(([, j]) => j), per.length > 1 ? total : null]);
     return html`<div class="energy" data-control="gpu-energy" title="Increase of NVML's energy counter over the range (a driver reload restarts it from 0)">
       <span class="muted">Energy, ${span}:</span>
-      ${per.map(([i, j]) => html`<span data-gpu=${String(i)}>GPU ${i} ${formatValue('joules', j)}</span>`)}
-      ${per.length > 1 ? html`<span class="total">total ${known.length ? formatValue('joules', total) : formatValue('joules', null)}</span>` : nothing}
+      ${per.map(([i], k) => html`<span data-gpu=${String(i)}>GPU ${i} ${texts[k]}</span>`)}
+      ${per.length > 1 ? html`<span class="total">total ${texts[per.length]}</span>` : nothing}
     </div>`;
   }
 }
