@@ -317,8 +317,9 @@ describe('dashboard in Chromium against the real collector', function () {
     const before = sent.length;
     const drawn = Number(await page.locator('rw-app').getAttribute('data-history-drawn'));
     await page.locator('rw-time-range [data-range="5m"]').click();
-    const req = await until('a history request for 5m', () => sent.slice(before).find((m) => m.from !== undefined));
-    assert.ok(req.to! - req.from! === 5 * 60_000, `5 minutes requested, got ${req.to! - req.from!} ms`);
+    // A late request of the live window (2 min, e.g. a watcher catching up after the reconnect above) may come
+    // first on a loaded machine: the switch must produce a request of exactly 5 minutes.
+    const req = await until('a history request for 5 minutes', () => sent.slice(before).find((m) => m.from !== undefined && m.to! - m.from === 5 * 60_000));
     const width = await page
       .locator('rw-chart')
       .first()
