@@ -30,6 +30,7 @@ interface ExtraGpuBackend {
   close(): void;
 }
 import { ProcessInfoCache } from './proc-info';
+import { UnresolvedPids } from './unresolved-pids';
 import { buildSample, metricOf, sortByPciBusId, type GpuReading, type ProcessLookup } from './reading';
 import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo } from '../proc-owner';
 import type { DockerDetails } from '../../../protocol/details/docker';
@@ -62,6 +63,8 @@ export class GpuSource implements Source {
   private readonly owners: ProcOwnerReader | null;
   private readonly names: ContainerNames | null;
   private readonly lookup: ProcessLookup;
+  /** Pids /proc could not resolve, remembered between ticks (see unresolved-pids.ts). */
+  readonly unresolved: UnresolvedPids;
   private readonly log: Logger;
   private events: NvmlEventThread | null = null;
   /** CPU the last closed event thread used, ns (benchmarks), or null. */
@@ -85,7 +88,6 @@ export class GpuSource implements Source {
     private readonly ctx: SourceContext,
   ) {
     this.log = ctx.log;
-    this.procs = new ProcessInfoCache(cfg.procRoot);
     this.sampleTimeoutMs = cfg.callTimeoutMs + SAMPLE_TIMEOUT_MARGIN_MS;
     this.actions = { report: (args) => this.report(args) };
     this.procs = new ProcessInfoCache(procRootOf(ctx.env));
@@ -94,12 +96,13 @@ export class GpuSource implements Source {
       const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env), names });
       this.owners = owners;
       this.names = names;
-      this.lookup = (pid) => owners.lookup(pid);
+      this.unresolved = new UnresolvedPids((pid) => owners.lookup(pid), { procRoot: procRootOf(ctx.env) });
     } else {
       this.owners = null;
       this.names = null;
-      this.lookup = (pid) => this.procs.lookup(pid);
+      this.unresolved = new UnresolvedPids((pid) => this.procs.lookup(pid), { procRoot: procRootOf(ctx.env) });
     }
+    this.lookup = this.unresolved.lookup;
   }
 
   /** Which backend is active (tests, status). */
@@ -252,6 +255,7 @@ export class GpuSource implements Source {
     result.notes = notes;
     if (this.owners) this.owners.endTick();
     else this.procs.endTick();
+    this.unresolved.endTick();
     if (reading.backend === 'nvml') {
       this.addHealth(details, result.series);
       this.procEnergy.apply(this.id, details, result.series, performance.now());

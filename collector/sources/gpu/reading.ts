@@ -230,8 +230,8 @@ export interface ProcessAttribution {
   alive?: boolean | null;
 }
 
-/** Attribution of a pid, looked up by the caller. */
-export type ProcessLookup = (pid: number) => ProcessAttribution;
+/** Attribution of a pid, looked up by the caller; `gpu` is the PCI bus id of the GPU the backend listed it on. */
+export type ProcessLookup = (pid: number, gpu?: string) => ProcessAttribution;
 
 // Series names per (source, GPU index), built once: naming 160 series every tick would cost more
 // than reading the GPUs.
@@ -349,7 +349,7 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
   for (const p of reading.processes) {
     const gpuIndex = indexByBus.get(normalizePciBusId(p.pciBusId));
     if (gpuIndex === undefined) continue;
-    const who = lookup(p.pid);
+    const who = lookup(p.pid, p.pciBusId);
     const row: GpuProcess = {
       pid: who.pid ?? p.pid,
       name: who.name ?? p.name ?? null,
