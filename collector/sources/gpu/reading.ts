@@ -292,15 +292,16 @@ function addSubSeries(series: SeriesMap, sourceId: string, index: number, d: Dev
 }
 
 // The PCI order of the last device list, reused while the list is unchanged (it almost never changes).
-let lastOrderKey = '';
+// Compared bus id by bus id (no key string built per tick).
+let lastBusIds: string[] = [];
 let lastOrder: number[] = [];
 function pciOrder(devices: DeviceReading[]): number[] {
-  let key = '';
-  for (const d of devices) key += d.pciBusId + '|';
-  if (key !== lastOrderKey) {
+  let same = devices.length === lastBusIds.length;
+  for (let i = 0; same && i < devices.length; i++) same = devices[i].pciBusId === lastBusIds[i];
+  if (!same) {
     const idx = devices.map((d, i) => ({ pciBusId: d.pciBusId, i }));
     lastOrder = sortByPciBusId(idx).map((x) => x.i);
-    lastOrderKey = key;
+    lastBusIds = devices.map((d) => d.pciBusId);
   }
   return lastOrder;
 }
