@@ -30,6 +30,7 @@ interface ExtraGpuBackend {
   close(): void;
 }
 import { ProcessInfoCache } from './proc-info';
+import { UnresolvedPids } from './unresolved-pids';
 import { buildSample, metricOf, sortByPciBusId, type GpuReading, type ProcessLookup } from './reading';
 import { ContainerNames, KubeletPods, ProcOwnerReader, procRootOf, type ContainerInfo } from '../proc-owner';
 import type { DockerDetails } from '../../../protocol/details/docker';
@@ -62,6 +63,8 @@ export class GpuSource implements Source {
   private readonly owners: ProcOwnerReader | null;
   private readonly names: ContainerNames | null;
   private readonly lookup: ProcessLookup;
+  /** Pids /proc could not resolve, remembered between ticks (see unresolved-pids.ts). */
+  readonly unresolved: UnresolvedPids;
   private readonly log: Logger;
   private events: NvmlEventThread | null = null;
   /** CPU the last closed event thread used, ns (benchmarks), or null. */
@@ -73,6 +76,8 @@ export class GpuSource implements Source {
   private readonly xids = new XidStore();
   /** Per-reason throttle shares over the last 5 min, per NVIDIA GPU. */
   private readonly throttle = new ThrottleWindows();
+  /** Health series names per GPU index, built once. */
+  private readonly healthKeys: HealthKeys[] = [];
   /** Per-process energy estimates (NVML). */
   private readonly procEnergy = new ProcessEnergy();
   /** Kernel-log fallback: the watcher, or why it cannot run; null until a GPU needs it. */
@@ -85,7 +90,6 @@ export class GpuSource implements Source {
     private readonly ctx: SourceContext,
   ) {
     this.log = ctx.log;
-    this.procs = new ProcessInfoCache(cfg.procRoot);
     this.sampleTimeoutMs = cfg.callTimeoutMs + SAMPLE_TIMEOUT_MARGIN_MS;
     this.actions = { report: (args) => this.report(args) };
     this.procs = new ProcessInfoCache(procRootOf(ctx.env));
@@ -94,12 +98,13 @@ export class GpuSource implements Source {
       const owners = new ProcOwnerReader({ procRoot: procRootOf(ctx.env), names });
       this.owners = owners;
       this.names = names;
-      this.lookup = (pid) => owners.lookup(pid);
+      this.unresolved = new UnresolvedPids((pid) => owners.lookup(pid), { procRoot: procRootOf(ctx.env) });
     } else {
       this.owners = null;
       this.names = null;
-      this.lookup = (pid) => this.procs.lookup(pid);
+      this.unresolved = new UnresolvedPids((pid) => this.procs.lookup(pid), { procRoot: procRootOf(ctx.env) });
     }
+    this.lookup = this.unresolved.lookup;
   }
 
   /** Which backend is active (tests, status). */
@@ -252,6 +257,7 @@ export class GpuSource implements Source {
     result.notes = notes;
     if (this.owners) this.owners.endTick();
     else this.procs.endTick();
+    this.unresolved.endTick();
     if (reading.backend === 'nvml') {
       this.addHealth(details, result.series);
       this.procEnergy.apply(this.id, details, result.series, performance.now());
@@ -329,7 +335,8 @@ export class GpuSource implements Source {
     const now = Date.now();
     const lostNote = 'GPU is lost';
     for (const d of details.devices) {
-      const prefix = `${this.id}.${d.index}.`;
+      const k = (this.healthKeys[d.index] ??= healthKeysOf(`${this.id}.${d.index}.`));
+      const prefix = k.prefix;
       const recent: GpuXidSummary[] = [];
       for (const e of this.xids.entries(d.pciBusId)) {
         series[`${prefix}xid_${e.key}_events_count`] = e.count;
@@ -367,11 +374,11 @@ export class GpuSource implements Source {
         if (!d.notes.includes(note)) d.notes = [...d.notes, note];
       }
       d.events = events;
-      const pending = series[`${prefix}remap_pending_state`] ?? null;
-      const failed = series[`${prefix}remap_failure_state`] ?? null;
-      series[`${prefix}remap_health_state`] = failed === 1 ? 2 : pending === 1 ? 1 : pending === null && failed === null ? null : 0;
+      const pending = series[k.pending] ?? null;
+      const failed = series[k.failure] ?? null;
+      series[k.remapHealth] = failed === 1 ? 2 : pending === 1 ? 1 : pending === null && failed === null ? null : 0;
       d.health = gpuHealth({ series, prefix, lost: d.notes.some((n) => n.startsWith(lostNote)), recentEvents: recent, uncorrectedBaseline: null });
-      series[`${prefix}health_state`] = VERDICT_STATE[d.health.verdict];
+      series[k.health] = VERDICT_STATE[d.health.verdict];
     }
   }
 
@@ -432,6 +439,25 @@ export class GpuSource implements Source {
     this.smi?.close();
     this.smi = null;
   }
+}
+
+/** Names of the health series of one GPU. */
+interface HealthKeys {
+  prefix: string;
+  pending: string;
+  failure: string;
+  remapHealth: string;
+  health: string;
+}
+
+function healthKeysOf(prefix: string): HealthKeys {
+  return {
+    prefix,
+    pending: `${prefix}remap_pending_state`,
+    failure: `${prefix}remap_failure_state`,
+    remapHealth: `${prefix}remap_health_state`,
+    health: `${prefix}health_state`,
+  };
 }
 
 /** "8 × NVIDIA A100 via NVML", or "2 GPUs (A, B) via NVML" when models differ. */

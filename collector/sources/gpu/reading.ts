@@ -230,8 +230,8 @@ export interface ProcessAttribution {
   alive?: boolean | null;
 }
 
-/** Attribution of a pid, looked up by the caller. */
-export type ProcessLookup = (pid: number) => ProcessAttribution;
+/** Attribution of a pid, looked up by the caller; `gpu` is the PCI bus id of the GPU the backend listed it on. */
+export type ProcessLookup = (pid: number, gpu?: string) => ProcessAttribution;
 
 // Series names per (source, GPU index), built once: naming 160 series every tick would cost more
 // than reading the GPUs.
@@ -292,15 +292,16 @@ function addSubSeries(series: SeriesMap, sourceId: string, index: number, d: Dev
 }
 
 // The PCI order of the last device list, reused while the list is unchanged (it almost never changes).
-let lastOrderKey = '';
+// Compared bus id by bus id (no key string built per tick).
+let lastBusIds: string[] = [];
 let lastOrder: number[] = [];
 function pciOrder(devices: DeviceReading[]): number[] {
-  let key = '';
-  for (const d of devices) key += d.pciBusId + '|';
-  if (key !== lastOrderKey) {
+  let same = devices.length === lastBusIds.length;
+  for (let i = 0; same && i < devices.length; i++) same = devices[i].pciBusId === lastBusIds[i];
+  if (!same) {
     const idx = devices.map((d, i) => ({ pciBusId: d.pciBusId, i }));
     lastOrder = sortByPciBusId(idx).map((x) => x.i);
-    lastOrderKey = key;
+    lastBusIds = devices.map((d) => d.pciBusId);
   }
   return lastOrder;
 }
@@ -349,7 +350,7 @@ export function buildSample(sourceId: string, reading: GpuReading, lookup: Proce
   for (const p of reading.processes) {
     const gpuIndex = indexByBus.get(normalizePciBusId(p.pciBusId));
     if (gpuIndex === undefined) continue;
-    const who = lookup(p.pid);
+    const who = lookup(p.pid, p.pciBusId);
     const row: GpuProcess = {
       pid: who.pid ?? p.pid,
       name: who.name ?? p.name ?? null,

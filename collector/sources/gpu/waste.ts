@@ -24,6 +24,23 @@ export function describeProcess(p: GpuProcess): string {
   return `pid ${p.pid} ${name}${who ? ` (${who})` : ''}`;
 }
 
+/** Series names one GPU's waste series read and write: utilisation, VRAM used, idle holder, orphaned, idle processes. */
+type WasteNames = readonly [string, string, string, string, string];
+// Built once per (source, GPU index): seriesName() sanitises every part, too much to repeat five times
+// per GPU and tick.
+const wasteNames = new Map<string, WasteNames[]>();
+function namesOf(sourceId: string, i: number): WasteNames {
+  let bySource = wasteNames.get(sourceId);
+  if (!bySource) wasteNames.set(sourceId, (bySource = []));
+  return (bySource[i] ??= [
+    seriesName(sourceId, i, 'utilization_ratio'),
+    seriesName(sourceId, i, 'memory_used_bytes'),
+    seriesName(sourceId, i, 'idle_holder_memory_bytes'),
+    seriesName(sourceId, i, 'orphaned_memory_bytes'),
+    seriesName(sourceId, i, 'idle_processes_count'),
+  ]);
+}
+
 /** Adds the three waste series (and their subjects) for every GPU of `details`. */
 export function addWasteSeries(sourceId: string, details: GpuDetails, series: SeriesMap, notes: Record<string, string>): void {
   const byGpu = new Map<number, GpuProcess[]>();
@@ -35,10 +52,10 @@ export function addWasteSeries(sourceId: string, details: GpuDetails, series: Se
   for (const d of details.devices) {
     const i = d.index;
     const procs = byGpu.get(i) ?? [];
-    const util = series[seriesName(sourceId, i, 'utilization_ratio')] ?? null;
-    const used = series[seriesName(sourceId, i, 'memory_used_bytes')] ?? null;
+    const [utilKey, usedKey, holderKey, orphanKey, allocKey] = namesOf(sourceId, i);
+    const util = series[utilKey] ?? null;
+    const used = series[usedKey] ?? null;
 
-    const holderKey = seriesName(sourceId, i, 'idle_holder_memory_bytes');
     let holder: GpuProcess | null = null;
     let holderKnown = procs.length === 0 ? util !== null : false;
     for (const p of procs) {
@@ -51,7 +68,6 @@ export function addWasteSeries(sourceId: string, details: GpuDetails, series: Se
     series[holderKey] = holder ? holder.usedMemoryBytes : holderKnown ? 0 : null;
     if (holder) notes[holderKey] = describeProcess(holder);
 
-    const orphanKey = seriesName(sourceId, i, 'orphaned_memory_bytes');
     let dead = 0;
     let accounted = 0;
     let accountable = used !== null;
@@ -74,7 +90,6 @@ export function addWasteSeries(sourceId: string, details: GpuDetails, series: Se
       notes[orphanKey] = parts.join('; ');
     }
 
-    const allocKey = seriesName(sourceId, i, 'idle_processes_count');
     const live = procs.filter((p) => p.alive !== false);
     series[allocKey] = util === null ? null : util === 0 ? live.length : 0;
     if (util === 0 && live.length > 0) {
