@@ -4,7 +4,7 @@
 // without per-process samples, or whose processes all show 0 % SM, attributes nothing (its processes
 // keep what they had, or null).
 
-import type { GpuDetails } from '../../../protocol/details/gpu';
+import type { GpuDetails, GpuProcess } from '../../../protocol/details/gpu';
 import type { SeriesMap } from '../../../protocol';
 
 /** Longest tick whose energy is attributed, ms: after a longer gap the split would be a guess. */
@@ -27,6 +27,13 @@ export class ProcessEnergy {
   /** Splits this tick's energy of every GPU among its processes and sets `energyJoules` on each row. */
   apply(sourceId: string, details: GpuDetails, series: SeriesMap, t: number): void {
     const seen = new Set<string>();
+    // Processes by GPU in one pass (not one filter of every process per GPU).
+    const byGpu = new Map<number, GpuProcess[]>();
+    for (const p of details.processes) {
+      const list = byGpu.get(p.gpuIndex);
+      if (list) list.push(p);
+      else byGpu.set(p.gpuIndex, [p]);
+    }
     for (const d of details.devices) {
       const j = series[`${sourceId}.${d.index}.energy_joules`];
       const prev = this.last.get(d.pciBusId);
@@ -37,7 +44,7 @@ export class ProcessEnergy {
       this.last.set(d.pciBusId, { j, t });
       // A drop is a driver reload (the counter restarted): nothing to attribute this tick.
       const delta = prev && j >= prev.j && t - prev.t <= ENERGY_TICK_MAX_MS ? j - prev.j : 0;
-      const procs = details.processes.filter((p) => p.gpuIndex === d.index);
+      const procs = byGpu.get(d.index) ?? [];
       let smSum = 0;
       for (const p of procs) if (p.smUtilRatio !== null && p.smUtilRatio > 0) smSum += p.smUtilRatio;
       for (const p of procs) {
