@@ -4,7 +4,7 @@
 // is handled by asking `--help-query-gpu` once and by dropping a field the driver rejects.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import * as readline from 'node:readline';
+import type * as Readline from 'node:readline';
 import { SourceError } from '../../source';
 import { Backoff, type BackoffOptions } from '../../../client/backoff';
 import type { Logger } from '../../log';
@@ -199,7 +199,9 @@ export class SmiBackend {
     }
     this.child = child;
     this.startedAt = Date.now();
-    const lines = readline.createInterface({ input: child.stdout! });
+    // readline is loaded with the first nvidia-smi child, not at start (startup memory, docs/performance.md).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+    const lines = (require('node:readline') as typeof Readline).createInterface({ input: child.stdout! });
     let errText = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (errText.length < 4096) errText += d.toString();

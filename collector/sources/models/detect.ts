@@ -4,7 +4,7 @@
 
 import type { ModelKind } from './config';
 import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_PAGE_BYTES } from './config';
-import type { FetchFn, HttpAnswer, PageAnswer, PageLimits } from './http';
+import type { HttpAnswer, PageAnswer, PageLimits } from './http';
 import { httpGet, httpGetPage, join, safeUrl } from './http';
 import { parseLlamaHealth, parseLlamaSlots } from './kinds/llamacpp';
 import { parseOllamaVersion } from './kinds/ollama';
@@ -31,7 +31,7 @@ export type Detection = { found: Detected } | { found: null; reason: string; lis
 /** Asks the server the questions each kind answers and names the first kind that fits. */
 export async function detectKind(
   baseUrl: string,
-  opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; fetchFn?: FetchFn; limits?: Partial<PageLimits> },
+  opts: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; limits?: Partial<PageLimits> },
 ): Promise<Detection> {
   const base = baseUrl;
   const asError = (e: unknown): SourceError => {

@@ -10,7 +10,6 @@ import { SourceError } from '../../source';
 import type { EndpointConfig, ModelKind, ModelLimits } from './config';
 import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX_SERIES_PER_SOURCE } from './config';
 import { DETECT_PAGE_BYTES, detectKind } from './detect';
-import type { FetchFn } from './http';
 import { safeUrl } from './http';
 import { HealthSampler } from './kinds/health';
 import { LlamaCppSampler } from './kinds/llamacpp';
@@ -50,7 +49,6 @@ export interface EndpointOptions {
   now?: () => number;
   /** Root of the proc filesystem (tests). */
   procRoot?: string;
-  fetchFn?: FetchFn;
   windowMs: number;
   /** Cardinality caps (defaults when absent). */
   limits?: ModelLimits;
@@ -125,7 +123,7 @@ export class ModelEndpointSource implements Source {
       return { status: 'ready', description: `${KIND_LABEL[ep.kind]} at ${safeUrl(ep.url)}` };
     }
     this.resetHeavy();
-    const d = await detectKind(ep.url, { headers: ep.headers, timeoutMs: ep.timeoutMs, signal, fetchFn: this.opts.fetchFn, limits: this.opts.limits });
+    const d = await detectKind(ep.url, { headers: ep.headers, timeoutMs: ep.timeoutMs, signal, limits: this.opts.limits });
     if (d.found === null) {
       if (!ep.discovered) throw new SourceError(d.reason);
       // A discovery candidate with nothing (recognisable) on it is simply absent.
@@ -157,7 +155,7 @@ export class ModelEndpointSource implements Source {
     const mine = new URL(this.endpoint.url).hostname;
     for (const url of this.opts.siblingUrls ?? []) {
       if (new URL(url).hostname !== mine) continue;
-      const d = await detectKind(url, { headers: {}, timeoutMs: this.endpoint.timeoutMs, signal, fetchFn: this.opts.fetchFn }).catch(() => null);
+      const d = await detectKind(url, { headers: {}, timeoutMs: this.endpoint.timeoutMs, signal }).catch(() => null);
       if (d !== null && d.found !== null && d.found.kind === 'triton' && d.found.metricsOnly !== true) return safeUrl(url);
     }
     return null;
@@ -200,7 +198,6 @@ export class ModelEndpointSource implements Source {
       now: this.now(),
       windowMs: this.opts.windowMs,
       log: this.log,
-      fetchFn: this.opts.fetchFn,
       statusField: ep.statusField,
       metricsUrl: ep.metricsUrl,
       maxLabelSetsPerMetric: this.opts.limits?.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC,

@@ -1,6 +1,11 @@
-// HTTP for model servers: built-in fetch, one timeout per request tied to the tick's AbortSignal,
-// capped bodies, and errors a user can act on (never with header values or URL credentials).
+// HTTP for model servers: a small GET on node:http (https loaded only for an https URL), one timeout
+// per request tied to the tick's AbortSignal, redirects followed as fetch follows them, capped bodies
+// read as they arrive, and errors a user can act on (never with header values or URL credentials).
+// Not the global fetch: its first call loads undici, http2 and web streams into the collector
+// (~1.5 MB resident, docs/performance.md), and a default collector probes for Ollama at start.
 
+import * as http from 'node:http';
+import type * as https from 'node:https';
 import type { ParsedMetrics } from '../../prometheus-text';
 import { SourceError } from '../../source';
 import { PageStream } from './page-stream';
@@ -20,15 +25,14 @@ export interface HttpAnswer {
   latencySeconds: number;
 }
 
-/** The fetch function (injectable so tests can count requests; the real one by default). */
-export type FetchFn = typeof fetch;
+/** Redirects followed before giving up (fetch's limit). */
+export const MAX_REDIRECTS = 20;
 
 /** Options of one GET. */
 export interface GetOptions {
   headers?: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
-  fetchFn?: FetchFn;
   now?: () => number;
 }
 
@@ -63,7 +67,7 @@ export interface PageLimits {
  */
 export async function httpGetPage(url: string, opts: GetOptions & PageLimits): Promise<PageAnswer> {
   return request(url, opts, async (res, signal, credit) => {
-    const declared = Number(res.headers.get('content-length') ?? NaN);
+    const declared = Number(res.msg.headers['content-length'] ?? NaN);
     const declaredBytes = Number.isFinite(declared) && declared >= 0 ? declared : null;
     if (res.status < 200 || res.status >= 300) {
       const body = await readCapped(res);
@@ -71,23 +75,14 @@ export async function httpGetPage(url: string, opts: GetOptions & PageLimits): P
     }
     const stream = new PageStream(opts.maxLabelSetsPerMetric);
     let capped = false;
-    if (res.body) {
-      const reader = res.body.getReader();
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          const room = opts.maxPageBytes - stream.bytes;
-          const t = performance.now();
-          capped = value.byteLength > room;
-          await stream.push(capped ? value.subarray(0, Math.max(0, room)) : value, signal);
-          credit(performance.now() - t);
-          if (capped) break;
-        }
-      } finally {
-        // Stops the transfer of the rest (byte cap, abort) and frees the connection.
-        await reader.cancel().catch(() => undefined);
-      }
+    for await (const value of res.msg as AsyncIterable<Buffer>) {
+      const room = opts.maxPageBytes - stream.bytes;
+      const t = performance.now();
+      capped = value.byteLength > room;
+      await stream.push(capped ? value.subarray(0, Math.max(0, room)) : value, signal);
+      credit(performance.now() - t);
+      // Leaving the loop destroys the response: the rest is not transferred (byte cap).
+      if (capped) break;
     }
     return { body: stream.head, page: stream.end(capped), bytes: stream.bytes, capped, declaredBytes };
   });
@@ -95,11 +90,19 @@ export async function httpGetPage(url: string, opts: GetOptions & PageLimits): P
 
 const EMPTY_PAGE = (): ParsedMetrics => ({ families: new Map(), sampleCount: 0, issues: [], issueCount: 0, truncated: [] });
 
+/** An answer's head; `msg` is the body as it arrives. */
+interface Answer {
+  /** The URL that answered (after redirects). */
+  url: string;
+  status: number;
+  msg: http.IncomingMessage;
+}
+
 /** One GET with a timeout, the caller's signal and the error wording; `read` consumes the response. */
 async function request<T extends { body: string }>(
   url: string,
   opts: GetOptions,
-  read: (res: Response, signal: AbortSignal, credit: (ms: number) => void) => Promise<T>,
+  read: (res: Answer, signal: AbortSignal, credit: (ms: number) => void) => Promise<T>,
 ): Promise<Omit<HttpAnswer, 'body'> & T> {
   const ctl = new AbortController();
   let timedOut = false;
@@ -122,10 +125,17 @@ async function request<T extends { body: string }>(
   }
   const clock = opts.now ?? (() => performance.now());
   const t0 = clock();
+  let res: Answer | undefined;
   try {
-    const res = await (opts.fetchFn ?? fetch)(url, { headers: opts.headers, signal: ctl.signal, redirect: 'follow' });
+    res = await follow(url, opts.headers ?? {}, ctl.signal);
     const value = await read(res, ctl.signal, credit);
-    return { ...value, url, status: res.status, contentType: res.headers.get('content-type') ?? '', latencySeconds: Math.max(0, (clock() - t0) / 1000) };
+    return {
+      ...value,
+      url,
+      status: res.status,
+      contentType: headerText(res.msg.headers['content-type']),
+      latencySeconds: Math.max(0, (clock() - t0) / 1000),
+    };
   } catch (e) {
     if (e instanceof SourceError) throw e;
     if (timedOut) throw new SourceError(`no answer from ${safeUrl(url)} within ${opts.timeoutMs} ms`);
@@ -134,28 +144,58 @@ async function request<T extends { body: string }>(
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
+    // Whatever was not read (cap, error, abort) is not transferred; a fully read body keeps its keep-alive socket.
+    if (res && !res.msg.complete) res.msg.destroy();
   }
 }
 
-async function readCapped(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
+let httpsModule: typeof https | undefined;
+
+/** GETs `url`, following redirects as fetch does (at most MAX_REDIRECTS; credentials dropped across origins). */
+async function follow(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Answer> {
+  let u = new URL(url);
+  let hs: Record<string, string> = { accept: '*/*', ...headers };
+  for (let hop = 0; ; hop++) {
+    const msg = await get(u, hs, signal);
+    const status = msg.statusCode ?? 0;
+    const location = msg.headers.location;
+    if (![301, 302, 303, 307, 308].includes(status) || location === undefined) return { url: u.toString(), status, msg };
+    msg.destroy();
+    if (hop >= MAX_REDIRECTS) throw new Error('redirect count exceeded');
+    const next = new URL(location, u);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new Error(`redirect to an unsupported scheme (${next.protocol})`);
+    // Like fetch: a redirect to another origin does not carry the credentials on.
+    if (next.origin !== u.origin) hs = Object.fromEntries(Object.entries(hs).filter(([k]) => !/^(authorization|cookie|proxy-authorization)$/i.test(k)));
+    u = next;
+  }
+}
+
+function get(u: URL, headers: Record<string, string>, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- https only for an https URL (startup memory)
+    const mod = u.protocol === 'https:' ? (httpsModule ??= require('node:https') as typeof https) : u.protocol === 'http:' ? http : null;
+    if (!mod) return reject(new Error(`unsupported URL scheme ${u.protocol}`));
+    const req = mod.get(u, { headers, signal }, resolve);
+    req.on('error', reject);
+  });
+}
+
+function headerText(v: string | string[] | undefined): string {
+  return Array.isArray(v) ? v.join(', ') : (v ?? '');
+}
+
+async function readCapped(res: Answer): Promise<string> {
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  for await (const value of res.msg as AsyncIterable<Buffer>) {
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new SourceError(`answer from ${safeUrl(res.url)} is larger than ${MAX_BODY_BYTES / (1024 * 1024)} MB`);
-    }
+    if (size > MAX_BODY_BYTES) throw new SourceError(`answer from ${safeUrl(res.url)} is larger than ${MAX_BODY_BYTES / (1024 * 1024)} MB`);
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A short reason for a failed fetch: refused, reset, DNS, TLS… */
+/** A short reason for a failed request: refused, reset, DNS, TLS… */
 export function transportReason(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
   const code = cause?.code ?? (e as { code?: string } | null)?.code;

@@ -16,6 +16,7 @@ import type { Logger } from '../../log';
 import { redactSecrets, redactUrl, urlPassword } from '../../redact';
 import type { ProbeResult, SampleResult, Source, SourceContext } from '../../source';
 import { SourceError, authFailure } from '../../source';
+import { connectionRefused, hostPort } from '../refused';
 import { postgresTarget, type PostgresInstanceConfig } from './config';
 import {
   buildPostgresSeries,
@@ -186,6 +187,9 @@ export class PostgresSource implements Source {
   private async connection(signal: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
     if (this.authError) throw new SourceError(this.authError, false);
+    // The default address, looked at before pg is loaded: nothing there → absent, without pg in memory.
+    const at = this.instance.autoDetected ? hostPort(this.instance.url, 5432) : null;
+    if (at && (await connectionRefused(at.host, at.port, POSTGRES_CONNECT_TIMEOUT_MS, signal))) this.absent();
     const client = new (loadPg().Client)({
       connectionString: this.instance.url,
       application_name: 'rigwatch',
@@ -221,9 +225,7 @@ export class PostgresSource implements Source {
         this.authError = f.message;
         this.log.warnOnce(`auth:${this.id}`, f.message);
       } else if (f.kind === 'absent' && this.instance.autoDetected) {
-        this.absentUntil = Date.now() + POSTGRES_AUTO_DETECT_RETRY_MS;
-        this.log.debug(`${this.absentReason()}; looking again in ${POSTGRES_AUTO_DETECT_RETRY_MS / 1000} s`);
-        throw new AbsentError(this.absentReason(), true);
+        this.absent();
       } else {
         this.log.debug(f.message);
       }
@@ -299,6 +301,13 @@ export class PostgresSource implements Source {
     return this.instance.autoDetected
       ? 'add a "postgres" entry with the credentials to the config, or set DATABASE_URL'
       : `fix ${this.instance.origin}${this.instance.origin.startsWith('postgres') ? '.url' : ''}`;
+  }
+
+  /** An auto-detected instance that is not there: looked at again in a minute. */
+  private absent(): never {
+    this.absentUntil = Date.now() + POSTGRES_AUTO_DETECT_RETRY_MS;
+    this.log.debug(`${this.absentReason()}; looking again in ${POSTGRES_AUTO_DETECT_RETRY_MS / 1000} s`);
+    throw new AbsentError(this.absentReason(), true);
   }
 
   private absentReason(): string {

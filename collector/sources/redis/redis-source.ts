@@ -15,6 +15,7 @@ import { redactSecrets, redactUrl, urlPassword } from '../../redact';
 import type { Logger } from '../../log';
 import type { ProbeResult, SampleResult, Source, SourceContext } from '../../source';
 import { SourceError, authFailure } from '../../source';
+import { connectionRefused, hostPort } from '../refused';
 import { redisTarget, type RedisInstanceConfig } from './config';
 import { parseRedisInfo, type RedisInfo } from './info-parser';
 import { buildRedisSeries, type RedisCounters } from './series';
@@ -88,6 +89,14 @@ export class RedisSource implements Source {
     // The loop re-probes with its own backoff: a connection sitting in ioredis' reconnect wait is
     // replaced by a fresh attempt now rather than waiting up to REDIS_RETRY_MAX_MS on top.
     if (this.client?.status === 'reconnecting') this.dropClient();
+    // The default address, looked at before ioredis is loaded: nothing there → absent, without ioredis in memory.
+    const at = this.instance.autoDetected && !this.client ? hostPort(this.instance.url, 6379) : null;
+    const refused = at && (await connectionRefused(at.host, at.port, REDIS_CONNECT_TIMEOUT_MS, signal));
+    if (refused) {
+      this.lastError = this.scrub(refused.message);
+      this.lastErrorCode = 'ECONNREFUSED';
+      return this.absent();
+    }
     const client = this.ensureClient();
     if (client.status !== 'ready') await this.waitForOutcome(client, signal);
     if (this.authError) {
@@ -99,16 +108,19 @@ export class RedisSource implements Source {
       // A connection that never came up is not kept retrying in the background: the tick loop's
       // re-probe (with its backoff) is the retry. One that was up keeps ioredis' bounded reconnects.
       if (!this.everReady) this.dropClient();
-      if (this.instance.autoDetected && this.lastErrorCode === 'ECONNREFUSED') {
-        this.absentUntil = Date.now() + REDIS_AUTO_DETECT_RETRY_MS;
-        this.log.debug(`${this.absentReason()}; looking again in ${REDIS_AUTO_DETECT_RETRY_MS / 1000} s`);
-        return { status: 'unavailable', reason: this.absentReason(), retry: true };
-      }
+      if (this.instance.autoDetected && this.lastErrorCode === 'ECONNREFUSED') return this.absent();
       throw new SourceError(reason, true);
     }
     const info = await this.readInfo(client, signal);
     const role = info.role === 'slave' ? 'replica' : (info.role ?? 'unknown role');
     return { status: 'ready', description: `Redis ${info.version ?? '?'} at ${this.target} (${role})` };
+  }
+
+  /** An auto-detected instance that is not there: looked at again in a minute. */
+  private absent(): ProbeResult {
+    this.absentUntil = Date.now() + REDIS_AUTO_DETECT_RETRY_MS;
+    this.log.debug(`${this.absentReason()}; looking again in ${REDIS_AUTO_DETECT_RETRY_MS / 1000} s`);
+    return { status: 'unavailable', reason: this.absentReason(), retry: true };
   }
 
   private authResult(reason: string): ProbeResult {

@@ -5,7 +5,7 @@ import type { LoadedModel, ModelServer } from '../../../../protocol/details/mode
 import type { Logger } from '../../../log';
 import type { ModelKind } from '../config';
 import { DEFAULT_MAX_LABEL_SETS_PER_METRIC, DEFAULT_MAX_PAGE_BYTES } from '../config';
-import type { FetchFn, HttpAnswer, PageAnswer } from '../http';
+import type { HttpAnswer, PageAnswer } from '../http';
 import { httpGet, httpGetPage, join, safeUrl } from '../http';
 
 /** What a sampler may use for one tick. */
@@ -18,7 +18,6 @@ export interface KindContext {
   now: number;
   windowMs: number;
   log: Logger;
-  fetchFn?: FetchFn;
   statusField?: string;
   metricsUrl?: string;
   /** Distinct label sets read per metric family of a page (default DEFAULT_MAX_LABEL_SETS_PER_METRIC). */
@@ -52,7 +51,7 @@ export interface KindSampler {
 /** GET relative to the base URL with the endpoint's headers and timeout. */
 export function get(kc: KindContext, pathOrUrl: string): Promise<HttpAnswer> {
   const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : join(kc.baseUrl, pathOrUrl);
-  return httpGet(url, { headers: kc.headers, timeoutMs: kc.timeoutMs, signal: kc.signal, fetchFn: kc.fetchFn });
+  return httpGet(url, { headers: kc.headers, timeoutMs: kc.timeoutMs, signal: kc.signal });
 }
 
 /** A finite number or null. */
@@ -100,7 +99,6 @@ export async function getPage(kc: KindContext, pathOrUrl: string): Promise<PageA
     headers: kc.headers,
     timeoutMs: kc.timeoutMs,
     signal: kc.signal,
-    fetchFn: kc.fetchFn,
     maxLabelSetsPerMetric: max,
     maxPageBytes: maxBytes,
   });
