@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { dashboardHtml } from '../../webview/html';
 
 /** Debian's Chromium. */
@@ -116,4 +116,40 @@ export function servePanel(js = path.resolve(__dirname, '..', '..', 'dist', 'web
       }),
     ),
   );
+}
+
+/** Polls `fn` until it returns something truthy; on timeout, throws naming `what` and the last value or error. */
+export async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_000, pollMs = 100): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** The visible text of an element and everything below it, shadow roots included. */
+export function deepText(loc: Locator): Promise<string> {
+  return loc.evaluate((root) => {
+    const parts: string[] = [];
+    const walk = (n: Node): void => {
+      if (n.nodeType === Node.TEXT_NODE) {
+        const t = (n.textContent ?? '').trim();
+        if (t) parts.push(t);
+        return;
+      }
+      const el = n as Element;
+      if (el.shadowRoot) walk(el.shadowRoot);
+      n.childNodes.forEach(walk);
+    };
+    walk(root);
+    return parts.join(' ');
+  });
 }

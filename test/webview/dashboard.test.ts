@@ -2,7 +2,7 @@
 // NVML library (3 GPUs the test can heat), the host source and a private Docker engine.
 
 import * as assert from 'node:assert/strict';
-import type { Locator, Page, WebSocket as PwWebSocket } from 'playwright-core';
+import type { Page, WebSocket as PwWebSocket } from 'playwright-core';
 import type { HistoryRequest } from '../../protocol/messages';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState, type FakeGpuState } from '../fakes/nvml/build';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
@@ -10,7 +10,7 @@ import { startDockerEngine, type DockerEngine } from '../helpers/docker-engine';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { fixture, observe, bump, startFakeModelServer, type FakeModelServer } from '../fakes/model-servers/fake-server';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { deepText, launchBrowser, screenshot, until, type TestBrowser } from './browser';
 
 const GPUS = 3;
 const COOL: FakeGpuState = {
@@ -21,42 +21,6 @@ const COOL: FakeGpuState = {
   'gpu.0.compute': `${process.pid}:${3 * 2 ** 30}`,
   'gpu.1.compute': `${process.pid}:${2 ** 30}`,
 };
-
-/** Polls `fn` until it returns a truthy value. */
-async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Text of an element including nested shadow roots (innerText stops at them). */
-function deepText(loc: Locator): Promise<string> {
-  return loc.evaluate((root) => {
-    const parts: string[] = [];
-    const walk = (n: Node): void => {
-      if (n.nodeType === Node.TEXT_NODE) {
-        const t = (n.textContent ?? '').trim();
-        if (t) parts.push(t);
-        return;
-      }
-      const el = n as Element;
-      if (el.shadowRoot) walk(el.shadowRoot);
-      n.childNodes.forEach(walk);
-    };
-    walk(root);
-    return parts.join(' ');
-  });
-}
 
 /** The deep focused element (through shadow roots), described by its test hooks or label. */
 function focusedDescriptor(page: Page): Promise<string> {

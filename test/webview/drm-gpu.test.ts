@@ -7,27 +7,7 @@ import type { SampleMessage } from '../../protocol';
 import type { GpuDetails } from '../../protocol/details/gpu';
 import { SOURCE_FACTORIES } from '../../collector/sources/index';
 import { startCollector, ROOT, type RunningCollector } from '../helpers/collector-process';
-import type { Locator } from 'playwright-core';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
-
-/** Text of an element including nested shadow roots (innerText stops at them). */
-function deepText(loc: Locator): Promise<string> {
-  return loc.evaluate((root) => {
-    const parts: string[] = [];
-    const walk = (n: Node): void => {
-      if (n.nodeType === Node.TEXT_NODE) {
-        const t = (n.textContent ?? '').trim();
-        if (t) parts.push(t);
-        return;
-      }
-      const el = n as Element;
-      if (el.shadowRoot) walk(el.shadowRoot);
-      n.childNodes.forEach(walk);
-    };
-    walk(root);
-    return parts.join(' ');
-  });
-}
+import { deepText, launchBrowser, screenshot, type TestBrowser } from './browser';
 
 const TREE = path.join(ROOT, 'test/fixtures/gpu/drm/amdgpu-6.8-mi300x');
 

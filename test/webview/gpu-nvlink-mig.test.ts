@@ -3,31 +3,11 @@
 // per-instance series, and the dashboard's GPU cards show NVLink throughput and a MIG table (Chromium).
 
 import * as assert from 'node:assert/strict';
-import type { Locator } from 'playwright-core';
 import { SOURCE_FACTORIES } from '../../collector/sources/index';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
 import * as path from 'node:path';
-import { ARTIFACTS, launchBrowser, screenshot, type TestBrowser } from './browser';
-
-/** Text of an element including nested shadow roots. */
-function deepText(loc: Locator): Promise<string> {
-  return loc.evaluate((root) => {
-    const parts: string[] = [];
-    const walk = (n: Node): void => {
-      if (n.nodeType === Node.TEXT_NODE) {
-        const t = (n.textContent ?? '').trim();
-        if (t) parts.push(t);
-        return;
-      }
-      const el = n as Element;
-      if (el.shadowRoot) walk(el.shadowRoot);
-      n.childNodes.forEach(walk);
-    };
-    walk(root);
-    return parts.join(' ');
-  });
-}
+import { ARTIFACTS, deepText, launchBrowser, screenshot, type TestBrowser } from './browser';
 
 describe('NVLink throughput and MIG instances, end to end (collector + /metrics + dashboard)', function () {
   this.timeout(90_000);

@@ -15,7 +15,7 @@ import type { RunInfo } from '../../protocol/details/runs';
 import { buildFakeNvml, makeFakeStateDir, writeFakeState } from '../fakes/nvml/build';
 import { startCollector, type RunningCollector } from '../helpers/collector-process';
 import { PYTHON } from '../collector/sources/runs/helpers';
-import { ARTIFACTS, launchBrowser, screenshot, type TestBrowser } from './browser';
+import { ARTIFACTS, launchBrowser, screenshot, until as untilDefault, type TestBrowser } from './browser';
 
 /** A training loop's logging, without the model: one JSON line per step, 10 steps a second. */
 const TRAIN_PY = `
@@ -29,6 +29,9 @@ with open("metrics.jsonl", "a") as f:
         f.flush()
         time.sleep(0.1)
 `;
+
+/** This page's waits: two Python runs and their GPUs take longer than the dashboard's defaults. */
+const until = <T>(what: string, fn: () => Promise<T> | T, timeoutMs = 20_000): Promise<NonNullable<T>> => untilDefault(what, fn, timeoutMs, 150);
 
 /** High contrast's variables (the browser's own dark and light defaults cover the others). */
 const THEMES: Record<string, { scheme: 'dark' | 'light'; vars: Record<string, string> }> = {
@@ -49,22 +52,6 @@ const THEMES: Record<string, { scheme: 'dark' | 'light'; vars: Record<string, st
     },
   },
 };
-
-async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 interface ChartState {
   heading: string;
