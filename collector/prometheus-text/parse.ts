@@ -165,6 +165,52 @@ export interface TruncatedFamily {
   dropped: number;
 }
 
+/**
+ * The label-set cap of one page: at most `max` label sets per family (`le`/`quantile` not counted); what is
+ * dropped is counted per family for the once-only warning. `unlabelledFree`: a sample whose only labels are
+ * `le`/`quantile` (or none) is always admitted and not counted.
+ */
+export class LabelSetCap {
+  private readonly sets = new Map<MetricFamily, Set<string>>();
+  private readonly dropped = new Map<MetricFamily, Set<string>>();
+
+  constructor(
+    private readonly max: number,
+    private readonly unlabelledFree = false,
+  ) {}
+
+  /** Whether a sample with `labels` may join family `f`. */
+  admit(f: MetricFamily, labels: Labels): boolean {
+    let key = '';
+    for (const k in labels) if (k !== 'le' && k !== 'quantile') key += k + '\u0001' + labels[k] + '\u0002';
+    if (key === '' && this.unlabelledFree) return true;
+    let seen = this.sets.get(f);
+    if (seen === undefined) {
+      seen = new Set();
+      this.sets.set(f, seen);
+    }
+    if (seen.has(key)) return true;
+    if (seen.size < this.max) {
+      seen.add(key);
+      return true;
+    }
+    let d = this.dropped.get(f);
+    if (d === undefined) {
+      d = new Set();
+      this.dropped.set(f, d);
+    }
+    d.add(key);
+    return false;
+  }
+
+  /** The families that lost label sets: kept and dropped counts. */
+  truncated(): TruncatedFamily[] {
+    const out: TruncatedFamily[] = [];
+    for (const [f, d] of this.dropped) out.push({ family: f.name, kept: this.sets.get(f)?.size ?? 0, dropped: d.size });
+    return out;
+  }
+}
+
 /** Lines parsed between yields by the async parser (a few ms of work). */
 const LINES_PER_SLICE = 20_000;
 
@@ -200,22 +246,17 @@ class PageParser {
   // avoids a suffix search on nearly every line.
   private last: MetricFamily | undefined;
   private lastName = '';
-  private readonly maxSets: number;
-  /** Label-set keys seen per family (only families with labels). */
-  private readonly sets = new Map<MetricFamily, Set<string>>();
-  private readonly droppedSets = new Map<MetricFamily, Set<string>>();
+  private readonly cap: LabelSetCap;
 
   constructor(
     private readonly text: string,
     opts: ParseOptions,
   ) {
-    this.maxSets = opts.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC;
+    this.cap = new LabelSetCap(opts.maxLabelSetsPerMetric ?? DEFAULT_MAX_LABEL_SETS_PER_METRIC);
   }
 
   result(): ParsedMetrics {
-    const truncated: TruncatedFamily[] = [];
-    for (const [f, d] of this.droppedSets) truncated.push({ family: f.name, kept: this.sets.get(f)?.size ?? 0, dropped: d.size });
-    return { families: this.families, sampleCount: this.sampleCount, issues: this.issues, issueCount: this.issueCount, truncated };
+    return { families: this.families, sampleCount: this.sampleCount, issues: this.issues, issueCount: this.issueCount, truncated: this.cap.truncated() };
   }
 
   private issue(message: string): void {
@@ -248,29 +289,6 @@ class PageParser {
       this.families.set(name, f);
     }
     return f;
-  }
-
-  /** Whether a sample with `labels` may join family `f` under the label-set cap. */
-  private admit(f: MetricFamily, labels: Labels): boolean {
-    let key = '';
-    for (const k in labels) if (k !== 'le' && k !== 'quantile') key += k + '\u0001' + labels[k] + '\u0002';
-    let seen = this.sets.get(f);
-    if (seen === undefined) {
-      seen = new Set();
-      this.sets.set(f, seen);
-    }
-    if (seen.has(key)) return true;
-    if (seen.size < this.maxSets) {
-      seen.add(key);
-      return true;
-    }
-    let d = this.droppedSets.get(f);
-    if (d === undefined) {
-      d = new Set();
-      this.droppedSets.set(f, d);
-    }
-    d.add(key);
-    return false;
   }
 
   /** Parses up to `maxLines` more lines; true when the page is done. */
@@ -397,7 +415,7 @@ class PageParser {
       return;
     }
     const f = name === this.lastName && this.last !== undefined ? this.last : this.familyFor(name);
-    if (labelled && !this.admit(f, labels)) return;
+    if (labelled && !this.cap.admit(f, labels)) return;
     f.samples.push(sample);
     this.last = f;
     this.lastName = name;

@@ -5,8 +5,8 @@
 // merged by name, the label-set cap is kept across slices, and a family cut by a slice boundary
 // gets its `# TYPE` line carried into the next slice so its samples join it as they would in one pass.
 
-import type { Labels, MetricFamily, ParseIssue, ParsedMetrics, TruncatedFamily } from '../../prometheus-text';
-import { MAX_ISSUES, parsePrometheusText } from '../../prometheus-text';
+import type { MetricFamily, ParseIssue, ParsedMetrics } from '../../prometheus-text';
+import { LabelSetCap, MAX_ISSUES, parsePrometheusText } from '../../prometheus-text';
 
 /** Characters parsed per slice before the event loop gets a turn (about a millisecond or two of work). */
 export const SLICE_CHARS = 16 * 1024;
@@ -25,8 +25,8 @@ export class PageStream {
   /** The last `# TYPE` line seen, carried in front of the next slice (its samples may continue there). */
   private header = '';
   private readonly families = new Map<string, MetricFamily>();
-  private readonly sets = new Map<MetricFamily, Set<string>>();
-  private readonly droppedSets = new Map<MetricFamily, Set<string>>();
+  /** The page-wide label-set cap, as the one-pass parser applies it. */
+  private readonly cap: LabelSetCap;
   private readonly issues: ParseIssue[] = [];
   private issueCount = 0;
   private sampleCount = 0;
@@ -38,10 +38,12 @@ export class PageStream {
   bytes = 0;
 
   constructor(
-    private readonly maxLabelSetsPerMetric: number,
+    maxLabelSetsPerMetric: number,
     /** Slice size (tests use small ones to cut families in many places). */
     private readonly sliceChars = SLICE_CHARS,
-  ) {}
+  ) {
+    this.cap = new LabelSetCap(maxLabelSetsPerMetric, true);
+  }
 
   /** Adds bytes of the body and parses the whole slices among them, yielding between slices. */
   async push(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
@@ -74,9 +76,7 @@ export class PageStream {
     this.pending = '';
     if (cut) rest = rest.slice(0, rest.lastIndexOf('\n') + 1);
     if (rest !== '') this.parseSlice(rest);
-    const truncated: TruncatedFamily[] = [];
-    for (const [f, d] of this.droppedSets) truncated.push({ family: f.name, kept: this.sets.get(f)?.size ?? 0, dropped: d.size });
-    return { families: this.families, sampleCount: this.sampleCount, issues: this.issues, issueCount: this.issueCount, truncated };
+    return { families: this.families, sampleCount: this.sampleCount, issues: this.issues, issueCount: this.issueCount, truncated: this.cap.truncated() };
   }
 
   private parseSlice(text: string): void {
@@ -93,7 +93,7 @@ export class PageStream {
         if (f.help !== '') into.help = f.help;
       }
       for (const s of f.samples) {
-        if (!this.admit(into, s.labels)) continue;
+        if (!this.cap.admit(into, s.labels)) continue;
         into.samples.push(s);
         this.sampleCount++;
       }
@@ -109,29 +109,5 @@ export class PageStream {
       const e = text.indexOf('\n', t);
       this.header = (e === -1 ? text.slice(t) : text.slice(t, e)) + '\n';
     }
-  }
-
-  /** The page-wide label-set cap (`le`/`quantile` not counted), as the one-pass parser applies it. */
-  private admit(f: MetricFamily, labels: Labels): boolean {
-    let key = '';
-    for (const k in labels) if (k !== 'le' && k !== 'quantile') key += k + '\u0001' + labels[k] + '\u0002';
-    if (key === '') return true;
-    let seen = this.sets.get(f);
-    if (seen === undefined) {
-      seen = new Set();
-      this.sets.set(f, seen);
-    }
-    if (seen.has(key)) return true;
-    if (seen.size < this.maxLabelSetsPerMetric) {
-      seen.add(key);
-      return true;
-    }
-    let d = this.droppedSets.get(f);
-    if (d === undefined) {
-      d = new Set();
-      this.droppedSets.set(f, d);
-    }
-    d.add(key);
-    return false;
   }
 }
