@@ -268,10 +268,12 @@ async function handleUi(page: Page, req: UiRequest): Promise<UiResponse> {
         .catch(() => 0);
       if (!isOpen || !(await sidebar.isVisible())) await tab.click();
       const deadline = Date.now() + (req.timeoutMs ?? 15_000);
+      const wanted = req.waitFor === undefined ? [] : Array.isArray(req.waitFor) ? req.waitFor : [req.waitFor];
       for (;;) {
         const texts = await sidebar.locator('.monaco-list-row').allInnerTexts();
-        if (!req.waitFor || texts.some((t) => t.includes(req.waitFor!))) return { ok: true, texts };
-        if (Date.now() > deadline) return { ok: false, error: `no tree row with "${req.waitFor}"`, texts };
+        const missing = wanted.filter((w) => !texts.some((t) => t.includes(w)));
+        if (!missing.length) return { ok: true, texts };
+        if (Date.now() > deadline) return { ok: false, error: `no tree row with ${missing.map((m) => `"${m}"`).join(', ')}`, texts };
         await new Promise((r) => setTimeout(r, 300));
       }
     }

@@ -8,7 +8,8 @@ export type UiRequest =
   | { op: 'notifications' }
   | { op: 'palette'; command: string }
   | { op: 'webviewText'; waitFor?: string; timeoutMs?: number }
-  | { op: 'treeRows'; container: string; waitFor?: string; timeoutMs?: number }
+  /** Rows of the sidebar's trees; with `waitFor`, waits until some row contains it (each of them, for a list). */
+  | { op: 'treeRows'; container: string; waitFor?: string | string[]; timeoutMs?: number }
   | { op: 'query'; selector: string }
   /** Resizes the page (the workbench window). */
   | { op: 'viewport'; width: number; height: number }

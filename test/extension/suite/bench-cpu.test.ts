@@ -26,7 +26,7 @@ describe('benchmark: extension host CPU', function () {
     await waitFor('first status text', () => api.times.firstDataAt, 60_000);
     report('activation_to_first_status_ms', api.times.firstDataAt! - api.times.activatedAt);
     if (uiAvailable()) {
-      const r = await ui({ op: 'treeRows', container: 'Rigwatch', waitFor: 'GPU 0' });
+      const r = await ui({ op: 'treeRows', container: 'Rigwatch', waitFor: 'GPU 0 ·' });
       if (!r.ok) throw new Error(`could not show the Rigwatch trees: ${r.error}`);
     }
     // Baseline in the same run: Rigwatch disconnected (the extension host still runs everything else).
