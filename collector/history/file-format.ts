@@ -85,6 +85,13 @@ function bytesOf(a: Float64Array | Float32Array | Uint16Array, from = 0, to = a.
   return Buffer.from(a.buffer, a.byteOffset + from * a.BYTES_PER_ELEMENT, (to - from) * a.BYTES_PER_ELEMENT);
 }
 
+let ZEROS = Buffer.alloc(0);
+/** `n` zero bytes (a view of one shared zero buffer: Buffer.concat copies it). */
+function zeros(n: number): Buffer {
+  if (ZEROS.length < n) ZEROS = Buffer.alloc(n);
+  return ZEROS.subarray(0, n);
+}
+
 /** One series block; copies the bytes now, so later recording cannot change what is written. */
 export function encodeSeries(name: string, s: SeriesRings): Buffer {
   const raw = s.raw;
@@ -101,7 +108,20 @@ export function encodeSeries(name: string, s: SeriesRings): Buffer {
     parts.push(bytesOf(arr, raw.start, raw.start + firstLen));
     parts.push(bytesOf(arr, 0, raw.len - firstLen));
   }
-  for (const t of s.tiers) parts.push(bytesOf(t.min), bytesOf(t.max), bytesOf(t.sum), bytesOf(t.count));
+  // Whole tier arrays in slot order, but slots never written are zeros from here rather than read from
+  // the ring: reading them would make never-used pages resident (AggRing.first).
+  for (const t of s.tiers) {
+    const ranges = t.writtenSlots();
+    for (const arr of [t.min, t.max, t.sum, t.count]) {
+      let at = 0;
+      for (const [from, to] of ranges.slice().sort((x, y) => x[0] - y[0])) {
+        if (from > at) parts.push(zeros((from - at) * arr.BYTES_PER_ELEMENT));
+        parts.push(bytesOf(arr, from, to));
+        at = to;
+      }
+      if (at < arr.length) parts.push(zeros((arr.length - at) * arr.BYTES_PER_ELEMENT));
+    }
+  }
   return withChecksum(Buffer.concat(parts));
 }
 

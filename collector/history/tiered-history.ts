@@ -167,11 +167,7 @@ export class TieredHistory implements HistoryStore {
       for (const tier of rings.tiers) {
         const saved = s.tiers.find((x) => x.stepMs === tier.stepMs && x.n === tier.n);
         if (!saved) continue;
-        tier.head = saved.head;
-        tier.min.set(saved.min);
-        tier.max.set(saved.max);
-        tier.sum.set(saved.sum);
-        tier.count.set(saved.count);
+        tier.restore(saved.head, saved.min, saved.max, saved.sum, saved.count);
       }
       rings.lastValueT = s.lastValueT;
       if (this.series.size < this.maxSeries) this.series.set(s.name, rings);
@@ -354,7 +350,8 @@ export class TieredHistory implements HistoryStore {
     const acc = new Accumulator(Math.floor((bFrom - origin) / g), Math.floor((bTo - origin) / g), g * step, origin * step);
     const nowBucket = Math.floor(now / step);
     // Only buckets the ring can still hold are visited, so the cost is bounded by the tier size.
-    const lo = Math.max(bFrom, tier.head - tier.n + 1, nowBucket - tier.n + 1);
+    // Buckets before the first one written were never touched (reading them would make them resident).
+    const lo = Math.max(bFrom, tier.head - tier.n + 1, nowBucket - tier.n + 1, tier.first);
     const hi = Math.min(bTo, tier.head);
     for (let b = lo; b <= hi; b++) {
       if (!tier.holds(b, nowBucket)) continue;
