@@ -10,12 +10,34 @@ export interface HistoryAnswer {
   series: HistorySeries[];
 }
 
+/**
+ * One series' answer as columns: point k is at `t[k]` with `min/avg/max[k]`, NaN for null. A fraction of
+ * the memory of point tuples, and no per-point objects: replies and exports are written from these.
+ */
+export interface ColumnSeries {
+  name: string;
+  stepMs: number;
+  t: Float64Array;
+  min: Float64Array;
+  avg: Float64Array;
+  max: Float64Array;
+}
+
+/** Answer to a history query, as columns. */
+export interface ColumnAnswer {
+  from: number;
+  to: number;
+  series: ColumnSeries[];
+}
+
 /** Multi-resolution per-series history (SPEC §3), persisted atomically under the data dir. */
 export interface HistoryStore {
   /** Records one tick's values at epoch ms `t`. */
   record(t: number, series: SeriesMap): void;
   /** Downsampled answer; `since` returns raw samples strictly after it. Selectors as in `matchesSelector`. */
   query(q: HistoryQuery, now: number): HistoryAnswer;
+  /** The same answer as columns (what the server streams from). */
+  queryColumns(q: HistoryQuery, now: number): ColumnAnswer;
   /** Names of every series held. */
   seriesNames(): string[];
   /**

@@ -4,11 +4,15 @@
 // and glibc reads its malloc settings when the process starts, so neither can be set from inside.
 
 /**
- * Node flags for the collector. `--max-semi-space-size=1` caps V8's young generation at 1 MiB per
- * semi-space (default: grows to 8–16 MiB): a 1 Hz sampler allocates little per tick, and the larger
- * nursery was ~10 MB of RSS for nothing (docs/performance.md).
+ * Node flags for the collector (docs/performance.md, "Collector RSS"):
+ * - `--max-semi-space-size=1` caps V8's young generation at 1 MiB per semi-space (default: grows to
+ *   8–16 MiB): a 1 Hz sampler allocates little per tick, and the larger nursery was ~10 MB of RSS for nothing.
+ * - `--no-opt --no-sparkplug`: bytecode only, no optimizing (TurboFan) or baseline (Sparkplug) compiler.
+ *   The first optimized function pulls ~4 MB of TurboFan's own machine code into RSS (pages of the node
+ *   binary), Sparkplug ~1.5 MB more; a collector doing ~10 ms of work a second gains nothing from them
+ *   (same CPU time over 5 min within noise; the hostile-page tick and history streaming benches unchanged).
  */
-export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-opt', '--no-sparkplug'];
 
 /**
  * glibc malloc settings for the collector's environment (docs/performance.md, "Collector RSS"):

@@ -9,7 +9,8 @@
 // Needs dist/collector.js (`node build.mjs`); prometheus-node-exporter is optional (apt-get install prometheus-node-exporter).
 // Run: node -r esbuild-register bench/collector-rss/collector-rss.ts   (BENCH_SECONDS=N to shorten)
 // BENCH_BASELINE=<path to another build's collector.js> runs that bundle too, in the same window with
-// the same settings and its own client, for a same-run before/after (e.g. a build of the previous commit).
+// the same settings and its own client, for a same-run before/after (e.g. a build of the previous commit);
+// BENCH_BASELINE_FLAGS="--max-semi-space-size=1" gives it other Node flags (e.g. the previous commit's).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,6 +22,9 @@ import { freePort } from '../../remote/ssh';
 import { smapsGroups } from './_smaps';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
+/** The baseline's Node flags: the collector's own unless BENCH_BASELINE_FLAGS (space-separated) says otherwise, e.g. an older release's. */
+const BASELINE_FLAGS: readonly string[] =
+  process.env.BENCH_BASELINE_FLAGS !== undefined ? process.env.BENCH_BASELINE_FLAGS.split(/\s+/).filter(Boolean) : COLLECTOR_NODE_FLAGS;
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const KB = 1024;
 const MB = 1024 * 1024;
@@ -46,7 +50,7 @@ async function startBaseline(js: string): Promise<{ proc: ChildProcess; stop: ()
   const token = 'bench-baseline-token';
   const proc = spawn(
     process.execPath,
-    [...COLLECTOR_NODE_FLAGS, js, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--interval', '1', '--token', token],
+    [...BASELINE_FLAGS, js, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--interval', '1', '--token', token],
     {
       env: { ...process.env, ...COLLECTOR_ENV },
       stdio: ['ignore', 'pipe', 'ignore'],

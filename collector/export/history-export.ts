@@ -2,7 +2,9 @@
 
 import { seriesUnit } from '../../protocol';
 import type { HistorySeries } from '../../protocol';
-import type { HistoryAnswer } from '../contracts';
+import type { ColumnSeries, HistoryAnswer } from '../contracts';
+
+export type { ColumnSeries };
 import { csvColumn, csvNumber, csvRow } from './csv';
 
 /** Options of exportCsv. */
@@ -23,16 +25,6 @@ export function exportCsv(answer: HistoryAnswer, opts: CsvExportOptions = {}): s
   let out = '';
   for (const c of exportCsvChunks(answer, opts)) out += c;
   return out;
-}
-
-/** One series' points as columns (NaN where a value is null): a fraction of the memory of point tuples. */
-export interface ColumnSeries {
-  name: string;
-  stepMs: number;
-  t: Float64Array;
-  min: Float64Array;
-  avg: Float64Array;
-  max: Float64Array;
 }
 
 /** Converts a series' point tuples to columns. */

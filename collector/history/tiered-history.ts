@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HistoryPoint, HistoryQuery, HistorySeries, SeriesMap } from '../../protocol';
 import { matchesSelector } from '../../protocol';
-import type { HistoryAnswer, HistoryStore } from '../contracts';
+import type { ColumnAnswer, ColumnSeries, HistoryAnswer, HistoryStore } from '../contracts';
 import type { Logger } from '../log';
 import { RAW_SPAN_MS, RETENTION_MS, SeriesRings, tiersFor, type TierSpec } from './rings';
 import { HISTORY_FILE_VERSION, decodeHistory, encodeSeries, encodeHeader, encodeTrailer } from './file-format';
@@ -259,22 +259,28 @@ export class TieredHistory implements HistoryStore {
 
   /** Downsampled answer (see docs/history.md for how the tier is chosen). */
   query(q: HistoryQuery, now: number): HistoryAnswer {
+    const a = this.queryColumns(q, now);
+    return { from: a.from, to: a.to, series: a.series.map(columnsToPoints) };
+  }
+
+  /** `query` as columns: no per-point objects (the server streams replies from these). */
+  queryColumns(q: HistoryQuery, now: number): ColumnAnswer {
     const to = q.to ?? now;
     const names = this.seriesNames().filter((n) => q.series.some((sel) => matchesSelector(n, sel)));
     names.sort();
     if (q.since !== undefined) return this.querySince(names, q.since, to, q.points);
     const from = q.from ?? to - DEFAULT_RANGE_MS;
     const points = clampPoints(q.points);
-    if (!(to > from)) return { from, to, series: names.map((name) => ({ name, stepMs: this.intervalMs, points: [] })) };
+    if (!(to > from)) return { from, to, series: names.map((name) => rawColumns(name, this.intervalMs, this.series.get(name)!.raw, 0, 0)) };
     const choice = this.chooseTier(from, to, points, now);
-    const series: HistorySeries[] = names.map((name) => {
+    const series: ColumnSeries[] = names.map((name) => {
       const s = this.series.get(name)!;
       return choice.tier < 0 ? this.fromRaw(name, s, from, to, points) : this.fromTier(name, s, choice.tier, from, to, points, now);
     });
     return { from, to, series };
   }
 
-  private querySince(names: string[], since: number, to: number, points: number | undefined): HistoryAnswer {
+  private querySince(names: string[], since: number, to: number, points: number | undefined): ColumnAnswer {
     const cap = clampPoints(points ?? MAX_POINTS);
     const series = names.map((name) => {
       const raw = this.series.get(name)!.raw;
@@ -282,13 +288,7 @@ export class TieredHistory implements HistoryStore {
       const end = raw.firstAfter(to);
       // Beyond the budget the newest samples win: a client backfilling a long gap wants the recent end.
       k = Math.max(k, end - cap);
-      const pts: HistoryPoint[] = [];
-      for (; k < end; k++) {
-        const v = raw.valueAt(k);
-        const x = v === v ? v : null;
-        pts.push([raw.timeAt(k), x, x, x]);
-      }
-      return { name, stepMs: this.intervalMs, points: pts };
+      return rawColumns(name, this.intervalMs, raw, k, end);
     });
     return { from: since, to, series };
   }
@@ -314,22 +314,14 @@ export class TieredHistory implements HistoryStore {
     return coarsestCovering ?? candidates[candidates.length - 1]!;
   }
 
-  private fromRaw(name: string, s: SeriesRings, from: number, to: number, points: number): HistorySeries {
+  private fromRaw(name: string, s: SeriesRings, from: number, to: number, points: number): ColumnSeries {
     const raw = s.raw;
     let k = raw.firstAfter(from);
     // firstAfter is strict; step back over a sample exactly at `from` so the range is inclusive.
     while (k > 0 && raw.timeAt(k - 1) >= from) k--;
     const end = raw.firstAfter(to);
     const n = end - k;
-    if (n <= points) {
-      const pts: HistoryPoint[] = [];
-      for (; k < end; k++) {
-        const v = raw.valueAt(k);
-        const x = v === v ? v : null;
-        pts.push([raw.timeAt(k), x, x, x]);
-      }
-      return { name, stepMs: this.intervalMs, points: pts };
-    }
+    if (n <= points) return rawColumns(name, this.intervalMs, raw, k, end);
     const { g, origin } = grouping(Math.floor(from / this.intervalMs), Math.floor(to / this.intervalMs), points);
     const width = g * this.intervalMs;
     const group = (t: number): number => Math.floor((Math.floor(t / this.intervalMs) - origin) / g);
@@ -338,10 +330,10 @@ export class TieredHistory implements HistoryStore {
       const v = raw.valueAt(k);
       acc.add(group(raw.timeAt(k)), v, v, v, v === v ? 1 : 0);
     }
-    return { name, stepMs: width, points: acc.points() };
+    return acc.columns(name, width);
   }
 
-  private fromTier(name: string, s: SeriesRings, tierIdx: number, from: number, to: number, points: number, now: number): HistorySeries {
+  private fromTier(name: string, s: SeriesRings, tierIdx: number, from: number, to: number, points: number, now: number): ColumnSeries {
     const tier = s.tiers[tierIdx]!;
     const step = tier.stepMs;
     const bFrom = Math.floor(from / step);
@@ -360,7 +352,7 @@ export class TieredHistory implements HistoryStore {
       if (c === 0) continue;
       acc.add(Math.floor((b - origin) / g), tier.min[slot]!, tier.sum[slot]!, tier.max[slot]!, c);
     }
-    return { name, stepMs: g * step, points: acc.points() };
+    return acc.columns(name, g * step);
   }
 
   /**
@@ -519,6 +511,27 @@ async function moveAside(file: string, why: string, log: Logger): Promise<void> 
   }
 }
 
+/** Raw samples k..end-1 as columns (min = avg = max = the value; NaN for null). */
+function rawColumns(name: string, stepMs: number, raw: SeriesRings['raw'], k: number, end: number): ColumnSeries {
+  const n = Math.max(0, end - k);
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = raw.timeAt(k + i);
+    v[i] = raw.valueAt(k + i);
+  }
+  return { name, stepMs, t, min: v, avg: v, max: v };
+}
+
+/** Columns as point tuples (NaN → null). */
+export function columnsToPoints(c: ColumnSeries): HistorySeries {
+  const n = c.t.length;
+  const points = new Array<HistoryPoint>(n);
+  const v = (x: number): number | null => (x === x ? x : null);
+  for (let i = 0; i < n; i++) points[i] = [c.t[i]!, v(c.min[i]!), v(c.avg[i]!), v(c.max[i]!)];
+  return { name: c.name, stepMs: c.stepMs, points };
+}
+
 function clampPoints(p: number | undefined): number {
   if (p === undefined || !Number.isFinite(p)) return DEFAULT_POINTS;
   return Math.max(1, Math.min(MAX_POINTS, Math.floor(p)));
@@ -573,13 +586,16 @@ class Accumulator {
     this.count[i] += count;
   }
 
-  points(): HistoryPoint[] {
-    const out: HistoryPoint[] = new Array(this.count.length);
-    for (let i = 0; i < this.count.length; i++) {
-      const t = this.originMs + (this.g0 + i) * this.width;
+  /** One point per group (NaN where a group is empty); reuses the accumulator's own arrays. */
+  columns(name: string, stepMs: number): ColumnSeries {
+    const n = this.count.length;
+    const t = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      t[i] = this.originMs + (this.g0 + i) * this.width;
       const c = this.count[i]!;
-      out[i] = c === 0 ? [t, null, null, null] : [t, this.min[i]!, this.sum[i]! / c, this.max[i]!];
+      if (c === 0) this.min[i] = this.max[i] = this.sum[i] = NaN;
+      else this.sum[i]! /= c;
     }
-    return out;
+    return { name, stepMs, t, min: this.min, avg: this.sum, max: this.max };
   }
 }

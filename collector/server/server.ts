@@ -24,7 +24,6 @@ import {
   type ExportRequest,
   type HelloMessage,
   type HistoryRequest,
-  type HistorySeries,
   type HistoryQuery,
   type HostInfo,
   type KeysMessage,
@@ -34,11 +33,12 @@ import {
   matchesSelector,
 } from '../../protocol';
 import { ActionNotFoundError, type Collector } from '../collector';
-import type { AlertEngine, CsvLogger, HistoryStore } from '../contracts';
+import type { AlertEngine, ColumnSeries, CsvLogger, HistoryStore } from '../contracts';
 import { plainLogText, type Logger } from '../log';
 import { checkRequest, type AccessPolicy } from './auth';
 import { renderMetrics } from './metrics';
-import { exportCsvColumnChunks, exportJsonSeriesChunks, toColumns, type ColumnSeries } from '../export';
+import { exportCsvColumnChunks, exportJsonSeriesChunks } from '../export';
+import { columnsToPoints } from '../history';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { dashboardHtml } from '../../webview/html';
 
@@ -535,8 +535,8 @@ export class CollectorServer {
     await send(Buffer.from(parts.join('')), true);
   }
 
-  /** The range a query covers, and its series one at a time: each is queried only when asked for. */
-  private seriesOneByOne(q: HistoryQuery): { from: number; to: number; series: Generator<HistorySeries> } {
+  /** The range a query covers, and its series one at a time as columns: each is queried only when asked for. */
+  private seriesOneByOne(q: HistoryQuery): { from: number; to: number; series: Generator<ColumnSeries> } {
     const h = this.deps.history;
     const now = Date.now();
     const query: HistoryQuery = { series: q.series };
@@ -545,20 +545,26 @@ export class CollectorServer {
       .seriesNames()
       .filter((n) => q.series.some((sel) => matchesSelector(n, sel)))
       .sort();
-    const head = h.query({ ...query, series: [] }, now);
-    function* series(): Generator<HistorySeries> {
-      for (const name of names) for (const s of h.query({ ...query, series: [name] }, now).series) if (s.name === name) yield s;
+    const head = h.queryColumns({ ...query, series: [] }, now);
+    function* series(): Generator<ColumnSeries> {
+      for (const name of names) for (const s of h.queryColumns({ ...query, series: [name] }, now).series) if (s.name === name) yield s;
     }
     return { from: head.from, to: head.to, series: series() };
   }
 
-  /** The JSON of a history answer, produced series by series: an all-series answer never sits in memory whole. */
+  /**
+   * The JSON of a history answer, written from columns in pieces of POINTS_PER_PIECE points: no point
+   * tuples and no string larger than a piece, so a client whose reply stalls holds one series' columns
+   * (32 bytes a point) and one piece, not the series as objects and as one long string.
+   */
   private *historyPieces(q: HistoryQuery, prefix: string): Generator<string> {
     const a = this.seriesOneByOne(q);
     yield `${prefix}"from":${JSON.stringify(a.from)},"to":${JSON.stringify(a.to)},"series":[`;
     let first = true;
     for (const s of a.series) {
-      yield (first ? '' : ',') + JSON.stringify(s);
+      yield `${first ? '' : ','}{"name":${JSON.stringify(s.name)},"stepMs":${JSON.stringify(s.stepMs)},"points":[`;
+      for (let i = 0; i < s.t.length; i += POINTS_PER_PIECE) yield pointsJson(s, i, Math.min(s.t.length, i + POINTS_PER_PIECE));
+      yield ']}';
       first = false;
     }
     yield ']}';
@@ -566,7 +572,7 @@ export class CollectorServer {
 
   /**
    * The export document's pieces, each passed through `wrap`, between `prefix` and `suffix`. JSON goes
-   * series by series; CSV rows need every series, so each is kept as columns (a fifth of the tuples' memory).
+   * series by series; CSV rows need every series, so each is kept as columns.
    */
   private *exportPieces(q: HistoryQuery, format: 'csv' | 'json', wrap: (s: string) => string, prefix: string, suffix: string): Generator<string> {
     yield prefix;
@@ -575,12 +581,12 @@ export class CollectorServer {
     if (format === 'csv') {
       const columns: ColumnSeries[] = [];
       for (const s of a.series) {
-        columns.push(toColumns(s));
+        columns.push(s);
         yield ''; // a point where the pump may give the event loop a turn
       }
       pieces = exportCsvColumnChunks(columns);
     } else {
-      pieces = exportJsonSeriesChunks(a.from, a.to, a.series);
+      pieces = exportJsonSeriesChunks(a.from, a.to, mapIterable(a.series, columnsToPoints));
     }
     for (const piece of pieces) yield wrap(piece);
     yield suffix;
@@ -917,4 +923,25 @@ function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
     });
     req.on('error', reject);
   });
+}
+
+/** Points per piece of a streamed history reply (~40 characters each: pieces of ~40 KB). */
+const POINTS_PER_PIECE = 1000;
+
+/** A JSON number, or null for NaN (JSON.stringify's text for finite numbers). */
+function jsonNumber(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+/** Points i..end-1 of a series as the JSON of `[t,min,avg,max]` tuples, comma-separated (a leading comma after the first). */
+function pointsJson(s: ColumnSeries, i: number, end: number): string {
+  let out = '';
+  for (let k = i; k < end; k++) {
+    out += `${k === 0 ? '' : ','}[${jsonNumber(s.t[k]!)},${jsonNumber(s.min[k]!)},${jsonNumber(s.avg[k]!)},${jsonNumber(s.max[k]!)}]`;
+  }
+  return out;
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, f: (x: T) => U): Generator<U> {
+  for (const x of items) yield f(x);
 }

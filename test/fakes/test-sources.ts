@@ -1,7 +1,8 @@
 // Test doubles for in-process collector tests: scripted sources and a raw-only history.
 
 import { matchesSelector, type HistoryQuery, type SeriesMap } from '../../protocol';
-import type { HistoryAnswer, HistoryStore } from '../../collector/contracts';
+import type { ColumnAnswer, HistoryAnswer, HistoryStore } from '../../collector/contracts';
+import { toColumns } from '../../collector/export';
 import type { ProbeResult, SampleResult, Source } from '../../collector/source';
 import { SourceError } from '../../collector/source';
 
@@ -64,6 +65,11 @@ export class MemoryHistory implements HistoryStore {
 
   record(t: number, series: SeriesMap): void {
     this.rows.push({ t, series: { ...series } });
+  }
+
+  queryColumns(q: HistoryQuery, now: number): ColumnAnswer {
+    const a = this.query(q, now);
+    return { from: a.from, to: a.to, series: a.series.map(toColumns) };
   }
 
   query(q: HistoryQuery, now: number): HistoryAnswer {
