@@ -208,10 +208,11 @@ export class AggRing {
         for (let k = Math.max(this.head + 1, b - this.n + 1); k <= b; k++) this.count[this.slot(k)] = 0;
       }
       this.head = b;
-      if (b < this.first) this.first = b;
     } else if (b <= this.head - this.n) {
       return;
     }
+    // Also for a bucket older than the head (a late tick, a small clock step back) that the ring still holds.
+    if (b < this.first) this.first = b;
     if (v !== v) return; // NaN: null value
     const s = this.slot(b);
     const c = this.count[s]!;

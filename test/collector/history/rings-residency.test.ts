@@ -81,6 +81,20 @@ describe('history rings: never-written tier slots are never read', () => {
     assert.deepEqual(new AggRing(step, AGG_TIERS[0]!.spanMs).writtenSlots(), []);
   });
 
+  it('counts a late bucket older than the first one (a small clock step back) as written', () => {
+    const step = AGG_TIERS[0]!.stepMs;
+    const t0 = 1_800_000_000_000;
+    const s = new SeriesRings(1000, AGG_TIERS, t0);
+    for (let k = 0; k < 60; k++) s.add(t0 + k * 1000, 10);
+    s.add(t0 - 3 * step, 99); // three buckets before the first, well inside the ring
+    poisonUnwritten(s);
+    const back = roundTrip(s);
+    const tier = back.tiers[0]!;
+    const slot = s.tiers[0]!.slot(Math.floor((t0 - 3 * step) / step));
+    assert.equal(tier.count[slot], 1, 'the late bucket is in the snapshot');
+    assert.equal(tier.sum[slot], 99);
+  });
+
   it('a 7-day query of a 10-minute-old series reads no bucket before the first one written', async () => {
     const h = await TieredHistory.open({ file: '/nonexistent-rigwatch-test/history.bin', intervalMs: 1000, log: silentLogger });
     const t0 = 1_800_000_000_000;
