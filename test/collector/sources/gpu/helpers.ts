@@ -1,6 +1,7 @@
 // Shared setup for GPU source tests: fake state dirs, a source built by the real factory, a log capture.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { until } from '../../../helpers/until';
 import { gpuFactory, type GpuSource } from '../../../../collector/sources/gpu';
 import { createLogger, type Logger } from '../../../../collector/log';
 import { makeFakeStateDir, writeFakeState, type FakeGpuState } from '../../../fakes/nvml/build';
@@ -51,17 +52,6 @@ export function spawnSleeper(): ChildProcess {
 export const NEVER = new AbortController().signal;
 
 /** Waits until `fn` returns a truthy value or throws after `timeoutMs`. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  return until(what, fn, timeoutMs, 50);
 }
